@@ -1,0 +1,749 @@
+"""The simulated Platform's HTTP layer: the REST API v2 subset that sbexport uses.
+
+``SimPlatform`` is a plain ASGI app. Its outer layer does what the Platform's gateway does (auth,
+rate limit, maintenance) plus the injected faults; the inner Starlette app implements the
+endpoints. Served in-process through ``SimTransport`` (sim/transport.py) or on a loopback socket
+by uvicorn (sim/server.py), from the same code.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import math
+import random
+from collections.abc import Awaitable, Callable
+from typing import Any
+from urllib.parse import urlencode
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from .settings import SimSettings
+from .world import FileNode, Volume, World, error_body
+
+API_PREFIX = "/v2"
+MAX_LIMIT = 100
+DEFAULT_LIMIT = 50
+MAX_BULK = 100
+CANNED_ACLS = {
+    "private",
+    "public-read",
+    "public-read-write",
+    "aws-exec-read",
+    "authenticated-read",
+    "bucket-owner-read",
+    "bucket-owner-full-control",
+    "log-delivery-write",
+}
+SSE_ALGORITHMS = {"AES256", "aws:kms", None}
+
+DEFAULT_FIELDS = {
+    "projects": ("href", "id", "name", "created_by", "category", "created_on", "modified_on"),
+    "files": ("href", "id", "name", "project"),
+    "folder_list": ("href", "id", "name", "project", "parent", "type"),
+    "volumes": ("href", "id", "name"),
+    "exports": ("href", "id", "state"),
+}
+
+PROXY_HTML = (
+    "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
+    "<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n"
+    "</body>\r\n</html>\r\n"
+)
+
+
+class SimConnectionDropped(Exception):
+    """Raised in-process where a socket server would drop the connection."""
+
+
+class SimTimeout(Exception):
+    """Raised in-process where a socket server would keep the client waiting until it gives up."""
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, code: int, message: str) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+    def response(self) -> JSONResponse:
+        return JSONResponse(error_body(self.status, self.code, self.message), self.status)
+
+
+def bad_request(message: str) -> ApiError:
+    return ApiError(400, 9011, f"Invalid request syntax: {message}")
+
+
+# ---- helpers -------------------------------------------------------------------------------
+def select_fields(record: dict[str, Any], fields: str | None, default: tuple[str, ...] | None):
+    if fields == "_all" or (fields is None and default is None):
+        return record
+    wanted = default if fields is None else tuple(f.strip() for f in fields.split(",") if f)
+    return {k: record[k] for k in wanted if k in record}
+
+
+def paging(request: Request) -> tuple[int, int]:
+    q = request.query_params
+    try:
+        offset = int(q.get("offset", "0"))
+        limit = int(q.get("limit", str(DEFAULT_LIMIT)))
+    except ValueError:
+        raise bad_request("offset and limit must be integers") from None
+    if offset < 0 or limit < 1:
+        raise bad_request("offset must be >= 0 and limit >= 1")
+    # The docs give 100 as the maximum page size; a larger limit is served as 100 (never more).
+    return offset, min(limit, MAX_LIMIT)
+
+
+def page_url(request: Request, offset: int, limit: int) -> str:
+    pairs = [(k, v) for k, v in request.query_params.multi_items() if k not in ("offset", "limit")]
+    pairs += [("offset", str(offset)), ("limit", str(limit))]
+    return f"{str(request.url).split('?')[0]}?{urlencode(pairs)}"
+
+
+def list_response(
+    request: Request,
+    records: list[dict[str, Any]],
+    default_fields: tuple[str, ...],
+) -> JSONResponse:
+    offset, limit = paging(request)
+    total = len(records)
+    page = records[offset : offset + limit]
+    fields = request.query_params.get("fields")
+    links = []
+    if offset + limit < total:
+        links.append({"href": page_url(request, offset + limit, limit), "rel": "next", "method": "GET"})
+    if offset > 0:
+        links.append(
+            {"href": page_url(request, max(0, offset - limit), limit), "rel": "prev", "method": "GET"}
+        )
+    body = {
+        "href": page_url(request, offset, limit),
+        "items": [select_fields(r, fields, default_fields) for r in page],
+        "links": links,
+    }
+    return JSONResponse(body, headers={"X-Total-Matching-Query": str(total)})
+
+
+def detail(request: Request, record: dict[str, Any]) -> JSONResponse:
+    return JSONResponse(select_fields(record, request.query_params.get("fields"), None))
+
+
+def parse_bool(value: str | None, name: str) -> bool:
+    if value is None:
+        return False
+    v = value.strip().lower()
+    if v in ("true", "1"):
+        return True
+    if v in ("false", "0", ""):
+        return False
+    raise bad_request(f"{name} must be true or false")
+
+
+async def json_body(request: Request) -> Any:
+    raw = await request.body()
+    try:
+        return json.loads(raw or b"null")
+    except ValueError:
+        raise bad_request("the body is not valid JSON") from None
+
+
+# ---- the endpoints -------------------------------------------------------------------------
+class Handlers:
+    def __init__(self, world: World, settings: SimSettings) -> None:
+        self.world, self.settings = world, settings
+
+    def base(self, request: Request) -> str:
+        return str(request.base_url).rstrip("/") + API_PREFIX
+
+    def now(self, request: Request) -> float:
+        now = self.settings.clock()
+        self.world.advance(now, self.base(request))
+        return now
+
+    def project_location(self, node: FileNode) -> str:
+        return self.world.projects[node.project].location
+
+    def file_record(self, request: Request, node: FileNode, upper: bool = False) -> dict[str, Any]:
+        return node.record(self.base(request), self.project_location(node), upper_type=upper)
+
+    def get_file(self, file_id: str) -> FileNode:
+        node = self.world.files.get(file_id)
+        if node is None or node.parent is None:  # project roots are not files a user can GET
+            raise ApiError(404, 5002, "Requested file does not exist.")
+        return node
+
+    def get_volume(self, vid: str) -> Volume:
+        vol = self.world.volumes.get(vid)
+        if vol is None:
+            raise ApiError(404, 9007, "Requested volume does not exist.")
+        return vol
+
+    # /
+    async def root(self, request: Request) -> Response:
+        base = self.base(request)
+        names = ("rate_limit", "user", "users", "billing", "projects", "files", "tasks", "apps")
+        body = {f"{n}_url": f"{base}/{n}" for n in names}
+        body.update(
+            action_url=f"{base}/action", upload_url=f"{base}/upload", storage_url=f"{base}/storage"
+        )
+        return JSONResponse(body)
+
+    async def user(self, request: Request) -> Response:
+        return detail(request, self.world.user.record(self.base(request)))
+
+    async def rate_limit(self, request: Request) -> Response:
+        gate: Gate = request.app.state.gate
+        token = request.headers.get("x-sbg-auth-token", "")
+        limit, remaining, reset = gate.peek(token)
+        return JSONResponse(
+            {
+                "rate": {"limit": limit, "remaining": remaining, "reset": reset},
+                "instance_limit": {"limit": -1, "remaining": 9223372036854775807},
+            }
+        )
+
+    async def projects(self, request: Request) -> Response:
+        owner = request.path_params.get("owner")
+        name = (request.query_params.get("name") or "").lower()
+        base = self.base(request)
+        recs = [
+            p.record(base)
+            for p in self.world.projects.values()
+            if (owner is None or p.owner == owner) and name in p.name.lower()
+        ]
+        return list_response(request, recs, DEFAULT_FIELDS["projects"])
+
+    async def project(self, request: Request) -> Response:
+        pid = f"{request.path_params['owner']}/{request.path_params['project']}"
+        project = self.world.projects.get(pid)
+        if project is None:
+            raise ApiError(404, 3002, "Requested project does not exist.")
+        return detail(request, project.record(self.base(request)))
+
+    async def files(self, request: Request) -> Response:
+        q = request.query_params
+        project_id, parent_id = q.get("project"), q.get("parent")
+        if bool(project_id) == bool(parent_id):
+            raise bad_request("give exactly one of 'project' or 'parent'")
+        if project_id:
+            project = self.world.projects.get(project_id)
+            if project is None:
+                raise ApiError(404, 3002, "Requested project does not exist.")
+            folder = self.world.files[project.root_folder]
+        else:
+            folder = self.world.files.get(parent_id or "")
+            if folder is None or not folder.is_folder:
+                raise ApiError(404, 5002, "Requested folder does not exist.")
+        names = set(q.getlist("name"))
+        nodes = [self.world.files[c] for c in folder.children]
+        if names:
+            nodes = [n for n in nodes if n.name in names]
+        recs = [self.file_record(request, n) for n in nodes]
+        return list_response(request, recs, DEFAULT_FIELDS["files"])
+
+    async def file(self, request: Request) -> Response:
+        node = self.get_file(request.path_params["file_id"])
+        return detail(request, self.file_record(request, node))
+
+    async def folder_list(self, request: Request) -> Response:
+        folder = self.world.files.get(request.path_params["file_id"])
+        if folder is None or not folder.is_folder:
+            raise ApiError(404, 5002, "Requested folder does not exist.")
+        # The docs' example of this call shows the type in capitals ("FOLDER"/"FILE").
+        recs = [self.file_record(request, self.world.files[c], upper=True) for c in folder.children]
+        return list_response(request, recs, DEFAULT_FIELDS["folder_list"])
+
+    async def bulk_files_get(self, request: Request) -> Response:
+        body = await json_body(request)
+        ids = body.get("file_ids") if isinstance(body, dict) else None
+        if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
+            raise bad_request("the body must be {\"file_ids\": [...]}")
+        if len(ids) > MAX_BULK:
+            raise bad_request(f"at most {MAX_BULK} items per bulk call, got {len(ids)}")
+        items = []
+        for fid in ids:
+            try:
+                items.append({"resource": self.file_record(request, self.get_file(fid))})
+            except ApiError as e:
+                items.append({"error": error_body(e.status, e.code, e.message)})
+        return JSONResponse({"items": items})
+
+    async def volumes(self, request: Request) -> Response:
+        base = self.base(request)
+        recs = [v.record(base) for v in self.world.volumes.values()]
+        return list_response(request, recs, DEFAULT_FIELDS["volumes"])
+
+    async def volume(self, request: Request) -> Response:
+        vid = f"{request.path_params['owner']}/{request.path_params['name']}"
+        return detail(request, self.get_volume(vid).record(self.base(request)))
+
+    async def volume_list(self, request: Request) -> Response:
+        """Objects of a volume under a prefix, one level deep (like an S3 listing with '/').
+
+        Undocumented whether `location` here includes the volume's own prefix. The simulator
+        shows full keys in the bucket (volume prefix included) and matches `prefix` against
+        them, so what an export wrote to `prefix + location` is listed under that key.
+        """
+        vid = f"{request.path_params['owner']}/{request.path_params['name']}"
+        vol = self.get_volume(vid)
+        if not vol.active:
+            raise ApiError(409, 9069, "Volume is inactive. Activate it before browsing.")
+        q = request.query_params
+        prefix = q.get("prefix") or ""
+        try:
+            limit = min(int(q.get("limit", str(DEFAULT_LIMIT))), MAX_LIMIT)
+        except ValueError:
+            raise bad_request("limit must be an integer") from None
+        if limit < 1:
+            raise bad_request("limit must be >= 1")
+        after = q.get("continuation_token") or ""
+        entries: dict[str, tuple[str, int | None]] = {}
+        for key, size in vol.objects.items():
+            if not key.startswith(prefix):
+                continue
+            rest = key[len(prefix) :]
+            if "/" in rest.rstrip("/") and not key == prefix:
+                sub = prefix + rest.split("/", 1)[0] + "/"
+                entries[sub] = ("prefix", None)
+            else:
+                entries[key] = ("object", size)
+        keys = sorted(k for k in entries if k > after)
+        page, more = keys[:limit], len(keys) > limit
+        base = self.base(request)
+        items, prefixes = [], []
+        for k in page:
+            kind, size = entries[k]
+            if kind == "object":
+                items.append(
+                    {
+                        "href": f"{base}/storage/volumes/{vid}/object?location={k}",
+                        "location": k,
+                        "volume": vid,
+                        "type": vol.service_type,
+                        "metadata": {"size": size, "bucket": vol.bucket, "name": k},
+                    }
+                )
+            else:
+                prefixes.append(
+                    {
+                        "href": f"{base}/storage/volumes/{vid}/list?{urlencode({'prefix': k})}",
+                        "prefix": k,
+                        "volume": vid,
+                    }
+                )
+        links = []
+        if more:
+            nxt = urlencode({"prefix": prefix, "limit": limit, "continuation_token": page[-1]})
+            links.append({"next": f"{base}/storage/volumes/{vid}/list?{nxt}"})
+        here = urlencode({"prefix": prefix, "limit": limit})
+        return JSONResponse(
+            {
+                "href": f"{base}/storage/volumes/{vid}/list?{here}",
+                "prefix": prefix,
+                "limit": limit,
+                "items": items,
+                "prefixes": prefixes,
+                "links": links,
+            }
+        )
+
+    # ---- exports ---------------------------------------------------------------------------
+    def copy_only(self, request: Request) -> bool:
+        copy_only = parse_bool(request.query_params.get("copy_only"), "copy_only")
+        if copy_only:
+            aa = request.headers.get("x-sbg-advance-access", "").strip().lower()
+            if aa != "advance":
+                # Undocumented what the Platform does with copy_only without the advance-access
+                # header. Every official client sends the header with it; the simulator refuses
+                # the call rather than guess, so a client that forgets it can never move data it
+                # meant to copy.
+                raise ApiError(
+                    400,
+                    9011,
+                    "copy_only is an advance-access feature: send 'X-SBG-Advance-Access: advance'.",
+                )
+        return copy_only
+
+    def check_item(self, item: Any) -> tuple[FileNode, Volume, str, bool, dict[str, Any]]:
+        if not isinstance(item, dict):
+            raise bad_request("each item must be an object")
+        src, dst = item.get("source"), item.get("destination")
+        if not isinstance(src, dict) or not isinstance(src.get("file"), str):
+            raise bad_request("source.file is required")
+        if not isinstance(dst, dict) or not isinstance(dst.get("volume"), str):
+            raise bad_request("destination.volume is required")
+        location = dst.get("location")
+        if not isinstance(location, str) or not location:
+            raise bad_request("destination.location is required")
+        overwrite = item.get("overwrite", False)
+        if not isinstance(overwrite, bool):
+            raise bad_request("overwrite must be true or false")
+        props = item.get("properties") or {}
+        if not isinstance(props, dict):
+            raise bad_request("properties must be an object")
+        node = self.world.files.get(src["file"])
+        if node is None or node.parent is None:
+            raise ApiError(404, 9009, "Requested file does not exist.")
+        if node.is_folder or node.is_alias or node.public_copy:
+            raise ApiError(403, 9006, "Requested file cannot be exported. Check the documentation.")
+        vol = self.world.volumes.get(dst["volume"])
+        if vol is None:
+            raise ApiError(404, 9007, "Requested volume does not exist.")
+        if not vol.active:
+            raise ApiError(409, 9069, "Volume is inactive. Activate it before exporting.")
+        if vol.access_mode != "RW":
+            raise ApiError(403, 9026, "Volume is not configured for read-write access.")
+        src_loc = self.world.projects[node.project].location
+        if src_loc != vol.location:
+            # The docs allow exports only within one location (cloud provider and region) and
+            # document 9027 for different clouds; no separate code is documented for another
+            # region of the same cloud, so the simulator answers 9027 for both.
+            raise ApiError(403, 9027, "Exporting files across different cloud services or regions is not supported.")
+        if location.endswith("/"):
+            raise ApiError(400, 9072, "File path ending with slash is not valid.")
+        if location.startswith("/") or any(p in ("", ".", "..") for p in location.split("/")):
+            raise bad_request("destination.location must be a relative key without empty, '.' or '..' parts")
+        if len((vol.prefix + location).encode()) > 1024:
+            raise bad_request("the object key is longer than 1024 bytes")
+        properties: dict[str, Any] = {}
+        if vol.service_type == "s3":
+            sse = props.get("sse_algorithm", "AES256")
+            if sse not in SSE_ALGORITHMS:
+                raise ApiError(400, 9023, "Invalid value for sse_algorithm.")
+            acl = props.get("aws_canned_acl")
+            if acl is not None and acl not in CANNED_ACLS:
+                raise ApiError(400, 9022, "Invalid value for aws_canned_acl.")
+            kms = props.get("sse_aws_kms_key_id")
+            properties = {"sse_algorithm": sse, "sse_aws_kms_key_id": kms, "aws_canned_acl": acl}
+        return node, vol, location, overwrite, properties
+
+    async def export_create(self, request: Request) -> Response:
+        now = self.now(request)
+        copy_only = self.copy_only(request)
+        body = await json_body(request)
+        try:
+            node, vol, location, overwrite, props = self.check_item(body)
+        except ApiError as e:
+            return e.response()
+        job = self.world.submit_export(node, vol, location, overwrite, copy_only, props, now)
+        return JSONResponse(job.record(self.base(request), now))
+
+    async def bulk_export_create(self, request: Request) -> Response:
+        now = self.now(request)
+        copy_only = self.copy_only(request)
+        body = await json_body(request)
+        items = body.get("items") if isinstance(body, dict) else None
+        if not isinstance(items, list):
+            raise bad_request("the body must be {\"items\": [...]}")
+        if len(items) > MAX_BULK:
+            raise bad_request(f"at most {MAX_BULK} items per bulk call, got {len(items)}")
+        out = []
+        base = self.base(request)
+        for item in items:
+            try:
+                node, vol, location, overwrite, props = self.check_item(item)
+            except ApiError as e:
+                out.append({"error": error_body(e.status, e.code, e.message)})
+                continue
+            job = self.world.submit_export(node, vol, location, overwrite, copy_only, props, now)
+            out.append({"resource": job.record(base, now)})
+        return JSONResponse({"items": out})
+
+    async def export_get(self, request: Request) -> Response:
+        now = self.now(request)
+        job = self.world.exports.get(request.path_params["export_id"])
+        if job is None:
+            raise ApiError(404, 9008, "Requested export job does not exist.")
+        return detail(request, job.record(self.base(request), now))
+
+    async def exports(self, request: Request) -> Response:
+        now = self.now(request)
+        q = request.query_params
+        volume, states = q.get("volume"), {s.upper() for s in q.getlist("state")}
+        base = self.base(request)
+        recs = []
+        for jid in self.world.export_order:
+            job = self.world.exports[jid]
+            if job.user != self.world.user.username:
+                continue
+            if volume and job.volume_id != volume:
+                continue
+            rec = job.record(base, now)
+            if states and rec["state"] not in states:
+                continue
+            recs.append(rec)
+        return list_response(request, recs, DEFAULT_FIELDS["exports"])
+
+    async def bulk_export_get(self, request: Request) -> Response:
+        now = self.now(request)
+        body = await json_body(request)
+        ids = body.get("export_ids") if isinstance(body, dict) else None
+        if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
+            raise bad_request("the body must be {\"export_ids\": [...]}")
+        if len(ids) > MAX_BULK:
+            raise bad_request(f"at most {MAX_BULK} items per bulk call, got {len(ids)}")
+        base = self.base(request)
+        items = []
+        for jid in ids:
+            job = self.world.exports.get(jid)
+            if job is None:
+                items.append({"error": error_body(404, 9008, "Requested export job does not exist.")})
+            else:
+                items.append({"resource": job.record(base, now)})
+        return JSONResponse({"items": items})
+
+    # ---- the simulator's own record (not part of the Platform API) ---------------------------
+    async def sim_exports(self, request: Request) -> Response:
+        now = self.now(request)
+        base = self.base(request)
+        jobs = []
+        for jid in self.world.export_order:
+            job = self.world.exports[jid]
+            rec = job.record(base, now)
+            rec["copy_only"] = job.copy_only
+            rec["key"] = job.key
+            jobs.append(rec)
+        return JSONResponse({"exports": jobs})
+
+    async def sim_maintenance(self, request: Request) -> Response:
+        gate: Gate = request.app.state.gate
+        try:
+            seconds = float(request.query_params.get("seconds", "5"))
+        except ValueError:
+            raise bad_request("seconds must be a number") from None
+        gate.maintenance_until = self.settings.clock() + seconds
+        return JSONResponse({"maintenance_until": gate.maintenance_until})
+
+
+def build_starlette(world: World, settings: SimSettings) -> Starlette:
+    h = Handlers(world, settings)
+    routes = [
+        Route("/v2/", h.root),
+        Route("/v2", h.root),
+        Route("/v2/user", h.user),
+        Route("/v2/rate_limit", h.rate_limit),
+        Route("/v2/projects", h.projects),
+        Route("/v2/projects/{owner}", h.projects),
+        Route("/v2/projects/{owner}/{project}", h.project),
+        Route("/v2/files", h.files),
+        Route("/v2/files/{file_id}", h.file),
+        Route("/v2/files/{file_id}/list", h.folder_list),
+        Route("/v2/bulk/files/get", h.bulk_files_get, methods=["POST"]),
+        Route("/v2/storage/volumes", h.volumes),
+        Route("/v2/storage/volumes/{owner}/{name}", h.volume),
+        Route("/v2/storage/volumes/{owner}/{name}/list", h.volume_list),
+        Route("/v2/storage/exports", h.exports, methods=["GET"]),
+        Route("/v2/storage/exports", h.export_create, methods=["POST"]),
+        Route("/v2/storage/exports/{export_id}", h.export_get),
+        Route("/v2/bulk/storage/exports/create", h.bulk_export_create, methods=["POST"]),
+        Route("/v2/bulk/storage/exports/get", h.bulk_export_get, methods=["POST"]),
+        Route("/_sim/exports", h.sim_exports),
+        Route("/_sim/maintenance", h.sim_maintenance, methods=["POST"]),
+    ]
+
+    async def api_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, ApiError)
+        return exc.response()
+
+    async def not_found(request: Request, exc: Exception) -> Response:
+        status = getattr(exc, "status_code", 404)
+        if status == 405:
+            return JSONResponse(error_body(405, 90006, "Method not allowed."), 405)
+        # As observed on the Platform for an unknown path: a string status and no code.
+        return JSONResponse({"status": "NOT_FOUND", "message": "HTTP 404 Not Found"}, 404)
+
+    app = Starlette(
+        routes=routes,
+        exception_handlers={ApiError: api_error, 404: not_found, 405: not_found},
+    )
+    return app
+
+
+Send = Callable[[dict[str, Any]], Awaitable[None]]
+
+
+class Gate:
+    """What the Platform's gateway does: auth, the rate limit, maintenance, and injected faults."""
+
+    def __init__(self, settings: SimSettings) -> None:
+        self.settings = settings
+        self.rng = random.Random(settings.seed + 1)
+        self.windows: dict[str, tuple[float, int]] = {}  # token -> (window start, used)
+        self.storm_until = 0.0
+        self.maintenance_until = 0.0
+        self.requests = 0  # authenticated requests seen (for tests and benchmarks)
+        self.responses_429 = 0
+
+    def _window(self, token: str, now: float) -> tuple[float, int]:
+        start, used = self.windows.get(token, (now, 0))
+        if now >= start + self.settings.rate_window:
+            start, used = now, 0
+        return start, used
+
+    def peek(self, token: str) -> tuple[int, int, int]:
+        now = self.settings.clock()
+        start, used = self._window(token, now)
+        reset = math.ceil(start + self.settings.rate_window)
+        return self.settings.rate_limit, max(0, self.settings.rate_limit - used), reset
+
+    def roll(self, kind: str) -> bool:
+        rate = self.settings.faults.get(kind, 0.0)
+        return rate > 0 and self.rng.random() < rate
+
+
+class SimPlatform:
+    """The ASGI app of the simulated Platform."""
+
+    def __init__(
+        self, world: World, settings: SimSettings | None = None, *, socket_mode: bool = False
+    ) -> None:
+        self.world = world
+        self.settings = settings or SimSettings()
+        world.job_seconds = self.settings.job_seconds
+        world.job_fail_rate = self.settings.faults.get("job_fail", 0.0)
+        self.socket_mode = socket_mode
+        self.gate = Gate(self.settings)
+        self.inner = build_starlette(world, self.settings)
+        self.inner.state.gate = self.gate
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.inner(scope, receive, send)
+            return
+        s = self.settings
+        if s.latency_ms:
+            await asyncio.sleep(s.latency_ms / 1000)
+        path: str = scope.get("path", "")
+        if path.rstrip("/") in ("/v2", "") or not (path.startswith("/v2") or path.startswith("/_sim")):
+            await self.inner(scope, receive, send)  # the root needs no token
+            return
+        headers = {k.decode().lower(): v.decode(errors="replace") for k, v in scope["headers"]}
+        token = headers.get("x-sbg-auth-token", "")
+        if token not in s.tokens:
+            # The token is never echoed back.
+            await self.respond(send, 401, error_body(401, 90001, "Unauthorized: missing or invalid authentication token."))
+            return
+        if path.startswith("/_sim"):
+            await self.inner(scope, receive, send)
+            return
+        now = s.clock()
+        g = self.gate
+        if now < g.maintenance_until or (self.gate.roll("maintenance") and self._start_maint(now)):
+            await self.respond(
+                send, 503, error_body(503, 0, "Platform is under maintenance. Try again later.")
+            )
+            return
+        if now < g.storm_until or (g.roll("429") and self._start_storm(now)):
+            g.responses_429 += 1
+            await self.respond(
+                send,
+                429,
+                error_body(429, 1000, "Rate limit exceeded! Please check response headers."),
+                self.rate_headers(0, math.ceil(g.storm_until)),
+            )
+            return
+        start, used = g._window(token, now)
+        reset = math.ceil(start + s.rate_window)
+        if path.rstrip("/") == "/v2/rate_limit":
+            # Undocumented whether this call counts; the simulator does not count it, so a
+            # client can always ask where it stands.
+            await self.inner(scope, receive, self.with_headers(send, self.rate_headers(s.rate_limit - used, reset)))
+            return
+        if used >= s.rate_limit:
+            g.windows[token] = (start, used)
+            g.responses_429 += 1
+            await self.respond(
+                send,
+                429,
+                error_body(429, 1000, "Rate limit exceeded! Please check response headers."),
+                self.rate_headers(0, reset),
+            )
+            return
+        used += 1
+        g.windows[token] = (start, used)
+        g.requests += 1
+        rate_headers = self.rate_headers(s.rate_limit - used, reset)
+        if g.roll("5xx"):
+            status, code = self.gate.rng.choice([(500, 90004), (503, 90005)])
+            message = "Unexpected server error." if status == 500 else "Service unavailable."
+            await self.respond(send, status, error_body(status, code, message), rate_headers)
+            return
+        if g.roll("html"):
+            await self.respond_raw(send, 502, PROXY_HTML.encode(), "text/html")
+            return
+        if g.roll("reset"):
+            await self.drop(send)
+            return
+        if g.roll("timeout"):
+            async def swallow(message: dict[str, Any]) -> None:
+                return None
+
+            await self.inner(scope, receive, swallow)  # the Platform acts ...
+            if not self.socket_mode:
+                raise SimTimeout("the simulated Platform acted but never answered")
+            await asyncio.sleep(s.hang_seconds)  # ... and the answer never comes
+            await self.drop(send)
+            return
+        await self.inner(scope, receive, self.with_headers(send, rate_headers))
+
+    def _start_storm(self, now: float) -> bool:
+        self.gate.storm_until = now + self.settings.storm_seconds
+        return True
+
+    def _start_maint(self, now: float) -> bool:
+        self.gate.maintenance_until = now + self.settings.maintenance_seconds
+        return True
+
+    @staticmethod
+    def rate_headers(remaining: int, reset: int) -> list[tuple[bytes, bytes]]:
+        return [(b"x-ratelimit-remaining", str(max(0, remaining)).encode()), (b"x-ratelimit-reset", str(reset).encode())]
+
+    def with_headers(self, send: Send, extra: list[tuple[bytes, bytes]]) -> Send:
+        limit = (b"x-ratelimit-limit", str(self.settings.rate_limit).encode())
+
+        async def wrapped(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                message = dict(message)
+                message["headers"] = [*message.get("headers", []), limit, *extra]
+            await send(message)
+
+        return wrapped
+
+    async def respond(
+        self, send: Send, status: int, body: dict[str, Any], extra: list[tuple[bytes, bytes]] | None = None
+    ) -> None:
+        await self.respond_raw(send, status, json.dumps(body).encode(), "application/json", extra)
+
+    async def respond_raw(
+        self,
+        send: Send,
+        status: int,
+        body: bytes,
+        content_type: str,
+        extra: list[tuple[bytes, bytes]] | None = None,
+    ) -> None:
+        headers = [
+            (b"content-type", content_type.encode()),
+            (b"content-length", str(len(body)).encode()),
+            (b"x-ratelimit-limit", str(self.settings.rate_limit).encode()),
+            *(extra or []),
+        ]
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+    async def drop(self, send: Send) -> None:
+        if not self.socket_mode:
+            raise SimConnectionDropped("the simulated Platform dropped the connection")
+        # Start a response that never completes: the server closes the connection under it.
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", b"1000")],
+            }
+        )
+        await send({"type": "http.response.body", "body": b'{"items": [', "more_body": True})
+        raise SimConnectionDropped("connection dropped on purpose")

@@ -1,0 +1,236 @@
+"""The demo world: deterministic from the seed, realistic enough to exercise every export rule.
+
+Projects (owner ``demo``):
+- ``demo/wgs-cohort``   aws:us-east-1  nested batches of samples (BAM+BAI, CRAM+CRAI, VCF.GZ+TBI,
+  paired FASTQ, QC), a 5,000-file folder, public reference copies, aliases, awkward names.
+- ``demo/rnaseq-pilot`` aws:us-west-2  a smaller RNA-seq project.
+- ``demo/gcp-study``    gcp:us-central1 a project on Google Cloud.
+
+Volumes: RW S3 with a prefix (us-east-1), RW S3 (us-west-2), RO S3, an inactive S3, RW GCS,
+RO Azure.
+"""
+
+from __future__ import annotations
+
+from .world import Project, Volume, World
+
+BASE_TIME = 1_767_225_600.0  # 2026-01-01T00:00:00Z: demo data never depends on today's date
+KiB, MiB, GiB = 2**10, 2**20, 2**30
+
+BIG_FOLDER = "scatter-gather/chunks"  # in demo/wgs-cohort
+BIG_FOLDER_FILES = 5000
+
+
+def _size(world: World, lo: int, hi: int) -> int:
+    return world.rng.randint(lo, hi)
+
+
+def _sample(world: World, project: Project, folder: str, sample: str, t: float) -> None:
+    r = world.rng
+    base = world.mkdirs(project, folder)
+    base.created = t
+    reads = world.add_node(base.id, "reads", folder=True, created=t)
+    for lane in (1, 2):
+        for mate in (1, 2):
+            world.add_node(
+                reads.id,
+                f"{sample}_L00{lane}_R{mate}.fastq.gz",
+                size=_size(world, 8 * GiB, 40 * GiB),
+                created=t,
+            )
+    aln = world.add_node(base.id, "alignments", folder=True, created=t)
+    bam = _size(world, 60 * GiB, 180 * GiB)
+    world.add_node(aln.id, f"{sample}.bam", size=bam, created=t + 3600)
+    world.add_node(aln.id, f"{sample}.bam.bai", size=_size(world, 4 * MiB, 12 * MiB), created=t)
+    world.add_node(aln.id, f"{sample}.cram", size=bam // 3, created=t + 7200)
+    world.add_node(aln.id, f"{sample}.cram.crai", size=_size(world, 200 * KiB, 900 * KiB))
+    calls = world.add_node(base.id, "variants", folder=True, created=t)
+    world.add_node(calls.id, f"{sample}.vcf.gz", size=_size(world, 80 * MiB, 900 * MiB))
+    world.add_node(calls.id, f"{sample}.vcf.gz.tbi", size=_size(world, 100 * KiB, 2 * MiB))
+    if r.random() < 0.5:
+        world.add_node(calls.id, f"{sample}.g.vcf.gz", size=_size(world, 2 * GiB, 9 * GiB))
+        world.add_node(calls.id, f"{sample}.g.vcf.gz.csi", size=_size(world, 1 * MiB, 4 * MiB))
+    qc = world.add_node(base.id, "qc", folder=True, created=t)
+    world.add_node(qc.id, f"{sample}_fastqc.html", size=_size(world, 300 * KiB, 900 * KiB))
+    world.add_node(qc.id, f"{sample}.flagstat.txt", size=_size(world, 400, 900))
+    world.add_node(qc.id, f"{sample}.insert_size_metrics.txt", size=_size(world, 2 * KiB, 9 * KiB))
+
+
+def build_demo_world(seed: int = 0) -> World:
+    world = World(seed)
+    t0 = BASE_TIME
+
+    # ---- volumes --------------------------------------------------------------------------
+    results = world.add_volume(
+        Volume(
+            "demo/us-east-results",
+            "s3",
+            "RW",
+            True,
+            "demo-lab-results-use1",
+            "sbexport/",
+            "aws:us-east-1",
+            t0,
+            description="Lab results bucket (us-east-1), exports land under sbexport/",
+        )
+    )
+    world.add_volume(
+        Volume(
+            "demo/us-west-scratch",
+            "s3",
+            "RW",
+            True,
+            "demo-lab-scratch-usw2",
+            "",
+            "aws:us-west-2",
+            t0,
+            description="Scratch bucket in us-west-2",
+            endpoint="s3.us-west-2.amazonaws.com",
+        )
+    )
+    archive = world.add_volume(
+        Volume(
+            "demo/lab-archive",
+            "s3",
+            "RO",
+            True,
+            "demo-lab-archive",
+            "",
+            "aws:us-east-1",
+            t0,
+            description="Read-only archive of raw data",
+        )
+    )
+    world.add_volume(
+        Volume(
+            "demo/old-bucket",
+            "s3",
+            "RW",
+            False,
+            "demo-lab-2019",
+            "",
+            "aws:us-east-1",
+            t0,
+            description="Deactivated 2019 bucket",
+        )
+    )
+    world.add_volume(
+        Volume(
+            "demo/gcs-exchange",
+            "gcs",
+            "RW",
+            True,
+            "demo-lab-exchange",
+            "incoming/",
+            "gcp:us-central1",
+            t0,
+            description="Exchange bucket on Google Cloud",
+        )
+    )
+    world.add_volume(
+        Volume(
+            "demo/azure-share",
+            "azure",
+            "RO",
+            True,
+            "shared",
+            "",
+            "azure:eastus",
+            t0,
+            description="Collaborator share on Azure (read-only)",
+        )
+    )
+
+    # ---- demo/wgs-cohort (aws:us-east-1) ----------------------------------------------------
+    wgs = world.add_project("demo/wgs-cohort", "WGS cohort 2026", "aws:us-east-1", t0)
+    wgs.description = "Whole-genome sequencing of the 2026 cohort: reads, alignments, calls."
+    for b in range(1, 4):
+        for s in range(1, 5):
+            sample = f"S{b:02d}{s:02d}"
+            _sample(world, wgs, f"batches/batch-{b:02d}/{sample}", sample, t0 + b * 86400 + s)
+    # deep nesting: batches/batch-01/S0101/qc/multiqc/plots/...
+    plots = world.mkdirs(wgs, "batches/batch-01/S0101/qc/multiqc/plots")
+    for name in ("coverage.png", "gc_content.png", "duplication.png"):
+        world.add_node(plots.id, name, size=_size(world, 40 * KiB, 300 * KiB))
+    world.add_node(
+        world.mkdirs(wgs, "batches/batch-01/S0101/qc/multiqc").id,
+        "multiqc_report.html",
+        size=3 * MiB,
+    )
+    # the large folder
+    chunks = world.mkdirs(wgs, BIG_FOLDER)
+    for i in range(BIG_FOLDER_FILES):
+        world.add_node(
+            chunks.id,
+            f"chunk_{i:05d}.interval_list.vcf.gz",
+            size=_size(world, 50 * KiB, 40 * MiB),
+            created=t0 + 5 * 86400 + i,
+        )
+    # public reference copies (cannot be exported: 9006)
+    ref = world.mkdirs(wgs, "reference")
+    for name, size in (
+        ("human_g1k_v37_decoy.fasta", 3_189_750_467),
+        ("human_g1k_v37_decoy.fasta.fai", 3_212),
+        ("dbsnp_138.b37.vcf.gz", 1_600_000_000),
+        ("dbsnp_138.b37.vcf.gz.tbi", 2_100_000),
+    ):
+        world.add_node(
+            ref.id,
+            name,
+            size=size,
+            public_copy=True,
+            metadata={"sbg_public_files_category": "reference"},
+        )
+    # aliases of objects on the read-only archive volume (cannot be exported: 9006)
+    imported = world.mkdirs(wgs, "imported-from-archive")
+    for i in range(1, 7):
+        key = f"raw/2025/run{i:02d}/S99{i:02d}.fastq.gz"
+        size = _size(world, 2 * GiB, 20 * GiB)
+        archive.objects[key] = size
+        world.add_node(
+            imported.id,
+            f"S99{i:02d}.fastq.gz",
+            size=size,
+            storage_volume=archive.id,
+            storage_location=key,
+        )
+    # awkward names
+    odd = world.mkdirs(wgs, "results/final run (v2)")
+    for name, size in (
+        ("results[final].txt", 12_345),
+        ("[bold]not markup[/bold].tsv", 4_321),
+        ("Ünïcødé séquence.fa", 88_000),
+        ("样本_001.vcf.gz", 9_000_000),
+        ("name with  two spaces.bam", 2 * GiB),
+        ("name with  two spaces.bam.bai", 5 * MiB),
+        ("100%_done.log", 777),
+    ):
+        world.add_node(odd.id, name, size=size)
+    world.add_node(world.files[wgs.root_folder].id, "README.txt", size=2_048)
+    world.add_node(world.files[wgs.root_folder].id, "sample_sheet.csv", size=9_876)
+    # an object already at the default destination of one file: a collision (9107) to find
+    results.objects["sbexport/wgs-cohort/README.txt"] = 1_999
+
+    # ---- demo/rnaseq-pilot (aws:us-west-2) --------------------------------------------------
+    rna = world.add_project("demo/rnaseq-pilot", "RNA-seq pilot", "aws:us-west-2", t0 + 100)
+    for s in range(1, 9):
+        sample = f"R{s:03d}"
+        folder = world.mkdirs(rna, f"samples/{sample}/star")
+        world.add_node(folder.id, f"{sample}.Aligned.sortedByCoord.out.bam", size=6 * GiB + s)
+        world.add_node(folder.id, f"{sample}.Aligned.sortedByCoord.out.bam.bai", size=3 * MiB)
+        counts = world.mkdirs(rna, f"samples/{sample}/counts")
+        world.add_node(counts.id, f"{sample}.ReadsPerGene.out.tab", size=1_200_000 + s)
+        reads = world.mkdirs(rna, f"samples/{sample}/reads")
+        for mate in (1, 2):
+            world.add_node(reads.id, f"{sample}_R{mate}.fastq.gz", size=3 * GiB + mate)
+    world.add_node(world.mkdirs(rna, "summary").id, "multiqc_report.html", size=4 * MiB)
+
+    # ---- demo/gcp-study (gcp:us-central1) ---------------------------------------------------
+    gcp = world.add_project("demo/gcp-study", "GCP study", "gcp:us-central1", t0 + 200)
+    for s in range(1, 5):
+        folder = world.mkdirs(gcp, f"cohort/G{s:03d}")
+        world.add_node(folder.id, f"G{s:03d}.cram", size=18 * GiB + s)
+        world.add_node(folder.id, f"G{s:03d}.cram.crai", size=600 * KiB)
+        world.add_node(folder.id, f"G{s:03d}.vcf.gz", size=300 * MiB)
+        world.add_node(folder.id, f"G{s:03d}.vcf.gz.tbi", size=900 * KiB)
+    return world

@@ -1,0 +1,109 @@
+"""`sbexport sim`: serve the simulated Platform on a loopback socket with uvicorn."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import ipaddress
+import logging
+import socket
+import sys
+
+from .app import SimPlatform
+from .demo import build_demo_world
+from .settings import FAULT_KINDS, SettingsError, SimSettings, parse_fault, parse_rate_limit
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8787, help="port; 0 picks a free one (default 8787)")
+    p.add_argument(
+        "--token",
+        action="append",
+        default=[],
+        metavar="T",
+        help="accepted token (repeatable); a random one is made when none is given",
+    )
+    p.add_argument("--job-seconds", type=float, default=10.0, metavar="S", help="time scale of export jobs")
+    p.add_argument("--latency-ms", type=float, default=0.0, metavar="L", help="latency added to every request")
+    p.add_argument("--rate-limit", default="1000/300", metavar="N/SECONDS", help="per-token rate limit")
+    p.add_argument(
+        "--fault",
+        action="append",
+        default=[],
+        metavar="KIND=RATE",
+        help="inject a fault with a probability per request; kinds: " + ", ".join(sorted(FAULT_KINDS)),
+    )
+    p.add_argument("--seed", type=int, default=0, help="seed of the demo world and of the faults")
+    p.add_argument("--allow-remote", action="store_true", help="allow a non-loopback --host")
+
+
+def settings_from_args(args: argparse.Namespace) -> SimSettings:
+    limit, window = parse_rate_limit(args.rate_limit)
+    faults = dict(parse_fault(f) for f in args.fault)
+    kw = {"tokens": args.token} if args.token else {}
+    return SimSettings(
+        job_seconds=args.job_seconds,
+        latency_ms=args.latency_ms,
+        rate_limit=limit,
+        rate_window=window,
+        faults=faults,
+        seed=args.seed,
+        **kw,
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        settings = settings_from_args(args)
+    except SettingsError as e:
+        print(f"sbexport sim: {e}", file=sys.stderr)
+        return 2
+    if not is_loopback(args.host) and not args.allow_remote:
+        print(
+            f"sbexport sim: refusing to listen on {args.host}: the simulator is for this machine "
+            "only. Use --host 127.0.0.1, or add --allow-remote if you really mean it.",
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        family = socket.AF_INET6 if ":" in args.host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((args.host, args.port))
+    except OSError as e:
+        print(f"sbexport sim: cannot listen on {args.host}:{args.port}: {e.strerror or e}. "
+              "Pick another --port, or --port 0 for a free one.", file=sys.stderr)
+        return 2
+    port = sock.getsockname()[1]
+    host = f"[{args.host}]" if ":" in args.host else args.host
+    platform = SimPlatform(build_demo_world(settings.seed), settings, socket_mode=True)
+    print(f"Simulated Seven Bridges Platform at http://{host}:{port}/v2", flush=True)
+    for t in settings.tokens:
+        print(f"Accepted token: {t}", flush=True)
+    faults = ", ".join(f"{k}={v}" for k, v in settings.faults.items()) or "none"
+    print(
+        f"Jobs scale {settings.job_seconds:g}s, latency {settings.latency_ms:g} ms, rate limit "
+        f"{settings.rate_limit}/{settings.rate_window:g}s, faults: {faults}, seed {settings.seed}. "
+        "Ctrl-C stops.",
+        flush=True,
+    )
+    import uvicorn
+
+    config = uvicorn.Config(platform, log_level="critical", access_log=False, lifespan="off")
+    server = uvicorn.Server(config)
+    logging.getLogger("uvicorn.error").setLevel(logging.CRITICAL)
+    try:
+        asyncio.run(server.serve(sockets=[sock]))
+    except KeyboardInterrupt:
+        pass
+    return 0

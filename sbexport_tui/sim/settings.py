@@ -1,0 +1,79 @@
+"""Settings of the simulated Platform: tokens, timing, rate limit and faults (all seeded)."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+FAULT_KINDS = {
+    "5xx": "answer 500/503 with a JSON error body before acting",
+    "html": "answer 502 with a proxy's HTML page before acting",
+    "reset": "drop the connection before acting",
+    "timeout": "act, then never answer (the client times out; the action happened)",
+    "429": "start a storm: every request gets 429 for storm_seconds",
+    "maintenance": "start a maintenance window: every request gets 503 code 0",
+    "job_fail": "an accepted export job fails later with a realistic storage error",
+}
+
+
+class SettingsError(ValueError):
+    """A bad simulator setting, with a message that says what to write instead."""
+
+
+@dataclass
+class SimSettings:
+    tokens: list[str] = field(default_factory=lambda: [secrets.token_hex(16)])
+    job_seconds: float = 10.0
+    latency_ms: float = 0.0
+    rate_limit: int = 1000
+    rate_window: float = 300.0
+    faults: dict[str, float] = field(default_factory=dict)
+    seed: int = 0
+    storm_seconds: float = 5.0
+    maintenance_seconds: float = 5.0
+    # how long a "timeout" fault keeps the connection before dropping it (served over a socket)
+    hang_seconds: float = 35.0
+    clock: Callable[[], float] = time.time
+
+    def __post_init__(self) -> None:
+        for kind, rate in self.faults.items():
+            if kind not in FAULT_KINDS:
+                raise SettingsError(
+                    f"unknown fault {kind!r}; use one of: {', '.join(sorted(FAULT_KINDS))}"
+                )
+            if not 0.0 <= rate <= 1.0:
+                raise SettingsError(f"fault rate for {kind!r} must be between 0 and 1, not {rate}")
+        if self.rate_limit < 1 or self.rate_window <= 0:
+            raise SettingsError("rate limit must be at least 1 request per a positive window")
+        if self.job_seconds < 0:
+            raise SettingsError("job seconds must not be negative")
+
+
+def parse_rate_limit(text: str) -> tuple[int, float]:
+    """'1000/300' -> (1000, 300.0)."""
+    try:
+        n, _, secs = text.partition("/")
+        limit, window = int(n), float(secs or 300)
+    except ValueError:
+        raise SettingsError(f"--rate-limit wants N/SECONDS, e.g. 1000/300, not {text!r}") from None
+    if limit < 1 or window <= 0:
+        raise SettingsError(f"--rate-limit wants a positive N/SECONDS, not {text!r}")
+    return limit, window
+
+
+def parse_fault(text: str) -> tuple[str, float]:
+    """'5xx=0.1' -> ('5xx', 0.1)."""
+    kind, sep, rate = text.partition("=")
+    if not sep:
+        raise SettingsError(f"--fault wants KIND=RATE, e.g. 5xx=0.1, not {text!r}")
+    if kind not in FAULT_KINDS:
+        raise SettingsError(f"unknown fault {kind!r}; use one of: {', '.join(sorted(FAULT_KINDS))}")
+    try:
+        value = float(rate)
+    except ValueError:
+        raise SettingsError(f"fault rate must be a number between 0 and 1, not {rate!r}") from None
+    if not 0.0 <= value <= 1.0:
+        raise SettingsError(f"fault rate must be between 0 and 1, not {value}")
+    return kind, value

@@ -1,0 +1,450 @@
+"""The simulated Platform's state: users, projects, files and folders, volumes, objects, export jobs.
+
+This module imports nothing from the client side of sbexport (api/, config/, export/, tui/): the
+simulator is an independent second implementation of the Platform contract, so a misunderstanding
+in the client cannot be mirrored here.
+
+Job progress is a pure function of the time since submission (see ``ExportJob.state_at``); the side
+effects of a finished job (the object appears on the volume, a moved file becomes an alias) are
+applied lazily by ``World.advance(now)``, which the HTTP layer calls before every request.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import heapq
+import random
+import string
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+ALNUM = string.ascii_letters + string.digits
+
+
+def iso(ts: float) -> str:
+    return datetime.fromtimestamp(ts, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass
+class User:
+    username: str
+    email: str
+    first_name: str
+    last_name: str
+
+    def record(self, base: str) -> dict[str, Any]:
+        return {
+            "href": f"{base}/users/{self.username}",
+            "username": self.username,
+            "email": self.email,
+            "first_name": self.first_name,
+            "last_name": self.last_name,
+            "role": "MEMBER",
+            "tags": [],
+            "affiliation": "Demo Lab",
+            "phone": "",
+            "address": "",
+            "city": "",
+            "state": "",
+            "country": "",
+            "zip_code": "",
+        }
+
+
+@dataclass
+class Project:
+    id: str  # owner/short-name
+    name: str
+    location: str  # e.g. aws:us-east-1
+    root_folder: str
+    created: float
+    description: str = ""
+
+    @property
+    def owner(self) -> str:
+        return self.id.split("/", 1)[0]
+
+    def record(self, base: str) -> dict[str, Any]:
+        return {
+            "href": f"{base}/projects/{self.id}",
+            "id": self.id,
+            "name": self.name,
+            "type": "v2",
+            "description": self.description,
+            "tags": [],
+            "settings": {
+                "locked": False,
+                "controlled": False,
+                "location": self.location,
+                "use_interruptible_instances": True,
+                "use_memoization": False,
+                "use_elastic_disk": False,
+                "intermediate_files": {"retention": "LIMITED", "duration": 24},
+            },
+            "permissions": {
+                "write": True,
+                "read": True,
+                "copy": True,
+                "execute": True,
+                "admin": True,
+            },
+            "root_folder": self.root_folder,
+            "billing_group": "6b0c1a2e-0000-4000-8000-00000000d3m0",
+            "created_by": self.owner,
+            "category": "PRIVATE",
+            "created_on": iso(self.created),
+            "modified_on": iso(self.created),
+        }
+
+
+@dataclass
+class FileNode:
+    id: str
+    name: str
+    project: str
+    parent: str | None  # None only for a project's root folder
+    is_folder: bool
+    size: int = 0
+    created: float = 0.0
+    # storage: PLATFORM (stored by the Platform) or VOLUME (an alias of an object on a volume)
+    storage_volume: str | None = None
+    storage_location: str | None = None
+    public_copy: bool = False  # a copy of a public reference file: cannot be exported (9006)
+    metadata: dict[str, str] = field(default_factory=dict)
+    children: list[str] = field(default_factory=list)  # ids, in display order (folders only)
+
+    @property
+    def is_alias(self) -> bool:
+        return self.storage_volume is not None
+
+    def record(self, base: str, location: str, *, upper_type: bool = False) -> dict[str, Any]:
+        kind = "folder" if self.is_folder else "file"
+        rec: dict[str, Any] = {
+            "href": f"{base}/files/{self.id}",
+            "id": self.id,
+            "name": self.name,
+            "project": self.project,
+            "parent": self.parent,
+            "type": kind.upper() if upper_type else kind,
+            "created_on": iso(self.created),
+            "modified_on": iso(self.created),
+        }
+        if not self.is_folder:
+            rec["size"] = self.size
+            if self.is_alias:
+                rec["storage"] = {
+                    "type": "VOLUME",
+                    "volume": self.storage_volume,
+                    "location": self.storage_location,
+                }
+            else:
+                rec["storage"] = {"type": "PLATFORM", "hosted_on_locations": [location]}
+            rec["origin"] = {}
+            rec["tags"] = []
+            rec["metadata"] = dict(self.metadata)
+        return rec
+
+
+@dataclass
+class Volume:
+    id: str  # owner/name
+    service_type: str  # s3 | gcs | azure
+    access_mode: str  # RW | RO
+    active: bool
+    bucket: str
+    prefix: str
+    # Where the bucket lives. The real API documents no region field for volumes, so this is kept
+    # server-side only: it decides 9027 but is never shown in a volume record.
+    location: str
+    created: float
+    description: str = ""
+    endpoint: str | None = None
+    objects: dict[str, int] = field(default_factory=dict)  # full key (prefix included) -> size
+
+    @property
+    def name(self) -> str:
+        return self.id.split("/", 1)[1]
+
+    def record(self, base: str) -> dict[str, Any]:
+        service: dict[str, Any] = {"type": self.service_type, "prefix": self.prefix}
+        if self.service_type == "s3":
+            service.update(
+                bucket=self.bucket,
+                endpoint=self.endpoint or "s3.amazonaws.com",
+                credentials={"access_key_id": "AKIA" + "X" * 16},
+                properties={
+                    "sse_algorithm": "AES256",
+                    "sse_aws_kms_key_id": None,
+                    "aws_canned_acl": None,
+                },
+            )
+        elif self.service_type == "gcs":
+            service.update(
+                bucket=self.bucket,
+                root_url="https://www.googleapis.com",
+                credentials={"client_email": "exporter@demo-lab.iam.gserviceaccount.com"},
+            )
+        elif self.service_type == "azure":
+            service.update(
+                endpoint="https://demolab.blob.core.windows.net",
+                storage_account="demolab",
+                container=self.bucket,
+                credentials={"tenant_id": "demo-tenant", "client_id": "demo-client"},
+                properties={},
+            )
+        return {
+            "href": f"{base}/storage/volumes/{self.id}",
+            "id": self.id,
+            "name": self.name,
+            "description": self.description,
+            "access_mode": self.access_mode,
+            "service": service,
+            "active": self.active,
+            "created_on": iso(self.created),
+            "modified_on": iso(self.created),
+        }
+
+
+FINAL_STATES = ("COMPLETED", "FAILED")
+
+
+@dataclass
+class ExportJob:
+    id: str
+    user: str
+    file_id: str
+    volume_id: str
+    location: str  # as requested, without the volume prefix
+    key: str  # full object key, volume prefix included
+    overwrite: bool
+    copy_only: bool
+    properties: dict[str, Any]
+    submitted: float
+    run_at: float  # PENDING until then
+    done_at: float  # RUNNING until then
+    planned_error: dict[str, Any] | None = None  # a failure decided at submission
+    final_state: str | None = None  # set by World.advance once done_at has passed
+    error: dict[str, Any] | None = None
+    result: dict[str, Any] | None = None
+
+    def state_at(self, now: float) -> str:
+        if self.final_state is not None:
+            return self.final_state
+        if now < self.run_at:
+            return "PENDING"
+        if now < self.done_at:
+            return "RUNNING"
+        return "RUNNING"  # finished in time but not yet applied: World.advance does that
+
+    def record(self, base: str, now: float) -> dict[str, Any]:
+        rec: dict[str, Any] = {
+            "href": f"{base}/storage/exports/{self.id}",
+            "id": self.id,
+            "state": self.state_at(now),
+            "source": {"file": self.file_id},
+            "destination": {"volume": self.volume_id, "location": self.location},
+            "overwrite": self.overwrite,
+            "properties": dict(self.properties),
+            "started_on": iso(self.submitted),
+        }
+        if self.final_state is not None:
+            rec["finished_on"] = iso(self.done_at)
+        if self.final_state == "COMPLETED" and self.result is not None:
+            rec["result"] = self.result
+        if self.final_state == "FAILED" and self.error is not None:
+            rec["error"] = self.error
+        return rec
+
+
+def error_body(status: int, code: int, message: str) -> dict[str, Any]:
+    return {
+        "status": status,
+        "code": code,
+        "message": message,
+        "more_info": f"https://docs.sevenbridges.com/docs/api-status-codes#{code}",
+    }
+
+
+class World:
+    """All the state of one simulated Platform."""
+
+    def __init__(self, seed: int = 0) -> None:
+        self.seed = seed
+        self.rng = random.Random(seed)
+        self.user = User("demo", "demo@example.org", "Demo", "User")
+        self.projects: dict[str, Project] = {}
+        self.files: dict[str, FileNode] = {}
+        self.volumes: dict[str, Volume] = {}
+        self.exports: dict[str, ExportJob] = {}
+        self.export_order: list[str] = []
+        self._pending: list[tuple[float, int, str]] = []  # heap of (done_at, seq, job id)
+        self._seq = 0
+        self.job_seconds = 10.0
+        self.job_fail_rate = 0.0
+        self._job_rng = random.Random(seed + 7)
+
+    # ---- ids -------------------------------------------------------------------------------
+    def new_file_id(self) -> str:
+        while True:
+            fid = f"{self.rng.getrandbits(96):024x}"
+            if fid not in self.files:
+                return fid
+
+    def new_job_id(self) -> str:
+        while True:
+            jid = "".join(self._job_rng.choice(ALNUM) for _ in range(32))
+            if jid not in self.exports:
+                return jid
+
+    # ---- building --------------------------------------------------------------------------
+    def add_project(self, pid: str, name: str, location: str, created: float) -> Project:
+        root = FileNode(self.new_file_id(), pid.split("/")[1], pid, None, True, created=created)
+        self.files[root.id] = root
+        project = Project(pid, name, location, root.id, created)
+        self.projects[pid] = project
+        return project
+
+    def add_node(
+        self, parent_id: str, name: str, *, folder: bool = False, size: int = 0, **kw: Any
+    ) -> FileNode:
+        parent = self.files[parent_id]
+        node = FileNode(
+            self.new_file_id(),
+            name,
+            parent.project,
+            parent_id,
+            folder,
+            size=size,
+            created=kw.pop("created", parent.created),
+            **kw,
+        )
+        self.files[node.id] = node
+        parent.children.append(node.id)
+        return node
+
+    def mkdirs(self, project: Project, path: str) -> FileNode:
+        node = self.files[project.root_folder]
+        for part in [p for p in path.split("/") if p]:
+            found = next(
+                (
+                    self.files[c]
+                    for c in node.children
+                    if self.files[c].is_folder and self.files[c].name == part
+                ),
+                None,
+            )
+            node = found or self.add_node(node.id, part, folder=True)
+        return node
+
+    def add_volume(self, vol: Volume) -> Volume:
+        self.volumes[vol.id] = vol
+        return vol
+
+    # ---- paths -----------------------------------------------------------------------------
+    def path_of(self, node: FileNode) -> str:
+        parts = []
+        while node.parent is not None:
+            parts.append(node.name)
+            node = self.files[node.parent]
+        return "/".join(reversed(parts))
+
+    # ---- export jobs -----------------------------------------------------------------------
+    def job_duration(self, size: int, job_id: str) -> tuple[float, float]:
+        """(pending seconds, running seconds) for a file of this size: deterministic per job."""
+        scale = self.job_seconds
+        jitter = int(hashlib.sha256(job_id.encode()).hexdigest()[:8], 16) / 0xFFFFFFFF
+        gib = size / 2**30
+        pending = scale * (0.1 + 0.2 * jitter)
+        running = scale * (0.2 + 0.6 * min(1.0, gib / 100.0) + 0.2 * jitter)
+        return pending, running
+
+    def submit_export(
+        self,
+        file: FileNode,
+        volume: Volume,
+        location: str,
+        overwrite: bool,
+        copy_only: bool,
+        properties: dict[str, Any],
+        now: float,
+    ) -> ExportJob:
+        jid = self.new_job_id()
+        pending, running = self.job_duration(file.size, jid)
+        key = volume.prefix + location
+        planned: dict[str, Any] | None = None
+        if not overwrite and key in volume.objects:
+            # Undocumented whether an occupied location is refused at submission or reported as a
+            # FAILED job. The docs' only example of 9107 is a FAILED job whose started_on equals
+            # finished_on, so the simulator accepts the item and fails the job quickly.
+            planned = error_body(
+                409, 9107, "Location on volume already contains a file. Check the documentation."
+            )
+            running = 0.0
+        elif self.job_fail_rate and self._job_rng.random() < self.job_fail_rate:
+            planned = self._job_rng.choice(
+                [
+                    error_body(503, 9100, "Error communicating with the storage service."),
+                    error_body(
+                        403,
+                        9002,
+                        "Could not obtain cross-write access on the storage service. "
+                        "Check the bucket policy.",
+                    ),
+                    error_body(
+                        403,
+                        9205,
+                        "The IAM policy does not allow PutObject on the bucket.",
+                    ),
+                ]
+            )
+        job = ExportJob(
+            id=jid,
+            user=self.user.username,
+            file_id=file.id,
+            volume_id=volume.id,
+            location=location,
+            key=key,
+            overwrite=overwrite,
+            copy_only=copy_only,
+            properties=properties,
+            submitted=now,
+            run_at=now + pending,
+            done_at=now + pending + running,
+            planned_error=planned,
+        )
+        self.exports[jid] = job
+        self.export_order.append(jid)
+        self._seq += 1
+        heapq.heappush(self._pending, (job.done_at, self._seq, jid))
+        return job
+
+    def advance(self, now: float, base: str) -> None:
+        """Apply the effects of every job whose time has come, in order of finishing."""
+        while self._pending and self._pending[0][0] <= now:
+            _, _, jid = heapq.heappop(self._pending)
+            self._finish(self.exports[jid], base)
+
+    def _finish(self, job: ExportJob, base: str) -> None:
+        file = self.files[job.file_id]
+        volume = self.volumes[job.volume_id]
+        project = self.projects[file.project]
+        if job.planned_error is not None:
+            job.final_state, job.error = "FAILED", job.planned_error
+            return
+        if file.is_alias:
+            # An earlier move of the same file finished first: it is an alias now.
+            job.final_state = "FAILED"
+            job.error = error_body(403, 9006, "Requested file cannot be exported.")
+            return
+        if not job.overwrite and job.key in volume.objects:
+            job.final_state = "FAILED"
+            job.error = error_body(
+                409, 9107, "Location on volume already contains a file. Check the documentation."
+            )
+            return
+        volume.objects[job.key] = file.size
+        if not job.copy_only:
+            file.storage_volume, file.storage_location = volume.id, job.key
+        job.final_state = "COMPLETED"
+        job.result = file.record(base, project.location)
