@@ -114,10 +114,16 @@ def list_response(
     fields = request.query_params.get("fields")
     links = []
     if offset + limit < total:
-        links.append({"href": page_url(request, offset + limit, limit), "rel": "next", "method": "GET"})
+        links.append(
+            {"href": page_url(request, offset + limit, limit), "rel": "next", "method": "GET"}
+        )
     if offset > 0:
         links.append(
-            {"href": page_url(request, max(0, offset - limit), limit), "rel": "prev", "method": "GET"}
+            {
+                "href": page_url(request, max(0, offset - limit), limit),
+                "rel": "prev",
+                "method": "GET",
+            }
         )
     body = {
         "href": page_url(request, offset, limit),
@@ -260,7 +266,7 @@ class Handlers:
         body = await json_body(request)
         ids = body.get("file_ids") if isinstance(body, dict) else None
         if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
-            raise bad_request("the body must be {\"file_ids\": [...]}")
+            raise bad_request('the body must be {"file_ids": [...]}')
         if len(ids) > MAX_BULK:
             raise bad_request(f"at most {MAX_BULK} items per bulk call, got {len(ids)}")
         items = []
@@ -305,7 +311,7 @@ class Handlers:
             if not key.startswith(prefix):
                 continue
             rest = key[len(prefix) :]
-            if "/" in rest.rstrip("/") and not key == prefix:
+            if "/" in rest.rstrip("/"):
                 sub = prefix + rest.split("/", 1)[0] + "/"
                 entries[sub] = ("prefix", None)
             else:
@@ -401,11 +407,17 @@ class Handlers:
             # The docs allow exports only within one location (cloud provider and region) and
             # document 9027 for different clouds; no separate code is documented for another
             # region of the same cloud, so the simulator answers 9027 for both.
-            raise ApiError(403, 9027, "Exporting files across different cloud services or regions is not supported.")
+            raise ApiError(
+                403,
+                9027,
+                "Exporting files across different cloud services or regions is not supported.",
+            )
         if location.endswith("/"):
             raise ApiError(400, 9072, "File path ending with slash is not valid.")
         if location.startswith("/") or any(p in ("", ".", "..") for p in location.split("/")):
-            raise bad_request("destination.location must be a relative key without empty, '.' or '..' parts")
+            raise bad_request(
+                "destination.location must be a relative key without empty, '.' or '..' parts"
+            )
         if len((vol.prefix + location).encode()) > 1024:
             raise bad_request("the object key is longer than 1024 bytes")
         properties: dict[str, Any] = {}
@@ -437,7 +449,7 @@ class Handlers:
         body = await json_body(request)
         items = body.get("items") if isinstance(body, dict) else None
         if not isinstance(items, list):
-            raise bad_request("the body must be {\"items\": [...]}")
+            raise bad_request('the body must be {"items": [...]}')
         if len(items) > MAX_BULK:
             raise bad_request(f"at most {MAX_BULK} items per bulk call, got {len(items)}")
         out = []
@@ -482,7 +494,7 @@ class Handlers:
         body = await json_body(request)
         ids = body.get("export_ids") if isinstance(body, dict) else None
         if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
-            raise bad_request("the body must be {\"export_ids\": [...]}")
+            raise bad_request('the body must be {"export_ids": [...]}')
         if len(ids) > MAX_BULK:
             raise bad_request(f"at most {MAX_BULK} items per bulk call, got {len(ids)}")
         base = self.base(request)
@@ -490,7 +502,9 @@ class Handlers:
         for jid in ids:
             job = self.world.exports.get(jid)
             if job is None:
-                items.append({"error": error_body(404, 9008, "Requested export job does not exist.")})
+                items.append(
+                    {"error": error_body(404, 9008, "Requested export job does not exist.")}
+                )
             else:
                 items.append({"resource": job.record(base, now)})
         return JSONResponse({"items": items})
@@ -617,14 +631,20 @@ class SimPlatform:
         if s.latency_ms:
             await asyncio.sleep(s.latency_ms / 1000)
         path: str = scope.get("path", "")
-        if path.rstrip("/") in ("/v2", "") or not (path.startswith("/v2") or path.startswith("/_sim")):
+        if path.rstrip("/") in ("/v2", "") or not (
+            path.startswith("/v2") or path.startswith("/_sim")
+        ):
             await self.inner(scope, receive, send)  # the root needs no token
             return
         headers = {k.decode().lower(): v.decode(errors="replace") for k, v in scope["headers"]}
         token = headers.get("x-sbg-auth-token", "")
         if token not in s.tokens:
             # The token is never echoed back.
-            await self.respond(send, 401, error_body(401, 90001, "Unauthorized: missing or invalid authentication token."))
+            await self.respond(
+                send,
+                401,
+                error_body(401, 90001, "Unauthorized: missing or invalid authentication token."),
+            )
             return
         if path.startswith("/_sim"):
             await self.inner(scope, receive, send)
@@ -650,7 +670,11 @@ class SimPlatform:
         if path.rstrip("/") == "/v2/rate_limit":
             # Undocumented whether this call counts; the simulator does not count it, so a
             # client can always ask where it stands.
-            await self.inner(scope, receive, self.with_headers(send, self.rate_headers(s.rate_limit - used, reset)))
+            await self.inner(
+                scope,
+                receive,
+                self.with_headers(send, self.rate_headers(s.rate_limit - used, reset)),
+            )
             return
         if used >= s.rate_limit:
             g.windows[token] = (start, used)
@@ -678,6 +702,7 @@ class SimPlatform:
             await self.drop(send)
             return
         if g.roll("timeout"):
+
             async def swallow(message: dict[str, Any]) -> None:
                 return None
 
@@ -699,7 +724,10 @@ class SimPlatform:
 
     @staticmethod
     def rate_headers(remaining: int, reset: int) -> list[tuple[bytes, bytes]]:
-        return [(b"x-ratelimit-remaining", str(max(0, remaining)).encode()), (b"x-ratelimit-reset", str(reset).encode())]
+        return [
+            (b"x-ratelimit-remaining", str(max(0, remaining)).encode()),
+            (b"x-ratelimit-reset", str(reset).encode()),
+        ]
 
     def with_headers(self, send: Send, extra: list[tuple[bytes, bytes]]) -> Send:
         limit = (b"x-ratelimit-limit", str(self.settings.rate_limit).encode())
@@ -713,7 +741,11 @@ class SimPlatform:
         return wrapped
 
     async def respond(
-        self, send: Send, status: int, body: dict[str, Any], extra: list[tuple[bytes, bytes]] | None = None
+        self,
+        send: Send,
+        status: int,
+        body: dict[str, Any],
+        extra: list[tuple[bytes, bytes]] | None = None,
     ) -> None:
         await self.respond_raw(send, status, json.dumps(body).encode(), "application/json", extra)
 

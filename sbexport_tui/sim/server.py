@@ -33,15 +33,22 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         metavar="T",
         help="accepted token (repeatable); a random one is made when none is given",
     )
-    p.add_argument("--job-seconds", type=float, default=10.0, metavar="S", help="time scale of export jobs")
-    p.add_argument("--latency-ms", type=float, default=0.0, metavar="L", help="latency added to every request")
-    p.add_argument("--rate-limit", default="1000/300", metavar="N/SECONDS", help="per-token rate limit")
+    p.add_argument(
+        "--job-seconds", type=float, default=10.0, metavar="S", help="time scale of export jobs"
+    )
+    p.add_argument(
+        "--latency-ms", type=float, default=0.0, metavar="L", help="latency added to every request"
+    )
+    p.add_argument(
+        "--rate-limit", default="1000/300", metavar="N/SECONDS", help="per-token rate limit"
+    )
     p.add_argument(
         "--fault",
         action="append",
         default=[],
         metavar="KIND=RATE",
-        help="inject a fault with a probability per request; kinds: " + ", ".join(sorted(FAULT_KINDS)),
+        help="inject a fault with a probability per request; kinds: "
+        + ", ".join(sorted(FAULT_KINDS)),
     )
     p.add_argument("--seed", type=int, default=0, help="seed of the demo world and of the faults")
     p.add_argument("--allow-remote", action="store_true", help="allow a non-loopback --host")
@@ -80,9 +87,13 @@ def run(args: argparse.Namespace) -> int:
         sock = socket.socket(family, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((args.host, args.port))
+        sock.listen(128)  # connections wait in the backlog until uvicorn serves them
     except OSError as e:
-        print(f"sbexport sim: cannot listen on {args.host}:{args.port}: {e.strerror or e}. "
-              "Pick another --port, or --port 0 for a free one.", file=sys.stderr)
+        print(
+            f"sbexport sim: cannot listen on {args.host}:{args.port}: {e.strerror or e}. "
+            "Pick another --port, or --port 0 for a free one.",
+            file=sys.stderr,
+        )
         return 2
     port = sock.getsockname()[1]
     host = f"[{args.host}]" if ":" in args.host else args.host

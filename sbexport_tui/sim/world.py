@@ -1,4 +1,4 @@
-"""The simulated Platform's state: users, projects, files and folders, volumes, objects, export jobs.
+"""The simulated Platform's state: users, projects, files, folders, volumes, objects, export jobs.
 
 This module imports nothing from the client side of sbexport (api/, config/, export/, tui/): the
 simulator is an independent second implementation of the Platform contract, so a misunderstanding
@@ -90,7 +90,7 @@ class Project:
                 "admin": True,
             },
             "root_folder": self.root_folder,
-            "billing_group": "6b0c1a2e-0000-4000-8000-00000000d3m0",
+            "billing_group": "6b0c1a2e-0000-4000-8000-000000000d30",
             "created_by": self.owner,
             "category": "PRIVATE",
             "created_on": iso(self.created),

@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+
+import pytest
+
+TOKEN = "e2e0token0000000000000000000000e2"
+
+
+@dataclass
+class SimServer:
+    url: str
+    token: str
+    proc: subprocess.Popen
+
+
+def start_sim(*args: str, token: str = TOKEN) -> SimServer:
+    cmd = [sys.executable, "-m", "sbexport_tui.cli", "sim", "--port", "0", "--token", token, *args]
+    proc = subprocess.Popen(
+        cmd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    deadline = time.monotonic() + 30
+    assert proc.stdout is not None
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if not line:
+            break
+        m = re.search(r"(http://127\.0\.0\.1:\d+/v2)", line)
+        if m:
+            return SimServer(m.group(1), token, proc)
+    proc.kill()
+    raise RuntimeError(f"sbexport sim did not start: {proc.stderr.read() if proc.stderr else ''}")
+
+
+@pytest.fixture
+def sim_server():
+    servers: list[SimServer] = []
+
+    def start(*args: str, token: str = TOKEN) -> SimServer:
+        s = start_sim(*args, token=token)
+        servers.append(s)
+        return s
+
+    yield start
+    for s in servers:
+        s.proc.terminate()
+        try:
+            s.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            s.proc.kill()

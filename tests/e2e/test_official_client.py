@@ -1,0 +1,89 @@
+"""The official sevenbridges-python client, unchanged, against `sbexport sim` on loopback."""
+
+from __future__ import annotations
+
+import math
+import subprocess
+import sys
+import time
+
+import pytest
+
+sbg = pytest.importorskip("sevenbridges")
+
+pytestmark = pytest.mark.e2e
+
+
+def test_official_client_lists_pages_exports_and_sees_the_alias(sim_server):
+    server = sim_server("--job-seconds", "0.5")
+    api = sbg.Api(url=server.url, token=server.token, debug=True)
+    assert api.users.me().username == "demo"
+
+    projects = {p.id: p for p in api.projects.query().all()}
+    assert set(projects) == {"demo/wgs-cohort", "demo/rnaseq-pilot", "demo/gcp-study"}
+    wgs = api.projects.get("demo/wgs-cohort")
+    assert wgs.settings["location"] == "aws:us-east-1"
+
+    # walk to the 5,000-file folder and list it to its last page
+    root = {f.name: f for f in api.files.query(project=wgs).all()}
+    sg = {f.name: f for f in api.files.query(parent=root["scatter-gather"].id).all()}
+    chunks = sg["chunks"]
+    page = api.files.query(parent=chunks.id, limit=100)
+    assert page.total == 5000
+    names = [f.name for f in page.all()]
+    assert len(names) == 5000 and names[-1] == "chunk_04999.interval_list.vcf.gz"
+
+    vols = {v.id: v for v in api.volumes.query().all()}
+    assert vols["demo/us-east-results"].access_mode == "RW"
+    assert vols["demo/lab-archive"].access_mode == "RO"
+
+    files = [f for f in page.all()][:3]
+    records = api.exports.bulk_submit(
+        exports=[
+            {
+                "file": f.id,
+                "volume": "demo/us-east-results",
+                "location": f"e2e/{f.name}",
+                "properties": {"sse_algorithm": "AES256"},
+            }
+            for f in files
+        ]
+        + [{"file": root["reference"].id, "volume": "demo/us-east-results", "location": "x"}]
+    )
+    assert [r.valid for r in records] == [True, True, True, False]
+    assert records[3].error.code == 9006
+    ids = [r.resource.id for r in records[:3]]
+    deadline = time.monotonic() + 30
+    states: list[str] = []
+    while time.monotonic() < deadline:
+        states = [r.resource.state for r in api.exports.bulk_get(exports=ids)]
+        if all(s == "COMPLETED" for s in states):
+            break
+        time.sleep(0.3)
+    assert states == ["COMPLETED"] * 3
+    for f in files:
+        moved = api.files.get(f.id)
+        assert moved.storage.type == "VOLUME"
+        assert moved.storage.volume == "demo/us-east-results"
+        assert moved.storage.location == f"sbexport/e2e/{f.name}"
+    listing = vols["demo/us-east-results"].list(prefix="sbexport/e2e/")
+    assert sorted(o.location for o in listing) == sorted(f"sbexport/e2e/{f.name}" for f in files)
+    assert math.ceil(5000 / 100) == 50
+
+
+def test_sim_refuses_a_remote_host_and_bad_settings():
+    run = [sys.executable, "-m", "sbexport_tui.cli", "sim", "--port", "0"]
+    r = subprocess.run([*run, "--host", "0.0.0.0"], capture_output=True, text=True, timeout=30)
+    assert r.returncode == 2 and "--allow-remote" in r.stderr
+    r = subprocess.run([*run, "--fault", "bogus=1"], capture_output=True, text=True, timeout=30)
+    assert r.returncode == 2 and "unknown fault" in r.stderr and "Traceback" not in r.stderr
+    r = subprocess.run([*run, "--rate-limit", "lots"], capture_output=True, text=True, timeout=30)
+    assert r.returncode == 2 and "N/SECONDS" in r.stderr
+
+
+def test_sim_socket_faults_drop_and_time_out(sim_server):
+    import httpx
+
+    server = sim_server("--fault", "reset=1")
+    with pytest.raises(httpx.RemoteProtocolError):
+        httpx.get(server.url + "/user", headers={"X-SBG-Auth-Token": server.token}, timeout=10)
