@@ -15,7 +15,13 @@ def build_parser() -> argparse.ArgumentParser:
         "then watch the export jobs.",
     )
     p.add_argument("--version", action="version", version=f"sbexport {__version__}")
-    p.add_argument("--demo", action="store_true", help="run against the built-in simulated Platform")
+    p.add_argument(
+        "--demo", action="store_true", help="run against the built-in simulated Platform"
+    )
+    p.add_argument("--no-mouse", action="store_true", help="ignore the mouse (for SSH and tmux)")
+    p.add_argument(
+        "--theme", default=None, help="colour theme, e.g. ansi-dark for 16-colour terminals"
+    )
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
     from .sim.server import add_arguments
 
@@ -37,8 +43,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.demo:
         from .demo import run_demo
 
-        return run_demo()
-    print("sbexport: the interactive app is not built yet; try `sbexport --demo` or `sbexport sim`.")
+        return run_demo(mouse=not args.no_mouse, theme=args.theme)
+    print(
+        "sbexport: the interactive app is not built yet; try `sbexport --demo` or `sbexport sim`."
+    )
     return 2
 
 

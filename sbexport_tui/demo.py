@@ -1,17 +1,16 @@
-"""`sbexport --demo`: the app on the embedded simulated Platform."""
+"""`sbexport --demo`: the app on the embedded simulated Platform, its files apart from real ones."""
 
 from __future__ import annotations
 
-import argparse
 
+def run_demo(*, mouse: bool = True, theme: str | None = None) -> int:
+    from .config.paths import Paths
+    from .session import demo_session
+    from .tui.app import SbexportApp
+    from .tui.screens.projects import ProjectsScreen
 
-def run_demo() -> int:
-    # Until the interactive screens land, the demo serves the simulated Platform and says so.
-    from .sim.server import add_arguments, run
-
-    p = argparse.ArgumentParser()
-    add_arguments(p)
-    args = p.parse_args(["--port", "0", "--token", "demo-token-not-a-secret"])
-    print("sbexport demo: the interactive screens are not built yet.")
-    print("Serving the simulated Platform with its demo world instead; point a client at it:")
-    return run(args)
+    session = demo_session(Paths.for_demo())
+    app = SbexportApp(ProjectsScreen, demo=True, theme_name=theme)
+    app.session = session
+    result = app.run(mouse=mouse)
+    return int(result or 0)

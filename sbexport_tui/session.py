@@ -1,0 +1,52 @@
+"""A signed-in session: which profile, where, who, and the Platform client that goes with it.
+
+Shared by the TUI and the headless commands. The demo session runs the simulated Platform
+in-process and keeps its files apart from the real ones (`Paths.for_demo`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .api.client import PlatformClient
+from .api.models import User
+from .config.paths import Paths
+
+DEMO_TOKEN = "demo-token-not-a-secret"  # noqa: S105 (the in-process simulator's only token)
+DEMO_REGION = "Simulated Platform (demo)"
+
+
+@dataclass
+class Session:
+    profile_name: str
+    region_label: str
+    client: PlatformClient
+    paths: Paths
+    demo: bool = False
+    user: User | None = None
+    extra: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def signed_in_text(self) -> str:
+        who = self.user.username if self.user else "?"
+        return f"Signed in as {who} on {self.region_label}"
+
+    async def close(self) -> None:
+        await self.client.aclose()
+
+
+def demo_session(paths: Paths | None = None, *, job_seconds: float = 8.0, seed: int = 0) -> Session:
+    """A session on the in-process simulated Platform holding the demo world."""
+    from .sim import BASE_URL_INPROCESS, SimSettings, SimTransport, demo_platform
+
+    platform = demo_platform(SimSettings(tokens=[DEMO_TOKEN], job_seconds=job_seconds, seed=seed))
+    client = PlatformClient(BASE_URL_INPROCESS, DEMO_TOKEN, transport=SimTransport(platform))
+    session = Session(
+        profile_name="demo",
+        region_label=DEMO_REGION,
+        client=client,
+        paths=paths or Paths.for_demo(),
+        demo=True,
+    )
+    session.extra["platform"] = platform
+    return session

@@ -1,0 +1,582 @@
+"""Browse a project's folders and mark files, the way file managers do it, keyboard only."""
+
+from __future__ import annotations
+
+import asyncio
+from contextlib import suppress
+from dataclasses import dataclass, field
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.message import Message
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Footer, Header, Input, Label, Static
+from textual.widgets.data_table import CellDoesNotExist, RowDoesNotExist
+
+from ...api.models import File, Project
+from ...export.matching import compile_pattern, index_companions
+from ..format import human_bytes, short_date
+from ..selection import Marked, SelectionStore, unexportable_reason
+from ..widgets.table import SafeTable, plain
+
+MARK = "●"
+SORTS = ("listed", "name", "size", "date")
+WALK_CONCURRENCY = 4
+
+
+@dataclass
+class Crumb:
+    folder_id: str
+    name: str
+    cursor_key: str | None = None
+
+
+class PromptScreen(ModalScreen[str | None]):
+    """One line of input: a pattern, a manifest path."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="prompt.cancel")]
+
+    def __init__(self, title: str, placeholder: str = "", value: str = "") -> None:
+        super().__init__()
+        self.title_text, self.placeholder, self.value = title, placeholder, value
+
+    def compose(self) -> ComposeResult:
+        with Static(id="prompt-box"):
+            yield Label(plain(self.title_text))
+            yield Input(value=self.value, placeholder=self.placeholder, id="prompt-input")
+
+    @on(Input.Submitted)
+    def _submitted(self, event: Input.Submitted) -> None:
+        self.dismiss(event.value)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class BrowseScreen(Screen):
+    HELP_TITLE = "Browse and mark files"
+    HELP = (
+        "Enter opens a folder, Backspace goes up. Marks persist across folders and projects "
+        "until cleared. Marking a folder marks every file under it. Index files (BAI, CRAI, "
+        "TBI, CSI) come along with their BAM, CRAM or VCF.GZ."
+    )
+    BINDINGS = [
+        Binding("enter", "open", "Open", id="browse.open"),
+        Binding("backspace,h", "up", "Up", id="browse.up"),
+        Binding("space", "toggle", "Mark", id="browse.toggle"),
+        Binding("v", "range", "Range", id="browse.range"),
+        Binding("a", "mark_all", "Mark all", id="browse.mark_all"),
+        Binding("A", "unmark_all", "Unmark all", show=False, id="browse.unmark_all"),
+        Binding("asterisk", "invert", "Invert", show=False, id="browse.invert"),
+        Binding("plus", "mark_pattern", "Mark pattern", show=False, id="browse.mark_pattern"),
+        Binding(
+            "minus", "unmark_pattern", "Unmark pattern", show=False, id="browse.unmark_pattern"
+        ),
+        Binding("slash", "filter", "Filter", id="browse.filter"),
+        Binding("o", "sort", "Sort", show=False, id="browse.sort"),
+        Binding("i", "toggle_index", "Index files on/off", show=False, id="browse.index"),
+        Binding("s", "selection", "Selection", id="browse.selection"),
+        Binding("escape", "escape", "Cancel / clear filter", show=False, id="browse.escape"),
+        Binding("q", "back", "Projects", show=False, id="browse.back"),
+    ]
+
+    @dataclass
+    class Page(Message):
+        folder_id: str
+        files: list[File]
+        done: bool
+        total: int | None = None
+
+    @dataclass
+    class Failed(Message):
+        folder_id: str
+        text: str
+
+    @dataclass
+    class WalkProgress(Message):
+        folders: int
+        files: int
+        bytes: int
+
+    @dataclass
+    class WalkDone(Message):
+        root: File
+        files: list[tuple[File, str]] = field(default_factory=list)
+        cancelled: bool = False
+        error: str | None = None
+
+    def __init__(self, project: Project) -> None:
+        super().__init__()
+        self.project = project
+        self.crumbs: list[Crumb] = []
+        self.entries: list[File] = []  # the folder's items, as listed
+        self.view: list[File] = []  # what the table shows (filtered, sorted)
+        self.loading = False
+        self.loaded_total: int | None = None
+        self.sort = "listed"
+        self.sort_reverse = False
+        self.range_anchor: int | None = None
+        self.with_index = True
+        self.walking: File | None = None
+        self.walk_progress = ""
+
+    # ---- plumbing ------------------------------------------------------------------------
+    @property
+    def session(self):
+        return self.app.session  # type: ignore[attr-defined]
+
+    @property
+    def selection(self) -> SelectionStore:
+        return self.app.selection  # type: ignore[attr-defined]
+
+    @property
+    def table(self) -> SafeTable:
+        return self.query_one("#files", SafeTable)
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static(id="crumbs", classes="status-line", markup=False)
+        yield Input(placeholder="filter: part of a name (Esc clears)", id="filter")
+        yield SafeTable(id="files")
+        yield Static(id="status", classes="status-line", markup=False)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        t = self.table
+        t.add_column(" ", key="mark", width=1)
+        t.add_column("Name", key="name", width=38)
+        t.add_column("Size", key="size", width=9)
+        t.add_column("Modified", key="modified", width=10)
+        t.add_column("Status", key="status", width=12)
+        self.query_one("#filter", Input).display = False
+        t.focus()
+        root = self.project.root_folder or ""
+        self.crumbs = [Crumb(root, self.project.id)]
+        self.open_folder(root)
+
+    def on_screen_resume(self) -> None:
+        # the selection may have changed on the selection screen
+        self.refresh_marks()
+        self.update_status()
+
+    # ---- listing ---------------------------------------------------------------------------
+    def open_folder(self, folder_id: str, cursor_key: str | None = None) -> None:
+        self.entries, self.view = [], []
+        self.loaded_total = None
+        self.range_anchor = None
+        self._restore_key = cursor_key
+        self.table.clear()
+        self.loading = True
+        self.update_crumbs()
+        self.update_status()
+        self.list_folder(folder_id)
+
+    @work(exclusive=True, group="listing", exit_on_error=False)
+    async def list_folder(self, folder_id: str) -> None:
+        client = self.session.client
+        is_root = folder_id == self.project.root_folder
+        source = (
+            client.list_project_root(self.project.id) if is_root else client.list_folder(folder_id)
+        )
+        batch: list[File] = []
+        try:
+            async for f in source:
+                batch.append(f)
+                if len(batch) >= 100:
+                    self.post_message(self.Page(folder_id, batch, False))
+                    batch = []
+                    await asyncio.sleep(0)  # let the screen draw between pages
+        except Exception as e:
+            self.post_message(self.Failed(folder_id, str(e)))
+            return
+        self.post_message(self.Page(folder_id, batch, True))
+
+    def on_browse_screen_page(self, message: Page) -> None:
+        if message.folder_id != self.crumbs[-1].folder_id:
+            return  # a late page of a folder we left
+        self.entries.extend(message.files)
+        if self.sort == "listed" and not self.filter_text():
+            start = len(self.view)
+            self.view.extend(message.files)
+            for f in message.files:
+                self.add_file_row(f)
+            if start == 0 and self._restore_key:
+                self.move_to_key(self._restore_key)
+        else:
+            self.refill()
+        if message.done:
+            self.loading = False
+            if self._restore_key:
+                self.move_to_key(self._restore_key)
+                self._restore_key = None
+        self.update_status()
+
+    def on_browse_screen_failed(self, message: Failed) -> None:
+        if message.folder_id != self.crumbs[-1].folder_id:
+            return
+        self.loading = False
+        self.update_status(error=f"Could not list this folder: {message.text}")
+
+    def filter_text(self) -> str:
+        return self.query_one("#filter", Input).value.strip().lower()
+
+    def sorted_filtered(self) -> list[File]:
+        text = self.filter_text()
+        files = [f for f in self.entries if not text or text in (f.name or "").lower()]
+        if self.sort == "name":
+            files.sort(key=lambda f: (not f.is_folder, (f.name or "").lower()))
+        elif self.sort == "size":
+            files.sort(key=lambda f: f.size or 0)
+        elif self.sort == "date":
+            files.sort(key=lambda f: f.modified_on.timestamp() if f.modified_on else 0)
+        if self.sort_reverse:
+            files.reverse()
+        return files
+
+    def refill(self) -> None:
+        t = self.table
+        key = self.cursor_key()
+        self.view = self.sorted_filtered()
+        with self.app.batch_update():
+            t.clear()
+            for f in self.view:
+                self.add_file_row(f)
+        if key:
+            self.move_to_key(key)
+
+    def add_file_row(self, f: File) -> None:
+        name = (f.name or f.id) + ("/" if f.is_folder else "")
+        reason = unexportable_reason(f)
+        status = "" if reason is None or reason == "folder" else reason
+        self.table.add_row(
+            self.mark_cell(f),
+            plain(name, "bold" if f.is_folder else ""),
+            plain("" if f.is_folder else human_bytes(f.size)),
+            plain(short_date(f.modified_on)),
+            plain(status, "italic"),
+            key=f.id,
+        )
+
+    def mark_cell(self, f: File) -> Text:
+        marked = self.folder_marked(f) if f.is_folder else f.id in self.selection
+        return Text(MARK if marked else " ", style="bold")
+
+    def folder_marked(self, folder: File) -> bool:
+        return folder.id in self.app.marked_folders  # type: ignore[attr-defined]
+
+    def refresh_marks(self) -> None:
+        t = self.table
+        with self.app.batch_update():
+            for f in self.view:
+                t.update_cell(f.id, "mark", self.mark_cell(f))
+
+    def update_crumbs(self) -> None:
+        path = " / ".join(c.name for c in self.crumbs)
+        self.query_one("#crumbs", Static).update(
+            plain(f"{path}   ({self.project.location or '?'})")
+        )
+
+    def update_status(self, error: str | None = None) -> None:
+        if error:
+            self.query_one("#status", Static).update(Text(error, style="bold red"))
+            return
+        n = len(self.entries)
+        here = f"{n} items" + (" (loading...)" if self.loading else "")
+        if self.filter_text():
+            here = f"{len(self.view)} of {here}"
+        if self.sort != "listed":
+            here += f", by {self.sort}" + (" desc" if self.sort_reverse else "")
+        parts = [here, self.selection.summary()]
+        if self.walking is not None:
+            parts.append(f"walking {self.walking.name}/: {self.walk_progress} (Esc cancels)")
+        if self.range_anchor is not None:
+            parts.append("range: move, then v again")
+        if not self.with_index:
+            parts.append("index files: off")
+        self.query_one("#status", Static).update(plain("  ·  ".join(parts)))
+
+    # ---- cursor helpers --------------------------------------------------------------------
+    def cursor_key(self) -> str | None:
+        t = self.table
+        if t.row_count == 0:
+            return None
+        return t.coordinate_to_cell_key(t.cursor_coordinate).row_key.value
+
+    def current(self) -> File | None:
+        if not self.view or self.table.row_count == 0:
+            return None
+        row = self.table.cursor_row
+        return self.view[row] if 0 <= row < len(self.view) else None
+
+    def move_to_key(self, key: str) -> None:
+        try:
+            row = self.table.get_row_index(key)
+        except RowDoesNotExist:
+            return
+        self.table.move_cursor(row=row)
+
+    # ---- navigation ------------------------------------------------------------------------
+    @on(SafeTable.RowSelected, "#files")
+    def _row_selected(self) -> None:
+        self.action_open()
+
+    def action_open(self) -> None:
+        f = self.current()
+        if f is None or not f.is_folder:
+            return
+        self.crumbs[-1].cursor_key = f.id
+        self.crumbs.append(Crumb(f.id, f.name or f.id))
+        self.clear_filter_box()
+        self.open_folder(f.id)
+
+    def action_up(self) -> None:
+        if len(self.crumbs) <= 1:
+            return
+        self.crumbs.pop()
+        self.clear_filter_box()
+        self.open_folder(self.crumbs[-1].folder_id, cursor_key=self.crumbs[-1].cursor_key)
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
+
+    # ---- marking ---------------------------------------------------------------------------
+    def folder_path(self) -> str:
+        return "/".join(c.name for c in self.crumbs[1:])
+
+    def marked_item(self, f: File, path: str | None = None) -> Marked:
+        if path is None:
+            base = self.folder_path()
+            path = f"{base}/{f.name}" if base else (f.name or f.id)
+        return Marked(f, self.project.id, self.project.location, path)
+
+    def mark_files(self, files: list[File], mark: bool) -> None:
+        """Mark or unmark files of this folder (folders are walked, index files follow)."""
+        names = {f.name: f for f in self.entries if not f.is_folder}
+        changed: set[str] = set()
+        for f in files:
+            if f.is_folder:
+                if mark and not self.folder_marked(f):
+                    self.start_walk(f)
+                elif not mark and self.folder_marked(f):
+                    self.unmark_folder(f)
+                continue
+            group = [f]
+            if self.with_index and f.name:
+                group += [names[n] for n in index_companions(f.name, names)]
+            for g in group:
+                if mark:
+                    if self.selection.add(self.marked_item(g)):
+                        changed.add(g.id)
+                elif self.selection.remove(g.id):
+                    changed.add(g.id)
+        t = self.table
+        with self.app.batch_update():
+            for fid in changed:
+                with suppress(CellDoesNotExist):  # a row filtered out of view
+                    t.update_cell(fid, "mark", Text(MARK if mark else " ", style="bold"))
+        self.update_status()
+
+    def action_toggle(self) -> None:
+        f = self.current()
+        if f is None:
+            return
+        marked = self.folder_marked(f) if f.is_folder else f.id in self.selection
+        self.mark_files([f], not marked)
+        self.table.action_cursor_down()
+
+    def action_range(self) -> None:
+        row = self.table.cursor_row
+        if self.range_anchor is None:
+            self.range_anchor = row
+            self.update_status()
+            return
+        lo, hi = sorted((self.range_anchor, row))
+        self.range_anchor = None
+        self.mark_files([f for f in self.view[lo : hi + 1] if not f.is_folder], True)
+
+    def action_mark_all(self) -> None:
+        self.mark_files([f for f in self.view if not f.is_folder], True)
+
+    def action_unmark_all(self) -> None:
+        self.mark_files(list(self.view), False)
+
+    def action_invert(self) -> None:
+        files = [f for f in self.view if not f.is_folder]
+        to_mark = [f for f in files if f.id not in self.selection]
+        to_unmark = [f for f in files if f.id in self.selection]
+        # unmark first without pulling index files along, then mark
+        keep = self.with_index
+        self.with_index = False
+        self.mark_files(to_unmark, False)
+        self.with_index = keep
+        self.mark_files(to_mark, True)
+
+    def action_mark_pattern(self) -> None:
+        self._pattern(True)
+
+    def action_unmark_pattern(self) -> None:
+        self._pattern(False)
+
+    def _pattern(self, mark: bool) -> None:
+        title = ("Mark" if mark else "Unmark") + " files matching (glob *.bam, or re:regex)"
+
+        def done(text: str | None) -> None:
+            if not text:
+                return
+            try:
+                match = compile_pattern(text)
+            except ValueError as e:
+                self.notify(str(e), severity="error", markup=False)
+                return
+            files = [f for f in self.view if not f.is_folder and match(f.name or "")]
+            self.mark_files(files, mark)
+            self.notify(f"{len(files)} files {'marked' if mark else 'unmarked'}", markup=False)
+
+        self.app.push_screen(PromptScreen(title, "*.bam"), done)
+
+    def action_toggle_index(self) -> None:
+        self.with_index = not self.with_index
+        self.update_status()
+
+    # ---- folders: walk the tree ------------------------------------------------------------
+    def start_walk(self, folder: File) -> None:
+        if self.walking is not None:
+            self.notify("Already walking a folder: wait, or Esc to cancel it", markup=False)
+            return
+        self.walking = folder
+        self.walk_progress = "starting"
+        self.update_status()
+        base = self.folder_path()
+        self.walk(folder, f"{base}/{folder.name}" if base else (folder.name or folder.id))
+
+    @work(exclusive=True, group="walk", exit_on_error=False)
+    async def walk(self, root: File, root_path: str) -> None:
+        client = self.session.client
+        found: list[tuple[File, str]] = []
+        queue: asyncio.Queue[tuple[str, str]] = asyncio.Queue()
+        queue.put_nowait((root.id, root_path))
+        counters = {"folders": 0, "bytes": 0}
+        errors: list[str] = []
+
+        async def worker() -> None:
+            while True:
+                folder_id, path = await queue.get()
+                try:
+                    async for f in client.list_folder(folder_id):
+                        child = f"{path}/{f.name}"
+                        if f.is_folder:
+                            queue.put_nowait((f.id, child))
+                        else:
+                            found.append((f, child))
+                            counters["bytes"] += f.size or 0
+                    counters["folders"] += 1
+                    self.post_message(
+                        self.WalkProgress(counters["folders"], len(found), counters["bytes"])
+                    )
+                except Exception as e:
+                    errors.append(str(e))
+                finally:
+                    queue.task_done()
+
+        workers = [asyncio.create_task(worker()) for _ in range(WALK_CONCURRENCY)]
+        try:
+            await queue.join()
+        except asyncio.CancelledError:
+            for w in workers:
+                w.cancel()
+            self.post_message(self.WalkDone(root, [], cancelled=True))
+            raise
+        for w in workers:
+            w.cancel()
+        self.post_message(self.WalkDone(root, found, error=errors[0] if errors else None))
+
+    def on_browse_screen_walk_progress(self, message: WalkProgress) -> None:
+        self.walk_progress = (
+            f"{message.folders} folders, {message.files} files, {human_bytes(message.bytes)}"
+        )
+        self.update_status()
+
+    def on_browse_screen_walk_done(self, message: WalkDone) -> None:
+        self.walking = None
+        root = message.root
+        if message.cancelled:
+            self.notify(f"Stopped walking {root.name}/: nothing marked", markup=False)
+        elif message.error:
+            self.notify(
+                f"Could not walk all of {root.name}/: {message.error}. Nothing marked; try again.",
+                severity="error",
+                markup=False,
+            )
+        else:
+            added = 0
+            for f, path in message.files:
+                if self.selection.add(Marked(f, self.project.id, self.project.location, path)):
+                    added += 1
+            self.app.marked_folders[root.id] = [f.id for f, _ in message.files]  # type: ignore[attr-defined]
+            total = sum(f.size or 0 for f, _ in message.files)
+            self.notify(
+                f"{root.name}/: {len(message.files)} files, {human_bytes(total)} marked",
+                markup=False,
+            )
+            with suppress(CellDoesNotExist):
+                self.table.update_cell(root.id, "mark", Text(MARK, style="bold"))
+            del added
+        self.update_status()
+
+    def unmark_folder(self, folder: File) -> None:
+        ids = self.app.marked_folders.pop(folder.id, [])  # type: ignore[attr-defined]
+        for fid in ids:
+            self.selection.remove(fid)
+        with suppress(CellDoesNotExist):
+            self.table.update_cell(folder.id, "mark", Text(" ", style="bold"))
+
+    # ---- filter, sort, escape --------------------------------------------------------------
+    def action_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        box.display = True
+        box.focus()
+
+    @on(Input.Changed, "#filter")
+    def _filter_changed(self) -> None:
+        self.refill()
+        self.update_status()
+
+    @on(Input.Submitted, "#filter")
+    def _filter_done(self) -> None:
+        self.table.focus()
+
+    def clear_filter_box(self) -> None:
+        box = self.query_one("#filter", Input)
+        if box.value:
+            with box.prevent(Input.Changed):
+                box.value = ""
+        box.display = False
+
+    def action_escape(self) -> None:
+        if self.walking is not None:
+            self.workers.cancel_group(self, "walk")
+            return
+        if self.range_anchor is not None:
+            self.range_anchor = None
+            self.update_status()
+            return
+        if self.filter_text() or self.query_one("#filter", Input).display:
+            self.clear_filter_box()
+            self.refill()
+            self.table.focus()
+            self.update_status()
+
+    def action_sort(self) -> None:
+        i = SORTS.index(self.sort)
+        if self.sort != "listed" and not self.sort_reverse:
+            self.sort_reverse = True
+        else:
+            self.sort = SORTS[(i + 1) % len(SORTS)]
+            self.sort_reverse = False
+        self.refill()
+        self.update_status()
+
+    def action_selection(self) -> None:
+        self.app.action_show_selection()  # type: ignore[attr-defined]

@@ -1,0 +1,89 @@
+"""The selection: what is marked, how much, what cannot go; review and unmark."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Static
+
+from ..format import human_bytes
+from ..selection import SelectionStore
+from ..widgets.table import SafeTable, plain
+
+
+class SelectionScreen(Screen):
+    HELP_TITLE = "Selection"
+    HELP = "Every marked file, from every folder and project of this profile."
+    BINDINGS = [
+        Binding("space,d,delete", "unmark", "Unmark", id="selection.unmark"),
+        Binding("C", "clear", "Clear all", id="selection.clear"),
+        Binding("escape,q,s", "close", "Back", id="selection.close"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._armed_clear = False
+
+    @property
+    def selection(self) -> SelectionStore:
+        return self.app.selection  # type: ignore[attr-defined]
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static(id="summary", classes="status-line", markup=False)
+        yield SafeTable(id="selected")
+        yield Static(id="reasons", classes="status-line", markup=False)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        t = self.query_one(SafeTable)
+        t.add_column("Project", key="project", width=16)
+        t.add_column("Path", key="path", width=36)
+        t.add_column("Size", key="size", width=9)
+        t.add_column("Note", key="note", width=14)
+        for m in self.selection:
+            t.add_row(
+                plain(m.project_id.split("/", 1)[-1]),
+                plain(m.path),
+                plain(human_bytes(m.size)),
+                plain(m.reason or "", "italic"),
+                key=m.file.id,
+            )
+        t.focus()
+        self.update_summary()
+
+    def update_summary(self) -> None:
+        self.query_one("#summary", Static).update(plain(self.selection.summary()))
+        reasons = Counter(m.reason for m in self.selection.blocked())
+        text = "; ".join(f"{n} {r}" for r, n in reasons.items())
+        self.query_one("#reasons", Static).update(
+            plain(f"Cannot be exported: {text}" if text else "Every marked file can be exported.")
+        )
+
+    def action_unmark(self) -> None:
+        t = self.query_one(SafeTable)
+        if t.row_count == 0:
+            return
+        key = t.coordinate_to_cell_key(t.cursor_coordinate).row_key
+        self.selection.remove(str(key.value))
+        t.remove_row(key)
+        self.update_summary()
+
+    def action_clear(self) -> None:
+        if not len(self.selection):
+            return
+        if not self._armed_clear:
+            self._armed_clear = True
+            self.notify(f"Press C again to unmark all {len(self.selection)} files", markup=False)
+            return
+        self.selection.clear()
+        self.app.marked_folders.clear()  # type: ignore[attr-defined]
+        self.query_one(SafeTable).clear()
+        self._armed_clear = False
+        self.update_summary()
+
+    def action_close(self) -> None:
+        self.app.pop_screen()
