@@ -16,7 +16,7 @@ from textual.widgets import Footer, Header, Input, Label, Static
 from textual.widgets.data_table import CellDoesNotExist, RowDoesNotExist
 
 from ...api.models import File, Project
-from ...export.matching import compile_pattern, index_companions
+from ...export.matching import classify_entry, compile_pattern, index_companions, parse_manifest
 from ..format import human_bytes, short_date
 from ..selection import Marked, SelectionStore, unexportable_reason
 from ..widgets.table import SafeTable, plain
@@ -76,6 +76,7 @@ class BrowseScreen(Screen):
         ),
         Binding("slash", "filter", "Filter", id="browse.filter"),
         Binding("o", "sort", "Sort", show=False, id="browse.sort"),
+        Binding("m", "manifest", "Manifest", show=False, id="browse.manifest"),
         Binding("i", "toggle_index", "Index files on/off", show=False, id="browse.index"),
         Binding("s", "selection", "Selection", id="browse.selection"),
         Binding("escape", "escape", "Cancel / clear filter", show=False, id="browse.escape"),
@@ -440,6 +441,48 @@ class BrowseScreen(Screen):
         self.with_index = not self.with_index
         self.update_status()
 
+    # ---- a manifest of ids, project paths or names ------------------------------------------
+    def action_manifest(self) -> None:
+        def done(text: str | None) -> None:
+            if text:
+                self.load_manifest(text.strip())
+
+        title = "Manifest file (one file id, project path or name per line; CSV/TSV too)"
+        self.app.push_screen(PromptScreen(title, "~/to_export.txt"), done)
+
+    @work(exclusive=True, group="manifest", exit_on_error=False)
+    async def load_manifest(self, path_text: str) -> None:
+        try:
+            text = await asyncio.to_thread(read_manifest, path_text)
+        except ValueError as e:
+            self.post_message(self.ManifestDone([], [], str(e)))
+            return
+        entries = parse_manifest(text)
+        found, missing = await resolve_manifest(
+            self.session.client, self.project, entries, self.entries, self.folder_path()
+        )
+        self.post_message(self.ManifestDone(found, missing, None))
+
+    @dataclass
+    class ManifestDone(Message):
+        found: list[tuple[File, str]]
+        missing: list[str]
+        error: str | None
+
+    def on_browse_screen_manifest_done(self, message: ManifestDone) -> None:
+        if message.error:
+            self.notify(message.error, severity="error", markup=False)
+            return
+        for f, path in message.found:
+            self.selection.add(Marked(f, self.project.id, self.project.location, path))
+        self.refresh_marks()
+        self.update_status()
+        text = f"Manifest: {len(message.found)} files marked"
+        if message.missing:
+            shown = ", ".join(message.missing[:5]) + (" ..." if len(message.missing) > 5 else "")
+            text += f"; {len(message.missing)} not found: {shown}"
+        self.notify(text, severity="warning" if message.missing else "information", markup=False)
+
     # ---- folders: walk the tree ------------------------------------------------------------
     def start_walk(self, folder: File) -> None:
         if self.walking is not None:
@@ -580,3 +623,77 @@ class BrowseScreen(Screen):
 
     def action_selection(self) -> None:
         self.app.action_show_selection()  # type: ignore[attr-defined]
+
+
+async def resolve_manifest(
+    client, project: Project, entries: list[str], here: list[File], here_path: str
+) -> tuple[list[tuple[File, str]], list[str]]:
+    """Find the files a manifest names: ids (anywhere in the project), project paths, or names
+    in the folder on screen. Returns (file, path) pairs and the entries not found."""
+    found: list[tuple[File, str]] = []
+    missing: list[str] = []
+    ids = [e for e in entries if classify_entry(e) == "id"]
+    if ids:
+        records = await client.bulk_get_files(ids)
+        for fid, rec in zip(ids, records, strict=True):
+            f = getattr(rec, "resource", None)
+            if f is None or f.project != project.id or f.is_folder:
+                missing.append(fid)
+            else:
+                found.append((f, await _path_of(client, project, f)))
+    by_name = {f.name: f for f in here if not f.is_folder}
+    folders: dict[str, list[File]] = {}
+    for e in entries:
+        kind = classify_entry(e)
+        if kind == "name":
+            f = by_name.get(e)
+            if f is None:
+                missing.append(e)
+            else:
+                found.append((f, f"{here_path}/{e}" if here_path else e))
+        elif kind == "path":
+            path = e.strip("/")
+            parent, _, name = path.rpartition("/")
+            if parent not in folders:
+                folders[parent] = await _list_path(client, project, parent)
+            match = next((f for f in folders[parent] if f.name == name and not f.is_folder), None)
+            if match is None:
+                missing.append(e)
+            else:
+                found.append((match, path))
+    return found, missing
+
+
+async def _list_path(client, project: Project, folder_path: str) -> list[File]:
+    items = [f async for f in client.list_project_root(project.id)]
+    for part in [p for p in folder_path.split("/") if p]:
+        folder = next((f for f in items if f.is_folder and f.name == part), None)
+        if folder is None:
+            return []
+        items = [f async for f in client.list_folder(folder.id)]
+    return items
+
+
+async def _path_of(client, project: Project, f: File) -> str:
+    parts = [f.name or f.id]
+    parent = f.parent
+    while parent and parent != project.root_folder:
+        folder = await client.get_file(parent)
+        parts.append(folder.name or folder.id)
+        parent = folder.parent
+    return "/".join(reversed(parts))
+
+
+def read_manifest(path_text: str) -> str:
+    """The text of a manifest file, or ValueError with a message a user can act on."""
+    from pathlib import Path
+
+    path = Path(path_text).expanduser()
+    try:
+        if path.stat().st_size > 50_000_000:
+            raise ValueError(f"Cannot read {path}: larger than 50 MB; split it")
+        return path.read_bytes().decode("utf-8-sig")
+    except OSError as e:
+        raise ValueError(f"Cannot read {path}: {e.strerror or e}") from None
+    except UnicodeDecodeError:
+        raise ValueError(f"Cannot read {path}: not UTF-8 text") from None
