@@ -1,0 +1,824 @@
+"""The Platform REST v2 client: one ``httpx.AsyncClient`` per profile.
+
+Every request goes through one loop (``_send``) that
+
+1. waits for the shared rate-limit budget (interactive before background);
+2. sends, with explicit timeouts, TLS verification and proxies from the environment;
+3. on 429 waits until the reset the server named and resends (a request is never lost);
+4. on maintenance (503, code 0) waits and resends, reporting that through ``on_status``;
+5. on a connection error, timeout or 5xx resends with exponential backoff and jitter, but only
+   requests that are safe to repeat (GET and the read-only bulk POSTs). An export submission is
+   resent only when it clearly never left (connect error); after anything ambiguous it raises
+   ``AmbiguousSubmitError`` and the caller reconciles with ``find_existing_exports``.
+
+Lists are read with ``paginate``: the first page, then (once ``X-Total-Matching-Query`` says how
+many there are) every other page at once, a few in flight, yielded in order; ``links[rel=next]`` is
+followed when the total is missing, with a guard against links that loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import random
+import time
+from collections import deque
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any, Literal, TypeVar
+from urllib.parse import quote
+
+import httpx
+from pydantic import BaseModel, ValidationError
+
+from .. import __version__
+from .errors import (
+    AmbiguousSubmitError,
+    BadResponse,
+    Maintenance,
+    NetworkError,
+    PagingError,
+    PlatformError,
+    bad_response,
+    error_from,
+)
+from .models import (
+    ApiErrorBody,
+    BulkRecord,
+    ExportItem,
+    ExportJob,
+    ExportResult,
+    File,
+    JobLookup,
+    Page,
+    Project,
+    RateLimitStatus,
+    User,
+    Volume,
+    VolumeObject,
+    VolumePrefix,
+)
+from .ratelimit import Priority, RateBudget
+from .regions import validate_base_url
+
+log = logging.getLogger("sbexport.api")
+
+PAGE_SIZE = 100  # the Platform's maximum
+BULK_MAX = 100
+TOKEN_HEADER = "X-SBG-Auth-Token"  # noqa: S105 (a header name, not a secret)
+ADVANCE_ACCESS_HEADER = "X-SBG-Advance-Access"
+SENSITIVE_HEADERS = frozenset({"x-sbg-auth-token", "authorization", "x-sbg-session-id"})
+
+M = TypeVar("M", bound=BaseModel)
+Params = Mapping[str, Any] | Sequence[tuple[str, Any]]
+
+
+def redact_headers(headers: Mapping[str, str] | Iterable[tuple[str, str]]) -> dict[str, str]:
+    """Headers safe to log: credentials replaced by '[redacted]'."""
+    items = headers.items() if isinstance(headers, Mapping) else headers
+    return {k: ("[redacted]" if k.lower() in SENSITIVE_HEADERS else v) for k, v in items}
+
+
+class _Secret:
+    """Holds the token; its repr never shows it."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def get(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "<token redacted>"
+
+    __str__ = __repr__
+
+
+class _TokenAuth(httpx.Auth):
+    def __init__(self, token: _Secret) -> None:
+        self._token = token
+
+    def auth_flow(self, request: httpx.Request):  # type: ignore[override]
+        request.headers[TOKEN_HEADER] = self._token.get()
+        yield request
+
+    def __repr__(self) -> str:
+        return "<_TokenAuth redacted>"
+
+
+@dataclass
+class RetryPolicy:
+    """How hard to try again after a failure that may pass."""
+
+    attempts: int = 6  # tries in all for connection errors, timeouts and 5xx
+    backoff_base: float = 0.5  # seconds; doubled each try, with full jitter
+    backoff_max: float = 30.0
+    maintenance_wait: float = 60.0  # between tries while the Platform is under maintenance
+    maintenance_max: float = 4 * 3600.0  # give up after waiting this long for maintenance
+
+    def backoff(self, attempt: int, rng: random.Random) -> float:
+        """Seconds to wait before try number ``attempt + 1`` (attempt >= 1)."""
+        if self.backoff_base <= 0:
+            return 0.0
+        cap = min(self.backoff_max, self.backoff_base * 2 ** (attempt - 1))
+        return rng.uniform(cap / 2, cap)  # "equal jitter": never zero, never in lockstep
+
+
+StatusKind = Literal["ok", "maintenance", "rate_limit", "retry"]
+
+
+@dataclass(frozen=True)
+class ClientStatus:
+    """What the client is doing beyond plain requests, for a status line."""
+
+    kind: StatusKind
+    message: str
+    until: float | None = None
+
+
+DEFAULT_TIMEOUT = httpx.Timeout(connect=10.0, read=60.0, write=60.0, pool=60.0)
+DEFAULT_LIMITS = httpx.Limits(max_connections=16, max_keepalive_connections=8, keepalive_expiry=60)
+
+# errors that mean the request never left this machine: always safe to resend
+_BEFORE_SENDING = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.ProxyError)
+
+
+def _network_message(exc: httpx.TransportError, method: str, url: str) -> str:
+    kind = type(exc).__name__
+    if isinstance(exc, httpx.TimeoutException):
+        what = "timed out"
+    elif isinstance(exc, _BEFORE_SENDING):
+        what = "could not connect"
+    elif isinstance(exc, httpx.RemoteProtocolError):
+        what = "the connection was dropped"
+    else:
+        what = "a network error happened"
+    text = str(exc).strip()
+    return f"{method} {url}: {what} ({kind}{': ' + text if text else ''})"
+
+
+def _q(segment: str) -> str:
+    return quote(segment, safe="")
+
+
+def _id_path(identifier: str) -> str:
+    """'owner/name' -> 'owner/name' with each part quoted."""
+    return "/".join(_q(p) for p in identifier.split("/"))
+
+
+def _json(response: httpx.Response, method: str, url: str) -> Any:
+    try:
+        return json.loads(response.content)
+    except ValueError:
+        raise bad_response(response, method, url) from None
+
+
+def _parse(model: type[M], data: Any, method: str, url: str) -> M:
+    try:
+        return model.model_validate(data)
+    except ValidationError as e:
+        first = e.errors()[0] if e.errors() else {}
+        where = ".".join(str(p) for p in first.get("loc", ()))
+        raise BadResponse(
+            f"{method} {url}: the answer does not look like a {model.__name__} "
+            f"({where or 'body'}: {first.get('msg', 'invalid')})",
+            method=method,
+            url=url,
+        ) from None
+
+
+def _page_key(url: str) -> str:
+    """A URL in a canonical form (sorted query) so the same page is recognised when seen again."""
+    u = httpx.URL(url)
+    query = "&".join(f"{k}={v}" for k, v in sorted(u.params.multi_items()))
+    return f"{u.host}:{u.port or ''}{u.path}?{query}"
+
+
+def _chunks(seq: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
+    for i in range(0, len(seq), size):
+        yield seq[i : i + size]
+
+
+def _ts(value: datetime | float | None) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        return value.timestamp()
+    return float(value)
+
+
+class PlatformClient:
+    """A client of one Platform deployment with one token (one profile)."""
+
+    def __init__(
+        self,
+        base_url: str,
+        token: str,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        timeout: httpx.Timeout | None = None,
+        retry: RetryPolicy | None = None,
+        budget: RateBudget | None = None,
+        page_concurrency: int = 6,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        rng: random.Random | None = None,
+        on_status: Callable[[ClientStatus], None] | None = None,
+    ) -> None:
+        if not token or not token.strip():
+            raise ValueError("no token: make a developer token on the Platform and add it")
+        # An in-process transport never touches the network, so plain http is harmless there.
+        self.base_url = validate_base_url(base_url, allow_any_http=transport is not None)
+        self._token = _Secret(token.strip())
+        self._clock = clock
+        self._sleep = sleep
+        self._rng = rng or random.Random()
+        self.retry = retry or RetryPolicy()
+        self.budget = budget or RateBudget(clock=clock, sleep=sleep)
+        self.page_concurrency = max(1, page_concurrency)
+        self.on_status = on_status
+        self._http = httpx.AsyncClient(
+            base_url=self.base_url + "/",
+            auth=_TokenAuth(self._token),
+            headers={
+                "User-Agent": f"sbexport/{__version__}",
+                "Accept": "application/json",
+                "Content-Type": "application/json",
+            },
+            timeout=timeout or DEFAULT_TIMEOUT,
+            limits=DEFAULT_LIMITS,
+            verify=True,
+            trust_env=True,
+            follow_redirects=False,
+            transport=transport,
+        )
+
+    def __repr__(self) -> str:
+        return f"PlatformClient({self.base_url!r}, token=<redacted>)"
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def __aenter__(self) -> PlatformClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    # ---- the request loop ----------------------------------------------------------------
+    def _status(self, kind: StatusKind, message: str, until: float | None = None) -> None:
+        if self.on_status is not None:
+            try:
+                self.on_status(ClientStatus(kind, message, until))
+            except Exception:
+                log.exception("on_status callback failed")
+
+    def _url(self, path_or_url: str) -> str:
+        if path_or_url.startswith(("http://", "https://")):
+            return path_or_url
+        return f"{self.base_url}/{path_or_url.lstrip('/')}"
+
+    async def _send(
+        self,
+        method: str,
+        path_or_url: str,
+        *,
+        params: Mapping[str, Any] | Sequence[tuple[str, Any]] | None = None,
+        body: Any = None,
+        headers: Mapping[str, str] | None = None,
+        priority: Priority = "interactive",
+        repeatable: bool = True,
+    ) -> httpx.Response:
+        """Send one request until it gets an answer worth returning (2xx) or raising."""
+        url = self._url(path_or_url)
+        attempt = 0
+        maintenance_since: float | None = None
+        waited_note = False
+        while True:
+            await self.budget.acquire(priority)
+            request = self._http.build_request(
+                method,
+                url,
+                params=params,
+                content=None if body is None else json.dumps(body).encode(),
+                headers=headers,
+            )
+            shown = str(request.url)
+            try:
+                response = await self._http.send(request)
+                await response.aread()
+            except httpx.TransportError as exc:
+                self.budget.release(None)
+                before = isinstance(exc, _BEFORE_SENDING)
+                message = _network_message(exc, method, shown)
+                log.info("%s (try %d)", message, attempt + 1)
+                if not repeatable and not before:
+                    raise AmbiguousSubmitError(
+                        f"{message}; the request may or may not have reached the Platform, so "
+                        "it was not resent: check which exports exist before submitting again",
+                        items=(),
+                        method=method,
+                        url=shown,
+                    ) from exc
+                if isinstance(exc, (httpx.UnsupportedProtocol, httpx.LocalProtocolError)):
+                    raise NetworkError(message, method=method, url=shown) from exc
+                attempt += 1
+                if attempt >= self.retry.attempts:
+                    raise NetworkError(
+                        f"{message}; gave up after {attempt} tries: check the network, proxy "
+                        "settings (HTTPS_PROXY) and the API URL",
+                        method=method,
+                        url=shown,
+                        before_sending=before,
+                    ) from exc
+                delay = self.retry.backoff(attempt, self._rng)
+                waited_note = True
+                note = f"{message}; retrying in {delay:.1f} s"
+                self._status("retry", note, self._clock() + delay)
+                await self._sleep(delay)
+                continue
+            self.budget.release(response.headers)
+            status = response.status_code
+            log.debug("%s %s -> %d", method, shown, status)
+            if status < 300:
+                if waited_note:
+                    self._status("ok", "the Platform answers again")
+                return response
+            if status == 429:
+                until = self.budget.on_429(response.headers)
+                waited_note = True
+                self._status(
+                    "rate_limit",
+                    "API rate limit reached: waiting for the reset, then resending",
+                    until,
+                )
+                continue  # a 429 means not done: resend after the budget's wait
+            err = error_from(response, method, shown)
+            if isinstance(err, Maintenance):
+                now = self._clock()
+                maintenance_since = maintenance_since if maintenance_since is not None else now
+                if now - maintenance_since >= self.retry.maintenance_max:
+                    raise err
+                wait = self.retry.maintenance_wait
+                waited_note = True
+                self._status(
+                    "maintenance",
+                    f"the Platform is under maintenance; trying again in {wait:.0f} s",
+                    now + wait,
+                )
+                await self._sleep(wait)
+                continue
+            if status >= 500:
+                if not repeatable:
+                    raise AmbiguousSubmitError(
+                        f"{err}; the submission may have been partly accepted, so it was not "
+                        "resent: check which exports exist before submitting again",
+                        items=(),
+                        method=method,
+                        url=shown,
+                    ) from err
+                attempt += 1
+                if attempt >= self.retry.attempts:
+                    raise err
+                delay = self.retry.backoff(attempt, self._rng)
+                waited_note = True
+                self._status("retry", f"{err}; retrying in {delay:.1f} s", self._clock() + delay)
+                await self._sleep(delay)
+                continue
+            raise err
+
+    async def _get_json(
+        self,
+        path: str,
+        params: Mapping[str, Any] | Sequence[tuple[str, Any]] | None = None,
+        *,
+        priority: Priority = "interactive",
+    ) -> tuple[Any, httpx.Response]:
+        response = await self._send("GET", path, params=params, priority=priority)
+        return _json(response, "GET", str(response.request.url)), response
+
+    async def _post_json(
+        self,
+        path: str,
+        body: Any,
+        *,
+        params: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+        priority: Priority = "interactive",
+        repeatable: bool = True,
+    ) -> Any:
+        response = await self._send(
+            "POST",
+            path,
+            params=params,
+            body=body,
+            headers=headers,
+            priority=priority,
+            repeatable=repeatable,
+        )
+        return _json(response, "POST", str(response.request.url))
+
+    async def _get_model(
+        self, model: type[M], path: str, params: Mapping[str, Any] | None = None, **kw: Any
+    ) -> M:
+        data, response = await self._get_json(path, params, **kw)
+        return _parse(model, data, "GET", str(response.request.url))
+
+    # ---- paging --------------------------------------------------------------------------
+    async def _page(
+        self, path_or_url: str, params: Any, priority: Priority
+    ) -> tuple[Page, int | None, str]:
+        data, response = await self._get_json(path_or_url, params, priority=priority)
+        url = str(response.request.url)
+        if not isinstance(data, dict) or not isinstance(data.get("items", []), list):
+            raise BadResponse(f"GET {url}: the answer is not a list page", method="GET", url=url)
+        page = _parse(Page, data, "GET", url)
+        total_header = response.headers.get("x-total-matching-query")
+        try:
+            total = int(total_header) if total_header is not None else None
+        except ValueError:
+            total = None
+        return page, total, url
+
+    async def paginate(
+        self,
+        path: str,
+        params: Params | None = None,
+        *,
+        priority: Priority = "interactive",
+        page_size: int = PAGE_SIZE,
+        max_pages: int = 100_000,
+    ) -> AsyncIterator[dict[str, Any]]:
+        """Every item of a list endpoint, in order, never truncated.
+
+        ``params`` is a mapping or a list of pairs (for repeated keys like state=A&state=B).
+        """
+        pairs = list(params.items()) if isinstance(params, Mapping) else list(params or [])
+        base = [(k, v) for k, v in pairs if k not in ("offset", "limit")]
+        first, total, first_url = await self._page(
+            path, [*base, ("offset", 0), ("limit", page_size)], priority
+        )
+        for item in first.items:
+            yield item
+        last = first
+        if total is not None and total > page_size:
+            offsets = range(page_size, total, page_size)
+            async for page in self._pages_at(path, base, offsets, page_size, priority):
+                for item in page.items:
+                    yield item
+                last = page
+        # Without a total (or if the list grew meanwhile) follow the `next` links to the end.
+        seen = {_page_key(first_url)}
+        if last is not first and last.href:
+            seen.add(_page_key(last.href))
+        async for item in self._follow(last, seen, priority, max_pages):
+            yield item
+
+    async def _pages_at(
+        self,
+        path: str,
+        base: list[tuple[str, Any]],
+        offsets: range,
+        page_size: int,
+        priority: Priority,
+    ) -> AsyncIterator[Page]:
+        """The pages at these offsets, fetched a few at a time, yielded in order."""
+        pending: deque[asyncio.Task[tuple[Page, int | None, str]]] = deque()
+        queue = iter(offsets)
+
+        def start(offset: int) -> None:
+            params = [*base, ("offset", offset), ("limit", page_size)]
+            pending.append(asyncio.ensure_future(self._page(path, params, priority)))
+
+        try:
+            for offset in queue:
+                start(offset)
+                if len(pending) >= self.page_concurrency:
+                    break
+            while pending:
+                page, _, _ = await pending.popleft()
+                nxt = next(queue, None)
+                if nxt is not None:
+                    start(nxt)
+                yield page
+        finally:
+            for task in pending:
+                task.cancel()
+            if pending:
+                await asyncio.gather(*pending, return_exceptions=True)
+
+    async def _follow(
+        self, page: Page, seen: set[str], priority: Priority, max_pages: int
+    ) -> AsyncIterator[dict[str, Any]]:
+        empty_in_a_row = 0
+        count = 0
+        while True:
+            href = page.next_href()
+            if not href:
+                return
+            if _page_key(href) in seen:
+                raise PagingError(
+                    f"the list's 'next' link points back to a page already read ({href}): "
+                    "stopped instead of looping; the listing may be incomplete",
+                    url=href,
+                )
+            count += 1
+            if count > max_pages:
+                raise PagingError(f"more than {max_pages} pages: stopped", url=href)
+            seen.add(_page_key(href))
+            page, _, url = await self._page(href, None, priority)
+            seen.add(_page_key(url))
+            if page.items:
+                empty_in_a_row = 0
+            else:
+                empty_in_a_row += 1
+                if empty_in_a_row >= 3 and page.next_href():
+                    raise PagingError(
+                        "the list keeps giving empty pages with a 'next' link: stopped",
+                        url=url,
+                    )
+            for item in page.items:
+                yield item
+
+    async def _paginate_models(
+        self, model: type[M], path: str, params: Params, priority: Priority
+    ) -> AsyncIterator[M]:
+        async for item in self.paginate(path, params, priority=priority):
+            yield _parse(model, item, "GET", self._url(path))
+
+    # ---- user, rate limit ----------------------------------------------------------------
+    async def get_user(self) -> User:
+        """Who the token belongs to (also the check that the URL and token work)."""
+        return await self._get_model(User, "user")
+
+    async def get_rate_limit(self) -> RateLimitStatus:
+        return await self._get_model(RateLimitStatus, "rate_limit")
+
+    # ---- projects ------------------------------------------------------------------------
+    def list_projects(
+        self, *, name: str | None = None, priority: Priority = "interactive"
+    ) -> AsyncIterator[Project]:
+        params: dict[str, Any] = {"fields": "_all"}
+        if name:
+            params["name"] = name
+        return self._paginate_models(Project, "projects", params, priority)
+
+    async def get_project(self, project_id: str) -> Project:
+        return await self._get_model(Project, f"projects/{_id_path(project_id)}")
+
+    # ---- files ---------------------------------------------------------------------------
+    def list_project_root(
+        self, project: str | Project, *, priority: Priority = "interactive"
+    ) -> AsyncIterator[File]:
+        pid = project.id if isinstance(project, Project) else project
+        return self._paginate_models(File, "files", {"project": pid, "fields": "_all"}, priority)
+
+    def list_folder(
+        self, folder_id: str, *, priority: Priority = "interactive"
+    ) -> AsyncIterator[File]:
+        return self._paginate_models(
+            File, "files", {"parent": folder_id, "fields": "_all"}, priority
+        )
+
+    async def get_file(self, file_id: str) -> File:
+        return await self._get_model(File, f"files/{_q(file_id)}")
+
+    async def bulk_get_files(
+        self, file_ids: Sequence[str], *, priority: Priority = "interactive"
+    ) -> list[BulkRecord[File]]:
+        """One record per id, in order (chunks of 100)."""
+        out: list[BulkRecord[File]] = []
+        for chunk in _chunks(list(file_ids), BULK_MAX):
+            data = await self._post_json(
+                "bulk/files/get", {"file_ids": list(chunk)}, priority=priority
+            )
+            out.extend(self._bulk_records(BulkRecord[File], data, len(chunk), "bulk/files/get"))
+        return out
+
+    def _bulk_records(self, model: type[M], data: Any, expected: int, what: str) -> list[M]:
+        items = data.get("items") if isinstance(data, dict) else None
+        if not isinstance(items, list) or len(items) != expected:
+            got = len(items) if isinstance(items, list) else "no"
+            raise BadResponse(
+                f"POST {what}: sent {expected} items but got {got} results back; results map "
+                "to items by position, so they cannot be matched",
+                method="POST",
+                url=self._url(what),
+            )
+        return [_parse(model, it, "POST", self._url(what)) for it in items]
+
+    # ---- volumes -------------------------------------------------------------------------
+    def list_volumes(self, *, priority: Priority = "interactive") -> AsyncIterator[Volume]:
+        return self._paginate_models(Volume, "storage/volumes", {"fields": "_all"}, priority)
+
+    async def get_volume(self, volume_id: str) -> Volume:
+        return await self._get_model(Volume, f"storage/volumes/{_id_path(volume_id)}")
+
+    async def list_volume_objects(
+        self,
+        volume_id: str,
+        prefix: str = "",
+        *,
+        priority: Priority = "interactive",
+        max_pages: int = 100_000,
+    ) -> AsyncIterator[VolumeObject | VolumePrefix]:
+        """Objects and sub-prefixes under ``prefix`` (one level), following continuation links."""
+        path = f"storage/volumes/{_id_path(volume_id)}/list"
+        params: Any = (
+            [("prefix", prefix), ("limit", PAGE_SIZE)] if prefix else [("limit", PAGE_SIZE)]
+        )
+        seen: set[str] = set()
+        target: str = path
+        for _ in range(max_pages):
+            data, response = await self._get_json(target, params, priority=priority)
+            url = str(response.request.url)
+            seen.add(_page_key(url))
+            if not isinstance(data, dict):
+                raise BadResponse(f"GET {url}: not a volume listing", method="GET", url=url)
+            for p in data.get("prefixes") or []:
+                yield _parse(VolumePrefix, p, "GET", url)
+            for o in data.get("items") or []:
+                yield _parse(VolumeObject, o, "GET", url)
+            href = _parse(Page, {"links": data.get("links")}, "GET", url).next_href()
+            if not href:
+                return
+            if _page_key(href) in seen:
+                raise PagingError(
+                    f"the volume listing's 'next' link points back to a page already read "
+                    f"({href}): stopped instead of looping",
+                    url=href,
+                )
+            seen.add(_page_key(href))
+            target, params = href, None
+        raise PagingError(f"more than {max_pages} pages in the volume listing: stopped")
+
+    # ---- exports -------------------------------------------------------------------------
+    def list_exports(
+        self,
+        *,
+        volume: str | None = None,
+        state: str | Sequence[str] | None = None,
+        priority: Priority = "interactive",
+    ) -> AsyncIterator[ExportJob]:
+        params: list[tuple[str, Any]] = [("fields", "_all")]
+        if volume:
+            params.append(("volume", volume))
+        for s in [state] if isinstance(state, str) else (state or []):
+            params.append(("state", s.upper()))
+        return self._paginate_models(ExportJob, "storage/exports", params, priority)
+
+    async def get_export(self, export_id: str) -> ExportJob:
+        return await self._get_model(ExportJob, f"storage/exports/{_q(export_id)}")
+
+    @staticmethod
+    def _copy_only(copy_only: bool) -> tuple[dict[str, str], dict[str, str]]:
+        params = {"copy_only": "true" if copy_only else "false"}
+        headers = {ADVANCE_ACCESS_HEADER: "advance"} if copy_only else {}
+        return params, headers
+
+    async def create_export(
+        self, item: ExportItem, *, copy_only: bool = False, priority: Priority = "background"
+    ) -> ExportJob:
+        """``POST /storage/exports`` for one file. Never resent after an ambiguous failure."""
+        params, headers = self._copy_only(copy_only)
+        try:
+            data = await self._post_json(
+                "storage/exports",
+                item.to_body(),
+                params=params,
+                headers=headers,
+                priority=priority,
+                repeatable=False,
+            )
+        except AmbiguousSubmitError as e:
+            e.items = [item]
+            raise
+        return _parse(ExportJob, data, "POST", self._url("storage/exports"))
+
+    async def submit_export_chunk(
+        self,
+        items: Sequence[ExportItem],
+        *,
+        copy_only: bool = False,
+        priority: Priority = "background",
+    ) -> list[ExportResult]:
+        """One ``bulk/storage/exports/create`` call (<= 100 items); results by position."""
+        if not items:
+            return []
+        if len(items) > BULK_MAX:
+            raise ValueError(f"at most {BULK_MAX} items per bulk call, got {len(items)}")
+        params, headers = self._copy_only(copy_only)
+        what = "bulk/storage/exports/create"
+        try:
+            data = await self._post_json(
+                what,
+                {"items": [it.to_body() for it in items]},
+                params=params,
+                headers=headers,
+                priority=priority,
+                repeatable=False,
+            )
+        except AmbiguousSubmitError as e:
+            e.items = list(items)
+            raise
+        records = self._bulk_records(BulkRecord[ExportJob], data, len(items), what)
+        results = []
+        for item, rec in zip(items, records, strict=True):
+            job = rec.resource if rec.error is None else None
+            error = rec.error
+            if job is None and error is None:
+                error = ApiErrorBody(message="the Platform returned neither a job nor an error")
+            results.append(ExportResult(item=item, job=job, error=error))
+        return results
+
+    async def bulk_create_exports(
+        self,
+        items: Sequence[ExportItem],
+        copy_only: bool = False,
+        *,
+        priority: Priority = "background",
+    ) -> list[ExportResult]:
+        """Submit any number of items in chunks of 100; one result per item, in order.
+
+        If a chunk's fate is unknown, ``AmbiguousSubmitError`` carries that chunk's ``items``,
+        the ``results`` of the chunks before it and the ``unsent`` items after it.
+        """
+        items = list(items)
+        results: list[ExportResult] = []
+        for start in range(0, len(items), BULK_MAX):
+            chunk = items[start : start + BULK_MAX]
+            try:
+                results.extend(
+                    await self.submit_export_chunk(chunk, copy_only=copy_only, priority=priority)
+                )
+            except AmbiguousSubmitError as e:
+                e.results = list(results)
+                e.unsent = items[start + BULK_MAX :]
+                raise
+        return results
+
+    async def bulk_get_exports(
+        self, export_ids: Sequence[str], *, priority: Priority = "background"
+    ) -> list[JobLookup]:
+        """The current record of each job id, in order (chunks of 100; safe to resend)."""
+        out: list[JobLookup] = []
+        what = "bulk/storage/exports/get"
+        for chunk in _chunks(list(export_ids), BULK_MAX):
+            data = await self._post_json(what, {"export_ids": list(chunk)}, priority=priority)
+            records = self._bulk_records(BulkRecord[ExportJob], data, len(chunk), what)
+            out.extend(
+                JobLookup(id=jid, job=rec.resource, error=rec.error)
+                for jid, rec in zip(chunk, records, strict=True)
+            )
+        return out
+
+    async def find_existing_exports(
+        self,
+        volume_id: str,
+        items: Sequence[ExportItem],
+        *,
+        since: datetime | float | None = None,
+        priority: Priority = "background",
+    ) -> list[ExportJob | None]:
+        """For each item, the export job already started for it on this volume, or None.
+
+        Matches by source file + destination location. With ``since`` (when the ambiguous
+        submission was made), jobs started before it (minus a minute of clock skew) are ignored,
+        so an old job for the same file does not pass for the new one. When several match, the
+        most recently started one wins.
+        """
+        wanted = {(it.file_id, it.location) for it in items if it.volume == volume_id}
+        floor = _ts(since)
+        best: dict[tuple[str, str], ExportJob] = {}
+        async for job in self.list_exports(volume=volume_id, priority=priority):
+            key = (job.file_id or "", job.location or "")
+            if key not in wanted or (job.volume_id and job.volume_id != volume_id):
+                continue
+            started = _ts(job.started_on)
+            if floor is not None and started is not None and started < floor - 60:
+                continue
+            current = best.get(key)
+            if current is None or (_ts(current.started_on) or 0) <= (started or 0):
+                best[key] = job
+        return [
+            best.get((it.file_id, it.location)) if it.volume == volume_id else None for it in items
+        ]
+
+
+__all__ = [
+    "ADVANCE_ACCESS_HEADER",
+    "BULK_MAX",
+    "PAGE_SIZE",
+    "TOKEN_HEADER",
+    "ClientStatus",
+    "PlatformClient",
+    "PlatformError",
+    "RetryPolicy",
+    "redact_headers",
+]

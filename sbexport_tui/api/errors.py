@@ -1,0 +1,412 @@
+"""One exception hierarchy for everything that can go wrong talking to the Platform.
+
+Every error the Platform sends has the body ``{status, code, message, more_info}``; ``error_from``
+turns an HTTP response into the right class. ``explain(code)`` gives a plain-language cause and
+what to do for every export-relevant code of the Platform's status-code table.
+
+No message, repr or log line made here ever contains the auth token: the classes only ever see
+the method, the URL, the status and the body.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+
+@dataclass(frozen=True)
+class Explanation:
+    cause: str
+    action: str
+
+
+_ADMIN_BUCKET = "ask the volume's owner to fix the bucket policy or keys, then retry"
+
+# Plain-language cause + what to do, per Platform code (platform-api.md section 7).
+ERROR_CODES: dict[int, Explanation] = {
+    0: Explanation(
+        "the Platform is under maintenance", "wait; sbexport retries by itself when it is back"
+    ),
+    1000: Explanation(
+        "the API rate limit (requests per 5 minutes) was used up",
+        "wait until the limit resets; sbexport paces itself and resends",
+    ),
+    90001: Explanation(
+        "the token was refused (missing, mistyped, expired or revoked)",
+        "make a new developer token on the Platform's developer page and update the profile",
+    ),
+    90002: Explanation("you are not allowed to do this", "ask the owner for access"),
+    90003: Explanation("the thing asked for does not exist", "check the id or path"),
+    90004: Explanation("the Platform had an unexpected error", "retry later"),
+    90005: Explanation("the Platform service is unavailable", "retry later"),
+    3001: Explanation(
+        "you have no privileges on this project", "ask a project admin to add you to the project"
+    ),
+    3002: Explanation(
+        "the project does not exist (or you are not a member)",
+        "check the project id (owner/short-name, case-sensitive)",
+    ),
+    5001: Explanation("you have no privileges on this file", "ask a project admin for access"),
+    5002: Explanation(
+        "the file does not exist (deleted or moved)", "refresh the folder and select it again"
+    ),
+    5034: Explanation("the volume is inactive", "activate the volume on the Platform, then retry"),
+    9000: Explanation(
+        "the Platform could not talk to the storage service", "retry; it is usually temporary"
+    ),
+    9001: Explanation("the Platform could not get read access to the bucket", _ADMIN_BUCKET),
+    9002: Explanation(
+        "the Platform could not get cross-write access to the bucket "
+        "(bucket policy or credentials)",
+        _ADMIN_BUCKET,
+    ),
+    9003: Explanation(
+        "you lack privileges on the project", "ask a project admin for copy/write permission"
+    ),
+    9004: Explanation("you lack privileges on this file", "ask a project admin for access"),
+    9005: Explanation("the export job is not accessible to you", "use the token that started it"),
+    9006: Explanation(
+        "this file is a public/reference copy, an alias, or was already exported (moved): it "
+        "cannot be exported",
+        "skip it; an alias already lives on a volume and a public file is available to all",
+    ),
+    9007: Explanation(
+        "the volume does not exist (or is not shared with you)",
+        "check the volume id (owner/name) or attach the volume first",
+    ),
+    9008: Explanation("the export job does not exist", "check the job id"),
+    9009: Explanation(
+        "the file does not exist (deleted, or moved since you selected it)",
+        "refresh the folder and select again",
+    ),
+    9011: Explanation(
+        "the request was not valid", "this is a bug in sbexport or an unusual value; report it"
+    ),
+    9020: Explanation(
+        "you lack write permission on the volume",
+        "ask the volume's owner or division admin for 'write' on the volume",
+    ),
+    9022: Explanation(
+        "the aws_canned_acl value is not a valid S3 canned ACL",
+        "pick one like bucket-owner-full-control, or leave it empty",
+    ),
+    9023: Explanation("the sse_algorithm value is not valid", "use AES256, aws:kms, or none"),
+    9024: Explanation(
+        "the aws_storage_class value is not valid", "use STANDARD or GLACIER, or leave it empty"
+    ),
+    9026: Explanation(
+        "the volume is read-only (RO)",
+        "pick a read-write volume, or have the owner switch this one to RW",
+    ),
+    9027: Explanation(
+        "the volume is in another cloud or region than the project",
+        "export only to a volume in the project's location (e.g. an S3 bucket in aws:us-east-1 "
+        "for an aws:us-east-1 project)",
+    ),
+    9028: Explanation(
+        "the volume's access configuration is invalid", "ask the volume's owner to fix it"
+    ),
+    9038: Explanation(
+        "this Platform only allows read-only OSS volumes", "export to another kind of volume"
+    ),
+    9039: Explanation(
+        "this Platform only allows read-only Azure volumes", "export to an S3/GCS volume"
+    ),
+    9057: Explanation(
+        "this Platform only allows read-only GCS volumes", "export to another kind of volume"
+    ),
+    9058: Explanation(
+        "this Platform only allows read-only S3 volumes", "export to another kind of volume"
+    ),
+    9069: Explanation("the volume is inactive", "activate the volume on the Platform, then retry"),
+    9072: Explanation(
+        "the destination ends with '/', which names a folder, not a file",
+        "give a file name at the end of the destination",
+    ),
+    9100: Explanation(
+        "the Platform could not talk to the storage service", "retry; it is usually temporary"
+    ),
+    9101: Explanation(
+        "the volume is not configured for read-write access",
+        "pick a read-write volume, or have the owner switch this one to RW",
+    ),
+    9102: Explanation(
+        "you lack privileges on the project", "ask a project admin for copy/write permission"
+    ),
+    9103: Explanation(
+        "the location on the volume is not accessible as configured",
+        "check the volume's prefix and the bucket policy",
+    ),
+    9104: Explanation(
+        "the volume does not exist", "check the volume id (owner/name) or attach it first"
+    ),
+    9105: Explanation(
+        "the location was not found on the volume", "check the prefix and the destination path"
+    ),
+    9106: Explanation("the file does not exist", "refresh the folder and select again"),
+    9107: Explanation(
+        "an object already exists at this destination on the volume",
+        "choose overwrite, skip, or a different destination (rename)",
+    ),
+    9108: Explanation("the requested file already exists", "choose overwrite, skip, or rename"),
+    9109: Explanation(
+        "the file does not exist or is not accessible", "refresh and check your access"
+    ),
+    9200: Explanation("the bucket does not exist", "check the volume's bucket name with its owner"),
+    9201: Explanation("the bucket's access keys are invalid", _ADMIN_BUCKET),
+    9202: Explanation("the volume's IAM role cannot be assumed", _ADMIN_BUCKET),
+    9203: Explanation("the bucket policy does not allow LIST", _ADMIN_BUCKET),
+    9204: Explanation("the bucket policy does not allow GET", _ADMIN_BUCKET),
+    9205: Explanation("the bucket policy does not allow PUT (PutObject)", _ADMIN_BUCKET),
+    9206: Explanation(
+        "the bucket policy does not allow PutObjectAcl (needed for the canned ACL)",
+        _ADMIN_BUCKET + ", or export without an ACL",
+    ),
+    9207: Explanation("the bucket policy does not allow reading the ACL", _ADMIN_BUCKET),
+    9208: Explanation("the bucket's credentials or policy are not valid", _ADMIN_BUCKET),
+    9209: Explanation(
+        "a read-write volume cannot be attached to a bucket in that region",
+        "use a bucket in the Platform's region",
+    ),
+}
+
+# Codes that describe a passing condition: trying again later may succeed.
+TRANSIENT_CODES = frozenset({0, 1000, 90004, 90005, 9000, 9100})
+
+
+def explain(code: int | None) -> Explanation | None:
+    if code is None:
+        return None
+    return ERROR_CODES.get(code)
+
+
+class PlatformError(Exception):
+    """Base of every error from the api package."""
+
+    def __init__(self, message: str, *, method: str | None = None, url: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.method = method
+        self.url = url
+
+    def __str__(self) -> str:
+        return self.message
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.message!r})"
+
+
+class ApiError(PlatformError):
+    """The Platform answered with an error body ``{status, code, message, more_info}``."""
+
+    def __init__(
+        self,
+        status: int,
+        code: int | None = None,
+        message: str | None = None,
+        more_info: str | None = None,
+        *,
+        method: str | None = None,
+        url: str | None = None,
+        body: Any = None,
+        reset_at: float | None = None,
+    ) -> None:
+        self.status = status
+        self.code = code
+        self.platform_message = message or ""
+        self.more_info = more_info
+        self.body = body
+        self.reset_at = reset_at
+        self.explanation = explain(code)
+        super().__init__(self._compose(), method=method, url=url)
+
+    def _compose(self) -> str:
+        head = f"{self.status}"
+        if self.code is not None:
+            head += f" (code {self.code})"
+        text = self.platform_message.strip() or "no message"
+        msg = f"the Platform answered {head}: {text}"
+        if self.explanation:
+            msg += f" - {self.explanation.cause}; {self.explanation.action}"
+        return msg
+
+    @property
+    def transient(self) -> bool:
+        return self.code in TRANSIENT_CODES or self.status >= 500
+
+
+class BadRequest(ApiError):
+    """400."""
+
+
+class AuthError(ApiError):
+    """401: the token was refused."""
+
+
+class PermissionDenied(ApiError):
+    """403."""
+
+
+class NotFound(ApiError):
+    """404."""
+
+
+class Conflict(ApiError):
+    """409."""
+
+
+class RateLimited(ApiError):
+    """429 (code 1000)."""
+
+
+class ServerError(ApiError):
+    """5xx with a Platform error body."""
+
+
+class Maintenance(ServerError):
+    """503 with code 0: the Platform is under maintenance."""
+
+
+class NetworkError(PlatformError):
+    """No answer: the connection failed, dropped or timed out."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        method: str | None = None,
+        url: str | None = None,
+        before_sending: bool = False,
+    ) -> None:
+        super().__init__(message, method=method, url=url)
+        self.before_sending = before_sending
+
+
+class BadResponse(PlatformError):
+    """An answer that is not the Platform's JSON (a proxy page, an empty body, a wrong shape)."""
+
+    def __init__(
+        self, message: str, *, method: str | None = None, url: str | None = None, status: int = 0
+    ) -> None:
+        super().__init__(message, method=method, url=url)
+        self.status = status
+
+
+class PagingError(BadResponse):
+    """A list's pages are inconsistent (e.g. `next` links that loop)."""
+
+
+class AmbiguousSubmitError(PlatformError):
+    """An export submission may or may not have reached the Platform.
+
+    Raised instead of resending after a timeout, a dropped connection or a server error on
+    ``bulk/storage/exports/create`` / ``POST /storage/exports``. Resending blindly could start each
+    export twice (and a move cannot be undone), so the caller must reconcile first:
+    ``PlatformClient.find_existing_exports(volume, err.items)``.
+
+    ``items`` are the items of the request whose fate is unknown; ``results`` are the per-item
+    results of earlier chunks of the same call that did go through; ``unsent`` are the items of
+    later chunks that were never sent.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        items: Sequence[Any],
+        results: Sequence[Any] = (),
+        unsent: Sequence[Any] = (),
+        method: str | None = None,
+        url: str | None = None,
+    ) -> None:
+        super().__init__(message, method=method, url=url)
+        self.items = list(items)
+        self.results = list(results)
+        self.unsent = list(unsent)
+
+
+_BY_STATUS: dict[int, type[ApiError]] = {
+    400: BadRequest,
+    401: AuthError,
+    403: PermissionDenied,
+    404: NotFound,
+    409: Conflict,
+    429: RateLimited,
+}
+
+
+def _as_int(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def describe_body(response: httpx.Response) -> str:
+    """What came back, in words, when it is not the Platform's JSON."""
+    ctype = response.headers.get("content-type", "").split(";")[0].strip().lower()
+    raw = response.content
+    if not raw.strip():
+        return "an empty body"
+    head = raw[:512].lstrip().lower()
+    if "html" in ctype or head.startswith((b"<!doctype html", b"<html")):
+        return "an HTML page"
+    if ctype:
+        return f"a {ctype} body"
+    return "a body that is not JSON"
+
+
+def bad_response(response: httpx.Response, method: str, url: str) -> BadResponse:
+    what = describe_body(response)
+    status = response.status_code
+    if 300 <= status < 400:
+        where = response.headers.get("location", "elsewhere")
+        return BadResponse(
+            f"the server answered {status}, a redirect to {where}, not the Platform's JSON: "
+            "check the API URL (the API host ending in /v2, e.g. https://api.sbgenomics.com/v2)",
+            method=method,
+            url=url,
+            status=status,
+        )
+    if status >= 400:
+        hint = (
+            "a proxy or gateway is in the way"
+            if status in (502, 503, 504) or what == "an HTML page"
+            else "something between you and the Platform answered instead"
+        )
+        message = f"the server answered {status} with {what}, not the Platform's JSON: {hint}"
+    else:
+        message = (
+            f"the server answered {status} with {what}, not the Platform's JSON: check the API "
+            "URL (it must be the API host ending in /v2) and any proxy or captive portal"
+        )
+    return BadResponse(message, method=method, url=url, status=status)
+
+
+def error_from(
+    response: httpx.Response, method: str, url: str, *, reset_at: float | None = None
+) -> PlatformError:
+    """The exception for an error response (>= 400)."""
+    try:
+        body = json.loads(response.content)
+    except ValueError:
+        return bad_response(response, method, url)
+    if not isinstance(body, dict):
+        return bad_response(response, method, url)
+    status = response.status_code
+    code = _as_int(body.get("code"))
+    message = body.get("message")
+    message = message if isinstance(message, str) else None
+    more = body.get("more_info")
+    more = more if isinstance(more, str) else None
+    if status == 503 and code == 0:
+        cls: type[ApiError] = Maintenance
+    elif status >= 500:
+        cls = ServerError
+    else:
+        cls = _BY_STATUS.get(status, ApiError)
+    return cls(status, code, message, more, method=method, url=url, body=body, reset_at=reset_at)

@@ -1,0 +1,412 @@
+"""Typed records of the Platform API (pydantic v2).
+
+Every model accepts unknown fields (the Platform adds fields over time), nulls where the docs show
+a value, and the case variants the docs show ("file"/"FILE", "s3"/"S3"). Fields a list call does
+not return (without ``fields=_all``) are simply ``None``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Generic, Literal, TypeVar
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+
+PUBLIC_FILES_KEY = "sbg_public_files_category"
+PUBLIC_PROJECT = "admin/sbg-public-data"
+
+
+def _lenient_datetime(value: Any) -> Any:
+    """ISO text -> datetime; anything unparseable -> None (never fail a whole list for a date)."""
+    if value is None or isinstance(value, datetime):
+        return value
+    if isinstance(value, (int, float)):
+        # epoch seconds, or milliseconds as in user tags
+        return datetime.fromtimestamp(value / 1000 if value > 1e11 else value).astimezone()
+    if isinstance(value, str):
+        text = value.strip()
+        if not text:
+            return None
+        if text.endswith("Z"):
+            text = text[:-1] + "+00:00"
+        try:
+            return datetime.fromisoformat(text)
+        except ValueError:
+            return None
+    return None
+
+
+def _none_to_empty_dict(value: Any) -> Any:
+    return {} if value is None else value
+
+
+def _none_to_empty_list(value: Any) -> Any:
+    return [] if value is None else value
+
+
+def _lower(value: Any) -> Any:
+    return value.strip().lower() if isinstance(value, str) else value
+
+
+def _upper(value: Any) -> Any:
+    return value.strip().upper() if isinstance(value, str) else value
+
+
+Timestamp = Annotated[datetime | None, BeforeValidator(_lenient_datetime)]
+JsonDict = Annotated[dict[str, Any], BeforeValidator(_none_to_empty_dict)]
+StrList = Annotated[list[str], BeforeValidator(_none_to_empty_list)]
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+
+
+# ---- errors ---------------------------------------------------------------------------------
+class ApiErrorBody(Model):
+    status: int | str | None = None  # a router 404 was seen with status "NOT_FOUND"
+    code: int | None = None
+    message: str | None = None
+    more_info: str | None = None
+
+    @field_validator("code", mode="before")
+    @classmethod
+    def _code(cls, v: Any) -> Any:
+        if isinstance(v, str):
+            try:
+                return int(v)
+            except ValueError:
+                return None
+        return v
+
+    @property
+    def http_status(self) -> int | None:
+        if isinstance(self.status, int):
+            return self.status
+        if isinstance(self.status, str) and self.status.isdigit():
+            return int(self.status)
+        return None
+
+    def explain(self) -> str:
+        """The message plus a plain-language cause and what to do, when the code is known."""
+        from .errors import explain
+
+        text = (self.message or "").strip() or "no message"
+        ex = explain(self.code)
+        head = f"code {self.code}: " if self.code is not None else ""
+        return f"{head}{text}" + (f" - {ex.cause}; {ex.action}" if ex else "")
+
+
+# ---- user -----------------------------------------------------------------------------------
+class UserTag(Model):
+    tag: str | None = None
+    expires_at: Timestamp = None
+
+
+class User(Model):
+    href: str | None = None
+    username: str
+    email: str | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+    role: str | None = None
+    tags: Annotated[list[UserTag], BeforeValidator(_none_to_empty_list)] = Field(
+        default_factory=list
+    )
+    affiliation: str | None = None
+
+
+# ---- projects -------------------------------------------------------------------------------
+class ProjectSettings(Model):
+    locked: bool | None = None
+    controlled: bool | None = None
+    location: str | None = None  # e.g. "aws:us-east-1"
+
+
+class ProjectPermissions(Model):
+    read: bool | None = None
+    write: bool | None = None
+    copy_: bool | None = Field(default=None, alias="copy")
+    execute: bool | None = None
+    admin: bool | None = None
+
+
+class Project(Model):
+    href: str | None = None
+    id: str
+    name: str | None = None
+    type: str | None = None
+    description: str | None = None
+    tags: StrList = Field(default_factory=list)
+    settings: ProjectSettings | None = None
+    permissions: ProjectPermissions | None = None
+    root_folder: str | None = None
+    billing_group: str | None = None
+    created_by: str | None = None
+    category: str | None = None
+    created_on: Timestamp = None
+    modified_on: Timestamp = None
+
+    @property
+    def location(self) -> str | None:
+        return self.settings.location if self.settings else None
+
+    @property
+    def cloud(self) -> str | None:
+        """'aws', 'gcp', ... from the location."""
+        loc = self.location
+        return loc.split(":", 1)[0].lower() if loc else None
+
+
+# ---- files ----------------------------------------------------------------------------------
+class FileStorage(Model):
+    type: Annotated[str | None, BeforeValidator(_upper)] = None  # PLATFORM | VOLUME
+    volume: str | None = None
+    location: str | None = None
+    hosted_on_locations: StrList = Field(default_factory=list)
+
+
+class FileOrigin(Model):
+    task: str | None = None
+
+
+class File(Model):
+    """A file or a folder."""
+
+    href: str | None = None
+    id: str
+    name: str | None = None
+    size: int | None = None
+    project: str | None = None
+    parent: str | None = None
+    type: Annotated[str | None, BeforeValidator(_lower)] = None  # file | folder
+    created_on: Timestamp = None
+    modified_on: Timestamp = None
+    storage: FileStorage | None = None
+    origin: FileOrigin | None = None
+    tags: StrList = Field(default_factory=list)
+    metadata: JsonDict = Field(default_factory=dict)
+
+    @property
+    def is_folder(self) -> bool:
+        return self.type == "folder"
+
+    @property
+    def is_alias(self) -> bool:
+        """An alias of an object on a volume (storage type VOLUME): cannot be exported."""
+        s = self.storage
+        return s is not None and (s.type == "VOLUME" or (s.type is None and bool(s.volume)))
+
+    @property
+    def is_public_copy(self) -> bool:
+        """A copy of a public reference file (heuristic: metadata key or the public project)."""
+        return PUBLIC_FILES_KEY in self.metadata or self.project == PUBLIC_PROJECT
+
+    @property
+    def hosted_on(self) -> list[str]:
+        return list(self.storage.hosted_on_locations) if self.storage else []
+
+
+# ---- volumes --------------------------------------------------------------------------------
+class VolumeService(Model):
+    type: Annotated[str | None, BeforeValidator(_lower)] = None  # s3 | gcs | azure | oss
+    bucket: str | None = None
+    container: str | None = None  # azure
+    prefix: str | None = None
+    endpoint: str | None = None
+    root_url: str | None = None
+    storage_account: str | None = None
+    properties: JsonDict = Field(default_factory=dict)
+    credentials: JsonDict = Field(default_factory=dict)
+
+
+class Volume(Model):
+    href: str | None = None
+    id: str
+    name: str | None = None
+    description: str | None = None
+    access_mode: Annotated[str | None, BeforeValidator(_upper)] = None  # RO | RW
+    active: bool | None = None
+    service: VolumeService | None = None
+    created_on: Timestamp = None
+    modified_on: Timestamp = None
+
+    @property
+    def service_type(self) -> str | None:
+        return self.service.type if self.service else None
+
+    @property
+    def bucket(self) -> str | None:
+        if not self.service:
+            return None
+        return self.service.bucket or self.service.container
+
+    @property
+    def prefix(self) -> str:
+        return (self.service.prefix if self.service else None) or ""
+
+    @property
+    def properties(self) -> dict[str, Any]:
+        return dict(self.service.properties) if self.service else {}
+
+    @property
+    def is_rw(self) -> bool:
+        return self.access_mode == "RW"
+
+
+class VolumeObject(Model):
+    href: str | None = None
+    location: str
+    volume: str | None = None
+    type: Annotated[str | None, BeforeValidator(_lower)] = None
+    metadata: JsonDict = Field(default_factory=dict)
+
+    @property
+    def size(self) -> int | None:
+        size = self.metadata.get("size")
+        try:
+            return int(size) if size is not None else None
+        except (TypeError, ValueError):
+            return None
+
+
+class VolumePrefix(Model):
+    href: str | None = None
+    prefix: str
+    volume: str | None = None
+
+
+# ---- exports --------------------------------------------------------------------------------
+class ExportSource(Model):
+    file: str | None = None
+
+
+class ExportDestination(Model):
+    volume: str | None = None
+    location: str | None = None
+
+
+JobState = Literal["PENDING", "RUNNING", "COMPLETED", "FAILED"]
+FINAL_STATES = frozenset({"COMPLETED", "FAILED"})
+
+
+class ExportJob(Model):
+    href: str | None = None
+    id: str
+    state: Annotated[str | None, BeforeValidator(_upper)] = None
+    source: ExportSource | None = None
+    destination: ExportDestination | None = None
+    overwrite: bool | None = None
+    properties: JsonDict = Field(default_factory=dict)
+    started_on: Timestamp = None
+    finished_on: Timestamp = None
+    result: File | None = None
+    error: ApiErrorBody | None = None
+
+    @property
+    def is_final(self) -> bool:
+        return self.state in FINAL_STATES
+
+    @property
+    def file_id(self) -> str | None:
+        return self.source.file if self.source else None
+
+    @property
+    def volume_id(self) -> str | None:
+        return self.destination.volume if self.destination else None
+
+    @property
+    def location(self) -> str | None:
+        return self.destination.location if self.destination else None
+
+
+class ExportItem(BaseModel):
+    """One file to export: what a bulk create sends per item."""
+
+    model_config = ConfigDict(frozen=True)
+
+    file_id: str
+    volume: str
+    location: str
+    overwrite: bool = False
+    properties: dict[str, Any] | None = None
+
+    def to_body(self) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "source": {"file": self.file_id},
+            "destination": {"volume": self.volume, "location": self.location},
+            "overwrite": self.overwrite,
+        }
+        if self.properties:
+            body["properties"] = dict(self.properties)
+        return body
+
+
+T = TypeVar("T")
+
+
+class BulkRecord(Model, Generic[T]):
+    """One entry of a bulk answer: the resource, or the error for that position."""
+
+    resource: T | None = None
+    error: ApiErrorBody | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and self.resource is not None
+
+
+class ExportResult(BaseModel):
+    """The outcome of one submitted item, mapped back by position."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    item: ExportItem
+    job: ExportJob | None = None
+    error: ApiErrorBody | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.job is not None
+
+
+class JobLookup(BaseModel):
+    """The outcome of asking for one export job id."""
+
+    id: str
+    job: ExportJob | None = None
+    error: ApiErrorBody | None = None
+
+
+# ---- misc -----------------------------------------------------------------------------------
+class RateInfo(Model):
+    limit: int | None = None
+    remaining: int | None = None
+    reset: int | None = None
+
+
+class RateLimitStatus(Model):
+    rate: RateInfo | None = None
+    instance_limit: JsonDict = Field(default_factory=dict)
+
+
+class Link(Model):
+    href: str | None = None
+    rel: str | None = None
+    method: str | None = None
+    next: str | None = None  # volume listings use [{"next": href}]
+
+
+class Page(Model):
+    href: str | None = None
+    items: Annotated[list[dict[str, Any]], BeforeValidator(_none_to_empty_list)] = Field(
+        default_factory=list
+    )
+    links: Annotated[list[Link], BeforeValidator(_none_to_empty_list)] = Field(default_factory=list)
+
+    def next_href(self) -> str | None:
+        for link in self.links:
+            if link.next:
+                return link.next
+            if (link.rel or "").lower() == "next" and link.href:
+                return link.href
+        return None
