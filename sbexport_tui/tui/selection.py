@@ -24,6 +24,13 @@ class Marked:
         return unexportable_reason(self.file)
 
 
+SHORT_REASONS = {
+    "folder": "folder",
+    "alias on a volume": "alias",
+    "public reference copy": "public copy",
+}
+
+
 def unexportable_reason(f: File) -> str | None:
     if f.is_folder:
         return "folder"

@@ -182,7 +182,7 @@ async def test_selection_persists_across_folders_and_projects(demo_app):
         await pilot.press("s")
         assert isinstance(demo_app.screen, SelectionScreen)
         text = str(demo_app.screen.query_one("#reasons").render())
-        assert "1 public reference copy" in text
+        assert "public reference copy: 1" in text
 
 
 async def test_selection_screen_unmarks_and_clears_with_confirmation(demo_app):

@@ -18,7 +18,7 @@ from textual.widgets.data_table import CellDoesNotExist, RowDoesNotExist
 from ...api.models import File, Project
 from ...export.matching import classify_entry, compile_pattern, index_companions, parse_manifest
 from ..format import human_bytes, short_date
-from ..selection import Marked, SelectionStore, unexportable_reason
+from ..selection import SHORT_REASONS, Marked, SelectionStore, unexportable_reason
 from ..widgets.table import SafeTable, plain
 
 MARK = "●"
@@ -66,8 +66,8 @@ class BrowseScreen(Screen):
         Binding("enter", "open", "Open", id="browse.open"),
         Binding("backspace,h", "up", "Up", id="browse.up"),
         Binding("space", "toggle", "Mark", id="browse.toggle"),
-        Binding("v", "range", "Range", id="browse.range"),
-        Binding("a", "mark_all", "Mark all", id="browse.mark_all"),
+        Binding("v", "range", "Range", show=False, id="browse.range"),
+        Binding("a", "mark_all", "Mark all", show=False, id="browse.mark_all"),
         Binding("A", "unmark_all", "Unmark all", show=False, id="browse.unmark_all"),
         Binding("asterisk", "invert", "Invert", show=False, id="browse.invert"),
         Binding("plus", "mark_pattern", "Mark pattern", show=False, id="browse.mark_pattern"),
@@ -147,7 +147,7 @@ class BrowseScreen(Screen):
     def on_mount(self) -> None:
         t = self.table
         t.add_column(" ", key="mark", width=1)
-        t.add_column("Name", key="name", width=38)
+        t.add_column("Name", key="name", width=max(24, self.app.size.width - 46))
         t.add_column("Size", key="size", width=9)
         t.add_column("Modified", key="modified", width=10)
         t.add_column("Status", key="status", width=12)
@@ -250,7 +250,7 @@ class BrowseScreen(Screen):
     def add_file_row(self, f: File) -> None:
         name = (f.name or f.id) + ("/" if f.is_folder else "")
         reason = unexportable_reason(f)
-        status = "" if reason is None or reason == "folder" else reason
+        status = "" if reason is None or reason == "folder" else SHORT_REASONS[reason]
         self.table.add_row(
             self.mark_cell(f),
             plain(name, "bold" if f.is_folder else ""),

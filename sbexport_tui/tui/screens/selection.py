@@ -10,7 +10,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
 from ..format import human_bytes
-from ..selection import SelectionStore
+from ..selection import SHORT_REASONS, SelectionStore
 from ..widgets.table import SafeTable, plain
 
 
@@ -40,16 +40,17 @@ class SelectionScreen(Screen):
 
     def on_mount(self) -> None:
         t = self.query_one(SafeTable)
-        t.add_column("Project", key="project", width=16)
-        t.add_column("Path", key="path", width=36)
+        path_width = max(30, self.app.size.width - 12 - 9 - 12 - 8 - 4)
+        t.add_column("Project", key="project", width=12)
+        t.add_column("Path", key="path", width=path_width)
         t.add_column("Size", key="size", width=9)
-        t.add_column("Note", key="note", width=14)
+        t.add_column("Note", key="note", width=12)
         for m in self.selection:
             t.add_row(
                 plain(m.project_id.split("/", 1)[-1]),
                 plain(m.path),
                 plain(human_bytes(m.size)),
-                plain(m.reason or "", "italic"),
+                plain(SHORT_REASONS.get(m.reason or "", ""), "italic"),
                 key=m.file.id,
             )
         t.focus()
@@ -58,7 +59,7 @@ class SelectionScreen(Screen):
     def update_summary(self) -> None:
         self.query_one("#summary", Static).update(plain(self.selection.summary()))
         reasons = Counter(m.reason for m in self.selection.blocked())
-        text = "; ".join(f"{n} {r}" for r, n in reasons.items())
+        text = "; ".join(f"{r}: {n}" for r, n in reasons.items())
         self.query_one("#reasons", Static).update(
             plain(f"Cannot be exported: {text}" if text else "Every marked file can be exported.")
         )

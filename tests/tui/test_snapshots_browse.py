@@ -1,0 +1,49 @@
+"""Snapshots of the browsing screens at 80x24 and 120x40 (fixed theme, the demo world)."""
+
+from __future__ import annotations
+
+import pytest
+
+from .conftest import make_app, open_path, settle
+
+SIZES = [(80, 24), (120, 40)]
+
+
+@pytest.mark.parametrize("size", SIZES, ids=["80x24", "120x40"])
+def test_projects_list(snap_compare, tmp_path, size):
+    async def before(pilot):
+        await settle(pilot)
+
+    assert snap_compare(make_app(tmp_path), terminal_size=size, run_before=before)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=["80x24", "120x40"])
+def test_folder_with_awkward_names_and_reasons(snap_compare, tmp_path, size):
+    async def before(pilot):
+        await open_path(pilot, "results", "final run (v2)")
+
+    assert snap_compare(make_app(tmp_path), terminal_size=size, run_before=before)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=["80x24", "120x40"])
+def test_big_folder_with_marks(snap_compare, tmp_path, size):
+    async def before(pilot):
+        await open_path(pilot, "scatter-gather", "chunks")
+        await pilot.press("space", "space", "down", "v", "down", "down", "v")
+        await settle(pilot)
+
+    assert snap_compare(make_app(tmp_path), terminal_size=size, run_before=before)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=["80x24", "120x40"])
+def test_selection_summary(snap_compare, tmp_path, size):
+    async def before(pilot):
+        await open_path(pilot, "reference")
+        await pilot.press("a")
+        await pilot.press("backspace")
+        await settle(pilot)
+        await pilot.press("down", "down", "down", "down", "down")  # README.txt
+        await pilot.press("space", "s")
+        await settle(pilot)
+
+    assert snap_compare(make_app(tmp_path), terminal_size=size, run_before=before)
