@@ -1,0 +1,100 @@
+"""The export engine: selection -> plan -> journal -> runner. No Textual here.
+
+The TUI and the headless CLI drive the same steps::
+
+    selection = Selection([SelectedFile.from_file(f, folder=..., project_location=...), ...])
+    plan = await prepare_plan(client, selection, volume, ExportOptions(volume_id=volume.id))
+    plan.groups(); plan.requests()          # pre-flight reasons; the dry run
+    run_id = journal.create_run(plan, profile=..., api_base_url=client.base_url)
+    await submit_run(client, journal, run_id, on_progress=..., stop_event=...)
+    await poll_run(client, journal, run_id, until_done=True)
+"""
+
+from .journal import (
+    FINAL_STATES,
+    ITEM_STATES,
+    RUN_STATES,
+    WATCHED_STATES,
+    ItemRecord,
+    Journal,
+    JournalError,
+    RunRecord,
+)
+from .plan import (
+    ExportOptions,
+    ExportPlan,
+    PlanItem,
+    Reason,
+    ReasonGroup,
+    build_plan,
+    list_existing_keys,
+    prepare_plan,
+    volume_region,
+)
+from .runner import (
+    ExportClient,
+    PollResult,
+    Progress,
+    RunStopped,
+    SubmitResult,
+    poll_once,
+    poll_run,
+    reconcile,
+    submit_run,
+    verify_run,
+)
+from .selection import SelectedFile, Selection
+from .templates import (
+    DEFAULT_TEMPLATE,
+    FLAT,
+    KEEP_STRUCTURE,
+    PLACEHOLDERS,
+    PRESETS,
+    TemplateError,
+    check_key,
+    check_template,
+    render_location,
+    split_name,
+)
+
+__all__ = [
+    "DEFAULT_TEMPLATE",
+    "FINAL_STATES",
+    "FLAT",
+    "ITEM_STATES",
+    "KEEP_STRUCTURE",
+    "PLACEHOLDERS",
+    "PRESETS",
+    "RUN_STATES",
+    "WATCHED_STATES",
+    "ExportClient",
+    "ExportOptions",
+    "ExportPlan",
+    "ItemRecord",
+    "Journal",
+    "JournalError",
+    "PlanItem",
+    "PollResult",
+    "Progress",
+    "Reason",
+    "ReasonGroup",
+    "RunRecord",
+    "RunStopped",
+    "SelectedFile",
+    "Selection",
+    "SubmitResult",
+    "TemplateError",
+    "build_plan",
+    "check_key",
+    "check_template",
+    "list_existing_keys",
+    "poll_once",
+    "poll_run",
+    "prepare_plan",
+    "reconcile",
+    "render_location",
+    "split_name",
+    "submit_run",
+    "verify_run",
+    "volume_region",
+]

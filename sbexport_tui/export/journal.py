@@ -1,0 +1,603 @@
+"""The export journal: one SQLite file (WAL) that remembers every run and every selected file.
+
+A run's rows are written, all of them, before anything is sent; an item is marked ``submitting``
+(and committed) before the request that carries it; the answer is committed at once. After a
+crash, quitting, or a lost SSH session, the journal says exactly which items may have reached the
+Platform (``submitting``) so the runner can reconcile them instead of sending them twice.
+
+Item states:
+
+``planned``     will be sent
+``submitting``  in a request whose answer has not been recorded (maybe on the Platform)
+``submitted``   has an export job id (state not known yet)
+``pending`` / ``running`` / ``completed`` / ``failed``  the job's state on the Platform
+``rejected``    the Platform refused the item at submission (``error_code``/``error_message``)
+``skipped``     never sent: refused by the plan (``reason``) or cancelled
+``verified``    completed, and the object was seen on the volume
+
+No token is ever stored: nothing here takes one, and no column could hold one.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from ..api.errors import explain
+from .plan import ExportPlan
+
+SCHEMA_VERSION = 1
+
+ITEM_STATES = (
+    "planned",
+    "submitting",
+    "submitted",
+    "rejected",
+    "skipped",
+    "pending",
+    "running",
+    "completed",
+    "failed",
+    "verified",
+)
+UNSENT_STATES = ("planned", "submitting")
+WATCHED_STATES = ("submitted", "pending", "running")  # have a job id, not finished
+FINAL_STATES = ("rejected", "skipped", "completed", "failed", "verified")
+RUN_STATES = ("planned", "submitting", "stopped", "watching", "done")
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
+    created       REAL    NOT NULL,
+    profile       TEXT,
+    api_base_url  TEXT,
+    volume        TEXT    NOT NULL,
+    options       TEXT    NOT NULL,
+    mode          TEXT    NOT NULL CHECK (mode IN ('copy', 'move')),
+    state         TEXT    NOT NULL,
+    error         TEXT,
+    updated       REAL    NOT NULL
+);
+CREATE TABLE IF NOT EXISTS items (
+    run_id        INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    position      INTEGER NOT NULL,
+    file_id       TEXT    NOT NULL,
+    project       TEXT,
+    project_path  TEXT,
+    name          TEXT,
+    size          INTEGER,
+    volume        TEXT    NOT NULL,
+    location      TEXT,
+    key           TEXT,
+    overwrite     INTEGER NOT NULL DEFAULT 0,
+    state         TEXT    NOT NULL,
+    reason        TEXT,
+    job_id        TEXT,
+    error_code    INTEGER,
+    error_message TEXT,
+    attempts      INTEGER NOT NULL DEFAULT 0,
+    submitted     REAL,
+    started       REAL,
+    finished      REAL,
+    updated       REAL    NOT NULL,
+    PRIMARY KEY (run_id, position)
+);
+CREATE INDEX IF NOT EXISTS items_by_state ON items (run_id, state);
+CREATE INDEX IF NOT EXISTS items_by_job ON items (job_id);
+CREATE INDEX IF NOT EXISTS items_by_updated ON items (run_id, updated);
+"""
+
+
+class JournalError(Exception):
+    """The journal cannot be used (wrong file, newer schema, unknown run)."""
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    id: int
+    created: float
+    profile: str | None
+    api_base_url: str | None
+    volume: str
+    options: dict[str, Any]
+    mode: str
+    state: str
+    error: str | None
+    updated: float
+
+    @property
+    def copy_only(self) -> bool:
+        return self.mode == "copy"
+
+    @property
+    def properties(self) -> dict[str, Any] | None:
+        return self.options.get("properties")
+
+
+@dataclass(frozen=True)
+class ItemRecord:
+    run_id: int
+    position: int
+    file_id: str
+    project: str | None
+    project_path: str | None
+    name: str | None
+    size: int | None
+    volume: str
+    location: str | None
+    key: str | None
+    overwrite: bool
+    state: str
+    reason: str | None
+    job_id: str | None
+    error_code: int | None
+    error_message: str | None
+    attempts: int
+    submitted: float | None
+    started: float | None
+    finished: float | None
+    updated: float
+
+    @property
+    def explanation(self) -> str | None:
+        """The error in plain language: the Platform's message plus cause/action for its code."""
+        if self.error_message is None and self.error_code is None:
+            return None
+        text = (self.error_message or "").strip() or "no message"
+        ex = explain(self.error_code)
+        head = f"code {self.error_code}: " if self.error_code is not None else ""
+        return f"{head}{text}" + (f" - {ex.cause}; {ex.action}" if ex else "")
+
+
+# The SQL below is built only from these constants and "?" placeholders (S608 is a false alarm);
+# every value goes in as a parameter.
+_ITEM_COLUMNS = (
+    "run_id, position, file_id, project, project_path, name, size, volume, location, key, "
+    "overwrite, state, reason, job_id, error_code, error_message, attempts, submitted, started, "
+    "finished, updated"
+)
+_RUN_COLUMNS = "id, created, profile, api_base_url, volume, options, mode, state, error, updated"
+
+
+def _item(row: Sequence[Any]) -> ItemRecord:
+    values = list(row)
+    values[10] = bool(values[10])
+    return ItemRecord(*values)
+
+
+def _run(row: Sequence[Any]) -> RunRecord:
+    values = list(row)
+    values[5] = json.loads(values[5])
+    return RunRecord(*values)
+
+
+def clean_base_url(url: str | None) -> str | None:
+    """The API URL without user info, query or fragment (never a place for a secret)."""
+    if url is None:
+        return None
+    parts = urlsplit(url.strip())
+    host = parts.hostname or ""
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    return urlunsplit((parts.scheme, host, parts.path, "", ""))
+
+
+def _states(states: str | Iterable[str]) -> list[str]:
+    out = [states] if isinstance(states, str) else list(states)
+    bad = [s for s in out if s not in ITEM_STATES]
+    if bad:
+        raise ValueError(f"unknown item state(s) {bad}; use {', '.join(ITEM_STATES)}")
+    return out
+
+
+class Journal:
+    """One journal file. Safe to share between the coroutines (and threads) of one process."""
+
+    def __init__(self, path: Path | str, *, clock: Callable[[], float] = time.time) -> None:
+        self.path = Path(path)
+        self._clock = clock
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.RLock()
+        self._db = sqlite3.connect(
+            str(self.path), isolation_level=None, check_same_thread=False, timeout=30.0
+        )
+        try:
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=FULL")
+            self._db.execute("PRAGMA foreign_keys=ON")
+            version = self._db.execute("PRAGMA user_version").fetchone()[0]
+            if version > SCHEMA_VERSION:
+                raise JournalError(
+                    f"{self.path} was written by a newer sbexport (journal version {version}); "
+                    "upgrade sbexport or use another journal file"
+                )
+            with self._tx():
+                for statement in _SCHEMA.split(";"):
+                    if statement.strip():
+                        self._db.execute(statement)
+                self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+        except sqlite3.DatabaseError as e:
+            self._db.close()
+            raise JournalError(f"{self.path} is not a usable sbexport journal: {e}") from None
+        except BaseException:
+            self._db.close()
+            raise
+
+    # ---- plumbing ----
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def __enter__(self) -> Journal:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction (BEGIN IMMEDIATE ... COMMIT); rolled back on any error."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def _query(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        with self._lock:
+            return self._db.execute(sql, params).fetchall()
+
+    def now(self) -> float:
+        """The journal's clock (injectable for tests)."""
+        return self._clock()
+
+    @property
+    def journal_mode(self) -> str:
+        return self._query("PRAGMA journal_mode")[0][0]
+
+    # ---- runs ----
+    def create_run(
+        self,
+        plan: ExportPlan,
+        *,
+        profile: str | None = None,
+        api_base_url: str | None = None,
+    ) -> int:
+        """Write the run and one row per selected file (one transaction); returns the run id.
+
+        Exportable files start ``planned``; files the plan refused start ``skipped`` with the
+        plan's reason, so nothing selected is ever missing from the journal.
+        """
+        now = self._clock()
+        options = plan.options.to_dict()
+        options.update(
+            properties=plan.properties,
+            date=plan.today,
+            volume_prefix=plan.volume_prefix,
+            volume_type=plan.volume_type,
+            copy_only=plan.copy_only,
+        )
+        rows = []
+        for item in plan.items:
+            f = item.file
+            rows.append(
+                (
+                    item.position,
+                    f.file_id,
+                    f.project,
+                    f.path,
+                    f.name,
+                    f.size,
+                    plan.volume_id,
+                    item.location,
+                    item.key,
+                    int(item.overwrite),
+                    "planned" if item.exportable else "skipped",
+                    None if item.reason is None else item.reason.value,
+                    item.reason_text,
+                    now,
+                )
+            )
+        with self._tx() as db:
+            cur = db.execute(
+                "INSERT INTO runs (created, profile, api_base_url, volume, options, mode, state, "
+                "updated) VALUES (?, ?, ?, ?, ?, ?, 'planned', ?)",
+                (
+                    now,
+                    profile,
+                    clean_base_url(api_base_url),
+                    plan.volume_id,
+                    json.dumps(options, ensure_ascii=False),
+                    plan.options.mode,
+                    now,
+                ),
+            )
+            run_id = int(cur.lastrowid or 0)
+            db.executemany(
+                "INSERT INTO items (run_id, position, file_id, project, project_path, name, size, "
+                "volume, location, key, overwrite, state, reason, error_message, updated) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [(run_id, *r) for r in rows],
+            )
+        return run_id
+
+    def run(self, run_id: int) -> RunRecord:
+        rows = self._query(f"SELECT {_RUN_COLUMNS} FROM runs WHERE id = ?", (run_id,))  # noqa: S608
+        if not rows:
+            raise JournalError(f"there is no run {run_id} in {self.path}")
+        return _run(rows[0])
+
+    def runs(self, limit: int | None = None) -> list[RunRecord]:
+        """Newest first."""
+        sql = f"SELECT {_RUN_COLUMNS} FROM runs ORDER BY created DESC, id DESC"  # noqa: S608
+        params: tuple[Any, ...] = ()
+        if limit is not None:
+            sql += " LIMIT ?"
+            params = (limit,)
+        return [_run(r) for r in self._query(sql, params)]
+
+    def set_run_state(self, run_id: int, state: str, error: str | None = None) -> None:
+        if state not in RUN_STATES:
+            raise ValueError(f"unknown run state {state!r}")
+        with self._tx() as db:
+            db.execute(
+                "UPDATE runs SET state = ?, error = ?, updated = ? WHERE id = ?",
+                (state, error, self._clock(), run_id),
+            )
+
+    def delete_run(self, run_id: int) -> None:
+        with self._tx() as db:
+            db.execute("DELETE FROM items WHERE run_id = ?", (run_id,))
+            db.execute("DELETE FROM runs WHERE id = ?", (run_id,))
+
+    # ---- items: reading ----
+    def items(
+        self,
+        run_id: int,
+        states: str | Iterable[str] | None = None,
+        *,
+        limit: int | None = None,
+        positions: Iterable[int] | None = None,
+    ) -> list[ItemRecord]:
+        """Items of a run in position order, optionally only those in ``states``."""
+        sql = f"SELECT {_ITEM_COLUMNS} FROM items WHERE run_id = ?"  # noqa: S608
+        params: list[Any] = [run_id]
+        if states is not None:
+            wanted = _states(states)
+            sql += f" AND state IN ({','.join('?' * len(wanted))})"
+            params += wanted
+        if positions is not None:
+            pos = list(positions)
+            sql += f" AND position IN ({','.join('?' * len(pos))})"
+            params += pos
+        sql += " ORDER BY position"
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(limit)
+        return [_item(r) for r in self._query(sql, params)]
+
+    def item(self, run_id: int, position: int) -> ItemRecord:
+        found = self.items(run_id, positions=[position])
+        if not found:
+            raise JournalError(f"run {run_id} has no item {position}")
+        return found[0]
+
+    def changed_since(self, run_id: int, since: float) -> list[ItemRecord]:
+        """Items updated after ``since`` (for a jobs table that applies diffs)."""
+        rows = self._query(
+            f"SELECT {_ITEM_COLUMNS} FROM items "  # noqa: S608
+            "WHERE run_id = ? AND updated > ? ORDER BY position",
+            (run_id, since),
+        )
+        return [_item(r) for r in rows]
+
+    def unfinished_jobs(
+        self, run_id: int | None = None, limit: int | None = None
+    ) -> list[ItemRecord]:
+        """Items with a job id that has not finished (submitted/pending/running), least recently
+        updated first; all runs when ``run_id`` is None."""
+        sql = (
+            f"SELECT {_ITEM_COLUMNS} FROM items WHERE job_id IS NOT NULL AND state IN "  # noqa: S608
+            f"({','.join('?' * len(WATCHED_STATES))})"
+        )
+        params: list[Any] = list(WATCHED_STATES)
+        if run_id is not None:
+            sql += " AND run_id = ?"
+            params.append(run_id)
+        sql += " ORDER BY updated, run_id, position"
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(limit)
+        return [_item(r) for r in self._query(sql, params)]
+
+    def counts(self, run_id: int) -> dict[str, int]:
+        """Items per state (every state present, 0 when none)."""
+        out = dict.fromkeys(ITEM_STATES, 0)
+        for state, n in self._query(
+            "SELECT state, COUNT(*) FROM items WHERE run_id = ? GROUP BY state", (run_id,)
+        ):
+            out[state] = n
+        return out
+
+    def bytes_by_state(self, run_id: int) -> dict[str, int]:
+        out = dict.fromkeys(ITEM_STATES, 0)
+        for state, n in self._query(
+            "SELECT state, COALESCE(SUM(size), 0) FROM items WHERE run_id = ? GROUP BY state",
+            (run_id,),
+        ):
+            out[state] = int(n)
+        return out
+
+    def failure_groups(self, run_id: int) -> list[tuple[str, int | None, str | None, int]]:
+        """(state, error code or None, reason or None, count) for rejected/failed/skipped items,
+        largest group first: the "failures grouped by cause" view."""
+        rows = self._query(
+            "SELECT state, error_code, reason, COUNT(*) FROM items WHERE run_id = ? AND state IN "
+            "('rejected', 'failed', 'skipped') GROUP BY state, error_code, reason "
+            "ORDER BY COUNT(*) DESC",
+            (run_id,),
+        )
+        return [tuple(r) for r in rows]  # type: ignore[misc]
+
+    # ---- items: writing (the runner's steps) ----
+    def mark_submitting(self, run_id: int, positions: Sequence[int]) -> float:
+        """Before a request: these items may reach the Platform from now on. Returns the time."""
+        now = self._clock()
+        with self._tx() as db:
+            db.executemany(
+                "UPDATE items SET state = 'submitting', submitted = ?, attempts = attempts + 1, "
+                "updated = ? WHERE run_id = ? AND position = ? AND state IN ('planned', "
+                "'submitting')",
+                [(now, now, run_id, p) for p in positions],
+            )
+        return now
+
+    def record_jobs(
+        self, run_id: int, jobs: Iterable[tuple[int, str, str, dict[str, Any]]]
+    ) -> None:
+        """Items that got an export job: ``(position, job_id, item_state, extra)``; ``extra`` may
+        hold ``started``/``finished``/``error_code``/``error_message``. One transaction."""
+        self.record_outcomes(run_id, jobs, ())
+
+    def record_rejections(
+        self, run_id: int, rejections: Iterable[tuple[int, int | None, str]]
+    ) -> None:
+        """Items the Platform refused at submission: ``(position, code, message)``."""
+        self.record_outcomes(run_id, (), rejections)
+
+    def record_outcomes(
+        self,
+        run_id: int,
+        jobs: Iterable[tuple[int, str, str, dict[str, Any]]],
+        rejections: Iterable[tuple[int, int | None, str]],
+    ) -> None:
+        """One chunk's answer, in one transaction: jobs ``(position, job_id, item_state,
+        extra)`` and rejections ``(position, code, message)``."""
+        jobs, rejections = list(jobs), list(rejections)
+        for _, _, state, _ in jobs:
+            self._check_state(state)
+        now = self._clock()
+        with self._tx() as db:
+            db.executemany(
+                "UPDATE items SET state = ?, job_id = ?, error_code = ?, error_message = ?, "
+                "started = COALESCE(?, started), finished = COALESCE(?, finished), "
+                "updated = ? WHERE run_id = ? AND position = ?",
+                [
+                    (
+                        state,
+                        job_id,
+                        extra.get("error_code"),
+                        extra.get("error_message"),
+                        extra.get("started"),
+                        extra.get("finished"),
+                        now,
+                        run_id,
+                        position,
+                    )
+                    for position, job_id, state, extra in jobs
+                ],
+            )
+            db.executemany(
+                "UPDATE items SET state = 'rejected', error_code = ?, error_message = ?, "
+                "updated = ? WHERE run_id = ? AND position = ?",
+                [(code, message, now, run_id, p) for p, code, message in rejections],
+            )
+
+    def set_state(
+        self, run_id: int, positions: Iterable[int], state: str, *, clear_job: bool = False
+    ) -> None:
+        """Move items to ``state`` (e.g. back to ``planned`` after reconciliation)."""
+        self._check_state(state)
+        now = self._clock()
+        extra = ", job_id = NULL, error_code = NULL, error_message = NULL" if clear_job else ""
+        with self._tx() as db:
+            db.executemany(
+                f"UPDATE items SET state = ?{extra}, updated = ? "  # noqa: S608
+                "WHERE run_id = ? AND position = ?",
+                [(state, now, run_id, p) for p in positions],
+            )
+
+    def requeue(self, run_id: int, positions: Iterable[int] | None = None) -> int:
+        """Send failed/rejected items again (all of them, or these positions). Returns how many.
+
+        Their old job id and error are cleared; the next ``submit_run`` sends them."""
+        now = self._clock()
+        sql = (
+            "UPDATE items SET state = 'planned', job_id = NULL, error_code = NULL, "
+            "error_message = NULL, submitted = NULL, started = NULL, finished = NULL, "
+            "updated = ? WHERE run_id = ? AND state IN ('failed', 'rejected')"
+        )
+        with self._tx() as db:
+            if positions is None:
+                cur = db.execute(sql, (now, run_id))
+                n = cur.rowcount
+            else:
+                n = 0
+                for p in positions:
+                    n += db.execute(sql + " AND position = ?", (now, run_id, p)).rowcount
+            if n:
+                db.execute(
+                    "UPDATE runs SET state = 'planned', error = NULL, updated = ? WHERE id = ?",
+                    (now, run_id),
+                )
+        return n
+
+    def cancel_unsent(self, run_id: int) -> int:
+        """Skip every item not yet sent (``planned``); returns how many. Items already in a
+        request (``submitting``) are left for reconciliation: they may be on the Platform."""
+        now = self._clock()
+        with self._tx() as db:
+            cur = db.execute(
+                "UPDATE items SET state = 'skipped', reason = 'cancelled', "
+                "error_message = 'cancelled before it was sent', updated = ? "
+                "WHERE run_id = ? AND state = 'planned'",
+                (now, run_id),
+            )
+        return cur.rowcount
+
+    def update_job_states(self, updates: Iterable[tuple[str, str, dict[str, Any]]]) -> int:
+        """Poll results: ``(job_id, item_state, extra)`` for jobs in watched states. One
+        transaction; returns how many items changed state."""
+        now = self._clock()
+        changed = 0
+        with self._tx() as db:
+            for job_id, state, extra in updates:
+                self._check_state(state)
+                cur = db.execute(
+                    "UPDATE items SET state = ?, error_code = COALESCE(?, error_code), "
+                    "error_message = COALESCE(?, error_message), "
+                    "started = COALESCE(started, ?), finished = COALESCE(finished, ?), "
+                    "updated = ? WHERE job_id = ? AND state IN ('submitted', 'pending', 'running') "
+                    "AND state != ?",
+                    (
+                        state,
+                        extra.get("error_code"),
+                        extra.get("error_message"),
+                        extra.get("started"),
+                        extra.get("finished"),
+                        now,
+                        job_id,
+                        state,
+                    ),
+                )
+                changed += cur.rowcount
+        return changed
+
+    def mark_verified(self, run_id: int, positions: Iterable[int]) -> None:
+        self.set_state(run_id, positions, "verified")
+
+    @staticmethod
+    def _check_state(state: str) -> None:
+        if state not in ITEM_STATES:
+            raise ValueError(f"unknown item state {state!r}")

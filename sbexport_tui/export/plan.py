@@ -1,0 +1,691 @@
+"""Selection -> plan: for every selected file, its destination on the volume or why it cannot go.
+
+``build_plan`` is pure (no network): it judges each file against the checklist of
+platform-api.md section 11 (file kind, volume state, cloud and region), renders the destination
+template, and resolves collisions (two files on one key; a key that already exists on the volume,
+from the ``existing_keys`` the caller listed) by the chosen policy. ``prepare_plan`` does the
+listing of the volume for the caller and builds the final plan.
+
+Every selected file ends in the plan exactly once: exportable, or refused with a ``Reason`` and a
+plain-language text. Nothing is dropped or renamed without it being shown.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date
+from enum import Enum
+from typing import Any, Literal
+
+from ..api.client import ADVANCE_ACCESS_HEADER, BULK_MAX
+from ..api.errors import ApiError
+from ..api.models import ExportItem, Volume, VolumeObject
+from .selection import SelectedFile, Selection
+from .templates import (
+    DEFAULT_TEMPLATE,
+    TemplateError,
+    check_key,
+    parse_template,
+    placeholder_values,
+    render,
+    with_counter,
+)
+
+Mode = Literal["copy", "move"]
+CollisionPolicy = Literal["skip", "overwrite", "rename"]
+SseAlgorithm = Literal["AES256", "aws:kms", "none"]
+
+MODES = ("copy", "move")
+COLLISION_POLICIES = ("skip", "overwrite", "rename")
+SSE_ALGORITHMS = ("AES256", "aws:kms", "none")
+CANNED_ACLS = (
+    "private",
+    "public-read",
+    "public-read-write",
+    "authenticated-read",
+    "aws-exec-read",
+    "bucket-owner-read",
+    "bucket-owner-full-control",
+    "log-delivery-write",
+)
+MAX_RENAME = 10_000
+CREATE_PATH = "bulk/storage/exports/create"
+
+# Volume service type -> the cloud named by project locations ("aws:us-east-1" -> "aws").
+SERVICE_CLOUD = {"s3": "aws", "gcs": "gcp", "azure": "azure", "oss": "ali"}
+CLOUD_NAMES = {"aws": "AWS", "gcp": "Google Cloud", "azure": "Azure", "ali": "Alibaba Cloud"}
+_S3_REGIONAL = re.compile(
+    r"^(?:https?://)?s3[.-](?:dualstack\.)?([a-z]{2}(?:-gov)?-[a-z]+-\d+)\.amazonaws\.com(?:\.cn)?/?$"
+)
+# AWS documents s3.amazonaws.com as the endpoint of US East (N. Virginia), and it is the
+# Platform's default endpoint for S3 volumes.
+_S3_GLOBAL = re.compile(r"^(?:https?://)?s3\.amazonaws\.com/?$")
+
+
+class Reason(str, Enum):
+    """Why a selected file is not exported. The value is stable (journal, JSON, CLI output)."""
+
+    FOLDER = "folder"
+    ALIAS = "alias"
+    PUBLIC = "public"
+    VOLUME_AZURE = "volume_azure"
+    VOLUME_INACTIVE = "volume_inactive"
+    VOLUME_READ_ONLY = "volume_read_only"
+    OTHER_CLOUD = "other_cloud"
+    OTHER_REGION = "other_region"
+    TEMPLATE = "template"
+    DUPLICATE = "duplicate"
+    EXISTS = "exists"
+
+    @property
+    def text(self) -> str:
+        return REASON_TEXT[self]
+
+    @property
+    def title(self) -> str:
+        return REASON_TITLE[self]
+
+
+REASON_TITLE: dict[Reason, str] = {
+    Reason.FOLDER: "Folders",
+    Reason.ALIAS: "Already on a volume (aliases)",
+    Reason.PUBLIC: "Public reference copies",
+    Reason.VOLUME_AZURE: "Azure volume (read-only)",
+    Reason.VOLUME_INACTIVE: "Volume inactive",
+    Reason.VOLUME_READ_ONLY: "Volume read-only",
+    Reason.OTHER_CLOUD: "Other cloud than the volume",
+    Reason.OTHER_REGION: "Other region than the volume",
+    Reason.TEMPLATE: "No valid destination",
+    Reason.DUPLICATE: "Same destination as another file",
+    Reason.EXISTS: "Destination already exists",
+}
+
+REASON_TEXT: dict[Reason, str] = {
+    Reason.FOLDER: "a folder cannot be exported; select the files inside it",
+    Reason.ALIAS: (
+        "the file already lives on a volume (it was moved there before, or imported from it), "
+        "so it cannot be exported again"
+    ),
+    Reason.PUBLIC: (
+        "a copy of a public reference file: the Platform does not export those (it is "
+        "available to everyone anyway)"
+    ),
+    Reason.VOLUME_AZURE: (
+        "the volume is on Azure, and Azure volumes are read-only on the Platform; pick an "
+        "S3 or GCS volume"
+    ),
+    Reason.VOLUME_INACTIVE: (
+        "the volume is deactivated; activate it on the Platform, or pick another volume"
+    ),
+    Reason.VOLUME_READ_ONLY: (
+        "the volume is read-only (RO); exports need a read-write (RW) volume"
+    ),
+    Reason.OTHER_CLOUD: (
+        "the project and the volume are in different clouds; the Platform exports only to a "
+        "volume in the project's cloud and region"
+    ),
+    Reason.OTHER_REGION: (
+        "the project and the volume are in different regions; the Platform exports only to a "
+        "volume in the project's cloud and region"
+    ),
+    Reason.TEMPLATE: "the destination template gives no valid key for this file",
+    Reason.DUPLICATE: (
+        "another selected file would be written to the same key, and only one can win"
+    ),
+    Reason.EXISTS: ("an object already exists at this key on the volume (collision policy: skip)"),
+}
+
+
+# ---- options ----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ExportOptions:
+    volume_id: str
+    template: str = DEFAULT_TEMPLATE
+    mode: Mode = "copy"
+    collision: CollisionPolicy = "skip"
+    sse_algorithm: SseAlgorithm = "AES256"
+    kms_key_id: str | None = None
+    canned_acl: str | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.volume_id, str) or self.volume_id.count("/") != 1:
+            raise ValueError(f"the volume id must be owner/name, not {self.volume_id!r}")
+        if self.mode not in MODES:
+            raise ValueError(f"mode must be copy or move, not {self.mode!r}")
+        if self.collision not in COLLISION_POLICIES:
+            raise ValueError(
+                f"collision policy must be skip, overwrite or rename, not {self.collision!r}"
+            )
+        if self.sse_algorithm is None:
+            object.__setattr__(self, "sse_algorithm", "none")
+        if self.sse_algorithm not in SSE_ALGORITHMS:
+            raise ValueError(
+                f"sse_algorithm must be AES256, aws:kms or none, not {self.sse_algorithm!r}"
+            )
+        if self.kms_key_id is not None and self.sse_algorithm != "aws:kms":
+            raise ValueError("a KMS key id is only used with sse_algorithm aws:kms")
+        if self.canned_acl is not None and self.canned_acl not in CANNED_ACLS:
+            raise ValueError(
+                f"unknown canned ACL {self.canned_acl!r}; use one of {', '.join(CANNED_ACLS)}"
+            )
+
+    @property
+    def copy_only(self) -> bool:
+        return self.mode == "copy"
+
+    def s3_properties(self) -> dict[str, Any]:
+        """The ``properties`` of an export to an S3 volume (platform-api.md section 5).
+
+        ``sse_algorithm`` is always sent (null = no encryption; leaving it out would mean the
+        volume's default); the key id and the ACL only when set.
+        """
+        props: dict[str, Any] = {
+            "sse_algorithm": None if self.sse_algorithm == "none" else self.sse_algorithm
+        }
+        if self.kms_key_id:
+            props["sse_aws_kms_key_id"] = self.kms_key_id
+        if self.canned_acl:
+            props["aws_canned_acl"] = self.canned_acl
+        return props
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "volume_id": self.volume_id,
+            "template": self.template,
+            "mode": self.mode,
+            "collision": self.collision,
+            "sse_algorithm": self.sse_algorithm,
+            "kms_key_id": self.kms_key_id,
+            "canned_acl": self.canned_acl,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ExportOptions:
+        known = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
+        return cls(**known)
+
+    @classmethod
+    def from_preset(cls, preset: Any, volume_id: str | None = None) -> ExportOptions:
+        """From a ``config.ExportPreset`` (fields volume, location, mode, overwrite, sse_algorithm,
+        kms_key_id, canned_acl)."""
+        vid = volume_id or getattr(preset, "volume", None)
+        if not vid:
+            raise ValueError("no volume chosen: give one, or set export.volume in the profile")
+        return cls(
+            volume_id=vid,
+            template=getattr(preset, "location", None) or DEFAULT_TEMPLATE,
+            mode=getattr(preset, "mode", "copy"),
+            collision=getattr(preset, "overwrite", "skip"),
+            sse_algorithm=getattr(preset, "sse_algorithm", "AES256"),
+            kms_key_id=getattr(preset, "kms_key_id", None),
+            canned_acl=getattr(preset, "canned_acl", None),
+        )
+
+
+# ---- clouds and regions ----------------------------------------------------------------------
+def volume_cloud(volume: Volume) -> str | None:
+    """'aws', 'gcp', 'azure', 'ali', or None when the service type is unknown."""
+    return SERVICE_CLOUD.get((volume.service_type or "").lower())
+
+
+def volume_region(volume: Volume) -> str | None:
+    """The volume's region, only where the record says it.
+
+    The API has no region field for volumes. An S3 volume's endpoint ``s3.<region>.amazonaws.com``
+    names its region; ``s3.amazonaws.com`` (the default) is AWS's endpoint for us-east-1.
+    Anything else (GCS, custom endpoints): None, and the Platform decides.
+    """
+    if (volume.service_type or "").lower() != "s3" or volume.service is None:
+        return None
+    endpoint = (volume.service.endpoint or "s3.amazonaws.com").strip().lower()
+    m = _S3_REGIONAL.match(endpoint)
+    if m:
+        return m.group(1)
+    if _S3_GLOBAL.match(endpoint):
+        return "us-east-1"
+    return None
+
+
+def split_location(location: str | None) -> tuple[str | None, str | None]:
+    """'aws:us-east-1' -> ('aws', 'us-east-1')."""
+    if not location:
+        return None, None
+    cloud, _, region = location.strip().lower().partition(":")
+    return cloud or None, region or None
+
+
+def volume_reason(volume: Volume) -> Reason | None:
+    """Why nothing can be exported to this volume, or None."""
+    if (volume.service_type or "").lower() == "azure":
+        return Reason.VOLUME_AZURE
+    if volume.active is False:
+        return Reason.VOLUME_INACTIVE
+    if volume.access_mode is not None and volume.access_mode != "RW":
+        return Reason.VOLUME_READ_ONLY
+    return None
+
+
+def file_reason(f: SelectedFile) -> tuple[Reason, str | None] | None:
+    if f.is_folder:
+        return Reason.FOLDER, None
+    if f.is_alias:
+        where = f" (on {f.alias_volume})" if f.alias_volume else ""
+        return Reason.ALIAS, f"alias of an object{where}" if where else None
+    if f.public_copy:
+        return Reason.PUBLIC, (f"category {f.public_category}" if f.public_category else None)
+    return None
+
+
+def location_reason(
+    f: SelectedFile, volume: Volume, *, check_region: bool = True
+) -> tuple[Reason, str] | None:
+    pcloud, pregion = split_location(f.project_location)
+    vcloud = volume_cloud(volume)
+    if pcloud is None or vcloud is None:
+        return None
+    if pcloud != vcloud:
+        return (
+            Reason.OTHER_CLOUD,
+            f"project {f.project} is in {f.project_location}; volume {volume.id} is on "
+            f"{CLOUD_NAMES.get(vcloud, vcloud)}",
+        )
+    if not check_region:
+        return None
+    vregion = volume_region(volume)
+    if pregion and vregion and pregion != vregion:
+        return (
+            Reason.OTHER_REGION,
+            f"project {f.project} is in {f.project_location}; volume {volume.id} is in "
+            f"{vcloud}:{vregion}",
+        )
+    return None
+
+
+# ---- the plan ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class PlanItem:
+    position: int  # in the selection (and the journal)
+    file: SelectedFile
+    location: str | None = None  # what is sent as destination.location
+    key: str | None = None  # prefix + location: what the bucket shows
+    overwrite: bool = False
+    reason: Reason | None = None
+    detail: str | None = None
+    renamed_from: str | None = None  # the location before renaming (policy rename)
+    replaces: bool = False  # an object already exists at key and will be overwritten
+
+    @property
+    def exportable(self) -> bool:
+        return self.reason is None
+
+    @property
+    def reason_text(self) -> str | None:
+        if self.reason is None:
+            return None
+        return self.reason.text + (f" ({self.detail})" if self.detail else "")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "position": self.position,
+            "file_id": self.file.file_id,
+            "project": self.file.project,
+            "path": self.file.path,
+            "size": self.file.size,
+            "exportable": self.exportable,
+            "location": self.location,
+            "key": self.key,
+            "overwrite": self.overwrite,
+            "replaces": self.replaces,
+            "renamed_from": self.renamed_from,
+            "reason": self.reason.value if self.reason else None,
+            "reason_text": self.reason_text,
+        }
+
+
+@dataclass(frozen=True)
+class ReasonGroup:
+    reason: Reason
+    count: int
+    bytes: int
+    items: tuple[PlanItem, ...]
+
+    @property
+    def text(self) -> str:
+        return self.reason.text
+
+
+@dataclass
+class ExportPlan:
+    volume_id: str
+    volume_prefix: str
+    volume_type: str | None
+    options: ExportOptions
+    today: str
+    items: list[PlanItem] = field(default_factory=list)
+    properties: dict[str, Any] | None = None  # sent with every item (S3 only)
+    checked_existing: bool = False  # whether existing keys on the volume were given
+    warnings: list[str] = field(default_factory=list)  # things the user should know
+
+    # ---- views ----
+    @property
+    def copy_only(self) -> bool:
+        return self.options.copy_only
+
+    @property
+    def exportable(self) -> list[PlanItem]:
+        return [i for i in self.items if i.exportable]
+
+    @property
+    def refused(self) -> list[PlanItem]:
+        return [i for i in self.items if not i.exportable]
+
+    @property
+    def renamed(self) -> list[PlanItem]:
+        return [i for i in self.items if i.exportable and i.renamed_from is not None]
+
+    @property
+    def overwrites(self) -> list[PlanItem]:
+        return [i for i in self.items if i.exportable and i.replaces]
+
+    @property
+    def total_count(self) -> int:
+        return len(self.items)
+
+    @property
+    def exportable_count(self) -> int:
+        return sum(1 for i in self.items if i.exportable)
+
+    @property
+    def exportable_bytes(self) -> int:
+        return sum(i.file.size for i in self.items if i.exportable)
+
+    @property
+    def refused_count(self) -> int:
+        return self.total_count - self.exportable_count
+
+    def groups(self) -> list[ReasonGroup]:
+        """The refused files grouped by reason (in the order of ``Reason``), with counts/bytes."""
+        by: dict[Reason, list[PlanItem]] = {}
+        for item in self.items:
+            if item.reason is not None:
+                by.setdefault(item.reason, []).append(item)
+        return [
+            ReasonGroup(
+                r, len(by[r]), sum(i.file.size for i in by[r] if not i.file.is_folder), tuple(by[r])
+            )
+            for r in Reason
+            if r in by
+        ]
+
+    def candidate_keys(self) -> list[str]:
+        """Every key the plan would write (for listing what already exists on the volume)."""
+        return [i.key for i in self.items if i.key is not None]
+
+    # ---- what is sent ----
+    def export_item(self, item: PlanItem) -> ExportItem:
+        if not item.exportable or item.location is None:
+            raise ValueError(f"item {item.position} is not exportable: {item.reason_text}")
+        return ExportItem(
+            file_id=item.file.file_id,
+            volume=self.volume_id,
+            location=item.location,
+            overwrite=item.overwrite,
+            properties=dict(self.properties) if self.properties is not None else None,
+        )
+
+    def export_items(self) -> list[ExportItem]:
+        return [self.export_item(i) for i in self.items if i.exportable]
+
+    def requests(self, chunk_size: int = BULK_MAX) -> list[dict[str, Any]]:
+        """The exact bulk-create requests a submission sends (a dry run), in chunks of <= 100."""
+        if not 1 <= chunk_size <= BULK_MAX:
+            raise ValueError(f"chunk size must be 1..{BULK_MAX}")
+        bodies = [it.to_body() for it in self.export_items()]
+        query = {"copy_only": "true" if self.copy_only else "false"}
+        headers = {ADVANCE_ACCESS_HEADER: "advance"} if self.copy_only else {}
+        return [
+            {
+                "method": "POST",
+                "path": CREATE_PATH,
+                "query": dict(query),
+                "headers": dict(headers),
+                "body": {"items": bodies[start : start + chunk_size]},
+            }
+            for start in range(0, len(bodies), chunk_size)
+        ]
+
+    # ---- saving ----
+    def summary(self) -> dict[str, Any]:
+        return {
+            "selected": self.total_count,
+            "exportable": self.exportable_count,
+            "exportable_bytes": self.exportable_bytes,
+            "refused": self.refused_count,
+            "renamed": len(self.renamed),
+            "overwrites": len(self.overwrites),
+            "groups": [
+                {
+                    "reason": g.reason.value,
+                    "title": g.reason.title,
+                    "text": g.text,
+                    "count": g.count,
+                    "bytes": g.bytes,
+                }
+                for g in self.groups()
+            ],
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "format": "sbexport-plan/1",
+            "volume": {
+                "id": self.volume_id,
+                "prefix": self.volume_prefix,
+                "type": self.volume_type,
+            },
+            "options": self.options.to_dict(),
+            "copy_only": self.copy_only,
+            "date": self.today,
+            "properties": self.properties,
+            "checked_existing": self.checked_existing,
+            "warnings": list(self.warnings),
+            "summary": self.summary(),
+            "items": [i.to_dict() for i in self.items],
+        }
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False)
+
+
+def _today(today: date | str | None) -> str:
+    if today is None:
+        return date.today().isoformat()
+    return today if isinstance(today, str) else today.isoformat()
+
+
+def build_plan(
+    selection: Selection | Iterable[SelectedFile],
+    volume: Volume,
+    options: ExportOptions,
+    existing_keys: Iterable[str] | None = None,
+    *,
+    today: date | str | None = None,
+    check_region: bool = True,
+) -> ExportPlan:
+    """Judge and place every selected file. Pure: no network, no clock unless ``today`` is None.
+
+    ``existing_keys``: full keys (volume prefix included) already on the volume, as listed by the
+    caller (``list_existing_keys``); None when not checked. ``check_region=False`` leaves a
+    same-cloud region question to the Platform (e.g. for an endpoint this guesses wrong).
+    """
+    if options.volume_id != volume.id:
+        raise ValueError(f"the options name volume {options.volume_id}, but got {volume.id}")
+    day = _today(today)
+    prefix = volume.prefix
+    vtype = volume.service_type.lower() if volume.service_type else None
+    plan = ExportPlan(
+        volume_id=volume.id,
+        volume_prefix=prefix,
+        volume_type=vtype,
+        options=options,
+        today=day,
+        properties=options.s3_properties() if vtype == "s3" else None,
+        checked_existing=existing_keys is not None,
+    )
+    existing = set(existing_keys or ())
+    try:
+        pieces: list[tuple[str, str | None]] | None = parse_template(options.template)
+        template_problem: str | None = None
+    except TemplateError as e:
+        pieces, template_problem = None, e.reason
+    vol_reason = volume_reason(volume)
+
+    items: list[PlanItem] = []
+    for position, f in enumerate(selection):
+        base = PlanItem(position=position, file=f)
+        fr = file_reason(f)
+        if fr is not None:
+            items.append(replace(base, reason=fr[0], detail=fr[1]))
+            continue
+        if vol_reason is not None:
+            items.append(replace(base, reason=vol_reason, detail=f"volume {volume.id}"))
+            continue
+        lr = location_reason(f, volume, check_region=check_region)
+        if lr is not None:
+            items.append(replace(base, reason=lr[0], detail=lr[1]))
+            continue
+        if pieces is None:
+            items.append(replace(base, reason=Reason.TEMPLATE, detail=template_problem))
+            continue
+        values = placeholder_values(path=f.path, project=f.project, today=day)
+        try:
+            location = render(pieces, values, prefix)
+        except TemplateError as e:
+            items.append(replace(base, reason=Reason.TEMPLATE, detail=e.reason))
+            continue
+        items.append(replace(base, location=location, key=prefix + location))
+
+    plan.items = _resolve_collisions(items, existing, prefix, options.collision)
+    return plan
+
+
+def _resolve_collisions(
+    items: list[PlanItem], existing: set[str], prefix: str, policy: CollisionPolicy
+) -> list[PlanItem]:
+    # The first file (in selection order) to want a key claims it.
+    first: dict[str, PlanItem] = {}
+    for item in items:
+        if item.exportable and item.key is not None:
+            first.setdefault(item.key, item)
+    natural = set(first)
+    taken: set[str] = set()  # keys given to files of this plan so far
+    out: list[PlanItem] = []
+    to_rename: list[int] = []
+    for item in items:
+        if not item.exportable or item.key is None:
+            out.append(item)
+            continue
+        key = item.key
+        owner = first[key]
+        dup = owner is not item
+        exists = key in existing
+        if not dup and not exists:
+            taken.add(key)
+            out.append(item)
+        elif policy == "rename":
+            to_rename.append(len(out))
+            out.append(item)
+        elif exists and policy == "skip":
+            out.append(replace(item, reason=Reason.EXISTS, detail=key))
+        elif dup:
+            out.append(
+                replace(
+                    item,
+                    reason=Reason.DUPLICATE,
+                    detail=f"{key}, also wanted by {owner.file.project}/{owner.file.path}",
+                )
+            )
+        else:  # exists, policy overwrite
+            taken.add(key)
+            out.append(replace(item, overwrite=True, replaces=True))
+    for index in to_rename:
+        item = out[index]
+        assert item.location is not None and item.key is not None
+        new = _free_name(item.location, prefix, existing | natural | taken)
+        if new is None:
+            out[index] = replace(
+                item,
+                reason=Reason.TEMPLATE,
+                detail=f"no free name like {item.location} could be found for renaming",
+            )
+            continue
+        location, problem = new
+        if problem is not None:
+            out[index] = replace(item, reason=Reason.TEMPLATE, detail=f"renamed: {problem}")
+            continue
+        taken.add(prefix + location)
+        out[index] = replace(
+            item, location=location, key=prefix + location, renamed_from=item.location
+        )
+    return out
+
+
+def _free_name(location: str, prefix: str, used: set[str]) -> tuple[str, str | None] | None:
+    for n in range(1, MAX_RENAME + 1):
+        candidate = with_counter(location, n)
+        if prefix + candidate in used:
+            continue
+        return candidate, check_key(candidate, prefix)
+    return None
+
+
+# ---- listing what exists ----------------------------------------------------------------------
+def parent_prefixes(keys: Iterable[str]) -> list[str]:
+    """The distinct folder prefixes (``a/b/``; ``""`` for the bucket root) of these keys."""
+    out = {k.rpartition("/")[0] + "/" if "/" in k else "" for k in keys}
+    return sorted(out)
+
+
+async def list_existing_keys(client: Any, volume_id: str, keys: Iterable[str]) -> set[str]:
+    """Every object key on the volume in the folders these keys would land in.
+
+    One listing (``GET storage/volumes/{id}/list?prefix=``, paged) per distinct folder, so the
+    plan can find collisions and free names for renaming. Raises the client's error when the
+    volume cannot be listed.
+    """
+    found: set[str] = set()
+    for prefix in parent_prefixes(keys):
+        async for entry in client.list_volume_objects(volume_id, prefix):
+            if isinstance(entry, VolumeObject):
+                found.add(entry.location)
+    return found
+
+
+async def prepare_plan(
+    client: Any,
+    selection: Selection | Sequence[SelectedFile],
+    volume: Volume,
+    options: ExportOptions,
+    *,
+    today: date | str | None = None,
+    check_region: bool = True,
+) -> ExportPlan:
+    """``build_plan`` after listing the volume for keys that already exist."""
+    files = list(selection)
+    draft = build_plan(files, volume, options, today=today, check_region=check_region)
+    if volume_reason(volume) is not None or not draft.candidate_keys():
+        return draft
+    try:
+        existing = await list_existing_keys(client, volume.id, draft.candidate_keys())
+    except ApiError as e:
+        draft.warnings.append(
+            f"could not list the volume to find objects already there ({e}); such collisions "
+            "will show up as failed jobs (code 9107) instead of being handled by the policy"
+        )
+        return draft
+    return build_plan(
+        files, volume, options, existing, today=draft.today, check_region=check_region
+    )

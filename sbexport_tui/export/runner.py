@@ -1,0 +1,464 @@
+"""Submit a journaled run in chunks of <= 100, reconcile what may have gone, and poll the jobs.
+
+The order of writes is what makes a run safe to interrupt at any point:
+
+1. the run's rows already exist (``Journal.create_run``), all ``planned`` or ``skipped``;
+2. before each request, its items are marked ``submitting`` and committed;
+3. the answer is committed at once: a job id (``pending``...) or an error (``rejected``) per item,
+   by position;
+4. if the answer never came (``AmbiguousSubmitError``: a timeout or dropped connection after
+   sending, or a 5xx) -- and at the start of every ``submit_run`` for items a crash left in
+   ``submitting`` -- the runner asks the Platform which of those items already have export jobs
+   (same file, same destination on the volume), records the jobs it finds, and sends only the
+   rest again. A file is never exported twice because an answer was lost.
+
+Chunks go back to back; the client's rate budget does the pacing. Jobs are watched separately by
+``poll_run`` (``bulk/storage/exports/get``, <= 100 job ids per call).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Literal, Protocol
+
+from ..api.client import BULK_MAX
+from ..api.errors import AmbiguousSubmitError, BadResponse, PlatformError
+from ..api.models import ExportItem, ExportJob, ExportResult, JobLookup, VolumeObject
+from .journal import UNSENT_STATES, WATCHED_STATES, ItemRecord, Journal, RunRecord
+from .plan import parent_prefixes
+
+log = logging.getLogger("sbexport.export")
+
+JOB_STATE_TO_ITEM = {
+    "PENDING": "pending",
+    "RUNNING": "running",
+    "COMPLETED": "completed",
+    "FAILED": "failed",
+}
+JOB_GONE_CODES = frozenset({9008})  # the job does not exist
+MAX_AMBIGUOUS_IN_A_ROW = 5
+
+
+class ExportClient(Protocol):
+    """What the runner needs from ``sbexport_tui.api.PlatformClient``."""
+
+    async def bulk_create_exports(
+        self, items: Sequence[ExportItem], copy_only: bool = False
+    ) -> list[ExportResult]: ...
+
+    async def bulk_get_exports(self, export_ids: Sequence[str]) -> list[JobLookup]: ...
+
+    async def find_existing_exports(
+        self, volume_id: str, items: Sequence[ExportItem], *, since: Any = None
+    ) -> list[ExportJob | None]: ...
+
+
+class StopFlag(Protocol):
+    def is_set(self) -> bool: ...
+
+
+Phase = Literal["reconciling", "submitting", "polling", "stopped", "submitted", "done"]
+
+
+@dataclass(frozen=True)
+class Progress:
+    """A snapshot for a progress line or the jobs pane."""
+
+    run_id: int
+    phase: Phase
+    counts: dict[str, int]
+    chunks: int = 0  # bulk-create calls answered in this submit_run
+    message: str = ""
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    @property
+    def unsent(self) -> int:
+        return sum(self.counts.get(s, 0) for s in UNSENT_STATES)
+
+    def line(self) -> str:
+        """One short line for logs: ``run 3 submitting: 1200/2500 sent, 3 rejected``."""
+        c = self.counts
+        sent = self.total - self.unsent - c.get("skipped", 0)
+        parts = [f"run {self.run_id} {self.phase}: {sent}/{self.total - c.get('skipped', 0)} sent"]
+        for state in ("pending", "running", "completed", "verified", "failed", "rejected"):
+            if c.get(state):
+                parts.append(f"{c[state]} {state}")
+        if c.get("skipped"):
+            parts.append(f"{c['skipped']} skipped")
+        return ", ".join(parts)
+
+
+@dataclass
+class SubmitResult:
+    run_id: int
+    chunks: int = 0  # bulk-create calls answered
+    ambiguous: int = 0  # calls whose answer was lost
+    reconciled: int = 0  # items found on the Platform by reconciliation
+    resent: int = 0  # items sent again after reconciliation found no job
+    stopped: bool = False
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class PollResult:
+    run_id: int | None
+    calls: int = 0
+    changed: int = 0
+    unfinished: int = 0
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+class RunStopped(PlatformError):
+    """The run stopped on an error it cannot get past by itself; the journal says where."""
+
+
+def _ts(value: Any) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        return value.timestamp()
+    return float(value)
+
+
+def job_outcome(job: ExportJob, now: float) -> tuple[str, dict[str, Any]]:
+    """The item state and the journal fields for a job record."""
+    state = JOB_STATE_TO_ITEM.get((job.state or "").upper(), "submitted")
+    extra: dict[str, Any] = {}
+    if state in ("running", "completed", "failed"):
+        extra["started"] = _ts(job.started_on) or now
+    if state in ("completed", "failed"):
+        extra["finished"] = _ts(job.finished_on) or now
+    if state == "failed":
+        err = job.error
+        extra["error_code"] = err.code if err else None
+        extra["error_message"] = (err.message if err else None) or "the export job failed"
+    return state, extra
+
+
+def export_item(run: RunRecord, row: ItemRecord) -> ExportItem:
+    """The request item for a journaled row (what was planned, byte for byte)."""
+    if row.location is None:
+        raise ValueError(f"item {row.position} of run {run.id} has no destination")
+    props = run.properties
+    return ExportItem(
+        file_id=row.file_id,
+        volume=row.volume,
+        location=row.location,
+        overwrite=row.overwrite,
+        properties=dict(props) if props is not None else None,
+    )
+
+
+def _notify(on_progress: Callable[[Progress], Any] | None, progress: Progress) -> None:
+    if on_progress is None:
+        return
+    try:
+        on_progress(progress)
+    except Exception:  # a broken progress display must not stop an export half-way
+        log.exception("progress callback failed")
+
+
+def settle_run_state(journal: Journal, run_id: int, *, stopped: bool = False) -> str:
+    """Set the run's state from its items: done / watching / stopped / planned."""
+    counts = journal.counts(run_id)
+    unsent = sum(counts[s] for s in UNSENT_STATES)
+    watched = sum(counts[s] for s in WATCHED_STATES)
+    run = journal.run(run_id)
+    if unsent == 0 and watched == 0:
+        state = "done"
+    elif unsent == 0:
+        state = "watching"
+    elif stopped:
+        state = "stopped"
+    else:
+        state = run.state if run.state in ("planned", "stopped") else "stopped"
+    journal.set_run_state(run_id, state, run.error if state == "stopped" else None)
+    return state
+
+
+async def reconcile(
+    client: ExportClient,
+    journal: Journal,
+    run: RunRecord,
+    rows: Sequence[ItemRecord],
+    *,
+    since: float | None = None,
+) -> tuple[int, int]:
+    """Items that may have reached the Platform: record the jobs that exist, re-plan the rest.
+
+    Returns (found, not found). Jobs are matched by source file + destination location on the
+    run's volume, ignoring jobs started well before ``since`` (default: when these items were
+    last sent).
+    """
+    if not rows:
+        return 0, 0
+    if since is None:
+        sent = [r.submitted for r in rows if r.submitted is not None]
+        since = min(sent) if sent else None
+    items = [export_item(run, r) for r in rows]
+    found = await client.find_existing_exports(run.volume, items, since=since)
+    now = journal.now()
+    jobs = []
+    missing = []
+    for row, job in zip(rows, found, strict=True):
+        if job is None:
+            missing.append(row.position)
+        else:
+            state, extra = job_outcome(job, now)
+            jobs.append((row.position, job.id, state, extra))
+    journal.record_outcomes(run.id, jobs, ())
+    if missing:
+        journal.set_state(run.id, missing, "planned")
+    log.info(
+        "run %d: reconciled %d item(s): %d already on the Platform, %d to send again",
+        run.id,
+        len(rows),
+        len(jobs),
+        len(missing),
+    )
+    return len(jobs), len(missing)
+
+
+def _record_results(
+    journal: Journal, run_id: int, rows: Sequence[ItemRecord], results: Sequence[ExportResult]
+) -> None:
+    now = journal.now()
+    jobs = []
+    rejections = []
+    for row, result in zip(rows, results, strict=True):
+        if result.job is not None:
+            state, extra = job_outcome(result.job, now)
+            jobs.append((row.position, result.job.id, state, extra))
+        else:
+            err = result.error
+            code = err.code if err else None
+            message = (err.message if err else None) or "the Platform refused this item"
+            rejections.append((row.position, code, message))
+    journal.record_outcomes(run_id, jobs, rejections)
+
+
+async def submit_run(
+    client: ExportClient,
+    journal: Journal,
+    run_id: int,
+    *,
+    on_progress: Callable[[Progress], Any] | None = None,
+    stop_event: StopFlag | None = None,
+    chunk_size: int = BULK_MAX,
+    max_ambiguous: int = MAX_AMBIGUOUS_IN_A_ROW,
+) -> SubmitResult:
+    """Send every ``planned`` item of the run, <= ``chunk_size`` per bulk-create call.
+
+    Safe to call again after any interruption: items a crash left in ``submitting`` are
+    reconciled first. Returns when everything is sent, or after the chunk in flight when
+    ``stop_event`` is set. Raises the client's error (a ``PlatformError`` with a plain-language
+    message) when the Platform refuses the whole call (e.g. the token expired); the chunk goes
+    back to ``planned`` and the run is marked ``stopped`` with that error.
+    """
+    if not 1 <= chunk_size <= BULK_MAX:
+        raise ValueError(f"chunk size must be 1..{BULK_MAX}")
+    run = journal.run(run_id)
+    copy_only = run.mode == "copy"
+    result = SubmitResult(run_id)
+    journal.set_run_state(run_id, "submitting")
+
+    def progress(phase: Phase, message: str = "") -> None:
+        _notify(
+            on_progress, Progress(run_id, phase, journal.counts(run_id), result.chunks, message)
+        )
+
+    try:
+        leftover = journal.items(run_id, "submitting")
+        if leftover:
+            progress("reconciling", f"checking {len(leftover)} item(s) a previous session sent")
+            found, missing = await reconcile(client, journal, run, leftover)
+            result.reconciled += found
+            result.resent += missing
+
+        in_a_row = 0
+        while True:
+            if stop_event is not None and stop_event.is_set():
+                result.stopped = True
+                break
+            rows = journal.items(run_id, "planned", limit=chunk_size)
+            if not rows:
+                break
+            items = [export_item(run, r) for r in rows]
+            since = journal.mark_submitting(run_id, [r.position for r in rows])
+            try:
+                answers = await client.bulk_create_exports(items, copy_only=copy_only)
+            except (AmbiguousSubmitError, BadResponse) as e:
+                result.ambiguous += 1
+                in_a_row += 1
+                done = list(getattr(e, "results", []) or [])
+                unsent = len(getattr(e, "unsent", []) or [])
+                if done:
+                    _record_results(journal, run_id, rows[: len(done)], done)
+                unknown = rows[len(done) : len(rows) - unsent]
+                if unsent:
+                    journal.set_state(
+                        run_id, [r.position for r in rows[len(rows) - unsent :]], "planned"
+                    )
+                progress("reconciling", f"no answer for {len(unknown)} item(s): {e}")
+                found, missing = await reconcile(client, journal, run, unknown, since=since)
+                result.reconciled += found
+                result.resent += missing
+                if missing and in_a_row >= max_ambiguous:
+                    message = (
+                        f"{in_a_row} submissions in a row got no answer ({e}); stopped. "
+                        "Nothing was sent twice; resume the run when the network is better"
+                    )
+                    journal.set_run_state(run_id, "stopped", message)
+                    result.stopped = True
+                    result.counts = journal.counts(run_id)
+                    progress("stopped", message)
+                    raise RunStopped(message) from e
+                continue
+            except PlatformError as e:
+                # The whole call was refused (auth, permissions, bad request) or never left this
+                # machine: nothing of this chunk exists on the Platform.
+                journal.set_state(run_id, [r.position for r in rows], "planned")
+                journal.set_run_state(run_id, "stopped", str(e))
+                result.stopped = True
+                result.counts = journal.counts(run_id)
+                progress("stopped", str(e))
+                raise
+            _record_results(journal, run_id, rows, answers)
+            in_a_row = 0
+            result.chunks += 1
+            progress("submitting")
+
+    except RunStopped:
+        raise
+    except BaseException as e:
+        # an error while reconciling, a bug, or the task was cancelled: whatever is in
+        # "submitting" stays there and is reconciled by the next submit_run
+        if journal.run(run_id).state == "submitting":
+            why = str(e) if isinstance(e, PlatformError) else f"interrupted ({type(e).__name__})"
+            journal.set_run_state(run_id, "stopped", why)
+        raise
+
+    state = settle_run_state(journal, run_id, stopped=result.stopped)
+    result.counts = journal.counts(run_id)
+    progress("stopped" if result.stopped else ("done" if state == "done" else "submitted"))
+    return result
+
+
+async def poll_once(
+    client: ExportClient,
+    journal: Journal,
+    run_id: int | None = None,
+    *,
+    on_progress: Callable[[Progress], Any] | None = None,
+    stop_event: StopFlag | None = None,
+) -> PollResult:
+    """One pass over every unfinished job (of one run, or of all runs): <= 100 ids per call."""
+    result = PollResult(run_id)
+    rows = journal.unfinished_jobs(run_id)
+    ids = list(dict.fromkeys(r.job_id for r in rows if r.job_id))
+    runs = {r.run_id for r in rows}
+    for start in range(0, len(ids), BULK_MAX):
+        if stop_event is not None and stop_event.is_set():
+            break
+        chunk = ids[start : start + BULK_MAX]
+        lookups = await client.bulk_get_exports(chunk)
+        result.calls += 1
+        now = journal.now()
+        updates = []
+        for lookup in lookups:
+            if lookup.job is not None:
+                state, extra = job_outcome(lookup.job, now)
+                updates.append((lookup.id, state, extra))
+            elif lookup.error is not None and lookup.error.code in JOB_GONE_CODES:
+                updates.append(
+                    (
+                        lookup.id,
+                        "failed",
+                        {
+                            "error_code": lookup.error.code,
+                            "error_message": lookup.error.message or "the job does not exist",
+                            "finished": now,
+                        },
+                    )
+                )
+            # any other per-id error: ask again on the next pass
+        result.changed += journal.update_job_states(updates)
+        if run_id is not None:
+            _notify(on_progress, Progress(run_id, "polling", journal.counts(run_id)))
+    for rid in runs:
+        run = journal.run(rid)
+        if run.state in ("watching", "done"):
+            settle_run_state(journal, rid)
+    result.unfinished = len(journal.unfinished_jobs(run_id))
+    if run_id is not None:
+        result.counts = journal.counts(run_id)
+    return result
+
+
+async def poll_run(
+    client: ExportClient,
+    journal: Journal,
+    run_id: int | None = None,
+    *,
+    on_progress: Callable[[Progress], Any] | None = None,
+    stop_event: StopFlag | None = None,
+    until_done: bool = False,
+    interval: float = 10.0,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+) -> PollResult:
+    """Poll the run's unfinished jobs: one pass, or (``until_done``) passes ``interval`` seconds
+    apart until none is left unfinished or ``stop_event`` is set. The next pass starts only after
+    the last one finished (never overlapping)."""
+    total = PollResult(run_id)
+    while True:
+        one = await poll_once(
+            client, journal, run_id, on_progress=on_progress, stop_event=stop_event
+        )
+        total.calls += one.calls
+        total.changed += one.changed
+        total.unfinished = one.unfinished
+        total.counts = one.counts
+        if not until_done or one.unfinished == 0:
+            break
+        if stop_event is not None and stop_event.is_set():
+            break
+        await sleep(interval)
+    if run_id is not None:
+        _notify(
+            on_progress,
+            Progress(
+                run_id,
+                "done" if journal.run(run_id).state == "done" else "polling",
+                journal.counts(run_id),
+            ),
+        )
+    return total
+
+
+async def verify_run(client: Any, journal: Journal, run_id: int) -> int:
+    """List the volume where completed items landed; mark those whose key is there ``verified``.
+
+    One listing per destination folder. Returns how many were verified.
+    """
+    run = journal.run(run_id)
+    rows = [r for r in journal.items(run_id, "completed") if r.key]
+    if not rows:
+        return 0
+    present: set[str] = set()
+    for prefix in parent_prefixes(r.key for r in rows if r.key):
+        async for entry in client.list_volume_objects(run.volume, prefix):
+            if isinstance(entry, VolumeObject):
+                present.add(entry.location)
+    ok = [r.position for r in rows if r.key in present]
+    if ok:
+        journal.mark_verified(run_id, ok)
+    return len(ok)

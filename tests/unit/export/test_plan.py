@@ -1,0 +1,356 @@
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from sbexport_tui.api import ExportItem, Volume
+from sbexport_tui.export import (
+    ExportOptions,
+    Reason,
+    SelectedFile,
+    Selection,
+    build_plan,
+    list_existing_keys,
+    prepare_plan,
+    volume_region,
+)
+
+from .conftest import TODAY, Env
+
+WGS = "demo/wgs-cohort"
+EAST = "demo/us-east-results"
+
+
+def plan_for(env: Env, sel, volume_id: str = EAST, existing=None, **opts):
+    return build_plan(
+        sel, env.volume(volume_id), ExportOptions(volume_id, **opts), existing, today=TODAY
+    )
+
+
+def only_reason(plan) -> Reason | None:
+    reasons = {i.reason for i in plan.items}
+    assert len(reasons) == 1, reasons
+    return reasons.pop()
+
+
+# ---- reasons in the demo world ----------------------------------------------------------------
+def test_aliases_are_refused(env: Env) -> None:
+    plan = plan_for(env, env.folder_files(WGS, "imported-from-archive"))
+    assert plan.total_count == 6 and plan.exportable_count == 0
+    assert only_reason(plan) is Reason.ALIAS
+    assert "already lives on a volume" in plan.items[0].reason_text
+    assert "demo/lab-archive" in plan.items[0].reason_text
+
+
+def test_public_reference_copies_are_refused(env: Env) -> None:
+    plan = plan_for(env, env.folder_files(WGS, "reference"))
+    assert plan.total_count == 4 and only_reason(plan) is Reason.PUBLIC
+    [group] = plan.groups()
+    assert group.count == 4
+    assert group.bytes == 3_189_750_467 + 3_212 + 1_600_000_000 + 2_100_000
+
+
+def test_folders_are_refused_and_their_files_are_not(env: Env) -> None:
+    sel = env.tree(WGS, "batches/batch-02/S0201")
+    plan = plan_for(env, sel)
+    folders = [i for i in plan.items if i.file.is_folder]
+    assert [i.file.name for i in folders] == ["reads", "alignments", "variants", "qc"]
+    assert all(i.reason is Reason.FOLDER for i in folders)
+    assert all(i.exportable for i in plan.items if not i.file.is_folder)
+    assert plan.exportable_count == plan.total_count - 4 > 0
+
+
+def test_gcp_project_to_s3_volume_is_another_cloud(env: Env) -> None:
+    plan = plan_for(env, env.tree("demo/gcp-study", "cohort/G001"))
+    assert only_reason(plan) is Reason.OTHER_CLOUD
+    assert "gcp:us-central1" in plan.items[0].reason_text
+
+
+def test_gcp_project_to_gcs_volume_is_fine(env: Env) -> None:
+    plan = plan_for(env, env.tree("demo/gcp-study", "cohort/G001"), "demo/gcs-exchange")
+    assert plan.exportable_count == 4
+    assert plan.items[0].key == "incoming/gcp-study/cohort/G001/G001.cram"
+    assert plan.properties is None  # GCS: no properties are sent
+    assert "properties" not in plan.requests()[0]["body"]["items"][0]
+
+
+def test_us_west_project_to_us_east_volume_is_another_region(env: Env) -> None:
+    sel = env.tree("demo/rnaseq-pilot", "samples/R001/star")
+    plan = plan_for(env, sel)
+    assert only_reason(plan) is Reason.OTHER_REGION
+    assert "aws:us-west-2" in plan.items[0].reason_text
+    # to the us-west-2 scratch volume (its endpoint names the region) it can go
+    west = plan_for(env, sel, "demo/us-west-scratch")
+    assert west.exportable_count == 2
+    # and the check can be left to the Platform
+    unchecked = build_plan(
+        sel, env.volume(EAST), ExportOptions(EAST), today=TODAY, check_region=False
+    )
+    assert unchecked.exportable_count == 2
+
+
+def test_us_east_project_to_us_west_volume_is_another_region(env: Env) -> None:
+    plan = plan_for(env, env.folder_files(WGS, "scatter-gather/chunks", 3), "demo/us-west-scratch")
+    assert only_reason(plan) is Reason.OTHER_REGION
+
+
+@pytest.mark.parametrize(
+    ("volume_id", "reason"),
+    [
+        ("demo/lab-archive", Reason.VOLUME_READ_ONLY),
+        ("demo/old-bucket", Reason.VOLUME_INACTIVE),
+        ("demo/azure-share", Reason.VOLUME_AZURE),
+    ],
+)
+def test_volumes_that_take_no_exports(env: Env, volume_id: str, reason: Reason) -> None:
+    plan = plan_for(env, env.folder_files(WGS, "scatter-gather/chunks", 5), volume_id)
+    assert plan.exportable_count == 0 and only_reason(plan) is reason
+    assert volume_id in plan.items[0].reason_text
+
+
+def test_existing_key_on_the_volume_is_skipped_by_default(env: Env) -> None:
+    readme = env.selected(WGS, "README.txt")
+    existing = set(env.world.volumes[EAST].objects)
+    plan = plan_for(env, [readme, env.selected(WGS, "sample_sheet.csv")], existing=existing)
+    first, second = plan.items
+    assert first.reason is Reason.EXISTS and first.key == "sbexport/wgs-cohort/README.txt"
+    assert second.exportable and second.key == "sbexport/wgs-cohort/sample_sheet.csv"
+    assert plan.exportable_count == 1 and plan.exportable_bytes == 9_876
+
+
+def test_template_refusal_gives_the_reason(env: Env) -> None:
+    sel = [
+        env.selected(WGS, "README.txt"),
+        env.selected(WGS, "batches/batch-01/S0101/qc/S0101.flagstat.txt"),
+    ]
+    plan = plan_for(env, sel, template="{dir}/{name}")
+    assert plan.items[0].reason is Reason.TEMPLATE
+    assert "{dir} is empty" in plan.items[0].reason_text
+    assert plan.items[1].location == "batches/batch-01/S0101/qc/S0101.flagstat.txt"
+    broken = plan_for(env, sel, template="{project/{name}")
+    assert only_reason(broken) is Reason.TEMPLATE
+    assert "unbalanced" in broken.items[0].reason_text
+
+
+def test_whole_project_groups_every_reason_and_totals(env: Env) -> None:
+    sel = env.tree(WGS)
+    plan = plan_for(env, sel, existing=set(env.world.volumes[EAST].objects))
+    groups = {g.reason: g for g in plan.groups()}
+    assert set(groups) == {Reason.FOLDER, Reason.ALIAS, Reason.PUBLIC, Reason.EXISTS}
+    assert groups[Reason.ALIAS].count == 6 and groups[Reason.PUBLIC].count == 4
+    assert groups[Reason.EXISTS].count == 1
+    files = [s for s in sel if not s.is_folder]
+    refused_files = 6 + 4 + 1
+    assert plan.exportable_count == len(files) - refused_files
+    assert plan.total_count == len(sel)  # nothing dropped
+    refused_bytes = sum(g.bytes for g in groups.values())
+    assert plan.exportable_bytes == sel.total_bytes - refused_bytes
+
+
+# ---- collisions --------------------------------------------------------------------------------
+def same_name_files() -> list[SelectedFile]:
+    """Three files called sample.vcf.gz in different folders, plus one unrelated file."""
+    return [
+        SelectedFile(
+            "a" * 24, WGS, "x/sample.vcf.gz", "sample.vcf.gz", 10, project_location="aws:us-east-1"
+        ),
+        SelectedFile(
+            "b" * 24, WGS, "y/sample.vcf.gz", "sample.vcf.gz", 20, project_location="aws:us-east-1"
+        ),
+        SelectedFile(
+            "c" * 24, WGS, "z/sample.vcf.gz", "sample.vcf.gz", 30, project_location="aws:us-east-1"
+        ),
+        SelectedFile(
+            "d" * 24, WGS, "z/other.txt", "other.txt", 40, project_location="aws:us-east-1"
+        ),
+    ]
+
+
+def test_flat_duplicates_with_skip(env: Env) -> None:
+    plan = plan_for(env, same_name_files(), template="{name}", existing=set())
+    assert [i.reason for i in plan.items] == [None, Reason.DUPLICATE, Reason.DUPLICATE, None]
+    assert "x/sample.vcf.gz" in plan.items[1].reason_text  # names the file that keeps the key
+    assert plan.items[0].key == "sbexport/sample.vcf.gz"
+
+
+def test_overwrite_sends_overwrite_only_for_volume_collisions(env: Env) -> None:
+    existing = {"sbexport/sample.vcf.gz", "sbexport/unrelated.txt"}
+    plan = plan_for(
+        env, same_name_files(), template="{name}", existing=existing, collision="overwrite"
+    )
+    first, second, third, other = plan.items
+    assert first.exportable and first.overwrite and first.replaces
+    assert second.reason is Reason.DUPLICATE and third.reason is Reason.DUPLICATE
+    assert other.exportable and not other.overwrite
+    bodies = plan.requests()[0]["body"]["items"]
+    assert [b["overwrite"] for b in bodies] == [True, False]
+
+
+def test_rename_like_the_import_dialog(env: Env) -> None:
+    existing = {"sbexport/sample.vcf.gz", "sbexport/sample (2).vcf.gz"}
+    files = [
+        *same_name_files(),
+        SelectedFile(
+            "e" * 24,
+            WGS,
+            "w/sample (1).vcf.gz",
+            "sample (1).vcf.gz",
+            5,
+            project_location="aws:us-east-1",
+        ),
+    ]
+    plan = plan_for(env, files, template="{name}", existing=existing, collision="rename")
+    keys = [i.key for i in plan.items]
+    # the file really named "sample (1).vcf.gz" keeps its name; renames skip taken names
+    assert keys == [
+        "sbexport/sample (3).vcf.gz",
+        "sbexport/sample (4).vcf.gz",
+        "sbexport/sample (5).vcf.gz",
+        "sbexport/other.txt",
+        "sbexport/sample (1).vcf.gz",
+    ]
+    assert plan.items[0].renamed_from == "sample.vcf.gz"
+    assert len(plan.renamed) == 3 and plan.exportable_count == 5
+    assert len(set(keys)) == len(keys) and not set(keys) & existing
+    assert all(not i.overwrite for i in plan.items)
+
+
+# ---- what is sent -----------------------------------------------------------------------------
+def test_s3_properties(env: Env) -> None:
+    sel = env.folder_files(WGS, "scatter-gather/chunks", 2)
+    default = plan_for(env, sel)
+    assert default.properties == {"sse_algorithm": "AES256"}
+    kms = plan_for(
+        env,
+        sel,
+        sse_algorithm="aws:kms",
+        kms_key_id="arn:aws:kms:k",
+        canned_acl="bucket-owner-full-control",
+    )
+    assert kms.requests()[0]["body"]["items"][0]["properties"] == {
+        "sse_algorithm": "aws:kms",
+        "sse_aws_kms_key_id": "arn:aws:kms:k",
+        "aws_canned_acl": "bucket-owner-full-control",
+    }
+    none = plan_for(env, sel, sse_algorithm="none")
+    assert none.requests()[0]["body"]["items"][0]["properties"] == {"sse_algorithm": None}
+
+
+def test_requests_are_the_exact_bulk_bodies_in_chunks_of_100(env: Env) -> None:
+    sel = env.folder_files(WGS, "scatter-gather/chunks", 250)
+    plan = plan_for(env, sel)
+    reqs = plan.requests()
+    assert [len(r["body"]["items"]) for r in reqs] == [100, 100, 50]
+    assert all(r["query"] == {"copy_only": "true"} for r in reqs)
+    assert all(r["path"] == "bulk/storage/exports/create" for r in reqs)
+    first = reqs[0]["body"]["items"][0]
+    assert first == {
+        "source": {"file": sel.files[0].file_id},
+        "destination": {
+            "volume": EAST,
+            "location": "wgs-cohort/scatter-gather/chunks/chunk_00000.interval_list.vcf.gz",
+        },
+        "overwrite": False,
+        "properties": {"sse_algorithm": "AES256"},
+    }
+    # the same bodies the API client builds
+    assert (
+        first
+        == ExportItem(
+            file_id=sel.files[0].file_id,
+            volume=EAST,
+            location=first["destination"]["location"],
+            properties={"sse_algorithm": "AES256"},
+        ).to_body()
+    )
+    move = plan_for(env, sel, mode="move").requests()
+    assert move[0]["query"] == {"copy_only": "false"}
+
+
+def test_to_json_saves_every_item_with_its_reason(env: Env) -> None:
+    sel = Selection([*env.folder_files(WGS, "reference"), env.selected(WGS, "README.txt")])
+    plan = plan_for(env, sel)
+    data = json.loads(plan.to_json())
+    assert data["volume"] == {"id": EAST, "prefix": "sbexport/", "type": "s3"}
+    assert data["options"]["template"] == "{project}/{path}" and data["date"] == TODAY
+    assert len(data["items"]) == 5
+    assert [i["reason"] for i in data["items"]] == ["public"] * 4 + [None]
+    assert data["items"][4]["key"] == "sbexport/wgs-cohort/README.txt"
+    assert data["summary"]["groups"][0]["count"] == 4
+
+
+def test_options_are_checked() -> None:
+    with pytest.raises(ValueError, match="copy or move"):
+        ExportOptions(EAST, mode="cut")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="only used with"):
+        ExportOptions(EAST, kms_key_id="k")
+    with pytest.raises(ValueError, match="canned ACL"):
+        ExportOptions(EAST, canned_acl="everyone")
+    with pytest.raises(ValueError, match="owner/name"):
+        ExportOptions("nope")
+    assert ExportOptions(EAST).mode == "copy"  # copy by default
+    assert ExportOptions(EAST).collision == "skip"
+
+
+def test_options_from_a_config_preset() -> None:
+    from sbexport_tui.config import ExportPreset
+
+    preset = ExportPreset(volume=EAST, location="{name}", mode="move", overwrite="rename")
+    opts = ExportOptions.from_preset(preset)
+    assert (opts.volume_id, opts.template, opts.mode, opts.collision) == (
+        EAST,
+        "{name}",
+        "move",
+        "rename",
+    )
+
+
+def test_volume_region_only_when_the_endpoint_says() -> None:
+    def vol(service: dict) -> Volume:
+        return Volume.model_validate({"id": "o/v", "service": service})
+
+    assert (
+        volume_region(vol({"type": "s3", "endpoint": "s3.eu-west-1.amazonaws.com"})) == "eu-west-1"
+    )
+    assert volume_region(vol({"type": "S3", "endpoint": "s3.amazonaws.com"})) == "us-east-1"
+    assert volume_region(vol({"type": "s3", "endpoint": "minio.example.org"})) is None
+    assert volume_region(vol({"type": "gcs"})) is None
+
+
+# ---- with the volume listing -------------------------------------------------------------------
+async def test_prepare_plan_lists_the_volume_for_collisions(env: Env, client) -> None:
+    sel = Selection([env.selected(WGS, "README.txt"), env.selected(WGS, "sample_sheet.csv")])
+    plan = await prepare_plan(client, sel, env.volume(EAST), ExportOptions(EAST), today=TODAY)
+    assert plan.checked_existing
+    assert [i.reason for i in plan.items] == [Reason.EXISTS, None]
+    renamed = await prepare_plan(
+        client, sel, env.volume(EAST), ExportOptions(EAST, collision="rename"), today=TODAY
+    )
+    assert renamed.items[0].key == "sbexport/wgs-cohort/README (1).txt"
+
+
+async def test_list_existing_keys_reads_only_the_needed_folders(env: Env, client) -> None:
+    env.world.volumes[EAST].objects["sbexport/elsewhere/x.txt"] = 1
+    keys = await list_existing_keys(client, EAST, ["sbexport/wgs-cohort/a.txt"])
+    assert keys == {"sbexport/wgs-cohort/README.txt"}
+    assert env.hook.count("/list") == 1
+
+
+async def test_prepare_plan_warns_when_the_volume_cannot_be_listed(env: Env, client) -> None:
+    sel = Selection([env.selected(WGS, "README.txt")])
+    env.world.volumes[EAST].active = False  # listing answers 409 now ...
+    volume = env.volume(EAST).model_copy(update={"active": True})  # ... but the record was older
+    plan = await prepare_plan(client, sel, volume, ExportOptions(EAST), today=TODAY)
+    assert not plan.checked_existing and plan.exportable_count == 1
+    assert "could not list the volume" in plan.warnings[0]
+    assert json.loads(plan.to_json())["warnings"] == plan.warnings
+
+
+def test_awkward_names_keep_their_exact_keys(env: Env) -> None:
+    plan = plan_for(env, env.folder_files(WGS, "results/final run (v2)"))
+    keys = [i.key for i in plan.items]
+    assert plan.exportable_count == 7
+    assert "sbexport/wgs-cohort/results/final run (v2)/[bold]not markup[/bold].tsv" in keys
+    assert "sbexport/wgs-cohort/results/final run (v2)/样本_001.vcf.gz" in keys
+    assert "sbexport/wgs-cohort/results/final run (v2)/name with  two spaces.bam" in keys

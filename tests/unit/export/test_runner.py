@@ -1,0 +1,373 @@
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+from collections import Counter
+
+import httpx
+import pytest
+
+from sbexport_tui.api import AuthError, PlatformClient, RetryPolicy
+from sbexport_tui.export import (
+    ExportOptions,
+    Journal,
+    Progress,
+    RunStopped,
+    Selection,
+    build_plan,
+    poll_run,
+    submit_run,
+    verify_run,
+)
+from sbexport_tui.sim import BASE_URL_INPROCESS
+
+from .conftest import TODAY, TOKEN, Env
+
+WGS = "demo/wgs-cohort"
+EAST = "demo/us-east-results"
+CHUNKS = "scatter-gather/chunks"
+CREATE = "/bulk/storage/exports/create"
+
+
+def make_run(env: Env, journal: Journal, sel, *, check_region: bool = True, **opts) -> int:
+    plan = build_plan(
+        sel, env.volume(EAST), ExportOptions(EAST, **opts), today=TODAY, check_region=check_region
+    )
+    return journal.create_run(plan, profile="demo", api_base_url=BASE_URL_INPROCESS)
+
+
+def assert_one_job_per_file(env: Env, journal: Journal, run_id: int) -> None:
+    """The sim's own record agrees with the journal: each sent item has exactly one job."""
+    per_file = env.jobs_per_file()
+    assert max(per_file.values(), default=0) <= 1, per_file.most_common(3)
+    for item in journal.items(run_id):
+        if item.job_id is not None:
+            job = env.world.exports[item.job_id]
+            assert (job.file_id, job.location) == (item.file_id, item.location)
+            assert per_file[item.file_id] == 1
+        else:
+            assert per_file[item.file_id] == 0, item
+
+
+async def test_submit_and_watch_to_the_end(env: Env, client, journal: Journal) -> None:
+    sel = env.folder_files(WGS, CHUNKS, 250)
+    run_id = make_run(env, journal, sel)
+    seen: list[Progress] = []
+    result = await submit_run(client, journal, run_id, on_progress=seen.append)
+    assert result.chunks == 3 and env.hook.count(CREATE) == 3
+    counts = journal.counts(run_id)
+    assert counts["pending"] == 250 and counts["planned"] == 0
+    assert journal.run(run_id).state == "watching"
+    assert len(env.world.exports) == 250
+    assert all(job.copy_only for job in env.world.exports.values())  # copy by default
+    assert_one_job_per_file(env, journal, run_id)
+    assert [p.phase for p in seen][-1] == "submitted"
+    assert "250/250 sent" in seen[-1].line()
+
+    env.clock.advance(60)
+    polled = await poll_run(client, journal, run_id)
+    assert polled.calls == 3 and env.hook.count("/bulk/storage/exports/get") == 3
+    assert journal.counts(run_id)["completed"] == 250
+    assert journal.run(run_id).state == "done"
+    item = journal.items(run_id)[0]
+    assert item.finished is not None and item.started is not None
+    assert await verify_run(client, journal, run_id) == 250
+    assert journal.counts(run_id)["verified"] == 250
+    objects = env.world.volumes[EAST].objects
+    assert "sbexport/wgs-cohort/scatter-gather/chunks/chunk_00000.interval_list.vcf.gz" in objects
+
+
+async def test_move_mode_sends_copy_only_false(env: Env, client, journal: Journal) -> None:
+    run_id = make_run(env, journal, env.folder_files(WGS, CHUNKS, 3), mode="move")
+    await submit_run(client, journal, run_id)
+    assert [j.copy_only for j in env.world.exports.values()] == [False] * 3
+
+
+async def test_rows_are_committed_before_each_request(env: Env, client, journal: Journal) -> None:
+    run_id = make_run(env, journal, env.folder_files(WGS, CHUNKS, 150))
+    observed: list[tuple[int, Counter]] = []
+
+    def before(request: httpx.Request) -> None:
+        if request.url.path.endswith(CREATE):
+            sent = json.loads(request.content)["items"]
+            # what another process would read from the file right now
+            db = sqlite3.connect(env.journal_path)
+            rows = db.execute(
+                "SELECT file_id, state FROM items WHERE run_id = ?", (run_id,)
+            ).fetchall()
+            db.close()
+            states = dict(rows)
+            observed.append((len(sent), Counter(states[i["source"]["file"]] for i in sent)))
+
+    env.hook.before = before
+    await submit_run(client, journal, run_id)
+    assert observed == [(100, Counter(submitting=100)), (50, Counter(submitting=50))]
+
+
+async def test_lost_answer_is_reconciled_not_resent(env: Env, client, journal: Journal) -> None:
+    run_id = make_run(env, journal, env.folder_files(WGS, CHUNKS, 250))
+    calls = {"n": 0}
+
+    def after(request: httpx.Request, response: httpx.Response) -> None:
+        if request.url.path.endswith(CREATE):
+            calls["n"] += 1
+            if calls["n"] == 2:  # the Platform acted; the answer is lost on the way back
+                raise httpx.ReadTimeout("timed out", request=request)
+
+    env.hook.after = after
+    result = await submit_run(client, journal, run_id)
+    assert result.ambiguous == 1 and result.reconciled == 100 and result.resent == 0
+    assert env.hook.count(CREATE) == 3  # the lost chunk was not sent again
+    assert env.hook.count("/storage/exports") > 3  # the listing used to reconcile
+    assert journal.counts(run_id)["pending"] == 250
+    assert len(env.world.exports) == 250
+    assert_one_job_per_file(env, journal, run_id)
+
+
+async def test_dropped_before_acting_is_resent_once(env: Env, client, journal: Journal) -> None:
+    run_id = make_run(env, journal, env.folder_files(WGS, CHUNKS, 120))
+    calls = {"n": 0}
+
+    def before(request: httpx.Request) -> None:
+        if request.url.path.endswith(CREATE):
+            calls["n"] += 1
+            if calls["n"] == 1:  # the connection drops before the Platform sees the request
+                raise httpx.RemoteProtocolError("disconnected", request=request)
+
+    env.hook.before = before
+    result = await submit_run(client, journal, run_id)
+    assert result.ambiguous == 1 and result.reconciled == 0 and result.resent == 100
+    assert env.hook.count(CREATE) == 3
+    assert journal.counts(run_id)["pending"] == 120
+    assert journal.item(run_id, 0).attempts == 2
+    assert_one_job_per_file(env, journal, run_id)
+
+
+async def test_no_answer_again_and_again_stops_the_run(env: Env, client, journal) -> None:
+    run_id = make_run(env, journal, env.folder_files(WGS, CHUNKS, 10))
+
+    def before(request: httpx.Request) -> None:
+        if request.url.path.endswith(CREATE):
+            raise httpx.RemoteProtocolError("disconnected", request=request)
+
+    env.hook.before = before
+    with pytest.raises(RunStopped, match="5 submissions in a row got no answer"):
+        await submit_run(client, journal, run_id)
+    assert env.hook.count(CREATE) == 5
+    assert journal.counts(run_id)["planned"] == 10  # checked: none of them reached the Platform
+    assert journal.run(run_id).state == "stopped"
+    assert len(env.world.exports) == 0
+    env.hook.before = None
+    await submit_run(client, journal, run_id)
+    assert journal.counts(run_id)["pending"] == 10
+    assert_one_job_per_file(env, journal, run_id)
+
+
+class Crash(BaseException):
+    """The process dies (power cut, kill -9, lost SSH session) after the Platform acted."""
+
+
+async def test_crash_then_resume_finds_the_jobs(env: Env, journal: Journal) -> None:
+    run_id = make_run(env, journal, env.folder_files(WGS, CHUNKS, 250))
+    calls = {"n": 0}
+
+    def after(request: httpx.Request, response: httpx.Response) -> None:
+        if request.url.path.endswith(CREATE):
+            calls["n"] += 1
+            if calls["n"] == 2:
+                raise Crash
+
+    env.hook.after = after
+    first = env.client()
+    with pytest.raises(Crash):
+        await submit_run(first, journal, run_id)
+    assert len(env.world.exports) == 200  # the second chunk reached the Platform
+    assert "interrupted" in (journal.run(run_id).error or "")
+    journal.close()
+
+    # a new session: new journal connection, new client
+    env.hook.after = None
+    journal2 = env.journal()
+    assert journal2.counts(run_id)["submitting"] == 100
+    assert journal2.counts(run_id)["pending"] == 100
+    resumed = await submit_run(env.client(), journal2, run_id)
+    assert resumed.reconciled == 100 and resumed.resent == 0
+    assert env.hook.count(CREATE) == 3  # 2 before the crash + the last chunk
+    assert journal2.counts(run_id)["pending"] == 250
+    assert len(env.world.exports) == 250
+    assert_one_job_per_file(env, journal2, run_id)
+    journal2.close()
+
+
+async def test_sim_timeout_fault_then_restart(env: Env, tmp_path) -> None:
+    """The sim's own timeout fault acts and never answers; a restarted session reconciles."""
+    journal = env.journal()
+    run_id = make_run(env, journal, env.folder_files(WGS, CHUNKS, 100))
+    env.platform.settings.faults["timeout"] = 1.0
+    with pytest.raises(Exception, match="timed out"):
+        # every request times out, the reconciliation's listing too: the run stops
+        await submit_run(env.client(), journal, run_id)
+    assert journal.counts(run_id)["submitting"] == 100
+    assert journal.run(run_id).state == "stopped"
+    assert len(env.world.exports) == 100  # the Platform did act
+    journal.close()
+
+    env.platform.settings.faults.clear()
+    journal2 = env.journal()
+    result = await submit_run(env.client(), journal2, run_id)
+    assert result.reconciled == 100 and result.resent == 0
+    assert journal2.counts(run_id)["pending"] == 100
+    assert len(env.world.exports) == 100
+    assert_one_job_per_file(env, journal2, run_id)
+    journal2.close()
+
+
+async def test_rejections_are_recorded_by_position(env: Env, client, journal: Journal) -> None:
+    sel = Selection(
+        [
+            env.selected(WGS, "sample_sheet.csv"),
+            env.selected("demo/rnaseq-pilot", "summary/multiqc_report.html"),  # us-west-2
+            env.selected(WGS, "batches/batch-01/S0101/qc/S0101.flagstat.txt"),
+        ]
+    )
+    run_id = make_run(env, journal, sel, check_region=False)  # let the Platform decide
+    await submit_run(client, journal, run_id)
+    items = journal.items(run_id)
+    assert [i.state for i in items] == ["pending", "rejected", "pending"]
+    assert items[1].error_code == 9027 and items[1].job_id is None
+    assert "another cloud or region" in (items[1].explanation or "")
+    assert_one_job_per_file(env, journal, run_id)
+
+
+async def test_stop_after_the_chunk_in_flight_and_resume(env: Env, client, journal) -> None:
+    run_id = make_run(env, journal, env.folder_files(WGS, CHUNKS, 250))
+    stop = asyncio.Event()
+
+    def on_progress(p: Progress) -> None:
+        if p.phase == "submitting":
+            stop.set()
+
+    result = await submit_run(client, journal, run_id, on_progress=on_progress, stop_event=stop)
+    assert result.stopped and result.chunks == 1
+    assert journal.counts(run_id)["pending"] == 100 and journal.counts(run_id)["planned"] == 150
+    assert journal.run(run_id).state == "stopped"
+    again = await submit_run(client, journal, run_id)
+    assert again.chunks == 2 and journal.counts(run_id)["pending"] == 250
+    assert journal.run(run_id).state == "watching"
+    assert_one_job_per_file(env, journal, run_id)
+
+
+async def test_whole_call_refused_goes_back_to_planned(env: Env, journal: Journal) -> None:
+    run_id = make_run(env, journal, env.folder_files(WGS, CHUNKS, 5))
+    bad = PlatformClient(
+        BASE_URL_INPROCESS,
+        "not-the-token",
+        transport=env.hook,
+        clock=env.clock,
+        sleep=env.clock.sleep,
+        retry=RetryPolicy(backoff_base=0.0),
+    )
+    with pytest.raises(AuthError):
+        await submit_run(bad, journal, run_id)
+    await bad.aclose()
+    assert journal.counts(run_id)["planned"] == 5
+    run = journal.run(run_id)
+    assert run.state == "stopped" and "token" in (run.error or "")
+    assert len(env.world.exports) == 0
+
+
+async def test_failed_jobs_are_explained_and_can_be_retried(tmp_path) -> None:
+    env = Env(tmp_path, faults={"job_fail": 1.0})
+    client = env.client()
+    journal = env.journal()
+    run_id = make_run(env, journal, env.folder_files(WGS, CHUNKS, 30))
+    await submit_run(client, journal, run_id)
+    env.clock.advance(60)
+    await poll_run(client, journal, run_id)
+    failed = journal.items(run_id, "failed")
+    assert len(failed) == 30
+    assert {i.error_code for i in failed} <= {9100, 9002, 9205}
+    assert all(i.explanation for i in failed)
+    assert sum(n for *_, n in journal.failure_groups(run_id)) == 30
+    assert journal.run(run_id).state == "done"
+
+    env.platform.world.job_fail_rate = 0.0
+    assert journal.requeue(run_id) == 30
+    await submit_run(client, journal, run_id)
+    env.clock.advance(60)
+    await poll_run(client, journal, run_id)
+    assert journal.counts(run_id)["completed"] == 30
+    assert Counter(env.jobs_per_file().values()) == Counter({2: 30})  # retried on purpose
+    journal.close()
+    await client.aclose()
+
+
+async def test_occupied_destination_fails_with_9107_unless_overwrite(env: Env, client, journal):
+    readme = Selection([env.selected(WGS, "README.txt")])
+    # planned without listing the volume, so the collision is only found by the Platform
+    run_id = make_run(env, journal, readme)
+    await submit_run(client, journal, run_id)
+    env.clock.advance(60)
+    await poll_run(client, journal, run_id)
+    item = journal.item(run_id, 0)
+    assert item.state == "failed" and item.error_code == 9107
+    assert "already exists" in (item.explanation or "")
+
+    plan = build_plan(
+        readme,
+        env.volume(EAST),
+        ExportOptions(EAST, collision="overwrite"),
+        set(env.world.volumes[EAST].objects),
+        today=TODAY,
+    )
+    run2 = journal.create_run(plan)
+    await submit_run(client, journal, run2)
+    env.clock.advance(60)
+    await poll_run(client, journal, run2)
+    assert journal.item(run2, 0).state == "completed"
+    assert env.world.volumes[EAST].objects["sbexport/wgs-cohort/README.txt"] == 2_048
+
+
+async def test_2500_files_with_faults(tmp_path) -> None:
+    env = Env(
+        tmp_path,
+        faults={"5xx": 0.06, "reset": 0.06, "timeout": 0.06, "429": 0.015},
+        seed=5,
+        storm_seconds=3.0,
+    )
+    client = env.client()
+    journal = env.journal()
+    sel = env.folder_files(WGS, CHUNKS, 2500)
+    # a few files the Platform itself refuses, mixed in (another region, not checked here)
+    extra = env.tree("demo/rnaseq-pilot", "samples/R001/star")
+    sel.add_all(extra)
+    run_id = make_run(env, journal, sel, check_region=False)
+    result = await submit_run(client, journal, run_id)
+    assert env.platform.gate.requests > 0
+    counts = journal.counts(run_id)
+    assert counts["planned"] == counts["submitting"] == 0
+    assert counts["rejected"] == 2
+    assert counts["pending"] + counts["running"] + counts["completed"] == 2500
+    rejected = journal.items(run_id, "rejected")
+    assert {i.error_code for i in rejected} == {9027}
+    assert {i.file_id for i in rejected} == {f.file_id for f in extra}
+    assert len(env.world.exports) == 2500
+    assert_one_job_per_file(env, journal, run_id)
+    # the faults really happened (on submissions too), and were survived without duplicates
+    on_create = env.hook.outcomes_of(CREATE)
+    assert on_create["ReadTimeout"] >= 1  # acted, answer lost: found by reconciliation
+    assert on_create["RemoteProtocolError"] >= 1  # dropped before acting: sent again
+    assert on_create["500"] + on_create["503"] >= 1
+    assert env.platform.gate.responses_429 >= 1
+    assert result.ambiguous >= 3 and result.reconciled >= 1 and result.resent >= 1
+
+    await poll_run(client, journal, run_id, until_done=True, interval=10.0, sleep=env.clock.sleep)
+    final = journal.counts(run_id)
+    assert final["completed"] == 2500 and final["rejected"] == 2
+    assert journal.run(run_id).state == "done"
+    journal.close()
+    await client.aclose()
+    # no token in the journal file (or its write-ahead log)
+    for path in env.journal_path.parent.iterdir():
+        assert TOKEN.encode() not in path.read_bytes()
