@@ -27,9 +27,7 @@ async def settle(pilot) -> None:
 
 
 def table_names(screen, table_id: str = "#files") -> list[str]:
-    from sbexport_tui.tui.widgets.table import SafeTable
-
-    t = screen.query_one(table_id, SafeTable)
+    t = screen.query_one(table_id)
     col = 1 if table_id == "#files" else 0
     return [str(t.get_row_at(i)[col]) for i in range(t.row_count)]
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from contextlib import suppress
 from dataclasses import dataclass, field
 
 from rich.text import Text
@@ -13,13 +12,13 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer, Header, Input, Label, Static
-from textual.widgets.data_table import CellDoesNotExist, RowDoesNotExist
 
 from ...api.models import File, Project
 from ...export.matching import classify_entry, compile_pattern, index_companions, parse_manifest
 from ..format import human_bytes, short_date
 from ..selection import SHORT_REASONS, Marked, SelectionStore, unexportable_reason
-from ..widgets.table import SafeTable, plain
+from ..widgets.fasttable import Column, FastTable
+from ..widgets.table import plain
 
 MARK = "●"
 SORTS = ("listed", "name", "size", "date")
@@ -133,26 +132,29 @@ class BrowseScreen(Screen):
         return self.app.selection  # type: ignore[attr-defined]
 
     @property
-    def table(self) -> SafeTable:
-        return self.query_one("#files", SafeTable)
+    def table(self) -> FastTable:
+        return self.query_one("#files", FastTable)
 
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static(id="crumbs", classes="status-line", markup=False)
         yield Input(placeholder="filter: part of a name (Esc clears)", id="filter")
-        yield SafeTable(id="files")
+        yield FastTable(
+            [
+                Column("mark", " ", 1),
+                Column("name", "Name", None, min_width=20),
+                Column("size", "Size", 9, justify="right"),
+                Column("modified", "Modified", 10),
+                Column("status", "Status", 11),
+            ],
+            id="files",
+        )
         yield Static(id="status", classes="status-line", markup=False)
         yield Footer()
 
     def on_mount(self) -> None:
-        t = self.table
-        t.add_column(" ", key="mark", width=1)
-        t.add_column("Name", key="name", width=max(24, self.app.size.width - 46))
-        t.add_column("Size", key="size", width=9)
-        t.add_column("Modified", key="modified", width=10)
-        t.add_column("Status", key="status", width=12)
         self.query_one("#filter", Input).display = False
-        t.focus()
+        self.table.focus()
         root = self.project.root_folder or ""
         self.crumbs = [Crumb(root, self.project.id)]
         self.open_folder(root)
@@ -165,6 +167,8 @@ class BrowseScreen(Screen):
     # ---- listing ---------------------------------------------------------------------------
     def open_folder(self, folder_id: str, cursor_key: str | None = None) -> None:
         self.entries, self.view = [], []
+        self._rows: dict[str, list[Text]] = {}
+        self._names: dict[str, File] | None = None
         self.loaded_total = None
         self.range_anchor = None
         self._restore_key = cursor_key
@@ -198,11 +202,11 @@ class BrowseScreen(Screen):
         if message.folder_id != self.crumbs[-1].folder_id:
             return  # a late page of a folder we left
         self.entries.extend(message.files)
+        self._names = None
         if self.sort == "listed" and not self.filter_text():
             start = len(self.view)
             self.view.extend(message.files)
-            for f in message.files:
-                self.add_file_row(f)
+            self.table.add_rows([self.file_row(f) for f in message.files])
             if start == 0 and self._restore_key:
                 self.move_to_key(self._restore_key)
         else:
@@ -237,28 +241,29 @@ class BrowseScreen(Screen):
         return files
 
     def refill(self) -> None:
-        t = self.table
-        key = self.cursor_key()
         self.view = self.sorted_filtered()
-        with self.app.batch_update():
-            t.clear()
-            for f in self.view:
-                self.add_file_row(f)
-        if key:
-            self.move_to_key(key)
+        self.table.set_rows([self.file_row(f) for f in self.view])
 
-    def add_file_row(self, f: File) -> None:
+    def file_row(self, f: File) -> tuple[str, list[Text]]:
+        """The row of a file, built once per listing and shared with the table."""
+        cells = self._rows.get(f.id)
+        if cells is None:
+            cells = self._rows[f.id] = self._build_row(f)
+        else:
+            cells[0] = self.mark_cell(f)
+        return f.id, cells
+
+    def _build_row(self, f: File) -> list[Text]:
         name = (f.name or f.id) + ("/" if f.is_folder else "")
         reason = unexportable_reason(f)
         status = "" if reason is None or reason == "folder" else SHORT_REASONS[reason]
-        self.table.add_row(
+        return [
             self.mark_cell(f),
             plain(name, "bold" if f.is_folder else ""),
             plain("" if f.is_folder else human_bytes(f.size)),
             plain(short_date(f.modified_on)),
             plain(status, "italic"),
-            key=f.id,
-        )
+        ]
 
     def mark_cell(self, f: File) -> Text:
         marked = self.folder_marked(f) if f.is_folder else f.id in self.selection
@@ -269,9 +274,8 @@ class BrowseScreen(Screen):
 
     def refresh_marks(self) -> None:
         t = self.table
-        with self.app.batch_update():
-            for f in self.view:
-                t.update_cell(f.id, "mark", self.mark_cell(f))
+        for f in self.view:
+            t.update_cell(f.id, "mark", self.mark_cell(f))
 
     def update_crumbs(self) -> None:
         path = " / ".join(c.name for c in self.crumbs)
@@ -300,10 +304,7 @@ class BrowseScreen(Screen):
 
     # ---- cursor helpers --------------------------------------------------------------------
     def cursor_key(self) -> str | None:
-        t = self.table
-        if t.row_count == 0:
-            return None
-        return t.coordinate_to_cell_key(t.cursor_coordinate).row_key.value
+        return self.table.cursor_key()
 
     def current(self) -> File | None:
         if not self.view or self.table.row_count == 0:
@@ -312,14 +313,12 @@ class BrowseScreen(Screen):
         return self.view[row] if 0 <= row < len(self.view) else None
 
     def move_to_key(self, key: str) -> None:
-        try:
-            row = self.table.get_row_index(key)
-        except RowDoesNotExist:
-            return
-        self.table.move_cursor(row=row)
+        row = self.table.get_row_index(key)
+        if row is not None:
+            self.table.move_cursor(row=row)
 
     # ---- navigation ------------------------------------------------------------------------
-    @on(SafeTable.RowSelected, "#files")
+    @on(FastTable.RowSelected, "#files")
     def _row_selected(self) -> None:
         self.action_open()
 
@@ -354,7 +353,9 @@ class BrowseScreen(Screen):
 
     def mark_files(self, files: list[File], mark: bool) -> None:
         """Mark or unmark files of this folder (folders are walked, index files follow)."""
-        names = {f.name: f for f in self.entries if not f.is_folder}
+        if self._names is None:
+            self._names = {f.name or "": f for f in self.entries if not f.is_folder}
+        names = self._names
         changed: set[str] = set()
         for f in files:
             if f.is_folder:
@@ -372,11 +373,8 @@ class BrowseScreen(Screen):
                         changed.add(g.id)
                 elif self.selection.remove(g.id):
                     changed.add(g.id)
-        t = self.table
-        with self.app.batch_update():
-            for fid in changed:
-                with suppress(CellDoesNotExist):  # a row filtered out of view
-                    t.update_cell(fid, "mark", Text(MARK if mark else " ", style="bold"))
+        for fid in changed:  # a row filtered out of view is simply not there
+            self.table.update_cell(fid, "mark", Text(MARK if mark else " ", style="bold"))
         self.update_status()
 
     def action_toggle(self) -> None:
@@ -563,8 +561,7 @@ class BrowseScreen(Screen):
                 f"{root.name}/: {len(message.files)} files, {human_bytes(total)} marked",
                 markup=False,
             )
-            with suppress(CellDoesNotExist):
-                self.table.update_cell(root.id, "mark", Text(MARK, style="bold"))
+            self.table.update_cell(root.id, "mark", Text(MARK, style="bold"))
             del added
         self.update_status()
 
@@ -572,8 +569,7 @@ class BrowseScreen(Screen):
         ids = self.app.marked_folders.pop(folder.id, [])  # type: ignore[attr-defined]
         for fid in ids:
             self.selection.remove(fid)
-        with suppress(CellDoesNotExist):
-            self.table.update_cell(folder.id, "mark", Text(" ", style="bold"))
+        self.table.update_cell(folder.id, "mark", Text(" ", style="bold"))
 
     # ---- filter, sort, escape --------------------------------------------------------------
     def action_filter(self) -> None:
