@@ -1,28 +1,15 @@
-"""The files the user has marked, kept across folders and projects of one profile."""
+"""The files the user has marked, kept across folders and projects of one profile.
+
+A thin layer over the engine's `Selection` (export/selection.py) that the screens share: it
+counts changes so views know when to refresh, and says why a marked file cannot go.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterator
 
 from ..api.models import File
-
-
-@dataclass(frozen=True)
-class Marked:
-    file: File
-    project_id: str
-    project_location: str | None
-    path: str  # path inside the project, name included
-
-    @property
-    def size(self) -> int:
-        return self.file.size or 0
-
-    @property
-    def reason(self) -> str | None:
-        """Why this file cannot be exported, or None."""
-        return unexportable_reason(self.file)
-
+from ..export.selection import SelectedFile, Selection
 
 SHORT_REASONS = {
     "folder": "folder",
@@ -31,58 +18,56 @@ SHORT_REASONS = {
 }
 
 
-def unexportable_reason(f: File) -> str | None:
+def unexportable_reason(f: File | SelectedFile) -> str | None:
+    """Why this file cannot be exported whatever the volume, or None."""
     if f.is_folder:
         return "folder"
     if f.is_alias:
         return "alias on a volume"
-    if f.is_public_copy:
+    if f.public_copy if isinstance(f, SelectedFile) else f.is_public_copy:
         return "public reference copy"
     return None
 
 
 class SelectionStore:
     def __init__(self) -> None:
-        self._items: dict[str, Marked] = {}
-        self.version = 0  # bumped on every change, so views know when to refresh
+        self.engine = Selection()
+        self.version = 0  # bumped on every change
 
     def __contains__(self, file_id: object) -> bool:
-        return file_id in self._items
+        return file_id in self.engine
 
     def __len__(self) -> int:
-        return len(self._items)
+        return len(self.engine)
 
-    def __iter__(self):
-        return iter(self._items.values())
+    def __iter__(self) -> Iterator[SelectedFile]:
+        return iter(self.engine)
 
-    def add(self, item: Marked) -> bool:
-        if item.file.id in self._items:
-            return False
-        self._items[item.file.id] = item
-        self.version += 1
-        return True
+    def add(self, item: SelectedFile) -> bool:
+        added = self.engine.add(item)
+        self.version += added
+        return added
 
     def remove(self, file_id: str) -> bool:
-        if self._items.pop(file_id, None) is None:
-            return False
-        self.version += 1
-        return True
+        removed = self.engine.remove(file_id)
+        self.version += removed
+        return removed
 
     def clear(self) -> None:
-        self._items.clear()
+        self.engine.clear()
         self.version += 1
 
     @property
     def total_bytes(self) -> int:
-        return sum(m.size for m in self._items.values())
+        return self.engine.total_bytes
 
-    def blocked(self) -> list[Marked]:
-        return [m for m in self._items.values() if m.reason]
+    def blocked(self) -> list[SelectedFile]:
+        return [m for m in self.engine if unexportable_reason(m)]
 
     def summary(self) -> str:
         from .format import human_bytes
 
-        n = len(self._items)
+        n = len(self.engine)
         if not n:
             return "nothing marked"
         blocked = len(self.blocked())

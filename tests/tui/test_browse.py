@@ -12,7 +12,7 @@ SIZE = (80, 24)
 
 
 def marked_names(app) -> set[str]:
-    return {m.file.name for m in app.selection}
+    return {m.name for m in app.selection}
 
 
 async def test_projects_listed_filtered_and_opened(demo_app):

@@ -15,8 +15,9 @@ from textual.widgets import Footer, Header, Input, Label, Static
 
 from ...api.models import File, Project
 from ...export.matching import classify_entry, compile_pattern, index_companions, parse_manifest
+from ...export.selection import SelectedFile
 from ..format import human_bytes, short_date
-from ..selection import SHORT_REASONS, Marked, SelectionStore, unexportable_reason
+from ..selection import SHORT_REASONS, SelectionStore, unexportable_reason
 from ..widgets.fasttable import Column, FastTable
 from ..widgets.table import plain
 
@@ -345,11 +346,10 @@ class BrowseScreen(Screen):
     def folder_path(self) -> str:
         return "/".join(c.name for c in self.crumbs[1:])
 
-    def marked_item(self, f: File, path: str | None = None) -> Marked:
-        if path is None:
-            base = self.folder_path()
-            path = f"{base}/{f.name}" if base else (f.name or f.id)
-        return Marked(f, self.project.id, self.project.location, path)
+    def marked_item(self, f: File, path: str | None = None) -> SelectedFile:
+        return SelectedFile.from_file(
+            f, folder=self.folder_path(), path=path, project_location=self.project.location
+        )
 
     def mark_files(self, files: list[File], mark: bool) -> None:
         """Mark or unmark files of this folder (folders are walked, index files follow)."""
@@ -472,7 +472,7 @@ class BrowseScreen(Screen):
             self.notify(message.error, severity="error", markup=False)
             return
         for f, path in message.found:
-            self.selection.add(Marked(f, self.project.id, self.project.location, path))
+            self.selection.add(self.marked_item(f, path))
         self.refresh_marks()
         self.update_status()
         text = f"Manifest: {len(message.found)} files marked"
@@ -553,7 +553,7 @@ class BrowseScreen(Screen):
         else:
             added = 0
             for f, path in message.files:
-                if self.selection.add(Marked(f, self.project.id, self.project.location, path)):
+                if self.selection.add(self.marked_item(f, path)):
                     added += 1
             self.app.marked_folders[root.id] = [f.id for f, _ in message.files]  # type: ignore[attr-defined]
             total = sum(f.size or 0 for f, _ in message.files)

@@ -10,7 +10,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
 from ..format import human_bytes
-from ..selection import SHORT_REASONS, SelectionStore
+from ..selection import SHORT_REASONS, SelectionStore, unexportable_reason
 from ..widgets.table import SafeTable, plain
 
 
@@ -47,18 +47,18 @@ class SelectionScreen(Screen):
         t.add_column("Note", key="note", width=12)
         for m in self.selection:
             t.add_row(
-                plain(m.project_id.split("/", 1)[-1]),
+                plain(m.project.split("/", 1)[-1]),
                 plain(m.path),
                 plain(human_bytes(m.size)),
-                plain(SHORT_REASONS.get(m.reason or "", ""), "italic"),
-                key=m.file.id,
+                plain(SHORT_REASONS.get(unexportable_reason(m) or "", ""), "italic"),
+                key=m.file_id,
             )
         t.focus()
         self.update_summary()
 
     def update_summary(self) -> None:
         self.query_one("#summary", Static).update(plain(self.selection.summary()))
-        reasons = Counter(m.reason for m in self.selection.blocked())
+        reasons = Counter(unexportable_reason(m) for m in self.selection.blocked())
         text = "; ".join(f"{r}: {n}" for r, n in reasons.items())
         self.query_one("#reasons", Static).update(
             plain(f"Cannot be exported: {text}" if text else "Every marked file can be exported.")
