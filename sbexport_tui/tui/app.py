@@ -83,6 +83,29 @@ class SbexportApp(App[int]):
         if callable(extra):
             yield from extra()
 
+    def action_export(self) -> None:
+        from .screens.export_options import ExportOptionsScreen
+
+        if not len(self.selection):
+            self.notify("Nothing is marked yet: mark files with Space first", markup=False)
+            return
+        if not isinstance(self.screen, ExportOptionsScreen):
+            self.push_screen(ExportOptionsScreen())
+
+    def open_jobs(self, run_id: int | None = None) -> None:
+        """Show the jobs of a run after submitting (replacing the export screens)."""
+        try:
+            from .screens.jobs import JobsScreen
+        except ImportError:
+            self.notify(f"Run {run_id} submitted.", markup=False)
+            return
+        from .screens.export_options import ExportOptionsScreen
+        from .screens.preflight import PreflightScreen
+
+        while isinstance(self.screen, (PreflightScreen, ExportOptionsScreen)):
+            self.pop_screen()
+        self.push_screen(JobsScreen(run_id))
+
     def action_show_selection(self) -> None:
         from .screens.selection import SelectionScreen
 

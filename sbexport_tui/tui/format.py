@@ -18,3 +18,8 @@ def human_bytes(n: int | None) -> str:
 
 def short_date(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%d") if value else ""
+
+
+def plural(n: int, word: str, words: str | None = None) -> str:
+    """'1 file', '2 files'."""
+    return f"{n} {word if n == 1 else (words or word + 's')}"

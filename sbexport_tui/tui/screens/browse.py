@@ -79,6 +79,7 @@ class BrowseScreen(Screen):
         Binding("m", "manifest", "Manifest", show=False, id="browse.manifest"),
         Binding("i", "toggle_index", "Index files on/off", show=False, id="browse.index"),
         Binding("s", "selection", "Selection", id="browse.selection"),
+        Binding("x", "app.export", "Export", id="browse.export"),
         Binding("escape", "escape", "Cancel / clear filter", show=False, id="browse.escape"),
         Binding("q", "back", "Projects", show=False, id="browse.back"),
     ]

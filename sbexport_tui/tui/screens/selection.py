@@ -20,6 +20,7 @@ class SelectionScreen(Screen):
     BINDINGS = [
         Binding("space,d,delete", "unmark", "Unmark", id="selection.unmark"),
         Binding("C", "clear", "Clear all", id="selection.clear"),
+        Binding("x", "app.export", "Export", id="selection.export"),
         Binding("escape,q,s", "close", "Back", id="selection.close"),
     ]
 

@@ -1,0 +1,313 @@
+"""Export options: the volume, where on it, copy or move, collisions, encryption; a live preview."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Input, Label, Select, Static
+
+from ...api.models import Volume
+from ...export.plan import (
+    CANNED_ACLS,
+    ExportOptions,
+    ExportPlan,
+    Reason,
+    build_plan,
+    volume_cloud,
+    volume_reason,
+    volume_region,
+)
+from ...export.templates import FLAT, KEEP_STRUCTURE, check_template
+from ..selection import SelectionStore
+from ..widgets.fasttable import Column, FastTable
+from ..widgets.table import plain
+from .preflight import headline
+
+PRESETS = [("keep the folder structure", KEEP_STRUCTURE), ("flat", FLAT), ("custom", "")]
+MODES = [("copy: the Platform copy stays", "copy"), ("move: Platform copy DELETED", "move")]
+COLLISIONS = [
+    ("skip existing keys", "skip"),
+    ("overwrite", "overwrite"),
+    ("rename: name (1)", "rename"),
+]
+SSE = [("AES256 (SSE-S3)", "AES256"), ("aws:kms", "aws:kms"), ("none", "none")]
+PREVIEW_ROWS = 3
+
+
+def volume_note(volume: Volume, locations: set[str]) -> str:
+    """Why a volume cannot take files of these project locations ("aws:us-east-1"), or ""."""
+    reason = volume_reason(volume)
+    if reason is not None:
+        return {"volume_read_only": "read-only", "volume_inactive": "inactive"}.get(
+            reason.value, reason.title.lower()
+        )
+    clouds = {loc.split(":")[0] for loc in locations}
+    cloud = volume_cloud(volume)
+    if cloud and clouds and cloud not in clouds:
+        return f"other cloud: {cloud}"
+    region = volume_region(volume)
+    regions = {loc.split(":", 1)[1] for loc in locations if ":" in loc}
+    if region and regions and region not in regions:
+        return f"other region: {region}"
+    return ""
+
+
+class ExportOptionsScreen(Screen):
+    HELP_TITLE = "Export options"
+    HELP = (
+        "Pick the volume (up/down in the list), then Tab through the options. The preview shows "
+        "the first destination keys (volume prefix included). Ctrl+R reviews the plan before "
+        "anything is sent."
+    )
+    BINDINGS = [
+        Binding("ctrl+r,f2", "review", "Review", id="export.review"),
+        Binding("ctrl+t", "save_preset", "Save as preset", id="export.save_preset"),
+        Binding("escape", "back", "Back", id="export.back"),
+    ]
+
+    @dataclass
+    class Volumes(Message):
+        volumes: list[Volume]
+        error: str | None = None
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.volumes: list[Volume] = []
+        self.plan: ExportPlan | None = None
+
+    @property
+    def session(self):
+        return self.app.session  # type: ignore[attr-defined]
+
+    @property
+    def selection(self) -> SelectionStore:
+        return self.app.selection  # type: ignore[attr-defined]
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static(id="what", classes="status-line", markup=False)
+        yield FastTable(
+            [
+                Column("id", "Volume", None, min_width=18),
+                Column("type", "Type", 5),
+                Column("where", "Bucket/prefix", 22),
+                Column("mode", "Mode", 4),
+                Column("note", "Note", 19),
+            ],
+            id="volumes",
+        )
+        with Vertical(id="form"):
+            with Horizontal(classes="field"):
+                yield Label("Destination", classes="field-label")
+                yield Select(
+                    PRESETS, value=KEEP_STRUCTURE, allow_blank=False, compact=True, id="preset"
+                )
+            with Horizontal(classes="field"):
+                yield Label("Template", classes="field-label")
+                yield Input(value=KEEP_STRUCTURE, compact=True, id="template")
+            with Horizontal(classes="field"):
+                yield Label("Mode", classes="field-label")
+                yield Select(MODES, value="copy", allow_blank=False, compact=True, id="mode")
+            with Horizontal(classes="field"):
+                yield Label("On conflict", classes="field-label")
+                yield Select(
+                    COLLISIONS, value="skip", allow_blank=False, compact=True, id="collision"
+                )
+            with Horizontal(classes="field s3-only"):
+                yield Label("Encryption", classes="field-label")
+                yield Select(SSE, value="AES256", allow_blank=False, compact=True, id="sse")
+                yield Input(placeholder="KMS key id (optional)", compact=True, id="kms")
+            with Horizontal(classes="field s3-only"):
+                yield Label("Canned ACL", classes="field-label")
+                yield Select([(a, a) for a in CANNED_ACLS], prompt="none", compact=True, id="acl")
+        yield Static(id="preview", markup=False)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        sel = self.selection
+        self.query_one("#what", Static).update(plain(f"Export {sel.summary()}. Choose the volume:"))
+        self.query_one("#volumes", FastTable).focus()
+        self.apply_preset()
+        self.load_volumes()
+
+    def apply_preset(self) -> None:
+        """Start from the profile's export preset, when there is one."""
+        preset = getattr(self.session, "preset", None)
+        if preset is None:
+            return
+        self.query_one("#template", Input).value = preset.location or KEEP_STRUCTURE
+        self.query_one("#mode", Select).value = preset.mode
+        self.query_one("#collision", Select).value = preset.overwrite
+        self.query_one("#sse", Select).value = preset.sse_algorithm
+        if preset.kms_key_id:
+            self.query_one("#kms", Input).value = preset.kms_key_id
+        if preset.canned_acl:
+            self.query_one("#acl", Select).value = preset.canned_acl
+
+    @work(exclusive=True, group="volumes", exit_on_error=False)
+    async def load_volumes(self) -> None:
+        try:
+            volumes = [v async for v in self.session.client.list_volumes()]
+        except Exception as e:
+            self.post_message(self.Volumes([], str(e)))
+            return
+        self.post_message(self.Volumes(volumes))
+
+    def on_export_options_screen_volumes(self, message: Volumes) -> None:
+        if message.error:
+            self.query_one("#preview", Static).update(
+                Text(f"Could not list volumes: {message.error}", style="bold red")
+            )
+            return
+        clouds = {m.project_location for m in self.selection if m.project_location}
+        usable = [v for v in message.volumes if not volume_note(v, clouds)]
+        others = [v for v in message.volumes if volume_note(v, clouds)]
+        self.volumes = usable + others
+        rows = []
+        for v in self.volumes:
+            svc = v.service
+            where = f"{v.bucket or ''}/{v.prefix}" if v.bucket else (v.prefix or "")
+            note = volume_note(v, clouds)
+            rows.append(
+                (
+                    v.id,
+                    [
+                        plain(v.id, "" if not note else "dim"),
+                        plain((svc.type if svc else "") or "?"),
+                        plain(where),
+                        plain(v.access_mode or "?"),
+                        plain(note, "italic"),
+                    ],
+                )
+            )
+        table = self.query_one("#volumes", FastTable)
+        table.set_rows(rows, keep_key=False)
+        preset = getattr(self.session, "preset", None)
+        if preset is not None and preset.volume and table.get_row_index(preset.volume) is not None:
+            table.move_cursor(row=table.get_row_index(preset.volume) or 0)
+        self.refresh_preview()
+
+    # ---- options -------------------------------------------------------------------------
+    def volume(self) -> Volume | None:
+        key = self.query_one("#volumes", FastTable).cursor_key()
+        return next((v for v in self.volumes if v.id == key), None)
+
+    def options(self) -> ExportOptions:
+        vol = self.volume()
+        acl = self.query_one("#acl", Select).value
+        kms = self.query_one("#kms", Input).value.strip() or None
+        sse = str(self.query_one("#sse", Select).value)
+        return ExportOptions(
+            volume_id=vol.id if vol else "none/none",
+            template=self.query_one("#template", Input).value,
+            mode=str(self.query_one("#mode", Select).value),  # type: ignore[arg-type]
+            collision=str(self.query_one("#collision", Select).value),  # type: ignore[arg-type]
+            sse_algorithm=sse,  # type: ignore[arg-type]
+            kms_key_id=kms if sse == "aws:kms" else None,
+            canned_acl=acl if isinstance(acl, str) else None,
+        )
+
+    @on(FastTable.RowHighlighted, "#volumes")
+    def _volume_moved(self) -> None:
+        vol = self.volume()
+        is_s3 = bool(vol and vol.service and vol.service.type == "s3")
+        for w in self.query(".s3-only"):
+            w.display = is_s3
+        self.refresh_preview()
+
+    @on(Select.Changed, "#preset")
+    def _preset_changed(self, event: Select.Changed) -> None:
+        if isinstance(event.value, str) and event.value:
+            box = self.query_one("#template", Input)
+            if box.value != event.value:
+                box.value = str(event.value)
+        else:
+            self.query_one("#template", Input).focus()
+
+    @on(Input.Changed, "#template")
+    def _template_changed(self, event: Input.Changed) -> None:
+        preset = self.query_one("#preset", Select)
+        want = event.value if event.value in (KEEP_STRUCTURE, FLAT) else ""
+        if preset.value != want:
+            with preset.prevent(Select.Changed):
+                preset.value = want
+        self.refresh_preview()
+
+    @on(Select.Changed, "#mode, #collision, #sse, #acl")
+    @on(Input.Changed, "#kms")
+    def _option_changed(self) -> None:
+        self.refresh_preview()
+
+    def refresh_preview(self) -> None:
+        out = self.query_one("#preview", Static)
+        vol = self.volume()
+        if vol is None:
+            out.update(plain("Loading volumes..." if not self.volumes else "Pick a volume."))
+            return
+        template = self.query_one("#template", Input).value
+        problem = check_template(template)
+        if problem:
+            self.plan = None
+            out.update(Text(f"Template: {problem}", style="bold red"))
+            return
+        try:
+            options = self.options()
+        except ValueError as e:
+            self.plan = None
+            out.update(Text(str(e), style="bold red"))
+            return
+        self.plan = build_plan(self.selection.engine, vol, options, today=date.today())
+        out.update(preview_text(self.plan, vol))
+
+    # ---- actions -------------------------------------------------------------------------
+    def action_review(self) -> None:
+        vol = self.volume()
+        if vol is None or self.plan is None:
+            self.notify("Pick a volume and a valid template first", severity="warning")
+            return
+        if not len(self.selection):
+            self.notify("Nothing is marked: mark files first", severity="warning")
+            return
+        from .preflight import PreflightScreen
+
+        self.app.push_screen(PreflightScreen(vol, self.options()))
+
+    def action_save_preset(self) -> None:
+        saver = getattr(self.session, "save_preset", None)
+        vol = self.volume()
+        if saver is None or vol is None:
+            self.notify("This session has no saved profile to keep a preset in", markup=False)
+            return
+        try:
+            saver(self.options())
+        except Exception as e:
+            self.notify(f"Could not save the preset: {e}", severity="error", markup=False)
+            return
+        self.notify(f"Saved as the export preset of profile {self.session.profile_name}")
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
+
+
+def preview_text(plan: ExportPlan, volume: Volume) -> Text:
+    text = Text(no_wrap=True, overflow="ellipsis")
+    text.append(headline(plan, volume.id), style="bold" if plan.copy_only else "bold red")
+    if plan.refused_count:
+        text.append(f"; {plan.refused_count} cannot go (Ctrl+R shows why)")
+    text.append("\n")
+    bad = next((i for i in plan.refused if i.reason == Reason.TEMPLATE), None)
+    if bad is not None:
+        text.append(f"Template: {bad.detail or bad.reason.text} ({bad.file.path})\n", "bold red")
+    for item in plan.exportable[:PREVIEW_ROWS]:
+        text.append(f"  -> {item.key}\n")
+    if plan.exportable_count > PREVIEW_ROWS:
+        text.append(f"  ... and {plan.exportable_count - PREVIEW_ROWS} more\n", style="dim")
+    return text

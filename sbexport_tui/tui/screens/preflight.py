@@ -1,0 +1,304 @@
+"""Pre-flight: exactly what will be sent and what will not, then a confirmation, then submission.
+
+Copy needs one confirmation. Move needs the user to type the count back, after a warning that
+repeats count and size and says the Platform copies will be deleted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.message import Message
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Footer, Header, Input, Label, ProgressBar, Static, Tree
+
+from ...api.models import Volume
+from ...export.journal import Journal
+from ...export.plan import ExportOptions, ExportPlan, prepare_plan
+from ...export.runner import Progress, submit_run
+from ..format import human_bytes, plural
+from ..widgets.table import plain
+
+GROUP_FILES_SHOWN = 200
+
+
+def headline(plan: ExportPlan, volume_id: str) -> str:
+    verb = "copied" if plan.copy_only else "MOVED"
+    files = plural(plan.exportable_count, "file")
+    return f"{files} ({human_bytes(plan.exportable_bytes)}) will be {verb} to {volume_id}"
+
+
+class ConfirmScreen(ModalScreen[bool]):
+    """y/Enter confirms, n/Esc cancels."""
+
+    BINDINGS = [
+        Binding("y,enter", "yes", "Yes", id="confirm.yes"),
+        Binding("n,escape", "no", "No", id="confirm.no"),
+    ]
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Static(plain(self.text))
+            yield Label("y / Enter: yes    n / Esc: no")
+
+    def action_yes(self) -> None:
+        self.dismiss(True)
+
+    def action_no(self) -> None:
+        self.dismiss(False)
+
+
+class TypedConfirmScreen(ModalScreen[bool]):
+    """The user types the expected words back; anything else is a no."""
+
+    BINDINGS = [Binding("escape", "no", "Cancel", id="confirm.cancel")]
+
+    def __init__(self, text: str, expected: str) -> None:
+        super().__init__()
+        self.text, self.expected = text, expected
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog danger"):
+            yield Static(Text(self.text, style="bold"))
+            yield Label(plain(f"Type  {self.expected}  and Enter to confirm; Esc cancels."))
+            yield Input(placeholder="type here", id="typed")
+
+    @on(Input.Submitted, "#typed")
+    def _typed(self, event: Input.Submitted) -> None:
+        if event.value.strip() == self.expected:
+            self.dismiss(True)
+        else:
+            self.query_one("#typed", Input).value = ""
+            self.notify(f"That is not '{self.expected}': nothing was sent", severity="warning")
+
+    def action_no(self) -> None:
+        self.dismiss(False)
+
+
+class PreflightScreen(Screen):
+    HELP_TITLE = "Pre-flight"
+    HELP = (
+        "What will be exported and what will not, and why. Enter opens a group. Nothing is "
+        "sent until you confirm."
+    )
+    BINDINGS = [
+        Binding("ctrl+s,c", "confirm", "Submit", id="preflight.submit"),
+        Binding("d", "dry_run", "Save dry run", id="preflight.dry_run"),
+        Binding("escape", "back", "Back", id="preflight.back"),
+    ]
+
+    @dataclass
+    class Planned(Message):
+        plan: ExportPlan | None
+        error: str | None = None
+
+    @dataclass
+    class Submitted(Message):
+        run_id: int
+        progress: Progress | None
+        done: bool
+        error: str | None = None
+
+    def __init__(self, volume: Volume, options: ExportOptions) -> None:
+        super().__init__()
+        self.volume, self.options = volume, options
+        self.plan: ExportPlan | None = None
+        self.submitting = False
+
+    @property
+    def session(self):
+        return self.app.session  # type: ignore[attr-defined]
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static("Checking the volume for keys that already exist...", id="headline")
+        yield Tree("plan", id="groups")
+        yield ProgressBar(id="progress", show_eta=False)
+        yield Static(id="status", classes="status-line", markup=False)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        tree = self.query_one(Tree)
+        tree.show_root = False
+        self.query_one(ProgressBar).display = False
+        tree.focus()
+        self.make_plan()
+
+    @work(exclusive=True, group="plan", exit_on_error=False)
+    async def make_plan(self) -> None:
+        try:
+            plan = await prepare_plan(
+                self.session.client,
+                self.app.selection.engine,  # type: ignore[attr-defined]
+                self.volume,
+                self.options,
+                today=date.today(),
+            )
+        except Exception as e:
+            self.post_message(self.Planned(None, str(e)))
+            return
+        self.post_message(self.Planned(plan))
+
+    def on_preflight_screen_planned(self, message: Planned) -> None:
+        head = self.query_one("#headline", Static)
+        if message.error or message.plan is None:
+            head.update(Text(f"Could not make the plan: {message.error}", style="bold red"))
+            return
+        plan = self.plan = message.plan
+        text = Text(headline(plan, self.volume.id), style="bold" if plan.copy_only else "bold red")
+        if not plan.copy_only:
+            text.append("\nMove deletes the Platform copies: the files become aliases.", "red")
+        if plan.refused_count:
+            text.append(f"\n{plan.refused_count} will not be exported:")
+        head.update(text)
+        tree = self.query_one(Tree)
+        tree.clear()
+        for group in plan.groups():
+            files = plural(group.count, "file")
+            node = tree.root.add(
+                plain(f"{group.reason.title}: {files}, {human_bytes(group.bytes)}"),
+                expand=False,
+            )
+            node.add_leaf(plain(group.text, "italic"))
+            for item in group.items[:GROUP_FILES_SHOWN]:
+                detail = f" ({item.detail})" if item.detail else ""
+                node.add_leaf(plain(f"{item.file.path}{detail}"))
+            if group.count > GROUP_FILES_SHOWN:
+                node.add_leaf(plain(f"... and {group.count - GROUP_FILES_SHOWN} more"))
+        ok = tree.root.add(
+            plain(f"Exported: {plural(plan.exportable_count, 'file')} -> key on the volume"),
+            expand=False,
+        )
+        for item in plan.exportable[:GROUP_FILES_SHOWN]:
+            extra = " (overwrites)" if item.replaces else ""
+            extra += f" (renamed from {item.renamed_from})" if item.renamed_from else ""
+            ok.add_leaf(plain(f"{item.file.path} -> {item.key}{extra}"))
+        for w in plan.warnings:
+            tree.root.add_leaf(Text(f"Note: {w}", style="yellow"))
+        tree.cursor_line = 0
+        self.set_status("c / Ctrl+S submits after a confirmation; d saves a dry run; Esc goes back")
+
+    def set_status(self, text: str) -> None:
+        self.query_one("#status", Static).update(plain(text))
+
+    # ---- dry run -------------------------------------------------------------------------
+    def action_dry_run(self) -> None:
+        if self.plan is None:
+            return
+        folder = Path(self.session.paths.state_dir) / "plans"
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            stem = f"plan-{date.today():%Y%m%d}-{self.volume.id.replace('/', '_')}"
+            plan_file = folder / f"{stem}.json"
+            requests_file = folder / f"{stem}.requests.json"
+            plan_file.write_text(self.plan.to_json())
+            requests_file.write_text(json.dumps(self.plan.requests(), indent=2))
+        except OSError as e:
+            self.notify(f"Could not save the dry run: {e}", severity="error", markup=False)
+            return
+        self.notify(
+            f"Nothing sent. Plan: {plan_file}; exact requests: {requests_file}", markup=False
+        )
+
+    # ---- confirm and submit --------------------------------------------------------------
+    def action_confirm(self) -> None:
+        plan = self.plan
+        if plan is None or self.submitting:
+            return
+        if plan.exportable_count == 0:
+            self.notify("Nothing to export: every marked file was refused", severity="warning")
+            return
+        size = human_bytes(plan.exportable_bytes)
+        n = plan.exportable_count
+        files = plural(n, "file")
+
+        def go(yes: bool | None) -> None:
+            if yes:
+                self.submit()
+
+        if plan.copy_only:
+            self.app.push_screen(
+                ConfirmScreen(
+                    f"Copy {files} ({size}) to {self.volume.id}? The Platform copies stay."
+                ),
+                go,
+            )
+        else:
+            self.app.push_screen(
+                TypedConfirmScreen(
+                    f"MOVE {files} ({size}) to {self.volume.id}.\n"
+                    "After each export the Platform copy is DELETED and the file becomes an "
+                    "alias of the object on the volume; it can never be exported again.",
+                    f"move {n}",
+                ),
+                go,
+            )
+
+    def submit(self) -> None:
+        plan = self.plan
+        assert plan is not None
+        self.submitting = True
+        journal = Journal(self.session.paths.journal_file)
+        run_id = journal.create_run(
+            plan, profile=self.session.profile_name, api_base_url=self.session.client.base_url
+        )
+        bar = self.query_one(ProgressBar)
+        bar.display = True
+        bar.update(total=plan.exportable_count, progress=0)
+        self.set_status(f"Run {run_id}: submitting in chunks of 100...")
+        self.run_submission(journal, run_id)
+
+    @work(exclusive=True, group="submit", exit_on_error=False)
+    async def run_submission(self, journal: Journal, run_id: int) -> None:
+        def progress(p: Progress) -> None:
+            self.post_message(self.Submitted(run_id, p, False))
+
+        try:
+            await submit_run(self.session.client, journal, run_id, on_progress=progress)
+        except asyncio.CancelledError:
+            raise
+        except Exception as e:
+            self.post_message(self.Submitted(run_id, None, True, str(e)))
+            return
+        finally:
+            journal.close()
+        self.post_message(self.Submitted(run_id, None, True))
+
+    def on_preflight_screen_submitted(self, message: Submitted) -> None:
+        if message.progress is not None:
+            p = message.progress
+            skipped = p.counts.get("skipped", 0)
+            bar = self.query_one(ProgressBar)
+            bar.update(progress=p.total - p.unsent - skipped)
+            self.set_status(p.line())
+        if not message.done:
+            return
+        self.submitting = False
+        if message.error:
+            self.set_status(
+                f"Run {message.run_id} stopped: {message.error}. Everything is in the journal; "
+                "the jobs screen can resume it."
+            )
+            self.notify(message.error, severity="error", markup=False)
+        self.app.selection.clear()  # type: ignore[attr-defined]
+        self.app.marked_folders.clear()  # type: ignore[attr-defined]
+        self.app.open_jobs(message.run_id)  # type: ignore[attr-defined]
+
+    def action_back(self) -> None:
+        if self.submitting:
+            self.notify("Submitting: wait for the chunk in flight", markup=False)
+            return
+        self.app.pop_screen()

@@ -1,0 +1,146 @@
+"""Pilot tests: export options, the pre-flight plan, confirmations, and submission."""
+
+from __future__ import annotations
+
+import json
+
+from sbexport_tui.export.journal import Journal
+from sbexport_tui.tui.screens.export_options import ExportOptionsScreen
+from sbexport_tui.tui.screens.preflight import (
+    ConfirmScreen,
+    PreflightScreen,
+    TypedConfirmScreen,
+)
+
+from .conftest import open_path, settle
+
+SIZE = (80, 24)
+
+
+def world(app):
+    return app.session.extra["platform"].world
+
+
+def sim_jobs(app):
+    return list(world(app).exports.values())
+
+
+async def mark_qc_and_aliases(pilot):
+    """Mark 3 QC files of S0101 (exportable) and the 6 aliases (not exportable)."""
+    await open_path(pilot, "imported-from-archive")
+    await pilot.press("a", "backspace")
+    await settle(pilot)
+    await open_path(pilot, "batches", "batch-01", "S0101", "qc")
+    screen = pilot.app.screen
+    for name in ("S0101_fastqc.html", "S0101.flagstat.txt", "S0101.insert_size_metrics.txt"):
+        names = [f.name for f in screen.view]
+        screen.table.move_cursor(row=names.index(name))
+        await pilot.press("space")
+
+
+async def to_options(pilot, volume="demo/us-east-results"):
+    await pilot.press("x")
+    await settle(pilot)
+    screen = pilot.app.screen
+    assert isinstance(screen, ExportOptionsScreen)
+    table = screen.query_one("#volumes")
+    table.move_cursor(row=table.get_row_index(volume))
+    await settle(pilot)
+    return screen
+
+
+async def test_options_list_volumes_with_reasons_and_preview_keys(demo_app):
+    async with demo_app.run_test(size=SIZE) as pilot:
+        await mark_qc_and_aliases(pilot)
+        screen = await to_options(pilot)
+        table = screen.query_one("#volumes")
+        notes = {table.key_at(i): str(table.get_row_at(i)[4]) for i in range(table.row_count)}
+        assert notes["demo/us-east-results"] == ""
+        assert notes["demo/lab-archive"] == "read-only"
+        assert notes["demo/old-bucket"] == "inactive"
+        assert notes["demo/gcs-exchange"] == "other cloud: gcp"
+        assert notes["demo/us-west-scratch"] == "other region: us-west-2"
+        assert "azure" in notes["demo/azure-share"]
+        preview = str(screen.query_one("#preview").render())
+        assert "3 files" in preview and "will be copied to demo/us-east-results" in preview
+        assert "6 cannot go" in preview
+        assert "-> sbexport/wgs-cohort/batches/batch-01/S0101/qc/" in preview
+        # flat template: keys are bare names under the prefix
+        await pilot.click("#template")
+        screen.query_one("#template").value = "{name}"
+        await settle(pilot)
+        assert "-> sbexport/S0101" in str(screen.query_one("#preview").render())
+        screen.query_one("#template").value = "../{name}"
+        await settle(pilot)
+        assert "Template:" in str(screen.query_one("#preview").render())
+
+
+async def test_preflight_groups_reasons_and_dry_run_sends_nothing(demo_app):
+    async with demo_app.run_test(size=SIZE) as pilot:
+        await mark_qc_and_aliases(pilot)
+        await to_options(pilot)
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        screen = demo_app.screen
+        assert isinstance(screen, PreflightScreen)
+        head = str(screen.query_one("#headline").render())
+        assert "3 files" in head and "will be copied to demo/us-east-results" in head
+        labels = [str(n.label) for n in screen.query_one("#groups").root.children]
+        assert any(lbl.startswith("Already on a volume (aliases): 6 files") for lbl in labels)
+        assert any(lbl.startswith("Exported: 3 files") for lbl in labels)
+        await pilot.press("d")
+        await settle(pilot)
+        plans = list((demo_app.session.paths.state_dir / "plans").glob("*.requests.json"))
+        assert len(plans) == 1
+        requests = json.loads(plans[0].read_text())
+        assert len(requests[0]["body"]["items"]) == 3
+        assert sim_jobs(demo_app) == []
+
+
+async def test_copy_needs_one_confirmation_then_submits_once(demo_app):
+    async with demo_app.run_test(size=SIZE) as pilot:
+        await mark_qc_and_aliases(pilot)
+        await to_options(pilot)
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        await pilot.press("c")
+        assert isinstance(demo_app.screen, ConfirmScreen)
+        await pilot.press("n")
+        await settle(pilot)
+        assert sim_jobs(demo_app) == []
+        await pilot.press("c", "y")
+        await settle(pilot)
+        jobs = sim_jobs(demo_app)
+        assert len(jobs) == 3
+        assert all(j.copy_only for j in jobs)
+        assert len({j.file_id for j in jobs}) == 3
+        assert len(demo_app.selection) == 0  # the selection was submitted
+        journal = Journal(demo_app.session.paths.journal_file)
+        run = journal.runs()[0]
+        counts = journal.counts(run.id)
+        journal.close()
+        assert counts.get("skipped") == 6
+        assert sum(v for k, v in counts.items() if k != "skipped") == 3
+
+
+async def test_move_needs_the_count_typed_back(demo_app):
+    async with demo_app.run_test(size=SIZE) as pilot:
+        await mark_qc_and_aliases(pilot)
+        screen = await to_options(pilot)
+        screen.query_one("#mode").value = "move"
+        await settle(pilot)
+        assert "MOVED" in str(screen.query_one("#preview").render())
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        await pilot.press("c")
+        dialog = demo_app.screen
+        assert isinstance(dialog, TypedConfirmScreen)
+        text = str(dialog.query_one("Static").render())
+        assert "MOVE 3 files" in text and "DELETED" in text
+        await pilot.press(*"yes", "enter")
+        await settle(pilot)
+        assert sim_jobs(demo_app) == []  # a wrong answer sends nothing
+        await pilot.press(*"move 3", "enter")
+        await settle(pilot)
+        jobs = sim_jobs(demo_app)
+        assert len(jobs) == 3 and not any(j.copy_only for j in jobs)

@@ -1,0 +1,50 @@
+"""Snapshots of the export options and pre-flight screens at 80x24 and 120x40."""
+
+from __future__ import annotations
+
+import pytest
+
+from .conftest import make_app, settle
+from .test_export_flow import mark_qc_and_aliases, to_options
+
+SIZES = [(80, 24), (120, 40)]
+
+
+@pytest.mark.parametrize("size", SIZES, ids=["80x24", "120x40"])
+def test_export_options(snap_compare, tmp_path, size):
+    async def before(pilot):
+        await mark_qc_and_aliases(pilot)
+        await to_options(pilot)
+        pilot.app.clear_notifications()
+        await settle(pilot)
+
+    assert snap_compare(make_app(tmp_path), terminal_size=size, run_before=before)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=["80x24", "120x40"])
+def test_preflight_with_a_group_open(snap_compare, tmp_path, size):
+    async def before(pilot):
+        await mark_qc_and_aliases(pilot)
+        await to_options(pilot)
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        await pilot.press("enter")
+        pilot.app.clear_notifications()
+        await settle(pilot)
+
+    assert snap_compare(make_app(tmp_path), terminal_size=size, run_before=before)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=["80x24", "120x40"])
+def test_move_confirmation(snap_compare, tmp_path, size):
+    async def before(pilot):
+        await mark_qc_and_aliases(pilot)
+        screen = await to_options(pilot)
+        screen.query_one("#mode").value = "move"
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        await pilot.press("c")
+        pilot.app.clear_notifications()
+        await settle(pilot)
+
+    assert snap_compare(make_app(tmp_path), terminal_size=size, run_before=before)
