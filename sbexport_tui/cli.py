@@ -22,6 +22,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--theme", default=None, help="colour theme, e.g. ansi-dark for 16-colour terminals"
     )
+    p.add_argument(
+        "--profile",
+        metavar="NAME",
+        default=None,
+        help="sign in with this profile at once (the profiles screen shows why if it fails)",
+    )
+    p.add_argument(
+        "--region",
+        metavar="ID_OR_URL",
+        default=None,
+        help="with --profile: use this region id (aws-us, cgc, ...) or API URL instead",
+    )
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
     from .sim.server import add_arguments
 
@@ -35,7 +47,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
     if args.command == "sim":
         from .sim.server import run
 
@@ -44,10 +57,29 @@ def main(argv: list[str] | None = None) -> int:
         from .demo import run_demo
 
         return run_demo(mouse=not args.no_mouse, theme=args.theme)
-    print(
-        "sbexport: the interactive app is not built yet; try `sbexport --demo` or `sbexport sim`."
+    if args.region is not None and args.profile is None:
+        parser.error("--region goes with --profile NAME")
+    return run_app(
+        mouse=not args.no_mouse, theme=args.theme, profile=args.profile, region=args.region
     )
-    return 2
+
+
+def run_app(
+    *,
+    mouse: bool = True,
+    theme: str | None = None,
+    profile: str | None = None,
+    region: str | None = None,
+) -> int:
+    """The app on a real Platform: the profiles screen (or the first-run screen) first."""
+    from .config import Paths
+    from .tui.app import SbexportApp
+    from .tui.screens.profiles import ProfilesContext, first_screen
+
+    ctx = ProfilesContext(Paths.from_env())
+    app = SbexportApp(lambda: first_screen(ctx, profile=profile, region=region), theme_name=theme)
+    result = app.run(mouse=mouse)
+    return int(result or 0)
 
 
 if __name__ == "__main__":

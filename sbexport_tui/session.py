@@ -6,11 +6,20 @@ in-process and keeps its files apart from the real ones (`Paths.for_demo`).
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from .api.client import PlatformClient
 from .api.models import User
 from .config.paths import Paths
+
+if TYPE_CHECKING:
+    import httpx
+
+    from .config.models import Profile
 
 DEMO_TOKEN = "demo-token-not-a-secret"  # noqa: S105 (the in-process simulator's only token)
 DEMO_REGION = "Simulated Platform (demo)"
@@ -50,3 +59,25 @@ def demo_session(paths: Paths | None = None, *, job_seconds: float = 8.0, seed: 
     )
     session.extra["platform"] = platform
     return session
+
+
+def open_session(
+    profile: Profile,
+    paths: Paths,
+    env: Mapping[str, str] | None = None,
+    *,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> Session:
+    """A session for a saved profile: its token (from its source) and a client for its API URL.
+
+    Raises `ConfigError` when the token cannot be had (the message names the source, never the
+    token). Nothing is sent yet: call `session.client.get_user()` to check the token and URL. May
+    run the profile's token command, so call it from a thread, not the event loop."""
+    from .config import resolve_token
+
+    env = os.environ if env is None else env
+    secret = resolve_token(profile, env, paths=paths)
+    region = profile.resolved_region
+    label = region.name if not region.custom else urlsplit(region.api_url).netloc
+    client = PlatformClient(region.api_url, secret.reveal(), transport=transport)
+    return Session(profile_name=profile.name, region_label=label, client=client, paths=paths)
