@@ -20,6 +20,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--no-mouse", action="store_true", help="ignore the mouse (for SSH and tmux)")
     p.add_argument(
+        "--debug",
+        action="store_true",
+        help="write a debug log (tokens redacted) to sbexport.log in the log directory",
+    )
+    p.add_argument(
         "--theme", default=None, help="colour theme, e.g. ansi-dark for 16-colour terminals"
     )
     p.add_argument(
@@ -53,31 +58,71 @@ def main(argv: list[str] | None = None) -> int:
         from .sim.server import run
 
         return run(args)
+    if args.region is not None and args.profile is None:
+        parser.error("--region goes with --profile NAME")
+    from .config import Paths
+
+    paths = Paths.for_demo() if args.demo else Paths.from_env()
+    ui = ui_options(args, paths)
     if args.demo:
         from .demo import run_demo
 
-        return run_demo(mouse=not args.no_mouse, theme=args.theme)
-    if args.region is not None and args.profile is None:
-        parser.error("--region goes with --profile NAME")
-    return run_app(
-        mouse=not args.no_mouse, theme=args.theme, profile=args.profile, region=args.region
-    )
+        return run_demo(**ui)
+    return run_app(profile=args.profile, region=args.region, paths=paths, **ui)
+
+
+def ui_options(args: argparse.Namespace, paths) -> dict:
+    """Theme, mouse, bell and keymap from settings.toml, the flags winning; startup warnings."""
+    from .config.errors import ConfigError
+    from .config.settings import UiSettings, load_settings
+    from .terminal import terminal_warnings
+
+    warnings = terminal_warnings()
+    try:
+        settings = load_settings(paths)
+    except ConfigError as e:
+        settings = UiSettings()
+        warnings.append(f"{e} Using the default settings.")
+    if args.debug:
+        from .logsetup import enable_debug_log
+
+        log = enable_debug_log(paths.log_dir)
+        print(f"sbexport: debug log in {log} (tokens redacted)", file=sys.stderr)
+    for w in warnings:
+        print(f"sbexport: warning: {w}", file=sys.stderr)
+    return {
+        "mouse": settings.mouse and not args.no_mouse,
+        "theme": args.theme or settings.theme,
+        "keymap": settings.keymap,
+        "bell": settings.bell,
+        "warnings": warnings,
+    }
 
 
 def run_app(
     *,
-    mouse: bool = True,
-    theme: str | None = None,
     profile: str | None = None,
     region: str | None = None,
+    paths=None,
+    mouse: bool = True,
+    theme: str | None = None,
+    keymap: dict[str, str] | None = None,
+    bell: bool = True,
+    warnings: list[str] | None = None,
 ) -> int:
     """The app on a real Platform: the profiles screen (or the first-run screen) first."""
     from .config import Paths
     from .tui.app import SbexportApp
     from .tui.screens.profiles import ProfilesContext, first_screen
 
-    ctx = ProfilesContext(Paths.from_env())
-    app = SbexportApp(lambda: first_screen(ctx, profile=profile, region=region), theme_name=theme)
+    ctx = ProfilesContext(paths or Paths.from_env())
+    app = SbexportApp(
+        lambda: first_screen(ctx, profile=profile, region=region),
+        theme_name=theme,
+        keymap=keymap,
+        bell=bell,
+        warnings=warnings,
+    )
     result = app.run(mouse=mouse)
     return int(result or 0)
 

@@ -79,5 +79,8 @@ def open_session(
     secret = resolve_token(profile, env, paths=paths)
     region = profile.resolved_region
     label = region.name if not region.custom else urlsplit(region.api_url).netloc
+    from .logsetup import register_secret
+
+    register_secret(secret.reveal())
     client = PlatformClient(region.api_url, secret.reveal(), transport=transport)
     return Session(profile_name=profile.name, region_label=label, client=client, paths=paths)

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
+import sys
+import threading
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -16,6 +19,8 @@ from textual.worker import Worker, WorkerState
 from .screens.help import HelpScreen
 from .selection import SelectionStore
 
+ANSI_THEMES = ("ansi-dark", "ansi-light")
+
 
 class SbexportApp(App[int]):
     TITLE = "sbexport"
@@ -23,6 +28,7 @@ class SbexportApp(App[int]):
     BINDINGS = [
         Binding("f1,question_mark", "help", "Help", id="app.help"),
         Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True),
+        Binding("J", "show_jobs", "Jobs", id="app.jobs"),
     ]
 
     def __init__(
@@ -32,8 +38,13 @@ class SbexportApp(App[int]):
         demo: bool = False,
         theme_name: str | None = None,
         keymap: dict[str, str] | None = None,
+        bell: bool = True,
+        warnings: list[str] | None = None,
     ) -> None:
-        super().__init__()
+        # the ANSI themes use the terminal's own 16 colours instead of converting them to RGB
+        super().__init__(ansi_color=theme_name in ANSI_THEMES)
+        self.bell_enabled = bell
+        self._startup_warnings = list(warnings or [])
         self._first_screen = first_screen
         self.demo = demo
         self._theme_name = theme_name
@@ -46,10 +57,18 @@ class SbexportApp(App[int]):
 
     def on_mount(self) -> None:
         if self._theme_name:
-            self.theme = self._theme_name
+            if self._theme_name in self.available_themes:
+                self.theme = self._theme_name
+            else:
+                known = ", ".join(sorted(self.available_themes))
+                self._startup_warnings.append(
+                    f"there is no theme {self._theme_name!r}; known themes: {known}"
+                )
         if self._keymap:
             self.set_keymap(self._keymap)
         self._install_hangup_watchdog()
+        for w in self._startup_warnings:
+            self.notify(w, title="Warning", severity="warning", timeout=10, markup=False)
         self.push_screen(self._first_screen())
 
     # ---- terminal gone: leave nothing spinning on a shared login node ------------------------
@@ -59,8 +78,22 @@ class SbexportApp(App[int]):
             loop.add_signal_handler(signal.SIGHUP, self._on_hangup)
         except (NotImplementedError, RuntimeError, AttributeError, ValueError):
             pass  # no SIGHUP here (Windows) or not the main thread (tests)
+        # A terminal that closes without a SIGHUP (we are not its session leader, or the
+        # signal is blocked) leaves stdin at EOF forever; look every 2 s, it costs nothing.
+        self._tty_fd = _tty_fd()
+        if self._tty_fd is not None:
+            self.set_interval(2.0, self._check_terminal, name="tty-watchdog")
+
+    def _check_terminal(self) -> None:
+        if self._tty_fd is not None and not os.isatty(self._tty_fd):
+            self._on_hangup()
 
     def _on_hangup(self) -> None:
+        # exit as usual (the journal is written transactionally either way); if restoring a
+        # terminal that is gone hangs, leave hard after a few seconds
+        timer = threading.Timer(5.0, os._exit, (129,))
+        timer.daemon = True
+        timer.start()
         self.exit(129)
 
     # ---- help and the command palette --------------------------------------------------------
@@ -71,13 +104,17 @@ class SbexportApp(App[int]):
         about = getattr(self.screen, "HELP", "")
         self.push_screen(HelpScreen(self.screen, title, about))
 
+    def use_ansi_theme(self) -> None:
+        self.ansi_color = True
+        self.theme = "ansi-dark"
+
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
         yield SystemCommand("Help", "Keys of this screen", self.action_help)
         yield SystemCommand(
             "Theme: ANSI (16 colours)",
             "Use the terminal's own 16 colours",
-            lambda: setattr(self, "theme", "ansi-dark"),
+            self.use_ansi_theme,
         )
         extra = getattr(screen, "palette_commands", None)
         if callable(extra):
@@ -106,6 +143,12 @@ class SbexportApp(App[int]):
             self.pop_screen()
         self.push_screen(JobsScreen(run_id))
 
+    def action_show_jobs(self) -> None:
+        from .screens.jobs import JobsScreen
+
+        if self.session is not None and not isinstance(self.screen, JobsScreen):
+            self.push_screen(JobsScreen())
+
     def action_show_selection(self) -> None:
         from .screens.selection import SelectionScreen
 
@@ -120,3 +163,13 @@ class SbexportApp(App[int]):
         error: Any = event.worker.error
         message = str(error) or error.__class__.__name__
         self.notify(message, title="Something went wrong", severity="error", markup=False)
+
+
+def _tty_fd() -> int | None:
+    """The terminal's file descriptor when we run on one, else None (tests, pipes)."""
+    stream = sys.__stdin__
+    try:
+        fd = stream.fileno() if stream is not None else -1
+    except (OSError, ValueError):
+        return None
+    return fd if fd >= 0 and os.isatty(fd) else None

@@ -79,3 +79,12 @@ def test_debug_log_redacts_tokens_and_headers(tmp_path):
     assert text.count("<redacted>") >= 3
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert redact(f"x {TOKEN} y") == "x <redacted> y"
+
+
+def test_locale_warning_only_when_not_utf8():
+    from sbexport_tui.terminal import terminal_warnings
+
+    assert terminal_warnings({"LANG": "en_US.UTF-8"}) == []
+    assert terminal_warnings({"LC_ALL": "C.utf8", "LANG": "C"}) == []
+    assert "not UTF-8" in terminal_warnings({"LC_ALL": "C", "LANG": "en_US.UTF-8"})[0]
+    assert "not set" in terminal_warnings({})[0]
