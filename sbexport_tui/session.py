@@ -19,7 +19,8 @@ from .config.paths import Paths
 if TYPE_CHECKING:
     import httpx
 
-    from .config.models import Profile
+    from .config.models import ExportPreset, Profile
+    from .export.plan import ExportOptions
 
 DEMO_TOKEN = "demo-token-not-a-secret"  # noqa: S105 (the in-process simulator's only token)
 DEMO_REGION = "Simulated Platform (demo)"
@@ -34,6 +35,7 @@ class Session:
     demo: bool = False
     user: User | None = None
     extra: dict[str, object] = field(default_factory=dict)
+    preset: ExportPreset | None = None  # the profile's export preset, for the export screen
 
     @property
     def signed_in_text(self) -> str:
@@ -42,6 +44,24 @@ class Session:
 
     async def close(self) -> None:
         await self.client.aclose()
+
+    def save_preset(self, options: ExportOptions) -> None:
+        """Keep these export options as the profile's preset (profiles.toml)."""
+        from .config.models import ExportPreset
+        from .config.profiles import ProfileStore
+
+        preset = ExportPreset(
+            volume=options.volume_id,
+            location=options.template,
+            mode=options.mode,
+            overwrite=options.collision,
+            sse_algorithm=options.sse_algorithm,
+            kms_key_id=options.kms_key_id,
+            canned_acl=options.canned_acl,
+        )
+        if not self.demo:
+            ProfileStore(self.paths).edit(self.profile_name, export=preset)
+        self.preset = preset
 
 
 def demo_session(paths: Paths | None = None, *, job_seconds: float = 8.0, seed: int = 0) -> Session:
@@ -83,4 +103,10 @@ def open_session(
 
     register_secret(secret.reveal())
     client = PlatformClient(region.api_url, secret.reveal(), transport=transport)
-    return Session(profile_name=profile.name, region_label=label, client=client, paths=paths)
+    return Session(
+        profile_name=profile.name,
+        region_label=label,
+        client=client,
+        paths=paths,
+        preset=profile.export,
+    )

@@ -30,7 +30,7 @@ _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
 
 DEFAULT_COMMAND_TIMEOUT = 10.0
 MAX_COMMAND_TIMEOUT = 300.0
-DEFAULT_LOCATION = "{path}"
+DEFAULT_LOCATION = "{project}/{path}"  # keep the folder structure, as export.templates
 
 Mode = Literal["copy", "move"]
 OverwritePolicy = Literal["skip", "overwrite", "rename"]

@@ -88,3 +88,30 @@ def test_locale_warning_only_when_not_utf8():
     assert terminal_warnings({"LC_ALL": "C.utf8", "LANG": "C"}) == []
     assert "not UTF-8" in terminal_warnings({"LC_ALL": "C", "LANG": "en_US.UTF-8"})[0]
     assert "not set" in terminal_warnings({})[0]
+
+
+def test_save_preset_writes_the_profile_export_preset(tmp_path):
+    from sbexport_tui.config import EnvSource, Profile, ProfileStore, load_profiles
+    from sbexport_tui.export.plan import ExportOptions
+    from sbexport_tui.session import open_session
+
+    paths = Paths.under(tmp_path)
+    ProfileStore(paths).add(Profile("lab", "aws-us", EnvSource("LAB_TOKEN")))
+    session = open_session(load_profiles(paths).config.get("lab"), paths, {"LAB_TOKEN": TOKEN})
+    assert session.preset is not None and session.preset.location == "{project}/{path}"
+    session.save_preset(
+        ExportOptions("lab/out", "{name}", "move", "rename", "aws:kms", "kid", "private")
+    )
+    saved = load_profiles(paths).config.get("lab").export
+    assert (saved.volume, saved.location, saved.mode, saved.overwrite) == (
+        "lab/out",
+        "{name}",
+        "move",
+        "rename",
+    )
+    assert (saved.sse_algorithm, saved.kms_key_id, saved.canned_acl) == (
+        "aws:kms",
+        "kid",
+        "private",
+    )
+    assert TOKEN not in (paths.profiles_file).read_text()

@@ -1,0 +1,131 @@
+"""Take the README's screenshots from the real app on the demo world (SVG, 80x24 unless noted).
+
+Run from the project root:  python screenshots/take_screenshots.py
+Each picture is the app driven by keys, exactly as a user would get there.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import tempfile
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from sbexport_tui.config.paths import Paths
+from sbexport_tui.session import demo_session
+from sbexport_tui.tui.app import SbexportApp
+from sbexport_tui.tui.screens.projects import ProjectsScreen
+
+OUT = Path(__file__).parent
+Steps = Callable[[object], Awaitable[None]]
+
+
+async def settle(pilot) -> None:
+    for _ in range(3):
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+
+
+async def open_folder(pilot, *names: str) -> None:
+    await settle(pilot)
+    screen = pilot.app.screen
+    if isinstance(screen, ProjectsScreen):
+        await pilot.press("down", "down", "enter")
+        await settle(pilot)
+    for name in names:
+        screen = pilot.app.screen
+        row = [f.name for f in screen.view].index(name)
+        screen.table.move_cursor(row=row)
+        await pilot.press("enter")
+        await settle(pilot)
+
+
+async def projects(pilot) -> None:
+    await settle(pilot)
+
+
+async def browse(pilot) -> None:
+    await open_folder(pilot, "batches", "batch-01", "S0101", "alignments")
+    await pilot.press("space", "down", "down", "space")
+    await settle(pilot)
+
+
+async def mark_some(pilot) -> None:
+    await open_folder(pilot, "batches", "batch-01", "S0101", "variants")
+    await pilot.press("a", "backspace")
+    await settle(pilot)
+    await pilot.press("backspace")
+    await settle(pilot)
+    await pilot.press("down", "space")  # the whole S0102/ folder
+    await settle(pilot)
+    for _ in range(4):
+        await pilot.press("backspace")
+        await settle(pilot)
+    screen = pilot.app.screen
+    screen.table.move_cursor(row=[f.name for f in screen.view].index("reference"))
+    await pilot.press("enter")
+    await settle(pilot)
+    await pilot.press("a", "backspace")
+    await settle(pilot)
+
+
+async def export_options(pilot) -> None:
+    await mark_some(pilot)
+    await pilot.press("x")
+    await settle(pilot)
+
+
+async def preflight(pilot) -> None:
+    await export_options(pilot)
+    await pilot.press("ctrl+r")
+    await settle(pilot)
+    await pilot.press("enter")
+    await settle(pilot)
+
+
+async def jobs(pilot) -> None:
+    await preflight(pilot)
+    await pilot.press("c", "y")
+    await settle(pilot)
+    platform = pilot.app.session.extra["platform"]
+    clock = platform.settings.clock
+    platform.settings.clock = lambda: clock() + 12  # let some jobs finish
+    await pilot.pause(3)
+    await settle(pilot)
+
+
+SHOTS: list[tuple[str, Steps, tuple[int, int]]] = [
+    ("projects", projects, (80, 24)),
+    ("browse", browse, (80, 24)),
+    ("export-options", export_options, (80, 24)),
+    ("preflight", preflight, (80, 24)),
+    ("jobs", jobs, (80, 24)),
+    ("browse-wide", browse, (120, 32)),
+]
+
+
+async def take(name: str, steps: Steps, size: tuple[int, int], home: Path) -> Path:
+    app = SbexportApp(ProjectsScreen, demo=True, theme_name="textual-dark")
+    app.session = demo_session(Paths.under(home / name, demo=True))
+    async with app.run_test(size=size) as pilot:
+        await steps(pilot)
+        app.clear_notifications()
+        await pilot.pause()
+        path = app.save_screenshot(filename=f"{name}.svg", path=str(OUT))
+    return Path(path)
+
+
+async def main() -> int:
+    wanted = set(sys.argv[1:])
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, steps, size in SHOTS:
+            if wanted and name not in wanted:
+                continue
+            path = await take(name, steps, size, Path(tmp))
+            print(f"wrote {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(asyncio.run(main()))
