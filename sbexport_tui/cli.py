@@ -48,6 +48,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Serve the simulated Seven Bridges Platform (REST API v2 subset) on loopback.",
     )
     add_arguments(sim)
+    from .headless import add_subcommands
+
+    add_subcommands(sub)
     return p
 
 
@@ -58,6 +61,10 @@ def main(argv: list[str] | None = None) -> int:
         from .sim.server import run
 
         return run(args)
+    if args.command in ("export", "jobs", "profiles"):
+        from .headless import run as run_headless
+
+        return run_headless(args)
     if args.region is not None and args.profile is None:
         parser.error("--region goes with --profile NAME")
     from .config import Paths

@@ -39,6 +39,7 @@ class FastTable(ScrollView, can_focus=True):
     FastTable {
         background: $surface;
         height: 1fr;
+        overflow-x: hidden;
     }
     FastTable > .fasttable--header {
         text-style: bold;

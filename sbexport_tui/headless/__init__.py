@@ -1,0 +1,153 @@
+"""Headless commands: ``sbexport export``, ``sbexport jobs ...``, ``sbexport profiles ...``.
+
+The same engine as the TUI (``sbexport_tui.export``: selection -> plan -> journal -> runner), for
+sbatch scripts, cron and CI. Progress goes to stderr: a one-line bar on a terminal, one plain
+line per change (at most every 5 s) in a log. ``--json`` puts only machine-readable results on
+stdout. Errors are one line that says what to do; tokens are never printed.
+
+Example::
+
+    sbexport export --profile lab --project demo/wgs-cohort --path results --recursive \\
+        --glob '*.bam' --volume demo/us-east-results --wait
+
+Exit codes:
+
+====  ==========================================================================================
+0     all exported (every selected file got its export job; with ``--wait``, every job finished)
+1     some files failed, were rejected by the Platform, or were skipped by the pre-flight
+      (aliases, public copies, existing keys, ...): the output lists them grouped by cause
+2     usage or configuration error (bad option, unknown profile, project or volume, ``--move``
+      without ``--yes``, nothing selected)
+3     authentication: the Platform refused the token
+4     network or Platform unavailable after retries
+130   interrupted (Ctrl-C, or SIGTERM from the batch system): the journal keeps everything;
+      ``sbexport jobs watch --run ID`` resumes
+====  ==========================================================================================
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+
+from .common import (
+    EXIT_AUTH,
+    EXIT_INCOMPLETE,
+    EXIT_INTERRUPTED,
+    EXIT_NETWORK,
+    EXIT_OK,
+    EXIT_USAGE,
+    USER_ERRORS,
+    Console,
+    Fail,
+    Interrupts,
+    error_code_for,
+    error_hint,
+    one_line,
+)
+from .parser import add_subcommands
+
+COMMANDS = ("export", "jobs", "profiles")
+
+__all__ = [
+    "COMMANDS",
+    "EXIT_AUTH",
+    "EXIT_INCOMPLETE",
+    "EXIT_INTERRUPTED",
+    "EXIT_NETWORK",
+    "EXIT_OK",
+    "EXIT_USAGE",
+    "add_subcommands",
+    "run",
+]
+
+
+async def _dispatch(args: argparse.Namespace, console: Console, interrupts: Interrupts) -> int:
+    from . import export_cmd, jobs_cmd, profiles_cmd
+
+    cmd = args.command
+    if cmd == "export":
+        return await export_cmd.run_export(args, console, interrupts)
+    if cmd == "jobs":
+        sub = args.jobs_command
+        if sub == "list":
+            return jobs_cmd.cmd_list(args, console)
+        if sub == "report":
+            return jobs_cmd.cmd_report(args, console)
+        if sub == "watch":
+            return await jobs_cmd.cmd_watch(args, console, interrupts)
+        if sub == "retry":
+            return await jobs_cmd.cmd_retry(args, console, interrupts)
+    if cmd == "profiles":
+        sub = args.profiles_command
+        if sub == "list":
+            return profiles_cmd.cmd_list(args, console)
+        if sub == "show":
+            return profiles_cmd.cmd_show(args, console)
+        if sub == "add":
+            return profiles_cmd.cmd_add(args, console)
+        if sub == "test":
+            return await profiles_cmd.cmd_test(args, console)
+        if sub == "path":
+            return profiles_cmd.cmd_path(args, console)
+    raise Fail(f"unknown command {cmd!r} {getattr(args, 'jobs_command', '') or ''}".strip())
+
+
+async def _main(args: argparse.Namespace, console: Console) -> int:
+    interrupts = Interrupts(console)
+    with interrupts.installed():
+        try:
+            return await _dispatch(args, console, interrupts)
+        except asyncio.CancelledError:
+            if not interrupts.requested:
+                raise
+            return _interrupted(console, interrupts)
+        except USER_ERRORS as e:
+            code = error_code_for(e)
+            message = str(e) + error_hint(e)
+            if interrupts.run_id is not None and code != EXIT_USAGE:
+                message += (
+                    f" Run {interrupts.run_id} is saved in the journal; resume it with: "
+                    f"sbexport jobs watch --run {interrupts.run_id}"
+                )
+            console.error(message)
+            return code
+
+
+def _interrupted(console: Console, interrupts: Interrupts) -> int:
+    if interrupts.run_id is not None:
+        console.diag(
+            f"Interrupted. The journal keeps every item of run {interrupts.run_id}; resume with: "
+            f"sbexport jobs watch --run {interrupts.run_id}"
+        )
+    else:
+        console.diag("Interrupted before anything was sent.")
+    return EXIT_INTERRUPTED
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run a parsed headless command (``args.command`` in ``COMMANDS``); returns the exit code."""
+    sub = {"jobs": "jobs_command", "profiles": "profiles_command"}.get(args.command)
+    console = Console(
+        json_mode=bool(getattr(args, "json", False)),
+        prefix="sbexport " + args.command + (f" {getattr(args, sub)}" if sub else ""),
+    )
+    if sub and getattr(args, sub, None) is None:
+        parser = getattr(args, "_parser", None)
+        if parser is not None:
+            parser.print_help(sys.stderr)
+        else:
+            console.error(f"give a {args.command} command; see sbexport {args.command} --help")
+        return EXIT_USAGE
+    try:
+        return asyncio.run(_main(args, console))
+    except KeyboardInterrupt:
+        console.diag("Interrupted.")
+        return EXIT_INTERRUPTED
+    except Exception as e:  # the last line of defence: one line, never a traceback
+        console.error(
+            f"unexpected {type(e).__name__}: {one_line(str(e))[:300]}. This is a bug in "
+            "sbexport; please report it (the journal keeps any run's state)"
+        )
+        return EXIT_USAGE

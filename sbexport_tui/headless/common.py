@@ -1,0 +1,279 @@
+"""What every headless command shares: exit codes, one-line errors, profiles, sessions, Ctrl-C."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import signal
+import sys
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import IO, Any
+
+from ..api.client import RetryPolicy
+from ..api.errors import (
+    ApiError,
+    AuthError,
+    BadRequest,
+    BadResponse,
+    NetworkError,
+    NotFound,
+    PermissionDenied,
+    PlatformError,
+    ServerError,
+)
+from ..api.regions import BaseUrlError
+from ..config import ConfigError, Paths, Profile, environment_profile, load_profiles
+from ..export.journal import Journal, JournalError, clean_base_url
+from ..export.runner import RunStopped
+from ..export.templates import TemplateError
+
+EXIT_OK = 0
+EXIT_INCOMPLETE = 1
+EXIT_USAGE = 2
+EXIT_AUTH = 3
+EXIT_NETWORK = 4
+EXIT_INTERRUPTED = 130
+
+EXIT_CODES_TEXT = """\
+exit codes:
+  0    all exported (every selected file has its export job, finished when --wait)
+  1    some files failed, were rejected, or were skipped (the output says which and why)
+  2    usage or configuration error (bad option, unknown profile/project/volume, --move
+       without --yes, nothing selected)
+  3    authentication: the token was refused
+  4    network or Platform unavailable after retries
+  130  interrupted (Ctrl-C or SIGTERM): the journal keeps everything;
+       resume with: sbexport jobs watch --run ID"""
+
+ENV_HINT = "or set SB_API_ENDPOINT and SB_AUTH_TOKEN"
+
+
+class Fail(Exception):
+    """A clean stop: one line for the user and an exit code. Never carries a token."""
+
+    def __init__(self, message: str, code: int = EXIT_USAGE) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+
+
+def one_line(text: str) -> str:
+    """Collapse whitespace (and any control character) so a message stays one log line."""
+    cleaned = "".join(c if c.isprintable() else " " for c in str(text))
+    return " ".join(cleaned.split())
+
+
+def error_code_for(exc: BaseException) -> int:
+    if isinstance(exc, Fail):
+        return exc.code
+    if isinstance(exc, AuthError):
+        return EXIT_AUTH
+    if isinstance(exc, (NetworkError, ServerError, BadResponse, RunStopped)):
+        return EXIT_NETWORK
+    if isinstance(exc, ApiError) and exc.status == 429:
+        return EXIT_NETWORK
+    if isinstance(exc, (BadRequest, NotFound, PermissionDenied)):
+        return EXIT_USAGE
+    if isinstance(exc, PlatformError):
+        return EXIT_NETWORK
+    return EXIT_USAGE
+
+
+def error_hint(exc: BaseException) -> str:
+    if isinstance(exc, AuthError):
+        return " (`sbexport profiles test` checks a profile's token.)"
+    if isinstance(exc, NetworkError):
+        return ""  # the client's message already says what to check
+    if isinstance(exc, (ServerError, BadResponse)) and not isinstance(exc, RunStopped):
+        return " Try again later."
+    return ""
+
+
+USER_ERRORS = (
+    Fail,
+    ConfigError,
+    JournalError,
+    TemplateError,
+    BaseUrlError,
+    PlatformError,
+    ValueError,
+    OSError,
+)
+
+
+# ---- output ------------------------------------------------------------------------------------
+@dataclass
+class Console:
+    """stdout for results, stderr for diagnostics. ``json_mode`` keeps stdout machine-readable."""
+
+    json_mode: bool = False
+    out: IO[str] = field(default_factory=lambda: sys.stdout)
+    err: IO[str] = field(default_factory=lambda: sys.stderr)
+    prefix: str = "sbexport"
+
+    def say(self, text: str = "") -> None:
+        """A human result line: stdout, or stderr in --json mode."""
+        stream = self.err if self.json_mode else self.out
+        print(text, file=stream, flush=True)
+
+    def diag(self, text: str) -> None:
+        print(text, file=self.err, flush=True)
+
+    def error(self, text: str) -> None:
+        print(f"{self.prefix}: error: {one_line(text)}", file=self.err, flush=True)
+
+    def warn(self, text: str) -> None:
+        print(f"{self.prefix}: warning: {one_line(text)}", file=self.err, flush=True)
+
+    def emit_json(self, data: Any) -> None:
+        print(
+            json.dumps(data, indent=2, ensure_ascii=False, default=str), file=self.out, flush=True
+        )
+
+
+def human_bytes(n: int | None) -> str:
+    value = float(n or 0)
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if value < 1000 or unit == "TB":
+            return f"{int(value)} B" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1000
+    return f"{value:.1f} PB"  # pragma: no cover
+
+
+def plural(n: int, word: str, many: str | None = None) -> str:
+    return f"{n} {word if n == 1 else (many or word + 's')}"
+
+
+def iso(ts: float | None) -> str | None:
+    if ts is None:
+        return None
+    return datetime.fromtimestamp(ts, tz=timezone.utc).isoformat(timespec="seconds")
+
+
+# ---- profiles and sessions -------------------------------------------------------------------
+def paths_from_env(env: Mapping[str, str] | None = None) -> Paths:
+    return Paths.from_env(env)
+
+
+def pick_profile(
+    name: str | None, paths: Paths, console: Console, env: Mapping[str, str] | None = None
+) -> Profile:
+    """``--profile NAME``; else SB_API_ENDPOINT + SB_AUTH_TOKEN; else the default profile."""
+    env = os.environ if env is None else env
+    loaded = load_profiles(paths, env)
+    for w in loaded.warnings:
+        console.warn(str(w))
+    config = loaded.config
+    if name:
+        return config.get(name)
+    from_env = environment_profile(env)
+    if from_env is not None:
+        return from_env
+    default = config.default()
+    if default is not None:
+        return default
+    raise Fail(
+        "no profile given and no default profile: add one with "
+        "`sbexport profiles add --name NAME --region aws-us --token-env VAR`, pass --profile "
+        f"NAME, {ENV_HINT}",
+        EXIT_USAGE,
+    )
+
+
+@dataclass
+class Opened:
+    profile: Profile
+    session: Any  # sbexport_tui.session.Session
+
+    @property
+    def client(self) -> Any:
+        return self.session.client
+
+
+async def open_profile_session(
+    profile: Profile,
+    paths: Paths,
+    *,
+    retries: int | None = None,
+    on_status: Callable[[Any], None] | None = None,
+    env: Mapping[str, str] | None = None,
+) -> Opened:
+    """A session for the profile (token from its source, in a thread: it may run a command)."""
+    from ..session import open_session
+
+    env = os.environ if env is None else env
+    session = await asyncio.to_thread(open_session, profile, paths, env)
+    if retries is not None:
+        session.client.retry = RetryPolicy(attempts=max(1, retries))
+    session.client.on_status = on_status
+    return Opened(profile, session)
+
+
+def same_api(url_a: str | None, url_b: str | None) -> bool:
+    a, b = clean_base_url(url_a), clean_base_url(url_b)
+    return a is None or b is None or a.rstrip("/") == b.rstrip("/")
+
+
+def open_journal(paths: Paths) -> Journal:
+    paths.ensure()
+    return Journal(paths.journal_file)
+
+
+# ---- Ctrl-C / SIGTERM -----------------------------------------------------------------------
+class Interrupts:
+    """First Ctrl-C (or SIGTERM, which the batch system sends at the time limit): set ``stop``
+    when the command can stop cleanly (after the request in flight), else cancel the command.
+    A second Ctrl-C cancels at once."""
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+        self.stop = asyncio.Event()
+        self.graceful = False  # True while a stop_event-aware step runs
+        self.count = 0
+        self.run_id: int | None = None  # the run in progress, for resume hints
+        self._task: asyncio.Task[Any] | None = None
+
+    @property
+    def requested(self) -> bool:
+        return self.count > 0
+
+    def _handle(self, signame: str) -> None:
+        self.count += 1
+        if self.graceful and self.count == 1:
+            self.stop.set()
+            self.console.diag(
+                f"{signame}: stopping after the request in flight (press Ctrl-C again to quit "
+                "at once; the journal keeps everything either way)"
+            )
+            return
+        self.stop.set()
+        if self._task is not None:
+            self._task.cancel()
+
+    @contextlib.contextmanager
+    def installed(self) -> Iterator[Interrupts]:
+        loop = asyncio.get_running_loop()
+        self._task = asyncio.current_task()
+        added = []
+        for sig, name in ((signal.SIGINT, "Ctrl-C"), (signal.SIGTERM, "SIGTERM")):
+            try:
+                loop.add_signal_handler(sig, self._handle, name)
+                added.append(sig)
+            except (NotImplementedError, RuntimeError, ValueError):  # pragma: no cover
+                pass
+        try:
+            yield self
+        finally:
+            for sig in added:
+                loop.remove_signal_handler(sig)
+
+    async def sleep(self, seconds: float) -> None:
+        """Sleep, but wake up at once when a stop is requested."""
+        if self.stop.is_set():
+            return
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(self.stop.wait(), timeout=max(0.0, seconds))

@@ -1,0 +1,270 @@
+"""``sbexport export``: selection -> pre-flight plan -> journal -> submit (-> watch -> verify)."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from ..api.errors import NotFound
+from ..export.matching import parse_manifest
+from ..export.plan import ExportOptions, ExportPlan, prepare_plan
+from ..export.templates import check_template
+from .common import (
+    EXIT_INCOMPLETE,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_USAGE,
+    Console,
+    Fail,
+    Interrupts,
+    human_bytes,
+    open_journal,
+    open_profile_session,
+    paths_from_env,
+    pick_profile,
+    plural,
+)
+from .driving import Driver, exit_code_for, print_result, run_result
+from .progress import Reporter
+from .selecting import SelectionReport, build_selection
+
+EXAMPLES_IN_GROUP = 3
+
+
+def read_manifest(name: str) -> list[str]:
+    try:
+        text = sys.stdin.read() if name == "-" else Path(name).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        reason = getattr(e, "strerror", None) or str(e)
+        raise Fail(f"cannot read the manifest {name}: {reason}", EXIT_USAGE) from None
+    entries = parse_manifest(text)
+    if not entries:
+        raise Fail(f"the manifest {name} lists no files (one id, path or name per line)")
+    return entries
+
+
+def export_options(args: argparse.Namespace, profile: Any, volume_id: str) -> ExportOptions:
+    try:
+        opts = ExportOptions.from_preset(profile.export, volume_id)
+        changes: dict[str, Any] = {}
+        if args.location is not None:
+            changes["template"] = args.location
+        if args.mode is not None:
+            changes["mode"] = args.mode
+        if args.on_conflict is not None:
+            changes["collision"] = args.on_conflict
+        if args.sse is not None:
+            changes["sse_algorithm"] = args.sse
+            if args.sse != "aws:kms":
+                changes["kms_key_id"] = None
+        if args.kms_key_id is not None:
+            changes["kms_key_id"] = args.kms_key_id
+        if args.acl is not None:
+            changes["canned_acl"] = None if args.acl == "none" else args.acl
+        opts = dataclasses.replace(opts, **changes)
+    except ValueError as e:
+        raise Fail(str(e), EXIT_USAGE) from None
+    problem = check_template(opts.template)
+    if problem:
+        raise Fail(f"--location {opts.template!r}: {problem}", EXIT_USAGE)
+    return opts
+
+
+def preflight_lines(plan: ExportPlan, sel: SelectionReport) -> list[str]:
+    verb = "copied" if plan.copy_only else "moved"
+    lines = []
+    example = next((i.key for i in plan.items if i.exportable), None)
+    where = f" (e.g. {example})" if example else ""
+    lines.append(
+        f"Pre-flight: {plural(plan.exportable_count, 'file')}, "
+        f"{human_bytes(plan.exportable_bytes)} will be {verb} to {plan.volume_id}{where}."
+    )
+    if sel.index_added:
+        lines.append(f"  ({plural(sel.index_added, 'index file')} added with their data files)")
+    if plan.renamed:
+        lines.append(f"  {plural(len(plan.renamed), 'file')} renamed to free keys (--on-conflict)")
+    if plan.overwrites:
+        lines.append(
+            f"  {plural(len(plan.overwrites), 'object')} already on the volume will be overwritten"
+        )
+    if plan.refused_count:
+        refused_bytes = sum(g.bytes for g in plan.groups())
+        lines.append(
+            f"{plural(plan.refused_count, 'file')} ({human_bytes(refused_bytes)}) will be skipped:"
+        )
+        for g in plan.groups():
+            eg = ", ".join(i.file.path for i in g.items[:EXAMPLES_IN_GROUP])
+            more = f" and {g.count - EXAMPLES_IN_GROUP} more" if g.count > EXAMPLES_IN_GROUP else ""
+            lines.append(f"  {g.count} {g.reason.title}: {g.text} (e.g. {eg}{more})")
+    if sel.not_found:
+        eg = ", ".join(sel.not_found[:EXAMPLES_IN_GROUP])
+        lines.append(
+            f"{plural(len(sel.not_found), 'manifest entry', 'manifest entries')} matched no "
+            f"file: {eg}"
+        )
+    if sel.folders_left_out:
+        lines.append(
+            f"  ({plural(sel.folders_left_out, 'sub-folder')} not included: add --recursive)"
+        )
+    for w in plan.warnings:
+        lines.append(f"Warning: {w}")
+    return lines
+
+
+def plan_file_for(args: argparse.Namespace, state_dir: Path) -> Path:
+    if args.plan_file:
+        return Path(args.plan_file)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    return state_dir / "plans" / f"plan-{stamp}-{os.getpid()}.json"
+
+
+async def run_export(args: argparse.Namespace, console: Console, interrupts: Interrupts) -> int:
+    if args.mode == "move" and args.copy_flag:
+        raise Fail("--copy and --move exclude each other", EXIT_USAGE)
+    if args.kms_key_id and args.sse not in (None, "aws:kms"):
+        raise Fail("--kms-key-id goes with --sse aws:kms", EXIT_USAGE)
+    manifest = read_manifest(args.manifest) if args.manifest else None
+    paths = paths_from_env()
+    profile = pick_profile(args.profile, paths, console)
+    volume_id = args.volume or profile.export.volume
+    if not volume_id:
+        raise Fail(
+            "no volume: give --volume OWNER/VOLUME (or set export.volume in the profile)",
+            EXIT_USAGE,
+        )
+    if volume_id.count("/") != 1:
+        raise Fail(f"--volume wants OWNER/VOLUME, not {volume_id!r}", EXIT_USAGE)
+    reporter = Reporter(sys.stderr)
+    opened = await open_profile_session(
+        profile, paths, retries=args.retries, on_status=reporter.on_status
+    )
+    client = opened.client
+    try:
+        options = export_options(args, profile, volume_id)
+        sel = await build_selection(
+            client,
+            args.project,
+            path=args.path or "",
+            recursive=args.recursive,
+            globs=args.glob or (),
+            manifest=manifest,
+            with_index=args.with_index,
+        )
+        if not sel.selection:
+            what = "the manifest" if manifest is not None else f"{args.project}/{args.path or ''}"
+            extra = f"; {len(sel.not_found)} manifest entries matched nothing" if manifest else ""
+            hint = "" if args.recursive or manifest else " (sub-folders need --recursive)"
+            raise Fail(f"nothing selected from {what}{extra}{hint}", EXIT_USAGE)
+        try:
+            volume = await client.get_volume(volume_id)
+        except NotFound:
+            raise Fail(
+                f"volume {volume_id} was not found or is not shared with you: check the id "
+                "(OWNER/VOLUME) or attach the volume on the Platform first",
+                EXIT_USAGE,
+            ) from None
+        plan = await prepare_plan(client, sel.selection, volume, options)
+        preflight = preflight_lines(plan, sel)
+        if args.dry_run:
+            return dry_run(args, console, plan, preflight, sel, paths.state_dir)
+        for line in preflight:
+            console.say(line)
+
+        if plan.exportable_count == 0:
+            console.say("Nothing to export.")
+            if args.json:
+                console.emit_json({"run": None, "plan": plan.summary(), "exit_code": 1})
+            return EXIT_INCOMPLETE
+        if not plan.copy_only and not args.yes:
+            projects = ", ".join(dict.fromkeys(i.file.project for i in plan.exportable))
+            raise Fail(
+                f"refusing to move without --yes: {plural(plan.exportable_count, 'file')} "
+                f"({human_bytes(plan.exportable_bytes)}) would be deleted from project(s) "
+                f"{projects} and left as aliases of objects on {plan.volume_id} (they cannot be "
+                "exported again). Add --yes to confirm the move, or use --copy (the default) to "
+                "keep them on the Platform",
+                EXIT_USAGE,
+            )
+
+        journal = open_journal(paths)
+        driver = Driver(console, journal, reporter, interrupts, poll_interval=args.poll_interval)
+        run_id = journal.create_run(plan, profile=profile.name, api_base_url=client.base_url)
+        interrupts.run_id = run_id
+        chunks = -(-plan.exportable_count // 100)
+        console.say(
+            f"Run {run_id}: sending {plural(plan.exportable_count, 'file')} in "
+            f"{plural(chunks, 'request')} (journal {journal.path})"
+        )
+        submitted = await driver.submit(client, run_id)
+        interrupted = submitted.stopped and interrupts.requested
+        finished = True
+        if args.wait and not interrupted:
+            finished = await driver.watch(client, run_id)
+            interrupted = not finished
+            if finished and args.verify:
+                await driver.verify(client, run_id)
+        reporter.close()
+        code = exit_code_for(journal.counts(run_id), interrupted=interrupted)
+        if code == EXIT_OK and sel.not_found:
+            code = EXIT_INCOMPLETE
+        result = run_result(journal, run_id, code, plan=plan.summary(), not_found=sel.not_found)
+        if interrupted:
+            stopped_how = "submitting" if submitted.stopped else "watching"
+            console.say(
+                f"Stopped while {stopped_how}; every file's state is in the journal. "
+                f"Resume with: sbexport jobs watch --run {run_id}"
+            )
+        else:
+            print_result(console, result, waited=args.wait)
+        if args.json:
+            console.emit_json(result)
+        return code
+    finally:
+        reporter.close()
+        await opened.session.close()
+
+
+def dry_run(
+    args: argparse.Namespace,
+    console: Console,
+    plan: ExportPlan,
+    preflight: list[str],
+    sel: SelectionReport,
+    state_dir: Path,
+) -> int:
+    target = plan_file_for(args, state_dir)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(plan.to_json() + "\n", encoding="utf-8")
+    except OSError as e:
+        raise Fail(f"cannot save the plan to {target}: {e.strerror or e}", EXIT_USAGE) from None
+    requests = plan.requests()
+    for line in preflight:
+        console.diag(line)
+    console.diag(
+        f"Dry run: nothing was sent. {plural(len(requests), 'request')} would be sent (printed "
+        f"on stdout). Plan saved to {target}"
+    )
+    code = EXIT_OK if plan.refused_count == 0 and not sel.not_found else EXIT_INCOMPLETE
+    if args.json:
+        console.emit_json(
+            {
+                "dry_run": True,
+                "plan_file": str(target),
+                "summary": plan.summary(),
+                "not_found": sel.not_found,
+                "requests": requests,
+                "exit_code": code,
+            }
+        )
+    else:
+        console.emit_json(requests)
+    return code
+
+
+__all__ = ["EXIT_INTERRUPTED", "run_export"]

@@ -1,0 +1,323 @@
+"""``sbexport jobs list|watch|report|retry``: the journal's runs, from any later process."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from ..config import ENVIRONMENT_PROFILE_NAME, Profile, environment_profile, load_profiles
+from ..export.journal import ITEM_STATES, UNSENT_STATES, WATCHED_STATES, Journal, RunRecord
+from .common import (
+    EXIT_OK,
+    EXIT_USAGE,
+    Console,
+    Fail,
+    Interrupts,
+    Opened,
+    iso,
+    one_line,
+    open_journal,
+    open_profile_session,
+    paths_from_env,
+    plural,
+    same_api,
+)
+from .driving import Driver, exit_code_for, print_result, run_result
+from .progress import Reporter
+
+REPORT_COLUMNS = (
+    "run",
+    "position",
+    "file_id",
+    "project",
+    "project_path",
+    "size",
+    "volume",
+    "key",
+    "mode",
+    "job_id",
+    "state",
+    "reason",
+    "error_code",
+    "error",
+    "submitted",
+    "started",
+    "finished",
+)
+
+
+def _journal() -> Journal:
+    return open_journal(paths_from_env())
+
+
+def _run(journal: Journal, run_id: int) -> RunRecord:
+    return journal.run(run_id)  # JournalError (exit 2) names the journal when there is none
+
+
+# ---- list ------------------------------------------------------------------------------------
+def run_row(journal: Journal, run: RunRecord) -> dict[str, Any]:
+    counts = journal.counts(run.id)
+    return {
+        "run": run.id,
+        "created": iso(run.created),
+        "profile": run.profile,
+        "api": run.api_base_url,
+        "volume": run.volume,
+        "mode": run.mode,
+        "state": run.state,
+        "error": run.error,
+        "files": sum(counts.values()),
+        "counts": counts,
+    }
+
+
+def item_row(run: RunRecord, it: Any) -> dict[str, Any]:
+    return {
+        "run": run.id,
+        "position": it.position,
+        "file_id": it.file_id,
+        "project": it.project,
+        "project_path": it.project_path,
+        "size": it.size,
+        "volume": it.volume,
+        "key": it.key,
+        "mode": run.mode,
+        "job_id": it.job_id,
+        "state": it.state,
+        "reason": it.reason,
+        "error_code": it.error_code,
+        "error": it.explanation if it.state in ("failed", "rejected") else it.error_message,
+        "submitted": iso(it.submitted),
+        "started": iso(it.started),
+        "finished": iso(it.finished),
+    }
+
+
+def cmd_list(args: argparse.Namespace, console: Console) -> int:
+    if args.state and args.state not in ITEM_STATES:
+        raise Fail(f"--state must be one of {', '.join(ITEM_STATES)}", EXIT_USAGE)
+    journal = _journal()
+    with journal:
+        if args.run is not None:
+            run = _run(journal, args.run)
+            items = journal.items(run.id, args.state)
+            rows = [item_row(run, it) for it in items]
+            if args.json:
+                console.emit_json({"run": run_row(journal, run), "items": rows})
+                return EXIT_OK
+            console.say(f"Run {run.id} ({run.mode} to {run.volume}, {run.state}):")
+            for r in rows:
+                where = r["key"] or "-"
+                err = f"  {one_line(r['error'])}" if r["error"] else ""
+                console.say(
+                    f"  {r['position']:>5} {r['state']:<10} {r['project_path']} -> {where} "
+                    f"job {r['job_id'] or '-'}{err}"
+                )
+            if not rows:
+                console.say("  (no items" + (f" in state {args.state})" if args.state else ")"))
+            return EXIT_OK
+        runs = journal.runs()
+        rows = [run_row(journal, r) for r in runs]
+        if args.state:
+            rows = [r for r in rows if r["counts"].get(args.state)]
+        if args.json:
+            console.emit_json({"runs": rows, "journal": str(journal.path)})
+            return EXIT_OK
+        if not rows:
+            console.say("No runs" + (f" with items {args.state}." if args.state else " yet."))
+            return EXIT_OK
+        console.say(
+            f"{'RUN':>4}  {'CREATED':<25} {'STATE':<10} {'MODE':<4}  FILES  VOLUME / SUMMARY"
+        )
+        for r in rows:
+            c = r["counts"]
+            done = c["completed"] + c["verified"]
+            busy = sum(c[s] for s in WATCHED_STATES)
+            unsent = sum(c[s] for s in UNSENT_STATES)
+            bits = [f"{done} exported"]
+            for label, n in (
+                ("running", busy),
+                ("not sent", unsent),
+                ("failed", c["failed"]),
+                ("rejected", c["rejected"]),
+                ("skipped", c["skipped"]),
+            ):
+                if n:
+                    bits.append(f"{n} {label}")
+            if args.state:
+                bits.append(f"{c[args.state]} {args.state}")
+            console.say(
+                f"{r['run']:>4}  {r['created'] or '':<25} {r['state']:<10} {r['mode']:<4} "
+                f"{r['files']:>6}  {r['volume']}: {', '.join(bits)}"
+            )
+        return EXIT_OK
+
+
+# ---- report ----------------------------------------------------------------------------------
+def cmd_report(args: argparse.Namespace, console: Console) -> int:
+    out = Path(args.output)
+    kind = out.suffix.lower()
+    if kind not in (".csv", ".json"):
+        raise Fail("--output must end in .csv or .json", EXIT_USAGE)
+    journal = _journal()
+    with journal:
+        run = _run(journal, args.run)
+        rows = [item_row(run, it) for it in journal.items(run.id)]
+        try:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            with out.open("w", encoding="utf-8", newline="") as fh:
+                if kind == ".csv":
+                    writer = csv.DictWriter(fh, fieldnames=REPORT_COLUMNS)
+                    writer.writeheader()
+                    writer.writerows(rows)
+                else:
+                    json.dump(
+                        {"run": run_row(journal, run), "items": rows},
+                        fh,
+                        indent=2,
+                        ensure_ascii=False,
+                    )
+                    fh.write("\n")
+        except OSError as e:
+            raise Fail(f"cannot write {out}: {e.strerror or e}", EXIT_USAGE) from None
+        if args.json:
+            console.emit_json({"run": run.id, "output": str(out), "rows": len(rows)})
+        else:
+            console.say(f"Wrote {plural(len(rows), 'row')} for run {run.id} to {out}")
+    return EXIT_OK
+
+
+# ---- watch / retry: these talk to the Platform -------------------------------------------------
+def profile_for_run(args: argparse.Namespace, run: RunRecord, console: Console) -> Profile:
+    paths = paths_from_env()
+    env = os.environ
+    name = args.profile or run.profile
+    if name == ENVIRONMENT_PROFILE_NAME or (name is None and environment_profile(env)):
+        profile = environment_profile(env)
+        if profile is None:
+            raise Fail(
+                f"run {run.id} was made with SB_API_ENDPOINT/SB_AUTH_TOKEN: set them again, or "
+                "pass --profile NAME",
+                EXIT_USAGE,
+            )
+    else:
+        loaded = load_profiles(paths, env)
+        for w in loaded.warnings:
+            console.warn(str(w))
+        if name is None:
+            profile = loaded.config.default()
+            if profile is None:
+                raise Fail(f"run {run.id} names no profile: pass --profile NAME", EXIT_USAGE)
+        else:
+            profile = loaded.config.get(name)
+    if not same_api(profile.api_url, run.api_base_url):
+        raise Fail(
+            f"run {run.id} was made on {run.api_base_url}, but profile {profile.name!r} points to "
+            f"{profile.api_url}: pass --profile with a profile for that Platform",
+            EXIT_USAGE,
+        )
+    return profile
+
+
+async def _drive_runs(
+    args: argparse.Namespace,
+    console: Console,
+    interrupts: Interrupts,
+    journal: Journal,
+    runs: list[RunRecord],
+    *,
+    submit_first: bool,
+) -> int:
+    reporter = Reporter(sys.stderr)
+    sessions: dict[str, Opened] = {}
+    paths = paths_from_env()
+    worst = EXIT_OK
+    results = []
+    try:
+        for run in runs:
+            profile = profile_for_run(args, run, console)
+            if profile.name not in sessions:
+                sessions[profile.name] = await open_profile_session(
+                    profile, paths, retries=args.retries, on_status=reporter.on_status
+                )
+            client = sessions[profile.name].client
+            driver = Driver(console, journal, reporter, interrupts, args.poll_interval)
+            interrupts.run_id = run.id
+            counts = journal.counts(run.id)
+            interrupted = False
+            if submit_first or any(counts[s] for s in UNSENT_STATES):
+                if counts["submitting"]:
+                    reporter.note(
+                        f"run {run.id}: {plural(counts['submitting'], 'item')} may have reached "
+                        "the Platform before the last process stopped: checking before sending "
+                        "again"
+                    )
+                submitted = await driver.submit(client, run.id)
+                interrupted = submitted.stopped and interrupts.requested
+            if not interrupted and getattr(args, "wait", True):
+                interrupted = not await driver.watch(client, run.id)
+                if not interrupted and args.verify:
+                    await driver.verify(client, run.id)
+            reporter.close()
+            code = exit_code_for(journal.counts(run.id), interrupted=interrupted)
+            result = run_result(journal, run.id, code)
+            results.append(result)
+            if interrupted:
+                console.say(
+                    f"Stopped; the journal keeps every job. Resume with: sbexport jobs watch "
+                    f"--run {run.id}"
+                )
+                worst = code
+                break
+            print_result(console, result, waited=getattr(args, "wait", True))
+            worst = max(worst, code)
+    finally:
+        reporter.close()
+        for opened in sessions.values():
+            await opened.session.close()
+    if args.json:
+        console.emit_json({"runs": results, "exit_code": worst})
+    return worst
+
+
+async def cmd_watch(args: argparse.Namespace, console: Console, interrupts: Interrupts) -> int:
+    journal = _journal()
+    with journal:
+        if args.run is not None:
+            runs = [_run(journal, args.run)]
+        else:
+            runs = []
+            for r in reversed(journal.runs()):  # oldest first
+                c = journal.counts(r.id)
+                if any(c[s] for s in (*UNSENT_STATES, *WATCHED_STATES)):
+                    runs.append(r)
+            if not runs:
+                console.say("Nothing to watch: every run in the journal has finished.")
+                if args.json:
+                    console.emit_json({"runs": [], "exit_code": EXIT_OK})
+                return EXIT_OK
+        return await _drive_runs(args, console, interrupts, journal, runs, submit_first=False)
+
+
+async def cmd_retry(args: argparse.Namespace, console: Console, interrupts: Interrupts) -> int:
+    journal = _journal()
+    with journal:
+        run = _run(journal, args.run)
+        rows = journal.items(run.id, ("failed", "rejected"))
+        if args.code is not None:
+            rows = [r for r in rows if r.error_code == args.code]
+        if not rows:
+            which = f" with code {args.code}" if args.code is not None else ""
+            console.say(f"Run {run.id} has no failed or rejected items{which}: nothing to retry.")
+            if args.json:
+                console.emit_json({"run": run.id, "requeued": 0, "exit_code": EXIT_OK})
+            return EXIT_OK
+        profile_for_run(args, run, console)  # fail early, before requeueing anything
+        n = journal.requeue(run.id, [r.position for r in rows])
+        console.say(f"Run {run.id}: sending {plural(n, 'item')} again.")
+        return await _drive_runs(args, console, interrupts, journal, [run], submit_first=True)

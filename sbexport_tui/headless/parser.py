@@ -1,0 +1,299 @@
+"""The argparse side of the headless commands (``add_subcommands``)."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from ..export.journal import ITEM_STATES
+from ..export.plan import CANNED_ACLS, COLLISION_POLICIES, SSE_ALGORITHMS
+from .common import EXIT_CODES_TEXT
+
+RAW = argparse.RawDescriptionHelpFormatter
+
+EXPORT_EPILOG = f"""\
+examples:
+  sbexport export --profile lab --project demo/wgs-cohort --path scatter-gather/chunks \\
+      --volume demo/us-east-results --wait
+  sbexport export --project demo/wgs-cohort --path batches --recursive --glob '*.bam' \\
+      --volume demo/us-east-results --location '{{project}}/{{path}}' --dry-run > requests.json
+  sbexport export --project demo/wgs-cohort --manifest files.txt --volume me/bucket \\
+      --move --yes --json
+
+Selection: the files of --path (default: the project root), with --recursive the whole tree;
+--glob keeps names that match any pattern (a glob, or re:REGEX); --manifest FILE ('-' = stdin)
+lists file ids, project paths or names (one per line, or a CSV/TSV id/path/name column).
+--with-index (default) adds the .bai/.crai/.tbi/.csi of selected BAM/CRAM/VCF.GZ/BCF files.
+
+Before anything is sent, a pre-flight says how many files and bytes go where, and which files are
+skipped and why (aliases, public copies, folders, volume rules, existing keys). Export is a COPY
+unless you ask for --move, which needs --yes. Every file is written to the journal before it is
+sent; `sbexport jobs ...` reads it later. With --dry-run the exact requests are printed on stdout
+(JSON) and the plan is saved (the path is printed); nothing is sent.
+
+--profile may be left out when SB_API_ENDPOINT and SB_AUTH_TOKEN are set (they win), or when a
+default profile exists.
+
+{EXIT_CODES_TEXT}
+"""
+
+JOBS_EPILOG = f"""\
+examples:
+  sbexport jobs list
+  sbexport jobs list --run 7 --state failed
+  sbexport jobs watch --run 7
+  sbexport jobs report --run 7 --output run-7.csv
+  sbexport jobs retry --run 7 --code 9100 --wait
+
+{EXIT_CODES_TEXT}
+"""
+
+PROFILES_EPILOG = f"""\
+examples:
+  sbexport profiles add --name lab --region aws-us --token-env SB_AUTH_TOKEN
+  pass show sb | sbexport profiles add --name cgc --region cgc --token-stdin
+  sbexport profiles add --name old --region aws-us --credentials-profile default
+  sbexport profiles test lab
+  sbexport profiles list --json
+
+A token never goes on the command line (it would be in the shell history and the process list):
+--token-stdin stores it in a private file (mode 0600); the other sources read it when needed.
+
+{EXIT_CODES_TEXT}
+"""
+
+
+def _common(p: argparse.ArgumentParser, *, profile: bool = True, network: bool = True) -> None:
+    if profile:
+        p.add_argument(
+            "--profile",
+            metavar="NAME",
+            default=None,
+            help="profile to use (default: SB_API_ENDPOINT/SB_AUTH_TOKEN, else the default one)",
+        )
+    if network:
+        p.add_argument(
+            "--retries",
+            type=int,
+            default=6,
+            metavar="N",
+            help="tries for a request that met a network error or a 5xx (default 6)",
+        )
+    p.add_argument("--json", action="store_true", help="machine-readable results on stdout only")
+
+
+def _watching(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--poll-interval",
+        type=float,
+        default=10.0,
+        metavar="SECONDS",
+        help="seconds between polls of the job states (default 10)",
+    )
+    p.add_argument(
+        "--verify",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="when all jobs finished, list the volume to confirm the objects are there "
+        "(default: on)",
+    )
+
+
+def _positive_int(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError("must be 1 or more")
+    return n
+
+
+def add_subcommands(subparsers: Any) -> None:
+    """Add ``export``, ``jobs`` and ``profiles`` to the ``sbexport`` sub-parsers."""
+    # ---- export ----
+    ex = subparsers.add_parser(
+        "export",
+        help="export files to a volume without the TUI (for scripts, sbatch, cron, CI)",
+        description="Export files of a Platform project to a cloud volume, headless.",
+        epilog=EXPORT_EPILOG,
+        formatter_class=RAW,
+    )
+    _common(ex)
+    sel = ex.add_argument_group("what to export")
+    sel.add_argument("--project", required=True, metavar="OWNER/PROJECT", help="source project")
+    sel.add_argument(
+        "--path", default="", metavar="FOLDER", help="folder in the project (default: root)"
+    )
+    sel.add_argument("--recursive", action="store_true", help="include all sub-folders")
+    sel.add_argument(
+        "--glob",
+        action="append",
+        metavar="PATTERN",
+        help="keep file names matching PATTERN (repeatable: any may match); re:REGEX for a regex",
+    )
+    sel.add_argument(
+        "--manifest", metavar="FILE", help="file ids, project paths or names to export ('-' stdin)"
+    )
+    sel.add_argument(
+        "--with-index",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="add the index files of BAM/CRAM/VCF.GZ/BCF files (default: on)",
+    )
+    dst = ex.add_argument_group("where and how")
+    dst.add_argument(
+        "--volume", metavar="OWNER/VOLUME", help="destination volume (default: the profile's)"
+    )
+    dst.add_argument(
+        "--location",
+        metavar="TEMPLATE",
+        help="destination key template under the volume prefix, e.g. '{project}/{path}' or "
+        "'{name}' (default: the profile's export.location)",
+    )
+    dst.add_argument(
+        "--on-conflict",
+        choices=COLLISION_POLICIES,
+        default=None,
+        help="when a key is taken: skip (default), overwrite, or rename",
+    )
+    mode = dst.add_mutually_exclusive_group()
+    mode.add_argument(
+        "--copy",
+        dest="copy_flag",
+        action="store_true",
+        help="keep the files on the Platform (the default)",
+    )
+    mode.add_argument(
+        "--move",
+        dest="mode",
+        action="store_const",
+        const="move",
+        default=None,
+        help="delete the Platform copies after export (needs --yes)",
+    )
+    dst.add_argument("--yes", action="store_true", help="confirm a --move")
+    dst.add_argument(
+        "--sse", choices=SSE_ALGORITHMS, default=None, help="S3 server-side encryption"
+    )
+    dst.add_argument("--kms-key-id", metavar="ID", default=None, help="KMS key for --sse aws:kms")
+    dst.add_argument(
+        "--acl", choices=(*CANNED_ACLS, "none"), default=None, help="S3 canned ACL of the objects"
+    )
+    run = ex.add_argument_group("running")
+    run.add_argument(
+        "--dry-run", action="store_true", help="print the requests and save the plan; send nothing"
+    )
+    run.add_argument("--plan-file", metavar="FILE", help="where --dry-run saves the plan")
+    run.add_argument("--wait", action="store_true", help="wait until every job finished")
+    _watching(run)
+    ex.set_defaults(command="export")
+
+    # ---- jobs ----
+    jobs = subparsers.add_parser(
+        "jobs",
+        help="list, watch, report and retry export runs from the journal",
+        description="Export runs recorded in the journal.",
+        epilog=JOBS_EPILOG,
+        formatter_class=RAW,
+    )
+    jsub = jobs.add_subparsers(dest="jobs_command", metavar="COMMAND")
+    jobs.set_defaults(_parser=jobs)
+    jl = jsub.add_parser(
+        "list", help="runs, or the items of one run", epilog=JOBS_EPILOG, formatter_class=RAW
+    )
+    jl.add_argument("--run", type=_positive_int, metavar="ID", help="show this run's items")
+    jl.add_argument("--state", choices=ITEM_STATES, metavar="STATE", help="only items in STATE")
+    _common(jl, profile=False, network=False)
+    jw = jsub.add_parser(
+        "watch",
+        help="wait until every job finished; resumes runs a stopped process left",
+        epilog=JOBS_EPILOG,
+        formatter_class=RAW,
+    )
+    jw.add_argument("--run", type=_positive_int, metavar="ID", help="only this run")
+    _common(jw)
+    _watching(jw)
+    jr = jsub.add_parser(
+        "report",
+        help="write a CSV or JSON report of a run",
+        epilog=JOBS_EPILOG,
+        formatter_class=RAW,
+    )
+    jr.add_argument("--run", type=_positive_int, required=True, metavar="ID")
+    jr.add_argument("--output", required=True, metavar="FILE.csv|FILE.json")
+    _common(jr, profile=False, network=False)
+    jt = jsub.add_parser(
+        "retry",
+        help="send a run's failed and rejected items again",
+        epilog=JOBS_EPILOG,
+        formatter_class=RAW,
+    )
+    jt.add_argument("--run", type=_positive_int, required=True, metavar="ID")
+    jt.add_argument("--code", type=int, metavar="CODE", help="only items that failed with CODE")
+    jt.add_argument("--wait", action="store_true", help="wait until the new jobs finished")
+    _common(jt)
+    _watching(jt)
+
+    # ---- profiles ----
+    pr = subparsers.add_parser(
+        "profiles",
+        help="list, show, add and test profiles",
+        description="Profiles: which Platform, and where its token comes from.",
+        epilog=PROFILES_EPILOG,
+        formatter_class=RAW,
+    )
+    psub = pr.add_subparsers(dest="profiles_command", metavar="COMMAND")
+    pr.set_defaults(_parser=pr)
+    pl = psub.add_parser(
+        "list", help="all profiles (* = default)", epilog=PROFILES_EPILOG, formatter_class=RAW
+    )
+    _common(pl, profile=False, network=False)
+    ps = psub.add_parser("show", help="one profile", epilog=PROFILES_EPILOG, formatter_class=RAW)
+    ps.add_argument("name", nargs="?", help="profile (default: the default one)")
+    _common(ps, profile=False, network=False)
+    pa = psub.add_parser("add", help="add a profile", epilog=PROFILES_EPILOG, formatter_class=RAW)
+    pa.add_argument("--name", required=True, help="profile name, e.g. lab")
+    pa.add_argument(
+        "--region",
+        required=True,
+        help="region id (aws-us, aws-eu, cgc, cavatica, f4c, ali-cn) or an API URL ending in /v2",
+    )
+    src = pa.add_mutually_exclusive_group(required=True)
+    src.add_argument("--token-env", metavar="VAR", help="read the token from this env variable")
+    src.add_argument("--token-command", metavar="CMD", help="run CMD (no shell); its output")
+    src.add_argument(
+        "--token-stdin", action="store_true", help="read one line from stdin; stored 0600"
+    )
+    src.add_argument(
+        "--credentials-profile",
+        metavar="NAME",
+        help="section NAME of ~/.sevenbridges/credentials (read in place)",
+    )
+    pa.add_argument("--default", action="store_true", help="make it the default profile")
+    _common(pa, profile=False, network=False)
+    pt = psub.add_parser(
+        "test", help="sign in with a profile", epilog=PROFILES_EPILOG, formatter_class=RAW
+    )
+    pt.add_argument("name", nargs="?", help="profile (default: as for export)")
+    _common(pt, profile=False)
+    pp = psub.add_parser(
+        "path",
+        help="where profiles, tokens and the journal live",
+        epilog=PROFILES_EPILOG,
+        formatter_class=RAW,
+    )
+    _common(pp, profile=False, network=False)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """A stand-alone parser (``python -m sbexport_tui.headless``) with the same sub-commands."""
+    p = argparse.ArgumentParser(
+        prog="sbexport",
+        description="Headless sbexport commands.",
+        epilog=EXIT_CODES_TEXT,
+        formatter_class=RAW,
+    )
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    add_subcommands(sub)
+    return p

@@ -1,0 +1,152 @@
+"""Progress for terminals and for logs.
+
+A terminal (stderr is a TTY) gets one line rewritten in place with ``\\r``, at most a few times a
+second. Anything else (sbatch logs, cron mail, CI) gets one plain line when the summary changed,
+at most every ``log_interval`` seconds, plus the last one: no control characters, nothing that
+floods a log.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from collections.abc import Callable
+from typing import IO, Any
+
+from ..export.runner import Progress
+from .common import one_line
+
+FINISHED = ("completed", "verified", "failed", "rejected")
+
+
+def summary_line(p: Progress) -> str:
+    """``run 7 polling: 1200/5000 finished (1190 completed, 10 failed), 300 running, ...``."""
+    c = p.counts
+    skipped = c.get("skipped", 0)
+    total = p.total - skipped
+    ok = c.get("completed", 0) + c.get("verified", 0)
+    bad = c.get("failed", 0) + c.get("rejected", 0)
+    finished = ok + bad
+    unsent = c.get("planned", 0) + c.get("submitting", 0)
+    parts = [f"run {p.run_id} {p.phase}: {finished}/{total} finished"]
+    detail = [f"{ok} exported"]
+    if c.get("verified"):
+        detail.append(f"{c['verified']} verified")
+    if c.get("failed"):
+        detail.append(f"{c['failed']} failed")
+    if c.get("rejected"):
+        detail.append(f"{c['rejected']} rejected")
+    parts[0] += f" ({', '.join(detail)})"
+    for state in ("running", "pending", "submitted"):
+        if c.get(state):
+            parts.append(f"{c[state]} {state}")
+    if unsent:
+        parts.append(f"{unsent} not sent yet")
+    if skipped:
+        parts.append(f"{skipped} skipped")
+    return ", ".join(parts)
+
+
+class Reporter:
+    def __init__(
+        self,
+        stream: IO[str],
+        *,
+        tty: bool | None = None,
+        log_interval: float = 5.0,
+        tty_interval: float = 0.25,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.stream = stream
+        self.tty = stream.isatty() if tty is None else tty
+        self.log_interval = log_interval
+        self.tty_interval = tty_interval
+        self.clock = clock
+        self._last_line: str | None = None
+        self._last_emit = -1e9
+        self._pending: Progress | None = None
+        self._bar_width = 0
+        self.last: Progress | None = None
+
+    # ---- feeding ----
+    def update(self, p: Progress) -> None:
+        self.last = p
+        now = self.clock()
+        if self.tty:
+            if now - self._last_emit >= self.tty_interval or p.phase in ("done", "stopped"):
+                self._draw(p)
+                self._last_emit = now
+            return
+        line = summary_line(p)
+        if line == self._last_line:
+            self._pending = None
+            return
+        if now - self._last_emit >= self.log_interval:
+            self._write_line(line)
+            self._last_emit = now
+            self._pending = None
+        else:
+            self._pending = p
+
+    def on_status(self, status: Any) -> None:
+        """The client's notes (rate-limit waits, retries, maintenance)."""
+        if getattr(status, "kind", "") == "ok":
+            return
+        self.note(getattr(status, "message", str(status)))
+
+    def note(self, text: str) -> None:
+        text = one_line(text)
+        if self.tty:
+            self._clear_bar()
+            self.stream.write(text + "\n")
+            self.stream.flush()
+            if self.last is not None:
+                self._draw(self.last)
+            return
+        self._write_line(text)
+
+    def flush(self) -> None:
+        """Show the latest state now (the end of a phase)."""
+        if self.tty:
+            if self.last is not None:
+                self._draw(self.last)
+            return
+        if self._pending is not None:
+            line = summary_line(self._pending)
+            if line != self._last_line:
+                self._write_line(line)
+            self._pending = None
+            self._last_emit = self.clock()
+
+    def close(self) -> None:
+        self.flush()
+        if self.tty and self._bar_width:
+            self.stream.write("\n")
+            self.stream.flush()
+            self._bar_width = 0
+
+    # ---- drawing ----
+    def _write_line(self, line: str) -> None:
+        self.stream.write(one_line(line) + "\n")
+        self.stream.flush()
+        self._last_line = line
+
+    def _clear_bar(self) -> None:
+        if self._bar_width:
+            self.stream.write("\r" + " " * self._bar_width + "\r")
+            self._bar_width = 0
+
+    def _draw(self, p: Progress) -> None:
+        c = p.counts
+        total = max(1, p.total - c.get("skipped", 0))
+        finished = sum(c.get(s, 0) for s in FINISHED)
+        columns = shutil.get_terminal_size((80, 24)).columns
+        width = 20
+        filled = min(width, round(width * finished / total))
+        bar = "#" * filled + "-" * (width - filled)
+        text = f"[{bar}] {100 * finished // total:3d}% {summary_line(p)}"
+        text = one_line(text)[: max(10, columns - 1)]
+        pad = max(0, self._bar_width - len(text))
+        self.stream.write("\r" + text + " " * pad)
+        self.stream.flush()
+        self._bar_width = len(text)

@@ -1,0 +1,284 @@
+"""Turn --project/--path/--recursive/--glob/--manifest/--with-index into an engine ``Selection``.
+
+Folders are listed with the client's paging (never truncated); with --recursive, sub-folders are
+listed concurrently (a few at a time; the client's rate budget paces them). Manifest entries are
+file ids (fetched 100 per call), project paths, or names (looked up in the --path scope).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..api.errors import NotFound
+from ..api.models import File
+from ..export.matching import classify_entry, compile_pattern, index_companions
+from ..export.selection import SelectedFile, Selection
+from .common import EXIT_USAGE, Fail
+
+WALK_CONCURRENCY = 4
+
+
+@dataclass
+class SelectionReport:
+    selection: Selection
+    not_found: list[str] = field(default_factory=list)  # manifest entries that matched nothing
+    folders_left_out: int = 0  # sub-folders not walked (no --recursive)
+    index_added: int = 0
+    listed_folders: int = 0
+
+
+def _is_folder(f: File) -> bool:
+    return (f.type or "").lower() == "folder"
+
+
+class Walker:
+    def __init__(self, client: Any, project_id: str) -> None:
+        self.client = client
+        self.project_id = project_id
+        self.project: Any = None
+        self.location: str | None = None
+        self._listings: dict[str, list[File]] = {}  # folder id ("" = root) -> children
+        self._sem = asyncio.Semaphore(WALK_CONCURRENCY)
+        self._locations: dict[str, str | None] = {}
+        self._folder_paths: dict[str, str] = {}  # folder id -> path in its project
+        self.listed = 0
+
+    async def start(self) -> None:
+        try:
+            self.project = await self.client.get_project(self.project_id)
+        except NotFound:
+            raise Fail(
+                f"project {self.project_id} was not found, or you are not a member of it: check "
+                "the id (OWNER/PROJECT, as in the project's URL; case-sensitive)",
+                EXIT_USAGE,
+            ) from None
+        settings = self.project.settings
+        self.location = settings.location if settings else None
+        self._locations[self.project_id] = self.location
+        if self.project.root_folder:
+            self._folder_paths[self.project.root_folder] = ""
+
+    async def children(self, folder_id: str) -> list[File]:
+        """Every child of a folder ("" for the project root), listed once."""
+        if folder_id not in self._listings:
+            async with self._sem:
+                if folder_id not in self._listings:
+                    it = (
+                        self.client.list_project_root(self.project_id, priority="background")
+                        if folder_id == ""
+                        else self.client.list_folder(folder_id, priority="background")
+                    )
+                    self._listings[folder_id] = [f async for f in it]
+                    self.listed += 1
+        return self._listings[folder_id]
+
+    def folder_key(self, folder_id: str) -> str:
+        root = getattr(self.project, "root_folder", None)
+        return "" if folder_id == root else folder_id
+
+    def selected(self, f: File, path: str) -> SelectedFile:
+        project = f.project or self.project_id
+        return SelectedFile.from_file(
+            f, path=path, project_location=self._locations.get(project, self.location)
+        )
+
+    async def resolve(self, path: str) -> tuple[str, File | None]:
+        """A project path -> (folder id, None) for a folder ("" = root), or (parent id, file)."""
+        parts = [p for p in path.strip("/").split("/") if p]
+        folder = ""
+        done: list[str] = []
+        for i, part in enumerate(parts):
+            kids = await self.children(folder)
+            match = next((k for k in kids if k.name == part), None)
+            where = "/".join(done) or "the project root"
+            if match is None:
+                names = sorted(k.name or "" for k in kids if _is_folder(k))[:8]
+                hint = f" (folders there: {', '.join(names)})" if names else ""
+                raise Fail(
+                    f"there is no {part!r} in {where} of project {self.project_id}{hint}",
+                    EXIT_USAGE,
+                )
+            done.append(part)
+            if not _is_folder(match):
+                if i != len(parts) - 1:
+                    raise Fail(f"{'/'.join(done)} is a file, not a folder", EXIT_USAGE)
+                return folder, match
+            folder = match.id
+            self._folder_paths[match.id] = "/".join(done)
+        return folder, None
+
+    async def walk(
+        self, folder_id: str, folder_path: str, recursive: bool
+    ) -> tuple[list[tuple[File, str]], int]:
+        """(file, path) for the files under a folder, in listing order; sub-folders too when
+        recursive (listed concurrently). Returns also how many sub-folders were left out."""
+        kids = await self.children(folder_id)
+        files: list[tuple[File, str]] = []
+        subfolders: list[File] = []
+        for k in kids:
+            path = f"{folder_path}/{k.name}" if folder_path else (k.name or k.id)
+            if _is_folder(k):
+                subfolders.append(k)
+                self._folder_paths[k.id] = path
+            else:
+                files.append((k, path))
+        if not recursive:
+            return files, len(subfolders)
+        results = await asyncio.gather(
+            *(self.walk(s.id, self._folder_paths[s.id], True) for s in subfolders)
+        )
+        for sub_files, _ in results:
+            files.extend(sub_files)
+        return files, 0
+
+    async def _project(self, project_id: str) -> None:
+        """Learn a project's location and root folder (once)."""
+        if project_id in self._locations:
+            return
+        try:
+            p = await self.client.get_project(project_id)
+        except NotFound:
+            self._locations[project_id] = None
+            return
+        self._locations[project_id] = p.settings.location if p.settings else None
+        if p.root_folder:
+            self._folder_paths[p.root_folder] = ""
+
+    async def location_of(self, project_id: str) -> str | None:
+        await self._project(project_id)
+        return self._locations[project_id]
+
+    async def path_of(self, f: File) -> str:
+        """A file's path in its project, from its parent chain (folders cached)."""
+        await self._project(f.project or self.project_id)
+        chain: list[tuple[str, str]] = []  # (folder id, name), nearest first
+        parent = f.parent
+        while parent and parent not in self._folder_paths and len(chain) < 64:
+            folder = await self.client.get_file(parent)
+            chain.append((parent, folder.name or folder.id))
+            parent = folder.parent
+        base = self._folder_paths.get(parent or "", "")
+        for fid, name in reversed(chain):
+            base = f"{base}/{name}" if base else name
+            self._folder_paths[fid] = base
+        name = f.name or f.id
+        return f"{base}/{name}" if base else name
+
+
+async def build_selection(
+    client: Any,
+    project_id: str,
+    *,
+    path: str = "",
+    recursive: bool = False,
+    globs: Sequence[str] = (),
+    manifest: Sequence[str] | None = None,
+    with_index: bool = True,
+    on_note: Callable[[str], None] | None = None,
+) -> SelectionReport:
+    if project_id.count("/") != 1 or not all(project_id.split("/")):
+        raise Fail(f"--project wants OWNER/PROJECT, not {project_id!r}", EXIT_USAGE)
+    try:
+        matchers = [compile_pattern(g) for g in globs]
+    except ValueError as e:
+        raise Fail(f"--glob: {e}", EXIT_USAGE) from None
+
+    def wanted(name: str) -> bool:
+        return not matchers or any(m(name) for m in matchers)
+
+    w = Walker(client, project_id)
+    await w.start()
+    report = SelectionReport(Selection())
+    picked: list[tuple[File, str]] = []
+
+    folder_id, single = await w.resolve(path)
+    if manifest is None:
+        if single is not None:
+            picked = [(single, path.strip("/"))]
+        else:
+            picked, report.folders_left_out = await w.walk(folder_id, path.strip("/"), recursive)
+    else:
+        picked = await _from_manifest(w, client, manifest, folder_id, path, recursive, report)
+
+    picked = [(f, p) for f, p in picked if wanted(f.name or "")]
+    picked_ids = {f.id for f, _ in picked}
+    sel = report.selection
+    for f, p in picked:
+        if f.project and f.project != project_id:
+            await w.location_of(f.project)
+        added = sel.add(w.selected(f, p))
+        if not added or not with_index or _is_folder(f):
+            continue
+        siblings = await w.children(w.folder_key(f.parent)) if f.parent else []
+        by_name = {s.name: s for s in siblings if not _is_folder(s)}
+        for idx_name in index_companions(f.name or "", by_name):
+            idx = by_name[idx_name]
+            folder_path = p.rpartition("/")[0]
+            ipath = f"{folder_path}/{idx_name}" if folder_path else idx_name
+            if sel.add(w.selected(idx, ipath)) and idx.id not in picked_ids:
+                report.index_added += 1
+    report.listed_folders = w.listed
+    return report
+
+
+async def _from_manifest(
+    w: Walker,
+    client: Any,
+    entries: Sequence[str],
+    folder_id: str,
+    path: str,
+    recursive: bool,
+    report: SelectionReport,
+) -> list[tuple[File, str]]:
+    kinds = [(e, classify_entry(e)) for e in entries]
+    out: dict[str, tuple[File, str]] = {}
+    order: list[tuple[str, str]] = []  # (entry, file id) in manifest order
+
+    ids = [e for e, k in kinds if k == "id"]
+    if ids:
+        records = await client.bulk_get_files(ids, priority="background")
+        for fid, rec in zip(ids, records, strict=True):
+            f = getattr(rec, "resource", None)
+            if f is None or getattr(rec, "error", None) is not None:
+                report.not_found.append(fid)
+                continue
+            out[f.id] = (f, await w.path_of(f))
+            order.append((fid, f.id))
+
+    scope: dict[str, list[tuple[File, str]]] | None = None
+    for entry, kind in kinds:
+        if kind == "id":
+            continue
+        if kind == "path":
+            try:
+                _, f = await w.resolve(entry)
+            except Fail:
+                f = None
+            if f is None:
+                report.not_found.append(entry)
+                continue
+            out[f.id] = (f, entry.strip("/"))
+            order.append((entry, f.id))
+            continue
+        if scope is None:
+            files, _ = await w.walk(folder_id, path.strip("/"), recursive)
+            scope = {}
+            for f, p in files:
+                scope.setdefault(f.name or "", []).append((f, p))
+        hits = scope.get(entry.strip(), [])
+        if not hits:
+            report.not_found.append(entry)
+            continue
+        for f, p in hits:
+            out[f.id] = (f, p)
+            order.append((entry, f.id))
+    seen: set[str] = set()
+    picked = []
+    for _, fid in order:
+        if fid not in seen:
+            seen.add(fid)
+            picked.append(out[fid])
+    return picked

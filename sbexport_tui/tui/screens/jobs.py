@@ -1,0 +1,922 @@
+"""The live jobs pane: every export item of the profile's runs, its job's state as it changes,
+what it costs in API budget, and what to do about the ones that failed.
+
+Polling is one chained, exclusive worker: a pass submits what must be (re)sent (items a crash
+left ``submitting``, retries), asks the Platform about the unfinished jobs (``poll_once``: <= 100
+ids per bulk call), verifies runs that have finished, then posts the rows that changed. The next
+pass is scheduled only when that message has been handled, so two passes never overlap. The
+table is updated in place, row by row, keyed by run and position.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.message import Message
+from textual.screen import Screen
+from textual.strip import Strip
+from textual.timer import Timer
+from textual.widgets import Footer, Header, Input, Static
+from textual.worker import Worker, WorkerState
+
+from ...api.errors import NetworkError, PlatformError
+from ...export.journal import WATCHED_STATES, ItemRecord, Journal, JournalError, RunRecord
+from ...export.runner import Progress, poll_once, submit_run, verify_run
+from ..widgets.fasttable import FastTable
+from ..widgets.table import plain
+from .browse import PromptScreen
+from .jobs_data import (
+    FAILED_STATES,
+    NARROW_COLUMNS,
+    STATE_FILTERS,
+    WIDE,
+    WIDE_COLUMNS,
+    KeyText,
+    RunStats,
+    budget_text,
+    changed_items,
+    counts_text,
+    duration,
+    failure_groups,
+    item_key,
+    left_cut,
+    mark_mismatches,
+    matches,
+    poll_interval,
+    progress_text,
+    report_paths,
+    row_cells,
+    run_stats,
+    time_column,
+    write_report,
+)
+from .jobs_modals import FailureGroupsScreen, JobDetailScreen, JobsConfirmScreen
+
+RECENT_VERIFY = 24 * 3600.0  # at start, runs that finished this recently are verified if not yet
+ERROR_RETRY = 30.0  # seconds before polling again after an unexpected error
+
+IntervalFn = Callable[[int, Any, float], float]
+
+# Runs a jobs pane of this process is submitting right now, by journal file: another pane (or a
+# second one opened later) must not reconcile them at the same time.
+_IN_FLIGHT: set[tuple[str, int]] = set()
+
+
+class JobsTable(FastTable):
+    """The jobs table: ``g`` opens the failure groups (Home still goes to the top), and the time
+    of a running job is drawn from the clock, so it moves without touching the rows."""
+
+    BINDINGS = [
+        Binding("enter", "select", "Details", id="jobs.details"),
+        Binding("g", "screen.groups", "Failure groups", id="jobs.groups"),
+    ]
+
+    def __init__(self, *args: Any, **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        self.live: Callable[[str], Text | None] | None = None
+        self.live_column = 0
+
+    def render_line(self, y: int) -> Strip:
+        row = int(self.scroll_offset.y) + y - 1
+        if y == 0 or row >= len(self._keys):
+            return super().render_line(y)
+        cells = self._cells[row]
+        widths = self.widths()
+        live = self.live(self._keys[row]) if self.live is not None else None
+        if live is not None or any(isinstance(c, KeyText) for c in cells):
+            cells = [
+                left_cut(c, w) if isinstance(c, KeyText) else c
+                for c, w in zip(cells, widths, strict=False)
+            ]
+            if live is not None:
+                cells[self.live_column] = live
+        style = (
+            self.get_component_rich_style("fasttable--cursor")
+            if row == self.cursor_row
+            else self.rich_style
+        )
+        return self._strip(cells, widths, self.scrollable_content_region.width, style)
+
+
+class JobsScreen(Screen):
+    HELP_TITLE = "Export jobs"
+    HELP = (
+        "Every file of this profile's export runs, newest run first, with its job's state as the "
+        "Platform reports it. The pane polls only unfinished jobs (at most 100 per request), "
+        "more slowly when there are many or the API budget runs low, and stops when all are "
+        "finished. Items a previous session left half-sent are checked and sent first. "
+        "Finished runs are verified against the volume. Retries ask first."
+    )
+    BINDINGS = [
+        Binding("slash", "filter", "Filter", id="jobs.filter"),
+        Binding("f", "cycle_filter", "State", id="jobs.cycle_filter"),
+        Binding("1", "state_filter(0)", "Show all", show=False, id="jobs.show_all"),
+        Binding("2", "state_filter(1)", "Show active", show=False, id="jobs.show_active"),
+        Binding("3", "state_filter(2)", "Show done", show=False, id="jobs.show_done"),
+        Binding("4", "state_filter(3)", "Show failed", show=False, id="jobs.show_failed"),
+        Binding("5", "state_filter(4)", "Show skipped", show=False, id="jobs.show_skipped"),
+        Binding("r", "retry_one", "Retry", id="jobs.retry"),
+        Binding("R", "retry_all", "Retry all failed", show=False, id="jobs.retry_all"),
+        Binding("s", "resume", "Send unsent items", show=False, id="jobs.resume"),
+        Binding("w", "report", "Report", id="jobs.report"),
+        Binding("p", "poll", "Poll now", show=False, id="jobs.poll"),
+        Binding("escape", "escape", "Clear filter", show=False, id="jobs.escape"),
+        Binding("q", "back", "Back", show=False, id="jobs.back"),
+    ]
+
+    # ---- messages from the poll worker -----------------------------------------------------
+    @dataclass
+    class Activity(Message):
+        text: str
+        error: bool = False
+
+    @dataclass
+    class PollDone(Message):
+        changes: list[ItemRecord]
+        since: float
+        new_runs: list[tuple[RunRecord, list[ItemRecord]]] = field(default_factory=list)
+        finished: list[int] = field(default_factory=list)
+        error: str | None = None
+
+    class BudgetChanged(Message):
+        def can_replace(self, message: Message) -> bool:
+            return isinstance(message, JobsScreen.BudgetChanged)
+
+    def __init__(
+        self,
+        run_id: int | None = None,
+        *,
+        interval: float | IntervalFn | None = None,
+        clock: Callable[[], float] = time.time,
+        bell: bool = True,
+        autopoll: bool = True,
+    ) -> None:
+        super().__init__()
+        self.run_id = run_id
+        self.interval = interval
+        self.clock = clock
+        self.bell = bell
+        self.autopoll = autopoll
+        self.journal: Journal | None = None
+        self.runs: dict[int, RunRecord] = {}
+        self.run_order: list[int] = []
+        self.records: dict[str, ItemRecord] = {}
+        self.by_run: dict[int, list[str]] = {}
+        self.order: list[str] = []
+        self.cells: dict[str, list[Text]] = {}
+        self.running: dict[str, float] = {}  # key -> started, for rows in state running
+        self.stats: dict[int, RunStats] = {}
+        self.wide = False
+        self.filter_index = 0
+        self.since = 0.0
+        self.active_runs: set[int] = set()  # runs with work in flight while this pane watched
+        self.to_submit: set[int] = set()  # runs whose planned/submitting items must be sent
+        self.to_verify: set[int] = set()
+        self.polling = False
+        self.again = False
+        self.timer: Timer | None = None
+        self.polls = 0
+        self.activity = Text("")
+        self.client_status: Any = None
+        self._prev_on_status: Any = None
+        self._focus_run: int | None = None
+        self.closing = False
+        self.paused = False
+
+    # ---- plumbing ------------------------------------------------------------------------
+    @property
+    def session(self) -> Any:
+        return self.app.session  # type: ignore[attr-defined]
+
+    @property
+    def table(self) -> JobsTable:
+        return self.query_one("#jobs", JobsTable)
+
+    @property
+    def profile(self) -> str | None:
+        return self.session.profile_name
+
+    def now(self) -> float:
+        return self.clock()
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static(id="jobs-summary", markup=False)
+        yield Input(placeholder="filter: part of a name, key or error (Esc clears)", id="jobs-find")
+        yield JobsTable(NARROW_COLUMNS, id="jobs")
+        yield Static(id="jobs-status", classes="status-line", markup=False)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#jobs-find", Input).display = False
+        self.wide = self.app.size.width >= WIDE
+        table = self.table
+        table.columns = list(WIDE_COLUMNS if self.wide else NARROW_COLUMNS)
+        table.live = self._live_cell
+        table.live_column = time_column(self.wide)
+        table.focus()
+        client = self.session.client
+        client.budget.add_listener(self._on_budget)
+        self._prev_on_status = client.on_status
+        client.on_status = self._on_client_status
+        try:
+            self.journal = Journal(self.session.paths.journal_file, clock=self.clock)
+        except JournalError as e:
+            self.set_activity(str(e), error=True)
+            self.update_summary()
+            return
+        for other in self.app.screen_stack:
+            if isinstance(other, JobsScreen) and other is not self:
+                other.pause_polling()  # one pane polls at a time
+        self.load()
+        if self.autopoll and (self.active_runs or self.to_submit or self.to_verify):
+            self.poll_now()
+        else:
+            self.set_activity("Nothing to watch: every job has finished.")
+
+    def on_unmount(self) -> None:
+        if self.timer is not None:
+            self.timer.stop()
+        client = self.session.client
+        client.budget.remove_listener(self._on_budget)
+        if client.on_status == self._on_client_status:
+            client.on_status = self._prev_on_status
+        self.closing = True
+        self.workers.cancel_group(self, "jobs-poll")
+        if self.journal is not None and not self.polling:
+            self.journal.close()
+        self.journal = None  # a pass still in flight closes its journal when it ends
+
+    # ---- loading ---------------------------------------------------------------------------
+    def _profile_runs(self) -> list[RunRecord]:
+        assert self.journal is not None
+        return [r for r in self.journal.runs() if r.profile == self.profile]
+
+    def load(self) -> None:
+        """Every run of this profile and every item, newest run first."""
+        assert self.journal is not None
+        now = self.now()
+        runs = self._profile_runs()
+        if self.run_id is not None and self.run_id not in {r.id for r in runs}:
+            try:  # asked for explicitly: show it even if another profile made it
+                runs.insert(0, self.journal.run(self.run_id))
+            except JournalError as e:
+                self.set_activity(str(e), error=True)
+        for run in runs:
+            items = self.journal.items(run.id)
+            self._add_run(run, items, at_end=True)
+            counts = self.stats_of(run.id).counts
+            leftover = counts.get("submitting", 0) or (
+                run.state == "submitting" and counts.get("planned", 0)
+            )
+            if leftover:
+                self.active_runs.add(run.id)
+                if run.id not in self._claimed_runs():
+                    self.to_submit.add(run.id)
+            if any(counts.get(s, 0) for s in WATCHED_STATES):
+                self.active_runs.add(run.id)
+            if counts.get("completed") and now - run.updated < RECENT_VERIFY:
+                self.to_verify.add(run.id)
+        self.refill()
+        if self.run_id is not None and self.run_id in self.by_run and self.by_run[self.run_id]:
+            self.move_to_key(self.by_run[self.run_id][0])
+        self.update_summary()
+
+    def _claimed_runs(self) -> set[int]:
+        """Runs another part of this process is submitting right now (another jobs pane, or
+        ``app.submitting_runs`` when the export flow keeps one): never reconcile those here."""
+        path = str(self.session.paths.journal_file)
+        mine = {rid for p, rid in _IN_FLIGHT if p == path}
+        return mine | set(getattr(self.app, "submitting_runs", ()) or ())
+
+    def _add_run(self, run: RunRecord, items: list[ItemRecord], *, at_end: bool) -> None:
+        now = self.now()
+        self.runs[run.id] = run
+        keys = []
+        for it in items:
+            key = item_key(it)
+            keys.append(key)
+            self.records[key] = it
+            self.cells[key] = row_cells(it, self.wide, now)
+            self._track_running(key, it)
+            if it.updated > self.since:
+                self.since = it.updated
+        self.by_run[run.id] = keys
+        self.stats.pop(run.id, None)
+        if at_end:
+            self.run_order.append(run.id)
+            self.order.extend(keys)
+        else:
+            self.run_order = sorted([*self.run_order, run.id], reverse=True)
+            self.order = [k for rid in self.run_order for k in self.by_run.get(rid, [])]
+
+    def _track_running(self, key: str, it: ItemRecord) -> None:
+        if it.state == "running" and it.started is not None and it.finished is None:
+            self.running[key] = it.started
+        else:
+            self.running.pop(key, None)
+
+    def _live_cell(self, key: str) -> Text | None:
+        started = self.running.get(key)
+        if started is None:
+            return None
+        return plain(duration(self.now() - started))
+
+    def watch_run(self, run_id: int) -> None:
+        """The export flow submitted (or is about to resume) a run: show it and poll it."""
+        if self.journal is None:
+            return
+        self.active_runs.add(run_id)
+        if run_id not in self.runs:
+            try:
+                run = self.journal.run(run_id)
+            except JournalError as e:
+                self.set_activity(str(e), error=True)
+                return
+            self._add_run(run, self.journal.items(run_id), at_end=False)
+            self.refill()
+            self.move_to_key(self.by_run[run_id][0] if self.by_run[run_id] else None)
+        self.update_summary()
+        self.poll_now()
+
+    def pause_polling(self) -> None:
+        """Another jobs pane took over: stop after the pass in flight until shown again."""
+        self.paused = True
+        if self.timer is not None:
+            self.timer.stop()
+            self.timer = None
+
+    def on_screen_resume(self) -> None:
+        # back from another screen: a run may have started there
+        if self.journal is None:
+            return
+        new = [r for r in self._profile_runs() if r.id not in self.runs]
+        for run in sorted(new, key=lambda r: r.id):
+            self.watch_run(run.id)
+        if self.paused:
+            self.paused = False
+            changes, since = changed_items(self.journal, sorted(self.runs), self.since)
+            self.apply_changes(changes)
+            self.since = max(self.since, since)
+            for rid in self.runs:
+                if self.stats_of(rid).open and rid not in self.active_runs:
+                    counts = self.stats_of(rid).counts
+                    if any(counts.get(s, 0) for s in WATCHED_STATES):
+                        self.active_runs.add(rid)
+            if self.autopoll and (self.active_runs or self.to_submit):
+                self.poll_now()
+
+    # ---- rows and filters ------------------------------------------------------------------
+    def filter_states(self) -> tuple[str, ...] | None:
+        return STATE_FILTERS[self.filter_index][1]
+
+    def filter_text(self) -> str:
+        return self.query_one("#jobs-find", Input).value.strip().lower()
+
+    def refill(self) -> None:
+        states, text = self.filter_states(), self.filter_text()
+        if states is None and not text:
+            view = self.order
+        else:
+            view = [k for k in self.order if matches(self.records[k], states, text)]
+        self.table.set_rows([(k, self.cells[k]) for k in view])
+
+    def rebuild_cells(self) -> None:
+        now = self.now()
+        self.cells = {k: row_cells(it, self.wide, now) for k, it in self.records.items()}
+        self.refill()
+
+    def apply_changes(self, items: Iterable[ItemRecord]) -> int:
+        """Put changed journal rows on screen: each changed row is replaced in place (keyed by
+        run and position; the cursor stays on its row). Returns how many rows changed."""
+        table = self.table
+        states, text = self.filter_states(), self.filter_text()
+        filtering = states is not None or bool(text)
+        now = self.now()
+        changed = 0
+        refill = False
+        touched: set[int] = set()
+        with self.app.batch_update():
+            for it in items:
+                key = item_key(it)
+                old = self.records.get(key)
+                if old == it:
+                    continue
+                if old is None:
+                    if it.run_id not in self.runs:
+                        continue  # a run this pane does not show
+                    self.by_run[it.run_id].append(key)
+                    self.order = [k for rid in self.run_order for k in self.by_run.get(rid, [])]
+                    refill = True
+                changed += 1
+                touched.add(it.run_id)
+                self.records[key] = it
+                cells = self.cells[key] = row_cells(it, self.wide, now)
+                self._track_running(key, it)
+                if not filtering:
+                    if not refill:
+                        table.update_row(key, cells)
+                    continue
+                shown = table.get_row_index(key) is not None
+                if matches(it, states, text):
+                    if shown:
+                        table.update_row(key, cells)
+                    else:
+                        refill = True
+                elif shown:
+                    refill = True
+            if refill:
+                self.refill()
+        for rid in touched:
+            self.stats.pop(rid, None)
+        if changed:
+            self.update_summary()
+        return changed
+
+    def move_to_key(self, key: str | None) -> None:
+        if key is None:
+            return
+        row = self.table.get_row_index(key)
+        if row is not None:
+            self.table.move_cursor(row=row)
+
+    def current(self) -> ItemRecord | None:
+        key = self.table.cursor_key()
+        return self.records.get(key) if key is not None else None
+
+    def focus_run(self) -> int | None:
+        """The run of the row under the cursor (else the one asked for, else the newest)."""
+        item = self.current()
+        if item is not None:
+            return item.run_id
+        if self.run_id is not None and self.run_id in self.runs:
+            return self.run_id
+        return self.run_order[0] if self.run_order else None
+
+    def stats_of(self, run_id: int) -> RunStats:
+        st = self.stats.get(run_id)
+        if st is None:
+            st = self.stats[run_id] = run_stats(
+                self.records[k] for k in self.by_run.get(run_id, [])
+            )
+        return st
+
+    # ---- the summary and the status line ---------------------------------------------------
+    def update_summary(self) -> None:
+        now = self.now()
+        rid = self.focus_run()
+        self._focus_run = rid
+        first = Text(no_wrap=True, overflow="ellipsis")
+        second = Text(no_wrap=True, overflow="ellipsis")
+        if rid is None:
+            first.append("No export runs for this profile yet.", style="bold")
+        else:
+            run = self.runs[rid]
+            st = self.stats_of(rid)
+            first.append(f"Run {rid}", style="bold")
+            if len(self.runs) > 1:
+                first.append(f" (of {len(self.runs)})", style="dim")
+            first.append(": ")
+            first.append(plain(counts_text(st.counts)))
+            first.append(" → ", style="dim")
+            first.append(plain(f"{run.volume} ({run.mode})", "dim"))
+            second.append(progress_text(st, now))
+        budget = budget_text(self.session.client.budget.state, now, self.client_status)
+        if budget:
+            if second.plain:
+                second.append(" · ", style="dim")
+            second.append(budget, style="dim")
+        text = Text(no_wrap=True, overflow="ellipsis")
+        text.append_text(first)
+        text.append("\n")
+        text.append_text(second)
+        self.query_one("#jobs-summary", Static).update(text)
+
+    def set_activity(self, text: str, *, error: bool = False) -> None:
+        self.activity = Text(text, style="bold red" if error else "")
+        self.update_status()
+
+    def update_status(self) -> None:
+        out = Text(no_wrap=True, overflow="ellipsis")
+        name = STATE_FILTERS[self.filter_index][0]
+        found = self.filter_text()
+        if name != "all" or found:
+            out.append(f"{self.table.row_count:,} of {len(self.records):,}", style="bold")
+            out.append(f" ({name}" + (f', "{found}"' if found else "") + ") · ")
+        out.append_text(self.activity)
+        self.query_one("#jobs-status", Static).update(out)
+
+    @on(FastTable.RowHighlighted, "#jobs")
+    def _highlighted(self, event: FastTable.RowHighlighted) -> None:
+        if self.focus_run() != self._focus_run:
+            self.update_summary()
+
+    def on_resize(self) -> None:
+        wide = self.app.size.width >= WIDE
+        if wide != self.wide and self.is_mounted:
+            self.wide = wide
+            self.table.columns = list(WIDE_COLUMNS if wide else NARROW_COLUMNS)
+            self.table.live_column = time_column(wide)
+            self.rebuild_cells()
+
+    # ---- budget and client status ------------------------------------------------------------
+    def _on_budget(self, _state: Any) -> None:
+        self.post_message(self.BudgetChanged())
+
+    def _on_client_status(self, status: Any) -> None:
+        prev = self._prev_on_status
+        if prev is not None:
+            try:
+                prev(status)
+            except Exception:  # noqa: S110 (someone else's callback must not break ours)
+                pass
+        self.client_status = None if status.kind == "ok" else status
+        self.post_message(self.BudgetChanged())
+
+    def on_jobs_screen_budget_changed(self, _message: BudgetChanged) -> None:
+        self.update_summary()
+
+    # ---- polling ---------------------------------------------------------------------------
+    def open_jobs(self) -> int:
+        """Jobs with an id that have not finished, across the shown runs."""
+        total = 0
+        for rid in self.active_runs:
+            counts = self.stats_of(rid).counts if rid in self.runs else {}
+            total += sum(counts.get(s, 0) for s in WATCHED_STATES)
+        return total
+
+    def next_interval(self) -> tuple[float, str]:
+        now = self.now()
+        budget = self.session.client.budget.state
+        n = self.open_jobs()
+        if self.interval is None:
+            return poll_interval(n, budget, now)
+        if callable(self.interval):
+            return float(self.interval(n, budget, now)), ""
+        return float(self.interval), ""
+
+    def poll_now(self) -> None:
+        """Start a pass now, or right after the one in flight (never two at once)."""
+        if self.journal is None:
+            return
+        if self.polling:
+            self.again = True
+            return
+        if self.timer is not None:
+            self.timer.stop()
+            self.timer = None
+        self.polling = True
+        self.again = False
+        self._poll()
+
+    @work(exclusive=True, group="jobs-poll", exit_on_error=False)
+    async def _poll(self) -> None:
+        journal = self.journal
+        if journal is None:
+            return
+        client = self.session.client
+        claimed = self._claimed_runs()
+        to_submit = set(self.to_submit) - claimed
+        self.to_submit -= to_submit
+        try:
+            await self._pass(journal, client, to_submit)
+        finally:
+            if self.closing:
+                journal.close()
+
+    async def _pass(self, journal: Journal, client: Any, to_submit: set[int]) -> None:
+        error: str | None = None
+        finished: list[int] = []
+        new_runs: list[tuple[RunRecord, list[ItemRecord]]] = []
+        try:
+            for rid in sorted(to_submit):
+                try:
+                    await self._submit(journal, client, rid)
+                except PlatformError as e:
+                    if getattr(e, "transient", False) or isinstance(e, NetworkError):
+                        self.to_submit.add(rid)  # try again on the next pass
+                    raise
+            for rid in sorted(self.active_runs):
+                counts = journal.counts(rid)
+                if any(counts[s] for s in WATCHED_STATES):
+                    n = sum(counts[s] for s in WATCHED_STATES)
+                    self.post_message(self.Activity(f"Asking about {n:,} unfinished job(s)..."))
+                    await poll_once(client, journal, rid)
+            for rid in sorted(self.active_runs | self.to_verify):
+                counts = journal.counts(rid)
+                if counts["submitting"] or (counts["planned"] and rid in self.to_submit):
+                    continue
+                if any(counts[s] for s in WATCHED_STATES):
+                    continue
+                if counts["completed"]:
+                    self.post_message(self.Activity(f"Verifying run {rid} on the volume..."))
+                    await verify_run(client, journal, rid)
+                    left = journal.items(rid, "completed")
+                    mark_mismatches(journal, rid, left)
+                self.to_verify.discard(rid)
+                if rid in self.active_runs and not counts["planned"]:
+                    finished.append(rid)
+                    self.active_runs.discard(rid)
+                elif rid in self.active_runs:
+                    self.active_runs.discard(rid)  # stopped with items unsent: nothing to poll
+        except (PlatformError, JournalError) as e:
+            error = str(e)
+        known = set(self.runs)
+        for run in journal.runs(limit=10):
+            if run.id not in known and run.profile == self.profile:
+                new_runs.append((run, journal.items(run.id)))
+        changes, since = changed_items(journal, sorted(known), self.since)
+        self.post_message(self.PollDone(changes, since, new_runs, finished, error))
+
+    async def _submit(self, journal: Journal, client: Any, rid: int) -> None:
+        def progress(p: Progress) -> None:
+            if p.phase == "reconciling":
+                self.post_message(self.Activity(f"Run {rid}: {p.message or 'reconciling'}..."))
+            elif p.phase == "submitting":
+                self.post_message(self.Activity(f"Run {rid}: sending... {p.line()}"))
+
+        counts = journal.counts(rid)
+        if counts["submitting"]:
+            self.post_message(
+                self.Activity(
+                    f"Run {rid}: checking {counts['submitting']:,} item(s) a previous session "
+                    "was sending, then sending the rest..."
+                )
+            )
+        else:
+            self.post_message(self.Activity(f"Run {rid}: sending {counts['planned']:,} item(s)..."))
+        claim = (str(journal.path), rid)
+        _IN_FLIGHT.add(claim)
+        try:
+            await submit_run(client, journal, rid, on_progress=progress)
+        finally:
+            _IN_FLIGHT.discard(claim)
+
+    def on_jobs_screen_activity(self, message: Activity) -> None:
+        self.set_activity(message.text, error=message.error)
+
+    def on_jobs_screen_poll_done(self, message: PollDone) -> None:
+        self.polling = False
+        self.polls += 1
+        for run, items in sorted(message.new_runs, key=lambda p: p[0].id):
+            if run.id not in self.runs:
+                self._add_run(run, items, at_end=False)
+                if self.stats_of(run.id).open:
+                    self.active_runs.add(run.id)
+        if message.new_runs:
+            self.refill()
+        self.apply_changes(message.changes)
+        self.since = max(self.since, message.since)
+        if self.running:
+            self.table.refresh()  # the time of running jobs moves on
+        for rid in message.finished:
+            self._run_finished(rid)
+        self.update_summary()
+        if message.error:
+            self.set_activity(message.error, error=True)
+        self._schedule(error=message.error is not None)
+
+    def _schedule(self, *, error: bool = False) -> None:
+        if self.paused:
+            self.set_activity("Paused: another jobs pane is watching.")
+            return
+        if self.again:
+            self.poll_now()
+            return
+        if not self.autopoll:
+            if not error:
+                self.set_activity("Polling is off.")
+            return
+        if not (self.active_runs or self.to_verify):
+            if not error:
+                self.set_activity("Every job has finished; not polling.")
+            return
+        interval, why = self.next_interval()
+        if error:
+            interval = max(interval, ERROR_RETRY)
+        self.timer = self.set_timer(interval, self.poll_now)
+        if not error:
+            n = self.open_jobs()
+            text = f"Watching {n:,} open job(s); next poll in {interval:.0f} s"
+            self.set_activity(text + (f" ({why})" if why else ""))
+
+    def _run_finished(self, rid: int) -> None:
+        st = self.stats_of(rid)
+        c = st.counts
+        ok = c.get("verified", 0) + c.get("completed", 0)
+        bad = c.get("failed", 0) + c.get("rejected", 0)
+        text = f"{ok:,} exported" + (f", {bad:,} failed (g shows why)" if bad else "")
+        self.notify(text, title=f"Run {rid} finished", severity="warning" if bad else "information")
+        if self.bell:
+            self.app.bell()
+
+    @on(Worker.StateChanged)
+    def _poll_worker_state(self, event: Worker.StateChanged) -> None:
+        if event.worker.group != "jobs-poll":
+            return
+        if event.state == WorkerState.ERROR:
+            self.polling = False
+            self.set_activity(f"Polling stopped by an error: {event.worker.error}", error=True)
+            if self.is_mounted:
+                self.timer = self.set_timer(ERROR_RETRY, self.poll_now)
+        elif event.state == WorkerState.CANCELLED:
+            self.polling = False
+
+    # ---- keys ------------------------------------------------------------------------------
+    @on(FastTable.RowSelected, "#jobs")
+    def _row_selected(self) -> None:
+        self.action_details()
+
+    def action_details(self) -> None:
+        item = self.current()
+        if item is None:
+            return
+
+        def done(answer: str | None) -> None:
+            if answer == "retry":
+                self._confirm_retry({item.run_id: [item.position]}, f"Retry {item.name}?")
+
+        self.app.push_screen(JobDetailScreen(item, self.runs.get(item.run_id), self.now()), done)
+
+    def action_filter(self) -> None:
+        box = self.query_one("#jobs-find", Input)
+        box.display = True
+        box.focus()
+
+    @on(Input.Changed, "#jobs-find")
+    def _find_changed(self) -> None:
+        self.refill()
+        self.update_status()
+
+    @on(Input.Submitted, "#jobs-find")
+    def _find_done(self) -> None:
+        self.table.focus()
+
+    def action_escape(self) -> None:
+        box = self.query_one("#jobs-find", Input)
+        if box.value or box.display or self.filter_index:
+            with box.prevent(Input.Changed):
+                box.value = ""
+            box.display = False
+            self.filter_index = 0
+            self.refill()
+            self.table.focus()
+            self.update_status()
+
+    def action_state_filter(self, index: int) -> None:
+        self.filter_index = index % len(STATE_FILTERS)
+        self.refill()
+        self.update_status()
+
+    def action_cycle_filter(self) -> None:
+        self.action_state_filter(self.filter_index + 1)
+
+    def action_groups(self) -> None:
+        rid = self.focus_run()
+        if rid is None:
+            return
+        groups = failure_groups(self.records[k] for k in self.by_run.get(rid, []))
+        if not groups:
+            self.notify(f"Run {rid} has no failed jobs.", title="Failure groups")
+            return
+
+        def done(group: Any) -> None:
+            if group is None:
+                return
+            cause = f"code {group.code}" if group.code is not None else "the same message"
+            self._confirm_retry(
+                group.positions,
+                f"Retry {group.count:,} job(s) of run {rid} that failed with {cause}?",
+                group.message,
+            )
+
+        self.app.push_screen(FailureGroupsScreen(groups, f"Run {rid}: failures by cause"), done)
+
+    def action_retry_one(self) -> None:
+        item = self.current()
+        if item is None:
+            return
+        if item.state not in FAILED_STATES:
+            self.notify("Only failed or rejected jobs can be retried.", title="Retry")
+            return
+        self._confirm_retry(
+            {item.run_id: [item.position]},
+            "Retry 1 failed job?",
+            item.project_path or item.name or item.file_id,
+        )
+
+    def action_retry_all(self) -> None:
+        rid = self.focus_run()
+        if rid is None:
+            return
+        failed = [
+            self.records[k].position
+            for k in self.by_run.get(rid, [])
+            if self.records[k].state in FAILED_STATES
+        ]
+        if not failed:
+            self.notify(f"Run {rid} has no failed jobs.", title="Retry")
+            return
+        self._confirm_retry({rid: failed}, f"Retry all {len(failed):,} failed job(s) of run {rid}?")
+
+    def _confirm_retry(
+        self, positions: dict[int, list[int]], question: str, detail: str = ""
+    ) -> None:
+        def done(yes: bool | None) -> None:
+            if yes:
+                self.retry(positions)
+
+        extra = "They are sent again as they were planned (same destination and options)."
+        body = (detail + "\n" if detail else "") + extra
+        self.app.push_screen(JobsConfirmScreen(question, body), done)
+
+    def retry(self, positions: dict[int, list[int]]) -> int:
+        """Requeue these failed items and send them again (then watch them)."""
+        if self.journal is None:
+            return 0
+        n = 0
+        for rid, pos in positions.items():
+            count = self.journal.requeue(rid, pos)
+            if count:
+                n += count
+                self.to_submit.add(rid)
+                self.active_runs.add(rid)
+        changes, since = changed_items(self.journal, sorted(positions), self.since)
+        self.apply_changes(changes)
+        self.since = max(self.since, since)
+        self.set_activity(f"Sending {n:,} job(s) again...")
+        self.poll_now()
+        return n
+
+    def action_resume(self) -> None:
+        """Send the items of a stopped run that were never sent (after a confirmation)."""
+        rid = self.focus_run()
+        if rid is None or self.journal is None:
+            return
+        counts = self.journal.counts(rid)
+        n = counts["planned"] + counts["submitting"]
+        if not n:
+            self.notify(f"Run {rid} has nothing left to send.", title="Send unsent")
+            return
+        run = self.runs[rid]
+
+        def done(yes: bool | None) -> None:
+            if yes:
+                self.to_submit.add(rid)
+                self.active_runs.add(rid)
+                self.poll_now()
+
+        why = f"It stopped: {run.error}" if run.error else ""
+        self.app.push_screen(
+            JobsConfirmScreen(f"Send the {n:,} unsent item(s) of run {rid}?", why), done
+        )
+
+    def action_report(self) -> None:
+        rid = self.focus_run()
+        if rid is None or self.journal is None:
+            return
+        default = Path.cwd() / f"sbexport-run-{rid}.csv"
+
+        def done(text: str | None) -> None:
+            if not text or self.journal is None:
+                return
+            csv_path, json_path = report_paths(text)
+            try:
+                n = write_report(self.journal, rid, csv_path, json_path)
+            except (OSError, JournalError) as e:
+                self.notify(str(e), title="Could not write the report", severity="error")
+                return
+            self.notify(
+                f"{n:,} items: {csv_path} and {json_path.name}",
+                title=f"Report of run {rid} written",
+                markup=False,
+            )
+
+        self.app.push_screen(
+            PromptScreen(
+                f"Write the report of run {rid} (CSV, and JSON beside it) to:",
+                "path/to/report.csv",
+                str(default),
+            ),
+            done,
+        )
+
+    def action_poll(self) -> None:
+        self.active_runs |= {
+            rid
+            for rid in self.runs
+            if any(self.stats_of(rid).counts.get(s, 0) for s in WATCHED_STATES)
+        }
+        self.poll_now()
+
+    def action_back(self) -> None:
+        if len(self.app.screen_stack) > 2:
+            self.app.pop_screen()

@@ -1,0 +1,538 @@
+"""The headless commands as a user runs them: a subprocess against `sbexport sim` on loopback."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import signal
+import socket
+import stat
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import httpx
+import pytest
+
+from .conftest import TOKEN
+
+pytestmark = pytest.mark.e2e
+
+HL = [sys.executable, "-m", "sbexport_tui.headless"]
+PROJECT = "demo/wgs-cohort"
+VOLUME = "demo/us-east-results"
+ALIGN = "batches/batch-01/S0101/alignments"  # S0101.bam/.bai/.cram/.crai
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    e = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("SB_", "SBEXPORT_")) and k not in ("HOME",)
+    }
+    e.update(
+        SBEXPORT_HOME=str(tmp_path / "sbx"),
+        HOME=str(tmp_path / "home"),
+        SIMTOK=TOKEN,
+        PYTHONUNBUFFERED="1",
+        COLUMNS="100",
+    )
+    return e
+
+
+def hl(env, *args, input=None, timeout=90):
+    return subprocess.run(
+        [*HL, *args], env=env, capture_output=True, text=True, input=input, timeout=timeout
+    )
+
+
+def add_profile(env, url, name="sim"):
+    r = hl(env, "profiles", "add", "--name", name, "--region", url, "--token-env", "SIMTOK")
+    assert r.returncode == 0, r.stderr
+    return name
+
+
+@pytest.fixture
+def sim(sim_server, env):
+    server = sim_server("--job-seconds", "0.3")
+    add_profile(env, server.url)
+    return server
+
+
+def sim_exports(server) -> list[dict]:
+    base = server.url.removesuffix("/v2")
+    r = httpx.get(f"{base}/_sim/exports", headers={"X-SBG-Auth-Token": server.token})
+    r.raise_for_status()
+    return r.json()["exports"]
+
+
+def clean(r: subprocess.CompletedProcess) -> None:
+    """What every run must hold: no traceback, no token, no control characters in a log."""
+    both = r.stdout + r.stderr
+    assert "Traceback" not in both
+    assert TOKEN not in both
+    assert "\r" not in both and "\x1b" not in both
+
+
+# ---- export -------------------------------------------------------------------------------------
+def test_export_copy_wait_sends_one_job_per_file_and_exits_0(sim, env):
+    r = hl(
+        env,
+        "export",
+        "--project",
+        PROJECT,
+        "--path",
+        ALIGN,
+        "--volume",
+        VOLUME,
+        "--wait",
+        "--poll-interval",
+        "0.5",
+        "--json",
+    )
+    clean(r)
+    assert r.returncode == 0, r.stderr
+    result = json.loads(r.stdout)  # stdout is only the JSON result
+    assert result["exit_code"] == 0 and result["state"] == "done"
+    assert result["counts"]["verified"] == 4 and result["exported"] == 4
+    assert (
+        "Pre-flight: 4 files" in r.stderr and "will be copied to demo/us-east-results" in r.stderr
+    )
+    jobs = sim_exports(sim)
+    assert len(jobs) == 4
+    assert all(j["copy_only"] for j in jobs)
+    names = ("S0101.bam", "S0101.bam.bai", "S0101.cram", "S0101.cram.crai")
+    keys = sorted(j["key"] for j in jobs)
+    assert len(keys) == 4 and all(k.startswith("sbexport/") for k in keys)  # the volume prefix
+    assert sorted(k.rsplit("/", 1)[-1] for k in keys) == sorted(names)
+    assert all(f"{ALIGN}/" in k for k in keys)  # the default template keeps the folders
+    assert {j["state"] for j in jobs} == {"COMPLETED"}
+
+
+def test_export_with_alias_public_copy_and_missing_entry_exits_1_with_reasons(sim, env, tmp_path):
+    manifest = tmp_path / "files.txt"
+    manifest.write_text(
+        "# a comment\nREADME.txt\nreference/dbsnp_138.b37.vcf.gz\n"
+        "imported-from-archive/S9901.fastq.gz\nno/such/file.txt\n"
+    )
+    r = hl(
+        env,
+        "export",
+        "--project",
+        PROJECT,
+        "--manifest",
+        str(manifest),
+        "--volume",
+        VOLUME,
+        "--location",
+        "{project}/{path}",
+        "--on-conflict",
+        "rename",
+        "--wait",
+        "--poll-interval",
+        "0.5",
+    )
+    clean(r)
+    assert r.returncode == 1, r.stderr
+    out = r.stdout
+    assert "Public reference copies" in out and "Already on a volume (aliases)" in out
+    assert "reference/dbsnp_138.b37.vcf.gz.tbi" in out  # its index came along, and is refused
+    assert "1 manifest entry matched no file: no/such/file.txt" in out
+    assert "3 skipped" in out
+    jobs = sim_exports(sim)
+    # README.txt's default key is taken on the volume: renamed, not overwritten
+    assert [j["key"] for j in jobs] == ["sbexport/wgs-cohort/README (1).txt"] or (
+        len(jobs) == 1 and jobs[0]["key"] != "sbexport/wgs-cohort/README.txt"
+    )
+
+
+def test_dry_run_prints_the_requests_saves_the_plan_and_sends_nothing(sim, env, tmp_path):
+    plan = tmp_path / "plan.json"
+    r = hl(
+        env,
+        "export",
+        "--project",
+        PROJECT,
+        "--path",
+        "batches",
+        "--recursive",
+        "--glob",
+        "*.cram",
+        "--volume",
+        VOLUME,
+        "--location",
+        "{name}",
+        "--dry-run",
+        "--plan-file",
+        str(plan),
+    )
+    clean(r)
+    assert r.returncode == 0, r.stderr
+    requests = json.loads(r.stdout)
+    assert len(requests) == 1 and requests[0]["path"] == "bulk/storage/exports/create"
+    items = requests[0]["body"]["items"]
+    assert len(items) == 24  # 12 CRAMs + their CRAIs
+    assert requests[0]["query"] == {"copy_only": "true"}
+    assert {i["destination"]["location"].rsplit(".", 1)[-1] for i in items} == {"cram", "crai"}
+    assert f"Plan saved to {plan}" in r.stderr and "nothing was sent" in r.stderr
+    saved = json.loads(plan.read_text())
+    assert saved["summary"]["exportable"] == 24
+    assert sim_exports(sim) == []
+
+
+def test_move_without_yes_refuses_with_count_and_bytes(sim, env):
+    args = ["export", "--project", PROJECT, "--path", ALIGN, "--volume", VOLUME, "--move"]
+    r = hl(env, *args)
+    clean(r)
+    assert r.returncode == 2
+    err = r.stderr.strip().splitlines()[-1]
+    assert "refusing to move without --yes: 4 files (" in err and "GB) would be deleted" in err
+    assert "Add --yes" in err
+    assert sim_exports(sim) == []
+    r = hl(env, *args, "--yes")
+    assert r.returncode == 0, r.stderr
+    jobs = sim_exports(sim)
+    assert len(jobs) == 4 and not any(j["copy_only"] for j in jobs)
+
+
+def test_bad_token_exits_3_in_one_line_without_the_token(sim, env):
+    env = {**env, "SIMTOK": "wrong0token0000000000000000000000"}
+    r = hl(env, "export", "--project", PROJECT, "--path", ALIGN, "--volume", VOLUME)
+    clean(r)
+    assert r.returncode == 3
+    assert "wrong0token" not in r.stdout + r.stderr
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and "401" in lines[0] and "token was refused" in lines[0]
+    r = hl(env, "profiles", "test", "sim")
+    assert r.returncode == 3
+
+
+def test_unreachable_platform_exits_4(env):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # closed when the block ends: nobody listens there
+    env = {**env, "SB_API_ENDPOINT": f"http://127.0.0.1:{port}/v2", "SB_AUTH_TOKEN": TOKEN}
+    r = hl(env, "export", "--project", PROJECT, "--volume", VOLUME, "--retries", "2")
+    clean(r)
+    assert r.returncode == 4
+    assert "could not connect" in r.stderr and "gave up after 2 tries" in r.stderr
+
+
+def test_usage_errors_exit_2(sim, env):
+    r = hl(env, "export", "--project", "demo/nope", "--volume", VOLUME)
+    assert r.returncode == 2 and "project demo/nope was not found" in r.stderr
+    r = hl(env, "export", "--project", PROJECT, "--path", "no-such", "--volume", VOLUME)
+    assert r.returncode == 2 and "there is no 'no-such'" in r.stderr
+    r = hl(env, "export", "--project", PROJECT, "--path", ALIGN, "--volume", "demo/nope")
+    assert r.returncode == 2 and "volume demo/nope was not found" in r.stderr
+    r = hl(
+        env,
+        "export",
+        "--project",
+        PROJECT,
+        "--path",
+        ALIGN,
+        "--volume",
+        VOLUME,
+        "--profile",
+        "nobody",
+    )
+    assert r.returncode == 2 and "no profile named 'nobody'" in r.stderr
+    r = hl(
+        env,
+        "export",
+        "--project",
+        PROJECT,
+        "--path",
+        ALIGN,
+        "--volume",
+        VOLUME,
+        "--glob",
+        "*.nothing",
+    )
+    assert r.returncode == 2 and "nothing selected" in r.stderr
+    r = hl(env, "export", "--help")
+    assert r.returncode == 0 and "exit codes:" in r.stdout and "130" in r.stdout
+    assert "sbexport export --profile lab" in r.stdout
+
+
+def test_environment_profile_needs_no_saved_profile(sim_server, env):
+    server = sim_server("--job-seconds", "0.3")
+    env = {**env, "SB_API_ENDPOINT": server.url, "SB_AUTH_TOKEN": server.token}
+    r = hl(env, "export", "--project", PROJECT, "--path", ALIGN, "--volume", VOLUME, "--json")
+    assert r.returncode == 0, r.stderr
+    assert (
+        json.loads(r.stdout)["counts"]["pending"]
+        + json.loads(r.stdout)["counts"]["running"]
+        + json.loads(r.stdout)["counts"]["completed"]
+        == 4
+    )
+
+
+# ---- jobs -----------------------------------------------------------------------------------
+def test_jobs_list_report_watch_and_retry(sim_server, env, tmp_path):
+    server = sim_server("--job-seconds", "0.3", "--fault", "job_fail=0.5", "--seed", "3")
+    add_profile(env, server.url)
+    r = hl(
+        env,
+        "export",
+        "--project",
+        PROJECT,
+        "--path",
+        "batches/batch-02",
+        "--recursive",
+        "--volume",
+        VOLUME,
+        "--json",
+    )
+    assert r.returncode == 0, r.stderr  # no --wait: all accepted is success
+    run_id = json.loads(r.stdout)["run"]
+
+    r = hl(env, "jobs", "watch", "--run", str(run_id), "--poll-interval", "0.5")
+    clean(r)
+    assert r.returncode == 1  # some jobs failed (the fault)
+    assert "failed: code" in r.stdout and f"sbexport jobs retry --run {run_id}" in r.stdout
+
+    r = hl(env, "jobs", "list", "--json")
+    runs = json.loads(r.stdout)["runs"]
+    assert [x["run"] for x in runs] == [run_id] and runs[0]["state"] == "done"
+    failed = runs[0]["counts"]["failed"]
+    total = runs[0]["files"]
+    assert 0 < failed < total
+    r = hl(env, "jobs", "list", "--run", str(run_id), "--state", "failed")
+    assert r.returncode == 0 and r.stdout.count(" failed ") == failed
+
+    report = tmp_path / "out" / "run.csv"
+    r = hl(env, "jobs", "report", "--run", str(run_id), "--output", str(report))
+    assert r.returncode == 0 and f"Wrote {total} rows" in r.stdout
+    rows = list(csv.DictReader(report.open()))
+    assert len(rows) == total
+    assert {
+        "file_id",
+        "project_path",
+        "volume",
+        "key",
+        "mode",
+        "job_id",
+        "state",
+        "error",
+        "submitted",
+        "finished",
+    } <= set(rows[0])
+    bad = [x for x in rows if x["state"] == "failed"]
+    assert len(bad) == failed and all(x["error"].startswith("code ") for x in bad)
+    r = hl(env, "jobs", "report", "--run", str(run_id), "--output", str(tmp_path / "r.json"))
+    assert len(json.loads((tmp_path / "r.json").read_text())["items"]) == total
+
+    before = len(sim_exports(server))
+    r = hl(env, "jobs", "retry", "--run", str(run_id), "--wait", "--poll-interval", "0.5")
+    clean(r)
+    assert r.returncode in (0, 1)
+    assert f"Run {run_id}: sending {failed} item" in r.stdout
+    assert len(sim_exports(server)) == before + failed  # only the failed ones went again
+
+    r = hl(env, "jobs", "report", "--run", "99", "--output", str(report))
+    assert r.returncode == 2 and "no run 99" in r.stderr
+    r = hl(env, "jobs", "watch")
+    assert r.returncode == 0 and "Nothing to watch" in r.stdout
+
+
+def _start_big_export(env, *extra):
+    return subprocess.Popen(
+        [
+            *HL,
+            "export",
+            "--project",
+            PROJECT,
+            "--path",
+            "scatter-gather/chunks",
+            "--volume",
+            VOLUME,
+            "--wait",
+            "--poll-interval",
+            "0.5",
+            *extra,
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _wait_for_submission(proc) -> str:
+    seen = ""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        line = proc.stderr.readline()
+        seen += line
+        if " submitting: " in line:
+            return seen
+        if not line:
+            break
+    proc.kill()
+    raise AssertionError(f"no submission seen: {seen}")
+
+
+@pytest.mark.parametrize("how", ["sigint", "sigkill"])
+def test_interrupted_export_resumes_with_jobs_watch_without_duplicates(sim_server, env, how):
+    server = sim_server("--job-seconds", "0.3", "--latency-ms", "30")
+    add_profile(env, server.url)
+    proc = _start_big_export(env)
+    _wait_for_submission(proc)
+    proc.send_signal(signal.SIGINT if how == "sigint" else signal.SIGKILL)
+    out, err = proc.communicate(timeout=60)
+    if how == "sigint":
+        assert proc.returncode == 130, err
+        assert "sbexport jobs watch --run 1" in out + err
+        assert "Traceback" not in err
+    sent = len(sim_exports(server))
+    assert 0 < sent < 5000
+
+    r = hl(env, "jobs", "watch", "--poll-interval", "0.5", timeout=120)
+    clean(r)
+    assert r.returncode == 0, r.stdout + r.stderr
+    jobs = sim_exports(server)
+    per_file = Counter(j["source"]["file"] for j in jobs)
+    assert len(per_file) == 5000 and set(per_file.values()) == {1}  # nothing sent twice
+    r = hl(env, "jobs", "list", "--json")
+    counts = json.loads(r.stdout)["runs"][0]["counts"]
+    assert counts["verified"] == 5000
+
+
+def test_faults_on_the_wire_still_export_each_file_once(sim_server, env):
+    server = sim_server(
+        "--job-seconds", "0.3", "--fault", "5xx=0.1", "--fault", "reset=0.05", "--seed", "7"
+    )
+    add_profile(env, server.url)
+    r = hl(
+        env,
+        "export",
+        "--project",
+        PROJECT,
+        "--path",
+        "batches",
+        "--recursive",
+        "--volume",
+        VOLUME,
+        "--wait",
+        "--poll-interval",
+        "0.5",
+        "--json",
+        timeout=120,
+    )
+    clean(r)
+    assert r.returncode == 0, r.stderr
+    result = json.loads(r.stdout)
+    n = sum(result["counts"].values())
+    assert n > 100 and result["exported"] == n
+    jobs = sim_exports(server)
+    per_file = Counter(j["source"]["file"] for j in jobs)
+    assert len(per_file) == n and set(per_file.values()) == {1}
+
+
+# ---- terminals and logs ----------------------------------------------------------------
+def test_a_tty_gets_one_rewritten_line_a_log_gets_plain_lines(sim, env):
+    args = [
+        "export",
+        "--project",
+        PROJECT,
+        "--path",
+        "batches/batch-03",
+        "--recursive",
+        "--volume",
+        VOLUME,
+        "--wait",
+        "--poll-interval",
+        "0.5",
+    ]
+    r = hl(env, *args)
+    clean(r)  # no \r, no escapes in a log
+    assert r.returncode == 0
+    progress = [ln for ln in r.stderr.splitlines() if ln.startswith("run ")]
+    assert 2 <= len(progress) <= 10 and "finished" in progress[-1]
+
+    import pty
+
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: stdin/stdout/stderr are the pty
+        tty_args = [*args, "--location", "tty/{path}"]
+        os.execve(sys.executable, [*HL, *tty_args], env)  # noqa: S606
+    chunks = []
+    while True:
+        try:
+            data = os.read(fd, 4096)
+        except OSError:
+            break
+        if not data:
+            break
+        chunks.append(data)
+    _, status = os.waitpid(pid, 0)
+    text = b"".join(chunks).decode(errors="replace")
+    assert os.waitstatus_to_exitcode(status) == 0, text
+    assert "\r[" in text and "%" in text  # the bar, rewritten in place
+    assert TOKEN not in text and "Traceback" not in text
+
+
+# ---- profiles --------------------------------------------------------------------------
+def test_profiles_add_list_show_test_path(sim_server, env):
+    server = sim_server("--job-seconds", "0.3")
+    add_profile(env, server.url, "envsrc")
+    r = hl(
+        env,
+        "profiles",
+        "add",
+        "--name",
+        "stdin",
+        "--region",
+        server.url,
+        "--token-stdin",
+        input=server.token + "\n",
+    )
+    assert r.returncode == 0, r.stderr
+    token_file = Path(env["SBEXPORT_HOME"]) / "config" / "tokens" / "stdin.token"
+    assert stat.S_IMODE(token_file.stat().st_mode) == 0o600
+    assert token_file.read_text().strip() == server.token
+
+    r = hl(env, "profiles", "list", "--json")
+    clean(r)
+    profiles = {p["name"]: p for p in json.loads(r.stdout)["profiles"]}
+    assert set(profiles) == {"envsrc", "stdin"} and profiles["envsrc"]["default"]
+    assert profiles["envsrc"]["token_source"] == "environment variable SIMTOK"
+    assert profiles["stdin"]["api_url"] == server.url
+
+    for name in ("envsrc", "stdin"):
+        r = hl(env, "profiles", "test", name)
+        clean(r)
+        assert r.returncode == 0 and "signs in as demo" in r.stdout
+    r = hl(env, "profiles", "show", "stdin")
+    assert r.returncode == 0 and "token file" in r.stdout and server.token not in r.stdout
+    r = hl(env, "profiles", "path", "--json")
+    assert json.loads(r.stdout)["journal"].startswith(env["SBEXPORT_HOME"])
+
+    r = hl(env, "profiles", "add", "--name", "envsrc", "--region", "aws-us", "--token-env", "X")
+    assert r.returncode == 2 and "already exists" in r.stderr
+    r = hl(env, "profiles", "add", "--name", "x", "--region", "aws-us", "--token", "abc")
+    assert r.returncode == 2  # there is no way to give a token on the command line
+    r = hl(
+        env,
+        "profiles",
+        "add",
+        "--name",
+        "y",
+        "--region",
+        "http://example.com/v2",
+        "--token-env",
+        "X",
+    )
+    assert r.returncode == 2 and "http" in r.stderr
+    r = hl(env, "profiles", "test", "envsrc", "--retries", "1")
+    assert r.returncode == 0
+    env2 = {**env}
+    del env2["SIMTOK"]
+    r = hl(env2, "profiles", "test", "envsrc")
+    assert r.returncode == 2 and "SIMTOK is not set" in r.stderr

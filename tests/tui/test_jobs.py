@@ -1,0 +1,573 @@
+"""Pilot tests of the live jobs pane against the in-process sim on a fake clock.
+
+Runs are made through the engine (selection -> plan -> journal -> submit_run); the pane polls on
+demand (its interval is an hour, so no timer fires) and the fake clock moves the jobs along.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections import Counter
+
+from sbexport_tui.api import File, PlatformClient, Volume
+from sbexport_tui.api.errors import explain
+from sbexport_tui.export import ExportOptions, Journal, SelectedFile, Selection, build_plan
+from sbexport_tui.export.runner import submit_run
+from sbexport_tui.session import DEMO_TOKEN
+from sbexport_tui.sim import BASE_URL_INPROCESS, SimTransport
+from sbexport_tui.tui.screens.browse import PromptScreen
+from sbexport_tui.tui.screens.jobs import JobsScreen
+from sbexport_tui.tui.screens.jobs_data import (
+    VERIFY_MISMATCH,
+    failure_groups,
+    poll_interval,
+    report_paths,
+)
+from sbexport_tui.tui.screens.jobs_modals import (
+    FailureGroupsScreen,
+    JobDetailScreen,
+    JobsConfirmScreen,
+)
+
+from .conftest import make_app, settle
+
+SIZE = (80, 24)
+WGS = "demo/wgs-cohort"
+EAST = "demo/us-east-results"
+CHUNKS = "scatter-gather/chunks"
+ODD = "results/final run (v2)"
+TODAY = "2027-01-15"
+
+
+class FakeClock:
+    def __init__(self, start: float = 1_800_000_000.0) -> None:
+        self.now = start
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+# ---- building runs through the engine ----------------------------------------------------------
+def platform_of(app):
+    return app.session.extra["platform"]
+
+
+def node(platform, project: str, path: str):
+    w = platform.world
+    n = w.files[w.projects[project].root_folder]
+    for part in path.split("/"):
+        n = next(w.files[c] for c in n.children if w.files[c].name == part)
+    return n
+
+
+def as_selected(platform, n) -> SelectedFile:
+    w = platform.world
+    location = w.projects[n.project].location
+    record = n.record(BASE_URL_INPROCESS, location)
+    return SelectedFile.from_file(
+        File.model_validate(record), path=w.path_of(n), project_location=location
+    )
+
+
+def folder_files(platform, path: str, limit: int | None = None, project: str = WGS) -> Selection:
+    folder = node(platform, project, path)
+    kids = [platform.world.files[c] for c in folder.children]
+    kids = [k for k in kids if not k.is_folder][:limit]
+    return Selection(as_selected(platform, k) for k in kids)
+
+
+def files_at(platform, *paths: str, project: str = WGS) -> Selection:
+    """Files by path; a name with "/" in it (the demo has one) is looked up in ODD."""
+    out = []
+    for p in paths:
+        if p.startswith(ODD + "/"):
+            folder = node(platform, project, ODD)
+            name = p[len(ODD) + 1 :]
+            w = platform.world
+            out.append(next(w.files[c] for c in folder.children if w.files[c].name == name))
+        else:
+            out.append(node(platform, project, p))
+    return Selection(as_selected(platform, n) for n in out)
+
+
+def make_run(app, journal: Journal, selection: Selection) -> int:
+    platform = platform_of(app)
+    volume = Volume.model_validate(platform.world.volumes[EAST].record(BASE_URL_INPROCESS))
+    plan = build_plan(selection, volume, ExportOptions(EAST), today=TODAY)
+    return journal.create_run(
+        plan, profile=app.session.profile_name, api_base_url=BASE_URL_INPROCESS
+    )
+
+
+async def start_run(app, journal: Journal, selection: Selection) -> int:
+    run_id = make_run(app, journal, selection)
+    await submit_run(app.session.client, journal, run_id)
+    return run_id
+
+
+def jobs_app(tmp_path, clock: FakeClock, platform=None, first=None, **kw):
+    """A demo app whose first screen is the jobs pane (or ``first``); the sim runs on ``clock``.
+    With ``platform``, the app talks to that (already used) simulated Platform: a restart."""
+    kw.setdefault("interval", 3600.0)
+    app = make_app(tmp_path, first=first or (lambda: JobsScreen(clock=clock, **kw)))
+    if platform is not None:
+        app.session.client = PlatformClient(
+            BASE_URL_INPROCESS, DEMO_TOKEN, transport=SimTransport(platform)
+        )
+        app.session.extra["platform"] = platform
+    platform_of(app).settings.clock = clock
+    return app
+
+
+def journal_of(app, clock: FakeClock) -> Journal:
+    return Journal(app.session.paths.journal_file, clock=clock)
+
+
+def states(screen) -> list[str]:
+    t = screen.table
+    col = [c.key for c in t.columns].index("state")
+    return [str(t.get_row_at(i)[col]) for i in range(t.row_count)]
+
+
+def column(screen, name: str) -> list[str]:
+    t = screen.table
+    col = [c.key for c in t.columns].index(name)
+    return [str(t.get_row_at(i)[col]) for i in range(t.row_count)]
+
+
+async def poll(pilot, clock: FakeClock | None = None, seconds: float = 0.0) -> None:
+    if clock is not None:
+        clock.advance(seconds)
+    pilot.app.screen.poll_now()
+    await settle(pilot)
+
+
+# ---- tests -------------------------------------------------------------------------------------
+async def test_states_change_in_place_and_the_cursor_stays(tmp_path):
+    clock = FakeClock()
+    app = jobs_app(tmp_path, clock)
+    journal = journal_of(app, clock)
+    platform = platform_of(app)
+    sel = folder_files(platform, CHUNKS, 12)
+    run_id = await start_run(app, journal, sel)
+    bells: list[int] = []
+    app.bell = lambda: bells.append(1)  # type: ignore[method-assign]
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, JobsScreen)
+        assert screen.table.row_count == 12
+        assert set(states(screen)) == {"pending"}
+        assert column(screen, "file")[0] == "chunk_00000.interval_list.vcf.gz"
+        keys = [screen.table.key_at(i) for i in range(12)]
+        screen.table.move_cursor(row=5)
+        await pilot.pause()
+        refills: list[int] = []
+        real = screen.table.set_rows
+        screen.table.set_rows = lambda *a, **k: (refills.append(1), real(*a, **k))  # type: ignore
+
+        await poll(pilot, clock, 1.5)
+        mixed = Counter(states(screen))
+        assert mixed["running"] > 0 and mixed["pending"] > 0, mixed
+        assert screen.table.cursor_row == 5 and screen.table.cursor_key() == keys[5]
+        assert [screen.table.key_at(i) for i in range(12)] == keys
+        summary = str(screen.query_one("#jobs-summary").render())
+        assert f"Run {run_id}" in summary and "running" in summary and "API " in summary
+
+        await poll(pilot, clock, 60.0)
+        # every job completed, then the finished run was verified on the volume
+        assert set(states(screen)) == {"verified"}
+        assert screen.table.cursor_key() == keys[5]
+        assert refills == []  # rows were replaced in place, never cleared and refilled
+        assert bells == [1]
+        assert journal.counts(run_id)["verified"] == 12
+        assert screen.timer is None and "not polling" in str(
+            screen.query_one("#jobs-status").render()
+        )
+        assert "12 verified" in str(screen.query_one("#jobs-summary").render())
+    journal.close()
+
+
+async def test_remote_names_are_never_markup(tmp_path):
+    clock = FakeClock()
+    app = jobs_app(tmp_path, clock)
+    journal = journal_of(app, clock)
+    platform = platform_of(app)
+    sel = files_at(platform, f"{ODD}/[bold]not markup[/bold].tsv", f"{ODD}/results[final].txt")
+    await start_run(app, journal, sel)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        names = column(app.screen, "file")
+        assert names == ["[bold]not markup[/bold].tsv", "results[final].txt"]
+    journal.close()
+
+
+async def test_restart_shows_every_job_reconciles_and_polls(tmp_path):
+    clock = FakeClock()
+    first = jobs_app(tmp_path, clock)
+    platform = platform_of(first)
+    journal = journal_of(first, clock)
+    old = await start_run(first, journal, folder_files(platform, CHUNKS, 5))
+    # a second run crashed in the middle of its first request: 3 items left "submitting"
+    sel = files_at(platform, "README.txt", "sample_sheet.csv", f"{ODD}/100%_done.log")
+    crashed = make_run(first, journal, sel)
+    journal.set_run_state(crashed, "submitting")
+    journal.mark_submitting(crashed, [0, 1, 2])
+    journal.close()
+    clock.advance(60.0)
+
+    activity: list[str] = []
+    real = JobsScreen.set_activity
+
+    def spy(self, text, *, error=False):
+        activity.append(text)
+        real(self, text, error=error)
+
+    app = jobs_app(tmp_path, clock, platform=platform)
+    app.screen_class_spy = spy  # keep a reference
+    JobsScreen.set_activity = spy  # type: ignore[method-assign]
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            screen = app.screen
+            assert screen.table.row_count == 8  # both runs, nothing re-entered
+            assert screen.table.key_at(0).startswith(f"{crashed}:")  # newest run first
+            assert screen.polls == 1
+            assert any("checking 3 item(s) a previous session was sending" in a for a in activity)
+            j = journal_of(app, clock)
+            # the old run's jobs were polled in that first pass (and verified)
+            assert j.counts(old)["verified"] == 5
+            # the crashed run's items were reconciled and sent exactly once
+            assert j.counts(crashed)["submitting"] == 0 and j.counts(crashed)["planned"] == 0
+            per_file = Counter(job.file_id for job in platform.world.exports.values())
+            assert max(per_file.values()) == 1
+            assert len(per_file) == 8
+            assert set(states(screen)[:3]) <= {"pending", "running", "failed"}
+            j.close()
+    finally:
+        JobsScreen.set_activity = real  # type: ignore[method-assign]
+
+
+async def test_retry_a_failed_group(tmp_path):
+    clock = FakeClock()
+    app = jobs_app(tmp_path, clock)
+    journal = journal_of(app, clock)
+    platform = platform_of(app)
+    platform.world.job_fail_rate = 1.0  # every job of this run fails with a storage error
+    run_id = await start_run(app, journal, folder_files(platform, CHUNKS, 10))
+    platform.world.job_fail_rate = 0.0
+    clock.advance(60.0)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert set(states(screen)) == {"failed"}
+        groups = failure_groups(journal.items(run_id))
+        assert sum(g.count for g in groups) == 10
+        biggest = groups[0]
+
+        await pilot.press("g")
+        await settle(pilot)
+        assert isinstance(app.screen, FailureGroupsScreen)
+        hint = str(app.screen.query_one("#groups-hint").render())
+        assert explain(biggest.code).cause in hint.replace("\n", " ")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, JobsConfirmScreen)
+        assert f"Retry {biggest.count} job(s) of run {run_id}" in app.screen.question
+        await pilot.press("y")
+        await settle(pilot)
+        assert app.screen is screen
+        counts = journal.counts(run_id)
+        assert counts["failed"] == 10 - biggest.count
+        assert counts["pending"] == biggest.count
+
+        await poll(pilot, clock, 60.0)
+        counts = journal.counts(run_id)
+        assert counts["verified"] == biggest.count and counts["failed"] == 10 - biggest.count
+        # one new job per retried file; the others were left alone
+        per_file = Counter(job.file_id for job in platform.world.exports.values())
+        assert sorted(per_file.values()).count(2) == biggest.count
+
+        # R retries every failed job of the run (after a confirmation with the count)
+        left = 10 - biggest.count
+        await pilot.press("R")
+        await settle(pilot)
+        assert isinstance(app.screen, JobsConfirmScreen)
+        assert f"Retry all {left} failed job(s)" in app.screen.question
+        await pilot.press("n")
+        await settle(pilot)
+        assert journal.counts(run_id)["failed"] == left  # "no" sent nothing
+    journal.close()
+
+
+async def test_retry_one_row(tmp_path):
+    clock = FakeClock()
+    app = jobs_app(tmp_path, clock)
+    journal = journal_of(app, clock)
+    platform = platform_of(app)
+    sel = files_at(platform, "README.txt", "sample_sheet.csv")  # README.txt collides (9107)
+    run_id = await start_run(app, journal, sel)
+    clock.advance(60.0)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert states(screen) == ["failed", "verified"]
+        await pilot.press("down", "r")  # not a failed row: nothing to confirm
+        await settle(pilot)
+        assert app.screen is screen
+        await pilot.press("up", "r")
+        await settle(pilot)
+        assert isinstance(app.screen, JobsConfirmScreen)
+        assert app.screen.question == "Retry 1 failed job?"
+        await pilot.press("y")
+        await settle(pilot)
+        assert journal.item(run_id, 0).attempts == 2
+        await poll(pilot, clock, 60.0)
+        assert states(screen)[0] == "failed"  # the object is still there: 9107 again
+        assert journal.item(run_id, 0).error_code == 9107
+    journal.close()
+
+
+async def test_detail_modal_shows_the_plain_language_cause(tmp_path):
+    clock = FakeClock()
+    app = jobs_app(tmp_path, clock)
+    journal = journal_of(app, clock)
+    platform = platform_of(app)
+    run_id = await start_run(app, journal, files_at(platform, "README.txt"))
+    clock.advance(60.0)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        modal = app.screen
+        assert isinstance(modal, JobDetailScreen)
+        text = str(modal.query_one("#jobdetail-text").render())
+        flat = " ".join(text.split())
+        item = journal.item(run_id, 0)
+        assert item.file_id in flat and "README.txt" in flat
+        assert EAST in flat and "sbexport/wgs-cohort/README.txt" in flat
+        assert "copy" in flat and "sse_algorithm" in flat
+        assert item.job_id in flat and "9107" in flat
+        assert "Location on volume already contains a file" in flat
+        cause = explain(9107)
+        assert " ".join(cause.cause.split()) in flat and " ".join(cause.action.split()) in flat
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, JobsScreen)
+    journal.close()
+
+
+async def test_filters_by_state_and_text(tmp_path):
+    clock = FakeClock()
+    app = jobs_app(tmp_path, clock)
+    journal = journal_of(app, clock)
+    platform = platform_of(app)
+    sel = Selection(
+        [
+            *files_at(platform, "README.txt", "sample_sheet.csv"),
+            *folder_files(platform, CHUNKS, 6),
+            *files_at(platform, "reference/human_g1k_v37_decoy.fasta"),  # skipped by the plan
+        ]
+    )
+    await start_run(app, journal, sel)
+    clock.advance(60.0)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert screen.table.row_count == 9
+        await pilot.press("4")
+        assert states(screen) == ["failed"]
+        assert "1 of 9 (failed)" in str(screen.query_one("#jobs-status").render())
+        await pilot.press("5")
+        assert states(screen) == ["skipped"]
+        await pilot.press("3")
+        assert set(states(screen)) == {"verified"} and screen.table.row_count == 7
+        await pilot.press("f")  # cycles on: failed
+        assert states(screen) == ["failed"]
+        await pilot.press("1")
+        assert screen.table.row_count == 9
+        await pilot.press("slash", *"chunk_0000", "enter")
+        assert screen.table.row_count == 6
+        await pilot.press("slash", *"chunk_00003")  # the old text is selected: typing replaces it
+        assert column(screen, "file") == ["chunk_00003.interval_list.vcf.gz"]
+        await pilot.press("enter", "escape")
+        assert screen.table.row_count == 9
+    journal.close()
+
+
+async def test_filtered_rows_follow_state_changes(tmp_path):
+    clock = FakeClock()
+    app = jobs_app(tmp_path, clock)
+    journal = journal_of(app, clock)
+    platform = platform_of(app)
+    await start_run(app, journal, folder_files(platform, CHUNKS, 8))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        await pilot.press("2")  # active
+        assert screen.table.row_count == 8
+        await poll(pilot, clock, 60.0)
+        assert screen.table.row_count == 0  # all finished: they left the "active" view
+        await pilot.press("3")
+        assert screen.table.row_count == 8
+    journal.close()
+
+
+async def test_report_writes_csv_and_json(tmp_path):
+    clock = FakeClock()
+    app = jobs_app(tmp_path, clock)
+    journal = journal_of(app, clock)
+    platform = platform_of(app)
+    sel = Selection(
+        [
+            *files_at(platform, "README.txt", f"{ODD}/[bold]not markup[/bold].tsv"),
+            *folder_files(platform, CHUNKS, 3),
+            *files_at(platform, "reference/human_g1k_v37_decoy.fasta"),
+        ]
+    )
+    run_id = await start_run(app, journal, sel)
+    clock.advance(60.0)
+    target = tmp_path / "out" / "my-report.csv"
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("w")
+        await settle(pilot)
+        prompt = app.screen
+        assert isinstance(prompt, PromptScreen)
+        box = prompt.query_one("#prompt-input")
+        assert box.value.endswith(f"sbexport-run-{run_id}.csv")  # the default, pre-filled
+        box.value = str(target)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, JobsScreen)
+    with target.open(newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    doc = json.loads(target.with_suffix(".json").read_text(encoding="utf-8"))
+    items = journal.items(run_id)
+    assert len(rows) == len(doc["items"]) == len(items) == 6
+    assert [r["file_id"] for r in rows] == [it.file_id for it in items]
+    by_name = {r["name"]: r for r in rows}
+    readme = by_name["README.txt"]
+    assert readme["state"] == "failed" and readme["error_code"] == "9107"
+    assert readme["volume"] == EAST and readme["key"] == "sbexport/wgs-cohort/README.txt"
+    assert readme["mode"] == "copy" and readme["job_id"] and readme["submitted"].endswith("Z")
+    assert by_name["[bold]not markup[/bold].tsv"]["state"] == "verified"
+    assert by_name["human_g1k_v37_decoy.fasta"]["state"] == "skipped"
+    assert by_name["human_g1k_v37_decoy.fasta"]["job_id"] == ""
+    assert doc["run"]["id"] == run_id and doc["run"]["mode"] == "copy"
+    assert doc["counts"] == {"failed": 1, "verified": 4, "skipped": 1}
+    first = doc["items"][0]
+    assert first["project_path"] == "README.txt" and first["error_code"] == 9107
+    assert first["started"] and first["finished"]
+    journal.close()
+
+
+async def test_verification_mismatch_is_a_failure_of_its_own(tmp_path):
+    clock = FakeClock()
+    app = jobs_app(tmp_path, clock)
+    journal = journal_of(app, clock)
+    platform = platform_of(app)
+    run_id = await start_run(app, journal, folder_files(platform, CHUNKS, 3))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        clock.advance(60.0)
+        # the jobs finish, then someone deletes one object before it is listed
+        real_advance = platform.world.advance
+
+        def advance_then_delete(now, base):
+            real_advance(now, base)
+            objects = platform.world.volumes[EAST].objects
+            objects.pop(
+                "sbexport/wgs-cohort/scatter-gather/chunks/chunk_00001.interval_list.vcf.gz", None
+            )
+
+        platform.world.advance = advance_then_delete
+        await poll(pilot)
+        assert states(app.screen) == ["verified", "failed", "verified"]
+        item = journal.item(run_id, 1)
+        assert item.error_message == VERIFY_MISMATCH and item.job_id
+        groups = failure_groups(journal.items(run_id))
+        assert groups[0].message == VERIFY_MISMATCH and "retry" in groups[0].hint
+    journal.close()
+
+
+async def test_watch_run_starts_polling_again(tmp_path):
+    clock = FakeClock()
+    app = jobs_app(tmp_path, clock)
+    journal = journal_of(app, clock)
+    platform = platform_of(app)
+    first = await start_run(app, journal, folder_files(platform, CHUNKS, 2))
+    clock.advance(60.0)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert screen.timer is None and not screen.active_runs  # all done: not polling
+        sel = files_at(platform, "sample_sheet.csv", f"{ODD}/100%_done.log")
+        second = await start_run(app, journal, sel)
+        screen.watch_run(second)
+        await settle(pilot)
+        assert screen.table.row_count == 4
+        assert screen.table.key_at(0) == f"{second}:0"
+        assert second in screen.active_runs and screen.timer is not None  # scheduled again
+        await poll(pilot, clock, 60.0)
+        assert journal.counts(second)["verified"] == 2 and journal.counts(first)["verified"] == 2
+        assert screen.timer is None
+    journal.close()
+
+
+async def test_jobs_key_opens_the_pane_and_help_lists_its_keys(tmp_path):
+    app = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("J")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, JobsScreen)
+        assert "No export runs" in str(screen.query_one("#jobs-summary").render())
+        ids = {b.binding.id for b in screen.active_bindings.values()}
+        expected = {
+            "jobs.filter",
+            "jobs.cycle_filter",
+            "jobs.show_failed",
+            "jobs.retry",
+            "jobs.retry_all",
+            "jobs.report",
+            "jobs.groups",
+            "jobs.details",
+        }
+        assert expected <= ids
+        for b in screen.active_bindings.values():
+            if (b.binding.id or "").startswith("jobs."):
+                assert b.binding.description
+        await pilot.press("f1")
+        await settle(pilot)
+        help_text = str(app.screen.query_one("#help-text").render())
+        assert "Retry all failed" in help_text and "Failure groups" in help_text
+        await pilot.press("escape", "q")
+        await settle(pilot)
+        assert not isinstance(app.screen, JobsScreen)
+
+
+def test_poll_interval_adapts_to_jobs_and_budget():
+    from sbexport_tui.api.ratelimit import BudgetState
+
+    def budget(remaining, reset_in, waiting=None):
+        return BudgetState(1000, remaining, 1000.0 + reset_in, waiting, "pacing", 0, 0, 0)
+
+    assert poll_interval(5, None, 1000.0)[0] == 2.0
+    assert poll_interval(500, budget(900, 300), 1000.0)[0] == 5.0
+    assert poll_interval(4000, budget(900, 30), 1000.0)[0] == 10.0
+    slow, why = poll_interval(4000, budget(100, 300), 1000.0)
+    assert slow > 10.0 and why == "API budget low"
+    wait, why = poll_interval(5, budget(900, 300, waiting=1040.0), 1000.0)
+    assert wait == 40.0 and why.startswith("waiting")
+
+
+def test_report_paths():
+    assert [p.name for p in report_paths("/x/run.csv")] == ["run.csv", "run.json"]
+    assert [p.name for p in report_paths("/x/run.json")] == ["run.csv", "run.json"]
+    assert [p.name for p in report_paths("/x/run")] == ["run.csv", "run.json"]

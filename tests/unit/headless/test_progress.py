@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+import asyncio
+import io
+
+from sbexport_tui.export.journal import ITEM_STATES
+from sbexport_tui.export.runner import Progress
+from sbexport_tui.headless.common import Console, Interrupts
+from sbexport_tui.headless.driving import PassCutoff
+from sbexport_tui.headless.progress import Reporter
+
+
+def counts(**kw: int) -> dict[str, int]:
+    return {**dict.fromkeys(ITEM_STATES, 0), **kw}
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_log_gets_a_line_per_change_at_most_every_interval_and_the_last_one() -> None:
+    out, clock = io.StringIO(), Clock()
+    r = Reporter(out, tty=False, log_interval=5.0, clock=clock)
+    for i in range(100):  # 100 changes within 10 s
+        clock.now = i * 0.1
+        r.update(Progress(1, "watching", counts(pending=100 - i, completed=i)))
+    r.update(Progress(1, "watching", counts(pending=0, completed=100)))
+    r.close()
+    lines = out.getvalue().splitlines()
+    assert 2 <= len(lines) <= 4
+    assert lines[-1].startswith("run 1 watching: 100/100 finished")
+    assert "\r" not in out.getvalue() and "\x1b" not in out.getvalue()
+
+
+def test_a_terminal_gets_one_line_rewritten_in_place() -> None:
+    out, clock = io.StringIO(), Clock()
+    r = Reporter(out, tty=True, tty_interval=0.25, clock=clock)
+    for i in range(10):
+        clock.now = i * 0.5
+        r.update(Progress(1, "watching", counts(pending=10 - i, completed=i)))
+    r.close()
+    text = out.getvalue()
+    assert text.count("\r") >= 10 and text.endswith("\n") and text.count("\n") == 1
+    assert "[" in text and "%" in text
+
+
+def test_the_cutoff_stops_a_pass_when_the_front_of_the_queue_is_not_done() -> None:
+    async def go() -> None:
+        cut = PassCutoff(Interrupts(Console()))
+        cut.begin(counts(pending=300), full=False)
+        cut.after_call(counts(pending=220, completed=80))  # 80 of 100 finished: go on
+        assert not cut.is_set()
+        cut.after_call(counts(pending=210, completed=90))  # 10 of 100: stop this pass
+        assert cut.is_set()
+        cut.begin(counts(pending=210, completed=90), full=True)  # a full pass never cuts
+        cut.after_call(counts(pending=210, completed=90))
+        assert not cut.is_set()
+
+    asyncio.run(go())
