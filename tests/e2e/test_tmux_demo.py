@@ -1,0 +1,89 @@
+"""The real `sbexport --demo` in tmux at 80x24, keyboard only, read with capture-pane:
+sign in, open a folder, mark files, submit a copy, and see the jobs complete."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+
+import pytest
+
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.skipif(
+        shutil.which("tmux") is None, reason="tmux is not installed (.ci/run installs it)"
+    ),
+]
+
+
+class Tmux:
+    def __init__(self, tmp_path):
+        self.name = f"sbx-{uuid.uuid4().hex[:8]}"
+        env = f"SBEXPORT_HOME={tmp_path / 'home'} HOME={tmp_path} LANG=C.UTF-8 TERM=xterm-256color"
+        cmd = f"env {env} {sys.executable} -m sbexport_tui.cli --demo --no-mouse; echo __EXIT_$?; sleep 30"
+        subprocess.run(
+            ["tmux", "new-session", "-d", "-s", self.name, "-x", "80", "-y", "24", cmd],
+            check=True,
+        )
+
+    def screen(self) -> str:
+        out = subprocess.run(
+            ["tmux", "capture-pane", "-p", "-t", self.name], capture_output=True, text=True
+        )
+        return out.stdout
+
+    def keys(self, *keys: str) -> None:
+        for k in keys:
+            subprocess.run(["tmux", "send-keys", "-t", self.name, k], check=True)
+            time.sleep(0.15)
+
+    def wait_for(self, text: str, timeout: float = 30.0) -> str:
+        deadline = time.monotonic() + timeout
+        screen = ""
+        while time.monotonic() < deadline:
+            screen = self.screen()
+            assert "Traceback" not in screen, screen
+            if text in screen:
+                return screen
+            time.sleep(0.25)
+        raise AssertionError(f"{text!r} did not appear; the screen:\n{screen}")
+
+    def kill(self) -> None:
+        subprocess.run(["tmux", "kill-session", "-t", self.name], capture_output=True)
+
+
+def test_demo_in_tmux_marks_submits_and_sees_jobs_complete(tmp_path):
+    t = Tmux(tmp_path)
+    try:
+        t.wait_for("Signed in as demo")
+        t.wait_for("WGS cohort 2026")
+        t.keys("j", "j", "Enter")
+        t.wait_for("batches/")
+        t.keys("Enter")
+        t.wait_for("batch-01/")
+        t.keys("Enter")
+        t.wait_for("S0101/")
+        t.keys("Enter")
+        t.wait_for("alignments/")
+        t.keys("j", "j", "j", "Enter")
+        t.wait_for("S0101_fastqc.html")
+        t.keys("Space", "Space", "Space")
+        t.wait_for("3 marked")
+        t.keys("x")
+        t.wait_for("Choose the volume")
+        t.wait_for("demo/us-east-results")
+        t.keys("C-r")
+        t.wait_for("3 files (")
+        t.wait_for("will be copied to demo/us-east-results")
+        t.keys("c")
+        t.wait_for("y / Enter: yes")
+        t.keys("y")
+        screen = t.wait_for("3 verified", timeout=60)
+        assert "S0101.flagstat.txt" in screen or "S0101_fastqc" in screen
+        t.keys("C-q")
+        t.wait_for("__EXIT_0", timeout=15)
+    finally:
+        t.kill()
