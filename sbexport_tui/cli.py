@@ -130,6 +130,7 @@ def run_app(
         bell=bell,
         warnings=warnings,
     )
+    app.profiles_context = ctx
     result = app.run(mouse=mouse)
     return int(result or 0)
 

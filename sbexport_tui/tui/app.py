@@ -10,10 +10,11 @@ import threading
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from textual import on
+from textual import events, on
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
+from textual.widgets import Input
 from textual.worker import Worker, WorkerState
 
 from .screens.help import HelpScreen
@@ -43,6 +44,7 @@ class SbexportApp(App[int]):
     ) -> None:
         # the ANSI themes use the terminal's own 16 colours instead of converting them to RGB
         super().__init__(ansi_color=theme_name in ANSI_THEMES)
+        self.animation_level = "none"  # over SSH every animated frame is bytes on a slow link
         self.bell_enabled = bell
         self._startup_warnings = list(warnings or [])
         self._first_screen = first_screen
@@ -70,6 +72,12 @@ class SbexportApp(App[int]):
         for w in self._startup_warnings:
             self.notify(w, title="Warning", severity="warning", timeout=10, markup=False)
         self.push_screen(self._first_screen())
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        # no blinking cursor: a blink is a redraw every half second, forever, over SSH
+        widget = event.widget
+        if isinstance(widget, Input) and widget.cursor_blink:
+            widget.cursor_blink = False
 
     # ---- terminal gone: leave nothing spinning on a shared login node ------------------------
     def _install_hangup_watchdog(self) -> None:
@@ -116,9 +124,15 @@ class SbexportApp(App[int]):
             "Use the terminal's own 16 colours",
             self.use_ansi_theme,
         )
-        extra = getattr(screen, "palette_commands", None)
-        if callable(extra):
-            yield from extra()
+        yield SystemCommand("Jobs", "Every export job of this profile (J)", self.action_show_jobs)
+        yield SystemCommand(
+            "Export marked files", "Options, pre-flight, submit (x)", self.action_export
+        )
+        yield SystemCommand("Selection", "Review what is marked", self.action_show_selection)
+        yield SystemCommand(
+            "Switch profile or region", "Back to the profiles screen", self.action_switch_profile
+        )
+        yield from screen_commands(screen)
 
     def action_export(self) -> None:
         from .screens.export_options import ExportOptionsScreen
@@ -149,6 +163,26 @@ class SbexportApp(App[int]):
         if self.session is not None and not isinstance(self.screen, JobsScreen):
             self.push_screen(JobsScreen())
 
+    def action_switch_profile(self) -> None:
+        """Back to the profiles screen: another profile or region, a fresh selection."""
+        ctx = getattr(self, "profiles_context", None)
+        if self.demo or ctx is None:
+            self.notify(
+                "The demo has only its own profile: run sbexport without --demo for yours",
+                markup=False,
+            )
+            return
+        from .screens.profiles import ProfilesScreen
+
+        while len(self.screen_stack) > 2:
+            self.pop_screen()
+        old, self.session = self.session, None
+        self.selection = SelectionStore()  # a selection belongs to one profile
+        self.marked_folders.clear()
+        if old is not None:
+            self.run_worker(old.close(), exit_on_error=False)
+        self.switch_screen(ProfilesScreen(ctx))
+
     def action_show_selection(self) -> None:
         from .screens.selection import SelectionScreen
 
@@ -173,3 +207,19 @@ def _tty_fd() -> int | None:
     except (OSError, ValueError):
         return None
     return fd if fd >= 0 and os.isatty(fd) else None
+
+
+def screen_commands(screen: Screen) -> Iterable[SystemCommand]:
+    """Every described binding of the screen, as a palette command (so the two never drift)."""
+    seen: set[str] = set()
+    for key, active in screen.active_bindings.items():
+        b = active.binding
+        if not b.description or b.action in seen or b.action in ("quit", "help", "command_palette"):
+            continue
+        seen.add(b.action)
+        node = active.node
+
+        async def run(node=node, action=b.action) -> None:
+            await node.run_action(action)
+
+        yield SystemCommand(b.description, f"{screen.app.get_key_display(b) or key}", run)

@@ -679,3 +679,27 @@ async def test_enter_on_the_first_run_screen_opens_the_demo(tmp_path, monkeypatc
         await settle(pilot)
         assert isinstance(app.screen, ProjectsScreen)
         assert app.sub_title.startswith("DEMO")
+
+
+async def test_switch_profile_goes_back_to_the_profiles_with_a_fresh_selection(
+    tmp_path, monkeypatch
+):
+    env = fake_env(tmp_path, monkeypatch, LAB_TOKEN=TOKEN)
+    ctx = make_ctx(env)
+    seed_profiles(ctx)
+    app = make_app(ctx)
+    app.profiles_context = ctx
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, ProjectsScreen)
+        await pilot.press("down", "down", "enter")
+        await settle(pilot)
+        await pilot.press("space")  # marks the whole batches/ folder
+        await settle(pilot)
+        assert len(app.selection) > 100
+        app.action_switch_profile()
+        await settle(pilot)
+        assert isinstance(app.screen, ProfilesScreen)
+        assert app.session is None and len(app.selection) == 0

@@ -1,0 +1,69 @@
+"""App-wide behaviour: the command palette, key remapping, no blinking, switching profiles."""
+
+from __future__ import annotations
+
+from textual.widgets import Input
+
+from sbexport_tui.config.paths import Paths
+from sbexport_tui.session import demo_session
+from sbexport_tui.tui.app import SbexportApp, screen_commands
+from sbexport_tui.tui.screens.browse import BrowseScreen
+from sbexport_tui.tui.screens.projects import ProjectsScreen
+
+from .conftest import open_path, settle
+
+SIZE = (80, 24)
+
+
+async def test_every_screen_binding_is_a_palette_command(demo_app):
+    async with demo_app.run_test(size=SIZE) as pilot:
+        await open_path(pilot, "batches")
+        titles = {c.title for c in screen_commands(demo_app.screen)}
+        for title in ("Mark", "Range", "Mark all", "Filter", "Selection", "Export", "Up"):
+            assert title in titles
+        app_titles = {c.title for c in demo_app.get_system_commands(demo_app.screen)}
+        assert {"Jobs", "Export marked files", "Switch profile or region"} <= app_titles
+
+
+async def test_palette_runs_a_screen_action(demo_app):
+    async with demo_app.run_test(size=SIZE) as pilot:
+        await open_path(pilot, "reference")
+        await pilot.press("ctrl+p")
+        await settle(pilot)
+        await pilot.press(*"Mark all")
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(demo_app.screen, BrowseScreen)
+        assert len(demo_app.selection) == 4
+
+
+async def test_keymap_remaps_a_binding_by_id(tmp_path):
+    app = SbexportApp(ProjectsScreen, demo=True, keymap={"browse.toggle": "t"})
+    app.session = demo_session(Paths.under(tmp_path, demo=True))
+    async with app.run_test(size=SIZE) as pilot:
+        await open_path(pilot, "reference")
+        await pilot.press("t")
+        assert len(app.selection) == 1
+        await pilot.press("space")  # no longer bound to marking
+        assert len(app.selection) == 1
+
+
+async def test_inputs_do_not_blink_and_nothing_animates(demo_app):
+    async with demo_app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("slash")
+        await pilot.pause()
+        box = demo_app.screen.query_one("#filter", Input)
+        assert box.has_focus
+        assert box.cursor_blink is False
+        assert demo_app.animation_level == "none"
+
+
+async def test_switch_profile_in_the_demo_says_why_not(demo_app):
+    async with demo_app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        demo_app.action_switch_profile()
+        await pilot.pause()
+        assert isinstance(demo_app.screen, ProjectsScreen)
+        assert any("only its own profile" in n.message for n in demo_app._notifications)
