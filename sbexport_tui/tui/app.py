@@ -145,16 +145,16 @@ class SbexportApp(App[int]):
 
     def open_jobs(self, run_id: int | None = None) -> None:
         """Show the jobs of a run after submitting (replacing the export screens)."""
-        try:
-            from .screens.jobs import JobsScreen
-        except ImportError:
-            self.notify(f"Run {run_id} submitted.", markup=False)
-            return
         from .screens.export_options import ExportOptionsScreen
+        from .screens.jobs import JobsScreen
         from .screens.preflight import PreflightScreen
 
         while isinstance(self.screen, (PreflightScreen, ExportOptionsScreen)):
             self.pop_screen()
+        if isinstance(self.screen, JobsScreen):  # a retry started from the jobs pane
+            if run_id is not None:
+                self.screen.watch_run(run_id)
+            return
         self.push_screen(JobsScreen(run_id))
 
     def action_show_jobs(self) -> None:

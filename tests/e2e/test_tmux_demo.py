@@ -23,7 +23,8 @@ class Tmux:
     def __init__(self, tmp_path):
         self.name = f"sbx-{uuid.uuid4().hex[:8]}"
         env = f"SBEXPORT_HOME={tmp_path / 'home'} HOME={tmp_path} LANG=C.UTF-8 TERM=xterm-256color"
-        cmd = f"env {env} {sys.executable} -m sbexport_tui.cli --demo --no-mouse; echo __EXIT_$?; sleep 30"
+        app = f"{sys.executable} -m sbexport_tui.cli --demo --no-mouse"
+        cmd = f"env {env} {app}; echo __EXIT_$?; sleep 30"
         subprocess.run(
             ["tmux", "new-session", "-d", "-s", self.name, "-x", "80", "-y", "24", cmd],
             check=True,

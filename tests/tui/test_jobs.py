@@ -27,8 +27,8 @@ from sbexport_tui.tui.screens.jobs_data import (
 from sbexport_tui.tui.screens.jobs_modals import (
     FailureGroupsScreen,
     JobDetailScreen,
-    JobsConfirmScreen,
 )
+from sbexport_tui.tui.screens.preflight import ConfirmScreen, PreflightScreen
 
 from .conftest import make_app, settle
 
@@ -252,7 +252,15 @@ async def test_restart_shows_every_job_reconciles_and_polls(tmp_path):
         JobsScreen.set_activity = real  # type: ignore[method-assign]
 
 
-async def test_retry_a_failed_group(tmp_path):
+async def retry_through_preflight(pilot, app) -> PreflightScreen:
+    """The retry opened the pre-flight of a new plan; submit it after its confirmation."""
+    await settle(pilot)
+    screen = app.screen
+    assert isinstance(screen, PreflightScreen)
+    return screen
+
+
+async def test_retry_a_failed_group_makes_a_new_plan_through_the_preflight(tmp_path):
     clock = FakeClock()
     app = jobs_app(tmp_path, clock)
     journal = journal_of(app, clock)
@@ -275,36 +283,39 @@ async def test_retry_a_failed_group(tmp_path):
         hint = str(app.screen.query_one("#groups-hint").render())
         assert explain(biggest.code).cause in hint.replace("\n", " ")
         await pilot.press("enter")
-        await settle(pilot)
-        assert isinstance(app.screen, JobsConfirmScreen)
-        assert f"Retry {biggest.count} job(s) of run {run_id}" in app.screen.question
-        await pilot.press("y")
+        pre = await retry_through_preflight(pilot, app)
+        head = str(pre.query_one("#headline").render())
+        assert f"Retry {biggest.count} job(s) of run {run_id}" in head
+        assert f"{biggest.count} file" in head and "will be copied" in head
+        assert pre.plan is not None and pre.plan.exportable_count == biggest.count
+        await pilot.press("escape")  # back: nothing sent
         await settle(pilot)
         assert app.screen is screen
-        counts = journal.counts(run_id)
-        assert counts["failed"] == 10 - biggest.count
-        assert counts["pending"] == biggest.count
+        assert len(platform.world.exports) == 10
 
+        await pilot.press("g")
+        await settle(pilot)
+        await pilot.press("enter")
+        await retry_through_preflight(pilot, app)
+        await pilot.press("c")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("y")
+        await settle(pilot)
+        assert app.screen is screen  # the same jobs pane watches the new run
+        new_run = max(r.id for r in journal.runs())
+        assert new_run != run_id
         await poll(pilot, clock, 60.0)
-        counts = journal.counts(run_id)
-        assert counts["verified"] == biggest.count and counts["failed"] == 10 - biggest.count
+        counts = journal.counts(new_run)
+        assert counts["verified"] == biggest.count
+        assert journal.counts(run_id)["failed"] == 10  # the old run keeps its history
         # one new job per retried file; the others were left alone
         per_file = Counter(job.file_id for job in platform.world.exports.values())
         assert sorted(per_file.values()).count(2) == biggest.count
-
-        # R retries every failed job of the run (after a confirmation with the count)
-        left = 10 - biggest.count
-        await pilot.press("R")
-        await settle(pilot)
-        assert isinstance(app.screen, JobsConfirmScreen)
-        assert f"Retry all {left} failed job(s)" in app.screen.question
-        await pilot.press("n")
-        await settle(pilot)
-        assert journal.counts(run_id)["failed"] == left  # "no" sent nothing
     journal.close()
 
 
-async def test_retry_one_row(tmp_path):
+async def test_retry_one_row_shows_the_collision_and_can_overwrite(tmp_path):
     clock = FakeClock()
     app = jobs_app(tmp_path, clock)
     journal = journal_of(app, clock)
@@ -316,19 +327,24 @@ async def test_retry_one_row(tmp_path):
         await settle(pilot)
         screen = app.screen
         assert states(screen) == ["failed", "verified"]
-        await pilot.press("down", "r")  # not a failed row: nothing to confirm
+        await pilot.press("down", "r")  # not a failed row: nothing happens
         await settle(pilot)
         assert app.screen is screen
         await pilot.press("up", "r")
+        pre = await retry_through_preflight(pilot, app)
+        # the pre-flight lists the volume: the key is taken, so with "skip" nothing would go
+        assert pre.plan is not None and pre.plan.exportable_count == 0
+        labels = [str(n.label) for n in pre.query_one("#groups").root.children]
+        assert any(lbl.startswith("Destination already exists: 1 file") for lbl in labels)
+        await pilot.press("o")  # on conflict: overwrite
         await settle(pilot)
-        assert isinstance(app.screen, JobsConfirmScreen)
-        assert app.screen.question == "Retry 1 failed job?"
-        await pilot.press("y")
+        assert pre.plan.exportable_count == 1 and pre.plan.overwrites
+        await pilot.press("c", "y")
         await settle(pilot)
-        assert journal.item(run_id, 0).attempts == 2
         await poll(pilot, clock, 60.0)
-        assert states(screen)[0] == "failed"  # the object is still there: 9107 again
-        assert journal.item(run_id, 0).error_code == 9107
+        new_run = max(r.id for r in journal.runs())
+        assert journal.counts(new_run)["verified"] == 1
+        assert journal.item(run_id, 0).error_code == 9107  # history kept
     journal.close()
 
 

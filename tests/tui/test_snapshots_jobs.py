@@ -136,7 +136,7 @@ def test_job_detail_of_a_failure(snap_compare, tmp_path, size):
     assert snap_compare(app, terminal_size=size, run_before=before)
 
 
-def test_retry_confirmation(snap_compare, tmp_path):
+def test_retry_opens_the_preflight_of_a_new_plan(snap_compare, tmp_path):
     app, prepare = two_runs_app(tmp_path, failing=True)
 
     async def before(pilot):

@@ -830,31 +830,69 @@ class JobsScreen(Screen):
     def _confirm_retry(
         self, positions: dict[int, list[int]], question: str, detail: str = ""
     ) -> None:
-        def done(yes: bool | None) -> None:
-            if yes:
-                self.retry(positions)
+        """A retry is a new plan of just those files, through the same pre-flight and
+        confirmation as any export (the volume is listed again, collisions are shown)."""
+        del detail  # the pre-flight shows each file with its reason
+        self.set_activity(f"{question} Making a new plan...")
+        self.plan_retry(positions, question)
 
-        extra = "They are sent again as they were planned (same destination and options)."
-        body = (detail + "\n" if detail else "") + extra
-        self.app.push_screen(JobsConfirmScreen(question, body), done)
+    @dataclass
+    class RetryPlanned(Message):
+        volume: Any
+        options: Any
+        selection: Any
+        title: str
+        error: str | None = None
 
-    def retry(self, positions: dict[int, list[int]]) -> int:
-        """Requeue these failed items and send them again (then watch them)."""
-        if self.journal is None:
-            return 0
-        n = 0
-        for rid, pos in positions.items():
-            count = self.journal.requeue(rid, pos)
-            if count:
-                n += count
-                self.to_submit.add(rid)
-                self.active_runs.add(rid)
-        changes, since = changed_items(self.journal, sorted(positions), self.since)
-        self.apply_changes(changes)
-        self.since = max(self.since, since)
-        self.set_activity(f"Sending {n:,} job(s) again...")
-        self.poll_now()
-        return n
+    @work(exclusive=True, group="retry", exit_on_error=False)
+    async def plan_retry(self, positions: dict[int, list[int]], title: str) -> None:
+        from ...export.plan import ExportOptions
+        from ...export.selection import SelectedFile, Selection
+
+        client = self.session.client
+        try:
+            (rid, pos), *rest = positions.items()
+            if rest:
+                raise ValueError("a retry takes the failed jobs of one run at a time")
+            assert self.journal is not None
+            run = self.journal.run(rid)
+            items = [self.journal.item(rid, p) for p in pos]
+            volume = await client.get_volume(run.volume)
+            records = await client.bulk_get_files([i.file_id for i in items])
+            locations: dict[str, str | None] = {}
+            selection = Selection()
+            missing = []
+            for item, rec in zip(items, records, strict=True):
+                f = getattr(rec, "resource", None)
+                if f is None:  # deleted since: say so instead of dropping it silently
+                    missing.append(item.project_path or item.file_id)
+                    continue
+                project = f.project or item.project or ""
+                if project not in locations:
+                    locations[project] = (await client.get_project(project)).location
+                selection.add(
+                    SelectedFile.from_file(
+                        f, path=item.project_path, project_location=locations[project]
+                    )
+                )
+            options = ExportOptions.from_dict(run.options)
+        except Exception as e:
+            self.post_message(self.RetryPlanned(None, None, None, title, str(e)))
+            return
+        if missing:
+            title += f" ({len(missing)} no longer on the Platform: {', '.join(missing[:3])})"
+        self.post_message(self.RetryPlanned(volume, options, selection, title))
+
+    def on_jobs_screen_retry_planned(self, message: RetryPlanned) -> None:
+        if message.error:
+            self.set_activity(f"Could not plan the retry: {message.error}", error=True)
+            return
+        from .preflight import PreflightScreen
+
+        self.set_activity("")
+        self.app.push_screen(
+            PreflightScreen(message.volume, message.options, message.selection, title=message.title)
+        )
 
     def action_resume(self) -> None:
         """Send the items of a stopped run that were never sent (after a confirmation)."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
@@ -25,6 +25,7 @@ from ...api.models import Volume
 from ...export.journal import Journal
 from ...export.plan import ExportOptions, ExportPlan, prepare_plan
 from ...export.runner import Progress, submit_run
+from ...export.selection import Selection
 from ..format import human_bytes, plural
 from ..widgets.table import plain
 
@@ -97,6 +98,7 @@ class PreflightScreen(Screen):
     BINDINGS = [
         Binding("ctrl+s,c", "confirm", "Submit", id="preflight.submit"),
         Binding("d", "dry_run", "Save dry run", id="preflight.dry_run"),
+        Binding("o", "collision", "On conflict", show=False, id="preflight.collision"),
         Binding("escape", "back", "Back", id="preflight.back"),
     ]
 
@@ -112,11 +114,27 @@ class PreflightScreen(Screen):
         done: bool
         error: str | None = None
 
-    def __init__(self, volume: Volume, options: ExportOptions) -> None:
+    def __init__(
+        self,
+        volume: Volume,
+        options: ExportOptions,
+        selection: Selection | None = None,
+        *,
+        title: str | None = None,
+    ) -> None:
+        """`selection` defaults to what the user marked; a retry passes its own."""
         super().__init__()
         self.volume, self.options = volume, options
+        self.own_selection = selection
+        self.title_text = title
         self.plan: ExportPlan | None = None
         self.submitting = False
+
+    @property
+    def selection(self) -> Selection:
+        if self.own_selection is not None:
+            return self.own_selection
+        return self.app.selection.engine  # type: ignore[attr-defined]
 
     @property
     def session(self):
@@ -142,7 +160,7 @@ class PreflightScreen(Screen):
         try:
             plan = await prepare_plan(
                 self.session.client,
-                self.app.selection.engine,  # type: ignore[attr-defined]
+                self.selection,
                 self.volume,
                 self.options,
                 today=date.today(),
@@ -158,9 +176,11 @@ class PreflightScreen(Screen):
             head.update(Text(f"Could not make the plan: {message.error}", style="bold red"))
             return
         plan = self.plan = message.plan
-        text = Text(headline(plan, self.volume.id), style="bold" if plan.copy_only else "bold red")
+        text = Text(f"{self.title_text}\n" if self.title_text else "", style="bold")
+        text.append(headline(plan, self.volume.id), style="bold" if plan.copy_only else "bold red")
         if not plan.copy_only:
             text.append("\nMove deletes the Platform copies: the files become aliases.", "red")
+        text.append(f"\nOn conflict: {self.options.collision} (o changes it)", style="dim")
         if plan.refused_count:
             text.append(f"\n{plan.refused_count} will not be exported:")
         head.update(text)
@@ -193,6 +213,16 @@ class PreflightScreen(Screen):
 
     def set_status(self, text: str) -> None:
         self.query_one("#status", Static).update(plain(text))
+
+    def action_collision(self) -> None:
+        """Cycle what happens to keys that already exist: skip, overwrite, rename; re-plan."""
+        if self.submitting:
+            return
+        order = ("skip", "overwrite", "rename")
+        nxt = order[(order.index(self.options.collision) + 1) % len(order)]
+        self.options = replace(self.options, collision=nxt)
+        self.query_one("#headline", Static).update(f"Planning again with on conflict: {nxt}...")
+        self.make_plan()
 
     # ---- dry run -------------------------------------------------------------------------
     def action_dry_run(self) -> None:
@@ -293,8 +323,9 @@ class PreflightScreen(Screen):
                 "the jobs screen can resume it."
             )
             self.notify(message.error, severity="error", markup=False)
-        self.app.selection.clear()  # type: ignore[attr-defined]
-        self.app.marked_folders.clear()  # type: ignore[attr-defined]
+        if self.own_selection is None:  # what the user marked has been sent
+            self.app.selection.clear()  # type: ignore[attr-defined]
+            self.app.marked_folders.clear()  # type: ignore[attr-defined]
         self.app.open_jobs(message.run_id)  # type: ignore[attr-defined]
 
     def action_back(self) -> None:
