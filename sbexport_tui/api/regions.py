@@ -6,6 +6,8 @@ import ipaddress
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from ..config.regions import REGIONS as _CONFIG_REGIONS
+
 API_PATH = "/v2"
 
 
@@ -18,35 +20,9 @@ class Region:
     token_page: str | None = None
 
 
-# Sources: platform-api.md section 1 (docs, sevenbridges2 R short names, sevenbridges-python
-# quickstart for the token pages).
-REGIONS: tuple[Region, ...] = (
-    Region(
-        "aws-us",
-        "Seven Bridges Platform (US)",
-        "https://api.sbgenomics.com/v2",
-        "https://igor.sbgenomics.com/developer",
-    ),
-    Region("aws-eu", "Seven Bridges Platform (EU)", "https://eu-api.sbgenomics.com/v2", None),
-    Region("ali-cn", "Seven Bridges Platform (China)", "https://api.sevenbridges.cn/v2", None),
-    Region(
-        "cgc",
-        "Cancer Genomics Cloud (CGC)",
-        "https://cgc-api.sbgenomics.com/v2",
-        "https://cgc.sbgenomics.com/developer",
-    ),
-    Region(
-        "cavatica",
-        "CAVATICA",
-        "https://cavatica-api.sbgenomics.com/v2",
-        "https://cavatica.sbgenomics.com/developer",
-    ),
-    Region(
-        "f4c",
-        "BioData Catalyst powered by Seven Bridges",
-        "https://api.sb.biodatacatalyst.nhlbi.nih.gov/v2",
-        None,
-    ),
+# The deployments come from the one table in config/regions.py (sources: platform-api.md section 1).
+REGIONS: tuple[Region, ...] = tuple(
+    Region(r.id, r.name, r.api_url, r.token_page) for r in _CONFIG_REGIONS.values()
 )
 REGIONS_BY_ID: dict[str, Region] = {r.id: r for r in REGIONS}
 DEFAULT_REGION = "aws-us"

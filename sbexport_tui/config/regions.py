@@ -1,6 +1,6 @@
 """Built-in Platform regions and validation of custom API URLs.
 
-This is the configuration layer's own small table (`api/regions.py` may keep a richer one); a
+This is the one table of deployments (`api/regions.py` derives its own view from it); a
 profile stores either a region id from `REGIONS` or a custom API URL, and `resolve_region()` turns
 either into a `Region`.
 """
@@ -50,15 +50,13 @@ REGIONS: dict[str, Region] = {
             "aws-eu",
             "Seven Bridges Platform (EU)",
             "https://eu-api.sbgenomics.com/v2",
-            # Unverified: the EU front end's usual address; not in the reference sources.
-            "https://eu.sbgenomics.com/developer",
+            None,  # not in any source we have: better no link than a wrong one
         ),
         Region(
             "ali-cn",
             "Seven Bridges Platform (China)",
             "https://api.sevenbridges.cn/v2",
-            # Unverified: best-known front-end address for the China environment.
-            "https://platform.sevenbridges.cn/developer",
+            None,
         ),
         Region(
             "cgc",
@@ -76,8 +74,7 @@ REGIONS: dict[str, Region] = {
             "f4c",
             "BioData Catalyst powered by Seven Bridges",
             "https://api.sb.biodatacatalyst.nhlbi.nih.gov/v2",
-            # Unverified: best-known front-end address for BioData Catalyst.
-            "https://platform.sb.biodatacatalyst.nhlbi.nih.gov/developer",
+            None,
         ),
     )
 }

@@ -160,7 +160,9 @@ class SbexportApp(App[int]):
     def action_show_jobs(self) -> None:
         from .screens.jobs import JobsScreen
 
-        if self.session is not None and not isinstance(self.screen, JobsScreen):
+        if self.session is None:
+            self.notify("Sign in first: the jobs belong to a profile", markup=False)
+        elif not isinstance(self.screen, JobsScreen):
             self.push_screen(JobsScreen())
 
     def action_switch_profile(self) -> None:

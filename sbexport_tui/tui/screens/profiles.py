@@ -579,7 +579,7 @@ def token_pages() -> Text:
     width = max(len(r.id) for r in REGIONS.values()) + 2
     for r in REGIONS.values():
         text.append(r.id.ljust(width), style="bold")
-        text.append((r.token_page or "(ask your administrator)") + "\n")
+        text.append((r.token_page or "the Developer page of its web site") + "\n")
     text.append("custom".ljust(width), style="bold")
     text.append("the developer page of that Platform's web site")
     return text
