@@ -64,6 +64,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.command in ("export", "jobs", "profiles"):
         from .headless import run as run_headless
 
+        if args.debug:
+            from .config import Paths
+            from .logsetup import enable_debug_log
+
+            log = enable_debug_log(Paths.from_env().log_dir)
+            print(f"sbexport: debug log in {log} (tokens redacted)", file=sys.stderr)
         return run_headless(args)
     if args.region is not None and args.profile is None:
         parser.error("--region goes with --profile NAME")

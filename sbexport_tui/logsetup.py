@@ -14,6 +14,8 @@ from pathlib import Path
 _SECRETS: set[str] = set()
 _HEADER_RE = re.compile(r"(?i)(x-sbg-auth-token['\"]?\s*[:=]\s*['\"]?)([^'\"\s,}]+)")
 REDACTED = "<redacted>"
+# the package logs as sbexport.api / sbexport.export; sbexport_tui for anything by module name
+LOGGERS = ("sbexport", "sbexport_tui", "httpx", "httpcore")
 
 
 def register_secret(value: str) -> None:
@@ -48,7 +50,7 @@ def enable_debug_log(log_dir: Path) -> Path:
     handler = logging.FileHandler(path, encoding="utf-8")
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     handler.addFilter(RedactingFilter())
-    for name in ("sbexport_tui", "httpx", "httpcore"):
+    for name in LOGGERS:
         logger = logging.getLogger(name)
         logger.setLevel(logging.DEBUG)
         logger.addHandler(handler)

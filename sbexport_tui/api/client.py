@@ -198,6 +198,14 @@ def _page_key(url: str) -> str:
     return f"{u.host}:{u.port or ''}{u.path}?{query}"
 
 
+async def _with_offsets(
+    offsets: Iterable[int], pages: AsyncIterator[Page]
+) -> AsyncIterator[tuple[int, Page]]:
+    it = iter(offsets)
+    async for page in pages:
+        yield next(it), page
+
+
 def _chunks(seq: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
     for i in range(0, len(seq), size):
         yield seq[i : i + size]
@@ -467,12 +475,21 @@ class PlatformClient:
         for item in first.items:
             yield item
         last = first
-        if total is not None and total > page_size:
-            offsets = range(page_size, total, page_size)
-            async for page in self._pages_at(path, base, offsets, page_size, priority):
-                for item in page.items:
-                    yield item
-                last = page
+        # A server may serve fewer items a page than asked (its own maximum): step by what the
+        # first page held, or offsets would jump over items.
+        step = len(first.items) if 0 < len(first.items) < page_size else page_size
+        if total is not None and total > step and first.items:
+            offsets = range(step, total, step)
+            pages = self._pages_at(path, base, offsets, step, priority)
+            try:
+                async for offset, page in _with_offsets(offsets, pages):
+                    for item in page.items:
+                        yield item
+                    last = page
+                    if len(page.items) < step and offset + len(page.items) < total:
+                        break  # a short page before the end: follow the links from here
+            finally:
+                await pages.aclose()
         # Without a total (or if the list grew meanwhile) follow the `next` links to the end.
         seen = {_page_key(first_url)}
         if last is not first and last.href:

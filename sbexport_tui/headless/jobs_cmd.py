@@ -294,7 +294,9 @@ async def cmd_watch(args: argparse.Namespace, console: Console, interrupts: Inte
             runs = []
             for r in reversed(journal.runs()):  # oldest first
                 c = journal.counts(r.id)
-                if any(c[s] for s in (*UNSENT_STATES, *WATCHED_STATES)):
+                # completed but never verified: a process killed while verifying left them
+                unverified = args.verify and c.get("completed", 0)
+                if unverified or any(c[s] for s in (*UNSENT_STATES, *WATCHED_STATES)):
                     runs.append(r)
             if not runs:
                 console.say("Nothing to watch: every run in the journal has finished.")

@@ -536,3 +536,18 @@ def test_profiles_add_list_show_test_path(sim_server, env):
     del env2["SIMTOK"]
     r = hl(env2, "profiles", "test", "envsrc")
     assert r.returncode == 2 and "SIMTOK is not set" in r.stderr
+
+
+def test_jobs_watch_verifies_runs_left_completed_but_unverified(sim, env):
+    """A process killed while verifying leaves completed items; a plain `jobs watch` finds the
+    run and verifies them."""
+    args = ("export", "--project", PROJECT, "--path", ALIGN, "--volume", VOLUME, "--wait")
+    r = hl(env, *args, "--poll-interval", "0.5", "--no-verify", "--json")
+    clean(r)
+    assert json.loads(r.stdout)["counts"]["completed"] == 4
+    r = hl(env, "jobs", "watch", "--poll-interval", "0.5", "--json")
+    clean(r)
+    assert r.returncode == 0, r.stderr
+    listed = json.loads(hl(env, "jobs", "list", "--json").stdout)
+    counts = listed["runs"][0]["counts"]
+    assert counts.get("verified") == 4 and not counts.get("completed")

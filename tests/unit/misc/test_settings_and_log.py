@@ -8,7 +8,7 @@ import pytest
 from sbexport_tui.config.errors import ConfigError
 from sbexport_tui.config.paths import Paths
 from sbexport_tui.config.settings import load_settings, settings_path
-from sbexport_tui.logsetup import enable_debug_log, redact, register_secret
+from sbexport_tui.logsetup import LOGGERS, enable_debug_log, redact, register_secret
 
 TOKEN = "5f3c0ffee5f3c0ffee5f3c0ffee5f3c0"
 
@@ -68,7 +68,7 @@ def test_debug_log_redacts_tokens_and_headers(tmp_path):
         raise ValueError(f"boom {TOKEN}")
     except ValueError:
         log.exception("failed")
-    for name in ("sbexport_tui", "httpx", "httpcore"):
+    for name in LOGGERS:
         logger = logging.getLogger(name)
         for h in list(logger.handlers):
             logger.removeHandler(h)

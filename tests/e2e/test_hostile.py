@@ -1,0 +1,639 @@
+"""Hostile input: every case gives a clear message and the documented exit code, never a traceback.
+
+* configuration: malformed, truncated, binary, NUL-laden, huge and wrongly shaped profiles.toml;
+* tokens with whitespace, line breaks or non-ASCII characters inside;
+* region URLs: http to a remote host, a path other than /v2, garbage;
+* responses (``httpx.MockTransport`` against ``PlatformClient``, and a fake server on loopback for
+  the CLI): HTML, empty, truncated JSON, JSON of the wrong shape, 10 MB bodies, ``links`` that loop;
+* file names with markup brackets, control characters, RTL text, 1,000 characters, in the TUI;
+* destination templates with ``..``, absolute paths, empty parts, through ``export --dry-run``.
+
+The CLI runs in-process (``sbexport_tui.cli.main``) where that is cheaper: an uncaught exception
+would fail the test, and the headless last line of defence ("This is a bug") is asserted absent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from sbexport_tui import cli
+from sbexport_tui.api.client import PlatformClient, RetryPolicy
+from sbexport_tui.api.errors import BadResponse, PagingError, PlatformError
+
+from .conftest import TOKEN, start_sim
+
+pytestmark = pytest.mark.e2e
+
+PROJECT = "demo/wgs-cohort"
+VOLUME = "demo/us-east-results"
+HUGE = 10 * 1024 * 1024
+HOSTILE_COUNT: dict[str, int] = {}  # group -> cases, filled by the parametrize lists below
+
+
+def counted(group: str, cases: list) -> list:
+    HOSTILE_COUNT[group] = len(cases)
+    return cases
+
+
+# ---- helpers ---------------------------------------------------------------------------------
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    for k in list(os.environ):
+        if k.startswith(("SB_", "SBEXPORT_")):
+            monkeypatch.delenv(k)
+    monkeypatch.setenv("SBEXPORT_HOME", str(tmp_path / "sbx"))
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("SIMTOK", TOKEN)
+    return tmp_path / "sbx"
+
+
+def run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = cli.main(list(argv))
+    out, err = capsys.readouterr()
+    assert "Traceback" not in out + err
+    assert "This is a bug" not in err, err
+    return code, out, err
+
+
+def one_error_line(err: str) -> str:
+    lines = [ln for ln in err.splitlines() if ": error: " in ln]
+    assert len(lines) == 1, err
+    return lines[0]
+
+
+@pytest.fixture(scope="module")
+def sim():
+    server = start_sim("--job-seconds", "0.3")
+    yield server
+    server.proc.terminate()
+    try:
+        server.proc.wait(10)
+    except Exception:
+        server.proc.kill()
+
+
+# ---- 1. profiles.toml --------------------------------------------------------------------------
+BAD_CONFIGS = counted(
+    "profiles.toml",
+    [
+        pytest.param(b'[profiles.lab\nregion = "aws-us"\n', "not valid TOML", id="malformed"),
+        pytest.param(
+            b'default = "lab"\n[profiles.lab]\nregion = "aws-us"\ntoken = { env = "SB_AU',
+            "not valid TOML",
+            id="truncated",
+        ),
+        pytest.param(bytes(range(256)) * 8, "not UTF-8", id="binary"),
+        pytest.param(b'[profiles.lab]\nregion = "aws\x00-us"\n', "NUL", id="nul-bytes"),
+        pytest.param(b"# " + b"x" * (2 * 1024 * 1024) + b"\n", "bytes", id="huge-2MB"),
+        pytest.param(b'profiles = "lab"\n', "profiles", id="wrong-shape"),
+        pytest.param(
+            b'[profiles.lab]\nregion = "aws-us"\ntoken = 5\n', "token", id="token-wrong-type"
+        ),
+        pytest.param(
+            b'[profiles.lab]\nregion = "moon-1"\ntoken = { source = "env", var = "X" }\n',
+            "region",
+            id="unknown-region",
+        ),
+        pytest.param(b"[" * 100_000, "", id="deep-nesting"),
+        pytest.param(None, "not a regular file", id="a-folder"),
+    ],
+)
+
+
+@pytest.mark.parametrize(("content", "says"), BAD_CONFIGS)
+def test_bad_profiles_file_is_one_clear_line_and_exit_2(home, capsys, content, says):
+    cfg = home / "config" / "profiles.toml"
+    cfg.parent.mkdir(parents=True)
+    if content is None:
+        cfg.mkdir()
+    else:
+        cfg.write_bytes(content)
+    for argv in (
+        ["profiles", "list"],
+        ["export", "--profile", "lab", "--project", PROJECT, "--volume", VOLUME],
+    ):
+        code, _, err = run_cli(capsys, *argv)
+        assert code == 2, (argv, err)
+        line = one_error_line(err)
+        assert "profiles.toml" in line and says in line, line
+        assert len(line) < 600  # a 2 MB file is not echoed back
+
+
+# ---- 2. tokens ---------------------------------------------------------------------------------
+BAD_TOKENS = counted(
+    "tokens",
+    [
+        pytest.param(TOKEN[:10] + " " + TOKEN[10:], "space or line break", id="space-inside"),
+        pytest.param(TOKEN[:10] + "\n" + TOKEN[10:], "space or line break", id="newline-inside"),
+        pytest.param(TOKEN[:10] + "\t" + TOKEN[10:], "space or line break", id="tab-inside"),
+        pytest.param("   \n", "empty token", id="only-whitespace"),
+        pytest.param(TOKEN[:10] + "é" + TOKEN[10:], "HTTP header", id="non-ascii"),
+        pytest.param(TOKEN[:10] + "\x07" + TOKEN[10:], "HTTP header", id="control-char"),
+    ],
+)
+
+
+@pytest.mark.parametrize(("token", "says"), BAD_TOKENS)
+def test_token_with_whitespace_inside_is_refused_before_sending(
+    home, capsys, monkeypatch, sim, token, says
+):
+    code, _, err = run_cli(
+        capsys, "profiles", "add", "--name", "lab", "--region", sim.url, "--token-env", "LABTOK"
+    )
+    assert code == 0, err
+    monkeypatch.setenv("LABTOK", token)
+    code, out, err = run_cli(capsys, "profiles", "test", "lab")
+    assert code == 2, err
+    line = one_error_line(err)
+    assert "LABTOK" in line and says in line, line
+    assert token.strip() not in out + err or not token.strip()
+
+
+def test_token_with_surrounding_whitespace_and_newline_works(home, capsys, monkeypatch, sim):
+    run_cli(
+        capsys, "profiles", "add", "--name", "lab", "--region", sim.url, "--token-env", "LABTOK"
+    )
+    monkeypatch.setenv("LABTOK", f"  {TOKEN}\r\n")
+    code, out, err = run_cli(capsys, "profiles", "test", "lab")
+    assert code == 0, err
+    assert "OK: profile 'lab' signs in as demo" in out
+
+
+def test_token_from_stdin_with_a_space_inside_is_refused(home, capsys, monkeypatch, sim):
+    import io
+
+    monkeypatch.setattr("sys.stdin", io.StringIO("abc def\n"))
+    code, _, err = run_cli(
+        capsys, "profiles", "add", "--name", "lab", "--region", sim.url, "--token-stdin"
+    )
+    assert code == 2
+    assert "space or line break" in one_error_line(err)
+    assert not (home / "config" / "tokens" / "lab.token").exists()
+
+
+# ---- 3. region URLs ----------------------------------------------------------------------------
+BAD_URLS = counted(
+    "region URLs",
+    [
+        pytest.param("http://api.example.com/v2", "https://api.example.com/v2", id="http-remote"),
+        pytest.param("http://10.1.2.3:8080/v2", "https", id="http-private-ip"),
+        pytest.param("https://api.sbgenomics.com/v2/files", "/v2", id="path"),
+        pytest.param("https://api.sbgenomics.com", "/v2", id="no-path"),
+        pytest.param("https://igor.sbgenomics.com/developer", "/v2", id="web-page"),
+        pytest.param("garbage", "neither a known region id nor an API URL", id="garbage"),
+        pytest.param("::::", "neither a known region id", id="colons"),
+        pytest.param("https://x.com:99999/v2", "cannot be parsed", id="bad-port"),
+        pytest.param("ftp://x.com/v2", "scheme", id="ftp"),
+        pytest.param("https://user:pw@x.com/v2", "user name or password", id="credentials"),
+        pytest.param("https://x.com/v2?token=abc", "query", id="query"),
+        pytest.param("https://[::1/v2", "", id="broken-ipv6"),
+        pytest.param("https://x.com/v2\n", "line break", id="newline"),
+        pytest.param("https://" + "a" * 5000 + ".com/v2", "", id="5000-chars"),
+    ],
+)
+
+
+@pytest.mark.parametrize(("url", "says"), BAD_URLS)
+def test_bad_region_url_is_refused_with_what_to_write(home, capsys, url, says):
+    code, _, err = run_cli(
+        capsys, "profiles", "add", "--name", "lab", "--region", url, "--token-env", "X"
+    )
+    if url.startswith("https://" + "a" * 100):
+        # a 5,000-character host is refused (or saved) without a traceback either way
+        assert code in (0, 2), err
+        return
+    assert code == 2, err
+    line = one_error_line(err)
+    assert "region" in line and says in line, line
+    assert not (home / "config" / "profiles.toml").exists()
+
+
+def test_environment_endpoint_over_http_to_a_remote_host_is_refused(home, capsys, monkeypatch):
+    monkeypatch.setenv("SB_API_ENDPOINT", "http://api.sbgenomics.com/v2")
+    monkeypatch.setenv("SB_AUTH_TOKEN", TOKEN)
+    code, out, err = run_cli(capsys, "profiles", "test")
+    assert code == 2, err
+    assert "https" in one_error_line(err)
+    assert TOKEN not in out + err
+
+
+# ---- 4. responses, in-process ------------------------------------------------------------------
+def mock_client(handler: Callable[[httpx.Request], httpx.Response]) -> PlatformClient:
+    async def no_sleep(_: float) -> None:
+        return None
+
+    return PlatformClient(
+        "https://api.example.test/v2",
+        TOKEN,
+        transport=httpx.MockTransport(handler),
+        retry=RetryPolicy(attempts=2, backoff_base=0),
+        sleep=no_sleep,
+    )
+
+
+def fixed(status: int, body: bytes, ctype: str = "application/json", **headers: str):
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(status, content=body, headers={"content-type": ctype, **headers})
+
+    return handler
+
+
+HTML = b"<html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>"
+BAD_BODIES = counted(
+    "responses (in-process)",
+    [
+        pytest.param(fixed(200, HTML, "text/html"), "HTML page", id="html-200"),
+        pytest.param(fixed(502, HTML, "text/html"), "HTML page", id="html-502"),
+        pytest.param(fixed(403, HTML, "text/html"), "HTML page", id="html-403"),
+        pytest.param(fixed(200, b""), "empty body", id="empty-200"),
+        pytest.param(fixed(500, b""), "empty body", id="empty-500"),
+        pytest.param(fixed(200, b'{"username": "de'), "not the Platform's JSON", id="truncated"),
+        pytest.param(fixed(200, b"[1, 2, 3]"), "User", id="list-not-object"),
+        pytest.param(fixed(200, b'{"user": "demo"}'), "username", id="missing-field"),
+        pytest.param(fixed(200, b'{"username": ["a"]}'), "username", id="wrong-type"),
+        pytest.param(fixed(200, b"null"), "User", id="null"),
+        pytest.param(fixed(200, b"\xff\xfe\x00garbage"), "JSON", id="binary"),
+        pytest.param(fixed(200, b"x" * HUGE, "text/plain"), "text/plain", id="10MB-text"),
+        pytest.param(fixed(200, b"<html>" + b"a" * HUGE, "text/html"), "HTML page", id="10MB-html"),
+        pytest.param(fixed(200, b'{"username": "' + b"a" * HUGE), "JSON", id="10MB-truncated-json"),
+        pytest.param(
+            fixed(302, b"", "text/html", location="https://login.example.test/"),
+            "redirect",
+            id="redirect",
+        ),
+        pytest.param(fixed(404, b'{"status": "NOT_FOUND"}'), "404", id="router-404"),
+        pytest.param(fixed(401, b'{"code": "x", "message": 5}'), "401", id="odd-error-body"),
+    ],
+)
+
+
+@pytest.mark.parametrize(("handler", "says"), BAD_BODIES)
+async def test_bad_response_bodies_raise_a_platform_error_with_a_short_message(handler, says):
+    client = mock_client(handler)
+    try:
+        t0 = time.monotonic()
+        with pytest.raises(PlatformError) as info:
+            await client.get_user()
+        assert time.monotonic() - t0 < 20
+    finally:
+        await client.aclose()
+    message = str(info.value)
+    assert says in message, message
+    assert len(message) < 1000 and TOKEN not in message
+
+
+async def test_a_10MB_valid_answer_is_read_not_truncated():
+    body = json.dumps({"username": "demo", "affiliation": "a" * HUGE}).encode()
+    client = mock_client(fixed(200, body))
+    try:
+        user = await client.get_user()
+    finally:
+        await client.aclose()
+    assert user.username == "demo" and len(user.affiliation or "") == HUGE
+
+
+def paged(pages: dict[str, dict], *, total: int | None = None):
+    """A list endpoint: the page for each offset; the `next` links are given by the test."""
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        offset = request.url.params.get("offset", "0")
+        headers = {} if total is None else {"x-total-matching-query": str(total)}
+        return httpx.Response(200, json=pages.get(offset, {"items": []}), headers=headers)
+
+    return handler
+
+
+def link(offset: int) -> list[dict]:
+    href = f"https://api.example.test/v2/projects?offset={offset}&limit=100"
+    return [{"href": href, "rel": "next", "method": "GET"}]
+
+
+def item(n: int) -> dict:
+    return {"id": f"demo/p{n}", "name": f"p{n}"}
+
+
+LOOPS = counted(
+    "paging loops (in-process)",
+    [
+        pytest.param({"0": {"items": [item(0)], "links": link(0)}}, id="next-is-itself"),
+        pytest.param(
+            {
+                "0": {"items": [item(0)], "links": link(100)},
+                "100": {"items": [item(1)], "links": link(0)},
+            },
+            id="A-B-A",
+        ),
+        pytest.param(
+            {str(o): {"items": [], "links": link(o + 100)} for o in range(0, 2000, 100)},
+            id="endless-empty-pages",
+        ),
+        pytest.param({"0": {"items": "nope", "links": []}}, id="items-not-a-list"),
+        pytest.param({"0": {"items": [item(0)], "links": "nope"}}, id="links-not-a-list"),
+        pytest.param({"0": {"items": [{"name": "no id"}], "links": []}}, id="item-without-id"),
+    ],
+)
+
+
+@pytest.mark.parametrize("pages", LOOPS)
+async def test_links_that_loop_or_lie_stop_with_a_clear_error(pages):
+    client = mock_client(paged(pages))
+    got = []
+    try:
+        with pytest.raises(BadResponse) as info:
+            async for p in client.list_projects():
+                got.append(p.id)
+                assert len(got) < 1000, "the listing never ended"
+    finally:
+        await client.aclose()
+    assert len(str(info.value)) < 1000
+    if isinstance(info.value, PagingError):
+        assert "stopped" in str(info.value)
+
+
+# ---- 4b. responses through the CLI, from a fake server on loopback ----------------------------
+class FakePlatform:
+    """A tiny ASGI server that answers every request with what ``mode`` says."""
+
+    def __init__(self) -> None:
+        self.mode = "html"
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            return
+        path, query = scope["path"], scope["query_string"].decode()
+        status, ctype, body = 200, "application/json", b"{}"
+        if self.mode == "html":
+            status, ctype, body = 200, "text/html", HTML
+        elif self.mode == "empty":
+            body = b""
+        elif self.mode == "truncated":
+            body = b'{"username": "demo", "email'
+        elif self.mode == "wrong-shape":
+            body = b'[{"username": "demo"}]'
+        elif self.mode == "huge":
+            ctype, body = "text/html", b"<html>" + b"x" * HUGE
+        elif self.mode == "loop":  # a project whose root listing's `next` link loops
+            if path.startswith("/v2/projects/"):
+                body = json.dumps({"id": PROJECT, "name": "p", "root_folder": "r" * 24}).encode()
+            elif path == "/v2/files":
+                base = "http://" + dict(scope["headers"])[b"host"].decode()
+                nxt = f"{base}/v2/files?{query}"  # the very page just read
+                page = {
+                    "items": [{"id": "f" * 24, "name": "a.txt", "type": "file", "size": 1}],
+                    "links": [{"href": nxt, "rel": "next", "method": "GET"}],
+                }
+                body = json.dumps(page).encode()
+        headers = [(b"content-type", ctype.encode()), (b"content-length", str(len(body)).encode())]
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+
+@pytest.fixture(scope="module")
+def fake() -> Iterator[tuple[FakePlatform, str]]:
+    import uvicorn
+
+    app = FakePlatform()
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(
+        uvicorn.Config(app, log_level="critical", access_log=False, lifespan="off")
+    )
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.02)
+    yield app, f"http://127.0.0.1:{port}/v2"
+    server.should_exit = True
+    thread.join(5)
+
+
+CLI_BODIES = counted(
+    "responses (CLI, fake server)",
+    [
+        pytest.param("html", "HTML page", id="html"),
+        pytest.param("empty", "empty body", id="empty"),
+        pytest.param("truncated", "not the Platform's JSON", id="truncated-json"),
+        pytest.param("wrong-shape", "User", id="wrong-shape"),
+        pytest.param("huge", "HTML page", id="10MB-html"),
+        pytest.param("loop", "already read", id="looping-links"),
+    ],
+)
+
+
+@pytest.mark.parametrize(("mode", "says"), CLI_BODIES)
+def test_cli_against_a_server_that_is_not_the_platform_exits_4_in_one_line(
+    home, capsys, monkeypatch, fake, mode, says
+):
+    app, url = fake
+    monkeypatch.setenv("LABTOK", TOKEN)
+    run_cli(capsys, "profiles", "add", "--name", "lab", "--region", url, "--token-env", "LABTOK")
+    app.mode = mode
+    if mode == "loop":
+        argv = ["export", "--profile", "lab", "--project", PROJECT, "--volume", VOLUME]
+    else:
+        argv = ["profiles", "test", "lab", "--retries", "1"]
+    code, out, err = run_cli(capsys, *argv)
+    assert code == 4, err
+    line = one_error_line(err)
+    assert says in line, line
+    assert len(line) < 800 and TOKEN not in out + err
+
+
+# ---- 5. file names in the TUI ----------------------------------------------------------------
+LONG_NAME = ("long_" * 200)[:996] + ".bam"
+NASTY_NAMES = counted(
+    "file names (TUI)",
+    [
+        "[bold red]markup[/] not.txt",
+        "[link=https://evil.example]click[/link].vcf.gz",
+        "[/]closing-first.txt",
+        "bell\x07and\x1b[31mescape.txt",
+        "tab\there\nnewline.txt",
+        "\u202eevil_txt.exe",  # RIGHT-TO-LEFT OVERRIDE
+        "שלום_مرحبا_sample.vcf.gz",
+        "zero\u200bwidth\ufeff.txt",
+        "emoji_🧬🧪.fastq.gz",
+        LONG_NAME,
+    ],
+)
+NASTY_FOLDER = "[b]dir[/b] \u202e\x1b[2J"
+
+
+def visible(name: str) -> str:
+    """How the table shows a name: control characters as visible escapes."""
+    from sbexport_tui.tui.widgets.table import plain
+
+    return plain(name).plain
+
+
+async def test_hostile_file_names_show_as_text_and_nothing_crashes(tmp_path):
+    from sbexport_tui.config.paths import Paths
+    from sbexport_tui.session import Session
+    from sbexport_tui.sim import BASE_URL_INPROCESS, SimPlatform, SimSettings, SimTransport
+    from sbexport_tui.sim.demo import build_demo_world
+    from sbexport_tui.tui.app import SbexportApp
+    from sbexport_tui.tui.screens.projects import ProjectsScreen
+
+    from ..tui.conftest import open_path, settle, table_names
+
+    world = build_demo_world(0)
+    project = world.projects[PROJECT]
+    folder = world.mkdirs(project, "hostile")
+    for i, name in enumerate(NASTY_NAMES):
+        world.add_node(folder.id, name, size=1000 + i)
+    inner = world.add_node(folder.id, NASTY_FOLDER, folder=True)
+    world.add_node(inner.id, "inside[/].txt", size=5)
+    token = "hostile-names-token"
+    platform = SimPlatform(world, SimSettings(tokens=[token], job_seconds=1.0))
+    client = PlatformClient(BASE_URL_INPROCESS, token, transport=SimTransport(platform))
+    app = SbexportApp(ProjectsScreen, demo=True, theme_name="textual-dark")
+    app.session = Session(
+        profile_name="demo",
+        region_label="hostile world",
+        client=client,
+        paths=Paths.under(tmp_path / "home", demo=True),
+        demo=True,
+    )
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_path(pilot, "hostile")
+        names = table_names(app.screen)
+        for name in NASTY_NAMES:
+            assert visible(name) in names, (name, names)
+        assert visible(NASTY_FOLDER) + "/" in names
+        for name in names:  # nothing that moves the cursor or rings the bell reaches a cell
+            assert "\x1b" not in name and "\x07" not in name
+        await pilot.press("a")  # mark everything in view
+        await settle(pilot)
+        await pilot.press("s")  # the selection screen lists the marked names
+        await settle(pilot)
+        await pilot.press("escape")
+        await settle(pilot)
+        screen = app.screen
+        screen.table.move_cursor(row=names.index(visible(NASTY_FOLDER) + "/"))
+        await pilot.press("enter")  # into the folder whose name is markup + RTL + escapes
+        await settle(pilot)
+        assert "inside[/].txt" in table_names(app.screen)
+        await pilot.press("backspace")
+        await settle(pilot)
+        await pilot.press("x")  # export options: the key preview renders the names
+        await settle(pilot)
+        await asyncio.sleep(0)
+        assert app.is_running
+    await client.aclose()
+
+
+# ---- 6. destination templates ------------------------------------------------------------------
+RENDER_REFUSED = counted(
+    "templates refused per file (exit 1)",
+    [
+        pytest.param("../{name}", "'..' folder name", id="dotdot-first"),
+        pytest.param("{project}/../../{name}", "'..' folder name", id="dotdot-inside"),
+        pytest.param("./{name}", "'.' folder name", id="dot"),
+        pytest.param("/{path}", "starts with '/'", id="absolute"),
+        pytest.param("{dir}/{name}", "empty", id="empty-dir-at-root"),
+        pytest.param("a//{name}", "empty folder name", id="double-slash"),
+        pytest.param("{path}/", "ends with '/'", id="trailing-slash"),
+        pytest.param("x" * 1100 + "/{name}", "1024", id="key-over-1024-bytes"),
+        pytest.param("{name}\x00", "control character", id="nul-in-template"),
+    ],
+)
+
+
+@pytest.mark.parametrize(("template", "says"), RENDER_REFUSED)
+def test_templates_that_render_bad_keys_skip_every_file_with_the_reason(
+    home, capsys, sim, tmp_path, template, says
+):
+    run_cli(
+        capsys, "profiles", "add", "--name", "lab", "--region", sim.url, "--token-env", "SIMTOK"
+    )
+    plan_file = tmp_path / "plan.json"
+    code, out, err = run_cli(
+        capsys,
+        "export",
+        "--profile",
+        "lab",
+        "--project",
+        PROJECT,
+        "--volume",
+        VOLUME,
+        "--location",
+        template,
+        "--dry-run",
+        "--plan-file",
+        str(plan_file),
+    )
+    assert code == 1, err
+    assert json.loads(out) == []  # no request would be sent
+    assert "No valid destination" in err and "README.txt" in err
+    plan = json.loads(plan_file.read_text())
+    assert plan["items"] and all(not i["exportable"] for i in plan["items"])
+    assert all(i["reason"] == "template" and says in i["reason_text"] for i in plan["items"])
+
+
+TEMPLATE_REFUSED = counted(
+    "templates refused outright (exit 2)",
+    [
+        pytest.param("{nope}/{name}", "unknown placeholder", id="unknown-placeholder"),
+        pytest.param("{name", "unbalanced", id="unbalanced"),
+        pytest.param("fixed.txt", "no placeholder", id="no-placeholder"),
+        pytest.param("   ", "empty", id="blank"),
+        pytest.param("{name:>10}", "format", id="format-spec"),
+        pytest.param("{name!r}", "format", id="conversion"),
+        pytest.param("{0}", "unknown placeholder", id="positional"),
+    ],
+)
+
+
+@pytest.mark.parametrize(("template", "says"), TEMPLATE_REFUSED)
+def test_broken_templates_exit_2_before_anything_is_planned(home, capsys, sim, template, says):
+    run_cli(
+        capsys, "profiles", "add", "--name", "lab", "--region", sim.url, "--token-env", "SIMTOK"
+    )
+    code, out, err = run_cli(
+        capsys,
+        "export",
+        "--profile",
+        "lab",
+        "--project",
+        PROJECT,
+        "--volume",
+        VOLUME,
+        "--location",
+        template,
+        "--dry-run",
+    )
+    assert code == 2, err
+    assert says in one_error_line(err)
+    assert out == ""
+
+
+SINGLE_CASES = counted(
+    "single tests",
+    [
+        "token with surrounding whitespace and CRLF (accepted)",
+        "token from stdin with a space",
+        "SB_API_ENDPOINT over http to a remote host",
+        "a valid 10 MB answer",
+        "hostile folder name entered in the TUI",
+    ],
+)
+
+
+def test_zz_count_of_hostile_cases(capsys):
+    total = sum(HOSTILE_COUNT.values())
+    with capsys.disabled():
+        print(f"\nhostile cases: {total} {HOSTILE_COUNT}")
+    assert total >= 60
