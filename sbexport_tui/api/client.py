@@ -99,11 +99,15 @@ class _Secret:
 
 
 class _TokenAuth(httpx.Auth):
-    def __init__(self, token: _Secret) -> None:
+    """Adds the token to requests for the Platform's own origin, and to nothing else."""
+
+    def __init__(self, token: _Secret, origin: tuple[str, str, int | None]) -> None:
         self._token = token
+        self._origin = origin
 
     def auth_flow(self, request: httpx.Request):  # type: ignore[override]
-        request.headers[TOKEN_HEADER] = self._token.get()
+        if _origin(request.url) == self._origin:
+            request.headers[TOKEN_HEADER] = self._token.get()
         yield request
 
     def __repr__(self) -> str:
@@ -206,6 +210,12 @@ async def _with_offsets(
         yield next(it), page
 
 
+def _origin(url: httpx.URL) -> tuple[str, str, int | None]:
+    """Scheme, host and port (the default port filled in)."""
+    port = url.port or {"http": 80, "https": 443}.get(url.scheme)
+    return url.scheme, url.host, port
+
+
 def _chunks(seq: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
     for i in range(0, len(seq), size):
         yield seq[i : i + size]
@@ -253,7 +263,7 @@ class PlatformClient:
         self.on_status = on_status
         self._http = httpx.AsyncClient(
             base_url=self.base_url + "/",
-            auth=_TokenAuth(self._token),
+            auth=_TokenAuth(self._token, _origin(httpx.URL(self.base_url))),
             headers={
                 "User-Agent": f"sbexport/{__version__}",
                 "Accept": "application/json",
@@ -289,6 +299,17 @@ class PlatformClient:
 
     def _url(self, path_or_url: str) -> str:
         if path_or_url.startswith(("http://", "https://")):
+            # a link from a response (paging): only ever to the API we were given, so the token
+            # never goes to another host or over plain http to one
+            url = httpx.URL(path_or_url)
+            base = httpx.URL(self.base_url)
+            if _origin(url) != _origin(base) or not url.path.startswith(base.path):
+                raise BadResponse(
+                    f"the server sent a link to {url.scheme}://{url.host}{url.path}, outside "
+                    f"the API at {self.base_url}: not followed (the token would go with it)",
+                    method="GET",
+                    url=self.base_url,
+                )
             return path_or_url
         return f"{self.base_url}/{path_or_url.lstrip('/')}"
 

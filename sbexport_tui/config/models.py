@@ -27,6 +27,14 @@ PROFILE_NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _ENV_VAR_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
 _VOLUME_RE = re.compile(r"^[^/\s]+/[^/\s]+$")
 _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
+# what a developer token looks like (32 hex characters in the docs' examples), so that a token
+# pasted where a variable name or a command belongs is refused instead of stored and shown
+_TOKEN_LIKE_RE = re.compile(r"^(?:[0-9a-fA-F]{32}|(?=[A-Za-z0-9]*\d)[A-Za-z0-9]{24,})$")
+
+
+def looks_like_token(text: str) -> bool:
+    return bool(_TOKEN_LIKE_RE.match(text.strip()))
+
 
 DEFAULT_COMMAND_TIMEOUT = 10.0
 MAX_COMMAND_TIMEOUT = 300.0
@@ -164,6 +172,13 @@ class EnvSource:
     var: str = "SB_AUTH_TOKEN"
 
     def __post_init__(self) -> None:
+        if isinstance(self.var, str) and looks_like_token(self.var):
+            raise ConfigError(
+                "looks like a token itself, not the name of a variable that holds one",
+                key="token.var",
+                fix='Write token.var = "SB_AUTH_TOKEN" and put the token in that variable; '
+                "a token kept here would be shown and stored in plain text",
+            )
         if not isinstance(self.var, str) or not _ENV_VAR_RE.match(self.var):
             raise ConfigError(
                 "must be an environment variable name (letters, digits and _, not starting with a "
@@ -189,6 +204,12 @@ class CommandSource:
 
     def __post_init__(self) -> None:
         need_str(self.command, "token.command", example='"pass show sevenbridges"')
+        if looks_like_token(self.command):
+            raise ConfigError(
+                "looks like a token itself, not a command that prints one",
+                key="token.command",
+                fix='Write e.g. token.command = "pass show sevenbridges"',
+            )
         try:
             argv = shlex.split(self.command)
         except ValueError:

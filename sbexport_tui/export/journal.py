@@ -21,9 +21,12 @@ No token is ever stored: nothing here takes one, and no column could hold one.
 from __future__ import annotations
 
 import json
+import os
+import socket
 import sqlite3
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -93,6 +96,11 @@ CREATE TABLE IF NOT EXISTS items (
 CREATE INDEX IF NOT EXISTS items_by_state ON items (run_id, state);
 CREATE INDEX IF NOT EXISTS items_by_job ON items (job_id);
 CREATE INDEX IF NOT EXISTS items_by_updated ON items (run_id, updated);
+CREATE TABLE IF NOT EXISTS leases (
+    run_id        INTEGER PRIMARY KEY REFERENCES runs(id) ON DELETE CASCADE,
+    owner         TEXT    NOT NULL,
+    expires       REAL    NOT NULL
+);
 """
 
 
@@ -175,8 +183,33 @@ def _item(row: Sequence[Any]) -> ItemRecord:
 
 def _run(row: Sequence[Any]) -> RunRecord:
     values = list(row)
-    values[5] = json.loads(values[5])
+    try:
+        values[5] = json.loads(values[5])
+    except (TypeError, ValueError):
+        raise JournalError(
+            f"run {values[0]} of the journal has damaged options; start a new run"
+        ) from None
     return RunRecord(*values)
+
+
+def lease_owner() -> str:
+    """This process, as a lease owner: host, pid and a random part."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def lease_alive(owner: str) -> bool:
+    """False only when the owner is a process of this machine that has gone."""
+    host, _, rest = owner.partition(":")
+    pid_text = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid_text.isdigit():
+        return True
+    try:
+        os.kill(int(pid_text), 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True
 
 
 def clean_base_url(url: str | None) -> str | None:
@@ -204,11 +237,16 @@ class Journal:
     def __init__(self, path: Path | str, *, clock: Callable[[], float] = time.time) -> None:
         self.path = Path(path)
         self._clock = clock
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.RLock()
-        self._db = sqlite3.connect(
-            str(self.path), isolation_level=None, check_same_thread=False, timeout=30.0
-        )
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(
+                str(self.path), isolation_level=None, check_same_thread=False, timeout=30.0
+            )
+        except (OSError, sqlite3.Error) as e:
+            raise JournalError(
+                f"cannot open the journal {self.path}: {getattr(e, 'strerror', None) or e}"
+            ) from None
         try:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=FULL")
@@ -452,16 +490,52 @@ class Journal:
 
     # ---- items: writing (the runner's steps) ----
     def mark_submitting(self, run_id: int, positions: Sequence[int]) -> float:
-        """Before a request: these items may reach the Platform from now on. Returns the time."""
+        """Before a request: these items may reach the Platform from now on. Returns the time.
+
+        Only `planned` items are taken: an item already `submitting` may be in another request,
+        and must be reconciled, never sent blindly again. Raises JournalError when any of them
+        was not planned (someone else took it)."""
         now = self._clock()
         with self._tx() as db:
-            db.executemany(
-                "UPDATE items SET state = 'submitting', submitted = ?, attempts = attempts + 1, "
-                "updated = ? WHERE run_id = ? AND position = ? AND state IN ('planned', "
-                "'submitting')",
-                [(now, now, run_id, p) for p in positions],
-            )
+            taken = 0
+            for p in positions:
+                taken += db.execute(
+                    "UPDATE items SET state = 'submitting', submitted = ?, "
+                    "attempts = attempts + 1, updated = ? "
+                    "WHERE run_id = ? AND position = ? AND state = 'planned'",
+                    (now, now, run_id, p),
+                ).rowcount
+            if taken != len(positions):
+                raise JournalError(
+                    f"run {run_id}: {len(positions) - taken} item(s) were taken by another "
+                    "sbexport while this one was about to send them; nothing was sent"
+                )
         return now
+
+    # ---- who is submitting a run (one process at a time) ----
+    def claim_run(self, run_id: int, owner: str, ttl: float) -> str | None:
+        """Take the run's submission lease. Returns None when taken, else who holds it.
+
+        A lease held by a process of this machine that no longer exists is taken over at once;
+        one from another machine (or a live process) only once it has expired."""
+        now = self._clock()
+        with self._tx() as db:
+            row = db.execute(
+                "SELECT owner, expires FROM leases WHERE run_id = ?", (run_id,)
+            ).fetchone()
+            if row is not None and row[0] != owner and row[1] > now and lease_alive(row[0]):
+                return row[0]
+            db.execute(
+                "INSERT INTO leases (run_id, owner, expires) VALUES (?, ?, ?) "
+                "ON CONFLICT(run_id) DO UPDATE SET owner = excluded.owner, "
+                "expires = excluded.expires",
+                (run_id, owner, now + ttl),
+            )
+        return None
+
+    def release_run(self, run_id: int, owner: str) -> None:
+        with self._tx() as db:
+            db.execute("DELETE FROM leases WHERE run_id = ? AND owner = ?", (run_id, owner))
 
     def record_jobs(
         self, run_id: int, jobs: Iterable[tuple[int, str, str, dict[str, Any]]]

@@ -28,7 +28,14 @@ from typing import Any, Literal, Protocol
 from ..api.client import BULK_MAX
 from ..api.errors import AmbiguousSubmitError, BadResponse, PlatformError
 from ..api.models import ExportItem, ExportJob, ExportResult, JobLookup, VolumeObject
-from .journal import UNSENT_STATES, WATCHED_STATES, ItemRecord, Journal, RunRecord
+from .journal import (
+    UNSENT_STATES,
+    WATCHED_STATES,
+    ItemRecord,
+    Journal,
+    RunRecord,
+    lease_owner,
+)
 from .plan import parent_prefixes
 
 log = logging.getLogger("sbexport.export")
@@ -117,6 +124,16 @@ class PollResult:
 
 class RunStopped(PlatformError):
     """The run stopped on an error it cannot get past by itself; the journal says where."""
+
+
+class RunBusy(RunStopped):
+    """Another live sbexport is submitting this run; nothing was done."""
+
+
+# How long a submission lease lasts without renewal (renewed before every chunk). A crashed
+# process of this machine loses its lease at once (its pid is gone); one on another machine
+# after this long.
+LEASE_SECONDS = 600.0
 
 
 def _ts(value: Any) -> float | None:
@@ -263,9 +280,49 @@ async def submit_run(
     ``stop_event`` is set. Raises the client's error (a ``PlatformError`` with a plain-language
     message) when the Platform refuses the whole call (e.g. the token expired); the chunk goes
     back to ``planned`` and the run is marked ``stopped`` with that error.
+
+    One process at a time: the run's lease in the journal is taken first, and ``RunBusy`` is
+    raised (nothing sent, nothing reconciled) while another live sbexport holds it. Without
+    this, a second process would "reconcile" the first one's request in flight and send it
+    again.
     """
     if not 1 <= chunk_size <= BULK_MAX:
         raise ValueError(f"chunk size must be 1..{BULK_MAX}")
+    owner = lease_owner()
+    holder = journal.claim_run(run_id, owner, LEASE_SECONDS)
+    if holder is not None:
+        host, _, rest = holder.partition(":")
+        raise RunBusy(
+            f"run {run_id} is being sent by another sbexport (process {rest.partition(':')[0]} "
+            f"on {host}); nothing was sent. Let it finish, or follow it with "
+            f"`sbexport jobs watch --run {run_id}`"
+        )
+    try:
+        return await _submit_run(
+            client,
+            journal,
+            run_id,
+            on_progress=on_progress,
+            stop_event=stop_event,
+            chunk_size=chunk_size,
+            max_ambiguous=max_ambiguous,
+            renew=lambda: journal.claim_run(run_id, owner, LEASE_SECONDS),
+        )
+    finally:
+        journal.release_run(run_id, owner)
+
+
+async def _submit_run(
+    client: ExportClient,
+    journal: Journal,
+    run_id: int,
+    *,
+    on_progress: Callable[[Progress], Any] | None,
+    stop_event: StopFlag | None,
+    chunk_size: int,
+    max_ambiguous: int,
+    renew: Callable[[], Any],
+) -> SubmitResult:
     run = journal.run(run_id)
     copy_only = run.mode == "copy"
     result = SubmitResult(run_id)
@@ -292,6 +349,7 @@ async def submit_run(
             rows = journal.items(run_id, "planned", limit=chunk_size)
             if not rows:
                 break
+            renew()  # keep the lease while this process sends
             items = [export_item(run, r) for r in rows]
             since = journal.mark_submitting(run_id, [r.position for r in rows])
             try:

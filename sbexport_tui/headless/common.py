@@ -30,6 +30,8 @@ from ..config import ConfigError, Paths, Profile, environment_profile, load_prof
 from ..export.journal import Journal, JournalError, clean_base_url
 from ..export.runner import RunStopped
 from ..export.templates import TemplateError
+from ..text import human_bytes as _human_bytes
+from ..text import plural as plural  # re-exported for the commands
 
 EXIT_OK = 0
 EXIT_INCOMPLETE = 1
@@ -136,16 +138,7 @@ class Console:
 
 
 def human_bytes(n: int | None) -> str:
-    value = float(n or 0)
-    for unit in ("B", "KB", "MB", "GB", "TB"):
-        if value < 1000 or unit == "TB":
-            return f"{int(value)} B" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1000
-    return f"{value:.1f} PB"  # pragma: no cover
-
-
-def plural(n: int, word: str, many: str | None = None) -> str:
-    return f"{n} {word if n == 1 else (many or word + 's')}"
+    return _human_bytes(n or 0)
 
 
 def iso(ts: float | None) -> str | None:

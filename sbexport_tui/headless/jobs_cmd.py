@@ -19,6 +19,7 @@ from .common import (
     Fail,
     Interrupts,
     Opened,
+    human_bytes,
     iso,
     one_line,
     open_journal,
@@ -319,6 +320,14 @@ async def cmd_retry(args: argparse.Namespace, console: Console, interrupts: Inte
             if args.json:
                 console.emit_json({"run": run.id, "requeued": 0, "exit_code": EXIT_OK})
             return EXIT_OK
+        if run.mode == "move" and not args.yes:
+            size = sum(r.size or 0 for r in rows)
+            raise Fail(
+                f"run {run.id} is a MOVE: retrying sends {plural(len(rows), 'file')} "
+                f"({human_bytes(size)}) again, and the Platform copy of each one that exports "
+                "is deleted. Add --yes to confirm.",
+                EXIT_USAGE,
+            )
         profile_for_run(args, run, console)  # fail early, before requeueing anything
         n = journal.requeue(run.id, [r.position for r in rows])
         console.say(f"Run {run.id}: sending {plural(n, 'item')} again.")

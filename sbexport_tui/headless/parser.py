@@ -85,7 +85,7 @@ def _common(p: argparse.ArgumentParser, *, profile: bool = True, network: bool =
 def _watching(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--poll-interval",
-        type=float,
+        type=_positive_float,
         default=10.0,
         metavar="SECONDS",
         help="seconds between polls of the job states (default 10)",
@@ -107,6 +107,16 @@ def _positive_int(text: str) -> int:
     if n < 1:
         raise argparse.ArgumentTypeError("must be 1 or more")
     return n
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if value < 0.1:
+        raise argparse.ArgumentTypeError("must be at least 0.1 seconds")
+    return value
 
 
 def add_subcommands(subparsers: Any) -> None:
@@ -232,6 +242,7 @@ def add_subcommands(subparsers: Any) -> None:
     jt.add_argument("--run", type=_positive_int, required=True, metavar="ID")
     jt.add_argument("--code", type=int, metavar="CODE", help="only items that failed with CODE")
     jt.add_argument("--wait", action="store_true", help="wait until the new jobs finished")
+    jt.add_argument("--yes", action="store_true", help="confirm the retry of a MOVE run")
     _common(jt)
     _watching(jt)
 

@@ -551,3 +551,20 @@ def test_jobs_watch_verifies_runs_left_completed_but_unverified(sim, env):
     listed = json.loads(hl(env, "jobs", "list", "--json").stdout)
     counts = listed["runs"][0]["counts"]
     assert counts.get("verified") == 4 and not counts.get("completed")
+
+
+def test_retrying_a_move_run_needs_yes(sim_server, env):
+    server = sim_server("--job-seconds", "0.3", "--fault", "job_fail=1")
+    add_profile(env, server.url)
+    args = ("export", "--project", PROJECT, "--path", ALIGN, "--volume", VOLUME)
+    r = hl(env, *args, "--move", "--yes", "--wait", "--poll-interval", "0.5", "--no-verify")
+    clean(r)
+    assert r.returncode == 1  # every job failed (the fault)
+    before = len(sim_exports(server))
+    r = hl(env, "jobs", "retry", "--run", "1")
+    clean(r)
+    assert r.returncode == 2
+    assert "is a MOVE" in r.stderr and "--yes" in r.stderr and "4 files" in r.stderr
+    assert len(sim_exports(server)) == before  # nothing sent
+    listed = json.loads(hl(env, "jobs", "list", "--json").stdout)
+    assert listed["runs"][0]["counts"]["failed"] == 4  # nothing requeued

@@ -29,7 +29,7 @@ from textual.worker import Worker, WorkerState
 
 from ...api.errors import NetworkError, PlatformError
 from ...export.journal import WATCHED_STATES, ItemRecord, Journal, JournalError, RunRecord
-from ...export.runner import Progress, poll_once, submit_run, verify_run
+from ...export.runner import Progress, RunBusy, poll_once, submit_run, verify_run
 from ..widgets.fasttable import FastTable
 from ..widgets.table import plain
 from .browse import PromptScreen
@@ -600,6 +600,11 @@ class JobsScreen(Screen):
             for rid in sorted(to_submit):
                 try:
                     await self._submit(journal, client, rid)
+                except RunBusy as e:
+                    # another sbexport is sending it: watch, and try again next pass in case
+                    # that process goes away
+                    self.to_submit.add(rid)
+                    self.post_message(self.Activity(str(e)))
                 except PlatformError as e:
                     if getattr(e, "transient", False) or isinstance(e, NetworkError):
                         self.to_submit.add(rid)  # try again on the next pass
@@ -930,7 +935,9 @@ class JobsScreen(Screen):
             try:
                 n = write_report(self.journal, rid, csv_path, json_path)
             except (OSError, JournalError) as e:
-                self.notify(str(e), title="Could not write the report", severity="error")
+                self.notify(
+                    str(e), title="Could not write the report", severity="error", markup=False
+                )
                 return
             self.notify(
                 f"{n:,} items: {csv_path} and {json_path.name}",

@@ -22,7 +22,7 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer, Header, Input, Label, ProgressBar, Static, Tree
 
 from ...api.models import Volume
-from ...export.journal import Journal
+from ...export.journal import Journal, JournalError
 from ...export.plan import ExportOptions, ExportPlan, prepare_plan
 from ...export.runner import Progress, submit_run
 from ...export.selection import Selection
@@ -221,6 +221,7 @@ class PreflightScreen(Screen):
         order = ("skip", "overwrite", "rename")
         nxt = order[(order.index(self.options.collision) + 1) % len(order)]
         self.options = replace(self.options, collision=nxt)
+        self.plan = None  # nothing can be confirmed until the new plan is shown
         self.query_one("#headline", Static).update(f"Planning again with on conflict: {nxt}...")
         self.make_plan()
 
@@ -256,8 +257,13 @@ class PreflightScreen(Screen):
         files = plural(n, "file")
 
         def go(yes: bool | None) -> None:
-            if yes:
-                self.submit()
+            # submit exactly the plan that was confirmed, never one that replaced it meanwhile
+            if yes and self.plan is plan:
+                self.submit(plan)
+            elif yes:
+                self.notify(
+                    "The plan changed meanwhile: nothing was sent; review and confirm again"
+                )
 
         if plan.copy_only:
             self.app.push_screen(
@@ -277,14 +283,16 @@ class PreflightScreen(Screen):
                 go,
             )
 
-    def submit(self) -> None:
-        plan = self.plan
-        assert plan is not None
+    def submit(self, plan: ExportPlan) -> None:
+        try:
+            journal = Journal(self.session.paths.journal_file)
+            run_id = journal.create_run(
+                plan, profile=self.session.profile_name, api_base_url=self.session.client.base_url
+            )
+        except JournalError as e:
+            self.notify(f"Nothing was sent: {e}", severity="error", markup=False)
+            return
         self.submitting = True
-        journal = Journal(self.session.paths.journal_file)
-        run_id = journal.create_run(
-            plan, profile=self.session.profile_name, api_base_url=self.session.client.base_url
-        )
         bar = self.query_one(ProgressBar)
         bar.display = True
         bar.update(total=plan.exportable_count, progress=0)

@@ -359,3 +359,19 @@ def test_credentials_token_with_inner_space_is_refused(home: Path) -> None:
     assert "space or line break inside" in str(err)
     assert TOKEN not in str(err) and OTHER_TOKEN not in str(err)
     assert err.file == home / ".sevenbridges" / "credentials"
+
+
+@pytest.mark.parametrize(
+    "pasted", ["d41d8cd98f00b204e9800998ecf8427e", "a1B2c3D4e5F6g7H8i9J0k1L2m3"]
+)
+def test_a_token_pasted_as_variable_name_or_command_is_refused_without_echo(pasted):
+    from sbexport_tui.config import CommandSource, ConfigError, EnvSource
+
+    for make in (lambda: EnvSource(pasted), lambda: CommandSource(pasted)):
+        with pytest.raises(ConfigError) as e:
+            make()
+        assert "looks like a token" in str(e.value)
+        assert pasted not in str(e.value)
+    # ordinary names still pass
+    assert EnvSource("SB_AUTH_TOKEN").var == "SB_AUTH_TOKEN"
+    assert EnvSource("LAB_TOKEN_2024").var == "LAB_TOKEN_2024"

@@ -1,0 +1,106 @@
+"""One process at a time submits a run: a second one is refused, nothing is sent twice."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections import Counter
+
+import httpx
+import pytest
+
+from sbexport_tui.api.client import PlatformClient
+from sbexport_tui.export.journal import Journal, JournalError, lease_alive
+from sbexport_tui.export.plan import ExportOptions, prepare_plan
+from sbexport_tui.export.runner import RunBusy, submit_run
+from sbexport_tui.export.selection import SelectedFile, Selection
+from sbexport_tui.sim import BASE_URL_INPROCESS, SimSettings, SimTransport, demo_platform
+
+TOKEN = "leasetoken000000000000000000000a"
+
+
+class SlowCreate(httpx.AsyncBaseTransport):
+    """Bulk creates take a while, so a second process can start meanwhile."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self.inner = inner
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if request.method == "POST" and "exports/create" in str(request.url):
+            await asyncio.sleep(0.3)
+        return await self.inner.handle_async_request(request)
+
+
+async def make_run(tmp_path, n=250):
+    platform = demo_platform(SimSettings(tokens=[TOKEN], job_seconds=5))
+    w = platform.world
+    folder = w.files[w.projects["demo/wgs-cohort"].root_folder]
+    for part in ("scatter-gather", "chunks"):
+        folder = next(w.files[c] for c in folder.children if w.files[c].name == part)
+    client = PlatformClient(BASE_URL_INPROCESS, TOKEN, transport=SlowCreate(SimTransport(platform)))
+    files = []
+    async for f in client.list_folder(folder.id):
+        files.append(
+            SelectedFile.from_file(
+                f, folder="scatter-gather/chunks", project_location="aws:us-east-1"
+            )
+        )
+        if len(files) == n:
+            break
+    volume = await client.get_volume("demo/us-east-results")
+    plan = await prepare_plan(
+        client, Selection(files), volume, ExportOptions("demo/us-east-results")
+    )
+    journal = Journal(tmp_path / "journal.sqlite3")
+    return platform, client, journal, journal.create_run(plan, profile="t")
+
+
+async def test_a_second_submitter_is_refused_and_nothing_is_sent_twice(tmp_path):
+    platform, client, journal, run_id = await make_run(tmp_path)
+    other = Journal(tmp_path / "journal.sqlite3")  # another process's connection
+    other_client = PlatformClient(
+        BASE_URL_INPROCESS, TOKEN, transport=SlowCreate(SimTransport(platform))
+    )
+
+    async def later():
+        await asyncio.sleep(0.4)  # the first is mid-request
+        return await submit_run(other_client, other, run_id)
+
+    first, second = await asyncio.gather(
+        submit_run(client, journal, run_id), later(), return_exceptions=True
+    )
+    assert not isinstance(first, BaseException), first
+    assert isinstance(second, RunBusy)
+    assert "nothing was sent" in str(second)
+    per_file = Counter(j.file_id for j in platform.world.exports.values())
+    assert len(per_file) == 250 and max(per_file.values()) == 1
+    # once the first is done, the lease is free again: a resume finds nothing left to send
+    again = await submit_run(other_client, other, run_id)
+    assert again.chunks == 0
+    assert len(platform.world.exports) == 250
+
+
+async def test_the_lease_of_a_process_that_died_is_taken_over_at_once(tmp_path):
+    platform, client, journal, run_id = await make_run(tmp_path, n=10)
+    dead = f"{os.uname().nodename}:999999999:deadbeef"
+    assert not lease_alive(dead)
+    assert journal.claim_run(run_id, dead, 600) is None  # as if a killed process held it
+    result = await submit_run(client, journal, run_id)
+    assert result.chunks == 1 and len(platform.world.exports) == 10
+
+
+def test_mark_submitting_takes_only_planned_items(tmp_path):
+    async def go():
+        return await make_run(tmp_path, n=3)
+
+    _platform, _client, journal, run_id = asyncio.run(go())
+    journal.mark_submitting(run_id, [0])
+    with pytest.raises(JournalError, match="taken by another sbexport"):
+        journal.mark_submitting(run_id, [0, 1])
+    assert journal.counts(run_id)["submitting"] == 1  # nothing half-done
+
+
+def test_a_journal_that_cannot_be_opened_says_so(tmp_path):
+    (tmp_path / "dir.sqlite3").mkdir()
+    with pytest.raises(JournalError, match=r"cannot open the journal|not a usable"):
+        Journal(tmp_path / "dir.sqlite3")
