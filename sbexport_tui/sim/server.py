@@ -51,6 +51,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         + ", ".join(sorted(FAULT_KINDS)),
     )
     p.add_argument("--seed", type=int, default=0, help="seed of the demo world and of the faults")
+    p.add_argument(
+        "--hang-seconds",
+        type=float,
+        default=35.0,
+        metavar="S",
+        help="how long a 'timeout' fault holds the connection after acting (default 35)",
+    )
     p.add_argument("--allow-remote", action="store_true", help="allow a non-loopback --host")
 
 
@@ -65,6 +72,7 @@ def settings_from_args(args: argparse.Namespace) -> SimSettings:
         rate_window=window,
         faults=faults,
         seed=args.seed,
+        hang_seconds=args.hang_seconds,
         **kw,
     )
 
