@@ -165,6 +165,37 @@ class SbexportApp(App[int]):
         elif not isinstance(self.screen, JobsScreen):
             self.push_screen(JobsScreen())
 
+    def resume_unfinished(self) -> None:
+        """Once per session, after sign-in: if runs of this profile have jobs still open (the
+        app was quit, or the SSH session dropped), open the jobs pane, which watches them."""
+        session = self.session
+        if session is None or session.extra.get("resume_checked"):
+            return
+        session.extra["resume_checked"] = True
+        path = session.paths.journal_file
+        if not path.exists():
+            return
+        from ..export.journal import WATCHED_STATES, Journal, JournalError
+
+        try:
+            with Journal(path) as journal:
+                open_jobs = 0
+                for run in journal.runs(limit=50):
+                    if run.profile != session.profile_name:
+                        continue
+                    counts = journal.counts(run.id)
+                    open_jobs += sum(counts[s] for s in (*WATCHED_STATES, "submitting"))
+        except JournalError as e:
+            self.notify(str(e), title="Journal", severity="warning", markup=False)
+            return
+        if open_jobs:
+            self.notify(
+                f"{open_jobs} export job(s) from earlier are still open: watching them again "
+                "(Esc or q goes back)",
+                markup=False,
+            )
+            self.action_show_jobs()
+
     def action_switch_profile(self) -> None:
         """Back to the profiles screen: another profile or region, a fresh selection."""
         ctx = getattr(self, "profiles_context", None)

@@ -587,3 +587,36 @@ def test_report_paths():
     assert [p.name for p in report_paths("/x/run.csv")] == ["run.csv", "run.json"]
     assert [p.name for p in report_paths("/x/run.json")] == ["run.csv", "run.json"]
     assert [p.name for p in report_paths("/x/run")] == ["run.csv", "run.json"]
+
+
+async def test_after_sign_in_open_jobs_from_earlier_are_watched_again(tmp_path):
+    """Quit (or lose the SSH session) mid-run; the next start opens the jobs pane by itself."""
+    from sbexport_tui.tui.screens.projects import ProjectsScreen
+
+    clock = FakeClock()
+    first = jobs_app(tmp_path, clock, first=ProjectsScreen)
+    journal = journal_of(first, clock)
+    platform = platform_of(first)
+    run_id = await start_run(first, journal, folder_files(platform, CHUNKS, 5))
+    assert journal.counts(run_id)["pending"] == 5
+    # a new app on the same journal and Platform, starting at the projects list as after sign-in
+    app = jobs_app(tmp_path, clock, platform=platform, first=ProjectsScreen)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert isinstance(app.screen, JobsScreen)
+        assert any("still open: watching them again" in n.message for n in app._notifications)
+        clock.advance(120.0)
+        app.screen.poll_now()
+        await settle(pilot)
+        assert journal.counts(run_id)["verified"] == 5
+    journal.close()
+
+
+async def test_nothing_open_means_no_jobs_pane_at_start(tmp_path):
+    from sbexport_tui.tui.screens.projects import ProjectsScreen
+
+    clock = FakeClock()
+    app = jobs_app(tmp_path, clock, first=ProjectsScreen)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert isinstance(app.screen, ProjectsScreen)

@@ -156,7 +156,7 @@ class JobsScreen(Screen):
         *,
         interval: float | IntervalFn | None = None,
         clock: Callable[[], float] = time.time,
-        bell: bool = True,
+        bell: bool | None = None,
         autopoll: bool = True,
     ) -> None:
         super().__init__()
@@ -720,7 +720,8 @@ class JobsScreen(Screen):
         bad = c.get("failed", 0) + c.get("rejected", 0)
         text = f"{ok:,} exported" + (f", {bad:,} failed (g shows why)" if bad else "")
         self.notify(text, title=f"Run {rid} finished", severity="warning" if bad else "information")
-        if self.bell:
+        bell = self.bell if self.bell is not None else getattr(self.app, "bell_enabled", True)
+        if bell:
             self.app.bell()
 
     @on(Worker.StateChanged)

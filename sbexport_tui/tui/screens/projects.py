@@ -58,6 +58,7 @@ class ProjectsScreen(Screen):
         self.query_one("#filter", Input).display = False
         table.focus()
         self.load()
+        self.call_after_refresh(self.app.resume_unfinished)  # type: ignore[attr-defined]
 
     @work(exclusive=True, group="projects", exit_on_error=False)
     async def load(self) -> None:
