@@ -221,7 +221,8 @@ def _chunks(seq: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
         yield seq[i : i + size]
 
 
-def _ts(value: datetime | float | None) -> float | None:
+def to_timestamp(value: datetime | float | None) -> float | None:
+    """Epoch seconds from a model's datetime (naive = UTC), a number, or None."""
     if value is None:
         return None
     if isinstance(value, datetime):
@@ -832,17 +833,17 @@ class PlatformClient:
         most recently started one wins.
         """
         wanted = {(it.file_id, it.location) for it in items if it.volume == volume_id}
-        floor = _ts(since)
+        floor = to_timestamp(since)
         best: dict[tuple[str, str], ExportJob] = {}
         async for job in self.list_exports(volume=volume_id, priority=priority):
             key = (job.file_id or "", job.location or "")
             if key not in wanted or (job.volume_id and job.volume_id != volume_id):
                 continue
-            started = _ts(job.started_on)
+            started = to_timestamp(job.started_on)
             if floor is not None and started is not None and started < floor - 60:
                 continue
             current = best.get(key)
-            if current is None or (_ts(current.started_on) or 0) <= (started or 0):
+            if current is None or (to_timestamp(current.started_on) or 0) <= (started or 0):
                 best[key] = job
         return [
             best.get((it.file_id, it.location)) if it.volume == volume_id else None for it in items

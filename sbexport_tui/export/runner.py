@@ -22,10 +22,9 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from typing import Any, Literal, Protocol
 
-from ..api.client import BULK_MAX
+from ..api.client import BULK_MAX, to_timestamp
 from ..api.errors import AmbiguousSubmitError, BadResponse, PlatformError
 from ..api.models import ExportItem, ExportJob, ExportResult, JobLookup, VolumeObject
 from .journal import (
@@ -136,24 +135,14 @@ class RunBusy(RunStopped):
 LEASE_SECONDS = 600.0
 
 
-def _ts(value: Any) -> float | None:
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=timezone.utc)
-        return value.timestamp()
-    return float(value)
-
-
 def job_outcome(job: ExportJob, now: float) -> tuple[str, dict[str, Any]]:
     """The item state and the journal fields for a job record."""
     state = JOB_STATE_TO_ITEM.get((job.state or "").upper(), "submitted")
     extra: dict[str, Any] = {}
     if state in ("running", "completed", "failed"):
-        extra["started"] = _ts(job.started_on) or now
+        extra["started"] = to_timestamp(job.started_on) or now
     if state in ("completed", "failed"):
-        extra["finished"] = _ts(job.finished_on) or now
+        extra["finished"] = to_timestamp(job.finished_on) or now
     if state == "failed":
         err = job.error
         extra["error_code"] = err.code if err else None

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import csv
-import json
 import os
 import sys
 from pathlib import Path
@@ -12,6 +10,7 @@ from typing import Any
 
 from ..config import ENVIRONMENT_PROFILE_NAME, Profile, environment_profile, load_profiles
 from ..export.journal import ITEM_STATES, UNSENT_STATES, WATCHED_STATES, Journal, RunRecord
+from ..export.report import report_row, write_report
 from .common import (
     EXIT_OK,
     EXIT_USAGE,
@@ -30,26 +29,6 @@ from .common import (
 )
 from .driving import Driver, exit_code_for, print_result, run_result
 from .progress import Reporter
-
-REPORT_COLUMNS = (
-    "run",
-    "position",
-    "file_id",
-    "project",
-    "project_path",
-    "size",
-    "volume",
-    "key",
-    "mode",
-    "job_id",
-    "state",
-    "reason",
-    "error_code",
-    "error",
-    "submitted",
-    "started",
-    "finished",
-)
 
 
 def _journal() -> Journal:
@@ -77,28 +56,6 @@ def run_row(journal: Journal, run: RunRecord) -> dict[str, Any]:
     }
 
 
-def item_row(run: RunRecord, it: Any) -> dict[str, Any]:
-    return {
-        "run": run.id,
-        "position": it.position,
-        "file_id": it.file_id,
-        "project": it.project,
-        "project_path": it.project_path,
-        "size": it.size,
-        "volume": it.volume,
-        "key": it.key,
-        "mode": run.mode,
-        "job_id": it.job_id,
-        "state": it.state,
-        "reason": it.reason,
-        "error_code": it.error_code,
-        "error": it.explanation if it.state in ("failed", "rejected") else it.error_message,
-        "submitted": iso(it.submitted),
-        "started": iso(it.started),
-        "finished": iso(it.finished),
-    }
-
-
 def cmd_list(args: argparse.Namespace, console: Console) -> int:
     if args.state and args.state not in ITEM_STATES:
         raise Fail(f"--state must be one of {', '.join(ITEM_STATES)}", EXIT_USAGE)
@@ -107,7 +64,7 @@ def cmd_list(args: argparse.Namespace, console: Console) -> int:
         if args.run is not None:
             run = _run(journal, args.run)
             items = journal.items(run.id, args.state)
-            rows = [item_row(run, it) for it in items]
+            rows = [report_row(run, it) for it in items]
             if args.json:
                 console.emit_json({"run": run_row(journal, run), "items": rows})
                 return EXIT_OK
@@ -168,28 +125,16 @@ def cmd_report(args: argparse.Namespace, console: Console) -> int:
     journal = _journal()
     with journal:
         run = _run(journal, args.run)
-        rows = [item_row(run, it) for it in journal.items(run.id)]
+        if not out.parent.is_dir():
+            raise Fail(f"cannot write {out}: the folder {out.parent} does not exist", EXIT_USAGE)
         try:
-            out.parent.mkdir(parents=True, exist_ok=True)
-            with out.open("w", encoding="utf-8", newline="") as fh:
-                if kind == ".csv":
-                    writer = csv.DictWriter(fh, fieldnames=REPORT_COLUMNS)
-                    writer.writeheader()
-                    writer.writerows(rows)
-                else:
-                    json.dump(
-                        {"run": run_row(journal, run), "items": rows},
-                        fh,
-                        indent=2,
-                        ensure_ascii=False,
-                    )
-                    fh.write("\n")
+            n = write_report(journal, run.id, out)
         except OSError as e:
             raise Fail(f"cannot write {out}: {e.strerror or e}", EXIT_USAGE) from None
         if args.json:
-            console.emit_json({"run": run.id, "output": str(out), "rows": len(rows)})
+            console.emit_json({"run": run.id, "output": str(out), "rows": n})
         else:
-            console.say(f"Wrote {plural(len(rows), 'row')} for run {run.id} to {out}")
+            console.say(f"Wrote {plural(n, 'row')} for run {run.id} to {out}")
     return EXIT_OK
 
 

@@ -308,6 +308,9 @@ def test_jobs_list_report_watch_and_retry(sim_server, env, tmp_path):
 
     report = tmp_path / "out" / "run.csv"
     r = hl(env, "jobs", "report", "--run", str(run_id), "--output", str(report))
+    assert r.returncode == 2 and "does not exist" in r.stderr  # a typo is not a new folder
+    report.parent.mkdir()
+    r = hl(env, "jobs", "report", "--run", str(run_id), "--output", str(report))
     assert r.returncode == 0 and f"Wrote {total} rows" in r.stdout
     rows = list(csv.DictReader(report.open()))
     assert len(rows) == total

@@ -8,8 +8,6 @@ Everything here reads the journal through its public API (``runs``, ``items``,
 
 from __future__ import annotations
 
-import csv
-import json
 import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -20,7 +18,8 @@ from typing import Any
 from rich.text import Text
 
 from ...api.errors import explain
-from ...export.journal import UNSENT_STATES, WATCHED_STATES, ItemRecord, Journal, RunRecord
+from ...export.journal import UNSENT_STATES, WATCHED_STATES, ItemRecord, Journal
+from ...export.report import write_report as _write_report
 from ..format import human_bytes
 from ..widgets.fasttable import Column
 from ..widgets.table import plain
@@ -425,57 +424,6 @@ def mark_mismatches(journal: Journal, run_id: int, items: Sequence[ItemRecord]) 
 
 
 # ---- the report --------------------------------------------------------------------------------
-REPORT_FIELDS = (
-    "run_id",
-    "position",
-    "file_id",
-    "project",
-    "project_path",
-    "name",
-    "size",
-    "volume",
-    "key",
-    "location",
-    "mode",
-    "overwrite",
-    "job_id",
-    "state",
-    "reason",
-    "error_code",
-    "error_message",
-    "attempts",
-    "submitted",
-    "started",
-    "finished",
-)
-
-
-def report_row(run: RunRecord, it: ItemRecord) -> dict[str, Any]:
-    return {
-        "run_id": it.run_id,
-        "position": it.position,
-        "file_id": it.file_id,
-        "project": it.project,
-        "project_path": it.project_path,
-        "name": it.name,
-        "size": it.size,
-        "volume": it.volume,
-        "key": it.key,
-        "location": it.location,
-        "mode": run.mode,
-        "overwrite": it.overwrite,
-        "job_id": it.job_id,
-        "state": it.state,
-        "reason": it.reason,
-        "error_code": it.error_code,
-        "error_message": it.error_message,
-        "attempts": it.attempts,
-        "submitted": iso_utc(it.submitted) or None,
-        "started": iso_utc(it.started) or None,
-        "finished": iso_utc(it.finished) or None,
-    }
-
-
 def report_paths(text: str) -> tuple[Path, Path]:
     """'~/x/run.csv' -> (run.csv, run.json); 'run.json' -> (run.csv, run.json); 'run' -> both."""
     p = Path(text.strip()).expanduser()
@@ -484,34 +432,10 @@ def report_paths(text: str) -> tuple[Path, Path]:
 
 
 def write_report(journal: Journal, run_id: int, csv_path: Path, json_path: Path) -> int:
-    """Write the run as CSV (one row per item) and JSON ({run, counts, items}). Returns items."""
-    run = journal.run(run_id)
-    items = journal.items(run_id)
-    rows = [report_row(run, it) for it in items]
-    csv_path.parent.mkdir(parents=True, exist_ok=True)
-    with csv_path.open("w", newline="", encoding="utf-8") as fh:
-        w = csv.DictWriter(fh, fieldnames=REPORT_FIELDS)
-        w.writeheader()
-        for r in rows:
-            w.writerow({k: ("" if v is None else v) for k, v in r.items()})
-    doc = {
-        "run": {
-            "id": run.id,
-            "created": iso_utc(run.created),
-            "profile": run.profile,
-            "api_base_url": run.api_base_url,
-            "volume": run.volume,
-            "mode": run.mode,
-            "state": run.state,
-            "error": run.error,
-            "options": run.options,
-        },
-        "counts": {k: v for k, v in journal.counts(run_id).items() if v},
-        "items": rows,
-    }
-    json_path.parent.mkdir(parents=True, exist_ok=True)
-    json_path.write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    return len(rows)
+    """Write the run as CSV and JSON (export.report, the same as `sbexport jobs report`)."""
+    for folder in {csv_path.parent, json_path.parent}:
+        folder.mkdir(parents=True, exist_ok=True)  # the user typed this path in the prompt
+    return _write_report(journal, run_id, csv_path, json_path)
 
 
 # ---- reading the journal -----------------------------------------------------------------------
