@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import ipaddress
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
+from ..config.errors import ConfigError
 from ..config.regions import REGIONS as _CONFIG_REGIONS
+from ..config.regions import normalize_api_url
 
 API_PATH = "/v2"
 
@@ -38,8 +38,8 @@ def get_region(region_id: str) -> Region:
     except KeyError:
         known = ", ".join(r.id for r in REGIONS)
         raise BaseUrlError(
-            f"unknown region {region_id!r}; use one of {known}, or give the API URL itself "
-            "(https://.../v2)"
+            f"not a known region (the value is not repeated: it might be a token); use one of "
+            f"{known}, or give the API URL itself (https://.../v2)"
         ) from None
 
 
@@ -52,65 +52,22 @@ def region_for_url(url: str) -> Region | None:
     return next((r for r in REGIONS if r.base_url == clean), None)
 
 
-def is_loopback_host(host: str) -> bool:
-    host = host.strip("[]").lower()
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def validate_base_url(url: str, *, allow_any_http: bool = False) -> str:
-    """Check a Platform API URL and return it without a trailing slash.
+    """Check a Platform API URL and return it normalized, without a trailing slash.
 
-    https only; plain http only for this machine (localhost, 127.0.0.1, ::1), e.g. the simulator.
+    The rules are config's (``normalize_api_url``: https, plain http only for this machine, no
+    user info, query or fragment, path /v2), so a profile and the client can never disagree.
     ``allow_any_http`` is for in-process transports that never touch the network.
     """
     if not isinstance(url, str) or not url.strip():
         raise BaseUrlError("the API URL is empty; give one like https://api.sbgenomics.com/v2")
     text = url.strip()
-    example = "e.g. https://api.sbgenomics.com/v2"
-    if "://" not in text:
-        raise BaseUrlError(
-            f"{text!r} is not a URL: write the whole API address with https:// and /v2, {example}"
-        )
+    plain_http = allow_any_http and text.lower().startswith("http://")
     try:
-        parts = urlsplit(text)
-        host = parts.hostname or ""
-        port = parts.port  # raises ValueError on a bad port
-    except ValueError:
-        raise BaseUrlError(f"{text!r} is not a valid URL; write it like {example}") from None
-    scheme = parts.scheme.lower()
-    if scheme not in ("http", "https"):
-        raise BaseUrlError(f"the API URL must start with https:// (not {scheme}://), {example}")
-    if not host:
-        raise BaseUrlError(f"the API URL has no host name; write it like {example}")
-    if parts.username or parts.password:
-        raise BaseUrlError(
-            "the API URL must not contain a user name or password; put the token in the profile, "
-            "not in the URL"
-        )
-    if scheme == "http" and not allow_any_http and not is_loopback_host(host):
-        raise BaseUrlError(
-            f"plain http:// is only allowed for this machine (localhost, 127.0.0.1); a remote "
-            f"Platform must be reached over https: use https://{host}"
-            f"{':' + str(port) if port else ''}{API_PATH}"
-        )
-    if parts.query or parts.fragment:
-        raise BaseUrlError(
-            f"the API URL must not have a query or fragment; use {scheme}://{parts.netloc}{API_PATH}"
-        )
-    path = parts.path.rstrip("/")
-    if path != API_PATH:
-        hint = f"{scheme}://{parts.netloc}{API_PATH}"
-        what = "no path" if not path else f"the path {path!r}"
-        raise BaseUrlError(
-            f"the API URL has {what}; the Platform API lives under /v2: use {hint} "
-            "(the API host, e.g. api.sbgenomics.com, not the web page address)"
-        )
-    return f"{scheme}://{parts.netloc}{API_PATH}"
+        clean = normalize_api_url("https://" + text[len("http://") :] if plain_http else text)
+    except ConfigError as e:
+        raise BaseUrlError(str(e)) from None
+    return "http://" + clean[len("https://") :] if plain_http else clean
 
 
 def resolve_base_url(region_or_url: str) -> str:

@@ -148,7 +148,11 @@ def normalize_api_url(value: str) -> str:
         )
     path = parts.path.rstrip("/")
     if path != "/v2":
-        raise ConfigError("the API URL path must be /v2", fix=f'Write "{scheme}://{netloc}/v2"')
+        raise ConfigError(
+            "the API URL path must be /v2 (the API host, e.g. api.sbgenomics.com, not the web "
+            "page's address)",
+            fix=f'Write "{scheme}://{netloc}/v2"',
+        )
     return f"{scheme}://{netloc}/v2"
 
 
