@@ -291,11 +291,11 @@ class JobsScreen(Screen):
         self.update_summary()
 
     def _claimed_runs(self) -> set[int]:
-        """Runs another part of this process is submitting right now (another jobs pane, or
-        ``app.submitting_runs`` when the export flow keeps one): never reconcile those here."""
+        """Runs another jobs pane of this process is submitting right now, so this one does not
+        try (and get RunBusy). Across processes, and for the pre-flight's own submission, the
+        run's lease in the journal is what keeps a run from being sent twice."""
         path = str(self.session.paths.journal_file)
-        mine = {rid for p, rid in _IN_FLIGHT if p == path}
-        return mine | set(getattr(self.app, "submitting_runs", ()) or ())
+        return {rid for p, rid in _IN_FLIGHT if p == path}
 
     def _add_run(self, run: RunRecord, items: list[ItemRecord], *, at_end: bool) -> None:
         now = self.now()
