@@ -667,11 +667,16 @@ class PlatformClient:
         priority: Priority = "interactive",
         max_pages: int = 100_000,
     ) -> AsyncIterator[VolumeObject | VolumePrefix]:
-        """Objects and sub-prefixes under ``prefix`` (one level), following continuation links."""
+        """Objects and sub-prefixes under ``prefix`` (one level), following continuation links.
+
+        ``prefix`` and each object's ``location`` are relative to the volume's own prefix (the
+        docs' object example). ``fields=_all`` asks for every object's metadata (size included),
+        as both official clients do.
+        """
         path = f"storage/volumes/{_id_path(volume_id)}/list"
-        params: Any = (
-            [("prefix", prefix), ("limit", PAGE_SIZE)] if prefix else [("limit", PAGE_SIZE)]
-        )
+        params: Any = [("fields", "_all"), ("limit", PAGE_SIZE)]
+        if prefix:
+            params.insert(0, ("prefix", prefix))
         seen: set[str] = set()
         target: str = path
         for _ in range(max_pages):

@@ -348,7 +348,8 @@ class ExportPreset:
     """Destination key template, relative to the volume's prefix."""
     mode: Mode = "copy"
     overwrite: OverwritePolicy = "skip"
-    sse_algorithm: SseAlgorithm = "AES256"
+    sse_algorithm: SseAlgorithm | None = None
+    """None: send nothing, so the volume's own settings apply (its KMS key, say)."""
     kms_key_id: str | None = None
     canned_acl: str | None = None
 
@@ -371,7 +372,8 @@ class ExportPreset:
             )
         need_choice(self.mode, "export.mode", MODES)
         need_choice(self.overwrite, "export.overwrite", OVERWRITE_POLICIES)
-        need_choice(self.sse_algorithm, "export.sse_algorithm", SSE_ALGORITHMS)
+        if self.sse_algorithm is not None:
+            need_choice(self.sse_algorithm, "export.sse_algorithm", SSE_ALGORITHMS)
         if self.kms_key_id is not None:
             need_str(self.kms_key_id, "export.kms_key_id", example='"arn:aws:kms:..."')
             if self.sse_algorithm != "aws:kms":
@@ -400,17 +402,6 @@ class ExportPreset:
     @property
     def copy_only(self) -> bool:
         return self.mode == "copy"
-
-    def s3_properties(self) -> dict[str, Any]:
-        """The export request's `properties` for an S3 volume (platform-api.md section 5)."""
-        props: dict[str, Any] = {
-            "sse_algorithm": None if self.sse_algorithm == "none" else self.sse_algorithm
-        }
-        if self.kms_key_id is not None:
-            props["sse_aws_kms_key_id"] = self.kms_key_id
-        if self.canned_acl is not None:
-            props["aws_canned_acl"] = self.canned_acl
-        return props
 
 
 # ---------------------------------------------------------------- profile

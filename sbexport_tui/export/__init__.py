@@ -27,9 +27,10 @@ from .plan import (
     Reason,
     ReasonGroup,
     build_plan,
-    list_existing_keys,
+    cloud_mismatch,
+    encryption_text,
+    list_existing_locations,
     prepare_plan,
-    volume_region,
 )
 from .runner import (
     ExportClient,
@@ -54,6 +55,7 @@ from .templates import (
     TemplateError,
     check_key,
     check_template,
+    join_key,
     render_location,
     split_name,
 )
@@ -89,7 +91,10 @@ __all__ = [
     "build_plan",
     "check_key",
     "check_template",
-    "list_existing_keys",
+    "cloud_mismatch",
+    "encryption_text",
+    "join_key",
+    "list_existing_locations",
     "poll_once",
     "poll_run",
     "prepare_plan",
@@ -98,5 +103,4 @@ __all__ = [
     "split_name",
     "submit_run",
     "verify_run",
-    "volume_region",
 ]

@@ -13,7 +13,6 @@ plain-language text. Nothing is dropped or renamed without it being shown.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -28,6 +27,7 @@ from .templates import (
     DEFAULT_TEMPLATE,
     TemplateError,
     check_key,
+    join_key,
     parse_template,
     placeholder_values,
     render,
@@ -54,15 +54,12 @@ CANNED_ACLS = (
 MAX_RENAME = 10_000
 CREATE_PATH = "bulk/storage/exports/create"
 
-# Volume service type -> the cloud named by project locations ("aws:us-east-1" -> "aws").
+# The clouds whose names the docs give: project locations are documented as "aws:<region>" only,
+# and a volume's service type names its cloud (s3 = AWS, gcs = Google Cloud, oss = Alibaba Cloud).
+# A mismatch is certain only between two of these; anything else is for the Platform to judge.
+DOCUMENTED_PROJECT_CLOUDS = frozenset({"aws"})
 SERVICE_CLOUD = {"s3": "aws", "gcs": "gcp", "azure": "azure", "oss": "ali"}
 CLOUD_NAMES = {"aws": "AWS", "gcp": "Google Cloud", "azure": "Azure", "ali": "Alibaba Cloud"}
-_S3_REGIONAL = re.compile(
-    r"^(?:https?://)?s3[.-](?:dualstack\.)?([a-z]{2}(?:-gov)?-[a-z]+-\d+)\.amazonaws\.com(?:\.cn)?/?$"
-)
-# AWS documents s3.amazonaws.com as the endpoint of US East (N. Virginia), and it is the
-# Platform's default endpoint for S3 volumes.
-_S3_GLOBAL = re.compile(r"^(?:https?://)?s3\.amazonaws\.com/?$")
 
 
 class Reason(str, Enum):
@@ -75,7 +72,6 @@ class Reason(str, Enum):
     VOLUME_INACTIVE = "volume_inactive"
     VOLUME_READ_ONLY = "volume_read_only"
     OTHER_CLOUD = "other_cloud"
-    OTHER_REGION = "other_region"
     TEMPLATE = "template"
     DUPLICATE = "duplicate"
     EXISTS = "exists"
@@ -97,7 +93,6 @@ REASON_TITLE: dict[Reason, str] = {
     Reason.VOLUME_INACTIVE: "Volume inactive",
     Reason.VOLUME_READ_ONLY: "Volume read-only",
     Reason.OTHER_CLOUD: "Other cloud than the volume",
-    Reason.OTHER_REGION: "Other region than the volume",
     Reason.TEMPLATE: "No valid destination",
     Reason.DUPLICATE: "Same destination as another file",
     Reason.EXISTS: "Destination already exists",
@@ -127,10 +122,6 @@ REASON_TEXT: dict[Reason, str] = {
         "the project and the volume are in different clouds; the Platform exports only to a "
         "volume in the project's cloud and region"
     ),
-    Reason.OTHER_REGION: (
-        "the project and the volume are in different regions; the Platform exports only to a "
-        "volume in the project's cloud and region"
-    ),
     Reason.TEMPLATE: "the destination template gives no valid key for this file",
     Reason.DUPLICATE: (
         "another selected file would be written to the same key, and only one can win"
@@ -146,7 +137,8 @@ class ExportOptions:
     template: str = DEFAULT_TEMPLATE
     mode: Mode = "copy"
     collision: CollisionPolicy = "skip"
-    sse_algorithm: SseAlgorithm = "AES256"
+    # None: the volume's own settings (nothing sent); "none": no encryption (null is sent)
+    sse_algorithm: SseAlgorithm | None = None
     kms_key_id: str | None = None
     canned_acl: str | None = None
 
@@ -159,9 +151,7 @@ class ExportOptions:
             raise ValueError(
                 f"collision policy must be skip, overwrite or rename, not {self.collision!r}"
             )
-        if self.sse_algorithm is None:
-            object.__setattr__(self, "sse_algorithm", "none")
-        if self.sse_algorithm not in SSE_ALGORITHMS:
+        if self.sse_algorithm is not None and self.sse_algorithm not in SSE_ALGORITHMS:
             raise ValueError(
                 f"sse_algorithm must be AES256, aws:kms or none, not {self.sse_algorithm!r}"
             )
@@ -177,14 +167,13 @@ class ExportOptions:
         return self.mode == "copy"
 
     def s3_properties(self) -> dict[str, Any]:
-        """The ``properties`` of an export to an S3 volume (platform-api.md section 5).
-
-        ``sse_algorithm`` is always sent (null = no encryption; leaving it out would mean the
-        volume's default); the key id and the ACL only when set.
-        """
-        props: dict[str, Any] = {
-            "sse_algorithm": None if self.sse_algorithm == "none" else self.sse_algorithm
-        }
+        """The ``properties`` of an export to an S3 volume (platform-api.md section 5): only what
+        the user set. The volume's ``service.properties`` are the defaults and an export's own
+        override them key by key (the bulk export page), so leaving a key out keeps the volume's
+        setting, e.g. its KMS key. ``"none"`` sends null: no encryption."""
+        props: dict[str, Any] = {}
+        if self.sse_algorithm is not None:
+            props["sse_algorithm"] = None if self.sse_algorithm == "none" else self.sse_algorithm
         if self.kms_key_id:
             props["sse_aws_kms_key_id"] = self.kms_key_id
         if self.canned_acl:
@@ -219,34 +208,16 @@ class ExportOptions:
             template=getattr(preset, "location", None) or DEFAULT_TEMPLATE,
             mode=getattr(preset, "mode", "copy"),
             collision=getattr(preset, "overwrite", "skip"),
-            sse_algorithm=getattr(preset, "sse_algorithm", "AES256"),
+            sse_algorithm=getattr(preset, "sse_algorithm", None),
             kms_key_id=getattr(preset, "kms_key_id", None),
             canned_acl=getattr(preset, "canned_acl", None),
         )
 
 
-# ---- clouds and regions ----------------------------------------------------------------------
+# ---- clouds ----------------------------------------------------------------------------------
 def volume_cloud(volume: Volume) -> str | None:
     """'aws', 'gcp', 'azure', 'ali', or None when the service type is unknown."""
     return SERVICE_CLOUD.get((volume.service_type or "").lower())
-
-
-def volume_region(volume: Volume) -> str | None:
-    """The volume's region, only where the record says it.
-
-    The API has no region field for volumes. An S3 volume's endpoint ``s3.<region>.amazonaws.com``
-    names its region; ``s3.amazonaws.com`` (the default) is AWS's endpoint for us-east-1.
-    Anything else (GCS, custom endpoints): None, and the Platform decides.
-    """
-    if (volume.service_type or "").lower() != "s3" or volume.service is None:
-        return None
-    endpoint = (volume.service.endpoint or "s3.amazonaws.com").strip().lower()
-    m = _S3_REGIONAL.match(endpoint)
-    if m:
-        return m.group(1)
-    if _S3_GLOBAL.match(endpoint):
-        return "us-east-1"
-    return None
 
 
 def split_location(location: str | None) -> tuple[str | None, str | None]:
@@ -255,6 +226,21 @@ def split_location(location: str | None) -> tuple[str | None, str | None]:
         return None, None
     cloud, _, region = location.strip().lower().partition(":")
     return cloud or None, region or None
+
+
+def cloud_mismatch(project_location: str | None, volume: Volume) -> str | None:
+    """The volume's cloud when it certainly differs from the project's, else None.
+
+    Certain only when both are documented: the project's location is ``aws:...`` and the volume
+    is of a type of another cloud. A volume record has no region (``service.endpoint`` is a
+    connection setting whose default is the same for every region), so a region is never
+    compared here: the Platform checks it and answers 9027 or 9209.
+    """
+    pcloud, _ = split_location(project_location)
+    vcloud = volume_cloud(volume)
+    if pcloud not in DOCUMENTED_PROJECT_CLOUDS or vcloud is None or vcloud == pcloud:
+        return None
+    return vcloud
 
 
 def volume_reason(volume: Volume) -> Reason | None:
@@ -279,29 +265,33 @@ def file_reason(f: SelectedFile) -> tuple[Reason, str | None] | None:
     return None
 
 
-def location_reason(
-    f: SelectedFile, volume: Volume, *, check_region: bool = True
-) -> tuple[Reason, str] | None:
-    pcloud, pregion = split_location(f.project_location)
-    vcloud = volume_cloud(volume)
-    if pcloud is None or vcloud is None:
+def location_reason(f: SelectedFile, volume: Volume) -> tuple[Reason, str] | None:
+    vcloud = cloud_mismatch(f.project_location, volume)
+    if vcloud is None:
         return None
-    if pcloud != vcloud:
-        return (
-            Reason.OTHER_CLOUD,
-            f"project {f.project} is in {f.project_location}; volume {volume.id} is on "
-            f"{CLOUD_NAMES.get(vcloud, vcloud)}",
-        )
-    if not check_region:
+    return (
+        Reason.OTHER_CLOUD,
+        f"project {f.project} is in {f.project_location}; volume {volume.id} is on "
+        f"{CLOUD_NAMES.get(vcloud, vcloud)}",
+    )
+
+
+def encryption_text(volume: Volume, options: ExportOptions) -> str | None:
+    """What encryption the objects get, in words (None for volumes without S3 properties)."""
+    if (volume.service_type or "").lower() != "s3":
         return None
-    vregion = volume_region(volume)
-    if pregion and vregion and pregion != vregion:
-        return (
-            Reason.OTHER_REGION,
-            f"project {f.project} is in {f.project_location}; volume {volume.id} is in "
-            f"{vcloud}:{vregion}",
-        )
-    return None
+    if options.sse_algorithm is None:
+        defaults = volume.properties
+        if "sse_algorithm" not in defaults:
+            return "the volume's default (its record names none; the Platform's default is AES256)"
+        what = defaults["sse_algorithm"] or "none"
+        if what == "aws:kms" and defaults.get("sse_aws_kms_key_id"):
+            what += f", key {defaults['sse_aws_kms_key_id']}"
+        return f"the volume's default: {what}"
+    what = "none" if options.sse_algorithm == "none" else options.sse_algorithm
+    if options.kms_key_id:
+        what += f", key {options.kms_key_id}"
+    return f"{what} (set for this export; overrides the volume's default)"
 
 
 # ---- the plan ---------------------------------------------------------------------------------
@@ -310,7 +300,7 @@ class PlanItem:
     position: int  # in the selection (and the journal)
     file: SelectedFile
     location: str | None = None  # what is sent as destination.location
-    key: str | None = None  # prefix + location: what the bucket shows
+    key: str | None = None  # the bucket key: prefix and location joined by one '/' (for display)
     overwrite: bool = False
     reason: Reason | None = None
     detail: str | None = None
@@ -366,8 +356,10 @@ class ExportPlan:
     today: str
     items: list[PlanItem] = field(default_factory=list)
     properties: dict[str, Any] | None = None  # sent with every item (S3 only)
-    checked_existing: bool = False  # whether existing keys on the volume were given
+    checked_existing: bool = False  # whether existing objects on the volume were given
     warnings: list[str] = field(default_factory=list)  # things the user should know
+    notes: list[str] = field(default_factory=list)  # what the Platform decides, not this plan
+    encryption: str | None = None  # in words: what the objects will be encrypted with
 
     # ---- views ----
     @property
@@ -420,9 +412,9 @@ class ExportPlan:
             if r in by
         ]
 
-    def candidate_keys(self) -> list[str]:
-        """Every key the plan would write (for listing what already exists on the volume)."""
-        return [i.key for i in self.items if i.key is not None]
+    def candidate_locations(self) -> list[str]:
+        """Every location the plan would write (for listing what already exists there)."""
+        return [i.location for i in self.items if i.location is not None]
 
     # ---- what is sent ----
     def export_item(self, item: PlanItem) -> ExportItem:
@@ -492,6 +484,8 @@ class ExportPlan:
             "properties": self.properties,
             "checked_existing": self.checked_existing,
             "warnings": list(self.warnings),
+            "notes": list(self.notes),
+            "encryption": self.encryption,
             "summary": self.summary(),
             "items": [i.to_dict() for i in self.items],
         }
@@ -506,36 +500,49 @@ def _today(today: date | str | None) -> str:
     return today if isinstance(today, str) else today.isoformat()
 
 
+def region_note(files: Sequence[SelectedFile], volume: Volume) -> str | None:
+    """The region check is the Platform's: say so, naming the projects' locations."""
+    where = sorted({f.project_location for f in files if f.project_location})
+    if not where:
+        return None
+    return (
+        f"the Platform checks that {volume.id} is in the same cloud and region as the project "
+        f"({', '.join(where)}); volume records do not say their region, so a volume elsewhere "
+        "shows up as failed items (code 9027 or 9209), not here"
+    )
+
+
 def build_plan(
     selection: Selection | Iterable[SelectedFile],
     volume: Volume,
     options: ExportOptions,
-    existing_keys: Iterable[str] | None = None,
+    existing: Iterable[str] | None = None,
     *,
     today: date | str | None = None,
-    check_region: bool = True,
 ) -> ExportPlan:
     """Judge and place every selected file. Pure: no network, no clock unless ``today`` is None.
 
-    ``existing_keys``: full keys (volume prefix included) already on the volume, as listed by the
-    caller (``list_existing_keys``); None when not checked. ``check_region=False`` leaves a
-    same-cloud region question to the Platform (e.g. for an endpoint this guesses wrong).
+    ``existing``: locations (relative to the volume's prefix, as the volume listing gives them)
+    of objects already on the volume, as listed by the caller (``list_existing_locations``);
+    None when not checked.
     """
     if options.volume_id != volume.id:
         raise ValueError(f"the options name volume {options.volume_id}, but got {volume.id}")
     day = _today(today)
     prefix = volume.prefix
     vtype = volume.service_type.lower() if volume.service_type else None
+    props = options.s3_properties() if vtype == "s3" else {}
     plan = ExportPlan(
         volume_id=volume.id,
         volume_prefix=prefix,
         volume_type=vtype,
         options=options,
         today=day,
-        properties=options.s3_properties() if vtype == "s3" else None,
-        checked_existing=existing_keys is not None,
+        properties=props or None,
+        checked_existing=existing is not None,
+        encryption=encryption_text(volume, options),
     )
-    existing = set(existing_keys or ())
+    taken_on_volume = set(existing or ())
     try:
         pieces: list[tuple[str, str | None]] | None = parse_template(options.template)
         template_problem: str | None = None
@@ -553,7 +560,7 @@ def build_plan(
         if vol_reason is not None:
             items.append(replace(base, reason=vol_reason, detail=f"volume {volume.id}"))
             continue
-        lr = location_reason(f, volume, check_region=check_region)
+        lr = location_reason(f, volume)
         if lr is not None:
             items.append(replace(base, reason=lr[0], detail=lr[1]))
             continue
@@ -566,54 +573,58 @@ def build_plan(
         except TemplateError as e:
             items.append(replace(base, reason=Reason.TEMPLATE, detail=e.reason))
             continue
-        items.append(replace(base, location=location, key=prefix + location))
+        items.append(replace(base, location=location, key=join_key(prefix, location)))
 
-    plan.items = _resolve_collisions(items, existing, prefix, options.collision)
+    plan.items = _resolve_collisions(items, taken_on_volume, prefix, options.collision)
+    note = region_note([i.file for i in plan.items if i.exportable], volume)
+    if note:
+        plan.notes.append(note)
     return plan
 
 
 def _resolve_collisions(
     items: list[PlanItem], existing: set[str], prefix: str, policy: CollisionPolicy
 ) -> list[PlanItem]:
-    # The first file (in selection order) to want a key claims it.
+    """Collisions by location (relative to the volume's prefix; one location is one key)."""
+    # The first file (in selection order) to want a location claims it.
     first: dict[str, PlanItem] = {}
     for item in items:
-        if item.exportable and item.key is not None:
-            first.setdefault(item.key, item)
+        if item.exportable and item.location is not None:
+            first.setdefault(item.location, item)
     natural = set(first)
-    taken: set[str] = set()  # keys given to files of this plan so far
+    taken: set[str] = set()  # locations given to files of this plan so far
     out: list[PlanItem] = []
     to_rename: list[int] = []
     for item in items:
-        if not item.exportable or item.key is None:
+        if not item.exportable or item.location is None:
             out.append(item)
             continue
-        key = item.key
-        owner = first[key]
+        location = item.location
+        owner = first[location]
         dup = owner is not item
-        exists = key in existing
+        exists = location in existing
         if not dup and not exists:
-            taken.add(key)
+            taken.add(location)
             out.append(item)
         elif policy == "rename":
             to_rename.append(len(out))
             out.append(item)
         elif exists and policy == "skip":
-            out.append(replace(item, reason=Reason.EXISTS, detail=key))
+            out.append(replace(item, reason=Reason.EXISTS, detail=item.key))
         elif dup:
             out.append(
                 replace(
                     item,
                     reason=Reason.DUPLICATE,
-                    detail=f"{key}, also wanted by {owner.file.project}/{owner.file.path}",
+                    detail=f"{item.key}, also wanted by {owner.file.project}/{owner.file.path}",
                 )
             )
         else:  # exists, policy overwrite
-            taken.add(key)
+            taken.add(location)
             out.append(replace(item, overwrite=True, replaces=True))
     for index in to_rename:
         item = out[index]
-        assert item.location is not None and item.key is not None
+        assert item.location is not None
         new = _free_name(item.location, prefix, existing | natural | taken)
         if new is None:
             out[index] = replace(
@@ -626,9 +637,12 @@ def _resolve_collisions(
         if problem is not None:
             out[index] = replace(item, reason=Reason.TEMPLATE, detail=f"renamed: {problem}")
             continue
-        taken.add(prefix + location)
+        taken.add(location)
         out[index] = replace(
-            item, location=location, key=prefix + location, renamed_from=item.location
+            item,
+            location=location,
+            key=join_key(prefix, location),
+            renamed_from=item.location,
         )
     return out
 
@@ -636,29 +650,33 @@ def _resolve_collisions(
 def _free_name(location: str, prefix: str, used: set[str]) -> tuple[str, str | None] | None:
     for n in range(1, MAX_RENAME + 1):
         candidate = with_counter(location, n)
-        if prefix + candidate in used:
+        if candidate in used:
             continue
         return candidate, check_key(candidate, prefix)
     return None
 
 
 # ---- listing what exists ----------------------------------------------------------------------
-def parent_prefixes(keys: Iterable[str]) -> list[str]:
-    """The distinct folder prefixes (``a/b/``; ``""`` for the bucket root) of these keys."""
-    out = {k.rpartition("/")[0] + "/" if "/" in k else "" for k in keys}
+def parent_prefixes(locations: Iterable[str]) -> list[str]:
+    """The distinct folders (``a/b/``; ``""`` for the volume's root) of these locations, as the
+    volume listing's ``prefix`` parameter names them (relative to the volume's prefix)."""
+    out = {loc.rpartition("/")[0] + "/" if "/" in loc else "" for loc in locations}
     return sorted(out)
 
 
-async def list_existing_keys(client: Any, volume_id: str, keys: Iterable[str]) -> set[str]:
-    """Every object key on the volume in the folders these keys would land in.
+async def list_existing_locations(
+    client: Any, volume_id: str, locations: Iterable[str], *, priority: Any = "interactive"
+) -> set[str]:
+    """The locations of every object on the volume in the folders these locations land in.
 
-    One listing (``GET storage/volumes/{id}/list?prefix=``, paged) per distinct folder, so the
-    plan can find collisions and free names for renaming. Raises the client's error when the
-    volume cannot be listed.
+    One listing (``GET storage/volumes/{id}/list?prefix=``, paged) per distinct folder. The
+    listing's ``location`` and ``prefix`` are relative to the volume's prefix (the docs' object
+    example), like ``destination.location``, so they compare as they are. Raises the client's
+    error when the volume cannot be listed.
     """
     found: set[str] = set()
-    for prefix in parent_prefixes(keys):
-        async for entry in client.list_volume_objects(volume_id, prefix):
+    for folder in parent_prefixes(locations):
+        async for entry in client.list_volume_objects(volume_id, folder, priority=priority):
             if isinstance(entry, VolumeObject):
                 found.add(entry.location)
     return found
@@ -671,21 +689,18 @@ async def prepare_plan(
     options: ExportOptions,
     *,
     today: date | str | None = None,
-    check_region: bool = True,
 ) -> ExportPlan:
-    """``build_plan`` after listing the volume for keys that already exist."""
+    """``build_plan`` after listing the volume for objects that already exist."""
     files = list(selection)
-    draft = build_plan(files, volume, options, today=today, check_region=check_region)
-    if volume_reason(volume) is not None or not draft.candidate_keys():
+    draft = build_plan(files, volume, options, today=today)
+    if volume_reason(volume) is not None or not draft.candidate_locations():
         return draft
     try:
-        existing = await list_existing_keys(client, volume.id, draft.candidate_keys())
+        existing = await list_existing_locations(client, volume.id, draft.candidate_locations())
     except ApiError as e:
         draft.warnings.append(
             f"could not list the volume to find objects already there ({e}); such collisions "
             "will show up as failed jobs (code 9107) instead of being handled by the policy"
         )
         return draft
-    return build_plan(
-        files, volume, options, existing, today=draft.today, check_region=check_region
-    )
+    return build_plan(files, volume, options, existing, today=draft.today)

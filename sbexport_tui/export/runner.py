@@ -26,7 +26,7 @@ from typing import Any, Literal, Protocol
 
 from ..api.client import BULK_MAX, to_timestamp
 from ..api.errors import AmbiguousSubmitError, BadResponse, PlatformError
-from ..api.models import ExportItem, ExportJob, ExportResult, JobLookup, VolumeObject
+from ..api.models import ExportItem, ExportJob, ExportResult, JobLookup
 from .journal import (
     UNSENT_STATES,
     WATCHED_STATES,
@@ -35,7 +35,7 @@ from .journal import (
     RunRecord,
     lease_owner,
 )
-from .plan import parent_prefixes
+from .plan import list_existing_locations
 
 log = logging.getLogger("sbexport.export")
 
@@ -492,20 +492,20 @@ async def poll_run(
 
 
 async def verify_run(client: Any, journal: Journal, run_id: int) -> int:
-    """List the volume where completed items landed; mark those whose key is there ``verified``.
+    """List the volume where completed items landed; mark those whose location is there
+    ``verified``.
 
-    One listing per destination folder. Returns how many were verified.
+    One listing per destination folder; the listing's locations are relative to the volume's
+    prefix, like the ``location`` each item was sent with. Returns how many were verified.
     """
     run = journal.run(run_id)
-    rows = [r for r in journal.items(run_id, "completed") if r.key]
+    rows = [r for r in journal.items(run_id, "completed") if r.location]
     if not rows:
         return 0
-    present: set[str] = set()
-    for prefix in parent_prefixes(r.key for r in rows if r.key):
-        async for entry in client.list_volume_objects(run.volume, prefix):
-            if isinstance(entry, VolumeObject):
-                present.add(entry.location)
-    ok = [r.position for r in rows if r.key in present]
+    present = await list_existing_locations(
+        client, run.volume, [r.location for r in rows if r.location], priority="background"
+    )
+    ok = [r.position for r in rows if r.location in present]
     if ok:
         journal.mark_verified(run_id, ok)
     return len(ok)

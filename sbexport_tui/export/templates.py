@@ -1,9 +1,9 @@
 """Destination templates: where on the volume each file goes.
 
 A template is text with placeholders, rendered once per file into the export's
-``destination.location`` (the key relative to the volume's prefix). The volume prefix is then
-prepended exactly as the Platform does (``prefix + location``) to give the full object key the
-bucket will show.
+``destination.location`` (the key relative to the volume's prefix). The Platform prepends the
+volume's prefix; ``join_key`` gives the bucket key it makes (prefix and location joined by one
+'/', as the docs' example shows), for display and for the 1,024-byte limit.
 
 Placeholders:
 
@@ -204,8 +204,16 @@ def placeholder_values(*, path: str, project: str, today: date | str) -> dict[st
     }
 
 
+def join_key(prefix: str, location: str) -> str:
+    """The bucket key of ``location`` on a volume with this ``prefix``: the two joined by exactly
+    one '/'. The docs' object example: prefix ``input-files``, location ``20.intervals``, object
+    ``input-files/20.intervals``; a prefix with a trailing '/' gives the same key."""
+    root = prefix.strip("/")
+    return f"{root}/{location}" if root else location
+
+
 def check_key(location: str, prefix: str = "") -> str | None:
-    """None when ``location`` is a valid destination (and ``prefix + location`` a valid key)."""
+    """None when ``location`` is a valid destination (and its bucket key a valid key)."""
     if not location:
         return "the destination is empty"
     if _CONTROL_RE.search(location):
@@ -220,7 +228,7 @@ def check_key(location: str, prefix: str = "") -> str | None:
         if segment in (".", ".."):
             return f"the destination has a '{segment}' folder name, which is not allowed"
     try:
-        size = len((prefix + location).encode("utf-8"))
+        size = len(join_key(prefix, location).encode("utf-8"))
     except UnicodeEncodeError:
         return "the destination cannot be written as UTF-8"
     if size > MAX_KEY_BYTES:

@@ -59,7 +59,7 @@ def export_options(args: argparse.Namespace, profile: Any, volume_id: str) -> Ex
         if args.on_conflict is not None:
             changes["collision"] = args.on_conflict
         if args.sse is not None:
-            changes["sse_algorithm"] = args.sse
+            changes["sse_algorithm"] = None if args.sse == "volume" else args.sse
             if args.sse != "aws:kms":
                 changes["kms_key_id"] = None
         if args.kms_key_id is not None:
@@ -111,6 +111,10 @@ def preflight_lines(plan: ExportPlan, sel: SelectionReport) -> list[str]:
         lines.append(
             f"  ({plural(sel.folders_left_out, 'sub-folder')} not included: add --recursive)"
         )
+    if plan.encryption:
+        lines.append(f"Encryption: {plan.encryption}")
+    for n in plan.notes:
+        lines.append(f"Note: {n}")
     for w in plan.warnings:
         lines.append(f"Warning: {w}")
     return lines

@@ -184,7 +184,12 @@ def add_subcommands(subparsers: Any) -> None:
     )
     dst.add_argument("--yes", action="store_true", help="confirm a --move")
     dst.add_argument(
-        "--sse", choices=SSE_ALGORITHMS, default=None, help="S3 server-side encryption"
+        "--sse",
+        choices=(*SSE_ALGORITHMS, "volume"),
+        default=None,
+        help="S3 server-side encryption of the objects: AES256, aws:kms, none (no encryption), "
+        "or volume (the volume's own settings). Without --sse nothing is sent and the volume's "
+        "settings apply (unless the profile's preset sets one)",
     )
     dst.add_argument("--kms-key-id", metavar="ID", default=None, help="KMS key for --sse aws:kms")
     dst.add_argument(

@@ -13,6 +13,7 @@ import json
 import math
 import random
 from collections.abc import Awaitable, Callable
+from email.utils import formatdate
 from typing import Any
 from urllib.parse import urlencode
 
@@ -22,7 +23,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from .settings import SimSettings
-from .world import FileNode, Volume, World, error_body
+from .world import FileNode, Volume, World, error_body, s3_defaults
 
 API_PREFIX = "/v2"
 MAX_LIMIT = 100
@@ -168,7 +169,7 @@ class Handlers:
         return str(request.base_url).rstrip("/") + API_PREFIX
 
     def now(self, request: Request) -> float:
-        now = self.settings.clock()
+        now = self.settings.now()
         self.world.advance(now, self.base(request))
         return now
 
@@ -297,9 +298,10 @@ class Handlers:
     async def volume_list(self, request: Request) -> Response:
         """Objects of a volume under a prefix, one level deep (like an S3 listing with '/').
 
-        Undocumented whether `location` here includes the volume's own prefix. The simulator
-        shows full keys in the bucket (volume prefix included) and matches `prefix` against
-        them, so what an export wrote to `prefix + location` is listed under that key.
+        Relative to the volume's own prefix, as the docs show: their object example on a volume
+        with prefix ``input-files`` has ``location: "20.intervals"`` and ``metadata.name:
+        "input-files/20.intervals"``, and the ``prefix`` parameter names "the folder" within the
+        volume. Objects outside the volume's prefix are not shown.
         """
         vid = f"{request.path_params['owner']}/{request.path_params['name']}"
         vol = self.get_volume(vid)
@@ -314,32 +316,46 @@ class Handlers:
         if limit < 1:
             raise bad_request("limit must be >= 1")
         after = q.get("continuation_token") or ""
-        entries: dict[str, tuple[str, int | None]] = {}
+        # Undocumented what a listing holds without fields=_all. By default the simulator gives
+        # full items (as the docs' examples show them); the lean-volume-listing variant leaves
+        # out the metadata unless fields=_all is asked for, as the Platform's other lists do.
+        full = q.get("fields") == "_all" or not self.settings.has("lean-volume-listing")
+        entries: dict[str, tuple[str, str | None, int | None]] = {}
         for key, size in vol.objects.items():
-            if not key.startswith(prefix):
+            rel = vol.relative(key)
+            if rel is None or not rel.startswith(prefix):
                 continue
-            rest = key[len(prefix) :]
+            rest = rel[len(prefix) :]
             if "/" in rest.rstrip("/"):
                 sub = prefix + rest.split("/", 1)[0] + "/"
-                entries[sub] = ("prefix", None)
+                entries[sub] = ("prefix", None, None)
             else:
-                entries[key] = ("object", size)
+                entries[rel] = ("object", key, size)
         keys = sorted(k for k in entries if k > after)
         page, more = keys[:limit], len(keys) > limit
         base = self.base(request)
         items, prefixes = [], []
         for k in page:
-            kind, size = entries[k]
+            kind, key, size = entries[k]
             if kind == "object":
-                items.append(
-                    {
-                        "href": f"{base}/storage/volumes/{vid}/object?location={k}",
-                        "location": k,
-                        "volume": vid,
-                        "type": vol.service_type,
-                        "metadata": {"size": size, "bucket": vol.bucket, "name": k},
+                item: dict[str, Any] = {
+                    "href": f"{base}/storage/volumes/{vid}/object?{urlencode({'location': k})}",
+                    "location": k,
+                    "volume": vid,
+                    "type": vol.service_type,
+                }
+                if full:
+                    item["metadata"] = {
+                        "size": size,
+                        "bucket": vol.bucket,
+                        "name": key,
+                        **{
+                            f"x-amz-{n}": v
+                            for n, v in vol.object_properties.get(key or "", {}).items()
+                            if v is not None
+                        },
                     }
-                )
+                items.append(item)
             else:
                 prefixes.append(
                     {
@@ -350,7 +366,10 @@ class Handlers:
                 )
         links = []
         if more:
-            nxt = urlencode({"prefix": prefix, "limit": limit, "continuation_token": page[-1]})
+            more_q: dict[str, Any] = {"prefix": prefix, "limit": limit}
+            if q.get("fields"):
+                more_q["fields"] = q["fields"]
+            nxt = urlencode({**more_q, "continuation_token": page[-1]})
             links.append({"next": f"{base}/storage/volumes/{vid}/list?{nxt}"})
         here = urlencode({"prefix": prefix, "limit": limit})
         return JSONResponse(
@@ -412,9 +431,10 @@ class Handlers:
             raise ApiError(403, 9026, "Volume is not configured for read-write access.")
         src_loc = self.world.projects[node.project].location
         if src_loc != vol.location:
-            # The docs allow exports only within one location (cloud provider and region) and
-            # document 9027 for different clouds; no separate code is documented for another
-            # region of the same cloud, so the simulator answers 9027 for both.
+            # The docs: "export is possible only to a volume that is in the same location (cloud
+            # provider and region) as the project". They document 9027 for different clouds and
+            # no separate code for another region of the same cloud, so the simulator answers
+            # 9027 for both. The region is known here, on the server side, only.
             raise ApiError(
                 403,
                 9027,
@@ -426,18 +446,26 @@ class Handlers:
             raise bad_request(
                 "destination.location must be a relative key without empty, '.' or '..' parts"
             )
-        if len((vol.prefix + location).encode()) > 1024:
+        if len(vol.key_for(location).encode()) > 1024:
             raise bad_request("the object key is longer than 1024 bytes")
+        if (
+            self.settings.has("conflict-at-submit")
+            and not overwrite
+            and vol.key_for(location) in vol.objects
+        ):
+            raise ApiError(
+                409, 9107, "Location on volume already contains a file. Check the documentation."
+            )
         properties: dict[str, Any] = {}
         if vol.service_type == "s3":
-            sse = props.get("sse_algorithm", "AES256")
-            if sse not in SSE_ALGORITHMS:
+            # The volume's properties are the defaults; the export's own override them key by
+            # key (the bulk export page: "These values override the defaults from the volume").
+            properties = {**s3_defaults(), **vol.properties, **props}
+            if properties["sse_algorithm"] not in SSE_ALGORITHMS:
                 raise ApiError(400, 9023, "Invalid value for sse_algorithm.")
-            acl = props.get("aws_canned_acl")
+            acl = properties["aws_canned_acl"]
             if acl is not None and acl not in CANNED_ACLS:
                 raise ApiError(400, 9022, "Invalid value for aws_canned_acl.")
-            kms = props.get("sse_aws_kms_key_id")
-            properties = {"sse_algorithm": sse, "sse_aws_kms_key_id": kms, "aws_canned_acl": acl}
         return node, vol, location, overwrite, properties
 
     async def export_create(self, request: Request) -> Response:
@@ -460,14 +488,22 @@ class Handlers:
             raise bad_request('the body must be {"items": [...]}')
         if len(items) > MAX_BULK:
             raise bad_request(f"at most {MAX_BULK} items per bulk call, got {len(items)}")
-        out = []
         base = self.base(request)
-        for item in items:
+        checked: list[Any] = []
+        for index, item in enumerate(items):
             try:
-                node, vol, location, overwrite, props = self.check_item(item)
+                checked.append(self.check_item(item))
             except ApiError as e:
-                out.append({"error": error_body(e.status, e.code, e.message)})
+                if self.settings.has("bulk-all-or-nothing"):
+                    # The variant: one invalid item refuses the whole call; nothing is created.
+                    raise bad_request(f"items[{index}]: {e.message} (code {e.code})") from None
+                checked.append(e)
+        out = []
+        for result in checked:
+            if isinstance(result, ApiError):
+                out.append({"error": error_body(result.status, result.code, result.message)})
                 continue
+            node, vol, location, overwrite, props = result
             job = self.world.submit_export(node, vol, location, overwrite, copy_only, props, now)
             out.append({"resource": job.record(base, now)})
         return JSONResponse({"items": out})
@@ -536,7 +572,7 @@ class Handlers:
             seconds = float(request.query_params.get("seconds", "5"))
         except ValueError:
             raise bad_request("seconds must be a number") from None
-        gate.maintenance_until = self.settings.clock() + seconds
+        gate.maintenance_until = self.settings.now() + seconds
         return JSONResponse({"maintenance_until": gate.maintenance_until})
 
 
@@ -606,7 +642,7 @@ class Gate:
         return start, used
 
     def peek(self, token: str) -> tuple[int, int, int]:
-        now = self.settings.clock()
+        now = self.settings.now()
         start, used = self._window(token, now)
         reset = math.ceil(start + self.settings.rate_window)
         return self.settings.rate_limit, max(0, self.settings.rate_limit - used), reset
@@ -635,6 +671,7 @@ class SimPlatform:
         if scope["type"] != "http":
             await self.inner(scope, receive, send)
             return
+        send = self.dated(send)
         s = self.settings
         if s.latency_ms:
             await asyncio.sleep(s.latency_ms / 1000)
@@ -657,7 +694,7 @@ class SimPlatform:
         if path.startswith("/_sim"):
             await self.inner(scope, receive, send)
             return
-        now = s.clock()
+        now = s.now()
         g = self.gate
         if now < g.maintenance_until or (self.gate.roll("maintenance") and self._start_maint(now)):
             await self.respond(
@@ -736,6 +773,21 @@ class SimPlatform:
             (b"x-ratelimit-remaining", str(max(0, remaining)).encode()),
             (b"x-ratelimit-reset", str(reset).encode()),
         ]
+
+    def dated(self, send: Send) -> Send:
+        """Every answer carries a ``Date`` header from the server's clock (RFC 9110 asks an
+        origin server with a clock to send one), which is how a client can tell how far its own
+        clock is from the Platform's."""
+
+        async def wrapped(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                message = dict(message)
+                date = formatdate(self.settings.now(), usegmt=True).encode()
+                headers = [h for h in message.get("headers", []) if h[0].lower() != b"date"]
+                message["headers"] = [*headers, (b"date", date)]
+            await send(message)
+
+        return wrapped
 
     def with_headers(self, send: Send, extra: list[tuple[bytes, bytes]]) -> Send:
         limit = (b"x-ratelimit-limit", str(self.settings.rate_limit).encode())

@@ -5,17 +5,25 @@ Projects (owner ``demo``):
   paired FASTQ, QC), a 5,000-file folder, public reference copies, aliases, awkward names.
 - ``demo/rnaseq-pilot`` aws:us-west-2  a smaller RNA-seq project.
 - ``demo/gcp-study``    gcp:us-central1 a project on Google Cloud.
+- ``demo/eu-biobank``   aws:eu-central-1 a project in the EU.
 
-Volumes: RW S3 with a prefix (us-east-1), RW S3 (us-west-2), RO S3, an inactive S3, RW GCS,
-RO Azure.
+Volumes (the region of each is known to the simulator only; no volume record has one):
+- ``demo/us-east-results``  RW S3, us-east-1, prefix ``sbexport/`` (trailing slash), AES256
+- ``demo/kms-vault``        RW S3, us-east-1, prefix ``vault/exports`` (no trailing slash), its
+  defaults ``aws:kms`` with a key id
+- ``demo/us-west-scratch``  RW S3, us-west-2, the default endpoint ``s3.amazonaws.com``
+- ``demo/eu-results``       RW S3, eu-central-1, default endpoint, prefix ``biobank``
+- ``demo/lab-archive`` RO S3; ``demo/old-bucket`` inactive (an older record without an
+  endpoint); ``demo/gcs-exchange`` RW GCS; ``demo/azure-share`` RO Azure.
 """
 
 from __future__ import annotations
 
-from .world import Project, Volume, World
+from .world import Project, Volume, World, s3_defaults
 
 BASE_TIME = 1_767_225_600.0  # 2026-01-01T00:00:00Z: demo data never depends on today's date
 KiB, MiB, GiB = 2**10, 2**20, 2**30
+KMS_KEY = "arn:aws:kms:us-east-1:111122223333:key/0d1e2f3a-demo-4b5c-8d9e-vault0000001"
 
 BIG_FOLDER = "scatter-gather/chunks"  # in demo/wgs-cohort
 BIG_FOLDER_FILES = 5000
@@ -74,6 +82,20 @@ def build_demo_world(seed: int = 0) -> World:
             description="Lab results bucket (us-east-1), exports land under sbexport/",
         )
     )
+    vault = world.add_volume(
+        Volume(
+            "demo/kms-vault",
+            "s3",
+            "RW",
+            True,
+            "demo-lab-vault-use1",
+            "vault/exports",
+            "aws:us-east-1",
+            t0,
+            description="Controlled-access bucket: objects must be encrypted with the lab's key",
+            properties=s3_defaults(sse_algorithm="aws:kms", sse_aws_kms_key_id=KMS_KEY),
+        )
+    )
     world.add_volume(
         Volume(
             "demo/us-west-scratch",
@@ -85,7 +107,19 @@ def build_demo_world(seed: int = 0) -> World:
             "aws:us-west-2",
             t0,
             description="Scratch bucket in us-west-2",
-            endpoint="s3.us-west-2.amazonaws.com",
+        )
+    )
+    world.add_volume(
+        Volume(
+            "demo/eu-results",
+            "s3",
+            "RW",
+            True,
+            "demo-lab-results-euc1",
+            "biobank",
+            "aws:eu-central-1",
+            t0,
+            description="EU results bucket (eu-central-1)",
         )
     )
     archive = world.add_volume(
@@ -112,6 +146,7 @@ def build_demo_world(seed: int = 0) -> World:
             "aws:us-east-1",
             t0,
             description="Deactivated 2019 bucket",
+            endpoint=None,  # an older record: no endpoint at all
         )
     )
     world.add_volume(
@@ -209,7 +244,11 @@ def build_demo_world(seed: int = 0) -> World:
     world.add_node(world.files[wgs.root_folder].id, "README.txt", size=2_048)
     world.add_node(world.files[wgs.root_folder].id, "sample_sheet.csv", size=9_876)
     # an object already at the default destination of one file: a collision (9107) to find
-    results.objects["sbexport/wgs-cohort/README.txt"] = 1_999
+    results.put("wgs-cohort/README.txt", 1_999)
+    # the same on the vault (a prefix without a trailing slash), and an object of the bucket
+    # outside the volume's prefix, which the volume never shows
+    vault.put("wgs-cohort/sample_sheet.csv", 8_000)
+    vault.objects["elsewhere/wgs-cohort/README.txt"] = 10
 
     # ---- demo/rnaseq-pilot (aws:us-west-2) --------------------------------------------------
     rna = world.add_project("demo/rnaseq-pilot", "RNA-seq pilot", "aws:us-west-2", t0 + 100)
@@ -233,4 +272,13 @@ def build_demo_world(seed: int = 0) -> World:
         world.add_node(folder.id, f"G{s:03d}.cram.crai", size=600 * KiB)
         world.add_node(folder.id, f"G{s:03d}.vcf.gz", size=300 * MiB)
         world.add_node(folder.id, f"G{s:03d}.vcf.gz.tbi", size=900 * KiB)
+
+    # ---- demo/eu-biobank (aws:eu-central-1) -------------------------------------------------
+    eu = world.add_project("demo/eu-biobank", "EU biobank", "aws:eu-central-1", t0 + 300)
+    for s in range(1, 4):
+        folder = world.mkdirs(eu, f"participants/P{s:03d}")
+        world.add_node(folder.id, f"P{s:03d}.cram", size=15 * GiB + s)
+        world.add_node(folder.id, f"P{s:03d}.cram.crai", size=700 * KiB)
+        world.add_node(folder.id, f"P{s:03d}.g.vcf.gz", size=4 * GiB + s)
+    world.add_node(world.files[eu.root_folder].id, "consent_manifest.tsv", size=31_000)
     return world

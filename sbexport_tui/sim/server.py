@@ -11,7 +11,7 @@ import sys
 
 from .app import SimPlatform
 from .demo import build_demo_world
-from .settings import FAULT_KINDS, SettingsError, SimSettings, parse_fault, parse_rate_limit
+from .settings import FAULT_KINDS, VARIANTS, SettingsError, SimSettings, parse_fault, parse_rate_limit
 
 
 def is_loopback(host: str) -> bool:
@@ -58,6 +58,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         metavar="S",
         help="how long a 'timeout' fault holds the connection after acting (default 35)",
     )
+    p.add_argument(
+        "--variant",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="behave one way where the docs are silent (repeatable): "
+        + "; ".join(f"{k}: {v}" for k, v in VARIANTS.items()),
+    )
     p.add_argument("--allow-remote", action="store_true", help="allow a non-loopback --host")
 
 
@@ -73,6 +81,7 @@ def settings_from_args(args: argparse.Namespace) -> SimSettings:
         faults=faults,
         seed=args.seed,
         hang_seconds=args.hang_seconds,
+        variants=frozenset(args.variant),
         **kw,
     )
 
@@ -112,13 +121,15 @@ def run(args: argparse.Namespace) -> int:
     faults = ", ".join(f"{k}={v}" for k, v in settings.faults.items()) or "none"
     print(
         f"Jobs scale {settings.job_seconds:g}s, latency {settings.latency_ms:g} ms, rate limit "
-        f"{settings.rate_limit}/{settings.rate_window:g}s, faults: {faults}, seed {settings.seed}. "
-        "Ctrl-C stops.",
+        f"{settings.rate_limit}/{settings.rate_window:g}s, faults: {faults}, seed {settings.seed}, "
+        f"variants: {', '.join(sorted(settings.variants)) or 'none'}. Ctrl-C stops.",
         flush=True,
     )
     import uvicorn
 
-    config = uvicorn.Config(platform, log_level="critical", access_log=False, lifespan="off")
+    config = uvicorn.Config(
+        platform, log_level="critical", access_log=False, lifespan="off", date_header=False
+    )
     server = uvicorn.Server(config)
     logging.getLogger("uvicorn.error").setLevel(logging.CRITICAL)
     try:

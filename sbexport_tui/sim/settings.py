@@ -17,6 +17,33 @@ FAULT_KINDS = {
     "job_fail": "an accepted export job fails later with a realistic storage error",
 }
 
+# Behaviours the Platform's documentation does not settle. The default of each is the reading
+# that follows the docs' own examples (or, failing that, the more conservative one); a variant
+# turns on the other reading, so the client can be tested under every one of them.
+VARIANTS = {
+    "conflict-at-submit": (
+        "an occupied destination (no overwrite) is refused at submission with a per-item 9107 "
+        "error; default: the item is accepted and the job FAILS with 9107, as in the docs' only "
+        "example of 9107"
+    ),
+    "bulk-all-or-nothing": (
+        "an invalid item makes the whole bulk call fail with 400 and nothing is created; "
+        "default: a per-item error in the answer, as the bulk pages describe"
+    ),
+    "clock-ahead": "the server's clock runs 5 minutes ahead of this machine's",
+    "clock-behind": "the server's clock runs 5 minutes behind this machine's",
+    "lean-volume-listing": (
+        "volume listings leave out each object's metadata unless fields=_all is sent; "
+        "default: full items, as in the docs' object example"
+    ),
+    "offset-cap": (
+        "file listings refuse offset paging past 1,000 items (400); the client must continue "
+        "with /files/{id}/scroll (continuation tokens), which the sim always serves"
+    ),
+}
+CLOCK_SKEW = {"clock-ahead": 300.0, "clock-behind": -300.0}
+OFFSET_CAP = 1000
+
 
 class SettingsError(ValueError):
     """A bad simulator setting, with a message that says what to write instead."""
@@ -36,8 +63,17 @@ class SimSettings:
     # how long a "timeout" fault keeps the connection before dropping it (served over a socket)
     hang_seconds: float = 35.0
     clock: Callable[[], float] = time.time
+    variants: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
+        self.variants = frozenset(self.variants)
+        for name in self.variants:
+            if name not in VARIANTS:
+                raise SettingsError(
+                    f"unknown variant {name!r}; use one of: {', '.join(sorted(VARIANTS))}"
+                )
+        if {"clock-ahead", "clock-behind"} <= self.variants:
+            raise SettingsError("clock-ahead and clock-behind cannot both be set")
         for kind, rate in self.faults.items():
             if kind not in FAULT_KINDS:
                 raise SettingsError(
@@ -49,6 +85,18 @@ class SimSettings:
             raise SettingsError("rate limit must be at least 1 request per a positive window")
         if self.job_seconds < 0:
             raise SettingsError("job seconds must not be negative")
+
+
+    def has(self, variant: str) -> bool:
+        return variant in self.variants
+
+    @property
+    def clock_skew(self) -> float:
+        return sum(CLOCK_SKEW.get(v, 0.0) for v in self.variants)
+
+    def now(self) -> float:
+        """The server's clock: this machine's clock plus the skew of a clock variant."""
+        return self.clock() + self.clock_skew
 
 
 def parse_rate_limit(text: str) -> tuple[int, float]:

@@ -146,6 +146,32 @@ class FileNode:
         return rec
 
 
+DEFAULT_S3_ENDPOINT = "s3.amazonaws.com"  # the documented default, whatever the bucket's region
+
+
+def s3_defaults(**kw: Any) -> dict[str, Any]:
+    """An S3 volume's ``service.properties``: the defaults of every export to it."""
+    props: dict[str, Any] = {
+        "sse_algorithm": "AES256",
+        "sse_aws_kms_key_id": None,
+        "aws_canned_acl": None,
+    }
+    props.update(kw)
+    return props
+
+
+def join_key(prefix: str, location: str) -> str:
+    """The bucket key of ``location`` on a volume with this ``prefix``.
+
+    The docs: "if this volume has been configured with a prefix parameter, the value of prefix
+    will be prepended to location"; their object example has prefix ``input-files`` (no trailing
+    slash), location ``20.intervals`` and the bucket object ``input-files/20.intervals``. So the
+    two are joined with exactly one '/', whether or not the prefix ends with one.
+    """
+    root = prefix.strip("/")
+    return f"{root}/{location}" if root else location
+
+
 @dataclass
 class Volume:
     id: str  # owner/name
@@ -159,26 +185,48 @@ class Volume:
     location: str
     created: float
     description: str = ""
-    endpoint: str | None = None
-    objects: dict[str, int] = field(default_factory=dict)  # full key (prefix included) -> size
+    # S3: the connection endpoint. None leaves it out of the record, as older records do; it
+    # says nothing about the bucket's region (s3.amazonaws.com is the default for every region).
+    endpoint: str | None = DEFAULT_S3_ENDPOINT
+    # S3: the volume's defaults for export properties (``service.properties``); an export's own
+    # properties override them key by key (the bulk export page: "These values override the
+    # defaults from the volume").
+    properties: dict[str, Any] = field(default_factory=s3_defaults)
+    objects: dict[str, int] = field(default_factory=dict)  # bucket key (prefix included) -> size
+    # bucket key -> the properties the object was written with (what an export applied)
+    object_properties: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def name(self) -> str:
         return self.id.split("/", 1)[1]
+
+    def key_for(self, location: str) -> str:
+        return join_key(self.prefix, location)
+
+    def relative(self, key: str) -> str | None:
+        """The location (relative to the volume's prefix) of a bucket key, or None when the key
+        lies outside the prefix (a volume shows only what is under its prefix)."""
+        root = self.prefix.strip("/")
+        if not root:
+            return key
+        return key[len(root) + 1 :] if key.startswith(root + "/") else None
+
+    def put(self, location: str, size: int, properties: dict[str, Any] | None = None) -> str:
+        key = self.key_for(location)
+        self.objects[key] = size
+        self.object_properties[key] = dict(properties or {})
+        return key
 
     def record(self, base: str) -> dict[str, Any]:
         service: dict[str, Any] = {"type": self.service_type, "prefix": self.prefix}
         if self.service_type == "s3":
             service.update(
                 bucket=self.bucket,
-                endpoint=self.endpoint or "s3.amazonaws.com",
                 credentials={"access_key_id": "AKIA" + "X" * 16},
-                properties={
-                    "sse_algorithm": "AES256",
-                    "sse_aws_kms_key_id": None,
-                    "aws_canned_acl": None,
-                },
+                properties=dict(self.properties),
             )
+            if self.endpoint is not None:
+                service["endpoint"] = self.endpoint
         elif self.service_type == "gcs":
             service.update(
                 bucket=self.bucket,
@@ -371,7 +419,7 @@ class World:
     ) -> ExportJob:
         jid = self.new_job_id()
         pending, running = self.job_duration(file.size, jid)
-        key = volume.prefix + location
+        key = volume.key_for(location)
         planned: dict[str, Any] | None = None
         if not overwrite and key in volume.objects:
             # Undocumented whether an occupied location is refused at submission or reported as a
@@ -444,6 +492,7 @@ class World:
             )
             return
         volume.objects[job.key] = file.size
+        volume.object_properties[job.key] = dict(job.properties)
         if not job.copy_only:
             file.storage_volume, file.storage_location = volume.id, job.key
         job.final_state = "COMPLETED"

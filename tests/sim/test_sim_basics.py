@@ -43,7 +43,7 @@ async def test_unknown_path_is_the_routers_404(sim):
 async def test_projects_default_fields_and_all(sim):
     r = await sim.get("/projects")
     assert r.status_code == 200
-    assert r.headers["X-Total-Matching-Query"] == "3"
+    assert r.headers["X-Total-Matching-Query"] == "4"
     body = r.json()
     assert set(body) == {"href", "items", "links"}
     assert body["links"] == []
@@ -63,6 +63,7 @@ async def test_projects_default_fields_and_all(sim):
         "demo/wgs-cohort": "aws:us-east-1",
         "demo/rnaseq-pilot": "aws:us-west-2",
         "demo/gcp-study": "gcp:us-central1",
+        "demo/eu-biobank": "aws:eu-central-1",
     }
     assert all(p["root_folder"] and p["permissions"]["write"] for p in full)
 
@@ -170,7 +171,7 @@ async def test_volumes_default_fields_all_and_details(sim):
     r = await sim.get("/storage/volumes")
     assert all(set(v) == {"href", "id", "name"} for v in r.json()["items"])
     vols = {v["id"]: v for v in (await sim.get("/storage/volumes", fields="_all")).json()["items"]}
-    assert len(vols) == 6
+    assert len(vols) == 8
     assert vols["demo/us-east-results"]["access_mode"] == "RW"
     assert vols["demo/us-east-results"]["service"]["prefix"] == "sbexport/"
     assert vols["demo/lab-archive"]["access_mode"] == "RO"
@@ -182,6 +183,13 @@ async def test_volumes_default_fields_all_and_details(sim):
     assert all("location" not in v and "region" not in v for v in vols.values())
     r = await sim.get("/storage/volumes/demo/us-west-scratch")
     assert r.json()["service"]["bucket"] == "demo-lab-scratch-usw2"
+    # a us-west-2 bucket behind the documented default endpoint; an older record has none
+    assert r.json()["service"]["endpoint"] == "s3.amazonaws.com"
+    assert "endpoint" not in vols["demo/old-bucket"]["service"]
+    # the vault's defaults: its own KMS key (service.properties)
+    props = vols["demo/kms-vault"]["service"]["properties"]
+    assert props["sse_algorithm"] == "aws:kms" and props["sse_aws_kms_key_id"].startswith("arn:")
+    assert vols["demo/kms-vault"]["service"]["prefix"] == "vault/exports"
     r = await sim.get("/storage/volumes/demo/none")
     assert r.status_code == 404 and r.json()["code"] == 9007
 

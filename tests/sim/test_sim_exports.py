@@ -98,12 +98,13 @@ async def test_job_goes_pending_running_completed_and_move_makes_an_alias(sim):
         "volume": "demo/us-east-results",
         "location": "sbexport/wgs/x.bam",
     }
-    objs = (
-        await sim.get("/storage/volumes/demo/us-east-results/list", prefix="sbexport/wgs/")
-    ).json()
+    # the listing is relative to the volume's prefix; metadata.name is the bucket key (the docs'
+    # object example: location "20.intervals", name "input-files/20.intervals")
+    objs = (await sim.get("/storage/volumes/demo/us-east-results/list", prefix="wgs/")).json()
     assert [(o["location"], o["metadata"]["size"]) for o in objs["items"]] == [
-        ("sbexport/wgs/x.bam", f.size)
+        ("wgs/x.bam", f.size)
     ]
+    assert objs["items"][0]["metadata"]["name"] == "sbexport/wgs/x.bam"
     # ... which can never be exported again
     r = await sim.post(
         "/bulk/storage/exports/create", {"items": [item(f.id, location="again.bam")]}

@@ -21,9 +21,8 @@ from ...export.plan import (
     ExportPlan,
     Reason,
     build_plan,
-    volume_cloud,
+    cloud_mismatch,
     volume_reason,
-    volume_region,
 )
 from ...export.templates import FLAT, KEEP_STRUCTURE, check_template
 from ..selection import SelectionStore
@@ -38,25 +37,30 @@ COLLISIONS = [
     ("overwrite", "overwrite"),
     ("rename: name (1)", "rename"),
 ]
-SSE = [("AES256 (SSE-S3)", "AES256"), ("aws:kms", "aws:kms"), ("none", "none")]
+VOLUME_DEFAULT = "volume"  # the Select's value for "send nothing, the volume's own settings"
+SSE = [
+    ("the volume's default", VOLUME_DEFAULT),
+    ("AES256 (SSE-S3)", "AES256"),
+    ("aws:kms", "aws:kms"),
+    ("none", "none"),
+]
 PREVIEW_ROWS = 3
 
 
 def volume_note(volume: Volume, locations: set[str]) -> str:
-    """Why a volume cannot take files of these project locations ("aws:us-east-1"), or ""."""
+    """Why a volume cannot take files of these project locations ("aws:us-east-1"), or "".
+
+    The engine decides (``volume_reason``, ``cloud_mismatch``); this is its short label. No
+    region is compared: volume records do not say theirs, and the Platform checks it.
+    """
     reason = volume_reason(volume)
     if reason is not None:
         return {"volume_read_only": "read-only", "volume_inactive": "inactive"}.get(
             reason.value, reason.title.lower()
         )
-    clouds = {loc.split(":")[0] for loc in locations}
-    cloud = volume_cloud(volume)
-    if cloud and clouds and cloud not in clouds:
-        return f"other cloud: {cloud}"
-    region = volume_region(volume)
-    regions = {loc.split(":", 1)[1] for loc in locations if ":" in loc}
-    if region and regions and region not in regions:
-        return f"other region: {region}"
+    clouds = {c for c in (cloud_mismatch(loc, volume) for loc in locations) if c}
+    if clouds and len(clouds) == len(locations):
+        return f"other cloud: {', '.join(sorted(clouds))}"
     return ""
 
 
@@ -123,7 +127,7 @@ class ExportOptionsScreen(Screen):
                 )
             with Horizontal(classes="field s3-only"):
                 yield Label("Encryption", classes="field-label")
-                yield Select(SSE, value="AES256", allow_blank=False, compact=True, id="sse")
+                yield Select(SSE, value=VOLUME_DEFAULT, allow_blank=False, compact=True, id="sse")
                 yield Input(placeholder="KMS key id (optional)", compact=True, id="kms")
             with Horizontal(classes="field s3-only"):
                 yield Label("Canned ACL", classes="field-label")
@@ -146,7 +150,7 @@ class ExportOptionsScreen(Screen):
         self.query_one("#template", Input).value = preset.location or KEEP_STRUCTURE
         self.query_one("#mode", Select).value = preset.mode
         self.query_one("#collision", Select).value = preset.overwrite
-        self.query_one("#sse", Select).value = preset.sse_algorithm
+        self.query_one("#sse", Select).value = preset.sse_algorithm or VOLUME_DEFAULT
         if preset.kms_key_id:
             self.query_one("#kms", Input).value = preset.kms_key_id
         if preset.canned_acl:
@@ -210,7 +214,7 @@ class ExportOptionsScreen(Screen):
             template=self.query_one("#template", Input).value,
             mode=str(self.query_one("#mode", Select).value),  # type: ignore[arg-type]
             collision=str(self.query_one("#collision", Select).value),  # type: ignore[arg-type]
-            sse_algorithm=sse,  # type: ignore[arg-type]
+            sse_algorithm=None if sse == VOLUME_DEFAULT else sse,  # type: ignore[arg-type]
             kms_key_id=kms if sse == "aws:kms" else None,
             canned_acl=acl if isinstance(acl, str) else None,
         )
@@ -306,6 +310,8 @@ def preview_text(plan: ExportPlan, volume: Volume) -> Text:
     bad = next((i for i in plan.refused if i.reason == Reason.TEMPLATE), None)
     if bad is not None:
         text.append(f"Template: {bad.detail or bad.reason.text} ({bad.file.path})\n", "bold red")
+    if plan.encryption:
+        text.append(f"Encryption: {plan.encryption}\n", style="dim")
     for item in plan.exportable[:PREVIEW_ROWS]:
         text.append(f"  -> {item.key}\n")
     if plan.exportable_count > PREVIEW_ROWS:

@@ -206,8 +206,12 @@ class PreflightScreen(Screen):
             extra = " (overwrites)" if item.replaces else ""
             extra += f" (renamed from {item.renamed_from})" if item.renamed_from else ""
             ok.add_leaf(plain(f"{item.file.path} -> {item.key}{extra}"))
+        if plan.encryption:
+            tree.root.add_leaf(plain(f"Encryption: {plan.encryption}"))
+        for n in plan.notes:
+            tree.root.add_leaf(plain(f"Note: {n}", "dim"))
         for w in plan.warnings:
-            tree.root.add_leaf(Text(f"Note: {w}", style="yellow"))
+            tree.root.add_leaf(plain(f"Warning: {w}", "yellow"))
         tree.cursor_line = 0
         self.set_status("c / Ctrl+S submits after a confirmation; d saves a dry run; Esc goes back")
 

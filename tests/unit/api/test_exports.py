@@ -142,9 +142,11 @@ async def test_move_makes_an_alias_and_the_object_appears_on_the_volume(env: Env
     done = await client.bulk_get_exports([r.job.id for r in results])
     assert all(d.job.state == "COMPLETED" for d in done)
     assert (await client.get_file(chunks[0].id)).is_alias
-    objs = [o async for o in client.list_volume_objects(EAST, "sbexport/moved/")]
+    # the listing is relative to the volume's prefix ("sbexport/"), like the locations sent
+    objs = [o async for o in client.list_volume_objects(EAST, "moved/")]
     keys = [o.location for o in objs if isinstance(o, VolumeObject)]
-    assert len(keys) == 151 and keys[0].startswith("sbexport/moved/chunk_00000")
+    assert len(keys) == 151 and keys[0].startswith("moved/chunk_00000")
+    assert objs[0].metadata["name"].startswith("sbexport/moved/chunk_00000")  # the bucket key
     assert env.transport.count("/storage/volumes/demo/us-east-results/list") == 2  # 100 + 51
 
 

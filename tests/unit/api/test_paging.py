@@ -39,8 +39,18 @@ async def test_project_root_and_projects_and_volumes(env: Env, client):
     assert {"batches", "scatter-gather", "reference", "README.txt"} <= names
     assert env.transport.sent[-1].url.params["project"] == "demo/wgs-cohort"
     projects = [p async for p in client.list_projects()]
-    assert {p.id for p in projects} == {"demo/wgs-cohort", "demo/rnaseq-pilot", "demo/gcp-study"}
-    assert {p.location for p in projects} == {"aws:us-east-1", "aws:us-west-2", "gcp:us-central1"}
+    assert {p.id for p in projects} == {
+        "demo/wgs-cohort",
+        "demo/rnaseq-pilot",
+        "demo/gcp-study",
+        "demo/eu-biobank",
+    }
+    assert {p.location for p in projects} == {
+        "aws:us-east-1",
+        "aws:us-west-2",
+        "gcp:us-central1",
+        "aws:eu-central-1",
+    }
     project = await client.get_project("demo/wgs-cohort")
     assert project.root_folder and project.permissions.write
     vols = {v.id: v async for v in client.list_volumes()}

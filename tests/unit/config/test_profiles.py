@@ -115,16 +115,12 @@ def test_profile_defaults() -> None:
     p = Profile("lab", "aws-us", EnvSource("T"))
     assert p.export.mode == "copy"
     assert p.export.overwrite == "skip"
-    assert p.export.sse_algorithm == "AES256"
+    assert p.export.sse_algorithm is None  # the volume's own settings
     assert p.export.copy_only
-    assert p.export.s3_properties() == {"sse_algorithm": "AES256"}
     kms = ExportPreset(sse_algorithm="aws:kms", kms_key_id="k1", canned_acl="private")
-    assert kms.s3_properties() == {
-        "sse_algorithm": "aws:kms",
-        "sse_aws_kms_key_id": "k1",
-        "aws_canned_acl": "private",
-    }
-    assert ExportPreset(sse_algorithm="none").s3_properties() == {"sse_algorithm": None}
+    assert kms.to_toml()["sse_algorithm"] == "aws:kms"
+    assert "sse_algorithm" not in p.export.to_toml()  # left out: the volume's own settings
+    assert ExportPreset(sse_algorithm="none").sse_algorithm == "none"
 
 
 def test_url_region_matching_a_built_in_one_is_stored_as_its_id() -> None:

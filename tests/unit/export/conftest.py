@@ -102,6 +102,12 @@ class Env:
         return Journal(self.journal_path, clock=self.clock)
 
     # ---- the demo world as the client would see it ----
+    def on_volume(self, volume_id: str) -> set[str]:
+        """The locations (relative to the volume's prefix, as the listing shows them) of the
+        objects on a sim volume."""
+        vol = self.world.volumes[volume_id]
+        return {loc for loc in map(vol.relative, vol.objects) if loc is not None}
+
     def node(self, project: str, path: str):
         w = self.world
         node = w.files[w.projects[project].root_folder]

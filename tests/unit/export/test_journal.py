@@ -23,7 +23,7 @@ def small_plan(env: Env, **opts):
         env.selected(WGS, "reference/dbsnp_138.b37.vcf.gz"),  # public copy: skipped
         env.selected(WGS, "batches/batch-01/S0101/qc/S0101.flagstat.txt"),
     ]
-    existing = set(env.world.volumes[EAST].objects)
+    existing = env.on_volume(EAST)
     return build_plan(sel, env.volume(EAST), ExportOptions(EAST, **opts), existing, today=TODAY)
 
 
@@ -33,7 +33,7 @@ def test_create_run_writes_every_selected_file(env: Env, journal: Journal) -> No
     run = journal.run(run_id)
     assert (run.profile, run.volume, run.mode, run.state) == ("lab", EAST, "copy", "planned")
     assert run.options["template"] == "{project}/{path}"
-    assert run.options["properties"] == {"sse_algorithm": "AES256"}
+    assert run.options["properties"] is None  # nothing set: the volume's own settings apply
     items = journal.items(run_id)
     assert [i.position for i in items] == [0, 1, 2, 3]
     assert [i.state for i in items] == ["skipped", "planned", "skipped", "planned"]

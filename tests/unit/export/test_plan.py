@@ -11,15 +11,17 @@ from sbexport_tui.export import (
     SelectedFile,
     Selection,
     build_plan,
-    list_existing_keys,
+    cloud_mismatch,
+    list_existing_locations,
     prepare_plan,
-    volume_region,
 )
 
 from .conftest import TODAY, Env
 
 WGS = "demo/wgs-cohort"
 EAST = "demo/us-east-results"
+VAULT = "demo/kms-vault"  # prefix "vault/exports" (no trailing slash), aws:kms defaults
+WEST = "demo/us-west-scratch"  # us-west-2 behind the default endpoint s3.amazonaws.com
 
 
 def plan_for(env: Env, sel, volume_id: str = EAST, existing=None, **opts):
@@ -61,10 +63,19 @@ def test_folders_are_refused_and_their_files_are_not(env: Env) -> None:
     assert plan.exportable_count == plan.total_count - 4 > 0
 
 
-def test_gcp_project_to_s3_volume_is_another_cloud(env: Env) -> None:
-    plan = plan_for(env, env.tree("demo/gcp-study", "cohort/G001"))
+def test_aws_project_to_gcs_volume_is_another_cloud(env: Env) -> None:
+    # both clouds are documented: an aws:... project location, a volume of type gcs
+    plan = plan_for(env, env.folder_files(WGS, "batches/batch-01/S0101/qc"), "demo/gcs-exchange")
     assert only_reason(plan) is Reason.OTHER_CLOUD
-    assert "gcp:us-central1" in plan.items[0].reason_text
+    assert "aws:us-east-1" in plan.items[0].reason_text
+    assert "Google Cloud" in plan.items[0].reason_text
+
+
+def test_an_undocumented_project_cloud_is_left_to_the_platform(env: Env) -> None:
+    # only aws:... project locations are documented; the Platform judges gcp:... itself
+    plan = plan_for(env, env.tree("demo/gcp-study", "cohort/G001"))
+    assert plan.exportable_count == 4
+    assert any("gcp:us-central1" in n and "9027" in n for n in plan.notes)
 
 
 def test_gcp_project_to_gcs_volume_is_fine(env: Env) -> None:
@@ -72,27 +83,37 @@ def test_gcp_project_to_gcs_volume_is_fine(env: Env) -> None:
     assert plan.exportable_count == 4
     assert plan.items[0].key == "incoming/gcp-study/cohort/G001/G001.cram"
     assert plan.properties is None  # GCS: no properties are sent
+    assert plan.encryption is None
     assert "properties" not in plan.requests()[0]["body"]["items"][0]
 
 
-def test_us_west_project_to_us_east_volume_is_another_region(env: Env) -> None:
-    sel = env.tree("demo/rnaseq-pilot", "samples/R001/star")
-    plan = plan_for(env, sel)
-    assert only_reason(plan) is Reason.OTHER_REGION
-    assert "aws:us-west-2" in plan.items[0].reason_text
-    # to the us-west-2 scratch volume (its endpoint names the region) it can go
-    west = plan_for(env, sel, "demo/us-west-scratch")
-    assert west.exportable_count == 2
-    # and the check can be left to the Platform
-    unchecked = build_plan(
-        sel, env.volume(EAST), ExportOptions(EAST), today=TODAY, check_region=False
-    )
-    assert unchecked.exportable_count == 2
+@pytest.mark.parametrize("volume_id", [EAST, WEST, "demo/eu-results"])
+def test_no_region_is_guessed_from_a_volume_record(env: Env, volume_id: str) -> None:
+    """A volume record has no region, and its endpoint is a connection setting: every S3 volume
+    takes files of any aws:... project, and the pre-flight says the Platform checks."""
+    for project, folder in (
+        ("demo/rnaseq-pilot", "samples/R001/star"),  # aws:us-west-2
+        ("demo/eu-biobank", "participants/P001"),  # aws:eu-central-1
+        (WGS, "batches/batch-01/S0101/variants"),  # aws:us-east-1
+    ):
+        sel = env.tree(project, folder)
+        plan = plan_for(env, sel, volume_id)
+        assert plan.exportable_count == len(sel) > 0, (project, volume_id)
+        [note] = plan.notes
+        assert volume_id in note and "9027" in note
+        assert env.world.projects[project].location in note
 
 
-def test_us_east_project_to_us_west_volume_is_another_region(env: Env) -> None:
-    plan = plan_for(env, env.folder_files(WGS, "scatter-gather/chunks", 3), "demo/us-west-scratch")
-    assert only_reason(plan) is Reason.OTHER_REGION
+def test_cloud_mismatch_only_between_documented_clouds() -> None:
+    def vol(kind: str) -> Volume:
+        return Volume.model_validate({"id": "o/v", "service": {"type": kind}})
+
+    assert cloud_mismatch("aws:us-east-1", vol("gcs")) == "gcp"
+    assert cloud_mismatch("aws:eu-central-1", vol("OSS")) == "ali"
+    assert cloud_mismatch("aws:us-west-2", vol("s3")) is None
+    assert cloud_mismatch("gcp:us-central1", vol("s3")) is None  # not documented: the Platform's
+    assert cloud_mismatch(None, vol("gcs")) is None
+    assert cloud_mismatch("aws:us-east-1", vol("minio")) is None
 
 
 @pytest.mark.parametrize(
@@ -111,7 +132,8 @@ def test_volumes_that_take_no_exports(env: Env, volume_id: str, reason: Reason) 
 
 def test_existing_key_on_the_volume_is_skipped_by_default(env: Env) -> None:
     readme = env.selected(WGS, "README.txt")
-    existing = set(env.world.volumes[EAST].objects)
+    existing = env.on_volume(EAST)
+    assert existing == {"wgs-cohort/README.txt"}
     plan = plan_for(env, [readme, env.selected(WGS, "sample_sheet.csv")], existing=existing)
     first, second = plan.items
     assert first.reason is Reason.EXISTS and first.key == "sbexport/wgs-cohort/README.txt"
@@ -135,7 +157,7 @@ def test_template_refusal_gives_the_reason(env: Env) -> None:
 
 def test_whole_project_groups_every_reason_and_totals(env: Env) -> None:
     sel = env.tree(WGS)
-    plan = plan_for(env, sel, existing=set(env.world.volumes[EAST].objects))
+    plan = plan_for(env, sel, existing=env.on_volume(EAST))
     groups = {g.reason: g for g in plan.groups()}
     assert set(groups) == {Reason.FOLDER, Reason.ALIAS, Reason.PUBLIC, Reason.EXISTS}
     assert groups[Reason.ALIAS].count == 6 and groups[Reason.PUBLIC].count == 4
@@ -175,7 +197,7 @@ def test_flat_duplicates_with_skip(env: Env) -> None:
 
 
 def test_overwrite_sends_overwrite_only_for_volume_collisions(env: Env) -> None:
-    existing = {"sbexport/sample.vcf.gz", "sbexport/unrelated.txt"}
+    existing = {"sample.vcf.gz", "unrelated.txt"}
     plan = plan_for(
         env, same_name_files(), template="{name}", existing=existing, collision="overwrite"
     )
@@ -188,7 +210,7 @@ def test_overwrite_sends_overwrite_only_for_volume_collisions(env: Env) -> None:
 
 
 def test_rename_like_the_import_dialog(env: Env) -> None:
-    existing = {"sbexport/sample.vcf.gz", "sbexport/sample (2).vcf.gz"}
+    existing = {"sample.vcf.gz", "sample (2).vcf.gz"}
     files = [
         *same_name_files(),
         SelectedFile(
@@ -212,15 +234,19 @@ def test_rename_like_the_import_dialog(env: Env) -> None:
     ]
     assert plan.items[0].renamed_from == "sample.vcf.gz"
     assert len(plan.renamed) == 3 and plan.exportable_count == 5
-    assert len(set(keys)) == len(keys) and not set(keys) & existing
+    assert len(set(keys)) == len(keys)
+    assert not {i.location for i in plan.items} & existing
     assert all(not i.overwrite for i in plan.items)
 
 
 # ---- what is sent -----------------------------------------------------------------------------
-def test_s3_properties(env: Env) -> None:
+def test_s3_properties_are_only_what_the_user_sets(env: Env) -> None:
     sel = env.folder_files(WGS, "scatter-gather/chunks", 2)
     default = plan_for(env, sel)
-    assert default.properties == {"sse_algorithm": "AES256"}
+    # nothing set: nothing sent, so the volume's own settings apply
+    assert default.properties is None
+    assert "properties" not in default.requests()[0]["body"]["items"][0]
+    assert default.encryption == "the volume's default: AES256"
     kms = plan_for(
         env,
         sel,
@@ -233,8 +259,21 @@ def test_s3_properties(env: Env) -> None:
         "sse_aws_kms_key_id": "arn:aws:kms:k",
         "aws_canned_acl": "bucket-owner-full-control",
     }
+    assert kms.encryption is not None and kms.encryption.startswith("aws:kms, key arn:aws:kms:k")
     none = plan_for(env, sel, sse_algorithm="none")
     assert none.requests()[0]["body"]["items"][0]["properties"] == {"sse_algorithm": None}
+    acl_only = plan_for(env, sel, canned_acl="bucket-owner-full-control")
+    assert acl_only.properties == {"aws_canned_acl": "bucket-owner-full-control"}
+
+
+def test_a_kms_volume_default_is_named_and_left_alone(env: Env) -> None:
+    sel = env.folder_files(WGS, "scatter-gather/chunks", 2)
+    plan = plan_for(env, sel, VAULT)
+    assert plan.properties is None
+    assert plan.encryption is not None
+    assert plan.encryption.startswith("the volume's default: aws:kms, key arn:aws:kms:us-east-1:")
+    data = json.loads(plan.to_json())
+    assert data["encryption"] == plan.encryption
 
 
 def test_requests_are_the_exact_bulk_bodies_in_chunks_of_100(env: Env) -> None:
@@ -252,16 +291,12 @@ def test_requests_are_the_exact_bulk_bodies_in_chunks_of_100(env: Env) -> None:
             "location": "wgs-cohort/scatter-gather/chunks/chunk_00000.interval_list.vcf.gz",
         },
         "overwrite": False,
-        "properties": {"sse_algorithm": "AES256"},
     }
     # the same bodies the API client builds
     assert (
         first
         == ExportItem(
-            file_id=sel.files[0].file_id,
-            volume=EAST,
-            location=first["destination"]["location"],
-            properties={"sse_algorithm": "AES256"},
+            file_id=sel.files[0].file_id, volume=EAST, location=first["destination"]["location"]
         ).to_body()
     )
     move = plan_for(env, sel, mode="move").requests()
@@ -306,18 +341,6 @@ def test_options_from_a_config_preset() -> None:
     )
 
 
-def test_volume_region_only_when_the_endpoint_says() -> None:
-    def vol(service: dict) -> Volume:
-        return Volume.model_validate({"id": "o/v", "service": service})
-
-    assert (
-        volume_region(vol({"type": "s3", "endpoint": "s3.eu-west-1.amazonaws.com"})) == "eu-west-1"
-    )
-    assert volume_region(vol({"type": "S3", "endpoint": "s3.amazonaws.com"})) == "us-east-1"
-    assert volume_region(vol({"type": "s3", "endpoint": "minio.example.org"})) is None
-    assert volume_region(vol({"type": "gcs"})) is None
-
-
 # ---- with the volume listing -------------------------------------------------------------------
 async def test_prepare_plan_lists_the_volume_for_collisions(env: Env, client) -> None:
     sel = Selection([env.selected(WGS, "README.txt"), env.selected(WGS, "sample_sheet.csv")])
@@ -330,11 +353,48 @@ async def test_prepare_plan_lists_the_volume_for_collisions(env: Env, client) ->
     assert renamed.items[0].key == "sbexport/wgs-cohort/README (1).txt"
 
 
-async def test_list_existing_keys_reads_only_the_needed_folders(env: Env, client) -> None:
-    env.world.volumes[EAST].objects["sbexport/elsewhere/x.txt"] = 1
-    keys = await list_existing_keys(client, EAST, ["sbexport/wgs-cohort/a.txt"])
-    assert keys == {"sbexport/wgs-cohort/README.txt"}
+async def test_list_existing_locations_reads_only_the_needed_folders(env: Env, client) -> None:
+    env.world.volumes[EAST].put("elsewhere/x.txt", 1)
+    found = await list_existing_locations(client, EAST, ["wgs-cohort/a.txt"])
+    assert found == {"wgs-cohort/README.txt"}  # relative to the volume's prefix
     assert env.hook.count("/list") == 1
+
+
+@pytest.mark.parametrize("prefix", ["vault/exports", "vault/exports/", ""])
+@pytest.mark.parametrize("policy", ["skip", "overwrite", "rename"])
+async def test_collisions_on_a_prefixed_volume(env: Env, client, prefix: str, policy) -> None:
+    """With and without a trailing slash on the prefix, the policy acts on what exists."""
+    env.world.volumes[VAULT].prefix = prefix
+    vol = env.world.volumes[VAULT]
+    vol.objects.clear()
+    vol.put("wgs-cohort/sample_sheet.csv", 8_000)
+    vol.objects["elsewhere/wgs-cohort/README.txt"] = 5  # outside the prefix (when there is one)
+    sel = Selection([env.selected(WGS, "sample_sheet.csv"), env.selected(WGS, "README.txt")])
+    opts = ExportOptions(VAULT, collision=policy)
+    plan = await prepare_plan(client, sel, env.volume(VAULT), opts, today=TODAY)
+    sheet, readme = plan.items
+    root = "vault/exports/" if prefix else ""
+    assert readme.exportable and readme.key == f"{root}wgs-cohort/README.txt"
+    if policy == "skip":
+        assert sheet.reason is Reason.EXISTS
+        assert sheet.detail == f"{root}wgs-cohort/sample_sheet.csv"
+    elif policy == "overwrite":
+        assert sheet.exportable and sheet.overwrite and sheet.replaces
+        assert len(plan.overwrites) == 1
+    else:
+        assert sheet.location == "wgs-cohort/sample_sheet (1).csv"
+        assert sheet.key == f"{root}wgs-cohort/sample_sheet (1).csv"
+
+
+def test_the_key_limit_counts_the_joined_key(env: Env) -> None:
+    f = env.selected(WGS, "README.txt")
+    vol = env.volume(VAULT)  # prefix "vault/exports": the key is 14 bytes longer than location
+    fits = "x" * (1024 - len("vault/exports/") - len("README.txt")) + "{name}"
+    ok = build_plan([f], vol, ExportOptions(VAULT, template=fits), today=TODAY)
+    assert ok.exportable_count == 1 and len(ok.items[0].key.encode()) == 1024
+    too_long = build_plan([f], vol, ExportOptions(VAULT, template="y" + fits), today=TODAY)
+    assert too_long.items[0].reason is Reason.TEMPLATE
+    assert "1025 bytes" in too_long.items[0].reason_text
 
 
 async def test_prepare_plan_warns_when_the_volume_cannot_be_listed(env: Env, client) -> None:

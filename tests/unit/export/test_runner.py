@@ -30,10 +30,8 @@ CHUNKS = "scatter-gather/chunks"
 CREATE = "/bulk/storage/exports/create"
 
 
-def make_run(env: Env, journal: Journal, sel, *, check_region: bool = True, **opts) -> int:
-    plan = build_plan(
-        sel, env.volume(EAST), ExportOptions(EAST, **opts), today=TODAY, check_region=check_region
-    )
+def make_run(env: Env, journal: Journal, sel, **opts) -> int:
+    plan = build_plan(sel, env.volume(EAST), ExportOptions(EAST, **opts), today=TODAY)
     return journal.create_run(plan, profile="demo", api_base_url=BASE_URL_INPROCESS)
 
 
@@ -231,7 +229,7 @@ async def test_rejections_are_recorded_by_position(env: Env, client, journal: Jo
             env.selected(WGS, "batches/batch-01/S0101/qc/S0101.flagstat.txt"),
         ]
     )
-    run_id = make_run(env, journal, sel, check_region=False)  # let the Platform decide
+    run_id = make_run(env, journal, sel)  # the region is the Platform's to check
     await submit_run(client, journal, run_id)
     items = journal.items(run_id)
     assert [i.state for i in items] == ["pending", "rejected", "pending"]
@@ -318,7 +316,7 @@ async def test_occupied_destination_fails_with_9107_unless_overwrite(env: Env, c
         readme,
         env.volume(EAST),
         ExportOptions(EAST, collision="overwrite"),
-        set(env.world.volumes[EAST].objects),
+        env.on_volume(EAST),
         today=TODAY,
     )
     run2 = journal.create_run(plan)
@@ -342,7 +340,7 @@ async def test_2500_files_with_faults(tmp_path) -> None:
     # a few files the Platform itself refuses, mixed in (another region, not checked here)
     extra = env.tree("demo/rnaseq-pilot", "samples/R001/star")
     sel.add_all(extra)
-    run_id = make_run(env, journal, sel, check_region=False)
+    run_id = make_run(env, journal, sel)
     result = await submit_run(client, journal, run_id)
     assert env.platform.gate.requests > 0
     counts = journal.counts(run_id)

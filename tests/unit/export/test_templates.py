@@ -130,7 +130,10 @@ def test_key_length_counts_the_prefix_in_utf8_bytes() -> None:
     assert "1025 bytes" in refused("{name}", path=name, prefix="sbexport/01234567890/")
     assert r("{name}", path=name, prefix="sbexport/0123456789/")  # exactly 1024 bytes
     assert check_key("a" * MAX_KEY_BYTES) is None
-    assert "1025 bytes" in (check_key("a" * MAX_KEY_BYTES, prefix="x") or "")
+    # prefix and location are joined by one '/': "x" + "/" + 1024 bytes
+    assert "1026 bytes" in (check_key("a" * MAX_KEY_BYTES, prefix="x") or "")
+    assert check_key("a" * (MAX_KEY_BYTES - 2), prefix="x") is None
+    assert check_key("a" * (MAX_KEY_BYTES - 2), prefix="x/") is None
 
 
 def test_with_counter_keeps_double_extensions() -> None:
