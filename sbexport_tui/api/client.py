@@ -19,8 +19,10 @@ followed when the total is missing, with a guard against links that loop.
 from __future__ import annotations
 
 import asyncio
+import email.utils
 import json
 import logging
+import math
 import random
 import time
 from collections import deque
@@ -63,6 +65,7 @@ from .models import (
 from .ratelimit import Priority, RateBudget
 from .regions import validate_base_url
 
+CLOCK_TOLERANCE = 2.0  # seconds; a Date header has whole seconds
 log = logging.getLogger("sbexport.api")
 
 PAGE_SIZE = 100  # the Platform's maximum
@@ -262,6 +265,7 @@ class PlatformClient:
         self.budget = budget or RateBudget(clock=clock, sleep=sleep)
         self.page_concurrency = max(1, page_concurrency)
         self.on_status = on_status
+        self.server_offset = 0.0  # the Platform's clock minus ours (see _observe_date)
         self._http = httpx.AsyncClient(
             base_url=self.base_url + "/",
             auth=_TokenAuth(self._token, _origin(httpx.URL(self.base_url))),
@@ -289,6 +293,28 @@ class PlatformClient:
 
     async def __aexit__(self, *exc: object) -> None:
         await self.aclose()
+
+    # ---- the Platform's clock ------------------------------------------------------------
+    def _observe_date(self, headers: Mapping[str, str]) -> None:
+        """Learn how far the Platform's clock is from ours from its ``Date`` header.
+
+        Every comparison with a time the Platform gave (a job's ``started_on``, the rate-limit
+        reset) is made on the Platform's clock, never ours: a machine whose clock is minutes off
+        must not take an old job for a new one or wait an hour for a reset. Offsets under
+        ``CLOCK_TOLERANCE`` (the header has whole seconds) count as none.
+        """
+        value = headers.get("date")
+        if not value:
+            return
+        try:
+            server = email.utils.parsedate_to_datetime(value).timestamp()
+        except (TypeError, ValueError, OverflowError):
+            return
+        offset = server - self._clock()
+        if not math.isfinite(offset):
+            return
+        self.server_offset = offset if abs(offset) >= CLOCK_TOLERANCE else 0.0
+        self.budget.server_offset = self.server_offset
 
     # ---- the request loop ----------------------------------------------------------------
     def _status(self, kind: StatusKind, message: str, until: float | None = None) -> None:
@@ -373,6 +399,7 @@ class PlatformClient:
                 self._status("retry", note, self._clock() + delay)
                 await self._sleep(delay)
                 continue
+            self._observe_date(response.headers)
             self.budget.release(response.headers)
             status = response.status_code
             log.debug("%s %s -> %d", method, shown, status)
@@ -839,6 +866,8 @@ class PlatformClient:
         """
         wanted = {(it.file_id, it.location) for it in items if it.volume == volume_id}
         floor = to_timestamp(since)
+        if floor is not None:
+            floor += self.server_offset  # ``since`` is on our clock, started_on on theirs
         best: dict[tuple[str, str], ExportJob] = {}
         async for job in self.list_exports(volume=volume_id, priority=priority):
             key = (job.file_id or "", job.location or "")

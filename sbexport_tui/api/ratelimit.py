@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ from typing import Literal
 
 log = logging.getLogger("sbexport.api")
 
+WINDOW_SECONDS = 300.0  # the documented window: 1,000 requests per 5 minutes
 Priority = Literal["interactive", "background"]
 PRIORITIES = ("interactive", "background")
 
@@ -50,9 +52,10 @@ def _num(headers: Mapping[str, str], name: str) -> float | None:
     if value is None:
         return None
     try:
-        return float(value)
+        number = float(value)
     except ValueError:
         return None
+    return number if math.isfinite(number) else None  # "inf" or "nan" tell nothing
 
 
 class RateBudget:
@@ -93,6 +96,9 @@ class RateBudget:
         self._no_interactive.set()
         self._listeners: list[Callable[[BudgetState], None]] = []
         self.sent = 0  # requests let through (for gauges and tests)
+        # how far the Platform's clock is ahead of ours (from its Date header; PlatformClient
+        # keeps it up to date): X-RateLimit-Reset is an epoch on the Platform's clock
+        self.server_offset = 0.0
 
     # ---- observation ---------------------------------------------------------------------
     @property
@@ -203,10 +209,18 @@ class RateBudget:
         if headers is not None:
             self.update(headers)
 
+    def _reset(self, headers: Mapping[str, str]) -> float | None:
+        """The reset time on our clock, never further than one window away (the docs: 1,000
+        requests per 5 minutes), whatever a skewed clock or a wild header says."""
+        reset = _num(headers, "x-ratelimit-reset")
+        if reset is None:
+            return None
+        return min(reset - self.server_offset, self._clock() + WINDOW_SECONDS)
+
     def update(self, headers: Mapping[str, str]) -> None:
         limit = _num(headers, "x-ratelimit-limit")
         remaining = _num(headers, "x-ratelimit-remaining")
-        reset = _num(headers, "x-ratelimit-reset")
+        reset = self._reset(headers)
         if limit is not None and limit > 0:
             self.limit = int(limit)
         if remaining is None:
@@ -229,7 +243,7 @@ class RateBudget:
     def on_429(self, headers: Mapping[str, str]) -> float:
         """A 429 came back: nobody sends until the reset. Returns the time sending resumes."""
         now = self._clock()
-        reset = _num(headers, "x-ratelimit-reset")
+        reset = self._reset(headers)
         self._consecutive_429 += 1
         if reset is not None and reset > now:
             until = reset + self.reset_margin

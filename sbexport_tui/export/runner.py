@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
 from ..api.client import BULK_MAX, to_timestamp
-from ..api.errors import AmbiguousSubmitError, BadResponse, PlatformError
+from ..api.errors import AmbiguousSubmitError, BadRequest, BadResponse, PlatformError
 from ..api.models import ExportItem, ExportJob, ExportResult, JobLookup
 from .journal import (
     UNSENT_STATES,
@@ -47,6 +47,7 @@ JOB_STATE_TO_ITEM = {
 }
 JOB_GONE_CODES = frozenset({9008})  # the job does not exist
 MAX_AMBIGUOUS_IN_A_ROW = 5
+MAX_LONE_REFUSALS = 5  # single items refused in a row (400) before a run stops
 
 
 class ExportClient(Protocol):
@@ -316,11 +317,96 @@ async def _submit_run(
     copy_only = run.mode == "copy"
     result = SubmitResult(run_id)
     journal.set_run_state(run_id, "submitting")
+    in_a_row = 0  # calls in a row whose answer was lost
+    lone_refusals = 0  # single items in a row refused with a 400
 
     def progress(phase: Phase, message: str = "") -> None:
         _notify(
             on_progress, Progress(run_id, phase, journal.counts(run_id), result.chunks, message)
         )
+
+    def stop(message: str) -> RunStopped:
+        journal.set_run_state(run_id, "stopped", message)
+        result.stopped = True
+        result.counts = journal.counts(run_id)
+        progress("stopped", message)
+        return RunStopped(message)
+
+    async def send(rows: Sequence[ItemRecord]) -> BadRequest | None:
+        """One bulk-create call for these planned rows; their outcome is in the journal after.
+
+        Returns the error when the Platform refused the call as a whole with a 400: nothing of
+        it was created and the rows are ``planned`` again.
+        """
+        nonlocal in_a_row, lone_refusals
+        renew()  # keep the lease while this process sends
+        items = [export_item(run, r) for r in rows]
+        since = journal.mark_submitting(run_id, [r.position for r in rows])
+        try:
+            answers = await client.bulk_create_exports(items, copy_only=copy_only)
+        except (AmbiguousSubmitError, BadResponse) as e:
+            result.ambiguous += 1
+            in_a_row += 1
+            done = list(getattr(e, "results", []) or [])
+            unsent = len(getattr(e, "unsent", []) or [])
+            if done:
+                _record_results(journal, run_id, rows[: len(done)], done)
+            unknown = rows[len(done) : len(rows) - unsent]
+            if unsent:
+                journal.set_state(
+                    run_id, [r.position for r in rows[len(rows) - unsent :]], "planned"
+                )
+            progress("reconciling", f"no answer for {len(unknown)} item(s): {e}")
+            found, missing = await reconcile(client, journal, run, unknown, since=since)
+            result.reconciled += found
+            result.resent += missing
+            if missing and in_a_row >= max_ambiguous:
+                raise stop(
+                    f"{in_a_row} submissions in a row got no answer ({e}); stopped. "
+                    "Nothing was sent twice; resume the run when the network is better"
+                ) from e
+            return None
+        except BadRequest as e:
+            journal.set_state(run_id, [r.position for r in rows], "planned")
+            return e
+        except PlatformError as e:
+            # The whole call was refused (auth, permissions) or never left this machine:
+            # nothing of this chunk exists on the Platform.
+            journal.set_state(run_id, [r.position for r in rows], "planned")
+            stop(str(e))
+            raise
+        _record_results(journal, run_id, rows, answers)
+        in_a_row = lone_refusals = 0
+        result.chunks += 1
+        progress("submitting")
+        return None
+
+    async def isolate(rows: Sequence[ItemRecord], error: BadRequest) -> None:
+        """A 400 for a whole call says neither which item was bad nor whether one bad item
+        fails the call (the docs do not say). Send the halves apart until the refused item is
+        alone; it is recorded as rejected with the Platform's message, the rest go as usual."""
+        nonlocal lone_refusals
+        if len(rows) == 1:
+            lone_refusals += 1
+            journal.record_outcomes(run_id, [], [(rows[0].position, error.code, error.message)])
+            if lone_refusals >= MAX_LONE_REFUSALS:
+                raise stop(
+                    f"{lone_refusals} files in a row were refused one by one ({error}); "
+                    "stopped, as every request seems to be refused. Nothing else was sent"
+                ) from error
+            return
+        progress(
+            "submitting",
+            f"the Platform refused a request of {len(rows)} items ({error}); sending it in "
+            "halves to find the item it refuses",
+        )
+        middle = len(rows) // 2
+        for half in (rows[:middle], rows[middle:]):
+            if stop_event is not None and stop_event.is_set():
+                return  # the rest stays planned
+            refused = await send(half)
+            if refused is not None:
+                await isolate(half, refused)
 
     try:
         leftover = journal.items(run_id, "submitting")
@@ -330,7 +416,6 @@ async def _submit_run(
             result.reconciled += found
             result.resent += missing
 
-        in_a_row = 0
         while True:
             if stop_event is not None and stop_event.is_set():
                 result.stopped = True
@@ -338,55 +423,13 @@ async def _submit_run(
             rows = journal.items(run_id, "planned", limit=chunk_size)
             if not rows:
                 break
-            renew()  # keep the lease while this process sends
-            items = [export_item(run, r) for r in rows]
-            since = journal.mark_submitting(run_id, [r.position for r in rows])
-            try:
-                answers = await client.bulk_create_exports(items, copy_only=copy_only)
-            except (AmbiguousSubmitError, BadResponse) as e:
-                result.ambiguous += 1
-                in_a_row += 1
-                done = list(getattr(e, "results", []) or [])
-                unsent = len(getattr(e, "unsent", []) or [])
-                if done:
-                    _record_results(journal, run_id, rows[: len(done)], done)
-                unknown = rows[len(done) : len(rows) - unsent]
-                if unsent:
-                    journal.set_state(
-                        run_id, [r.position for r in rows[len(rows) - unsent :]], "planned"
-                    )
-                progress("reconciling", f"no answer for {len(unknown)} item(s): {e}")
-                found, missing = await reconcile(client, journal, run, unknown, since=since)
-                result.reconciled += found
-                result.resent += missing
-                if missing and in_a_row >= max_ambiguous:
-                    message = (
-                        f"{in_a_row} submissions in a row got no answer ({e}); stopped. "
-                        "Nothing was sent twice; resume the run when the network is better"
-                    )
-                    journal.set_run_state(run_id, "stopped", message)
-                    result.stopped = True
-                    result.counts = journal.counts(run_id)
-                    progress("stopped", message)
-                    raise RunStopped(message) from e
-                continue
-            except PlatformError as e:
-                # The whole call was refused (auth, permissions, bad request) or never left this
-                # machine: nothing of this chunk exists on the Platform.
-                journal.set_state(run_id, [r.position for r in rows], "planned")
-                journal.set_run_state(run_id, "stopped", str(e))
-                result.stopped = True
-                result.counts = journal.counts(run_id)
-                progress("stopped", str(e))
-                raise
-            _record_results(journal, run_id, rows, answers)
-            in_a_row = 0
-            result.chunks += 1
-            progress("submitting")
+            refused = await send(rows)
+            if refused is not None:
+                await isolate(rows, refused)
 
-    except RunStopped:
-        raise
     except BaseException as e:
+        if result.stopped:
+            raise  # stopped on purpose, and the journal says why
         # an error while reconciling, a bug, or the task was cancelled: whatever is in
         # "submitting" stays there and is reconciled by the next submit_run
         if journal.run(run_id).state == "submitting":

@@ -11,7 +11,14 @@ import sys
 
 from .app import SimPlatform
 from .demo import build_demo_world
-from .settings import FAULT_KINDS, VARIANTS, SettingsError, SimSettings, parse_fault, parse_rate_limit
+from .settings import (
+    FAULT_KINDS,
+    VARIANTS,
+    SettingsError,
+    SimSettings,
+    parse_fault,
+    parse_rate_limit,
+)
 
 
 def is_loopback(host: str) -> bool:

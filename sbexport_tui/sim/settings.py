@@ -86,7 +86,6 @@ class SimSettings:
         if self.job_seconds < 0:
             raise SettingsError("job seconds must not be negative")
 
-
     def has(self, variant: str) -> bool:
         return variant in self.variants
 

@@ -170,3 +170,26 @@ async def test_someone_else_used_the_budget(clock):
     assert env.transport.responses == [429, 200]
     assert env.transport.sent[1].at >= env.transport.sent[0].at + 300
     await client.aclose()
+
+
+async def test_reset_is_read_on_the_platforms_clock_and_never_past_a_window(clock):
+    b = budget(clock)
+    b.server_offset = -3600.0  # the Platform's clock is an hour behind ours
+    await b.acquire()
+    b.release(headers(0, clock.now - 3600 + 20))  # "resets in 20 s" on its clock
+    assert b.state.reset_at == pytest.approx(clock.now + 20)
+    b.server_offset = 0.0
+    for wild in ("1e12", "inf", "nan"):
+        until = b.on_429(headers(0, wild))
+        assert until <= clock.now + 300 + 1  # one window at most, whatever the header says
+
+
+@pytest.mark.parametrize("variant", ["clock-ahead", "clock-behind"])
+async def test_the_client_learns_the_platforms_clock_from_date(clock, variant):
+    env = Env(clock, variants=frozenset({variant}))
+    client = env.client()
+    await client.get_user()
+    expected = 300.0 if variant == "clock-ahead" else -300.0
+    assert client.server_offset == pytest.approx(expected, abs=1.5)
+    assert client.budget.server_offset == client.server_offset
+    assert client.budget.state.reset_at == pytest.approx(env.clock.now + 300, abs=1.5)

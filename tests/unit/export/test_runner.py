@@ -103,7 +103,12 @@ async def test_rows_are_committed_before_each_request(env: Env, client, journal:
     assert observed == [(100, Counter(submitting=100)), (50, Counter(submitting=50))]
 
 
-async def test_lost_answer_is_reconciled_not_resent(env: Env, client, journal: Journal) -> None:
+@pytest.mark.parametrize("clock", ["same", "clock-ahead", "clock-behind"])
+async def test_lost_answer_is_reconciled_not_resent(tmp_path, clock: str) -> None:
+    """Also with the Platform's clock 5 minutes off ours: reconciliation compares the jobs'
+    started_on with the submission time on the Platform's clock (from its Date header)."""
+    env = Env(tmp_path, variants=frozenset() if clock == "same" else frozenset({clock}))
+    client, journal = env.client(), env.journal()
     run_id = make_run(env, journal, env.folder_files(WGS, CHUNKS, 250))
     calls = {"n": 0}
 
@@ -369,3 +374,52 @@ async def test_2500_files_with_faults(tmp_path) -> None:
     # no token in the journal file (or its write-ahead log)
     for path in env.journal_path.parent.iterdir():
         assert TOKEN.encode() not in path.read_bytes()
+
+
+# ---- what the docs leave open: the client is right under every reading ------------------------
+@pytest.mark.parametrize(
+    "variants", [(), ("bulk-all-or-nothing",)], ids=["item-errors", "whole-400"]
+)
+async def test_items_the_platform_refuses_are_isolated_under_every_variant(
+    tmp_path, variants
+) -> None:
+    """Two files the Platform refuses (another region: 9027) sit among 250 it takes. Whether it
+    answers with per-item errors or refuses the whole call with a 400, the journal ends the same:
+    the two rejected with the Platform's reason, the rest sent once, nothing half-recorded."""
+    env = Env(tmp_path, variants=frozenset(variants))
+    client, journal = env.client(), env.journal()
+    files = env.folder_files(WGS, CHUNKS, 250).files
+    west = env.tree("demo/rnaseq-pilot", "samples/R001/star").files  # aws:us-west-2
+    sel = Selection([*files[:40], west[0], *files[40:170], west[1], *files[170:]])
+    run_id = make_run(env, journal, sel)
+    await submit_run(client, journal, run_id)
+    items = journal.items(run_id)
+    rejected = [i for i in items if i.state == "rejected"]
+    assert [i.file_id for i in rejected] == [f.file_id for f in west]
+    assert all("9027" in f"{i.error_code} {i.error_message}" for i in rejected)
+    assert all(i.job_id is None for i in rejected)
+    assert Counter(i.state for i in items) == {"pending": 250, "rejected": 2}
+    assert_one_job_per_file(env, journal, run_id)
+    creates = env.hook.count(CREATE)
+    if variants:
+        # halving finds each refused item in a handful of extra requests, not one per file
+        assert 3 < creates <= 3 + 2 * 2 * 7
+    else:
+        assert creates == 3
+    assert journal.run(run_id).state == "watching"
+
+
+async def test_a_request_refused_for_every_item_stops_the_run(tmp_path) -> None:
+    """Every item refused and every call refused whole: after a few lone refusals the run stops
+    instead of spending one request per file."""
+    env = Env(tmp_path, variants=frozenset({"bulk-all-or-nothing"}))
+    journal = env.journal()
+    sel = Selection([f for f in env.tree("demo/rnaseq-pilot", "samples") if not f.is_folder])
+    run_id = make_run(env, journal, sel)
+    with pytest.raises(RunStopped, match="refused one by one"):
+        await submit_run(env.client(), journal, run_id)
+    counts = journal.counts(run_id)
+    assert counts["rejected"] == 5 and counts["planned"] == len(sel) - 5
+    assert counts["submitting"] == 0
+    assert journal.run(run_id).state == "stopped"
+    assert len(env.world.exports) == 0
