@@ -501,15 +501,12 @@ def _today(today: date | str | None) -> str:
 
 
 def region_note(files: Sequence[SelectedFile], volume: Volume) -> str | None:
-    """The region check is the Platform's: say so, naming the projects' locations."""
+    """The region check is the Platform's (volume records say no region): say so, short enough
+    for one line at 80 columns, naming the projects' locations."""
     where = sorted({f.project_location for f in files if f.project_location})
     if not where:
         return None
-    return (
-        f"the Platform checks that {volume.id} is in the same cloud and region as the project "
-        f"({', '.join(where)}); volume records do not say their region, so a volume elsewhere "
-        "shows up as failed items (code 9027 or 9209), not here"
-    )
+    return f"the Platform checks that the volume is in {', '.join(where)} (else 9027/9209)"
 
 
 def build_plan(

@@ -274,7 +274,7 @@ def build_demo_world(seed: int = 0) -> World:
         world.add_node(folder.id, f"G{s:03d}.vcf.gz.tbi", size=900 * KiB)
 
     # ---- demo/eu-biobank (aws:eu-central-1) -------------------------------------------------
-    eu = world.add_project("demo/eu-biobank", "EU biobank", "aws:eu-central-1", t0 + 300)
+    eu = world.add_project("demo/eu-biobank", "Zurich biobank (EU)", "aws:eu-central-1", t0 + 300)
     for s in range(1, 4):
         folder = world.mkdirs(eu, f"participants/P{s:03d}")
         world.add_node(folder.id, f"P{s:03d}.cram", size=15 * GiB + s)

@@ -20,7 +20,12 @@ def test_official_client_lists_pages_exports_and_sees_the_alias(sim_server):
     assert api.users.me().username == "demo"
 
     projects = {p.id: p for p in api.projects.query().all()}
-    assert set(projects) == {"demo/wgs-cohort", "demo/rnaseq-pilot", "demo/gcp-study"}
+    assert set(projects) == {
+        "demo/wgs-cohort",
+        "demo/rnaseq-pilot",
+        "demo/gcp-study",
+        "demo/eu-biobank",
+    }
     wgs = api.projects.get("demo/wgs-cohort")
     assert wgs.settings["location"] == "aws:us-east-1"
 

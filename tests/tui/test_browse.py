@@ -20,12 +20,17 @@ async def test_projects_listed_filtered_and_opened(demo_app):
         await settle(pilot)
         screen = demo_app.screen
         assert isinstance(screen, ProjectsScreen)
-        assert table_names(screen, "#projects") == ["GCP study", "RNA-seq pilot", "WGS cohort 2026"]
+        assert table_names(screen, "#projects") == [
+            "GCP study",
+            "RNA-seq pilot",
+            "WGS cohort 2026",
+            "Zurich biobank (EU)",
+        ]
         assert "Signed in as demo" in str(screen.query_one("#where").render())
         await pilot.press("slash", "r", "n", "a")
         assert table_names(screen, "#projects") == ["RNA-seq pilot"]
         await pilot.press("escape")
-        assert len(table_names(screen, "#projects")) == 3
+        assert len(table_names(screen, "#projects")) == 4
         await open_path(pilot)
         assert isinstance(demo_app.screen, BrowseScreen)
         assert "batches/" in table_names(demo_app.screen)

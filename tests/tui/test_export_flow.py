@@ -59,7 +59,8 @@ async def test_options_list_volumes_with_reasons_and_preview_keys(demo_app):
         assert notes["demo/lab-archive"] == "read-only"
         assert notes["demo/old-bucket"] == "inactive"
         assert notes["demo/gcs-exchange"] == "other cloud: gcp"
-        assert notes["demo/us-west-scratch"] == "other region: us-west-2"
+        # no volume record says its region: the Platform checks it, the table guesses nothing
+        assert notes["demo/us-west-scratch"] == "" and notes["demo/kms-vault"] == ""
         assert "azure" in notes["demo/azure-share"]
         preview = str(screen.query_one("#preview").render())
         assert "3 files" in preview and "will be copied to demo/us-east-results" in preview

@@ -114,12 +114,13 @@ def jobs_app(tmp_path, clock: FakeClock, platform=None, first=None, **kw):
     With ``platform``, the app talks to that (already used) simulated Platform: a restart."""
     kw.setdefault("interval", 3600.0)
     app = make_app(tmp_path, first=first or (lambda: JobsScreen(clock=clock, **kw)))
-    if platform is not None:
-        app.session.client = PlatformClient(
-            BASE_URL_INPROCESS, DEMO_TOKEN, transport=SimTransport(platform)
-        )
-        app.session.extra["platform"] = platform
-    platform_of(app).settings.clock = clock
+    platform = platform or platform_of(app)
+    # the client reads the Platform's clock from its Date header: both on the fake clock
+    app.session.client = PlatformClient(
+        BASE_URL_INPROCESS, DEMO_TOKEN, transport=SimTransport(platform), clock=clock
+    )
+    app.session.extra["platform"] = platform
+    platform.settings.clock = clock
     return app
 
 
@@ -366,7 +367,7 @@ async def test_detail_modal_shows_the_plain_language_cause(tmp_path):
         item = journal.item(run_id, 0)
         assert item.file_id in flat and "README.txt" in flat
         assert EAST in flat and "sbexport/wgs-cohort/README.txt" in flat
-        assert "copy" in flat and "sse_algorithm" in flat
+        assert "copy" in flat and "none sent: the volume's defaults" in flat
         assert item.job_id in flat and "9107" in flat
         assert "Location on volume already contains a file" in flat
         cause = explain(9107)

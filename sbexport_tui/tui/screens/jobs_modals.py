@@ -68,7 +68,10 @@ def job_detail_text(item: ItemRecord, run: RunRecord | None, now: float) -> Text
     if run is not None:
         line("Mode", run.mode + (" (the source stays)" if run.mode == "copy" else ""))
         props = run.properties
-        line("Properties", json.dumps(props, sort_keys=True) if props else "none")
+        line(
+            "Properties",
+            json.dumps(props, sort_keys=True) if props else "none sent: the volume's defaults",
+        )
     text.append("\n")
     line("Job id", item.job_id or "-")
     line("Attempts", item.attempts)
