@@ -38,6 +38,7 @@ from pydantic import BaseModel, ValidationError
 from .. import __version__
 from .errors import (
     AmbiguousSubmitError,
+    BadRequest,
     BadResponse,
     Maintenance,
     NetworkError,
@@ -643,14 +644,47 @@ class PlatformClient:
         self, project: str | Project, *, priority: Priority = "interactive"
     ) -> AsyncIterator[File]:
         pid = project.id if isinstance(project, Project) else project
-        return self._paginate_models(File, "files", {"project": pid, "fields": "_all"}, priority)
+        return self._list_files({"project": pid}, priority)
 
     def list_folder(
         self, folder_id: str, *, priority: Priority = "interactive"
     ) -> AsyncIterator[File]:
-        return self._paginate_models(
-            File, "files", {"parent": folder_id, "fields": "_all"}, priority
+        return self._list_files({"parent": folder_id}, priority)
+
+    async def _list_files(self, where: dict[str, str], priority: Priority) -> AsyncIterator[File]:
+        """A folder's files: offset paging (fast, pages fetched side by side), and if the
+        Platform refuses an offset part-way (the docs do not say whether big folders are capped)
+        the rest by continuation token from ``/files/scroll``, which the docs list for this.
+        Every file comes once: the scroll restarts at the beginning and skips what was seen."""
+        params = {**where, "fields": "_all"}
+        seen: set[str] = set()
+        try:
+            async for f in self._paginate_models(File, "files", params, priority):
+                seen.add(f.id)
+                yield f
+            return
+        except BadRequest as e:
+            if not seen:
+                raise  # the first page itself was refused: not a cap on paging
+            log.info(
+                "offset paging refused after %d files (%s): continuing by scroll", len(seen), e
+            )
+        async for f in self._scroll_files(params, priority):
+            if f.id not in seen:
+                seen.add(f.id)
+                yield f
+
+    async def _scroll_files(
+        self, params: dict[str, str], priority: Priority
+    ) -> AsyncIterator[File]:
+        url = self._url("files/scroll")
+        page, _, first_url = await self._page(
+            "files/scroll", [*params.items(), ("limit", PAGE_SIZE)], priority
         )
+        for item in page.items:
+            yield _parse(File, item, "GET", url)
+        async for item in self._follow(page, {_page_key(first_url)}, priority, 100_000):
+            yield _parse(File, item, "GET", url)
 
     async def get_file(self, file_id: str) -> File:
         return await self._get_model(File, f"files/{_q(file_id)}")

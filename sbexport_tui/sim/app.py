@@ -22,7 +22,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from .settings import SimSettings
+from .settings import OFFSET_CAP, SimSettings
 from .world import FileNode, Volume, World, error_body, s3_defaults
 
 API_PREFIX = "/v2"
@@ -109,8 +109,15 @@ def list_response(
     records: list[Any],
     default_fields: tuple[str, ...],
     make: Callable[[Any], dict[str, Any]] | None = None,
+    *,
+    offset_cap: int | None = None,
 ) -> JSONResponse:
     offset, limit = paging(request)
+    if offset_cap is not None and offset >= offset_cap:
+        raise bad_request(
+            f"offset paging is limited to the first {offset_cap} items; continue with "
+            "the /scroll endpoint and its continuation token"
+        )
     total = len(records)
     page = records[offset : offset + limit]
     if make is not None:  # build records for this page only (a 5,000-file folder stays fast)
@@ -252,8 +259,73 @@ class Handlers:
         if names:
             nodes = [n for n in nodes if n.name in names]
         return list_response(
-            request, nodes, DEFAULT_FIELDS["files"], lambda n: self.file_record(request, n)
+            request,
+            nodes,
+            DEFAULT_FIELDS["files"],
+            lambda n: self.file_record(request, n),
+            offset_cap=self.offset_cap,
         )
+
+    @property
+    def offset_cap(self) -> int | None:
+        return OFFSET_CAP if self.settings.has("offset-cap") else None
+
+    def scroll_folder(self, request: Request) -> FileNode:
+        """The folder of a scroll call: ``/files/{id}/scroll``, or ``/files/scroll`` with
+        ``project`` (its root) or ``parent``, like ``/files``."""
+        fid = request.path_params.get("file_id")
+        if fid is None:
+            q = request.query_params
+            project_id, parent_id = q.get("project"), q.get("parent")
+            if bool(project_id) == bool(parent_id):
+                raise bad_request("give exactly one of 'project' or 'parent'")
+            if project_id:
+                project = self.world.projects.get(project_id)
+                if project is None:
+                    raise ApiError(404, 3002, "Requested project does not exist.")
+                fid = project.root_folder
+            else:
+                fid = parent_id
+        folder = self.world.files.get(fid or "")
+        if folder is None or not folder.is_folder:
+            raise ApiError(404, 5002, "Requested folder does not exist.")
+        return folder
+
+    async def files_scroll(self, request: Request) -> Response:
+        """Continuation-token paging of a folder (platform-api.md section 3: ``/files/scroll``
+        and ``/files/{id}/scroll`` with a ``token``; the official Python client's
+        ``cont_token``). Never capped. The token is opaque to the client; without one the
+        listing starts at the beginning. No total is given: the client follows ``next``."""
+        folder = self.scroll_folder(request)
+        q = request.query_params
+        try:
+            limit = min(int(q.get("limit", str(DEFAULT_LIMIT))), MAX_LIMIT)
+            token = q.get("token") or ""
+            start = int(token[1:], 16) if token.startswith("c") else 0
+        except ValueError:
+            raise bad_request("limit must be an integer and token one this server gave") from None
+        if limit < 1 or start < 0:
+            raise bad_request("limit must be >= 1")
+        page = folder.children[start : start + limit]
+        fields = q.get("fields")
+        items = [
+            select_fields(
+                self.file_record(request, self.world.files[c]), fields, DEFAULT_FIELDS["files"]
+            )
+            for c in page
+        ]
+        links = []
+        if start + limit < len(folder.children):
+            pairs = [(k, v) for k, v in q.multi_items() if k != "token"]
+            pairs.append(("token", f"c{start + limit:x}"))
+            links.append(
+                {
+                    "href": f"{str(request.url).split('?')[0]}?{urlencode(pairs)}",
+                    "rel": "next",
+                    "method": "GET",
+                }
+            )
+        return JSONResponse({"href": str(request.url), "items": items, "links": links})
 
     async def file(self, request: Request) -> Response:
         node = self.get_file(request.path_params["file_id"])
@@ -269,6 +341,7 @@ class Handlers:
             folder.children,
             DEFAULT_FIELDS["folder_list"],
             lambda c: self.file_record(request, self.world.files[c], upper=True),
+            offset_cap=self.offset_cap,
         )
 
     async def bulk_files_get(self, request: Request) -> Response:
@@ -587,7 +660,9 @@ def build_starlette(world: World, settings: SimSettings) -> Starlette:
         Route("/v2/projects/{owner}", h.projects),
         Route("/v2/projects/{owner}/{project}", h.project),
         Route("/v2/files", h.files),
+        Route("/v2/files/scroll", h.files_scroll),
         Route("/v2/files/{file_id}", h.file),
+        Route("/v2/files/{file_id}/scroll", h.files_scroll),
         Route("/v2/files/{file_id}/list", h.folder_list),
         Route("/v2/bulk/files/get", h.bulk_files_get, methods=["POST"]),
         Route("/v2/storage/volumes", h.volumes),

@@ -237,3 +237,32 @@ async def test_repeated_state_filters_are_all_sent(env: Env, client):
     params = env.transport.sent[-1].url.params
     assert params.get_list("state") == ["PENDING", "RUNNING"]
     assert params["volume"] == "demo/us-east-results" and params["fields"] == "_all"
+
+
+async def test_a_cap_on_offset_paging_continues_by_scroll_without_loss(clock):
+    """Under the sim's offset-cap variant (offsets past 1,000 refused), the listing goes on with
+    /files/scroll: all 5,000 files, each once, in a bounded number of requests."""
+    env = Env(clock, variants=frozenset({"offset-cap"}))
+    client = env.client()
+    _, children = await find_folder(client, "demo/wgs-cohort", "scatter-gather")
+    chunks = next(f for f in children if f.name == "chunks")
+    before = len(env.transport.sent)
+    files = [f async for f in client.list_folder(chunks.id)]
+    sent = env.transport.sent[before:]
+    assert len(files) == 5000 and len({f.id for f in files}) == 5000
+    assert [f.name for f in files] == [f"chunk_{i:05d}.interval_list.vcf.gz" for i in range(5000)]
+    scrolls = [s for s in sent if s.url.path.endswith("/files/scroll")]
+    assert scrolls and all(s.url.params["parent"] == chunks.id for s in scrolls)
+    assert all(s.url.params["fields"] == "_all" for s in scrolls)
+    # the offset pages up to the cap, the refused ones in flight, then the scroll from the start
+    assert len(sent) <= 10 + client.page_concurrency + 50 + 1
+    await client.aclose()
+
+
+async def test_a_refused_first_page_is_an_error_not_a_scroll(clock):
+    env = Env(clock, variants=frozenset({"offset-cap"}))
+    client = env.client()
+    with pytest.raises(Exception, match="exactly one"):
+        _ = [f async for f in client._list_files({}, "interactive")]
+    assert not any(s.url.path.endswith("/scroll") for s in env.transport.sent)
+    await client.aclose()
