@@ -6,6 +6,7 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
@@ -57,3 +58,22 @@ def sim_server():
             s.proc.wait(10)
         except subprocess.TimeoutExpired:
             s.proc.kill()
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    """A headless run's environment: its own SBEXPORT_HOME and HOME, the sim's token in SIMTOK,
+    nothing of the caller's SB_ or SBEXPORT_ settings."""
+    e = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("SB_", "SBEXPORT_")) and k not in ("HOME",)
+    }
+    e.update(
+        SBEXPORT_HOME=str(tmp_path / "sbx"),
+        HOME=str(tmp_path / "home"),
+        SIMTOK=TOKEN,
+        PYTHONUNBUFFERED="1",
+        COLUMNS="100",
+    )
+    return e

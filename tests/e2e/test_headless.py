@@ -27,23 +27,6 @@ VOLUME = "demo/us-east-results"
 ALIGN = "batches/batch-01/S0101/alignments"  # S0101.bam/.bai/.cram/.crai
 
 
-@pytest.fixture
-def env(tmp_path: Path) -> dict[str, str]:
-    e = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("SB_", "SBEXPORT_")) and k not in ("HOME",)
-    }
-    e.update(
-        SBEXPORT_HOME=str(tmp_path / "sbx"),
-        HOME=str(tmp_path / "home"),
-        SIMTOK=TOKEN,
-        PYTHONUNBUFFERED="1",
-        COLUMNS="100",
-    )
-    return e
-
-
 def hl(env, *args, input=None, timeout=90):
     return subprocess.run(
         [*HL, *args], env=env, capture_output=True, text=True, input=input, timeout=timeout
