@@ -450,6 +450,7 @@ class Handlers:
                 "href": f"{base}/storage/volumes/{vid}/list?{here}",
                 "prefix": prefix,
                 "limit": limit,
+                "truncated": more,
                 "items": items,
                 "prefixes": prefixes,
                 "links": links,

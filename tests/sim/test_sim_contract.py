@@ -134,3 +134,36 @@ async def test_error_bodies_have_the_documented_keys(sim):
     assert set(doc("error_9105.json")) == set(r.json())
     r = await sim.get("/nowhere")
     assert r.json() == doc("error_router_404.json")
+
+
+async def test_volume_listing_and_objects_match_the_docs(sim):
+    """The listing's envelope is the docs' (href, prefix, limit, truncated, items, prefixes,
+    links); its objects have the object example's keys, and the same relation between
+    ``location`` and ``metadata.name``: "20.intervals" and "input-files/20.intervals" on a
+    volume whose prefix is "input-files" (no trailing slash), as the demo vault's is."""
+    vault = "demo/kms-vault"
+    listing = (
+        await sim.get(f"/storage/volumes/{vault}/list", prefix="wgs-cohort/", fields="_all")
+    ).json()
+    assert set(doc("volume_list_200_result.json")) <= set(listing)
+    [obj] = listing["items"]
+    example = doc("volume_object_get_200_result.json")
+    assert missing_keys(example, obj) == []
+    prefix = sim.world.volumes[vault].prefix
+    assert not prefix.endswith("/")
+    assert example["metadata"]["name"] == "input-files/" + example["location"]
+    assert obj["metadata"]["name"] == prefix + "/" + obj["location"]
+    assert obj["href"].endswith("/object?location=wgs-cohort%2Fsample_sheet.csv")
+    models.VolumeObject.model_validate(obj)
+
+
+async def test_export_properties_are_the_documented_keys_with_the_volume_defaults(sim):
+    f = await first_file(sim)
+    body = {
+        "source": {"file": f.id},
+        "destination": {"volume": "demo/us-east-results", "location": "p"},
+    }
+    job = (await sim.post("/storage/exports", body)).json()
+    example = doc("bulk_export_create_200_result.json")["items"][0]["resource"]["properties"]
+    # nothing was sent: the record shows what applied, the volume's defaults (AES256 here)
+    assert job["properties"] == example

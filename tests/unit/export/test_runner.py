@@ -306,7 +306,13 @@ async def test_failed_jobs_are_explained_and_can_be_retried(tmp_path) -> None:
     await client.aclose()
 
 
-async def test_occupied_destination_fails_with_9107_unless_overwrite(env: Env, client, journal):
+@pytest.mark.parametrize("variant", ["none", "conflict-at-submit"])
+async def test_occupied_destination_fails_with_9107_unless_overwrite(tmp_path, variant):
+    """The docs do not say whether an occupied destination fails the job (their example) or
+    the item at submission (the variant): either way the item ends with 9107 and its cause,
+    and it can be sent again with overwrite."""
+    env = Env(tmp_path, variants=frozenset() if variant == "none" else frozenset({variant}))
+    client, journal = env.client(), env.journal()
     readme = Selection([env.selected(WGS, "README.txt")])
     # planned without listing the volume, so the collision is only found by the Platform
     run_id = make_run(env, journal, readme)
@@ -314,7 +320,8 @@ async def test_occupied_destination_fails_with_9107_unless_overwrite(env: Env, c
     env.clock.advance(60)
     await poll_run(client, journal, run_id)
     item = journal.item(run_id, 0)
-    assert item.state == "failed" and item.error_code == 9107
+    expected = "rejected" if variant == "conflict-at-submit" else "failed"
+    assert item.state == expected and item.error_code == 9107
     assert "already exists" in (item.explanation or "")
 
     plan = build_plan(
