@@ -494,6 +494,8 @@ class World:
         volume.objects[job.key] = file.size
         volume.object_properties[job.key] = dict(job.properties)
         if not job.copy_only:
-            file.storage_volume, file.storage_location = volume.id, job.key
+            # An alias names its object by the location on the volume, as the import example
+            # shows (source.location "1234851233d176941a8355.bam" = result.storage.location).
+            file.storage_volume, file.storage_location = volume.id, job.location
         job.final_state = "COMPLETED"
         job.result = file.record(base, project.location)

@@ -70,9 +70,10 @@ def test_official_client_lists_pages_exports_and_sees_the_alias(sim_server):
         moved = api.files.get(f.id)
         assert moved.storage.type == "VOLUME"
         assert moved.storage.volume == "demo/us-east-results"
-        assert moved.storage.location == f"sbexport/e2e/{f.name}"
-    listing = vols["demo/us-east-results"].list(prefix="sbexport/e2e/")
-    assert sorted(o.location for o in listing) == sorted(f"sbexport/e2e/{f.name}" for f in files)
+        assert moved.storage.location == f"e2e/{f.name}"  # relative to the volume's prefix
+    # the listing too: the official client reads it the same way
+    listing = vols["demo/us-east-results"].list(prefix="e2e/")
+    assert sorted(o.location for o in listing) == sorted(f"e2e/{f.name}" for f in files)
     assert math.ceil(5000 / 100) == 50
 
 

@@ -91,12 +91,12 @@ async def test_job_goes_pending_running_completed_and_move_makes_an_alias(sim):
     done = (await sim.get(f"/storage/exports/{job['id']}")).json()
     assert done["finished_on"] and done["started_on"]
     assert done["result"]["id"] == f.id
-    # move: the source became an alias of the new object, volume prefix prepended
+    # move: the source became an alias of the new object
     rec = (await sim.get(f"/files/{f.id}")).json()
     assert rec["storage"] == {
         "type": "VOLUME",
         "volume": "demo/us-east-results",
-        "location": "sbexport/wgs/x.bam",
+        "location": "wgs/x.bam",  # the location, as the import example shows
     }
     # the listing is relative to the volume's prefix; metadata.name is the bucket key (the docs'
     # object example: location "20.intervals", name "input-files/20.intervals")
