@@ -14,6 +14,9 @@ Item states:
 ``rejected``    the Platform refused the item at submission (``error_code``/``error_message``)
 ``skipped``     never sent: refused by the plan (``reason``) or cancelled
 ``verified``    completed, and the object was seen on the volume
+``unknown``     the job's fate cannot be known: the Platform reports a state sbexport does not
+                know (e.g. ``ABORTED``), or says the job does not exist (9008) although it was
+                created. Final, and never sent again by itself (it may well have completed)
 
 No token is ever stored: nothing here takes one, and no column could hold one.
 """
@@ -50,10 +53,11 @@ ITEM_STATES = (
     "completed",
     "failed",
     "verified",
+    "unknown",
 )
 UNSENT_STATES = ("planned", "submitting")
 WATCHED_STATES = ("submitted", "pending", "running")  # have a job id, not finished
-FINAL_STATES = ("rejected", "skipped", "completed", "failed", "verified")
+FINAL_STATES = ("rejected", "skipped", "completed", "failed", "verified", "unknown")
 RUN_STATES = ("planned", "submitting", "stopped", "watching", "done")
 
 _SCHEMA = """
@@ -482,7 +486,7 @@ class Journal:
         largest group first: the "failures grouped by cause" view."""
         rows = self._query(
             "SELECT state, error_code, reason, COUNT(*) FROM items WHERE run_id = ? AND state IN "
-            "('rejected', 'failed', 'skipped') GROUP BY state, error_code, reason "
+            "('rejected', 'failed', 'unknown', 'skipped') GROUP BY state, error_code, reason "
             "ORDER BY COUNT(*) DESC",
             (run_id,),
         )
@@ -669,7 +673,15 @@ class Journal:
         return changed
 
     def mark_verified(self, run_id: int, positions: Iterable[int]) -> None:
-        self.set_state(run_id, positions, "verified")
+        """The objects are on the volume: verified, and no error stands (an ``unknown`` item
+        settled by the listing loses its 9008 or unknown-state message)."""
+        now = self._clock()
+        with self._tx() as db:
+            db.executemany(
+                "UPDATE items SET state = 'verified', error_code = NULL, error_message = NULL, "
+                "updated = ? WHERE run_id = ? AND position = ?",
+                [(now, run_id, p) for p in positions],
+            )
 
     @staticmethod
     def _check_state(state: str) -> None:

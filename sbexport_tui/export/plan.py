@@ -663,19 +663,20 @@ def parent_prefixes(locations: Iterable[str]) -> list[str]:
 
 async def list_existing_locations(
     client: Any, volume_id: str, locations: Iterable[str], *, priority: Any = "interactive"
-) -> set[str]:
-    """The locations of every object on the volume in the folders these locations land in.
+) -> dict[str, int | None]:
+    """Every object on the volume in the folders these locations land in: location -> size
+    (None when the listing does not say).
 
     One listing (``GET storage/volumes/{id}/list?prefix=``, paged) per distinct folder. The
     listing's ``location`` and ``prefix`` are relative to the volume's prefix (the docs' object
     example), like ``destination.location``, so they compare as they are. Raises the client's
     error when the volume cannot be listed.
     """
-    found: set[str] = set()
+    found: dict[str, int | None] = {}
     for folder in parent_prefixes(locations):
         async for entry in client.list_volume_objects(volume_id, folder, priority=priority):
             if isinstance(entry, VolumeObject):
-                found.add(entry.location)
+                found[entry.location] = entry.size
     return found
 
 

@@ -46,7 +46,7 @@ def iso_utc(ts: float | None) -> str | None:
 
 
 def report_row(run: RunRecord, it: ItemRecord) -> dict[str, Any]:
-    failed = it.state in ("failed", "rejected")
+    failed = it.state in ("failed", "rejected", "unknown")
     return {
         "run_id": it.run_id,
         "position": it.position,

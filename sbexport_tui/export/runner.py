@@ -45,7 +45,12 @@ JOB_STATE_TO_ITEM = {
     "COMPLETED": "completed",
     "FAILED": "failed",
 }
-JOB_GONE_CODES = frozenset({9008})  # the job does not exist
+JOB_GONE_CODES = frozenset({9008})  # "the job does not exist": for a job we made, we cannot see it
+JOB_GONE_MESSAGE = (
+    "the Platform says this export job does not exist (9008), though it was created: it cannot "
+    "be seen with this token or on this deployment, or its record was purged. It may well have "
+    "completed, so it is not sent again by itself; check the object on the volume"
+)
 MAX_AMBIGUOUS_IN_A_ROW = 5
 MAX_LONE_REFUSALS = 5  # single items refused in a row (400) before a run stops
 
@@ -137,8 +142,22 @@ LEASE_SECONDS = 600.0
 
 
 def job_outcome(job: ExportJob, now: float) -> tuple[str, dict[str, Any]]:
-    """The item state and the journal fields for a job record."""
-    state = JOB_STATE_TO_ITEM.get((job.state or "").upper(), "submitted")
+    """The item state and the journal fields for a job record.
+
+    A state the docs do not list (PENDING, RUNNING, COMPLETED, FAILED) is final for sbexport:
+    ``unknown``, said plainly, and no longer waited for; a record without a state is asked
+    about again."""
+    raw = (job.state or "").strip().upper()
+    if raw and raw not in JOB_STATE_TO_ITEM:
+        return "unknown", {
+            "finished": to_timestamp(job.finished_on) or now,
+            "error_code": None,
+            "error_message": (
+                f"the Platform reports this job as {plain_state(raw)}, a state sbexport does not "
+                "know; it is no longer waited for. Check the job and the object on the volume"
+            ),
+        }
+    state = JOB_STATE_TO_ITEM.get(raw, "submitted")
     extra: dict[str, Any] = {}
     if state in ("running", "completed", "failed"):
         extra["started"] = to_timestamp(job.started_on) or now
@@ -149,6 +168,12 @@ def job_outcome(job: ExportJob, now: float) -> tuple[str, dict[str, Any]]:
         extra["error_code"] = err.code if err else None
         extra["error_message"] = (err.message if err else None) or "the export job failed"
     return state, extra
+
+
+def plain_state(raw: str) -> str:
+    """A state word from the network, safe to show: printable, at most 40 characters."""
+    clean = "".join(c if c.isprintable() else "?" for c in raw)
+    return clean[:40] + ("..." if len(clean) > 40 else "")
 
 
 def export_item(run: RunRecord, row: ItemRecord) -> ExportItem:
@@ -472,10 +497,10 @@ async def poll_once(
                 updates.append(
                     (
                         lookup.id,
-                        "failed",
+                        "unknown",
                         {
                             "error_code": lookup.error.code,
-                            "error_message": lookup.error.message or "the job does not exist",
+                            "error_message": JOB_GONE_MESSAGE,
                             "finished": now,
                         },
                     )
@@ -536,19 +561,26 @@ async def poll_run(
 
 async def verify_run(client: Any, journal: Journal, run_id: int) -> int:
     """List the volume where completed items landed; mark those whose location is there
-    ``verified``.
+    ``verified``. Items whose fate is ``unknown`` (a job the Platform no longer shows, a state
+    sbexport does not know) are settled by the same listing: their object at its location with
+    the file's size is the evidence that the export happened; without it they stay unknown.
 
     One listing per destination folder; the listing's locations are relative to the volume's
     prefix, like the ``location`` each item was sent with. Returns how many were verified.
     """
     run = journal.run(run_id)
-    rows = [r for r in journal.items(run_id, "completed") if r.location]
+    rows = [r for r in journal.items(run_id, ("completed", "unknown")) if r.location]
     if not rows:
         return 0
     present = await list_existing_locations(
         client, run.volume, [r.location for r in rows if r.location], priority="background"
     )
-    ok = [r.position for r in rows if r.location in present]
+    ok = [
+        r.position
+        for r in rows
+        if r.location in present
+        and (r.state == "completed" or (r.size is not None and present[r.location] == r.size))
+    ]
     if ok:
         journal.mark_verified(run_id, ok)
     return len(ok)

@@ -31,7 +31,7 @@ from .progress import Reporter
 
 FULL_PASS_EVERY = 6
 CUTOFF_FRACTION = 0.5
-FINISHED_STATES = ("completed", "verified", "failed", "rejected", "skipped")
+FINISHED_STATES = ("completed", "verified", "failed", "rejected", "skipped", "unknown")
 
 
 def finished_count(counts: dict[str, int]) -> int:
@@ -175,7 +175,7 @@ def failure_lines(journal: Journal, run_id: int) -> list[dict[str, Any]]:
 def exit_code_for(counts: dict[str, int], *, interrupted: bool = False) -> int:
     if interrupted:
         return EXIT_INTERRUPTED
-    if counts.get("failed") or counts.get("rejected") or counts.get("skipped"):
+    if any(counts.get(s) for s in ("failed", "rejected", "skipped", "unknown")):
         return EXIT_INCOMPLETE
     if any(counts.get(s) for s in UNSENT_STATES):
         return EXIT_INCOMPLETE
@@ -214,7 +214,7 @@ def print_result(console: Console, result: dict[str, Any], *, waited: bool) -> N
     else:
         accepted = sum(c[s] for s in (*WATCHED_STATES, "completed", "verified"))
         parts.append(f"{accepted} accepted by the Platform")
-    for state in ("failed", "rejected", "skipped"):
+    for state in ("failed", "rejected", "skipped", "unknown"):
         if c.get(state):
             parts.append(f"{c[state]} {state}")
     if result["unfinished"] and waited:

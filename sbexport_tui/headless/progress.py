@@ -16,7 +16,7 @@ from typing import IO, Any
 from ..export.runner import Progress
 from .common import one_line
 
-FINISHED = ("completed", "verified", "failed", "rejected")
+FINISHED = ("completed", "verified", "failed", "rejected", "unknown")
 
 
 def summary_line(p: Progress) -> str:
@@ -25,7 +25,7 @@ def summary_line(p: Progress) -> str:
     skipped = c.get("skipped", 0)
     total = p.total - skipped
     ok = c.get("completed", 0) + c.get("verified", 0)
-    bad = c.get("failed", 0) + c.get("rejected", 0)
+    bad = c.get("failed", 0) + c.get("rejected", 0) + c.get("unknown", 0)
     finished = ok + bad
     unsent = c.get("planned", 0) + c.get("submitting", 0)
     parts = [f"run {p.run_id} {p.phase}: {finished}/{total} finished"]
@@ -36,6 +36,8 @@ def summary_line(p: Progress) -> str:
         detail.append(f"{c['failed']} failed")
     if c.get("rejected"):
         detail.append(f"{c['rejected']} rejected")
+    if c.get("unknown"):
+        detail.append(f"{c['unknown']} unknown")
     parts[0] += f" ({', '.join(detail)})"
     for state in ("running", "pending", "submitted"):
         if c.get(state):

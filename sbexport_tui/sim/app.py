@@ -616,10 +616,11 @@ class Handlers:
         if len(ids) > MAX_BULK:
             raise bad_request(f"at most {MAX_BULK} items per bulk call, got {len(ids)}")
         base = self.base(request)
+        gate: Gate = request.app.state.gate
         items = []
         for jid in ids:
             job = self.world.exports.get(jid)
-            if job is None:
+            if job is None or gate.roll("job_gone"):
                 items.append(
                     {"error": error_body(404, 9008, "Requested export job does not exist.")}
                 )
@@ -738,6 +739,7 @@ class SimPlatform:
         self.settings = settings or SimSettings()
         world.job_seconds = self.settings.job_seconds
         world.job_fail_rate = self.settings.faults.get("job_fail", 0.0)
+        world.job_abort_rate = self.settings.faults.get("unknown_state", 0.0)
         self.socket_mode = socket_mode
         self.gate = Gate(self.settings)
         self.inner = build_starlette(world, self.settings)

@@ -15,6 +15,8 @@ FAULT_KINDS = {
     "429": "start a storm: every request gets 429 for storm_seconds",
     "maintenance": "start a maintenance window: every request gets 503 code 0",
     "job_fail": "an accepted export job fails later with a realistic storage error",
+    "job_gone": "a bulk get answers 9008 'does not exist' for a job that exists and goes on",
+    "unknown_state": "an accepted job ends in ABORTED, a state the docs do not list (no object)",
 }
 
 # Behaviours the Platform's documentation does not settle. The default of each is the reading

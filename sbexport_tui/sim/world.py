@@ -272,6 +272,7 @@ class ExportJob:
     run_at: float  # PENDING until then
     done_at: float  # RUNNING until then
     planned_error: dict[str, Any] | None = None  # a failure decided at submission
+    aborted: bool = False  # the unknown_state fault: ends ABORTED, nothing written
     final_state: str | None = None  # set by World.advance once done_at has passed
     error: dict[str, Any] | None = None
     result: dict[str, Any] | None = None
@@ -330,6 +331,7 @@ class World:
         self._seq = 0
         self.job_seconds = 10.0
         self.job_fail_rate = 0.0
+        self.job_abort_rate = 0.0
         self._job_rng = random.Random(seed + 7)
 
     # ---- ids -------------------------------------------------------------------------------
@@ -446,6 +448,11 @@ class World:
                     ),
                 ]
             )
+        aborted = (
+            planned is None
+            and self.job_abort_rate > 0
+            and self._job_rng.random() < self.job_abort_rate
+        )
         job = ExportJob(
             id=jid,
             user=self.user.username,
@@ -460,6 +467,7 @@ class World:
             run_at=now + pending,
             done_at=now + pending + running,
             planned_error=planned,
+            aborted=aborted,
         )
         self.exports[jid] = job
         self.export_order.append(jid)
@@ -479,6 +487,9 @@ class World:
         project = self.projects[file.project]
         if job.planned_error is not None:
             job.final_state, job.error = "FAILED", job.planned_error
+            return
+        if job.aborted:
+            job.final_state = "ABORTED"
             return
         if file.is_alias:
             # An earlier move of the same file finished first: it is an alias now.

@@ -36,6 +36,7 @@ from .browse import PromptScreen
 from .jobs_data import (
     FAILED_STATES,
     NARROW_COLUMNS,
+    RETRY_ALL_STATES,
     STATE_FILTERS,
     WIDE,
     WIDE_COLUMNS,
@@ -717,7 +718,7 @@ class JobsScreen(Screen):
         st = self.stats_of(rid)
         c = st.counts
         ok = c.get("verified", 0) + c.get("completed", 0)
-        bad = c.get("failed", 0) + c.get("rejected", 0)
+        bad = c.get("failed", 0) + c.get("rejected", 0) + c.get("unknown", 0)
         text = f"{ok:,} exported" + (f", {bad:,} failed (g shows why)" if bad else "")
         self.notify(text, title=f"Run {rid} finished", severity="warning" if bad else "information")
         bell = self.bell if self.bell is not None else getattr(self.app, "bell_enabled", True)
@@ -826,7 +827,7 @@ class JobsScreen(Screen):
         failed = [
             self.records[k].position
             for k in self.by_run.get(rid, [])
-            if self.records[k].state in FAILED_STATES
+            if self.records[k].state in RETRY_ALL_STATES
         ]
         if not failed:
             self.notify(f"Run {rid} has no failed jobs.", title="Retry")

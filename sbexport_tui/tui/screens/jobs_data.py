@@ -27,7 +27,10 @@ from ..widgets.table import plain
 # ---- filters -----------------------------------------------------------------------------------
 ACTIVE_STATES = (*UNSENT_STATES, *WATCHED_STATES)
 DONE_STATES = ("completed", "verified")
-FAILED_STATES = ("failed", "rejected")
+FAILED_STATES = ("failed", "rejected", "unknown")
+# what "retry all" sends again: not ``unknown`` items, which may well have completed (one can be
+# retried on its own, through the pre-flight that lists the volume)
+RETRY_ALL_STATES = ("failed", "rejected")
 
 # (name shown, states it keeps; None = every state); keys 1-5 pick them, f cycles
 STATE_FILTERS: tuple[tuple[str, tuple[str, ...] | None], ...] = (
@@ -49,6 +52,7 @@ SUMMARY_ORDER = (
     "verified",
     "failed",
     "rejected",
+    "unknown",
     "skipped",
 )
 
@@ -62,6 +66,7 @@ STATE_STYLE = {
     "verified": "bold green",
     "failed": "bold red",
     "rejected": "bold red",
+    "unknown": "bold magenta",
     "skipped": "dim italic",
 }
 

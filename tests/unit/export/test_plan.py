@@ -356,7 +356,7 @@ async def test_prepare_plan_lists_the_volume_for_collisions(env: Env, client) ->
 async def test_list_existing_locations_reads_only_the_needed_folders(env: Env, client) -> None:
     env.world.volumes[EAST].put("elsewhere/x.txt", 1)
     found = await list_existing_locations(client, EAST, ["wgs-cohort/a.txt"])
-    assert found == {"wgs-cohort/README.txt"}  # relative to the volume's prefix
+    assert found == {"wgs-cohort/README.txt": 1_999}  # relative to the volume's prefix
     assert env.hook.count("/list") == 1
 
 

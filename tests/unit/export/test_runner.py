@@ -430,3 +430,41 @@ async def test_a_request_refused_for_every_item_stops_the_run(tmp_path) -> None:
     assert counts["submitting"] == 0
     assert journal.run(run_id).state == "stopped"
     assert len(env.world.exports) == 0
+
+
+# ---- answers that cannot be trusted -------------------------------------------------------------
+async def test_a_state_the_docs_do_not_list_is_final_and_not_waited_for(tmp_path) -> None:
+    env = Env(tmp_path, faults={"unknown_state": 1.0})
+    client, journal = env.client(), env.journal()
+    run_id = make_run(env, journal, env.folder_files(WGS, CHUNKS, 30))
+    await submit_run(client, journal, run_id)
+    passes = await poll_run(
+        client, journal, run_id, until_done=True, interval=10.0, sleep=env.clock.sleep
+    )
+    assert passes.unfinished == 0  # it returned: nothing is left to wait for
+    items = journal.items(run_id)
+    assert {i.state for i in items} == {"unknown"}
+    assert all("ABORTED" in (i.error_message or "") for i in items)
+    assert journal.run(run_id).state == "done"
+    assert await verify_run(client, journal, run_id) == 0  # nothing was written: still unknown
+    assert journal.requeue(run_id) == 0  # never sent again by itself
+    assert journal.counts(run_id)["unknown"] == 30
+
+
+async def test_a_job_that_cannot_be_seen_is_unknown_then_settled_by_the_volume(tmp_path) -> None:
+    """9008 for a job sbexport created: not a failure (the job went on and completed). It is held
+    as unknown, never retried blindly, and the volume listing settles it."""
+    env = Env(tmp_path, faults={"job_gone": 1.0})
+    client, journal = env.client(), env.journal()
+    run_id = make_run(env, journal, env.folder_files(WGS, CHUNKS, 30))
+    await submit_run(client, journal, run_id)
+    env.clock.advance(120)
+    await poll_run(client, journal, run_id, until_done=True, interval=10.0, sleep=env.clock.sleep)
+    counts = journal.counts(run_id)
+    assert counts["unknown"] == 30 and counts["failed"] == 0
+    assert "9008" in (journal.item(run_id, 0).error_message or "")
+    assert journal.requeue(run_id) == 0
+    assert await verify_run(client, journal, run_id) == 30  # every object is on the volume
+    item = journal.item(run_id, 0)
+    assert item.state == "verified" and item.error_code is None and item.error_message is None
+    assert_one_job_per_file(env, journal, run_id)
