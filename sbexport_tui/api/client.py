@@ -25,7 +25,7 @@ import logging
 import math
 import random
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -234,6 +234,76 @@ def to_timestamp(value: datetime | float | None) -> float | None:
             value = value.replace(tzinfo=timezone.utc)
         return value.timestamp()
     return float(value)
+
+
+def _agrees(item: ExportItem, job: ExportJob) -> bool:
+    """Whether a job record names this item's file and destination (what it does not name
+    cannot disagree)."""
+    return (
+        job.file_id in (None, item.file_id)
+        and job.location in (None, item.location)
+        and job.volume_id in (None, item.volume)
+    )
+
+
+def match_answers(
+    items: Sequence[ExportItem], records: Sequence[BulkRecord[ExportJob]]
+) -> list[ExportResult]:
+    """The bulk answer, one result per item: by position when every record agrees with the
+    item at its position (the docs: "in request order"), else by content.
+
+    Each job record carries its ``source.file`` and ``destination.location``: a record that
+    names another item, or a job id given twice, means the positions cannot be trusted. Then
+    each item takes the one record naming its file and location; an item with none, or with
+    an id given twice, is ``ambiguous`` (its job may exist: the runner reconciles it, it never
+    guesses). Error records name no item, so they count only when the positions hold.
+    """
+    jobs = [rec.resource if rec.error is None else None for rec in records]
+    ids = Counter(j.id for j in jobs if j is not None)
+    if all(
+        j is None or (ids[j.id] == 1 and _agrees(item, j))
+        for item, j in zip(items, jobs, strict=True)
+    ):
+        results = []
+        for item, rec, job in zip(items, records, jobs, strict=True):
+            error = rec.error
+            if job is None and error is None:
+                error = ApiErrorBody(message="the Platform returned neither a job nor an error")
+            results.append(ExportResult(item=item, job=job, error=error))
+        return results
+    by_content: dict[tuple[str, str], list[ExportJob]] = {}
+    for j in jobs:
+        if j is not None and j.file_id and j.location:
+            by_content.setdefault((j.file_id, j.location), []).append(j)
+    out = []
+    for item in items:
+        found = [
+            j
+            for j in by_content.get((item.file_id, item.location), [])
+            if j.volume_id in (None, item.volume)
+        ]
+        if len(found) == 1 and ids[found[0].id] == 1:
+            out.append(ExportResult(item=item, job=found[0]))
+        elif found:
+            out.append(
+                ExportResult(
+                    item=item, ambiguous="the answer gave this item a job id shared with another"
+                )
+            )
+        else:
+            out.append(
+                ExportResult(
+                    item=item,
+                    ambiguous="the answer's records are out of order and none names this item",
+                )
+            )
+    log.warning(
+        "a bulk create answer did not match its items by position; matched %d of %d by content",
+        sum(1 for r in out if r.job is not None),
+        len(out),
+    )
+    return out
+
 
 
 class PlatformClient:
@@ -833,14 +903,7 @@ class PlatformClient:
             e.items = list(items)
             raise
         records = self._bulk_records(BulkRecord[ExportJob], data, len(items), what)
-        results = []
-        for item, rec in zip(items, records, strict=True):
-            job = rec.resource if rec.error is None else None
-            error = rec.error
-            if job is None and error is None:
-                error = ApiErrorBody(message="the Platform returned neither a job nor an error")
-            results.append(ExportResult(item=item, job=job, error=error))
-        return results
+        return match_answers(items, records)
 
     async def bulk_create_exports(
         self,

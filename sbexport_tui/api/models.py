@@ -363,6 +363,8 @@ class ExportResult(BaseModel):
     item: ExportItem
     job: ExportJob | None = None
     error: ApiErrorBody | None = None
+    # why the answer for this item cannot be trusted (it may or may not have a job): reconcile
+    ambiguous: str | None = None
 
     @property
     def ok(self) -> bool:

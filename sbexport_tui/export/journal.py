@@ -481,6 +481,22 @@ class Journal:
             out[state] = int(n)
         return out
 
+    def job_ids_in_use(self, job_ids: Iterable[str]) -> set[str]:
+        """Which of these job ids the journal already gives to an item (of any run)."""
+        ids = list(dict.fromkeys(job_ids))
+        found: set[str] = set()
+        for start in range(0, len(ids), 500):
+            part = ids[start : start + 500]
+            found.update(
+                r[0]
+                for r in self._query(
+                    f"SELECT DISTINCT job_id FROM items WHERE job_id IN "  # noqa: S608
+                    f"({','.join('?' * len(part))})",
+                    part,
+                )
+            )
+        return found
+
     def failure_groups(self, run_id: int) -> list[tuple[str, int | None, str | None, int]]:
         """(state, error code or None, reason or None, count) for rejected/failed/skipped items,
         largest group first: the "failures grouped by cause" view."""

@@ -400,9 +400,34 @@ async def _submit_run(
             journal.set_state(run_id, [r.position for r in rows], "planned")
             stop(str(e))
             raise
-        _record_results(journal, run_id, rows, answers)
+        # An id the journal already gives to another item (say, from the last chunk's answer)
+        # cannot be this item's job: the answer is not to be trusted for it.
+        reused = journal.job_ids_in_use(a.job.id for a in answers if a.job is not None)
+        if reused:
+            answers = [
+                a.model_copy(
+                    update={"job": None, "ambiguous": "the answer gave it another item's job id"}
+                )
+                if a.job is not None and a.job.id in reused
+                else a
+                for a in answers
+            ]
+        sure = [(row, a) for row, a in zip(rows, answers, strict=True) if not a.ambiguous]
+        unsure = [row for row, a in zip(rows, answers, strict=True) if a.ambiguous]
+        _record_results(journal, run_id, [r for r, _ in sure], [a for _, a in sure])
         in_a_row = lone_refusals = 0
         result.chunks += 1
+        if unsure:
+            why = next(a.ambiguous for a in answers if a.ambiguous)
+            result.ambiguous += 1
+            progress(
+                "reconciling",
+                f"the answer could not be matched to {len(unsure)} item(s) ({why}): asking the "
+                "Platform which jobs exist",
+            )
+            found, missing = await reconcile(client, journal, run, unsure, since=since)
+            result.reconciled += found
+            result.resent += missing
         progress("submitting")
         return None
 

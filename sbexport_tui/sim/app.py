@@ -171,6 +171,7 @@ async def json_body(request: Request) -> Any:
 class Handlers:
     def __init__(self, world: World, settings: SimSettings) -> None:
         self.world, self.settings = world, settings
+        self.last_answer_ids: list[str] = []  # for the stale_id fault
 
     def base(self, request: Request) -> str:
         return str(request.base_url).rstrip("/") + API_PREFIX
@@ -580,7 +581,24 @@ class Handlers:
             node, vol, location, overwrite, props = result
             job = self.world.submit_export(node, vol, location, overwrite, copy_only, props, now)
             out.append({"resource": job.record(base, now)})
+        self.garble(request, out)
         return JSONResponse({"items": out})
+
+    def garble(self, request: Request, out: list[dict[str, Any]]) -> None:
+        """The answer faults: the jobs are made as asked, but the answer says it wrongly."""
+        gate: Gate = request.app.state.gate
+        made = [i for i, o in enumerate(out) if "resource" in o]
+        ids = [out[i]["resource"]["id"] for i in made]
+        previous, self.last_answer_ids = self.last_answer_ids, ids
+        if len(made) >= 2 and gate.roll("misorder"):
+            gate.rng.shuffle(out)
+            made = [i for i, o in enumerate(out) if "resource" in o]
+        if len(made) >= 2 and gate.roll("dup_id"):
+            a, b = gate.rng.sample(made, 2)
+            out[b]["resource"] = {**out[b]["resource"], "id": out[a]["resource"]["id"]}
+        if made and previous and gate.roll("stale_id"):
+            k = gate.rng.choice(made)
+            out[k]["resource"] = {**out[k]["resource"], "id": gate.rng.choice(previous)}
 
     async def export_get(self, request: Request) -> Response:
         now = self.now(request)

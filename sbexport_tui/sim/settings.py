@@ -17,6 +17,10 @@ FAULT_KINDS = {
     "job_fail": "an accepted export job fails later with a realistic storage error",
     "job_gone": "a bulk get answers 9008 'does not exist' for a job that exists and goes on",
     "unknown_state": "an accepted job ends in ABORTED, a state the docs do not list (no object)",
+    "misorder": "a bulk create answers its items in another order (each record still names its "
+    "file and location)",
+    "dup_id": "a bulk create answer gives one job id to two items (both jobs exist)",
+    "stale_id": "a bulk create answer gives an item a job id from the previous answer",
 }
 
 # Behaviours the Platform's documentation does not settle. The default of each is the reading

@@ -468,3 +468,54 @@ async def test_a_job_that_cannot_be_seen_is_unknown_then_settled_by_the_volume(t
     item = journal.item(run_id, 0)
     assert item.state == "verified" and item.error_code is None and item.error_message is None
     assert_one_job_per_file(env, journal, run_id)
+
+
+@pytest.mark.parametrize("fault", ["misorder", "dup_id", "stale_id"])
+async def test_answers_that_do_not_match_their_items_are_matched_by_content(tmp_path, fault):
+    """Every answer garbled one way: in another order, one id for two items, an id from the
+    previous answer. The journal still gives each file its own job, the one the sim made for
+    it, and nothing is sent twice."""
+    env = Env(tmp_path, faults={fault: 1.0}, seed=3)
+    client, journal = env.client(), env.journal()
+    run_id = make_run(env, journal, env.folder_files(WGS, CHUNKS, 300))
+    result = await submit_run(client, journal, run_id)
+    if fault == "misorder":
+        assert result.ambiguous == 0 and result.reconciled == 0  # content settles it all
+    else:  # each garbled answer is reconciled (the first answer has no past to reuse)
+        assert result.ambiguous >= (2 if fault == "stale_id" else 3)
+        assert result.reconciled >= result.ambiguous and result.resent == 0
+    items = journal.items(run_id)
+    assert Counter(i.state for i in items) == {"pending": 300}
+    assert len({i.job_id for i in items}) == 300
+    made = {j.id: j for j in env.world.exports.values()}
+    for i in items:
+        job = made[i.job_id]
+        assert (job.file_id, job.location) == (i.file_id, i.location)
+    assert_one_job_per_file(env, journal, run_id)
+    # and polling them reaches the right items
+    env.clock.advance(120)
+    await poll_run(client, journal, run_id)
+    assert journal.counts(run_id)["completed"] == 300
+
+
+def test_match_answers_by_position_when_the_positions_hold() -> None:
+    from sbexport_tui.api.client import match_answers
+    from sbexport_tui.api.models import ApiErrorBody, BulkRecord, ExportItem, ExportJob
+
+    items = [ExportItem(file_id=f"f{i}", volume="o/v", location=f"l{i}") for i in range(3)]
+
+    def rec(i: int, jid: str) -> BulkRecord:
+        job = ExportJob(
+            id=jid, source={"file": f"f{i}"}, destination={"volume": "o/v", "location": f"l{i}"}
+        )
+        return BulkRecord[ExportJob](resource=job)
+
+    err = BulkRecord[ExportJob](error=ApiErrorBody(code=9006, message="no"))
+    ok = match_answers(items, [rec(0, "a"), err, rec(2, "c")])
+    assert [r.job.id if r.job else r.error.code for r in ok] == ["a", 9006, "c"]
+    swapped = match_answers(items, [rec(2, "c"), err, rec(0, "a")])
+    # content wins for the jobs; the error names no item, so its item is unsure
+    assert [r.job.id if r.job else None for r in swapped] == ["a", None, "c"]
+    assert swapped[1].ambiguous and swapped[1].error is None
+    dup = match_answers(items, [rec(0, "a"), rec(1, "a"), rec(2, "c")])
+    assert [bool(r.ambiguous) for r in dup] == [True, True, False]
