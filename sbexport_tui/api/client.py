@@ -305,7 +305,6 @@ def match_answers(
     return out
 
 
-
 class PlatformClient:
     """A client of one Platform deployment with one token (one profile)."""
 
