@@ -44,11 +44,19 @@ def _none_to_empty_list(value: Any) -> Any:
     return [] if value is None else value
 
 
+def _word(value: Any) -> Any:
+    """A word-like field (a state, a type, an access mode) that came back as something else
+    (``0``, ``[1]``) is kept as its text: an unknown value to report, not a crash."""
+    return value if value is None or isinstance(value, str) else str(value)
+
+
 def _lower(value: Any) -> Any:
+    value = _word(value)
     return value.strip().lower() if isinstance(value, str) else value
 
 
 def _upper(value: Any) -> Any:
+    value = _word(value)
     return value.strip().upper() if isinstance(value, str) else value
 
 

@@ -647,6 +647,44 @@ class Journal:
                 )
         return n
 
+    def held_elsewhere(self, run_id: int) -> dict[int, int]:
+        """Unsent items of this run that an earlier run still has open (planned, in a request,
+        or a job not finished) for the same file, volume and location: position -> that run.
+
+        Only earlier runs count, so of two runs of the same selection started together the
+        first goes on and the second stands aside (instead of both refusing)."""
+        rows = self._query(
+            "SELECT mine.position, MIN(other.run_id) FROM items AS mine JOIN items AS other "
+            "ON other.file_id = mine.file_id AND other.volume = mine.volume "
+            "AND other.location = mine.location AND other.run_id < mine.run_id "
+            "WHERE mine.run_id = ? AND mine.state = 'planned' AND other.state IN "
+            "('planned', 'submitting', 'submitted', 'pending', 'running') "
+            "GROUP BY mine.position",
+            (run_id,),
+        )
+        return {int(p): int(r) for p, r in rows}
+
+    def skip_held(self, run_id: int, held: dict[int, int]) -> int:
+        """Skip the items another run is exporting, naming that run; returns how many."""
+        now = self._clock()
+        with self._tx() as db:
+            cur = db.executemany(
+                "UPDATE items SET state = 'skipped', reason = 'in_another_run', "
+                "error_message = ?, updated = ? WHERE run_id = ? AND position = ? "
+                "AND state = 'planned'",
+                [
+                    (
+                        f"run {other} is exporting the same file to the same key; "
+                        f"follow it with `sbexport jobs watch --run {other}`",
+                        now,
+                        run_id,
+                        position,
+                    )
+                    for position, other in held.items()
+                ],
+            )
+        return cur.rowcount
+
     def cancel_unsent(self, run_id: int) -> int:
         """Skip every item not yet sent (``planned``); returns how many. Items already in a
         request (``submitting``) are left for reconciliation: they may be on the Platform."""

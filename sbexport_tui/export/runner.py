@@ -287,8 +287,13 @@ async def submit_run(
     stop_event: StopFlag | None = None,
     chunk_size: int = BULK_MAX,
     max_ambiguous: int = MAX_AMBIGUOUS_IN_A_ROW,
+    force: bool = False,
 ) -> SubmitResult:
     """Send every ``planned`` item of the run, <= ``chunk_size`` per bulk-create call.
+
+    Items that an earlier run still has open for the same file, volume and location (the same
+    export started twice, a cron job overlapping its last run) are skipped, naming that run,
+    unless ``force``: sending them again would export those files twice.
 
     Safe to call again after any interruption: items a crash left in ``submitting`` are
     reconciled first. Returns when everything is sent, or after the chunk in flight when
@@ -313,6 +318,22 @@ async def submit_run(
             f"`sbexport jobs watch --run {run_id}`"
         )
     try:
+        if not force:
+            held = journal.held_elsewhere(run_id)
+            if held:
+                n = journal.skip_held(run_id, held)
+                runs = ", ".join(str(r) for r in sorted(set(held.values())))
+                log.warning("run %d: %d item(s) left to run(s) %s", run_id, n, runs)
+                _notify(
+                    on_progress,
+                    Progress(
+                        run_id,
+                        "submitting",
+                        journal.counts(run_id),
+                        message=f"{n} file(s) are being exported by run {runs} to the same keys: "
+                        "left to it (--force sends them anyway)",
+                    ),
+                )
         return await _submit_run(
             client,
             journal,

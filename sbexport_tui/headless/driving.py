@@ -76,6 +76,7 @@ class Driver:
     reporter: Reporter
     interrupts: Interrupts
     poll_interval: float = 10.0
+    force: bool = False  # send what an earlier unfinished run holds (export --force)
 
     def progress(self, p: Progress) -> None:
         self.reporter.update(p)
@@ -89,6 +90,7 @@ class Driver:
                 run_id,
                 on_progress=self.progress,
                 stop_event=self.interrupts.stop,
+                force=self.force,
             )
         finally:
             self.reporter.flush()
@@ -142,7 +144,14 @@ def failure_lines(journal: Journal, run_id: int) -> list[dict[str, Any]]:
                 r = Reason(reason)
                 text = f"{r.title}: {r.text}"
             except ValueError:
-                text = "cancelled before it was sent" if reason == "cancelled" else str(reason)
+                held = [r for r in journal.items(run_id, "skipped") if r.reason == reason]
+                text = (
+                    "cancelled before it was sent"
+                    if reason == "cancelled"
+                    else one_line(held[0].error_message or str(reason))
+                    if held
+                    else str(reason)
+                )
         else:
             rows = [
                 r for r in journal.items(run_id, state) if r.error_code == code and r.reason is None

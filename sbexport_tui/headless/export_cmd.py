@@ -196,7 +196,14 @@ async def run_export(args: argparse.Namespace, console: Console, interrupts: Int
             )
 
         journal = open_journal(paths)
-        driver = Driver(console, journal, reporter, interrupts, poll_interval=args.poll_interval)
+        driver = Driver(
+            console,
+            journal,
+            reporter,
+            interrupts,
+            poll_interval=args.poll_interval,
+            force=args.force,
+        )
         run_id = journal.create_run(plan, profile=profile.name, api_base_url=client.base_url)
         interrupts.run_id = run_id
         chunks = -(-plan.exportable_count // 100)

@@ -201,6 +201,12 @@ def add_subcommands(subparsers: Any) -> None:
     )
     run.add_argument("--plan-file", metavar="FILE", help="where --dry-run saves the plan")
     run.add_argument("--wait", action="store_true", help="wait until every job finished")
+    run.add_argument(
+        "--force",
+        action="store_true",
+        help="send files that an earlier, unfinished run is already exporting to the same keys "
+        "(by default they are left to that run)",
+    )
     _watching(run)
     ex.set_defaults(command="export")
 

@@ -68,11 +68,16 @@ class Reporter:
         self._last_emit = -1e9
         self._pending: Progress | None = None
         self._bar_width = 0
+        self._last_message = ""
         self.last: Progress | None = None
 
     # ---- feeding ----
     def update(self, p: Progress) -> None:
         self.last = p
+        if p.message and p.message != self._last_message:
+            # what the engine is doing or waiting for, said once, as it happens
+            self._last_message = p.message
+            self.note(p.message)
         now = self.clock()
         if self.tty:
             if now - self._last_emit >= self.tty_interval or p.phase in ("done", "stopped"):

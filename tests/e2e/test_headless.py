@@ -554,3 +554,33 @@ def test_retrying_a_move_run_needs_yes(sim_server, env):
     assert len(sim_exports(server)) == before  # nothing sent
     listed = json.loads(hl(env, "jobs", "list", "--json").stdout)
     assert listed["runs"][0]["counts"]["failed"] == 4  # nothing requeued
+
+
+def test_the_same_export_started_twice_together_exports_each_file_once(sim, env):
+    args = [
+        *HL,
+        "export",
+        "--project",
+        PROJECT,
+        "--path",
+        ALIGN,
+        "--volume",
+        VOLUME,
+        "--on-conflict",
+        "overwrite",
+        "--wait",
+        "--poll-interval",
+        "0.3",
+    ]
+    procs = [
+        subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for _ in range(2)
+    ]
+    outs = [p.communicate(timeout=120) for p in procs]
+    codes = sorted(p.returncode for p in procs)
+    per_file = Counter(j["source"]["file"] for j in sim_exports(sim))
+    assert len(per_file) == 4 and set(per_file.values()) == {1}, outs
+    assert codes == [0, 1], outs  # the later run left every file to the earlier one
+    later = next(o + e for (o, e), p in zip(outs, procs, strict=True) if p.returncode == 1)
+    assert "is exporting the same file to the same key" in later
+    assert "Traceback" not in later

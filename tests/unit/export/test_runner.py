@@ -519,3 +519,42 @@ def test_match_answers_by_position_when_the_positions_hold() -> None:
     assert swapped[1].ambiguous and swapped[1].error is None
     dup = match_answers(items, [rec(0, "a"), rec(1, "a"), rec(2, "c")])
     assert [bool(r.ambiguous) for r in dup] == [True, True, False]
+
+
+async def test_the_same_export_twice_at_once_goes_once(tmp_path) -> None:
+    """Two runs of the same selection (a cron job overlapping its last run, overwrite on): the
+    later one leaves to the earlier one every file it is still exporting, and says which run."""
+    env = Env(tmp_path)
+    client = env.client()
+    first, second = env.journal(), env.journal()  # two processes, one journal file
+    sel = env.folder_files(WGS, CHUNKS, 250)
+    run1 = make_run(env, first, sel, collision="overwrite")
+    run2 = make_run(env, second, sel, collision="overwrite")
+    notes: list[str] = []
+    await asyncio.gather(
+        submit_run(client, first, run1),
+        submit_run(client, second, run2, on_progress=lambda p: notes.append(p.message)),
+    )
+    assert_one_job_per_file(env, first, run1)
+    assert len(env.world.exports) == 250
+    assert first.counts(run1)["pending"] == 250
+    held = second.items(run2)
+    assert {i.state for i in held} == {"skipped"} and {i.reason for i in held} == {"in_another_run"}
+    assert f"run {run1} is exporting the same file" in (held[0].error_message or "")
+    assert any(f"being exported by run {run1}" in n for n in notes)
+
+    # once the first run's jobs are finished, the same export is a new one (nothing held)
+    env.clock.advance(120)
+    await poll_run(client, first, run1)
+    run3 = make_run(env, second, env.folder_files(WGS, CHUNKS, 10), collision="overwrite")
+    await submit_run(client, second, run3)
+    assert second.counts(run3)["pending"] == 10
+
+
+async def test_force_sends_what_another_run_holds(env: Env, client, journal: Journal) -> None:
+    sel = env.folder_files(WGS, CHUNKS, 20)
+    run1 = make_run(env, journal, sel)
+    run2 = make_run(env, journal, sel)
+    await submit_run(client, journal, run2, force=True)
+    assert journal.counts(run2)["pending"] == 20
+    assert journal.counts(run1)["planned"] == 20  # not sent yet, and not touched
