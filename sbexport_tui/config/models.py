@@ -23,13 +23,13 @@ from .regions import Region, resolve_region
 ENVIRONMENT_PROFILE_NAME = "(environment)"
 """The name of the ad-hoc profile built from SB_API_ENDPOINT + SB_AUTH_TOKEN (never stored)."""
 
-PROFILE_NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
-_ENV_VAR_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
-_VOLUME_RE = re.compile(r"^[^/\s]+/[^/\s]+$")
+PROFILE_NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}\Z")
+_ENV_VAR_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}\Z")
+_VOLUME_RE = re.compile(r"^[^/\s]+/[^/\s]+\Z")
 _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
 # what a developer token looks like (32 hex characters in the docs' examples), so that a token
 # pasted where a variable name or a command belongs is refused instead of stored and shown
-_TOKEN_LIKE_RE = re.compile(r"^(?:[0-9a-fA-F]{32}|(?=[A-Za-z0-9]*\d)[A-Za-z0-9]{24,})$")
+_TOKEN_LIKE_RE = re.compile(r"^(?:[0-9a-fA-F]{32}|(?=[A-Za-z0-9]*\d)[A-Za-z0-9]{24,})\Z")
 
 
 def looks_like_token(text: str) -> bool:

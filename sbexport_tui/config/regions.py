@@ -83,7 +83,7 @@ DEFAULT_REGION_ID = "aws-us"
 
 _IDS_TEXT = ", ".join(REGIONS)
 # A bare host name with at least one dot, optionally followed by a path: "api.example.com/v2".
-_HOST_RE = re.compile(r"^((?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,63}(?::\d{1,5})?)(?:/.*)?$")
+_HOST_RE = re.compile(r"^((?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,63}(?::\d{1,5})?)(?:/.*)?\Z")
 
 
 def _is_loopback(host: str) -> bool:

@@ -33,7 +33,7 @@ ENDPOINT_ENV = "SB_API_ENDPOINT"
 TOKEN_ENV = "SB_AUTH_TOKEN"  # noqa: S105 (a variable name)
 CREDENTIALS_RELATIVE = Path(".sevenbridges") / "credentials"
 
-_PRINTABLE_ASCII = re.compile(r"^[\x21-\x7e]+$")
+_PRINTABLE_ASCII = re.compile(r"^[\x21-\x7e]+\Z")
 
 
 def make_secret(raw: str, origin: str) -> Secret:

@@ -19,7 +19,7 @@ INDEX_SUFFIXES: dict[str, tuple[str, ...]] = {
     ".bcf": (".bcf.csi", ".csi"),
 }
 
-FILE_ID_RE = re.compile(r"^[0-9a-f]{24}$")
+FILE_ID_RE = re.compile(r"^[0-9a-f]{24}\Z")
 
 
 def index_companions(name: str, names_in_folder: Iterable[str]) -> list[str]:
@@ -69,8 +69,10 @@ def parse_manifest(text: str) -> list[str]:
 
     Blank lines and lines starting with '#' are skipped. In a CSV/TSV with a header, the first
     of the columns id, file_id, file, path, project_path, name, file_name is used; without a
-    known header, the first column.
+    known header, the first column. A UTF-8 byte-order mark (as spreadsheet programs write)
+    is not part of the first entry or header.
     """
+    text = text.removeprefix("\ufeff")
     lines = [ln for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
     if not lines:
         return []

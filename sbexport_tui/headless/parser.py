@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 from typing import Any
 
 from ..export.journal import ITEM_STATES
@@ -74,7 +75,7 @@ def _common(p: argparse.ArgumentParser, *, profile: bool = True, network: bool =
     if network:
         p.add_argument(
             "--retries",
-            type=int,
+            type=_retries,
             default=6,
             metavar="N",
             help="tries for a request that met a network error or a 5xx (default 6)",
@@ -109,13 +110,31 @@ def _positive_int(text: str) -> int:
     return n
 
 
+MAX_RETRIES = 100
+MAX_POLL_INTERVAL = 3600.0  # an hour between polls is already more than anyone waits
+
+
+def _retries(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if not 1 <= n <= MAX_RETRIES:
+        raise argparse.ArgumentTypeError(f"must be between 1 and {MAX_RETRIES}, not {n}")
+    return n
+
+
 def _positive_float(text: str) -> float:
+    """Seconds between polls: a finite number from 0.1 to an hour (nan would poll in a tight
+    loop, inf never)."""
     try:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if value < 0.1:
-        raise argparse.ArgumentTypeError("must be at least 0.1 seconds")
+    if not math.isfinite(value) or not 0.1 <= value <= MAX_POLL_INTERVAL:
+        raise argparse.ArgumentTypeError(
+            f"must be a number of seconds from 0.1 to {MAX_POLL_INTERVAL:g}, not {text}"
+        )
     return value
 
 

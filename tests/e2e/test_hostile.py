@@ -620,6 +620,105 @@ def test_broken_templates_exit_2_before_anything_is_planned(home, capsys, sim, t
     assert out == ""
 
 
+# ---- 7. numbers and inputs from the command line -----------------------------------------------
+BAD_NUMBERS = counted(
+    "numbers (CLI)",
+    [
+        pytest.param(["--poll-interval", "nan"], "--poll-interval", id="poll-nan"),
+        pytest.param(["--poll-interval", "inf"], "--poll-interval", id="poll-inf"),
+        pytest.param(["--poll-interval", "1e308"], "--poll-interval", id="poll-huge"),
+        pytest.param(["--poll-interval", "0"], "--poll-interval", id="poll-zero"),
+        pytest.param(["--retries", "-1"], "--retries", id="retries-negative"),
+        pytest.param(["--retries", "1e9"], "--retries", id="retries-not-whole"),
+        pytest.param(["--retries", "100000"], "--retries", id="retries-huge"),
+    ],
+)
+
+
+@pytest.mark.parametrize(("args", "says"), BAD_NUMBERS)
+def test_bad_numbers_on_the_command_line_exit_2(home, capsys, args, says):
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["export", "--project", PROJECT, "--volume", VOLUME, "--dry-run", *args])
+    _out, err = capsys.readouterr()
+    assert exc.value.code == 2
+    assert says in err and "Traceback" not in err
+
+
+BAD_MANIFESTS = counted(
+    "manifests (CLI)",
+    [
+        pytest.param("/dev/zero", "larger than 64 MB", id="dev-zero"),
+        pytest.param(b"a" * 5000 + b"\n", "line 1", id="one-huge-line"),
+        pytest.param(b"\xff\xfe" + "x".encode("utf-16-le"), "not UTF-8", id="utf-16"),
+        pytest.param(b"# nothing but a comment\n", "lists no files", id="empty"),
+    ],
+)
+
+
+@pytest.mark.parametrize(("content", "says"), BAD_MANIFESTS)
+def test_bad_manifests_are_one_clear_line(home, capsys, sim, tmp_path, content, says):
+    run_cli(
+        capsys, "profiles", "add", "--name", "lab", "--region", sim.url, "--token-env", "SIMTOK"
+    )
+    if isinstance(content, str):
+        path = content
+    else:
+        path = str(tmp_path / "manifest.txt")
+        Path(path).write_bytes(content)
+    code, _out, err = run_cli(
+        capsys,
+        "export",
+        "--profile",
+        "lab",
+        "--project",
+        PROJECT,
+        "--volume",
+        VOLUME,
+        "--manifest",
+        path,
+        "--dry-run",
+    )
+    assert code == 2, err
+    assert says in one_error_line(err)
+
+
+def test_a_manifest_saved_with_a_byte_order_mark_reads_its_first_entry(home, capsys, sim, tmp_path):
+    run_cli(
+        capsys, "profiles", "add", "--name", "lab", "--region", sim.url, "--token-env", "SIMTOK"
+    )
+    path = tmp_path / "m.csv"
+    path.write_bytes("\ufeffpath,note\nREADME.txt,x\nsample_sheet.csv,y\n".encode())
+    code, _out, err = run_cli(
+        capsys,
+        "export",
+        "--profile",
+        "lab",
+        "--project",
+        PROJECT,
+        "--volume",
+        VOLUME,
+        "--manifest",
+        str(path),
+        "--on-conflict",
+        "rename",
+        "--dry-run",
+        "--json",
+    )
+    assert code == 0, err
+    assert "matched no file" not in err and "Pre-flight: 2 files" in err
+
+
+def test_a_refused_profile_name_leaves_no_token_file(home, capsys, monkeypatch):
+    monkeypatch.setattr("sys.stdin", __import__("io").StringIO(TOKEN + "\n"))
+    code, _out, err = run_cli(
+        capsys, "profiles", "add", "--name", "lab\n", "--region", "aws-us", "--token-stdin"
+    )
+    assert code == 2, err
+    assert "profile name" in err
+    tokens = home / "config" / "tokens"
+    assert not tokens.exists() or list(tokens.iterdir()) == []
+
+
 SINGLE_CASES = counted(
     "single tests",
     [
@@ -628,6 +727,8 @@ SINGLE_CASES = counted(
         "SB_API_ENDPOINT over http to a remote host",
         "a valid 10 MB answer",
         "hostile folder name entered in the TUI",
+        "a manifest with a byte-order mark",
+        "a refused profile name with a newline",
     ],
 )
 
