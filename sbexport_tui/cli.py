@@ -22,7 +22,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--debug",
         action="store_true",
-        help="write a debug log (tokens redacted) to sbexport.log in the log directory",
+        help="write a debug log (tokens redacted) to sbexport.log in the log directory; "
+        "also leaves core dumps on (off otherwise, as they would hold the token)",
     )
     p.add_argument(
         "--theme", default=None, help="colour theme, e.g. ansi-dark for 16-colour terminals"
@@ -57,6 +58,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if not getattr(args, "debug", False):
+        from .hardening import no_core_dumps
+
+        no_core_dumps()  # a core dump would hold the token
     if args.command == "sim":
         from .sim.server import run
 

@@ -32,6 +32,20 @@ class SbexportApp(App[int]):
         Binding("J", "show_jobs", "Jobs", id="app.jobs"),
     ]
 
+    def _fatal_error(self) -> None:
+        """An unexpected error ends the app with its traceback, as Textual does, but without
+        the local variables of each frame (Textual shows them): one of them could be a token."""
+        import rich
+        from rich.segment import Segments
+        from rich.traceback import Traceback
+
+        self.bell()
+        traceback = Traceback(show_locals=False, width=None, suppress=[rich])
+        self._exit_renderables.append(
+            Segments(self.console.render(traceback, self.console.options))
+        )
+        self._close_messages_no_wait()
+
     def __init__(
         self,
         first_screen: Callable[[], Screen],

@@ -347,3 +347,62 @@ async def test_the_debug_log_records_the_clients_retries(debug_log):
     await _one_retried_request(CANARY)
     text = debug_log.read_text()
     assert "the connection was dropped" in text or "network error" in text, text[-2000:]
+
+
+# ---- a crash must not carry the token either --------------------------------------------------
+def test_the_process_makes_no_core_dump_unless_debug(tmp_path):
+    """RLIMIT_CORE 0 and not dumpable: a crash leaves no copy of the process's memory (and so
+    of the token) on disk. --debug leaves the system's settings alone."""
+    probe = (
+        "import resource, sys\n"
+        "from sbexport_tui import cli\n"
+        "from sbexport_tui.hardening import is_dumpable\n"
+        "sys.argv = ['sbexport'] + sys.argv[1:]\n"
+        "try:\n"
+        "    cli.main(sys.argv[1:])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print('CORE', resource.getrlimit(resource.RLIMIT_CORE)[0], 'DUMPABLE', is_dumpable())\n"
+    )
+    env = {**os.environ, "SBEXPORT_HOME": str(tmp_path / "sbx")}
+
+    def run(*args: str) -> str:
+        out = subprocess.run(
+            [sys.executable, "-c", probe, *args], env=env, capture_output=True, text=True
+        ).stdout
+        return out.strip().splitlines()[-1]
+
+    assert run("profiles", "path") == "CORE 0 DUMPABLE False"
+    debugged = run("profiles", "path", "--debug")
+    assert "DUMPABLE True" in debugged
+
+
+async def test_a_crash_in_the_tui_shows_no_local_variables(tmp_path):
+    """Textual's crash traceback prints every frame's locals; one could hold a token."""
+    from sbexport_tui.config.paths import Paths
+    from sbexport_tui.session import demo_session
+    from sbexport_tui.tui.app import SbexportApp
+    from sbexport_tui.tui.screens.projects import ProjectsScreen
+
+    app = SbexportApp(ProjectsScreen, demo=True, theme_name="textual-dark")
+    app.session = demo_session(Paths.under(tmp_path / "home", demo=True))
+
+    def explode() -> None:
+        token = CANARY  # noqa: F841 (a local that Textual would print)
+        raise RuntimeError("a bug")
+
+    kept: list = []
+    fatal = app._fatal_error
+
+    def keep() -> None:  # what the app prints on exit, before it prints and clears it
+        fatal()
+        kept.extend(app._exit_renderables)
+
+    app._fatal_error = keep  # type: ignore[method-assign]
+    with pytest.raises(RuntimeError, match="a bug"):  # the test harness raises it again
+        async with app.run_test(size=(80, 24)) as pilot:
+            app.call_later(explode)
+            await pilot.pause()
+    shown = "".join(seg.text for group in kept for seg in group.segments)
+    assert "RuntimeError" in shown and "a bug" in shown
+    assert CANARY not in shown  # the source line names the variable, no value is printed
