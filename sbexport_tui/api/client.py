@@ -67,6 +67,8 @@ from .ratelimit import Priority, RateBudget
 from .regions import validate_base_url
 
 CLOCK_TOLERANCE = 2.0  # seconds; a Date header has whole seconds
+# the longest one request may take, answer read in full (a page of 100 full records is ~100 KB)
+REQUEST_DEADLINE = 180.0
 log = logging.getLogger("sbexport.api")
 
 PAGE_SIZE = 100  # the Platform's maximum
@@ -322,6 +324,7 @@ class PlatformClient:
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         rng: random.Random | None = None,
         on_status: Callable[[ClientStatus], None] | None = None,
+        request_deadline: float = REQUEST_DEADLINE,
     ) -> None:
         if not token or not token.strip():
             raise ValueError("no token: make a developer token on the Platform and add it")
@@ -336,6 +339,7 @@ class PlatformClient:
         self.page_concurrency = max(1, page_concurrency)
         self.on_status = on_status
         self.server_offset = 0.0  # the Platform's clock minus ours (see _observe_date)
+        self.request_deadline = request_deadline
         self._http = httpx.AsyncClient(
             base_url=self.base_url + "/",
             auth=_TokenAuth(self._token, _origin(httpx.URL(self.base_url))),
@@ -363,6 +367,27 @@ class PlatformClient:
 
     async def __aexit__(self, *exc: object) -> None:
         await self.aclose()
+
+    async def _send_within_deadline(self, request: httpx.Request) -> httpx.Response:
+        """Send and read the whole answer within ``request_deadline`` seconds: the timeouts of
+        httpx are per read, so an answer that trickles a byte every few seconds would never end.
+        Past the deadline it is a read timeout (for a submission: an ambiguous one)."""
+
+        async def send() -> httpx.Response:
+            response = await self._http.send(request)
+            try:
+                await response.aread()
+            except BaseException:
+                await response.aclose()
+                raise
+            return response
+
+        try:
+            return await asyncio.wait_for(send(), self.request_deadline)
+        except asyncio.TimeoutError:
+            raise httpx.ReadTimeout(
+                f"no complete answer within {self.request_deadline:g} s", request=request
+            ) from None
 
     # ---- the Platform's clock ------------------------------------------------------------
     def _observe_date(self, headers: Mapping[str, str]) -> None:
@@ -437,8 +462,7 @@ class PlatformClient:
             )
             shown = str(request.url)
             try:
-                response = await self._http.send(request)
-                await response.aread()
+                response = await self._send_within_deadline(request)
             except httpx.TransportError as exc:
                 self.budget.release(None)
                 before = isinstance(exc, _BEFORE_SENDING)

@@ -19,6 +19,7 @@ a UI gauge; ``add_listener`` calls back on every change.
 from __future__ import annotations
 
 import asyncio
+import email.utils
 import logging
 import math
 import time
@@ -209,6 +210,21 @@ class RateBudget:
         if headers is not None:
             self.update(headers)
 
+    def _retry_after(self, headers: Mapping[str, str], now: float) -> float | None:
+        value = headers.get("retry-after")
+        if value is None and not hasattr(headers, "multi_items"):
+            value = next((v for k, v in headers.items() if k.lower() == "retry-after"), None)
+        if not value:
+            return None
+        seconds = _num({"retry-after": value}, "retry-after")
+        if seconds is None:
+            try:
+                when = email.utils.parsedate_to_datetime(value).timestamp() - self.server_offset
+            except (TypeError, ValueError, OverflowError):
+                return None
+            seconds = when - now
+        return now + min(max(seconds, 0.0), WINDOW_SECONDS)
+
     def _reset(self, headers: Mapping[str, str]) -> float | None:
         """The reset time on our clock, never further than one window away (the docs: 1,000
         requests per 5 minutes), whatever a skewed clock or a wild header says."""
@@ -241,11 +257,17 @@ class RateBudget:
         self._changed()
 
     def on_429(self, headers: Mapping[str, str]) -> float:
-        """A 429 came back: nobody sends until the reset. Returns the time sending resumes."""
+        """A 429 came back: nobody sends until the reset. Returns the time sending resumes.
+
+        A ``Retry-After`` (seconds, or an HTTP date on the Platform's clock) is preferred to
+        the reset; either is held to one window at most."""
         now = self._clock()
         reset = self._reset(headers)
+        retry_after = self._retry_after(headers, now)
         self._consecutive_429 += 1
-        if reset is not None and reset > now:
+        if retry_after is not None:
+            until = retry_after
+        elif reset is not None and reset > now:
             until = reset + self.reset_margin
             self.reset_at = reset
         else:

@@ -193,3 +193,13 @@ async def test_the_client_learns_the_platforms_clock_from_date(clock, variant):
     assert client.server_offset == pytest.approx(expected, abs=1.5)
     assert client.budget.server_offset == client.server_offset
     assert client.budget.state.reset_at == pytest.approx(env.clock.now + 300, abs=1.5)
+
+
+async def test_retry_after_is_preferred_to_the_reset_and_clamped(clock):
+    def first_429(extra: dict[str, str], reset_in: float) -> float:
+        return budget(clock).on_429({**headers(0, clock.now + reset_in), **extra}) - clock.now
+
+    assert first_429({"Retry-After": "2"}, 250) == pytest.approx(2)  # not the 250 s reset
+    assert first_429({"Retry-After": "99999"}, 250) == pytest.approx(300)  # one window at most
+    assert first_429({"Retry-After": "soon"}, 30) == pytest.approx(30)  # unreadable: the reset
+    assert first_429({}, 30) == pytest.approx(30)

@@ -1,5 +1,6 @@
 """Retries with backoff for what is safe to repeat; maintenance is waited out; faults of the sim."""
 
+import asyncio
 import random
 
 import httpx
@@ -138,4 +139,43 @@ async def test_listing_survives_every_fault_the_sim_injects(clock):
     assert len(env.transport.sent) > 50 and failures  # faults did happen ...
     volumes = [v.id async for v in client.list_volumes()]
     assert len(volumes) == 8  # ... and nothing was lost
+    await client.aclose()
+
+
+class Trickle(httpx.AsyncBaseTransport):
+    """Answers with a body that arrives one byte at a time, far apart: each read is quick
+    enough for a per-read timeout, the whole answer never comes."""
+
+    def __init__(self) -> None:
+        self.sent: list[httpx.Request] = []
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.sent.append(request)
+
+        class Body(httpx.AsyncByteStream):
+            async def __aiter__(self):
+                for _ in range(1000):
+                    await asyncio.sleep(0.05)
+                    yield b" "
+
+        return httpx.Response(200, headers={"content-type": "application/json"}, stream=Body())
+
+
+async def test_every_request_has_an_overall_deadline():
+    from sbexport_tui.api import AmbiguousSubmitError, ExportItem, PlatformClient
+
+    transport = Trickle()
+    client = PlatformClient(
+        "http://sim.invalid/v2",
+        "t" * 32,
+        transport=transport,
+        retry=RetryPolicy(attempts=2, backoff_base=0.0),
+        request_deadline=0.3,
+    )
+    with pytest.raises(NetworkError, match=r"no complete answer within 0\.3 s"):
+        await client.get_user()
+    assert len(transport.sent) == 2  # a GET is tried again, then given up
+    item = ExportItem(file_id="a" * 24, volume="o/v", location="x")
+    with pytest.raises(AmbiguousSubmitError):  # a submission is not resent blindly
+        await client.bulk_create_exports([item])
     await client.aclose()
