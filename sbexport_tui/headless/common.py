@@ -63,10 +63,25 @@ class Fail(Exception):
         self.code = code
 
 
+def visible(text: str, *, keep: str = "\n") -> str:
+    """Control characters made visible (``\x1b``), as the TUI shows them: a file name or a
+    message from the network must not retitle the window, clear the screen or ring the bell.
+    The characters in ``keep`` stay as they are."""
+    return "".join(
+        c
+        if c.isprintable() or c in keep
+        else f"\\x{ord(c):02x}"
+        if ord(c) < 0x100
+        else f"\\u{ord(c):04x}"
+        for c in str(text)
+    )
+
+
 def one_line(text: str) -> str:
-    """Collapse whitespace (and any control character) so a message stays one log line."""
-    cleaned = "".join(c if c.isprintable() else " " for c in str(text))
-    return " ".join(cleaned.split())
+    """One log line: line breaks and tabs become spaces, whitespace is collapsed, any other
+    control character is made visible."""
+    cleaned = visible(" ".join(str(text).split()), keep="")
+    return cleaned
 
 
 def error_code_for(exc: BaseException) -> int:
@@ -120,10 +135,10 @@ class Console:
     def say(self, text: str = "") -> None:
         """A human result line: stdout, or stderr in --json mode."""
         stream = self.err if self.json_mode else self.out
-        print(text, file=stream, flush=True)
+        print(visible(text), file=stream, flush=True)
 
     def diag(self, text: str) -> None:
-        print(text, file=self.err, flush=True)
+        print(visible(text), file=self.err, flush=True)
 
     def error(self, text: str) -> None:
         print(f"{self.prefix}: error: {one_line(text)}", file=self.err, flush=True)

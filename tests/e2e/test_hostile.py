@@ -708,6 +708,33 @@ def test_a_manifest_saved_with_a_byte_order_mark_reads_its_first_entry(home, cap
     assert "matched no file" not in err and "Pre-flight: 2 files" in err
 
 
+def test_control_characters_from_a_manifest_never_reach_the_terminal(home, capsys, sim, tmp_path):
+    run_cli(
+        capsys, "profiles", "add", "--name", "lab", "--region", sim.url, "--token-env", "SIMTOK"
+    )
+    path = tmp_path / "m.txt"
+    path.write_bytes(b"\x1b]0;pwned\x07title.txt\n\x1b[2Jclear.txt\nnul\x00.txt\nREADME.txt\n")
+    code, out, err = run_cli(
+        capsys,
+        "export",
+        "--profile",
+        "lab",
+        "--project",
+        PROJECT,
+        "--volume",
+        VOLUME,
+        "--manifest",
+        str(path),
+        "--on-conflict",
+        "rename",
+        "--dry-run",
+    )
+    assert code == 1, err  # three entries match no file
+    for raw in ("\x1b", "\x07", "\x00"):
+        assert raw not in out + err
+    assert "\\x1b]0;pwned\\x07title.txt" in err and "\\x1b[2Jclear.txt" in err
+
+
 def test_a_refused_profile_name_leaves_no_token_file(home, capsys, monkeypatch):
     monkeypatch.setattr("sys.stdin", __import__("io").StringIO(TOKEN + "\n"))
     code, _out, err = run_cli(
@@ -729,6 +756,7 @@ SINGLE_CASES = counted(
         "hostile folder name entered in the TUI",
         "a manifest with a byte-order mark",
         "a refused profile name with a newline",
+        "escape, bell and NUL in a manifest",
     ],
 )
 
