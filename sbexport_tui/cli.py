@@ -55,6 +55,23 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def start_debug_log(log_dir) -> None:
+    """--debug: the log, or one line saying why there is none (the command goes on)."""
+    from .logsetup import enable_debug_log
+
+    try:
+        log = enable_debug_log(log_dir)
+    except OSError as e:
+        reason = e.strerror or str(e)
+        print(
+            f"sbexport: no debug log: cannot write in {log_dir} ({reason}); going on without it. "
+            "SBEXPORT_HOME=/a/writable/folder moves it",
+            file=sys.stderr,
+        )
+        return
+    print(f"sbexport: debug log in {log} (tokens redacted)", file=sys.stderr)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -71,10 +88,8 @@ def main(argv: list[str] | None = None) -> int:
 
         if args.debug:
             from .config import Paths
-            from .logsetup import enable_debug_log
 
-            log = enable_debug_log(Paths.from_env().log_dir)
-            print(f"sbexport: debug log in {log} (tokens redacted)", file=sys.stderr)
+            start_debug_log(Paths.from_env().log_dir)
         return run_headless(args)
     if args.region is not None and args.profile is None:
         parser.error("--region goes with --profile NAME")
@@ -102,10 +117,7 @@ def ui_options(args: argparse.Namespace, paths) -> dict:
         settings = UiSettings()
         warnings.append(f"{e} Using the default settings.")
     if args.debug:
-        from .logsetup import enable_debug_log
-
-        log = enable_debug_log(paths.log_dir)
-        print(f"sbexport: debug log in {log} (tokens redacted)", file=sys.stderr)
+        start_debug_log(paths.log_dir)
     for w in warnings:
         print(f"sbexport: warning: {w}", file=sys.stderr)
     return {

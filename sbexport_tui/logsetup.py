@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import sys
 from pathlib import Path
 
 _SECRETS: set[str] = set()
@@ -40,14 +41,30 @@ class RedactingFilter(logging.Filter):
         return True
 
 
+class QuietFileHandler(logging.FileHandler):
+    """A debug log that, when its disk fails (full, gone, read-only), says so once on stderr
+    and stops, instead of a "Logging error" traceback for every record."""
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        for name in LOGGERS:
+            logging.getLogger(name).removeHandler(self)
+        exc = sys.exc_info()[1]
+        reason = getattr(exc, "strerror", None) or str(exc)
+        sys.stderr.write(
+            f"sbexport: the debug log stopped: cannot write {self.baseFilename}: {reason}\n"
+        )
+
+
 def enable_debug_log(log_dir: Path) -> Path:
-    """Send DEBUG logs of sbexport and httpx to log_dir/sbexport.log (0600)."""
+    """Send DEBUG logs of sbexport and httpx to log_dir/sbexport.log (0600).
+
+    Raises ``OSError`` when the log cannot be made; the caller says so and goes on without."""
     log_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     path = log_dir / "sbexport.log"
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
     os.close(fd)
     os.chmod(path, 0o600)
-    handler = logging.FileHandler(path, encoding="utf-8")
+    handler = QuietFileHandler(path, encoding="utf-8")
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     handler.addFilter(RedactingFilter())
     for name in LOGGERS:

@@ -38,6 +38,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from ..api.errors import explain
+from ..storage_errors import storage_message
 from .plan import ExportPlan
 
 SCHEMA_VERSION = 1
@@ -110,6 +111,11 @@ CREATE TABLE IF NOT EXISTS leases (
 
 class JournalError(Exception):
     """The journal cannot be used (wrong file, newer schema, unknown run)."""
+
+
+class JournalUnusable(JournalError):
+    """The journal's file cannot be opened or read: damaged, locked, on a full or read-only
+    disk. The message says what to do."""
 
 
 @dataclass(frozen=True)
@@ -268,7 +274,7 @@ class Journal:
                 self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
         except sqlite3.DatabaseError as e:
             self._db.close()
-            raise JournalError(f"{self.path} is not a usable sbexport journal: {e}") from None
+            raise JournalUnusable(storage_message(e, self.path)) from None
         except BaseException:
             self._db.close()
             raise

@@ -20,6 +20,8 @@ Exit codes:
       without ``--yes``, nothing selected)
 3     authentication: the Platform refused the token
 4     network or Platform unavailable after retries
+5     local storage: the journal or its folder cannot be written (disk full, read-only, damaged,
+      locked); one line says what to do, and nothing was sent that the journal could not record
 130   interrupted (Ctrl-C, or SIGTERM from the batch system): the journal keeps everything;
       ``sbexport jobs watch --run ID`` resumes
 ====  ==========================================================================================
@@ -29,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import sqlite3
 import sys
 
 from .common import (
@@ -113,6 +116,12 @@ async def _main(args: argparse.Namespace, console: Console) -> int:
                 )
             console.error(message)
             return code
+        except (sqlite3.Error, OSError) as e:
+            from ..config import Paths
+            from ..storage_errors import EXIT_STORAGE, storage_message
+
+            console.error(storage_message(e, Paths.from_env().journal_file))
+            return EXIT_STORAGE
 
 
 def _interrupted(console: Console, interrupts: Interrupts) -> int:

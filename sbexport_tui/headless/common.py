@@ -27,9 +27,10 @@ from ..api.errors import (
 )
 from ..api.regions import BaseUrlError
 from ..config import ConfigError, Paths, Profile, environment_profile, load_profiles
-from ..export.journal import Journal, JournalError, clean_base_url
+from ..export.journal import Journal, JournalError, JournalUnusable, clean_base_url
 from ..export.runner import RunStopped
 from ..export.templates import TemplateError
+from ..storage_errors import EXIT_STORAGE
 from ..text import human_bytes as _human_bytes
 from ..text import plural as plural  # re-exported for the commands
 
@@ -48,6 +49,8 @@ exit codes:
        without --yes, nothing selected)
   3    authentication: the token was refused
   4    network or Platform unavailable after retries
+  5    local storage: the journal or its folder cannot be written (disk full, read-only,
+       damaged, locked); nothing is sent that the journal could not record first
   130  interrupted (Ctrl-C or SIGTERM): the journal keeps everything;
        resume with: sbexport jobs watch --run ID"""
 
@@ -87,6 +90,8 @@ def one_line(text: str) -> str:
 def error_code_for(exc: BaseException) -> int:
     if isinstance(exc, Fail):
         return exc.code
+    if isinstance(exc, JournalUnusable):
+        return EXIT_STORAGE
     if isinstance(exc, AuthError):
         return EXIT_AUTH
     if isinstance(exc, (NetworkError, ServerError, BadResponse, RunStopped)):

@@ -746,6 +746,113 @@ def test_a_refused_profile_name_leaves_no_token_file(home, capsys, monkeypatch):
     assert not tokens.exists() or list(tokens.iterdir()) == []
 
 
+# ---- 8. sick storage ---------------------------------------------------------------------------
+def sim_jobs(server) -> list[dict]:
+    base = server.url.removesuffix("/v2")
+    r = httpx.get(f"{base}/_sim/exports", headers={"X-SBG-Auth-Token": server.token})
+    return r.json()["exports"]
+
+
+def journal_path(home: Path) -> Path:
+    from sbexport_tui.config import Paths
+
+    return Paths.from_env().journal_file
+
+
+def test_a_damaged_journal_is_one_line_and_exit_5(home, capsys):
+    path = journal_path(home)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(bytes(range(256)) * 64)  # garbage pages
+    code, _out, err = run_cli(capsys, "jobs", "list")
+    assert code == 5, err
+    line = one_error_line(err)
+    assert "is damaged" in line and f"mv {path} {path}.broken" in line
+
+
+def test_a_full_disk_mid_export_stops_with_exit_5_and_sends_nothing_unrecorded(
+    home, capsys, sim, monkeypatch
+):
+    import sqlite3
+
+    from sbexport_tui.export.journal import Journal
+
+    run_cli(
+        capsys, "profiles", "add", "--name", "lab", "--region", sim.url, "--token-env", "SIMTOK"
+    )
+    before = len(sim_jobs(sim))
+    real = Journal.mark_submitting
+    calls = {"n": 0}
+
+    def full(self, run_id, positions):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise sqlite3.OperationalError("database or disk is full")
+        return real(self, run_id, positions)
+
+    monkeypatch.setattr(Journal, "mark_submitting", full)
+    code, out, err = run_cli(
+        capsys,
+        "export",
+        "--profile",
+        "lab",
+        "--project",
+        PROJECT,
+        "--path",
+        "scatter-gather/chunks",
+        "--glob",
+        "chunk_00[0-2]*",
+        "--volume",
+        VOLUME,
+        "--location",
+        "full-disk/{name}",
+    )
+    assert code == 5, err
+    assert "disk is full" in one_error_line(err)
+    sent = len(sim_jobs(sim)) - before
+    assert sent == 100  # the first chunk, recorded before it went; nothing after the failure
+    monkeypatch.setattr(Journal, "mark_submitting", real)
+    code, out, err = run_cli(capsys, "jobs", "list", "--json")
+    counts = json.loads(out)["runs"][0]["counts"]
+    assert counts["pending"] + counts["running"] + counts["completed"] == 100
+
+
+def test_debug_with_a_log_folder_that_cannot_be_made_goes_on(home, capsys):
+    from sbexport_tui.config import Paths
+
+    log_dir = Paths.from_env().log_dir
+    log_dir.parent.mkdir(parents=True, exist_ok=True)
+    log_dir.write_text("a file where the folder should be")
+    code, _out, err = run_cli(capsys, "--debug", "profiles", "path")
+    assert code == 0, err
+    assert "no debug log: cannot write in" in err and "Traceback" not in err
+
+
+def test_a_debug_log_on_a_full_disk_says_so_once(tmp_path, capsys):
+    import errno
+    import logging
+
+    from sbexport_tui.logsetup import LOGGERS, enable_debug_log
+
+    enable_debug_log(tmp_path / "log")
+    handler = next(h for h in logging.getLogger("sbexport").handlers if hasattr(h, "baseFilename"))
+
+    class Full:
+        def write(self, text):
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+        def flush(self):
+            pass
+
+    handler.stream = Full()
+    for i in range(50):
+        logging.getLogger("sbexport.export").info("record %d", i)
+    err = capsys.readouterr().err
+    assert err.count("the debug log stopped") == 1 and "No space left" in err
+    assert "Logging error" not in err and "Traceback" not in err
+    for name in LOGGERS:
+        assert handler not in logging.getLogger(name).handlers
+
+
 SINGLE_CASES = counted(
     "single tests",
     [
@@ -757,6 +864,10 @@ SINGLE_CASES = counted(
         "a manifest with a byte-order mark",
         "a refused profile name with a newline",
         "escape, bell and NUL in a manifest",
+        "a damaged journal",
+        "a full disk mid-export",
+        "a debug log folder that cannot be made",
+        "a debug log on a full disk",
     ],
 )
 

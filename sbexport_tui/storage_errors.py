@@ -1,0 +1,70 @@
+"""What to tell a person when local storage fails: the journal's disk is full, read-only,
+damaged or locked, a folder cannot be made. One line: what is wrong, where, and what to do.
+
+No Textual here: the headless commands and the app both use it.
+"""
+
+from __future__ import annotations
+
+import errno
+import sqlite3
+from pathlib import Path
+
+EXIT_STORAGE = 5  # the exit code of the headless commands for these
+
+
+def is_storage_error(exc: BaseException) -> bool:
+    """sqlite errors, and OS errors of local files (network errors never reach here raw: the
+    client turns them into its own)."""
+    return isinstance(exc, (sqlite3.Error, OSError))
+
+
+def storage_message(exc: BaseException, journal: Path | None = None) -> str:
+    """One line for a storage failure; ``journal`` names the journal file when it is involved."""
+    text = str(exc).lower()
+    code = getattr(exc, "errno", None)
+    where = (
+        f"the journal {journal}" if journal is not None and isinstance(exc, sqlite3.Error) else None
+    )
+    filename = getattr(exc, "filename", None)
+    if where is None:
+        where = f"{filename}" if filename else "a local file"
+    folder = (
+        (journal.parent if journal is not None else Path(filename).parent)
+        if (journal is not None or filename)
+        else None
+    )
+    move = f" (SBEXPORT_HOME=/a/folder/with/room moves everything; now {folder})" if folder else ""
+    if code in (errno.ENOSPC, errno.EDQUOT) or "disk is full" in text or "no space" in text:
+        return (
+            f"{where} cannot be written: the disk is full or your quota is used up. Free some "
+            f"space and run again{move}. What was recorded is kept, and nothing was sent that "
+            "the journal could not record first"
+        )
+    if (
+        code in (errno.EROFS, errno.EACCES, errno.EPERM)
+        or "readonly" in text
+        or "read-only" in (text)
+    ):
+        return (
+            f"{where} cannot be written: the folder is read-only or not yours. Make it writable, "
+            f"or point SBEXPORT_HOME at a folder you can write{move}. Nothing was sent that the "
+            "journal could not record first"
+        )
+    if "locked" in text or "busy" in text:
+        return (
+            f"{where} is locked by another sbexport (or another program) for too long: let it "
+            "finish, or check `sbexport jobs list`, then run again"
+        )
+    if "malformed" in text or "not a database" in text or "corrupt" in text:
+        broken = f"mv {journal} {journal}.broken" if journal is not None else "move it aside"
+        return (
+            f"{where} is damaged ({exc}). Move it aside ({broken}) and run again; runs recorded "
+            "in it can then no longer be resumed, so check them on the Platform"
+        )
+    if code == errno.ENOENT or "unable to open" in text:
+        return (
+            f"{where} cannot be opened ({exc}): does its folder exist and can you write it? "
+            "Set SBEXPORT_HOME to a writable folder"
+        )
+    return f"{where} cannot be used: {exc}. Check the disk and the folder's permissions"
