@@ -662,7 +662,12 @@ def parent_prefixes(locations: Iterable[str]) -> list[str]:
 
 
 async def list_existing_locations(
-    client: Any, volume_id: str, locations: Iterable[str], *, priority: Any = "interactive"
+    client: Any,
+    volume_id: str,
+    locations: Iterable[str],
+    *,
+    priority: Any = "interactive",
+    stop_event: Any = None,
 ) -> dict[str, int | None]:
     """Every object on the volume in the folders these locations land in: location -> size
     (None when the listing does not say).
@@ -675,9 +680,19 @@ async def list_existing_locations(
     found: dict[str, int | None] = {}
     for folder in parent_prefixes(locations):
         async for entry in client.list_volume_objects(volume_id, folder, priority=priority):
+            if stop_event is not None and stop_event.is_set():  # checked between pages too
+                raise ListingStopped(found)
             if isinstance(entry, VolumeObject):
                 found[entry.location] = entry.size
     return found
+
+
+class ListingStopped(Exception):
+    """A stop was asked between two folders; ``found`` holds what was listed before it."""
+
+    def __init__(self, found: dict[str, int | None]) -> None:
+        super().__init__("stopped")
+        self.found = found
 
 
 async def prepare_plan(

@@ -35,7 +35,7 @@ from .journal import (
     RunRecord,
     lease_owner,
 )
-from .plan import list_existing_locations
+from .plan import ListingStopped, list_existing_locations
 
 log = logging.getLogger("sbexport.export")
 
@@ -605,7 +605,9 @@ async def poll_run(
     return total
 
 
-async def verify_run(client: Any, journal: Journal, run_id: int) -> int:
+async def verify_run(
+    client: Any, journal: Journal, run_id: int, *, stop_event: StopFlag | None = None
+) -> int:
     """List the volume where completed items landed; mark those whose location is there
     ``verified``. Items whose fate is ``unknown`` (a job the Platform no longer shows, a state
     sbexport does not know) are settled by the same listing: their object at its location with
@@ -613,14 +615,23 @@ async def verify_run(client: Any, journal: Journal, run_id: int) -> int:
 
     One listing per destination folder; the listing's locations are relative to the volume's
     prefix, like the ``location`` each item was sent with. Returns how many were verified.
+    With ``stop_event`` set, it stops between two folders (SIGTERM from a batch system): what
+    was seen is recorded, the rest stays for the next verification.
     """
     run = journal.run(run_id)
     rows = [r for r in journal.items(run_id, ("completed", "unknown")) if r.location]
     if not rows:
         return 0
-    present = await list_existing_locations(
-        client, run.volume, [r.location for r in rows if r.location], priority="background"
-    )
+    try:
+        present = await list_existing_locations(
+            client,
+            run.volume,
+            [r.location for r in rows if r.location],
+            priority="background",
+            stop_event=stop_event,
+        )
+    except ListingStopped as e:
+        present = e.found
     ok = [
         r.position
         for r in rows

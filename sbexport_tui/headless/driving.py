@@ -125,12 +125,15 @@ class Driver:
         finally:
             self.reporter.flush()
 
-    async def verify(self, client: Any, run_id: int) -> int:
+    async def verify(self, client: Any, run_id: int) -> bool:
+        """List the volume for the run's exported objects; False when a stop (Ctrl-C, SIGTERM)
+        ended it early (what was seen is recorded; `jobs watch` verifies the rest)."""
+        self.interrupts.graceful = True
         self.reporter.note(f"run {run_id}: checking the volume for the exported objects")
-        n = await verify_run(client, self.journal, run_id)
+        await verify_run(client, self.journal, run_id, stop_event=self.interrupts.stop)
         self.progress(Progress(run_id, "done", self.journal.counts(run_id)))
         self.reporter.flush()
-        return n
+        return not self.interrupts.stop.is_set()
 
 
 # ---- how a run ended -----------------------------------------------------------------------

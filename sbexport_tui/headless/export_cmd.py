@@ -247,14 +247,20 @@ async def run_export(args: argparse.Namespace, console: Console, interrupts: Int
             finished = await driver.watch(client, run_id)
             interrupted = not finished
             if finished and args.verify:
-                await driver.verify(client, run_id)
+                interrupted = not await driver.verify(client, run_id)
         reporter.close()
         code = exit_code_for(journal.counts(run_id), interrupted=interrupted)
         if code == EXIT_OK and sel.not_found:
             code = EXIT_INCOMPLETE
         result = run_result(journal, run_id, code, plan=plan.summary(), not_found=sel.not_found)
         if interrupted:
-            stopped_how = "submitting" if submitted.stopped else "watching"
+            stopped_how = (
+                "submitting"
+                if submitted.stopped
+                else "verifying"
+                if finished and args.wait and args.verify
+                else "watching"
+            )
             console.say(
                 f"Stopped while {stopped_how}; every file's state is in the journal. "
                 f"Resume with: sbexport jobs watch --run {run_id}"

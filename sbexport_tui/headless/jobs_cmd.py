@@ -208,7 +208,7 @@ async def _drive_runs(
             if not interrupted and getattr(args, "wait", True):
                 interrupted = not await driver.watch(client, run.id)
                 if not interrupted and args.verify:
-                    await driver.verify(client, run.id)
+                    interrupted = not await driver.verify(client, run.id)
             reporter.close()
             code = exit_code_for(journal.counts(run.id), interrupted=interrupted)
             result = run_result(journal, run.id, code)

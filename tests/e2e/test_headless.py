@@ -584,3 +584,30 @@ def test_the_same_export_started_twice_together_exports_each_file_once(sim, env)
     later = next(o + e for (o, e), p in zip(outs, procs, strict=True) if p.returncode == 1)
     assert "is exporting the same file to the same key" in later
     assert "Traceback" not in later
+
+
+def test_sigterm_while_verifying_stops_at_once_with_130(sim_server, env):
+    """Slurm's time limit (SIGTERM) during the verification of 5,000 objects: the run stops
+    after the page in flight, exits 130, and `jobs watch` verifies the rest."""
+    server = sim_server("--job-seconds", "0.3", "--latency-ms", "100")
+    add_profile(env, server.url)
+    proc = _start_big_export(env)
+    seen = ""
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        line = proc.stderr.readline()
+        seen += line
+        if "checking the volume" in line or not line:
+            break
+    assert "checking the volume" in seen, seen
+    t0 = time.monotonic()
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=60)
+    took = time.monotonic() - t0
+    assert proc.returncode == 130, err
+    assert took < 5, took
+    assert "Stopped while verifying" in out + err and "Traceback" not in err
+    r = hl(env, "jobs", "watch", "--poll-interval", "0.5", "--json", timeout=120)
+    assert r.returncode == 0, r.stderr
+    counts = json.loads(hl(env, "jobs", "list", "--json").stdout)["runs"][0]["counts"]
+    assert counts["verified"] == 5000

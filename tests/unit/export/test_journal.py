@@ -123,7 +123,7 @@ def test_a_newer_journal_is_refused(env: Env) -> None:
 def test_not_a_journal_is_refused(tmp_path) -> None:
     bad = tmp_path / "j.sqlite3"
     bad.write_bytes(b"this is not sqlite" * 100)
-    with pytest.raises(JournalError, match="is damaged .* Move it aside"):
+    with pytest.raises(JournalError, match=r"is damaged .* Move it aside"):
         Journal(bad)
 
 
