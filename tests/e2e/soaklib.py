@@ -102,6 +102,7 @@ class SoakConfig:
     seed: int = 1
     job_seconds: float = 1.0
     faults: dict[str, float] = field(default_factory=dict)
+    variants: tuple[str, ...] = ()  # sbexport sim --variant NAME for each
     # An export is killed "early" (kill_window seconds after it started: usually before its run
     # is in the journal) with probability early_kills; else soon after it printed "Run N: sending"
     # (the run is journaled): after sending_window seconds (mid-submission) with probability
@@ -259,6 +260,8 @@ def start_sim(workdir: Path, cfg: SoakConfig, token: str) -> Sim:
     args += ["--latency-ms", str(cfg.latency_ms)]
     for kind, rate in cfg.faults.items():
         args += ["--fault", f"{kind}={rate}"]
+    for variant in cfg.variants:
+        args += ["--variant", variant]
     proc = subprocess.Popen(
         [sys.executable, "-c", SIM_LAUNCHER, *args],
         stdout=subprocess.PIPE,
@@ -490,14 +493,28 @@ def killed_in(run: dict[str, Any] | None) -> str:
 
 
 # ---- the invariants ----------------------------------------------------------------------------
-ITEM_TO_JOB_STATE = {"completed": "COMPLETED", "verified": "COMPLETED", "failed": "FAILED"}
+# "unknown": a state the docs do not list (ABORTED), or a job the Platform said it could not see
+# (9008) whose object was not found: any server state goes, the job must still be the item's own
+ITEM_TO_JOB_STATE: dict[str, str | None] = {
+    "completed": "COMPLETED",
+    "verified": "COMPLETED",
+    "failed": "FAILED",
+    "unknown": None,
+}
 
 
 def check_invariants(res: SoakResult) -> list[str]:
     """Everything that must hold after the soak; an empty list when all do."""
     bad: list[str] = []
     jobs_by_id = {j["id"]: j for j in res.server_jobs}
-    per_dest = Counter((j["source"]["file"], j["key"]) for j in res.server_jobs)
+    # A job that ended in a state the docs do not list (the unknown_state fault: ABORTED, no
+    # object written) exported nothing: a later export of that file to that key, planned
+    # after listing the volume and finding no object, is not a double.
+    documented = {"PENDING", "RUNNING", "COMPLETED", "FAILED"}
+    aborted = sum(1 for j in res.server_jobs if j["state"] not in documented)
+    per_dest = Counter(
+        (j["source"]["file"], j["key"]) for j in res.server_jobs if j["state"] in documented
+    )
     dups = {k: n for k, n in per_dest.items() if n > 1}
     if dups:
         bad.append(f"{len(dups)} file/key pairs have more than one export job: {list(dups)[:3]}")
@@ -524,7 +541,7 @@ def check_invariants(res: SoakResult) -> list[str]:
         if run["state"] != "done":
             bad.append(f"run {rid} ({spec.label}) ended in state {run['state']!r}, not 'done'")
         skipped = [it for it in items if it["state"] == "skipped"]
-        if len(skipped) != spec.expected_skipped:
+        if not spec.expected_skipped - aborted <= len(skipped) <= spec.expected_skipped:
             bad.append(
                 f"run {rid}: {len(skipped)} skipped, expected {spec.expected_skipped}: "
                 f"{[(s['project_path'], s['reason']) for s in skipped[:3]]}"
@@ -556,9 +573,10 @@ def check_invariants(res: SoakResult) -> list[str]:
                 continue
             if (job["source"]["file"], job["key"]) != dest:
                 bad.append(f"run {rid}: job {jid} is for {job['key']}, the journal says {dest}")
-            if per_dest.get(dest) != 1:
+            if job["state"] in documented and per_dest.get(dest) != 1:
                 bad.append(f"run {rid}: {it['project_path']} has {per_dest.get(dest)} jobs")
-            if job["state"] != ITEM_TO_JOB_STATE[state]:
+            expected = ITEM_TO_JOB_STATE[state]
+            if expected is not None and job["state"] != expected:
                 bad.append(
                     f"run {rid}: {it['project_path']} is {state} in the journal, "
                     f"{job['state']} on the server"
@@ -616,6 +634,27 @@ def ci_config(seed: int = 11) -> SoakConfig:
         latency_ms=20,
         deadline=150,
     )
+
+
+def untrusted_config(seed: int = 17, clock: str = "clock-behind") -> SoakConfig:
+    """The CI soak's exports through answers that cannot be trusted: the Platform's clock 5
+    minutes off, bulk answers out of order, one id for two items, ids from the last answer,
+    jobs it says do not exist (9008), jobs in a state the docs do not list; plus the usual
+    network faults and kills."""
+    cfg = ci_config(seed)
+    cfg.variants = (clock,)
+    cfg.faults = {
+        "5xx": 0.03,
+        "reset": 0.02,
+        "timeout": 0.02,
+        "misorder": 0.2,
+        "dup_id": 0.1,
+        "stale_id": 0.1,
+        "job_gone": 0.05,
+        "unknown_state": 0.02,
+    }
+    cfg.kills = 4
+    return cfg
 
 
 def long_config(seed: int = 5, kills: int = 24) -> SoakConfig:

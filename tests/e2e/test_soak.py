@@ -91,3 +91,22 @@ def test_the_invariant_checker_catches_loss_doubling_and_disagreement():
     assert any("not final" in p for p in broken(lambda r: r.items[1][0].update(state="running")))
     moved = broken(lambda r: r.server_jobs[0].update(copy_only=False))
     assert any("copy_only" in p for p in moved)
+
+
+@pytest.mark.parametrize("clock", ["clock-behind", "clock-ahead"])
+def test_soak_through_answers_that_cannot_be_trusted(tmp_path, clock):
+    from .soaklib import untrusted_config
+
+    result = run_soak(tmp_path / "soak", untrusted_config(clock=clock))
+    print("\n" + result.table())
+    assert not result.problems, "\n".join(result.problems)
+    assert result.kills >= 2 and result.restarts == result.kills
+    faults = result.faults
+    assert faults.get("misorder", 0) + faults.get("dup_id", 0) + faults.get("stale_id", 0) >= 3
+    assert faults.get("job_gone", 0) >= 1, faults
+    # the only second jobs are for files whose first job ended ABORTED (nothing written): a
+    # later export planned them again after finding no object; everything else went once
+    aborted = [j for j in result.server_jobs if j["state"] == "ABORTED"]
+    assert aborted, "the unknown_state fault did not fire"
+    assert result.duplicates <= len(aborted)
+    assert len(result.server_jobs) == 1100 + result.duplicates
