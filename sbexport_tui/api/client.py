@@ -26,7 +26,15 @@ import math
 import random
 import time
 from collections import Counter, deque
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import (
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Collection,
+    Iterable,
+    Mapping,
+    Sequence,
+)
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Literal, TypeVar
@@ -976,6 +984,7 @@ class PlatformClient:
         *,
         since: datetime | float | None = None,
         priority: Priority = "background",
+        exclude: Collection[str] = (),
     ) -> list[ExportJob | None]:
         """For each item, the export job already started for it on this volume, or None.
 
@@ -990,6 +999,8 @@ class PlatformClient:
             floor += self.server_offset  # ``since`` is on our clock, started_on on theirs
         best: dict[tuple[str, str], ExportJob] = {}
         async for job in self.list_exports(volume=volume_id, priority=priority):
+            if job.id in exclude:  # known to belong to another item: never this one's
+                continue
             key = (job.file_id or "", job.location or "")
             if key not in wanted or (job.volume_id and job.volume_id != volume_id):
                 continue

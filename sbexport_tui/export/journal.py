@@ -487,6 +487,16 @@ class Journal:
             out[state] = int(n)
         return out
 
+    def job_ids_on_volume(self, volume: str) -> set[str]:
+        """Every job id the journal gives to an item exporting to this volume."""
+        return {
+            r[0]
+            for r in self._query(
+                "SELECT DISTINCT job_id FROM items WHERE volume = ? AND job_id IS NOT NULL",
+                (volume,),
+            )
+        }
+
     def job_ids_in_use(self, job_ids: Iterable[str]) -> set[str]:
         """Which of these job ids the journal already gives to an item (of any run)."""
         ids = list(dict.fromkeys(job_ids))

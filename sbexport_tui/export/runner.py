@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
@@ -65,7 +65,12 @@ class ExportClient(Protocol):
     async def bulk_get_exports(self, export_ids: Sequence[str]) -> list[JobLookup]: ...
 
     async def find_existing_exports(
-        self, volume_id: str, items: Sequence[ExportItem], *, since: Any = None
+        self,
+        volume_id: str,
+        items: Sequence[ExportItem],
+        *,
+        since: Any = None,
+        exclude: Collection[str] = (),
     ) -> list[ExportJob | None]: ...
 
 
@@ -237,7 +242,10 @@ async def reconcile(
         sent = [r.submitted for r in rows if r.submitted is not None]
         since = min(sent) if sent else None
     items = [export_item(run, r) for r in rows]
-    found = await client.find_existing_exports(run.volume, items, since=since)
+    # a job the journal already gives to another item (of this run or an earlier one that
+    # exported the same file to the same key) is never one of these items' jobs
+    known = journal.job_ids_on_volume(run.volume)
+    found = await client.find_existing_exports(run.volume, items, since=since, exclude=known)
     now = journal.now()
     jobs = []
     missing = []

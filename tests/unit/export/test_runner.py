@@ -558,3 +558,32 @@ async def test_force_sends_what_another_run_holds(env: Env, client, journal: Jou
     await submit_run(client, journal, run2, force=True)
     assert journal.counts(run2)["pending"] == 20
     assert journal.counts(run1)["planned"] == 20  # not sent yet, and not touched
+
+
+async def test_reconciliation_never_takes_another_items_job(env: Env, client, journal) -> None:
+    """Run 2 sends the same files to the same keys as run 1 (--force, or after run 1's jobs
+    went unknown) and its answer is lost: reconciliation must find run 2's own jobs, not the
+    run 1 jobs that match the same file and location (the soak caught two items sharing one)."""
+    sel = env.folder_files(WGS, CHUNKS, 30)
+    run1 = make_run(env, journal, sel)
+    await submit_run(client, journal, run1)
+    env.clock.advance(5)
+    run2 = make_run(env, journal, sel)
+
+    calls = {"n": 0}
+
+    def lost_before_it_arrived(request: httpx.Request) -> None:
+        # a read timeout on the first create: to the client the request may have gone
+        # (ambiguous), but the Platform never saw it, so run 2 has no jobs yet
+        if request.url.path.endswith(CREATE):
+            calls["n"] += 1
+            if calls["n"] == 1:
+                raise httpx.ReadTimeout("timed out", request=request)
+
+    env.hook.before = lost_before_it_arrived
+    result = await submit_run(client, journal, run2, force=True)
+    assert result.ambiguous == 1 and result.reconciled == 0 and result.resent == 30
+    first = {i.file_id: i.job_id for i in journal.items(run1)}
+    second = {i.file_id: i.job_id for i in journal.items(run2)}
+    assert all(second[f] and second[f] != first[f] for f in first)
+    assert len(set(first.values()) | set(second.values())) == 60
