@@ -243,18 +243,7 @@ class Handlers:
 
     async def files(self, request: Request) -> Response:
         q = request.query_params
-        project_id, parent_id = q.get("project"), q.get("parent")
-        if bool(project_id) == bool(parent_id):
-            raise bad_request("give exactly one of 'project' or 'parent'")
-        if project_id:
-            project = self.world.projects.get(project_id)
-            if project is None:
-                raise ApiError(404, 3002, "Requested project does not exist.")
-            folder = self.world.files[project.root_folder]
-        else:
-            folder = self.world.files.get(parent_id or "")
-            if folder is None or not folder.is_folder:
-                raise ApiError(404, 5002, "Requested folder does not exist.")
+        folder = self.listed_folder(request)
         names = set(q.getlist("name"))
         nodes = [self.world.files[c] for c in folder.children]
         if names:
@@ -271,9 +260,9 @@ class Handlers:
     def offset_cap(self) -> int | None:
         return OFFSET_CAP if self.settings.has("offset-cap") else None
 
-    def scroll_folder(self, request: Request) -> FileNode:
-        """The folder of a scroll call: ``/files/{id}/scroll``, or ``/files/scroll`` with
-        ``project`` (its root) or ``parent``, like ``/files``."""
+    def listed_folder(self, request: Request) -> FileNode:
+        """The folder a listing names: ``/files/{id}/...``, or ``/files`` (and ``/files/scroll``)
+        with exactly one of ``project`` (its root folder) or ``parent``."""
         fid = request.path_params.get("file_id")
         if fid is None:
             q = request.query_params
@@ -297,7 +286,7 @@ class Handlers:
         and ``/files/{id}/scroll`` with a ``token``; the official Python client's
         ``cont_token``). Never capped. The token is opaque to the client; without one the
         listing starts at the beginning. No total is given: the client follows ``next``."""
-        folder = self.scroll_folder(request)
+        folder = self.listed_folder(request)
         q = request.query_params
         try:
             limit = min(int(q.get("limit", str(DEFAULT_LIMIT))), MAX_LIMIT)
