@@ -10,6 +10,7 @@ import fnmatch
 import io
 import re
 from collections.abc import Callable, Iterable
+from typing import Any
 
 # data file suffix -> its index files' suffixes, most usual first
 INDEX_SUFFIXES: dict[str, tuple[str, ...]] = {
@@ -38,6 +39,46 @@ def index_companions(name: str, names_in_folder: Iterable[str]) -> list[str]:
     return []
 
 
+MAX_REGEX = 500
+
+
+def _nested_repeat(regex: str) -> str | None:
+    """The first repetition (``+``, ``*``, ``{n,}``) of a group that itself holds an unbounded
+    repetition, like ``(.+)+`` or ``(a|a*)*``: the shapes whose backtracking explodes. Python's
+    ``re`` cannot be interrupted mid-match, so such a pattern is refused before it runs."""
+    try:
+        from re import _parser as sre_parse  # type: ignore[attr-defined]  # Python >= 3.11
+    except ImportError:  # pragma: no cover - Python 3.10
+        import sre_parse  # type: ignore[no-redef]
+
+    repeats = {sre_parse.MAX_REPEAT, sre_parse.MIN_REPEAT}
+    if hasattr(sre_parse, "POSSESSIVE_REPEAT"):
+        repeats.add(sre_parse.POSSESSIVE_REPEAT)
+    unbounded = sre_parse.MAXREPEAT
+
+    def walk(items: Any, inside_unbounded: bool) -> str | None:
+        for op, arg in items:
+            if op in repeats:
+                _lo, hi, sub = arg
+                if hi == unbounded and inside_unbounded:
+                    return "a repeat inside a repeat"
+                found = walk(sub, inside_unbounded or hi == unbounded)
+                if found:
+                    return found
+            elif op is sre_parse.SUBPATTERN:
+                found = walk(arg[-1], inside_unbounded)
+                if found:
+                    return found
+            elif op is sre_parse.BRANCH:
+                for branch in arg[1]:
+                    found = walk(branch, inside_unbounded)
+                    if found:
+                        return found
+        return None
+
+    return walk(sre_parse.parse(regex), False)
+
+
 def compile_pattern(text: str) -> Callable[[str], bool]:
     """A glob (`*.bam`, `S01??_*.fastq.gz`), or a regular expression written `re:...` or `/.../`.
 
@@ -53,10 +94,19 @@ def compile_pattern(text: str) -> Callable[[str], bool]:
     elif len(text) >= 2 and text.startswith("/") and text.endswith("/"):
         regex = text[1:-1]
     if regex is not None:
+        if len(regex) > MAX_REGEX:
+            raise ValueError(f"the regular expression is over {MAX_REGEX} characters")
         try:
             compiled = re.compile(regex)
+            nested = _nested_repeat(regex)
         except re.error as e:
             raise ValueError(f"not a valid regular expression ({e}); e.g. re:_R[12]_") from None
+        if nested:
+            raise ValueError(
+                f"the regular expression repeats a part that itself repeats ({nested}): on "
+                "some names that takes longer than the universe, and a running match cannot be "
+                "stopped. Write it without the nested repetition, e.g. (.+) instead of (.+)+"
+            )
         return lambda name: compiled.search(name) is not None
     return lambda name: fnmatch.fnmatchcase(name, text)
 

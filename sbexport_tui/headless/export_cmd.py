@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from ..api.errors import NotFound
-from ..export.matching import parse_manifest
+from ..export.matching import compile_pattern, parse_manifest
 from ..export.plan import ExportOptions, ExportPlan, prepare_plan
 from ..export.templates import check_template
 from .common import (
@@ -161,6 +161,11 @@ async def run_export(args: argparse.Namespace, console: Console, interrupts: Int
         raise Fail("--copy and --move exclude each other", EXIT_USAGE)
     if args.kms_key_id and args.sse not in (None, "aws:kms"):
         raise Fail("--kms-key-id goes with --sse aws:kms", EXIT_USAGE)
+    for pattern in args.glob or ():  # a bad pattern is a usage error, before anything else
+        try:
+            compile_pattern(pattern)
+        except ValueError as e:
+            raise Fail(f"--glob {pattern!r}: {e}", EXIT_USAGE) from None
     manifest = read_manifest(args.manifest) if args.manifest else None
     paths = paths_from_env()
     profile = pick_profile(args.profile, paths, console)

@@ -735,6 +735,16 @@ def test_control_characters_from_a_manifest_never_reach_the_terminal(home, capsy
     assert "\\x1b]0;pwned\\x07title.txt" in err and "\\x1b[2Jclear.txt" in err
 
 
+@pytest.mark.parametrize("pattern", ["re:^(.+)+X$", "re:(a|a*)*", "/(x*)*y/"])
+def test_a_catastrophic_regex_is_refused_before_it_runs(home, capsys, pattern):
+    """Python's re cannot be interrupted mid-match: Ctrl-C and SIGTERM would not stop it."""
+    code, _out, err = run_cli(
+        capsys, "export", "--project", PROJECT, "--volume", VOLUME, "--glob", pattern, "--dry-run"
+    )
+    assert code == 2, err
+    assert "repeats a part that itself repeats" in one_error_line(err)
+
+
 def test_a_refused_profile_name_leaves_no_token_file(home, capsys, monkeypatch):
     monkeypatch.setattr("sys.stdin", __import__("io").StringIO(TOKEN + "\n"))
     code, _out, err = run_cli(
@@ -868,6 +878,7 @@ SINGLE_CASES = counted(
         "a full disk mid-export",
         "a debug log folder that cannot be made",
         "a debug log on a full disk",
+        "catastrophic regexes (3)",
     ],
 )
 
