@@ -13,27 +13,17 @@ from pathlib import Path
 EXIT_STORAGE = 5  # the exit code of the headless commands for these
 
 
-def is_storage_error(exc: BaseException) -> bool:
-    """sqlite errors, and OS errors of local files (network errors never reach here raw: the
-    client turns them into its own)."""
-    return isinstance(exc, (sqlite3.Error, OSError))
-
-
 def storage_message(exc: BaseException, journal: Path | None = None) -> str:
     """One line for a storage failure; ``journal`` names the journal file when it is involved."""
     text = str(exc).lower()
     code = getattr(exc, "errno", None)
-    where = (
-        f"the journal {journal}" if journal is not None and isinstance(exc, sqlite3.Error) else None
-    )
     filename = getattr(exc, "filename", None)
-    if where is None:
-        where = f"{filename}" if filename else "a local file"
-    folder = (
-        (journal.parent if journal is not None else Path(filename).parent)
-        if (journal is not None or filename)
-        else None
-    )
+    if journal is not None and isinstance(exc, sqlite3.Error):
+        where, folder = f"the journal {journal}", journal.parent
+    elif filename:
+        where, folder = str(filename), Path(filename).parent
+    else:
+        where, folder = "a local file", None
     move = f" (SBEXPORT_HOME=/a/folder/with/room moves everything; now {folder})" if folder else ""
     if code in (errno.ENOSPC, errno.EDQUOT) or "disk is full" in text or "no space" in text:
         return (
