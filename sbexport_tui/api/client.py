@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import itertools
 import json
 import logging
 import math
@@ -244,6 +245,50 @@ def to_timestamp(value: datetime | float | None) -> float | None:
             value = value.replace(tzinfo=timezone.utc)
         return value.timestamp()
     return float(value)
+
+
+# How far the start of a job may seem to precede the submission that made it (clock steps and
+# rounding on the server's side), in seconds.
+CLOCK_MARGIN = 60.0
+
+
+def _times(jobs: Sequence[ExportJob]) -> list[float] | None:
+    """The jobs' start times, or None if any job does not say."""
+    times = [to_timestamp(j.started_on) for j in jobs]
+    return None if any(t is None for t in times) else times  # type: ignore[return-value]
+
+
+def _sorted_as(times: Sequence[float], direction: int) -> bool:
+    pairs = itertools.pairwise(times)
+    return all((a >= b) if direction < 0 else (a <= b) for a, b in pairs)
+
+
+def _list_order(first: Sequence[ExportJob], last: Sequence[ExportJob]) -> int:
+    """-1 if a list's first and last pages show it newest first, 1 if oldest first, 0 if they
+    show no order or cannot tell (a job without a start time, every time the same)."""
+    a, b = _times(first), _times(last)
+    if not a or not b:
+        return 0
+    if min(a) >= max(b) and max(a) > min(b) and _sorted_as(a, -1) and _sorted_as(b, -1):
+        return -1
+    if max(a) <= min(b) and min(a) < max(b) and _sorted_as(a, 1) and _sorted_as(b, 1):
+        return 1
+    return 0
+
+
+def _keeps_order(before: Sequence[ExportJob], page: Sequence[ExportJob], direction: int) -> bool:
+    """Whether ``page`` (read after ``before``, walking from the newest end) keeps the order:
+    sorted the list's way inside, and wholly no newer than the page before."""
+    times, prev = _times(page), _times(before)
+    if times is None or prev is None:
+        return False
+    return _sorted_as(times, direction) and (not times or not prev or max(times) <= min(prev))
+
+
+def _older_than(jobs: Sequence[ExportJob], floor: float) -> bool:
+    """Whether every one of these jobs started before ``floor``."""
+    times = _times(jobs)
+    return bool(times) and max(times) < floor  # type: ignore[arg-type, type-var]
 
 
 def _agrees(item: ExportItem, job: ExportJob) -> bool:
@@ -977,6 +1022,92 @@ class PlatformClient:
             )
         return out
 
+    async def _exports_since(
+        self, volume_id: str, floor: float | None, priority: Priority
+    ) -> AsyncIterator[ExportJob]:
+        """The volume's export jobs, enough of them to hold every job started at or after
+        ``floor`` (the server's clock); all of them when that cannot be shown.
+
+        A volume's export history only grows, and reconciliation is about jobs made seconds
+        ago, so reading all of it (10,000 old jobs are 100 requests) is waste. The docs give
+        the list no order, so none is assumed: it is read from the answer. When the first and
+        the last page show the jobs in time order (newest or oldest first) and the list gives
+        its length (``X-Total-Matching-Query``), the walk goes from the newest end and stops at
+        the first page wholly older than ``floor``. Every page read must keep that order, or
+        the whole list is read after all: a list in no order costs what it always did.
+
+        (A state filter cannot bound this: a job of the lost answer may already have finished,
+        so every state is possible for it.)
+        """
+        path = "storage/exports"
+        base = [("fields", "_all"), ("volume", volume_id)]
+        seen: set[str] = set()
+
+        async def page_at(offset: int, limit: int) -> tuple[list[ExportJob], int | None]:
+            page, total, url = await self._page(
+                path, [*base, ("offset", offset), ("limit", limit)], priority
+            )
+            return [_parse(ExportJob, it, "GET", url) for it in page.items], total
+
+        def fresh(jobs: list[ExportJob]) -> list[ExportJob]:
+            out = [j for j in jobs if j.id not in seen]
+            seen.update(j.id for j in out)
+            return out
+
+        first, total = await page_at(0, PAGE_SIZE)
+        for job in fresh(first):
+            yield job
+        step = len(first)
+        last: list[ExportJob] | None = None
+        last_offset = -1
+        if floor is None or total is None or step == 0 or total <= step:
+            whole = True
+        else:
+            last_offset = ((total - 1) // step) * step
+            last, _ = await page_at(last_offset, step)
+            for job in fresh(last):
+                yield job
+            direction = _list_order(first, last)
+            whole = direction == 0
+        if not whole and direction < 0:  # newest first: forward from page 2
+            offsets: Iterable[int] = range(step, last_offset, step)
+            edge = first
+        elif not whole:  # oldest first: back from the page before the last
+            offsets = range(last_offset - step, 0, -step)
+            edge = last
+        for offset in offsets if not whole else ():
+            if _older_than(edge, floor):
+                break
+            jobs, _ = await page_at(offset, step)
+            for job in fresh(jobs):
+                yield job
+            if not _keeps_order(edge, jobs, direction):
+                log.info("the export list is not in time order: reading all of it")
+                whole = True
+                break
+            edge = jobs
+        else:
+            if not whole:
+                log.info("export list: read from the newest end back to before the run")
+        if not whole:
+            return
+        # The whole list, to its end (it may have grown meanwhile).
+        offset = step
+        while step:
+            if offset == last_offset and last is not None:  # read already
+                if len(last) < step:
+                    return
+            else:
+                jobs, now_total = await page_at(offset, step)
+                for job in fresh(jobs):
+                    yield job
+                if len(jobs) < step:
+                    return
+                total = now_total if now_total is not None else total
+            offset += step
+            if total is not None and offset >= total:
+                return
+
     async def find_existing_exports(
         self,
         volume_id: str,
@@ -990,22 +1121,24 @@ class PlatformClient:
 
         Matches by source file + destination location. With ``since`` (when the ambiguous
         submission was made), jobs started before it (minus a minute of clock skew) are ignored,
-        so an old job for the same file does not pass for the new one. When several match, the
-        most recently started one wins.
+        so an old job for the same file does not pass for the new one, and the list is read only
+        as far back as that (see ``_exports_since``). When several match, the most recently
+        started one wins.
         """
         wanted = {(it.file_id, it.location) for it in items if it.volume == volume_id}
         floor = to_timestamp(since)
         if floor is not None:
             floor += self.server_offset  # ``since`` is on our clock, started_on on theirs
         best: dict[tuple[str, str], ExportJob] = {}
-        async for job in self.list_exports(volume=volume_id, priority=priority):
+        margin = None if floor is None else floor - CLOCK_MARGIN
+        async for job in self._exports_since(volume_id, margin, priority):
             if job.id in exclude:  # known to belong to another item: never this one's
                 continue
             key = (job.file_id or "", job.location or "")
             if key not in wanted or (job.volume_id and job.volume_id != volume_id):
                 continue
             started = to_timestamp(job.started_on)
-            if floor is not None and started is not None and started < floor - 60:
+            if margin is not None and started is not None and started < margin:
                 continue
             current = best.get(key)
             if current is None or (to_timestamp(current.started_on) or 0) <= (started or 0):

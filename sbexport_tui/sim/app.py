@@ -602,17 +602,25 @@ class Handlers:
         volume, states = q.get("volume"), {s.upper() for s in q.getlist("state")}
         base = self.base(request)
         recs = []
-        for jid in self.world.export_order:
+        # The docs give the list's filters (volume, state) but no order: by default the order the
+        # jobs were made; the variants list the newest first, or in no time order at all.
+        order = self.world.export_order
+        if self.settings.has("exports-newest-first"):
+            order = order[::-1]
+        elif self.settings.has("exports-unordered"):
+            order = sorted(order)
+        for jid in order:
             job = self.world.exports[jid]
             if job.user != self.world.user.username:
                 continue
             if volume and job.volume_id != volume:
                 continue
-            rec = job.record(base, now)
-            if states and rec["state"] not in states:
+            if states and job.state_at(now) not in states:
                 continue
-            recs.append(rec)
-        return list_response(request, recs, DEFAULT_FIELDS["exports"])
+            recs.append(job)
+        return list_response(
+            request, recs, DEFAULT_FIELDS["exports"], lambda j: j.record(base, now)
+        )
 
     async def bulk_export_get(self, request: Request) -> Response:
         now = self.now(request)

@@ -42,6 +42,14 @@ VARIANTS = {
         "volume listings leave out each object's metadata unless fields=_all is sent; "
         "default: full items, as in the docs' object example"
     ),
+    "exports-newest-first": (
+        "GET /storage/exports lists the newest job first; default: in the order the jobs were "
+        "made (the docs give no order)"
+    ),
+    "exports-unordered": (
+        "GET /storage/exports lists jobs in no time order at all (by id); default: in the order "
+        "the jobs were made (the docs give no order)"
+    ),
     "offset-cap": (
         "file listings refuse offset paging past 1,000 items (400); the client must continue "
         "with /files/{id}/scroll (continuation tokens), which the sim always serves"

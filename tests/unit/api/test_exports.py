@@ -239,3 +239,82 @@ async def test_connect_error_on_create_is_safely_retried(env: Env):
     assert res.ok and wrapper.failed == 1
     assert len(env.platform.world.exports) == 1  # sent once, created once
     await client.aclose()
+
+
+def _history(env: Env, chunks, count: int, *, days_ago: float = 1.0) -> None:
+    """``count`` old copy-only jobs on EAST, one a second, made straight in the sim (setup)."""
+    world = env.platform.world
+    volume = world.volumes[EAST]
+    start = env.clock() - days_ago * 86400
+    for i in range(count):
+        world.submit_export(chunks[i % len(chunks)], volume, f"hist/{i}", True, True, {}, start + i)
+
+
+def _export_lists(env: Env) -> int:
+    return sum(1 for s in env.transport.sent if s.url.path.endswith("/storage/exports"))
+
+
+@pytest.mark.parametrize(
+    ("variant", "most"),
+    [(None, 3), ("exports-newest-first", 3), ("exports-unordered", 101)],
+)
+@pytest.mark.parametrize("acted", [True, False])
+async def test_reconciliation_reads_only_the_recent_end_of_a_long_history(
+    clock, variant, most, acted
+):
+    """10,000 older jobs on the volume: when the list is in time order, one ambiguous answer
+    costs a few listing requests, not 101; in no order, all of it is read and nothing missed."""
+    env = Env(clock, variants={variant} if variant else set())
+    client = env.client()
+    try:
+        chunks = sim_children(env, "demo/wgs-cohort", "scatter-gather/chunks")
+        _history(env, chunks, 10_000)
+        items = [
+            ExportItem(file_id=f.id, volume=EAST, location=f"amb/{f.name}") for f in chunks[:100]
+        ]
+        env.settings.faults["timeout" if acted else "reset"] = 1.0
+        submitted_at = env.clock()
+        with pytest.raises(AmbiguousSubmitError):
+            await client.bulk_create_exports(items)
+        env.settings.faults.clear()
+        env.clock.now += 30
+        before = _export_lists(env)
+        found = await client.find_existing_exports(EAST, items, since=submitted_at)
+        if acted:
+            assert [j.file_id if j else None for j in found] == [it.file_id for it in items]
+            assert {j.location for j in found} == {it.location for it in items}
+        else:
+            assert found == [None] * 100
+        assert _export_lists(env) - before <= most
+        if variant == "exports-unordered":
+            assert _export_lists(env) - before >= 100  # no order to trust: every page read
+    finally:
+        await client.aclose()
+
+
+async def test_a_list_that_breaks_its_order_is_read_whole(clock):
+    """Oldest first at both ends but one page out of order: the walk back from the end notices
+    it and reads the whole list instead of trusting the order."""
+    env = Env(clock)
+    client = env.client()
+    try:
+        chunks = sim_children(env, "demo/wgs-cohort", "scatter-gather/chunks")
+        _history(env, chunks, 1_000)
+        items = [
+            ExportItem(file_id=f.id, volume=EAST, location=f"amb/{f.name}") for f in chunks[:50]
+        ]
+        env.settings.faults["timeout"] = 1.0
+        submitted_at = env.clock()
+        with pytest.raises(AmbiguousSubmitError):
+            await client.bulk_create_exports(items)
+        env.settings.faults.clear()
+        order = env.platform.world.export_order
+        # the page the walk reads after the last one (offset 900) has two jobs swapped
+        order[950], order[951] = order[951], order[950]
+        before = _export_lists(env)
+        found = await client.find_existing_exports(EAST, items, since=submitted_at)
+        assert all(j is not None for j in found)
+        # first, last and the page out of order; then pages 2 to 10 (the last is read already)
+        assert _export_lists(env) - before == 12
+    finally:
+        await client.aclose()
