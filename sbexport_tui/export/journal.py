@@ -24,6 +24,7 @@ No token is ever stored: nothing here takes one, and no column could hold one.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import socket
 import sqlite3
@@ -38,8 +39,11 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from ..api.errors import explain
+from ..fsinfo import journal_mode_for
 from ..storage_errors import storage_message
 from .plan import ExportPlan
+
+log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 1
 
@@ -244,12 +248,34 @@ def _states(states: str | Iterable[str]) -> list[str]:
 class Journal:
     """One journal file. Safe to share between the coroutines (and threads) of one process."""
 
-    def __init__(self, path: Path | str, *, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        path: Path | str,
+        *,
+        clock: Callable[[], float] = time.time,
+        mode: str | None = None,
+    ) -> None:
         self.path = Path(path)
         self._clock = clock
         self._lock = threading.RLock()
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
+            # WAL on a local disk; a rollback journal with the file system's locks on a network
+            # file system, where WAL's shared memory cannot reach the other hosts.
+            if mode is None:
+                mode, why = journal_mode_for(self.path)
+            elif mode in ("wal", "delete"):
+                why = "asked for"
+            else:
+                raise ValueError(f"journal mode must be 'wal' or 'delete', not {mode!r}")
+        except ValueError as e:
+            raise JournalError(str(e)) from None
+        except OSError as e:
+            raise JournalError(
+                f"cannot open the journal {self.path}: {getattr(e, 'strerror', None) or e}"
+            ) from None
+        self.wanted_mode = mode
+        try:
             self._db = sqlite3.connect(
                 str(self.path), isolation_level=None, check_same_thread=False, timeout=30.0
             )
@@ -258,7 +284,20 @@ class Journal:
                 f"cannot open the journal {self.path}: {getattr(e, 'strerror', None) or e}"
             ) from None
         try:
-            self._db.execute("PRAGMA journal_mode=WAL")
+            got = self._db.execute(f"PRAGMA journal_mode={mode.upper()}").fetchone()[0]
+            if got.lower() != mode:
+                # Another process has the file open in the other mode: it stays so until every
+                # connection closes. Go on in that mode, and say so.
+                log.warning(
+                    "journal %s: %s mode wanted (%s) but it is in %s mode while another "
+                    "sbexport has it open",
+                    self.path,
+                    mode,
+                    why,
+                    got,
+                )
+            else:
+                log.debug("journal %s: %s mode (%s)", self.path, mode, why)
             self._db.execute("PRAGMA synchronous=FULL")
             self._db.execute("PRAGMA foreign_keys=ON")
             version = self._db.execute("PRAGMA user_version").fetchone()[0]
@@ -568,6 +607,11 @@ class Journal:
                 (run_id, owner, now + ttl),
             )
         return None
+
+    def lease_expires(self, run_id: int) -> float | None:
+        """When the run's lease lapses unless renewed (None when nobody holds it)."""
+        rows = self._query("SELECT expires FROM leases WHERE run_id = ?", (run_id,))
+        return float(rows[0][0]) if rows else None
 
     def release_run(self, run_id: int, owner: str) -> None:
         with self._tx() as db:

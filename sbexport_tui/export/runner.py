@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
@@ -32,6 +33,7 @@ from .journal import (
     WATCHED_STATES,
     ItemRecord,
     Journal,
+    JournalError,
     RunRecord,
     lease_owner,
 )
@@ -140,10 +142,22 @@ class RunBusy(RunStopped):
     """Another live sbexport is submitting this run; nothing was done."""
 
 
-# How long a submission lease lasts without renewal (renewed before every chunk). A crashed
-# process of this machine loses its lease at once (its pid is gone); one on another machine
-# after this long.
-LEASE_SECONDS = 600.0
+# How long a submission lease lasts without renewal. The holder renews it before every chunk
+# and, while it lives, every HEARTBEAT_SECONDS whatever it is doing (a long wait for the rate
+# limit included). A crashed process of this machine loses its lease at once (its pid is gone);
+# one on another machine (a compute node sharing the journal over NFS) once its heartbeat has
+# stopped for this long. Generous against clocks of hosts that differ by a minute or two.
+LEASE_SECONDS = 300.0
+HEARTBEAT_SECONDS = 60.0
+
+
+def _clock_text(ts: float) -> str:
+    return time.strftime("%H:%M:%S", time.localtime(ts))
+
+
+def _holder_text(holder: str) -> str:
+    host, _, rest = holder.partition(":")
+    return f"process {rest.partition(':')[0]} on {host}"
 
 
 def job_outcome(job: ExportJob, now: float) -> tuple[str, dict[str, Any]]:
@@ -319,12 +333,41 @@ async def submit_run(
     owner = lease_owner()
     holder = journal.claim_run(run_id, owner, LEASE_SECONDS)
     if holder is not None:
-        host, _, rest = holder.partition(":")
-        raise RunBusy(
-            f"run {run_id} is being sent by another sbexport (process {rest.partition(':')[0]} "
-            f"on {host}); nothing was sent. Let it finish, or follow it with "
-            f"`sbexport jobs watch --run {run_id}`"
+        until = journal.lease_expires(run_id)
+        when = (
+            f"; if that process is gone, its claim lapses at {_clock_text(until)}" if until else ""
         )
+        raise RunBusy(
+            f"run {run_id} is being sent by another sbexport ({_holder_text(holder)}); "
+            f"nothing was sent. Let it finish, or follow it with "
+            f"`sbexport jobs watch --run {run_id}`{when}"
+        )
+    lost: list[str] = []
+
+    def renew() -> None:
+        """Keep the lease; if another process has taken it meanwhile, stop sending."""
+        if lost:
+            raise RunBusy(
+                f"run {run_id} was taken over by another sbexport ({_holder_text(lost[0])}) "
+                "after this one's claim lapsed; this one stopped sending"
+            )
+        taken_by = journal.claim_run(run_id, owner, LEASE_SECONDS)
+        if taken_by is not None:
+            lost.append(taken_by)
+            renew()
+
+    async def heartbeat() -> None:
+        while not lost:
+            await asyncio.sleep(HEARTBEAT_SECONDS)
+            try:
+                taken_by = journal.claim_run(run_id, owner, LEASE_SECONDS)
+            except JournalError as e:
+                log.warning("run %d: could not renew the lease: %s", run_id, e)
+                continue
+            if taken_by is not None:
+                lost.append(taken_by)
+
+    beat = asyncio.ensure_future(heartbeat())
     try:
         if not force:
             held = journal.held_elsewhere(run_id)
@@ -350,10 +393,12 @@ async def submit_run(
             stop_event=stop_event,
             chunk_size=chunk_size,
             max_ambiguous=max_ambiguous,
-            renew=lambda: journal.claim_run(run_id, owner, LEASE_SECONDS),
+            renew=renew,
         )
     finally:
-        journal.release_run(run_id, owner)
+        beat.cancel()
+        if not lost:
+            journal.release_run(run_id, owner)
 
 
 async def _submit_run(
