@@ -52,6 +52,11 @@ def storage_message(exc: BaseException, journal: Path | None = None) -> str:
             f"{where} is damaged ({exc}). Move it aside ({broken}) and run again; runs recorded "
             "in it can then no longer be resumed, so check them on the Platform"
         )
+    if code == errno.ENOTDIR:
+        return (
+            f"{where} cannot be made: part of that path is a file, not a folder. Set "
+            "SBEXPORT_HOME to a folder you can write"
+        )
     if code == errno.ENOENT or "unable to open" in text:
         return (
             f"{where} cannot be opened ({exc}): does its folder exist and can you write it? "

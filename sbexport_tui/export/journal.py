@@ -46,6 +46,8 @@ from .plan import ExportPlan
 log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 1
+# How long a write waits for another process's transaction before the journal is called locked.
+BUSY_TIMEOUT = 30.0
 
 ITEM_STATES = (
     "planned",
@@ -277,7 +279,10 @@ class Journal:
         self.wanted_mode = mode
         try:
             self._db = sqlite3.connect(
-                str(self.path), isolation_level=None, check_same_thread=False, timeout=30.0
+                str(self.path),
+                isolation_level=None,
+                check_same_thread=False,
+                timeout=BUSY_TIMEOUT,
             )
         except (OSError, sqlite3.Error) as e:
             raise JournalError(
@@ -333,17 +338,40 @@ class Journal:
     def _tx(self) -> Iterator[sqlite3.Connection]:
         """One write transaction (BEGIN IMMEDIATE ... COMMIT); rolled back on any error."""
         with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as e:
+                raise self._unusable(e) from None
             try:
                 yield self._db
-            except BaseException:
-                self._db.execute("ROLLBACK")
+            except BaseException as e:
+                try:
+                    self._db.execute("ROLLBACK")
+                except sqlite3.Error:
+                    pass  # SQLite may have rolled back already (disk full, I/O error)
+                if isinstance(e, sqlite3.Error):
+                    raise self._unusable(e) from None
                 raise
-            self._db.execute("COMMIT")
+            try:
+                self._db.execute("COMMIT")
+            except sqlite3.Error as e:
+                try:
+                    self._db.execute("ROLLBACK")
+                except sqlite3.Error:
+                    pass
+                raise self._unusable(e) from None
+
+    def _unusable(self, e: sqlite3.Error) -> JournalUnusable:
+        """A storage failure mid-run (locked too long, disk full, read-only, damaged) as one
+        line that says what to do; both front ends show it, neither crashes on it."""
+        return JournalUnusable(storage_message(e, self.path))
 
     def _query(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
         with self._lock:
-            return self._db.execute(sql, params).fetchall()
+            try:
+                return self._db.execute(sql, params).fetchall()
+            except sqlite3.Error as e:
+                raise self._unusable(e) from None
 
     def now(self) -> float:
         """The journal's clock (injectable for tests)."""

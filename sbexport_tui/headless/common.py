@@ -30,7 +30,7 @@ from ..config import ConfigError, Paths, Profile, environment_profile, load_prof
 from ..export.journal import Journal, JournalError, JournalUnusable, clean_base_url
 from ..export.runner import RunStopped
 from ..export.templates import TemplateError
-from ..storage_errors import EXIT_STORAGE
+from ..storage_errors import EXIT_STORAGE, storage_message
 from ..text import human_bytes as _human_bytes
 from ..text import plural as plural  # re-exported for the commands
 
@@ -232,7 +232,10 @@ def same_api(url_a: str | None, url_b: str | None) -> bool:
 
 
 def open_journal(paths: Paths) -> Journal:
-    paths.ensure()
+    try:
+        paths.ensure()
+    except OSError as e:  # a home that is read-only, full, or not there: exit 5, one line
+        raise JournalUnusable(storage_message(e)) from None
     return Journal(paths.journal_file)
 
 

@@ -192,6 +192,7 @@ async def run_export(args: argparse.Namespace, console: Console, interrupts: Int
             globs=args.glob or (),
             manifest=manifest,
             with_index=args.with_index,
+            on_note=reporter.note,
         )
         if not sel.selection:
             what = "the manifest" if manifest is not None else f"{args.project}/{args.path or ''}"

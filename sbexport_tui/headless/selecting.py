@@ -8,10 +8,12 @@ file ids (fetched 100 per call), project paths, or names (looked up in the --pat
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..api.client import BULK_MAX as BULK_FILES
 from ..api.errors import NotFound
 from ..api.models import File
 from ..export.matching import classify_entry, compile_pattern, index_companions
@@ -201,7 +203,9 @@ async def build_selection(
         else:
             picked, report.folders_left_out = await w.walk(folder_id, path.strip("/"), recursive)
     else:
-        picked = await _from_manifest(w, client, manifest, folder_id, path, recursive, report)
+        picked = await _from_manifest(
+            w, client, manifest, folder_id, path, recursive, report, on_note
+        )
 
     picked = [(f, p) for f, p in picked if wanted(f.name or "")]
     picked_ids = {f.id for f, _ in picked}
@@ -224,6 +228,49 @@ async def build_selection(
     return report
 
 
+# The Platform's documented rate limit, to say what a long list of lookups will cost.
+RATE_LIMIT, RATE_WINDOW_MIN = 1000, 5
+LOOKUP_NOTE_FROM = 1000  # ids: fewer are looked up without a word
+PROGRESS_EVERY = 5.0  # seconds between progress notes while looking up
+
+
+def lookup_cost(ids: int) -> str:
+    """What looking up ``ids`` file ids costs: ``1,000,000 file ids need 10,000 lookups ...``."""
+    calls = -(-ids // BULK_FILES)
+    text = f"{ids:,} file ids need {calls:,} lookup request(s) ({BULK_FILES} ids each)"
+    if calls > RATE_LIMIT // 5:
+        windows = calls / RATE_LIMIT
+        minutes = max(1, round(windows * RATE_WINDOW_MIN))
+        text += (
+            f": {windows:.1f}x the rate limit of {RATE_LIMIT:,} requests per {RATE_WINDOW_MIN} "
+            f"minutes, so about {minutes:,} minute(s) before anything is planned, and the "
+            "export then needs as many again for itself"
+        )
+    return text
+
+
+async def _look_up_ids(
+    client: Any, ids: Sequence[str], note: Callable[[str], None] | None
+) -> list[Any]:
+    """Bulk lookups of file ids, 100 a request, saying first what they cost and then, every
+    few seconds, how far they are."""
+    if note is None or len(ids) < LOOKUP_NOTE_FROM:
+        return list(await client.bulk_get_files(ids, priority="background"))
+    note(f"manifest: {lookup_cost(len(ids))}")
+    records: list[Any] = []
+    last = time.monotonic()
+    step = BULK_FILES * 10
+    for start in range(0, len(ids), step):
+        records.extend(
+            await client.bulk_get_files(ids[start : start + step], priority="background")
+        )
+        if time.monotonic() - last >= PROGRESS_EVERY and len(records) < len(ids):
+            last = time.monotonic()
+            note(f"manifest: looked up {len(records):,}/{len(ids):,} file ids")
+    note(f"manifest: looked up {len(ids):,} file ids")
+    return records
+
+
 async def _from_manifest(
     w: Walker,
     client: Any,
@@ -232,6 +279,7 @@ async def _from_manifest(
     path: str,
     recursive: bool,
     report: SelectionReport,
+    note: Callable[[str], None] | None = None,
 ) -> list[tuple[File, str]]:
     kinds = [(e, classify_entry(e)) for e in entries]
     out: dict[str, tuple[File, str]] = {}
@@ -239,7 +287,7 @@ async def _from_manifest(
 
     ids = [e for e, k in kinds if k == "id"]
     if ids:
-        records = await client.bulk_get_files(ids, priority="background")
+        records = await _look_up_ids(client, ids, note)
         for fid, rec in zip(ids, records, strict=True):
             f = getattr(rec, "resource", None)
             if f is None or getattr(rec, "error", None) is not None:

@@ -735,6 +735,49 @@ def test_control_characters_from_a_manifest_never_reach_the_terminal(home, capsy
     assert "\\x1b]0;pwned\\x07title.txt" in err and "\\x1b[2Jclear.txt" in err
 
 
+def test_a_long_manifest_of_ids_says_what_it_costs_and_how_far_it_is(
+    home, capsys, sim, tmp_path, monkeypatch
+):
+    """2,500 ids (none of them real): the lookups are announced with their count, progress is
+    shown while they run, and the end is one clear line."""
+    from sbexport_tui.headless import selecting
+
+    monkeypatch.setattr(selecting, "PROGRESS_EVERY", 0.0)
+    run_cli(
+        capsys, "profiles", "add", "--name", "lab", "--region", sim.url, "--token-env", "SIMTOK"
+    )
+    path = tmp_path / "ids.txt"
+    path.write_text("".join(f"{i:024x}\n" for i in range(1, 2501)))
+    code, _out, err = run_cli(
+        capsys,
+        "export",
+        "--profile",
+        "lab",
+        "--project",
+        PROJECT,
+        "--volume",
+        VOLUME,
+        "--manifest",
+        str(path),
+        "--dry-run",
+    )
+    assert code == 2, err
+    assert "manifest: 2,500 file ids need 25 lookup request(s) (100 ids each)" in err
+    assert "manifest: looked up 1,000/2,500 file ids" in err
+    assert "manifest: looked up 2,500 file ids" in err
+    assert "2500 manifest entries matched nothing" in one_error_line(err)
+
+
+def test_the_cost_of_a_million_ids_is_said_against_the_rate_limit():
+    from sbexport_tui.headless.selecting import lookup_cost
+
+    text = lookup_cost(1_000_000)
+    assert text.startswith("1,000,000 file ids need 10,000 lookup request(s)")
+    assert "10.0x the rate limit of 1,000 requests per 5 minutes" in text
+    assert "about 50 minute(s)" in text
+    assert "rate limit" not in lookup_cost(5_000)  # 50 requests: no need to warn
+
+
 @pytest.mark.parametrize("pattern", ["re:^(.+)+X$", "re:(a|a*)*", "/(x*)*y/"])
 def test_a_catastrophic_regex_is_refused_before_it_runs(home, capsys, pattern):
     """Python's re cannot be interrupted mid-match: Ctrl-C and SIGTERM would not stop it."""
@@ -837,6 +880,42 @@ def test_debug_with_a_log_folder_that_cannot_be_made_goes_on(home, capsys):
     assert "no debug log: cannot write in" in err and "Traceback" not in err
 
 
+def test_debug_on_a_home_that_cannot_be_written_is_one_line_and_exit_5(
+    home, capsys, tmp_path, monkeypatch
+):
+    """A home where nothing can be made (here, under a file): the debug log says it goes on
+    without, and the journal's folder is one error line with exit 5, never a traceback."""
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("")
+    monkeypatch.setenv("SBEXPORT_HOME", str(blocker / "sbx"))
+    code, _out, err = run_cli(capsys, "--debug", "jobs", "list")
+    assert code == 5, err
+    assert "no debug log: cannot write in" in err
+    assert "part of that path is a file, not a folder" in one_error_line(err)
+    assert "SBEXPORT_HOME" in one_error_line(err)
+
+
+def test_a_journal_locked_by_another_process_is_one_line_and_exit_5(home, capsys, monkeypatch):
+    import sqlite3
+
+    from sbexport_tui.config import Paths
+    from sbexport_tui.export import journal as journal_module
+
+    monkeypatch.setattr(journal_module, "BUSY_TIMEOUT", 0.2)
+    paths = Paths.from_env().ensure()
+    journal_module.Journal(paths.journal_file).close()
+    other = sqlite3.connect(paths.journal_file, isolation_level=None)
+    other.execute("BEGIN EXCLUSIVE")
+    try:
+        code, _out, err = run_cli(capsys, "jobs", "list")
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    assert code == 5, err
+    assert "is locked by another sbexport" in one_error_line(err)
+    assert "journal.sqlite3" in one_error_line(err)
+
+
 def test_a_debug_log_on_a_full_disk_says_so_once(tmp_path, capsys):
     import errno
     import logging
@@ -877,6 +956,9 @@ SINGLE_CASES = counted(
         "a damaged journal",
         "a full disk mid-export",
         "a debug log folder that cannot be made",
+        "--debug on a home that cannot be written",
+        "a journal locked by another process",
+        "a manifest of many file ids (cost and progress)",
         "a debug log on a full disk",
         "catastrophic regexes (3)",
     ],

@@ -621,3 +621,33 @@ async def test_nothing_open_means_no_jobs_pane_at_start(tmp_path):
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         assert isinstance(app.screen, ProjectsScreen)
+
+
+async def test_a_journal_locked_mid_watch_is_said_and_the_pane_goes_on(tmp_path, monkeypatch):
+    """Another program holds the journal's write lock while the pane polls: one line says so,
+    nothing crashes, and the next poll after the lock is gone records everything."""
+    import sqlite3
+
+    from sbexport_tui.export import journal as journal_module
+
+    monkeypatch.setattr(journal_module, "BUSY_TIMEOUT", 0.2)
+    clock = FakeClock()
+    app = jobs_app(tmp_path, clock)
+    journal = journal_of(app, clock)
+    run_id = await start_run(app, journal, folder_files(platform_of(app), CHUNKS, 5))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, JobsScreen)
+        other = sqlite3.connect(app.session.paths.journal_file, isolation_level=None)
+        other.execute("BEGIN EXCLUSIVE")  # another process mid-transaction
+        await poll(pilot, clock, 60.0)
+        activity = str(screen.query_one("#jobs-status").render())
+        assert "locked by another sbexport" in activity
+        assert app.screen is screen and app.return_code is None  # no crash screen
+        other.execute("ROLLBACK")
+        other.close()
+        await poll(pilot, clock, 1.0)
+        assert journal.counts(run_id)["verified"] == 5
+        assert set(states(screen)) == {"verified"}
+    journal.close()

@@ -261,7 +261,9 @@ class ProfileFormScreen(ModalScreen[str | None]):
             self._error(str(e))
             return
         except OSError as e:
-            self._error(f"Could not write the profile: {e.strerror or e}")
+            from ...storage_errors import storage_message
+
+            self._error(f"Could not write the profile: {storage_message(e)}")
             return
         self.dismiss(name)
 
