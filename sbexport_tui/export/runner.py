@@ -658,6 +658,10 @@ async def poll_run(
     return total
 
 
+# What a completed item becomes when verification does not find its object on the volume.
+VERIFY_MISMATCH = "verification: the job said completed, but the object is not on the volume"
+
+
 async def verify_run(
     client: Any, journal: Journal, run_id: int, *, stop_event: StopFlag | None = None
 ) -> int:
@@ -665,6 +669,10 @@ async def verify_run(
     ``verified``. Items whose fate is ``unknown`` (a job the Platform no longer shows, a state
     sbexport does not know) are settled by the same listing: their object at its location with
     the file's size is the evidence that the export happened; without it they stay unknown.
+
+    A completed item whose object is not there is recorded ``failed`` with ``VERIFY_MISMATCH``
+    (the job said completed; the volume says otherwise), so both front ends report it alike.
+    That is decided only on a listing that ran to the end.
 
     One listing per destination folder; the listing's locations are relative to the volume's
     prefix, like the ``location`` each item was sent with. Returns how many were verified.
@@ -675,6 +683,7 @@ async def verify_run(
     rows = [r for r in journal.items(run_id, ("completed", "unknown")) if r.location]
     if not rows:
         return 0
+    complete = True
     try:
         present = await list_existing_locations(
             client,
@@ -684,7 +693,7 @@ async def verify_run(
             stop_event=stop_event,
         )
     except ListingStopped as e:
-        present = e.found
+        present, complete = e.found, False
     ok = [
         r.position
         for r in rows
@@ -693,4 +702,28 @@ async def verify_run(
     ]
     if ok:
         journal.mark_verified(run_id, ok)
+    if complete:
+        missing = [r for r in rows if r.state == "completed" and r.location not in present]
+        record_mismatches(journal, run_id, missing)
     return len(ok)
+
+
+def record_mismatches(journal: Journal, run_id: int, items: Sequence[ItemRecord]) -> int:
+    """Completed items that verification did not find: a failure of their own kind."""
+    rows = [
+        (
+            it.position,
+            it.job_id or "",
+            "failed",
+            {
+                "error_code": None,
+                "error_message": VERIFY_MISMATCH,
+                "started": it.started,
+                "finished": it.finished,
+            },
+        )
+        for it in items
+    ]
+    if rows:
+        journal.record_jobs(run_id, rows)
+    return len(rows)

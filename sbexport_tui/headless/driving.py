@@ -1,6 +1,6 @@
 """Driving a journaled run with the engine: submit, watch, verify, and say how it ended.
 
-Watching uses the runner's ``poll_once`` (<= 100 job ids per call) with a per-pass cut-off: jobs
+Watching makes the engine's ``watch_pass`` (poll, then verify) with a per-pass cut-off: jobs
 are asked about oldest first, and a pass stops at the first call that finds fewer than half of
 its jobs finished, so an idle pass costs one request instead of one per 100 unfinished jobs.
 Every ``FULL_PASS_EVERY``-th pass is a full one, so no job's news waits long; once every job is
@@ -16,7 +16,8 @@ from ..api.client import BULK_MAX
 from ..api.errors import explain
 from ..export.journal import UNSENT_STATES, WATCHED_STATES, Journal
 from ..export.plan import Reason
-from ..export.runner import Progress, SubmitResult, poll_once, submit_run, verify_run
+from ..export.runner import Progress, SubmitResult, submit_run
+from ..export.watching import watch_pass
 from .common import (
     EXIT_INCOMPLETE,
     EXIT_INTERRUPTED,
@@ -95,45 +96,48 @@ class Driver:
         finally:
             self.reporter.flush()
 
-    async def watch(self, client: Any, run_id: int) -> bool:
-        """Poll until every job of the run finished (True) or a stop was asked (False)."""
+    async def watch(self, client: Any, run_id: int, *, verify: bool = True) -> bool:
+        """Watch passes (the engine's ``watch_pass``) until the run is settled: every job
+        finished and, with ``verify``, the volume checked for the exported objects. False when
+        a stop (Ctrl-C, SIGTERM) ended it early; the journal has what was learnt."""
         self.interrupts.graceful = True
         cutoff = PassCutoff(self.interrupts)
         passes = 0
+
+        def on_verify(rid: int) -> None:
+            self.reporter.note(f"run {rid}: checking the volume for the exported objects")
+
         try:
             while True:
                 counts = self.journal.counts(run_id)
-                if not any(counts[s] for s in WATCHED_STATES):
-                    return True
                 cutoff.begin(counts, full=passes % FULL_PASS_EVERY == 0 and passes > 0)
 
                 def on_progress(p: Progress, cutoff: PassCutoff = cutoff) -> None:
                     cutoff.after_call(p.counts)
                     self.progress(Progress(p.run_id, "watching", p.counts, p.chunks, p.message))
 
-                result = await poll_once(
-                    client, self.journal, run_id, on_progress=on_progress, stop_event=cutoff
+                result = await watch_pass(
+                    client,
+                    self.journal,
+                    [run_id],
+                    verify=verify,
+                    on_progress=on_progress,
+                    on_verify=on_verify,
+                    stop_event=cutoff,
+                    verify_stop=self.interrupts.stop,
                 )
                 passes += 1
-                if result.unfinished == 0:
-                    return True
                 if self.interrupts.stop.is_set():
                     return False
+                if run_id in result.settled:
+                    if result.verified:
+                        self.progress(Progress(run_id, "done", self.journal.counts(run_id)))
+                    return True
                 await self.interrupts.sleep(self.poll_interval)
                 if self.interrupts.stop.is_set():
                     return False
         finally:
             self.reporter.flush()
-
-    async def verify(self, client: Any, run_id: int) -> bool:
-        """List the volume for the run's exported objects; False when a stop (Ctrl-C, SIGTERM)
-        ended it early (what was seen is recorded; `jobs watch` verifies the rest)."""
-        self.interrupts.graceful = True
-        self.reporter.note(f"run {run_id}: checking the volume for the exported objects")
-        await verify_run(client, self.journal, run_id, stop_event=self.interrupts.stop)
-        self.progress(Progress(run_id, "done", self.journal.counts(run_id)))
-        self.reporter.flush()
-        return not self.interrupts.stop.is_set()
 
 
 # ---- how a run ended -----------------------------------------------------------------------

@@ -250,10 +250,8 @@ async def run_export(args: argparse.Namespace, console: Console, interrupts: Int
         interrupted = submitted.stopped and interrupts.requested
         finished = True
         if args.wait and not interrupted:
-            finished = await driver.watch(client, run_id)
-            interrupted = not finished
-            if finished and args.verify:
-                interrupted = not await driver.verify(client, run_id)
+            interrupted = not await driver.watch(client, run_id, verify=args.verify)
+            finished = not interrupted or not journal.unfinished_jobs(run_id)
         reporter.close()
         code = exit_code_for(journal.counts(run_id), interrupted=interrupted)
         if code == EXIT_OK and sel.not_found:

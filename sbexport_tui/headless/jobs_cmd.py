@@ -12,6 +12,7 @@ from ..config import ENVIRONMENT_PROFILE_NAME, Profile, environment_profile, loa
 from ..export.journal import ITEM_STATES, UNSENT_STATES, WATCHED_STATES, Journal, RunRecord
 from ..export.report import report_row, write_report
 from .common import (
+    EXIT_INCOMPLETE,
     EXIT_OK,
     EXIT_USAGE,
     Console,
@@ -178,9 +179,13 @@ async def _drive_runs(
     runs: list[RunRecord],
     *,
     submit_first: bool,
+    reporter: Reporter | None = None,
+    sessions: dict[str, Opened] | None = None,
 ) -> int:
-    reporter = Reporter(sys.stderr)
-    sessions: dict[str, Opened] = {}
+    """Submit (when asked or needed), watch and verify each run; the sessions (opened here, or
+    handed over) are closed at the end."""
+    reporter = reporter or Reporter(sys.stderr)
+    sessions = dict(sessions or {})
     paths = paths_from_env()
     worst = EXIT_OK
     results = []
@@ -206,9 +211,7 @@ async def _drive_runs(
                 submitted = await driver.submit(client, run.id)
                 interrupted = submitted.stopped and interrupts.requested
             if not interrupted and getattr(args, "wait", True):
-                interrupted = not await driver.watch(client, run.id)
-                if not interrupted and args.verify:
-                    interrupted = not await driver.verify(client, run.id)
+                interrupted = not await driver.watch(client, run.id, verify=args.verify)
             reporter.close()
             code = exit_code_for(journal.counts(run.id), interrupted=interrupted)
             result = run_result(journal, run.id, code)
@@ -253,19 +256,25 @@ async def cmd_watch(args: argparse.Namespace, console: Console, interrupts: Inte
 
 
 async def cmd_retry(args: argparse.Namespace, console: Console, interrupts: Interrupts) -> int:
+    """A retry is a new run of the failed items, planned again (``export.retry``): the same
+    meaning as in the jobs pane."""
+    from ..export.plan import prepare_plan
+    from ..export.retry import plan_retry, retry_positions
+    from .export_cmd import preflight_lines
+    from .selecting import SelectionReport
+
     journal = _journal()
     with journal:
         run = _run(journal, args.run)
-        rows = journal.items(run.id, ("failed", "rejected"))
-        if args.code is not None:
-            rows = [r for r in rows if r.error_code == args.code]
-        if not rows:
+        positions = retry_positions(journal, run.id, code=args.code)
+        if not positions:
             which = f" with code {args.code}" if args.code is not None else ""
             console.say(f"Run {run.id} has no failed or rejected items{which}: nothing to retry.")
             if args.json:
-                console.emit_json({"run": run.id, "requeued": 0, "exit_code": EXIT_OK})
+                console.emit_json({"run": run.id, "retry_run": None, "exit_code": EXIT_OK})
             return EXIT_OK
         if run.mode == "move" and not args.yes:
+            rows = [journal.item(run.id, p) for p in positions]
             size = sum(r.size or 0 for r in rows)
             raise Fail(
                 f"run {run.id} is a MOVE: retrying sends {plural(len(rows), 'file')} "
@@ -273,7 +282,45 @@ async def cmd_retry(args: argparse.Namespace, console: Console, interrupts: Inte
                 "is deleted. Add --yes to confirm.",
                 EXIT_USAGE,
             )
-        profile_for_run(args, run, console)  # fail early, before requeueing anything
-        n = journal.requeue(run.id, [r.position for r in rows])
-        console.say(f"Run {run.id}: sending {plural(n, 'item')} again.")
-        return await _drive_runs(args, console, interrupts, journal, [run], submit_first=True)
+        profile = profile_for_run(args, run, console)  # fail early, before anything is sent
+        reporter = Reporter(sys.stderr)
+        opened = await open_profile_session(
+            profile, paths_from_env(), retries=args.retries, on_status=reporter.on_status
+        )
+        handed_over = False
+        try:
+            client = opened.client
+            retry = await plan_retry(client, journal, run.id, positions)
+            plan = await prepare_plan(client, retry.selection, retry.volume, retry.options)
+            report = SelectionReport(retry.selection)
+            console.say(
+                f"Retry of run {run.id}: a new run of {plural(len(positions), 'item')}, "
+                "planned again against the volume as it is now."
+            )
+            for line in preflight_lines(plan, report):
+                console.say(line)
+            if retry.missing:
+                eg = ", ".join(retry.missing[:3])
+                console.say(f"{plural(len(retry.missing), 'file')} no longer on the Platform: {eg}")
+            if plan.exportable_count == 0:
+                console.say("Nothing to export.")
+                if args.json:
+                    console.emit_json({"run": run.id, "retry_run": None, "exit_code": 1})
+                return EXIT_INCOMPLETE
+            new_id = journal.create_run(plan, profile=profile.name, api_base_url=client.base_url)
+            console.say(f"Run {new_id}: sending {plural(plan.exportable_count, 'file')}.")
+            new_run = journal.run(new_id)
+            handed_over = True
+        finally:
+            if not handed_over:
+                await opened.session.close()
+        return await _drive_runs(
+            args,
+            console,
+            interrupts,
+            journal,
+            [new_run],
+            submit_first=True,
+            reporter=reporter,
+            sessions={profile.name: opened},
+        )

@@ -265,7 +265,7 @@ def add_subcommands(subparsers: Any) -> None:
     _common(jr, profile=False, network=False)
     jt = jsub.add_parser(
         "retry",
-        help="send a run's failed and rejected items again",
+        help="retry a run's failed and rejected items as a new run, planned again",
         epilog=JOBS_EPILOG,
         formatter_class=RAW,
     )

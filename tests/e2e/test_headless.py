@@ -318,8 +318,14 @@ def test_jobs_list_report_watch_and_retry(sim_server, env, tmp_path):
     r = hl(env, "jobs", "retry", "--run", str(run_id), "--wait", "--poll-interval", "0.5")
     clean(r)
     assert r.returncode in (0, 1)
-    assert f"Run {run_id}: sending {failed} item" in r.stdout
+    # a retry is a new run of just the failed items, planned again (as in the jobs pane)
+    assert f"Retry of run {run_id}: a new run of {failed} item" in r.stdout
+    assert f"Run {run_id + 1}: sending {failed} file" in r.stdout
     assert len(sim_exports(server)) == before + failed  # only the failed ones went again
+    runs = json.loads(hl(env, "jobs", "list", "--json").stdout)["runs"]
+    by_id = {x["run"]: x for x in runs}
+    assert by_id[run_id]["counts"]["failed"] == failed  # the earlier run keeps its history
+    assert by_id[run_id + 1]["files"] == failed
 
     r = hl(env, "jobs", "report", "--run", "99", "--output", str(report))
     assert r.returncode == 2 and "no run 99" in r.stderr

@@ -2,8 +2,9 @@
 what it costs in API budget, and what to do about the ones that failed.
 
 Polling is one chained, exclusive worker: a pass submits what must be (re)sent (items a crash
-left ``submitting``, retries), asks the Platform about the unfinished jobs (``poll_once``: <= 100
-ids per bulk call), verifies runs that have finished, then posts the rows that changed. The next
+left ``submitting``, retries), then makes the engine's ``watch_pass`` (the unfinished jobs, <= 100
+ids per bulk call; then verification of the runs that have finished, the same as the headless
+commands), then posts the rows that changed. The next
 pass is scheduled only when that message has been handled, so two passes never overlap. The
 table is updated in place, row by row, keyed by run and position.
 """
@@ -29,7 +30,8 @@ from textual.worker import Worker, WorkerState
 
 from ...api.errors import NetworkError, PlatformError
 from ...export.journal import WATCHED_STATES, ItemRecord, Journal, JournalError, RunRecord
-from ...export.runner import Progress, RunBusy, poll_once, submit_run, verify_run
+from ...export.runner import Progress, RunBusy, submit_run
+from ...export.watching import watch_pass
 from ..widgets.fasttable import FastTable
 from ..widgets.table import plain
 from .browse import PromptScreen
@@ -49,7 +51,6 @@ from .jobs_data import (
     failure_groups,
     item_key,
     left_cut,
-    mark_mismatches,
     matches,
     poll_interval,
     progress_text,
@@ -610,29 +611,28 @@ class JobsScreen(Screen):
                     if getattr(e, "transient", False) or isinstance(e, NetworkError):
                         self.to_submit.add(rid)  # try again on the next pass
                     raise
-            for rid in sorted(self.active_runs):
+            watched = self.active_runs | self.to_verify
+            hold = set()
+            n = 0
+            for rid in watched:
                 counts = journal.counts(rid)
-                if any(counts[s] for s in WATCHED_STATES):
-                    n = sum(counts[s] for s in WATCHED_STATES)
-                    self.post_message(self.Activity(f"Asking about {n:,} unfinished job(s)..."))
-                    await poll_once(client, journal, rid)
-            for rid in sorted(self.active_runs | self.to_verify):
-                counts = journal.counts(rid)
+                n += sum(counts[s] for s in WATCHED_STATES)
                 if counts["submitting"] or (counts["planned"] and rid in self.to_submit):
-                    continue
-                if any(counts[s] for s in WATCHED_STATES):
-                    continue
-                if counts["completed"]:
-                    self.post_message(self.Activity(f"Verifying run {rid} on the volume..."))
-                    await verify_run(client, journal, rid)
-                    left = journal.items(rid, "completed")
-                    mark_mismatches(journal, rid, left)
+                    hold.add(rid)  # being sent (or about to be): not settled yet
+            if n:
+                self.post_message(self.Activity(f"Asking about {n:,} unfinished job(s)..."))
+
+            def verifying(rid: int) -> None:
+                self.post_message(self.Activity(f"Verifying run {rid} on the volume..."))
+
+            result = await watch_pass(client, journal, watched, on_verify=verifying, hold=hold)
+            for rid in result.settled:
                 self.to_verify.discard(rid)
-                if rid in self.active_runs and not counts["planned"]:
-                    finished.append(rid)
+                if rid in self.active_runs:
                     self.active_runs.discard(rid)
-                elif rid in self.active_runs:
-                    self.active_runs.discard(rid)  # stopped with items unsent: nothing to poll
+                    if not journal.counts(rid)["planned"]:
+                        finished.append(rid)
+                    # else: stopped with items unsent, nothing to poll
         except (PlatformError, JournalError) as e:
             error = str(e)
         known = set(self.runs)
@@ -853,42 +853,23 @@ class JobsScreen(Screen):
 
     @work(exclusive=True, group="retry", exit_on_error=False)
     async def plan_retry(self, positions: dict[int, list[int]], title: str) -> None:
-        from ...export.plan import ExportOptions
-        from ...export.selection import SelectedFile, Selection
+        """The engine's retry (``export.retry``): a new run of those files, planned again."""
+        from ...export.retry import plan_retry
 
-        client = self.session.client
         try:
             (rid, pos), *rest = positions.items()
             if rest:
                 raise ValueError("a retry takes the failed jobs of one run at a time")
             assert self.journal is not None
-            run = self.journal.run(rid)
-            items = [self.journal.item(rid, p) for p in pos]
-            volume = await client.get_volume(run.volume)
-            records = await client.bulk_get_files([i.file_id for i in items])
-            locations: dict[str, str | None] = {}
-            selection = Selection()
-            missing = []
-            for item, rec in zip(items, records, strict=True):
-                f = getattr(rec, "resource", None)
-                if f is None:  # deleted since: say so instead of dropping it silently
-                    missing.append(item.project_path or item.file_id)
-                    continue
-                project = f.project or item.project or ""
-                if project not in locations:
-                    locations[project] = (await client.get_project(project)).location
-                selection.add(
-                    SelectedFile.from_file(
-                        f, path=item.project_path, project_location=locations[project]
-                    )
-                )
-            options = ExportOptions.from_dict(run.options)
+            retry = await plan_retry(self.session.client, self.journal, rid, pos)
         except Exception as e:
             self.post_message(self.RetryPlanned(None, None, None, title, str(e)))
             return
-        if missing:
-            title += f" ({len(missing)} no longer on the Platform: {', '.join(missing[:3])})"
-        self.post_message(self.RetryPlanned(volume, options, selection, title))
+        if retry.missing:
+            title += (
+                f" ({len(retry.missing)} no longer on the Platform: {', '.join(retry.missing[:3])})"
+            )
+        self.post_message(self.RetryPlanned(retry.volume, retry.options, retry.selection, title))
 
     def on_jobs_screen_retry_planned(self, message: RetryPlanned) -> None:
         if message.error:

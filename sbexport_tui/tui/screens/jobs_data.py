@@ -2,14 +2,14 @@
 the polling interval and the run report.
 
 Everything here reads the journal through its public API (``runs``, ``items``,
-``changed_since``, ``counts``); nothing writes to it except ``mark_mismatches`` (through
-``record_outcomes``).
+``changed_since``, ``counts``) and never writes to it: the engine records every outcome,
+verification mismatches included (``export.runner.verify_run``).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -20,6 +20,8 @@ from rich.text import Text
 from ...api.errors import explain
 from ...export.journal import UNSENT_STATES, WATCHED_STATES, ItemRecord, Journal
 from ...export.report import write_report as _write_report
+from ...export.retry import RETRY_STATES
+from ...export.runner import VERIFY_MISMATCH
 from ..format import human_bytes
 from ..widgets.fasttable import Column
 from ..widgets.table import plain
@@ -28,9 +30,9 @@ from ..widgets.table import plain
 ACTIVE_STATES = (*UNSENT_STATES, *WATCHED_STATES)
 DONE_STATES = ("completed", "verified")
 FAILED_STATES = ("failed", "rejected", "unknown")
-# what "retry all" sends again: not ``unknown`` items, which may well have completed (one can be
-# retried on its own, through the pre-flight that lists the volume)
-RETRY_ALL_STATES = ("failed", "rejected")
+# what "retry all" sends again: the engine's choice (not ``unknown`` items, which may well have
+# completed; one can be retried on its own, through the pre-flight that lists the volume)
+RETRY_ALL_STATES = RETRY_STATES
 
 # (name shown, states it keeps; None = every state); keys 1-5 pick them, f cycles
 STATE_FILTERS: tuple[tuple[str, tuple[str, ...] | None], ...] = (
@@ -71,7 +73,6 @@ STATE_STYLE = {
 }
 
 # A completed job whose object is not on the volume when listed: a failure of its own kind.
-VERIFY_MISMATCH = "verification: the job said completed, but the object is not on the volume"
 VERIFY_HINT = (
     "the object was removed, or the volume's prefix or policy changed since; check the "
     "bucket, then retry to export it again"
@@ -404,28 +405,6 @@ def failure_groups(items: Iterable[ItemRecord]) -> list[FailureGroup]:
         g.keys.append(item_key(it))
         g.positions.setdefault(it.run_id, []).append(it.position)
     return sorted(groups.values(), key=lambda g: (-g.count, g.code or 0, g.message))
-
-
-# ---- verification ------------------------------------------------------------------------------
-def mark_mismatches(journal: Journal, run_id: int, items: Sequence[ItemRecord]) -> int:
-    """Completed items that verification did not find: a failure of their own kind."""
-    rows = [
-        (
-            it.position,
-            it.job_id or "",
-            "failed",
-            {
-                "error_code": None,
-                "error_message": VERIFY_MISMATCH,
-                "started": it.started,
-                "finished": it.finished,
-            },
-        )
-        for it in items
-    ]
-    if rows:
-        journal.record_jobs(run_id, rows)
-    return len(rows)
 
 
 # ---- the report --------------------------------------------------------------------------------

@@ -1,0 +1,92 @@
+"""Watching runs: one pass asks the Platform about the unfinished jobs, then verifies on the
+volume every run whose jobs have all finished. The jobs pane and ``sbexport export --wait`` /
+``jobs watch`` both make their passes with ``watch_pass``, so the same work reaches the same
+journal whichever front end watched it.
+
+What a pass does, per run:
+1. ``poll_once``: the run's unfinished jobs, <= 100 ids per request (``stop_event`` can end the
+   pass between two requests: the headless cut-off, Ctrl-C, SIGTERM).
+2. When nothing of the run is open any more (no job pending or running) and it has items
+   ``completed`` or ``unknown``: ``verify_run`` lists the volume where they landed. Completed
+   items found become ``verified``; completed items not found become ``failed``
+   (``VERIFY_MISMATCH``); unknown items found with the file's size become ``verified``, the
+   others stay unknown.
+3. The run is *settled* when nothing of it is open: the front end stops watching it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from .journal import WATCHED_STATES, Journal
+from .runner import ExportClient, Progress, StopFlag, poll_once, verify_run
+
+
+@dataclass
+class PassResult:
+    calls: int = 0  # bulk-get requests made
+    changed: int = 0  # items whose state changed
+    verified: dict[int, int] = field(default_factory=dict)  # run -> items verified this pass
+    settled: list[int] = field(default_factory=list)  # runs with nothing open left
+    stopped: bool = False  # ``stop_event`` ended the pass early
+
+
+def is_open(counts: dict[str, int]) -> bool:
+    """Whether a run still has jobs to wait for (pending, running, or sent without an answer
+    yet). Unsent items do not count: sending them is the front end's call (``hold``)."""
+    return any(counts.get(s, 0) for s in WATCHED_STATES)
+
+
+async def watch_pass(
+    client: ExportClient,
+    journal: Journal,
+    run_ids: Iterable[int],
+    *,
+    verify: bool = True,
+    on_progress: Callable[[Progress], Any] | None = None,
+    on_verify: Callable[[int], Any] | None = None,
+    stop_event: StopFlag | None = None,
+    verify_stop: StopFlag | None = None,
+    hold: Collection[int] = (),
+) -> PassResult:
+    """One pass over these runs (see the module's doc). ``hold``: runs not to verify or settle
+    yet (the front end is about to send their unsent items). ``on_verify(run_id)`` is called
+    before a run's volume listing, for a progress line. ``stop_event`` ends the polling part
+    early; ``verify_stop`` (by default the same) ends the verification."""
+    if verify_stop is None:
+        verify_stop = stop_event
+    result = PassResult()
+    runs = sorted(set(run_ids))
+    for rid in runs:
+        if stop_event is not None and stop_event.is_set():
+            result.stopped = True
+            break
+        if any(journal.counts(rid)[s] for s in WATCHED_STATES):
+            polled = await poll_once(
+                client, journal, rid, on_progress=on_progress, stop_event=stop_event
+            )
+            result.calls += polled.calls
+            result.changed += polled.changed
+    for rid in runs:
+        if rid in hold:
+            continue
+        counts = journal.counts(rid)
+        if is_open(counts):
+            continue
+        if verify_stop is not None and verify_stop.is_set():
+            result.stopped = True
+            break
+        if verify and (counts["completed"] or counts["unknown"]):
+            if on_verify is not None:
+                on_verify(rid)
+            result.verified[rid] = await verify_run(client, journal, rid, stop_event=verify_stop)
+            if verify_stop is not None and verify_stop.is_set():
+                result.stopped = True  # the listing may have stopped part-way: not settled
+                break
+        result.settled.append(rid)
+    return result
+
+
+__all__ = ["PassResult", "is_open", "watch_pass"]
