@@ -1,0 +1,186 @@
+"""One engine, two front ends: the same work through the TUI (a pilot, keyboard only) and
+through the headless commands reaches the same journal, item by item.
+
+The scenario, on two fresh simulated Platforms that behave alike: six files of
+``scatter-gather/chunks`` copied to ``demo/us-east-results``; the first job of chunk 2 fails
+(a storage error), the first job of chunk 4 says COMPLETED but its object is not on the volume.
+Then "retry all failed": a new run of those two, which both export.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+
+from sbexport_tui import cli, session as session_module
+from sbexport_tui.config import Paths
+from sbexport_tui.export.journal import Journal
+from sbexport_tui.session import DEMO_TOKEN, demo_session
+from sbexport_tui.sim import SimSettings, SimTransport, demo_platform
+from sbexport_tui.sim.world import error_body
+from sbexport_tui.tui.app import SbexportApp
+from sbexport_tui.tui.screens.jobs import JobsScreen
+from sbexport_tui.tui.screens.preflight import ConfirmScreen, PreflightScreen
+from sbexport_tui.tui.screens.projects import ProjectsScreen
+
+from ..tui.conftest import open_path, settle
+
+pytestmark = pytest.mark.e2e
+
+EAST = "demo/us-east-results"
+NAMES = [f"chunk_0000{i}.interval_list.vcf.gz" for i in range(6)]
+FAILS, LOST = NAMES[2], NAMES[4]
+JOB_SECONDS = 0.2
+
+
+def scenario_platform():
+    """A demo Platform whose first job for FAILS fails and whose first job for LOST loses its
+    object; every later job behaves."""
+    platform = demo_platform(SimSettings(tokens=[DEMO_TOKEN], job_seconds=JOB_SECONDS))
+    world = platform.world
+    finish = world._finish
+    seen: set[str] = set()
+
+    def _finish(job: Any, base: str) -> None:
+        name = world.files[job.file_id].name
+        first = name not in seen
+        seen.add(name)
+        if first and name == FAILS:
+            job.planned_error = error_body(503, 9100, "Error communicating with the storage.")
+        finish(job, base)
+        if first and name == LOST and job.final_state == "COMPLETED":
+            world.volumes[job.volume_id].objects.pop(job.key, None)
+
+    world._finish = _finish  # type: ignore[method-assign]
+    return platform
+
+
+def journal_rows(path) -> list[tuple]:
+    """What must agree: per run, per item, the file, where it went, how it ended and why."""
+    journal = Journal(path)
+    try:
+        out = []
+        for run in sorted(journal.runs(), key=lambda r: r.id):
+            for it in journal.items(run.id):
+                out.append(
+                    (
+                        run.id,
+                        run.mode,
+                        run.volume,
+                        it.position,
+                        it.project_path,
+                        it.location,
+                        it.state,
+                        it.error_code,
+                        it.error_message,
+                    )
+                )
+        return out
+    finally:
+        journal.close()
+
+
+# ---- the headless front end ----------------------------------------------------------------
+def run_cli_scenario(tmp_path, monkeypatch, capsys) -> list[tuple]:
+    platform = scenario_platform()
+    real_open = session_module.open_session
+
+    def open_on_sim(profile, paths, env=None, **kw):
+        return real_open(profile, paths, env, transport=SimTransport(platform))
+
+    monkeypatch.setattr(session_module, "open_session", open_on_sim)
+    monkeypatch.setenv("SBEXPORT_HOME", str(tmp_path / "cli"))
+    monkeypatch.setenv("SIMTOK", DEMO_TOKEN)
+    for k in ("SB_API_ENDPOINT", "SB_AUTH_TOKEN"):
+        monkeypatch.delenv(k, raising=False)
+    assert cli.main(["profiles", "add", "--name", "lab", "--region", "aws-us",
+                     "--token-env", "SIMTOK"]) == 0  # fmt: skip
+    watch = ["--wait", "--poll-interval", "0.1"]
+    code = cli.main(["export", "--profile", "lab", "--project", "demo/wgs-cohort",
+                     "--path", "scatter-gather/chunks", "--glob", "chunk_0000[0-5]*",
+                     "--volume", EAST, *watch])  # fmt: skip
+    out, err = capsys.readouterr()
+    assert code == 1, err  # two files did not export
+    assert "2 failed" in out + err
+    code = cli.main(["jobs", "retry", "--run", "1", *watch])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    return journal_rows(Paths.from_env().journal_file)
+
+
+# ---- the TUI front end, keyboard only --------------------------------------------------------
+async def until(pilot, done, what: str, seconds: float = 20.0) -> None:
+    """Poll the jobs pane until ``done()``; real time, the jobs take JOB_SECONDS each."""
+    loop = asyncio.get_running_loop()
+    end = loop.time() + seconds
+    while not done():
+        assert loop.time() < end, f"timed out waiting for {what}"
+        screen = pilot.app.screen
+        if isinstance(screen, JobsScreen):
+            screen.poll_now()
+        await asyncio.sleep(0.1)
+        await settle(pilot)
+
+
+async def run_tui_scenario(tmp_path) -> list[tuple]:
+    app = SbexportApp(ProjectsScreen, demo=True, theme_name="textual-dark")
+    app.session = demo_session(Paths.under(tmp_path / "tui", demo=True))
+    platform = scenario_platform()
+    app.session.client = session_module.PlatformClient(
+        app.session.client.base_url, DEMO_TOKEN, transport=SimTransport(platform)
+    )
+    app.session.extra["platform"] = platform
+    path = app.session.paths.journal_file
+
+    def counts(run_id: int) -> dict[str, int]:
+        if not path.exists():
+            return {}
+        with Journal(path) as j:
+            return j.counts(run_id) if any(r.id == run_id for r in j.runs()) else {}
+
+    def settled(run_id: int, expect: dict[str, int]) -> bool:
+        c = counts(run_id)
+        return bool(c) and all(c.get(k, 0) == v for k, v in expect.items())
+
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_path(pilot, "scatter-gather", "chunks")
+        screen = app.screen
+        for name in NAMES:
+            screen.table.move_cursor(row=[f.name for f in screen.view].index(name))
+            await pilot.press("space")
+        await pilot.press("x")  # export options
+        await settle(pilot)
+        volumes = app.screen.query_one("#volumes")
+        volumes.move_cursor(row=volumes.get_row_index(EAST))
+        await settle(pilot)
+        await pilot.press("ctrl+r")  # the pre-flight
+        await settle(pilot)
+        assert isinstance(app.screen, PreflightScreen)
+        await pilot.press("c")
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("y")
+        await settle(pilot)
+        await until(pilot, lambda: isinstance(app.screen, JobsScreen), "the jobs pane")
+        await until(pilot, lambda: settled(1, {"verified": 4, "failed": 2}), "run 1")
+        # retry all failed of the run in focus: a new plan through the pre-flight
+        await pilot.press("R")
+        await until(pilot, lambda: isinstance(app.screen, PreflightScreen), "the retry plan")
+        await pilot.press("c")
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("y")
+        await until(pilot, lambda: settled(2, {"verified": 2}), "run 2")
+    return journal_rows(path)
+
+
+def test_the_tui_and_the_cli_reach_the_same_journal(tmp_path, monkeypatch, capsys):
+    cli_rows = run_cli_scenario(tmp_path, monkeypatch, capsys)
+    tui_rows = asyncio.run(run_tui_scenario(tmp_path))
+    states = [(r[0], r[4].rsplit("/", 1)[-1], r[6]) for r in cli_rows]
+    assert (1, FAILS, "failed") in states and (1, LOST, "failed") in states
+    assert (2, FAILS, "verified") in states and (2, LOST, "verified") in states
+    assert sum(1 for r in cli_rows if r[0] == 1 and r[6] == "verified") == 4
+    for a, b in zip(cli_rows, tui_rows, strict=False):
+        assert a == b
+    assert len(cli_rows) == len(tui_rows) == 8
