@@ -1023,10 +1023,11 @@ class PlatformClient:
         return out
 
     async def _exports_since(
-        self, volume_id: str, floor: float | None, priority: Priority
+        self, volume_id: str, floor_at: Callable[[], float | None], priority: Priority
     ) -> AsyncIterator[ExportJob]:
         """The volume's export jobs, enough of them to hold every job started at or after
-        ``floor`` (the server's clock); all of them when that cannot be shown.
+        ``floor_at()`` (the server's clock, asked after the first page has been read); all of
+        them when that cannot be shown.
 
         A volume's export history only grows, and reconciliation is about jobs made seconds
         ago, so reading all of it (10,000 old jobs are 100 requests) is waste. The docs give
@@ -1055,6 +1056,7 @@ class PlatformClient:
             return out
 
         first, total = await page_at(0, PAGE_SIZE)
+        floor = floor_at()  # now that an answer has said what time the Platform has
         for job in fresh(first):
             yield job
         step = len(first)
@@ -1126,18 +1128,25 @@ class PlatformClient:
         started one wins.
         """
         wanted = {(it.file_id, it.location) for it in items if it.volume == volume_id}
-        floor = to_timestamp(since)
-        if floor is not None:
-            floor += self.server_offset  # ``since`` is on our clock, started_on on theirs
+        local = to_timestamp(since)
+
+        def floor() -> float | None:
+            """``since`` on the Platform's clock, less a margin. Asked only once the first
+            listing answer has come (its Date header sets ``server_offset``): a process that
+            resumes after a crash reconciles before any other request."""
+            if local is None:
+                return None
+            return local + self.server_offset - CLOCK_MARGIN
+
         best: dict[tuple[str, str], ExportJob] = {}
-        margin = None if floor is None else floor - CLOCK_MARGIN
-        async for job in self._exports_since(volume_id, margin, priority):
+        async for job in self._exports_since(volume_id, floor, priority):
             if job.id in exclude:  # known to belong to another item: never this one's
                 continue
             key = (job.file_id or "", job.location or "")
             if key not in wanted or (job.volume_id and job.volume_id != volume_id):
                 continue
             started = to_timestamp(job.started_on)
+            margin = floor()
             if margin is not None and started is not None and started < margin:
                 continue
             current = best.get(key)

@@ -318,3 +318,33 @@ async def test_a_list_that_breaks_its_order_is_read_whole(clock):
         assert _export_lists(env) - before == 12
     finally:
         await client.aclose()
+
+
+@pytest.mark.parametrize("variant", ["clock-behind", "clock-ahead"])
+async def test_a_resumed_process_reconciles_on_the_platforms_clock_before_any_other_request(
+    clock, variant
+):
+    """A process killed mid-submission is resumed: its first request is the reconciliation
+    listing, so the Platform's clock is known only from that answer. With the Platform 5 minutes
+    behind, judging by our clock would take the lost answer's jobs for older ones and send every
+    file again (found in the long soak)."""
+    env = Env(clock, variants={variant})
+    first = env.client()
+    chunks = sim_children(env, "demo/wgs-cohort", "scatter-gather/chunks")
+    _history(env, chunks, 1_000)
+    items = [ExportItem(file_id=f.id, volume=EAST, location=f"k/{f.name}") for f in chunks[:100]]
+    env.settings.faults["timeout"] = 1.0
+    submitted_at = env.clock()
+    with pytest.raises(AmbiguousSubmitError):
+        await first.bulk_create_exports(items)
+    env.settings.faults.clear()
+    await first.aclose()
+    env.clock.now += 20
+    resumed = env.client()  # a new process: no request made yet
+    try:
+        assert resumed.server_offset == 0.0
+        found = await resumed.find_existing_exports(EAST, items, since=submitted_at)
+        assert all(j is not None for j in found), sum(j is None for j in found)
+        assert resumed.server_offset != 0.0
+    finally:
+        await resumed.aclose()
