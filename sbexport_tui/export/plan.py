@@ -21,7 +21,7 @@ from typing import Any, Literal
 
 from ..api.client import ADVANCE_ACCESS_HEADER, BULK_MAX
 from ..api.errors import ApiError
-from ..api.models import ExportItem, Volume, VolumeObject
+from ..api.models import ExportItem, File, Volume, VolumeObject
 from .selection import SelectedFile, Selection
 from .templates import (
     DEFAULT_TEMPLATE,
@@ -84,6 +84,11 @@ class Reason(str, Enum):
     def title(self) -> str:
         return REASON_TITLE[self]
 
+    @property
+    def short(self) -> str:
+        """A label for a narrow column (the browse and selection screens)."""
+        return REASON_SHORT[self]
+
 
 REASON_TITLE: dict[Reason, str] = {
     Reason.FOLDER: "Folders",
@@ -96,6 +101,19 @@ REASON_TITLE: dict[Reason, str] = {
     Reason.TEMPLATE: "No valid destination",
     Reason.DUPLICATE: "Same destination as another file",
     Reason.EXISTS: "Destination already exists",
+}
+
+REASON_SHORT: dict[Reason, str] = {
+    Reason.FOLDER: "folder",
+    Reason.ALIAS: "alias",
+    Reason.PUBLIC: "public copy",
+    Reason.VOLUME_AZURE: "azure volume",
+    Reason.VOLUME_INACTIVE: "vol inactive",
+    Reason.VOLUME_READ_ONLY: "vol read-only",
+    Reason.OTHER_CLOUD: "other cloud",
+    Reason.TEMPLATE: "no key",
+    Reason.DUPLICATE: "same key",
+    Reason.EXISTS: "exists",
 }
 
 REASON_TEXT: dict[Reason, str] = {
@@ -254,15 +272,28 @@ def volume_reason(volume: Volume) -> Reason | None:
     return None
 
 
-def file_reason(f: SelectedFile) -> tuple[Reason, str | None] | None:
+def blocked_reason(f: File | SelectedFile) -> Reason | None:
+    """Why a file cannot be exported whatever the volume (a folder, an alias, a public copy),
+    or None. The one place this is decided: the plan, the browse marks and the selection
+    screen all ask here."""
     if f.is_folder:
-        return Reason.FOLDER, None
+        return Reason.FOLDER
     if f.is_alias:
-        where = f" (on {f.alias_volume})" if f.alias_volume else ""
-        return Reason.ALIAS, f"alias of an object{where}" if where else None
-    if f.public_copy:
-        return Reason.PUBLIC, (f"category {f.public_category}" if f.public_category else None)
+        return Reason.ALIAS
+    if f.public_copy if isinstance(f, SelectedFile) else f.is_public_copy:
+        return Reason.PUBLIC
     return None
+
+
+def file_reason(f: SelectedFile) -> tuple[Reason, str | None] | None:
+    """``blocked_reason`` with its detail, for the plan."""
+    reason = blocked_reason(f)
+    if reason is Reason.ALIAS:
+        where = f" (on {f.alias_volume})" if f.alias_volume else ""
+        return reason, f"alias of an object{where}" if where else None
+    if reason is Reason.PUBLIC:
+        return reason, (f"category {f.public_category}" if f.public_category else None)
+    return (reason, None) if reason is not None else None
 
 
 def location_reason(f: SelectedFile, volume: Volume) -> tuple[Reason, str] | None:

@@ -1,4 +1,6 @@
-"""Turn --project/--path/--recursive/--glob/--manifest/--with-index into an engine ``Selection``.
+"""Build a ``Selection`` from a project path, a folder walk, name patterns or a manifest: the one
+selection builder of both front ends (``sbexport export --project/--path/--recursive/--glob/
+--manifest/--with-index``, and the browse screen's manifest).
 
 Folders are listed with the client's paging (never truncated); with --recursive, sub-folders are
 listed concurrently (a few at a time; the client's rate budget paces them). Manifest entries are
@@ -8,19 +10,26 @@ file ids (fetched 100 per call), project paths, or names (looked up in the --pat
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, BinaryIO
 
 from ..api.client import BULK_MAX as BULK_FILES
 from ..api.errors import NotFound
 from ..api.models import File
-from ..export.matching import classify_entry, compile_pattern, index_companions
-from ..export.selection import SelectedFile, Selection
-from .common import EXIT_USAGE, Fail
+from .matching import classify_entry, compile_pattern, index_companions, parse_manifest
+from .selection import SelectedFile, Selection
 
 WALK_CONCURRENCY = 4
+MAX_MANIFEST_BYTES = 64 * 2**20  # a million file ids is 25 MB
+MAX_MANIFEST_LINE = 4096  # a project path is at most a few hundred characters
+
+
+class SelectionError(ValueError):
+    """What was asked for cannot be selected (no such project or path, a bad pattern, an
+    unreadable manifest); the message says what to do."""
 
 
 @dataclass
@@ -30,6 +39,43 @@ class SelectionReport:
     folders_left_out: int = 0  # sub-folders not walked (no --recursive)
     index_added: int = 0
     listed_folders: int = 0
+
+
+def read_manifest(name: str, *, stdin: BinaryIO | None = None) -> list[str]:
+    """The manifest's entries (``parse_manifest``), read with limits: never more than
+    MAX_MANIFEST_BYTES (so ``/dev/zero`` or a wrong file is refused, not read until memory runs
+    out), no line over MAX_MANIFEST_LINE. ``-`` reads ``stdin``. SelectionError says what is
+    wrong."""
+    try:
+        if name == "-" and stdin is not None:
+            raw = stdin.read(MAX_MANIFEST_BYTES + 1)
+        else:
+            with open(os.path.expanduser(name), "rb") as fh:
+                raw = fh.read(MAX_MANIFEST_BYTES + 1)
+        if len(raw) > MAX_MANIFEST_BYTES:
+            raise SelectionError(
+                f"the manifest {name} is larger than {MAX_MANIFEST_BYTES // 2**20} MB: is it the "
+                "right file? Split it into parts and export each"
+            )
+        text = raw.decode("utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        reason = getattr(e, "strerror", None) or str(e)
+        if isinstance(e, UnicodeDecodeError):
+            reason = "it is not UTF-8 text (save it as UTF-8 or plain text)"
+        raise SelectionError(f"cannot read the manifest {name}: {reason}") from None
+    long_line = next(
+        (n for n, line in enumerate(text.splitlines(), 1) if len(line) > MAX_MANIFEST_LINE),
+        None,
+    )
+    if long_line is not None:
+        raise SelectionError(
+            f"line {long_line} of the manifest {name} is over {MAX_MANIFEST_LINE} characters: "
+            "give one file id, project path or name per line"
+        )
+    entries = parse_manifest(text)
+    if not entries:
+        raise SelectionError(f"the manifest {name} lists no files (one id, path or name per line)")
+    return entries
 
 
 def _is_folder(f: File) -> bool:
@@ -52,10 +98,9 @@ class Walker:
         try:
             self.project = await self.client.get_project(self.project_id)
         except NotFound:
-            raise Fail(
+            raise SelectionError(
                 f"project {self.project_id} was not found, or you are not a member of it: check "
-                "the id (OWNER/PROJECT, as in the project's URL; case-sensitive)",
-                EXIT_USAGE,
+                "the id (OWNER/PROJECT, as in the project's URL; case-sensitive)"
             ) from None
         settings = self.project.settings
         self.location = settings.location if settings else None
@@ -99,14 +144,13 @@ class Walker:
             if match is None:
                 names = sorted(k.name or "" for k in kids if _is_folder(k))[:8]
                 hint = f" (folders there: {', '.join(names)})" if names else ""
-                raise Fail(
-                    f"there is no {part!r} in {where} of project {self.project_id}{hint}",
-                    EXIT_USAGE,
+                raise SelectionError(
+                    f"there is no {part!r} in {where} of project {self.project_id}{hint}"
                 )
             done.append(part)
             if not _is_folder(match):
                 if i != len(parts) - 1:
-                    raise Fail(f"{'/'.join(done)} is a file, not a folder", EXIT_USAGE)
+                    raise SelectionError(f"{'/'.join(done)} is a file, not a folder")
                 return folder, match
             folder = match.id
             self._folder_paths[match.id] = "/".join(done)
@@ -182,11 +226,11 @@ async def build_selection(
     on_note: Callable[[str], None] | None = None,
 ) -> SelectionReport:
     if project_id.count("/") != 1 or not all(project_id.split("/")):
-        raise Fail(f"--project wants OWNER/PROJECT, not {project_id!r}", EXIT_USAGE)
+        raise SelectionError(f"--project wants OWNER/PROJECT, not {project_id!r}")
     try:
         matchers = [compile_pattern(g) for g in globs]
     except ValueError as e:
-        raise Fail(f"--glob: {e}", EXIT_USAGE) from None
+        raise SelectionError(f"--glob: {e}") from None
 
     def wanted(name: str) -> bool:
         return not matchers or any(m(name) for m in matchers)
@@ -271,6 +315,35 @@ async def _look_up_ids(
     return records
 
 
+async def resolve_manifest(
+    client: Any,
+    project_id: str,
+    entries: Sequence[str],
+    *,
+    folder_path: str = "",
+    recursive: bool = False,
+    on_note: Callable[[str], None] | None = None,
+) -> SelectionReport:
+    """The files a manifest names in one project, as a selection (no index pairing): file ids,
+    project paths, or names looked up in ``folder_path`` (and below it with ``recursive``).
+    Entries that name no file of the project are in ``not_found``, with why when known."""
+    w = Walker(client, project_id)
+    await w.start()
+    report = SelectionReport(Selection())
+    folder_id, single = await w.resolve(folder_path)
+    if single is not None:
+        raise SelectionError(f"{folder_path} is a file, not a folder")
+    picked = await _from_manifest(
+        w, client, entries, folder_id, folder_path, recursive, report, on_note
+    )
+    for f, p in picked:
+        if f.project and f.project != project_id:
+            await w.location_of(f.project)
+        report.selection.add(w.selected(f, p))
+    report.listed_folders = w.listed
+    return report
+
+
 async def _from_manifest(
     w: Walker,
     client: Any,
@@ -293,6 +366,14 @@ async def _from_manifest(
             if f is None or getattr(rec, "error", None) is not None:
                 report.not_found.append(fid)
                 continue
+            # The selection is of one project: an id from another one is most likely a wrong
+            # line (or a wrong manifest), and a folder id is not a file to export.
+            if f.project and f.project != w.project_id:
+                report.not_found.append(f"{fid} (a file of project {f.project})")
+                continue
+            if _is_folder(f):
+                report.not_found.append(f"{fid} (a folder)")
+                continue
             out[f.id] = (f, await w.path_of(f))
             order.append((fid, f.id))
 
@@ -303,7 +384,7 @@ async def _from_manifest(
         if kind == "path":
             try:
                 _, f = await w.resolve(entry)
-            except Fail:
+            except SelectionError:
                 f = None
             if f is None:
                 report.not_found.append(entry)

@@ -11,8 +11,10 @@ from pathlib import Path
 from typing import Any
 
 from ..api.errors import NotFound
-from ..export.matching import compile_pattern, parse_manifest
+from ..export.matching import compile_pattern
 from ..export.plan import ExportOptions, ExportPlan, prepare_plan
+from ..export.selecting import SelectionError, SelectionReport, build_selection
+from ..export.selecting import read_manifest as engine_read_manifest
 from ..export.templates import check_template
 from .common import (
     EXIT_INCOMPLETE,
@@ -31,50 +33,15 @@ from .common import (
 )
 from .driving import Driver, exit_code_for, print_result, run_result
 from .progress import Reporter
-from .selecting import SelectionReport, build_selection
 
 EXAMPLES_IN_GROUP = 3
 
 
-MAX_MANIFEST_BYTES = 64 * 2**20  # a million file ids is 25 MB
-MAX_MANIFEST_LINE = 4096  # a project path is at most a few hundred characters
-
-
 def read_manifest(name: str) -> list[str]:
-    """The manifest's entries, read with limits: never more than MAX_MANIFEST_BYTES (so
-    ``/dev/zero`` or a wrong file is refused, not read until memory runs out)."""
     try:
-        if name == "-":
-            raw = sys.stdin.buffer.read(MAX_MANIFEST_BYTES + 1)
-        else:
-            with open(name, "rb") as fh:
-                raw = fh.read(MAX_MANIFEST_BYTES + 1)
-        if len(raw) > MAX_MANIFEST_BYTES:
-            raise Fail(
-                f"the manifest {name} is larger than {MAX_MANIFEST_BYTES // 2**20} MB: is it the "
-                "right file? Split it into parts and export each",
-                EXIT_USAGE,
-            )
-        text = raw.decode("utf-8")
-    except (OSError, UnicodeDecodeError) as e:
-        reason = getattr(e, "strerror", None) or str(e)
-        if isinstance(e, UnicodeDecodeError):
-            reason = "it is not UTF-8 text (save it as UTF-8 or plain text)"
-        raise Fail(f"cannot read the manifest {name}: {reason}", EXIT_USAGE) from None
-    long_line = next(
-        (n for n, line in enumerate(text.splitlines(), 1) if len(line) > MAX_MANIFEST_LINE),
-        None,
-    )
-    if long_line is not None:
-        raise Fail(
-            f"line {long_line} of the manifest {name} is over {MAX_MANIFEST_LINE} characters: "
-            "give one file id, project path or name per line",
-            EXIT_USAGE,
-        )
-    entries = parse_manifest(text)
-    if not entries:
-        raise Fail(f"the manifest {name} lists no files (one id, path or name per line)")
-    return entries
+        return engine_read_manifest(name, stdin=sys.stdin.buffer)
+    except SelectionError as e:
+        raise Fail(str(e), EXIT_USAGE) from None
 
 
 def export_options(args: argparse.Namespace, profile: Any, volume_id: str) -> ExportOptions:

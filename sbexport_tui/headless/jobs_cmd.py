@@ -260,8 +260,8 @@ async def cmd_retry(args: argparse.Namespace, console: Console, interrupts: Inte
     meaning as in the jobs pane."""
     from ..export.plan import prepare_plan
     from ..export.retry import plan_retry, retry_positions
+    from ..export.selecting import SelectionReport
     from .export_cmd import preflight_lines
-    from .selecting import SelectionReport
 
     journal = _journal()
     with journal:

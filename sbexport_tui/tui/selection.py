@@ -9,24 +9,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ..api.models import File
+from ..export.plan import Reason, blocked_reason
 from ..export.selection import SelectedFile, Selection
 
-SHORT_REASONS = {
-    "folder": "folder",
-    "alias on a volume": "alias",
-    "public reference copy": "public copy",
-}
 
-
-def unexportable_reason(f: File | SelectedFile) -> str | None:
-    """Why this file cannot be exported whatever the volume, or None."""
-    if f.is_folder:
-        return "folder"
-    if f.is_alias:
-        return "alias on a volume"
-    if f.public_copy if isinstance(f, SelectedFile) else f.is_public_copy:
-        return "public reference copy"
-    return None
+def unexportable_reason(f: File | SelectedFile) -> Reason | None:
+    """Why this file cannot be exported whatever the volume, or None (the engine decides)."""
+    return blocked_reason(f)
 
 
 class SelectionStore:

@@ -14,7 +14,8 @@ from typing import Any
 
 import pytest
 
-from sbexport_tui import cli, session as session_module
+from sbexport_tui import cli
+from sbexport_tui import session as session_module
 from sbexport_tui.config import Paths
 from sbexport_tui.export.journal import Journal
 from sbexport_tui.session import DEMO_TOKEN, demo_session

@@ -740,7 +740,7 @@ def test_a_long_manifest_of_ids_says_what_it_costs_and_how_far_it_is(
 ):
     """2,500 ids (none of them real): the lookups are announced with their count, progress is
     shown while they run, and the end is one clear line."""
-    from sbexport_tui.headless import selecting
+    from sbexport_tui.export import selecting
 
     monkeypatch.setattr(selecting, "PROGRESS_EVERY", 0.0)
     run_cli(
@@ -768,8 +768,34 @@ def test_a_long_manifest_of_ids_says_what_it_costs_and_how_far_it_is(
     assert "2500 manifest entries matched nothing" in one_error_line(err)
 
 
+def test_manifest_ids_of_another_project_or_a_folder_are_not_selected(home, capsys, sim, tmp_path):
+    """The same rule as the browse screen's manifest: the selection is of one project."""
+    import httpx
+
+    run_cli(
+        capsys, "profiles", "add", "--name", "lab", "--region", sim.url, "--token-env", "SIMTOK"
+    )
+    headers = {"X-SBG-Auth-Token": TOKEN}
+    other = httpx.get(f"{sim.url}/files", params={"project": "demo/eu-biobank"}, headers=headers)
+    other_file = next(f["id"] for f in other.json()["items"] if f.get("type") != "folder")
+    mine = httpx.get(
+        f"{sim.url}/files", params={"project": PROJECT, "fields": "_all"}, headers=headers
+    ).json()["items"]
+    folder = next(f["id"] for f in mine if f.get("type") == "folder")
+    path = tmp_path / "m.txt"
+    path.write_text(f"{other_file}\n{folder}\nREADME.txt\n")
+    code, _out, err = run_cli(
+        capsys, "export", "--profile", "lab", "--project", PROJECT, "--volume", VOLUME,
+        "--manifest", str(path), "--on-conflict", "rename", "--dry-run",
+    )  # fmt: skip
+    assert code == 1, err  # two entries selected nothing
+    assert "Pre-flight: 1 file" in err
+    assert f"{other_file} (a file of project demo/eu-biobank)" in err
+    assert f"{folder} (a folder)" in err
+
+
 def test_the_cost_of_a_million_ids_is_said_against_the_rate_limit():
-    from sbexport_tui.headless.selecting import lookup_cost
+    from sbexport_tui.export.selecting import lookup_cost
 
     text = lookup_cost(1_000_000)
     assert text.startswith("1,000,000 file ids need 10,000 lookup request(s)")
@@ -959,6 +985,7 @@ SINGLE_CASES = counted(
         "--debug on a home that cannot be written",
         "a journal locked by another process",
         "a manifest of many file ids (cost and progress)",
+        "manifest ids of another project and of a folder",
         "a debug log on a full disk",
         "catastrophic regexes (3)",
     ],

@@ -187,7 +187,7 @@ async def test_selection_persists_across_folders_and_projects(demo_app):
         await pilot.press("s")
         assert isinstance(demo_app.screen, SelectionScreen)
         text = str(demo_app.screen.query_one("#reasons").render())
-        assert "public reference copy: 1" in text
+        assert "Public reference copies: 1" in text
 
 
 async def test_selection_screen_unmarks_and_clears_with_confirmation(demo_app):
@@ -215,10 +215,14 @@ async def test_manifest_marks_ids_paths_names_and_reports_missing(demo_app, tmp_
         screen = demo_app.screen
         world = demo_app.session.extra["platform"].world
         bam = next(f for f in world.files.values() if f.name == "S0102.bam")
+        elsewhere = next(
+            f for f in world.files.values() if f.project == "demo/eu-biobank" and not f.is_folder
+        )
         manifest = tmp_path / "list.tsv"
         manifest.write_text(
             "file_id\tnote\n"
             f"{bam.id}\tby id\n"
+            f"{elsewhere.id}\tanother project: not marked, said why (as in the CLI)\n"
             "batches/batch-02/S0201/variants/S0201.vcf.gz\tby path\n"
             "S0101.flagstat.txt\tby name here\n"
             "nope/none.txt\tmissing\n"
@@ -227,14 +231,18 @@ async def test_manifest_marks_ids_paths_names_and_reports_missing(demo_app, tmp_
         await settle(pilot)
         assert marked_names(demo_app) == {"S0102.bam", "S0201.vcf.gz", "S0101.flagstat.txt"}
         notes = [n.message for n in demo_app._notifications]
-        assert any("3 files marked; 1 not found: nope/none.txt" in n for n in notes)
+        assert any(
+            f"3 files marked; 2 not found: {elsewhere.id} (a file of project demo/eu-biobank), "
+            "nope/none.txt" in n
+            for n in notes
+        )
         paths = {m.path for m in demo_app.selection}
         assert "batches/batch-01/S0102/alignments/S0102.bam" in paths
         await pilot.press("m", *str(tmp_path / "missing.txt"), "enter")
         await settle(pilot)
         assert len(demo_app.selection) == 3
         notes = [n.message for n in demo_app._notifications]
-        assert any("Cannot read" in n and "missing.txt" in n for n in notes)
+        assert any("cannot read the manifest" in n and "missing.txt" in n for n in notes)
         assert screen is demo_app.screen
 
 

@@ -13,11 +13,13 @@ from textual.message import Message
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer, Header, Input, Label, Static
 
+from ...api.errors import PlatformError
 from ...api.models import File, Project
-from ...export.matching import classify_entry, compile_pattern, index_companions, parse_manifest
+from ...export.matching import compile_pattern, index_companions
+from ...export.plan import Reason
 from ...export.selection import SelectedFile
 from ..format import human_bytes, short_date
-from ..selection import SHORT_REASONS, SelectionStore, unexportable_reason
+from ..selection import SelectionStore, unexportable_reason
 from ..widgets.fasttable import Column, FastTable
 from ..widgets.table import plain
 
@@ -258,7 +260,7 @@ class BrowseScreen(Screen):
     def _build_row(self, f: File) -> list[Text]:
         name = (f.name or f.id) + ("/" if f.is_folder else "")
         reason = unexportable_reason(f)
-        status = "" if reason is None or reason == "folder" else SHORT_REASONS[reason]
+        status = "" if reason is None or reason is Reason.FOLDER else reason.short
         return [
             self.mark_cell(f),
             plain(name, "bold" if f.is_folder else ""),
@@ -451,20 +453,23 @@ class BrowseScreen(Screen):
 
     @work(exclusive=True, group="manifest", exit_on_error=False)
     async def load_manifest(self, path_text: str) -> None:
+        """The engine's manifest reader and resolver (the same as ``sbexport export
+        --manifest``), with names looked up in the folder on screen."""
+        from ...export.selecting import SelectionError, read_manifest, resolve_manifest
+
         try:
-            text = await asyncio.to_thread(read_manifest, path_text)
-        except ValueError as e:
+            entries = await asyncio.to_thread(read_manifest, path_text)
+            report = await resolve_manifest(
+                self.session.client, self.project.id, entries, folder_path=self.folder_path()
+            )
+        except (SelectionError, PlatformError) as e:
             self.post_message(self.ManifestDone([], [], str(e)))
             return
-        entries = parse_manifest(text)
-        found, missing = await resolve_manifest(
-            self.session.client, self.project, entries, self.entries, self.folder_path()
-        )
-        self.post_message(self.ManifestDone(found, missing, None))
+        self.post_message(self.ManifestDone(list(report.selection), report.not_found, None))
 
     @dataclass
     class ManifestDone(Message):
-        found: list[tuple[File, str]]
+        found: list[SelectedFile]
         missing: list[str]
         error: str | None
 
@@ -472,8 +477,8 @@ class BrowseScreen(Screen):
         if message.error:
             self.notify(message.error, severity="error", markup=False)
             return
-        for f, path in message.found:
-            self.selection.add(self.marked_item(f, path))
+        for item in message.found:
+            self.selection.add(item)
         self.refresh_marks()
         self.update_status()
         text = f"Manifest: {len(message.found)} files marked"
@@ -620,77 +625,3 @@ class BrowseScreen(Screen):
 
     def action_selection(self) -> None:
         self.app.action_show_selection()  # type: ignore[attr-defined]
-
-
-async def resolve_manifest(
-    client, project: Project, entries: list[str], here: list[File], here_path: str
-) -> tuple[list[tuple[File, str]], list[str]]:
-    """Find the files a manifest names: ids (anywhere in the project), project paths, or names
-    in the folder on screen. Returns (file, path) pairs and the entries not found."""
-    found: list[tuple[File, str]] = []
-    missing: list[str] = []
-    ids = [e for e in entries if classify_entry(e) == "id"]
-    if ids:
-        records = await client.bulk_get_files(ids)
-        for fid, rec in zip(ids, records, strict=True):
-            f = getattr(rec, "resource", None)
-            if f is None or f.project != project.id or f.is_folder:
-                missing.append(fid)
-            else:
-                found.append((f, await _path_of(client, project, f)))
-    by_name = {f.name: f for f in here if not f.is_folder}
-    folders: dict[str, list[File]] = {}
-    for e in entries:
-        kind = classify_entry(e)
-        if kind == "name":
-            f = by_name.get(e)
-            if f is None:
-                missing.append(e)
-            else:
-                found.append((f, f"{here_path}/{e}" if here_path else e))
-        elif kind == "path":
-            path = e.strip("/")
-            parent, _, name = path.rpartition("/")
-            if parent not in folders:
-                folders[parent] = await _list_path(client, project, parent)
-            match = next((f for f in folders[parent] if f.name == name and not f.is_folder), None)
-            if match is None:
-                missing.append(e)
-            else:
-                found.append((match, path))
-    return found, missing
-
-
-async def _list_path(client, project: Project, folder_path: str) -> list[File]:
-    items = [f async for f in client.list_project_root(project.id)]
-    for part in [p for p in folder_path.split("/") if p]:
-        folder = next((f for f in items if f.is_folder and f.name == part), None)
-        if folder is None:
-            return []
-        items = [f async for f in client.list_folder(folder.id)]
-    return items
-
-
-async def _path_of(client, project: Project, f: File) -> str:
-    parts = [f.name or f.id]
-    parent = f.parent
-    while parent and parent != project.root_folder:
-        folder = await client.get_file(parent)
-        parts.append(folder.name or folder.id)
-        parent = folder.parent
-    return "/".join(reversed(parts))
-
-
-def read_manifest(path_text: str) -> str:
-    """The text of a manifest file, or ValueError with a message a user can act on."""
-    from pathlib import Path
-
-    path = Path(path_text).expanduser()
-    try:
-        if path.stat().st_size > 50_000_000:
-            raise ValueError(f"Cannot read {path}: larger than 50 MB; split it")
-        return path.read_bytes().decode("utf-8-sig")
-    except OSError as e:
-        raise ValueError(f"Cannot read {path}: {e.strerror or e}") from None
-    except UnicodeDecodeError:
-        raise ValueError(f"Cannot read {path}: not UTF-8 text") from None

@@ -10,7 +10,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
 from ..format import human_bytes
-from ..selection import SHORT_REASONS, SelectionStore, unexportable_reason
+from ..selection import SelectionStore, unexportable_reason
 from ..widgets.table import SafeTable, plain
 
 
@@ -51,7 +51,7 @@ class SelectionScreen(Screen):
                 plain(m.project.split("/", 1)[-1]),
                 plain(m.path),
                 plain(human_bytes(m.size)),
-                plain(SHORT_REASONS.get(unexportable_reason(m) or "", ""), "italic"),
+                plain(getattr(unexportable_reason(m), "short", ""), "italic"),
                 key=m.file_id,
             )
         t.focus()
@@ -60,7 +60,7 @@ class SelectionScreen(Screen):
     def update_summary(self) -> None:
         self.query_one("#summary", Static).update(plain(self.selection.summary()))
         reasons = Counter(unexportable_reason(m) for m in self.selection.blocked())
-        text = "; ".join(f"{r}: {n}" for r, n in reasons.items())
+        text = "; ".join(f"{r.title}: {n}" for r, n in reasons.items() if r is not None)
         self.query_one("#reasons", Static).update(
             plain(f"Cannot be exported: {text}" if text else "Every marked file can be exported.")
         )
