@@ -28,6 +28,7 @@ import random
 import time
 from collections import Counter, deque
 from collections.abc import (
+    AsyncGenerator,
     AsyncIterator,
     Awaitable,
     Callable,
@@ -38,7 +39,7 @@ from collections.abc import (
 )
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, TypeVar, cast
 from urllib.parse import quote
 
 import httpx
@@ -120,7 +121,7 @@ class _TokenAuth(httpx.Auth):
         self._token = token
         self._origin = origin
 
-    def auth_flow(self, request: httpx.Request):  # type: ignore[override]
+    def auth_flow(self, request: httpx.Request):
         if _origin(request.url) == self._origin:
             request.headers[TOKEN_HEADER] = self._token.get()
         yield request
@@ -200,7 +201,7 @@ def _parse(model: type[M], data: Any, method: str, url: str) -> M:
     try:
         return model.model_validate(data)
     except ValidationError as e:
-        first = e.errors()[0] if e.errors() else {}
+        first: Mapping[str, Any] = e.errors()[0] if e.errors() else {}
         where = ".".join(str(p) for p in first.get("loc", ()))
         raise BadResponse(
             f"{method} {url}: the answer does not look like a {model.__name__} "
@@ -288,7 +289,7 @@ def _keeps_order(before: Sequence[ExportJob], page: Sequence[ExportJob], directi
 def _older_than(jobs: Sequence[ExportJob], floor: float) -> bool:
     """Whether every one of these jobs started before ``floor``."""
     times = _times(jobs)
-    return bool(times) and max(times) < floor  # type: ignore[arg-type, type-var]
+    return bool(times) and times is not None and max(times) < floor
 
 
 def _agrees(item: ExportItem, job: ExportJob) -> bool:
@@ -509,7 +510,7 @@ class PlatformClient:
             request = self._http.build_request(
                 method,
                 url,
-                params=params,
+                params=cast(Any, params),  # pairs or a mapping of plain values
                 content=None if body is None else json.dumps(body).encode(),
                 headers=headers,
             )
@@ -700,7 +701,7 @@ class PlatformClient:
         offsets: range,
         page_size: int,
         priority: Priority,
-    ) -> AsyncIterator[Page]:
+    ) -> AsyncGenerator[Page, None]:
         """The pages at these offsets, fetched a few at a time, yielded in order."""
         pending: deque[asyncio.Task[tuple[Page, int | None, str]]] = deque()
         queue = iter(offsets)
@@ -1071,14 +1072,15 @@ class PlatformClient:
                 yield job
             direction = _list_order(first, last)
             whole = direction == 0
+        offsets: Iterable[int] = ()
+        edge: list[ExportJob] = first
         if not whole and direction < 0:  # newest first: forward from page 2
-            offsets: Iterable[int] = range(step, last_offset, step)
-            edge = first
+            offsets = range(step, last_offset, step)
         elif not whole:  # oldest first: back from the page before the last
             offsets = range(last_offset - step, 0, -step)
-            edge = last
+            edge = last or []
         for offset in offsets if not whole else ():
-            if _older_than(edge, floor):
+            if floor is not None and _older_than(edge, floor):
                 break
             jobs, _ = await page_at(offset, step)
             for job in fresh(jobs):

@@ -14,6 +14,8 @@ class Secret:
     Only the HTTP layer should call `reveal()`, at the moment it builds the auth header.
     """
 
+    _value: str  # set once in __init__ (object.__setattr__: the class refuses attributes)
+
     __slots__ = ("_value",)
 
     def __init__(self, value: str) -> None:

@@ -93,8 +93,9 @@ def _parse_credentials(path: Path) -> configparser.ConfigParser:
     except configparser.Error as e:
         # configparser's messages quote whole lines, which may hold a token: give the line number.
         lineno = getattr(e, "lineno", None)
-        if lineno is None and getattr(e, "errors", None):
-            lineno = e.errors[0][0]
+        errors = getattr(e, "errors", None)
+        if lineno is None and errors:
+            lineno = errors[0][0]
         at = f" at line {lineno}" if lineno else ""
         raise ConfigError(
             f"the credentials file is not valid INI{at}",

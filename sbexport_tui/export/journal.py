@@ -589,7 +589,7 @@ class Journal:
             "ORDER BY COUNT(*) DESC",
             (run_id,),
         )
-        return [tuple(r) for r in rows]  # type: ignore[misc]
+        return [tuple(r) for r in rows]
 
     # ---- items: writing (the runner's steps) ----
     def mark_submitting(self, run_id: int, positions: Sequence[int]) -> float:

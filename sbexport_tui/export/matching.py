@@ -49,7 +49,7 @@ def _nested_repeat(regex: str) -> str | None:
     try:
         from re import _parser as sre_parse  # type: ignore[attr-defined]  # Python >= 3.11
     except ImportError:  # pragma: no cover - Python 3.10
-        import sre_parse  # type: ignore[no-redef]
+        import sre_parse
 
     repeats = {sre_parse.MAX_REPEAT, sre_parse.MIN_REPEAT}
     if hasattr(sre_parse, "POSSESSIVE_REPEAT"):

@@ -81,7 +81,8 @@ class Reason(str, Enum):
         return REASON_TEXT[self]
 
     @property
-    def title(self) -> str:
+    def heading(self) -> str:
+        """A group's heading (``title`` would hide ``str.title``)."""
         return REASON_TITLE[self]
 
     @property
@@ -492,7 +493,7 @@ class ExportPlan:
             "groups": [
                 {
                     "reason": g.reason.value,
-                    "title": g.reason.title,
+                    "title": g.reason.heading,
                     "text": g.text,
                     "count": g.count,
                     "bytes": g.bytes,

@@ -80,7 +80,7 @@ class StopFlag(Protocol):
     def is_set(self) -> bool: ...
 
 
-Phase = Literal["reconciling", "submitting", "polling", "stopped", "submitted", "done"]
+Phase = Literal["reconciling", "submitting", "polling", "watching", "stopped", "submitted", "done"]
 
 
 @dataclass(frozen=True)

@@ -261,7 +261,7 @@ async def build_selection(
         if not added or not with_index or _is_folder(f):
             continue
         siblings = await w.children(w.folder_key(f.parent)) if f.parent else []
-        by_name = {s.name: s for s in siblings if not _is_folder(s)}
+        by_name = {s.name: s for s in siblings if s.name and not _is_folder(s)}
         for idx_name in index_companions(f.name or "", by_name):
             idx = by_name[idx_name]
             folder_path = p.rpartition("/")[0]

@@ -149,7 +149,7 @@ def failure_lines(journal: Journal, run_id: int) -> list[dict[str, Any]]:
         if state == "skipped":
             try:
                 r = Reason(reason)
-                text = f"{r.title}: {r.text}"
+                text = f"{r.heading}: {r.text}"
             except ValueError:
                 held = [r for r in journal.items(run_id, "skipped") if r.reason == reason]
                 text = (

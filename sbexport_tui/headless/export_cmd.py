@@ -96,7 +96,7 @@ def preflight_lines(plan: ExportPlan, sel: SelectionReport) -> list[str]:
         for g in plan.groups():
             eg = ", ".join(i.file.path for i in g.items[:EXAMPLES_IN_GROUP])
             more = f" and {g.count - EXAMPLES_IN_GROUP} more" if g.count > EXAMPLES_IN_GROUP else ""
-            lines.append(f"  {g.count} {g.reason.title}: {g.text} (e.g. {eg}{more})")
+            lines.append(f"  {g.count} {g.reason.heading}: {g.text} (e.g. {eg}{more})")
     if sel.not_found:
         eg = ", ".join(sel.not_found[:EXAMPLES_IN_GROUP])
         lines.append(

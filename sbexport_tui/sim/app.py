@@ -12,7 +12,7 @@ import asyncio
 import json
 import math
 import random
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, MutableMapping
 from email.utils import formatdate
 from typing import Any
 from urllib.parse import urlencode
@@ -82,7 +82,7 @@ def select_fields(record: dict[str, Any], fields: str | None, default: tuple[str
     if fields == "_all" or (fields is None and default is None):
         return record
     wanted = default if fields is None else tuple(f.strip() for f in fields.split(",") if f)
-    return {k: record[k] for k in wanted if k in record}
+    return {k: record[k] for k in wanted or () if k in record}
 
 
 def paging(request: Request) -> tuple[int, int]:
@@ -399,7 +399,7 @@ class Handlers:
         base = self.base(request)
         items, prefixes = [], []
         for k in page:
-            kind, key, size = entries[k]
+            kind, obj_key, obj_size = entries[k]
             if kind == "object":
                 item: dict[str, Any] = {
                     "href": f"{base}/storage/volumes/{vid}/object?{urlencode({'location': k})}",
@@ -409,12 +409,12 @@ class Handlers:
                 }
                 if full:
                     item["metadata"] = {
-                        "size": size,
+                        "size": obj_size,
                         "bucket": vol.bucket,
-                        "name": key,
+                        "name": obj_key,
                         **{
                             f"x-amz-{n}": v
-                            for n, v in vol.object_properties.get(key or "", {}).items()
+                            for n, v in vol.object_properties.get(obj_key or "", {}).items()
                             if v is not None
                         },
                     }
@@ -712,7 +712,7 @@ def build_starlette(world: World, settings: SimSettings) -> Starlette:
     return app
 
 
-Send = Callable[[dict[str, Any]], Awaitable[None]]
+Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 
 
 class Gate:
@@ -760,7 +760,7 @@ class SimPlatform:
         self.inner = build_starlette(world, self.settings)
         self.inner.state.gate = self.gate
 
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Send) -> None:
+    async def __call__(self, scope: MutableMapping[str, Any], receive: Any, send: Send) -> None:
         if scope["type"] != "http":
             await self.inner(scope, receive, send)
             return
@@ -841,7 +841,7 @@ class SimPlatform:
             return
         if g.roll("timeout"):
 
-            async def swallow(message: dict[str, Any]) -> None:
+            async def swallow(message: MutableMapping[str, Any]) -> None:
                 return None
 
             await self.inner(scope, receive, swallow)  # the Platform acts ...
@@ -872,7 +872,7 @@ class SimPlatform:
         origin server with a clock to send one), which is how a client can tell how far its own
         clock is from the Platform's."""
 
-        async def wrapped(message: dict[str, Any]) -> None:
+        async def wrapped(message: MutableMapping[str, Any]) -> None:
             if message["type"] == "http.response.start":
                 message = dict(message)
                 date = formatdate(self.settings.now(), usegmt=True).encode()
@@ -885,7 +885,7 @@ class SimPlatform:
     def with_headers(self, send: Send, extra: list[tuple[bytes, bytes]]) -> Send:
         limit = (b"x-ratelimit-limit", str(self.settings.rate_limit).encode())
 
-        async def wrapped(message: dict[str, Any]) -> None:
+        async def wrapped(message: MutableMapping[str, Any]) -> None:
             if message["type"] == "http.response.start":
                 message = dict(message)
                 message["headers"] = [*message.get("headers", []), limit, *extra]

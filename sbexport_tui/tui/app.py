@@ -8,7 +8,7 @@ import signal
 import sys
 import threading
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import events, on
 from textual.app import App, SystemCommand
@@ -19,6 +19,9 @@ from textual.worker import Worker, WorkerState
 
 from .screens.help import HelpScreen
 from .selection import SelectionStore
+
+if TYPE_CHECKING:
+    from .screens.profiles import ProfilesContext
 
 ANSI_THEMES = ("ansi-dark", "ansi-light")
 
@@ -66,6 +69,8 @@ class SbexportApp(App[int]):
         self._theme_name = theme_name
         self._keymap = keymap or {}
         self.session: Any = None
+        # how the profiles screen was reached (set by the entry point); None in tests and demos
+        self.profiles_context: ProfilesContext | None = None
         self.selection = SelectionStore()
         self.marked_folders: dict[str, list[str]] = {}  # folder id -> file ids marked by walking
         if demo:
@@ -212,7 +217,7 @@ class SbexportApp(App[int]):
 
     def action_switch_profile(self) -> None:
         """Back to the profiles screen: another profile or region, a fresh selection."""
-        ctx = getattr(self, "profiles_context", None)
+        ctx = self.profiles_context
         if self.demo or ctx is None:
             self.notify(
                 "The demo has only its own profile: run sbexport without --demo for yours",

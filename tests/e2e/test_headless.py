@@ -562,7 +562,11 @@ def test_retrying_a_move_run_needs_yes(sim_server, env):
     assert listed["runs"][0]["counts"]["failed"] == 4  # nothing requeued
 
 
-def test_the_same_export_started_twice_together_exports_each_file_once(sim, env):
+def test_the_same_export_started_twice_together_exports_each_file_once(sim_server, env):
+    # Jobs that take seconds, so the first run is still open whatever the second process's
+    # start-up time (with 0.3 s jobs, a slow start found the first run finished: a new export).
+    sim = sim_server("--job-seconds", "4")
+    add_profile(env, sim.url)
     args = [
         *HL,
         "export",

@@ -67,7 +67,7 @@ class BrowseScreen(Screen):
     BINDINGS = [
         Binding("enter", "open", "Open", id="browse.open"),
         Binding("backspace,h", "up", "Up", id="browse.up"),
-        Binding("space", "toggle", "Mark", id="browse.toggle"),
+        Binding("space", "toggle_mark", "Mark", id="browse.toggle"),
         Binding("v", "range", "Range", show=False, id="browse.range"),
         Binding("a", "mark_all", "Mark all", show=False, id="browse.mark_all"),
         Binding("A", "unmark_all", "Unmark all", show=False, id="browse.unmark_all"),
@@ -129,7 +129,7 @@ class BrowseScreen(Screen):
     # ---- plumbing ------------------------------------------------------------------------
     @property
     def session(self):
-        return self.app.session  # type: ignore[attr-defined]
+        return self.app.session
 
     @property
     def selection(self) -> SelectionStore:
@@ -380,7 +380,7 @@ class BrowseScreen(Screen):
             self.table.update_cell(fid, "mark", Text(MARK if mark else " ", style="bold"))
         self.update_status()
 
-    def action_toggle(self) -> None:
+    def action_toggle_mark(self) -> None:
         f = self.current()
         if f is None:
             return

@@ -56,7 +56,7 @@ def volume_note(volume: Volume, locations: set[str]) -> str:
     reason = volume_reason(volume)
     if reason is not None:
         return {"volume_read_only": "read-only", "volume_inactive": "inactive"}.get(
-            reason.value, reason.title.lower()
+            reason.value, reason.heading.lower()
         )
     clouds = {c for c in (cloud_mismatch(loc, volume) for loc in locations) if c}
     if clouds and len(clouds) == len(locations):
@@ -89,7 +89,7 @@ class ExportOptionsScreen(Screen):
 
     @property
     def session(self):
-        return self.app.session  # type: ignore[attr-defined]
+        return self.app.session
 
     @property
     def selection(self) -> SelectionStore:
@@ -309,7 +309,8 @@ def preview_text(plan: ExportPlan, volume: Volume) -> Text:
     text.append("\n")
     bad = next((i for i in plan.refused if i.reason == Reason.TEMPLATE), None)
     if bad is not None:
-        text.append(f"Template: {bad.detail or bad.reason.text} ({bad.file.path})\n", "bold red")
+        why = bad.detail or (bad.reason.text if bad.reason is not None else "")
+        text.append(f"Template: {why} ({bad.file.path})\n", "bold red")
     if plan.encryption:
         text.append(f"Encryption: {plan.encryption}\n", style="dim")
     for item in plan.exportable[:PREVIEW_ROWS]:

@@ -23,7 +23,7 @@ from textual.widgets import Footer, Header, Input, Label, ProgressBar, Static, T
 
 from ...api.models import Volume
 from ...export.journal import Journal, JournalError
-from ...export.plan import ExportOptions, ExportPlan, prepare_plan
+from ...export.plan import CollisionPolicy, ExportOptions, ExportPlan, prepare_plan
 from ...export.runner import Progress, submit_run
 from ...export.selection import Selection
 from ..format import human_bytes, plural
@@ -138,7 +138,7 @@ class PreflightScreen(Screen):
 
     @property
     def session(self):
-        return self.app.session  # type: ignore[attr-defined]
+        return self.app.session
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -189,7 +189,7 @@ class PreflightScreen(Screen):
         for group in plan.groups():
             files = plural(group.count, "file")
             node = tree.root.add(
-                plain(f"{group.reason.title}: {files}, {human_bytes(group.bytes)}"),
+                plain(f"{group.reason.heading}: {files}, {human_bytes(group.bytes)}"),
                 expand=False,
             )
             node.add_leaf(plain(group.text, "italic"))
@@ -222,7 +222,7 @@ class PreflightScreen(Screen):
         """Cycle what happens to keys that already exist: skip, overwrite, rename; re-plan."""
         if self.submitting:
             return
-        order = ("skip", "overwrite", "rename")
+        order: tuple[CollisionPolicy, ...] = ("skip", "overwrite", "rename")
         nxt = order[(order.index(self.options.collision) + 1) % len(order)]
         self.options = replace(self.options, collision=nxt)
         self.plan = None  # nothing can be confirmed until the new plan is shown

@@ -33,6 +33,7 @@ from ...config import (
     validate_profile_name,
     write_token_file,
 )
+from ...config.models import TokenSource
 from ..widgets.table import plain
 
 CUSTOM = "custom"
@@ -283,6 +284,7 @@ class ProfileFormScreen(ModalScreen[str | None]):
         region = self._region_setting()
         kind = self.source_choice
         token: str | None = None
+        source: TokenSource
         if kind == "credentials":
             old = original.token if original is not None else None
             path = old.path if isinstance(old, CredentialsSource) else None

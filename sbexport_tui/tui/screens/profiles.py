@@ -298,7 +298,8 @@ class ProfilesScreen(Screen):
 
     def refill(self, select: str | None = None) -> None:
         table = self.query_one(SafeTable)
-        keep = select or (self.current().name if self.current() else None)
+        current = self.current()
+        keep = select or (current.name if current is not None else None)
         table.clear()
         for p in self.all_profiles():
             is_default = p.name == self.config.default_profile

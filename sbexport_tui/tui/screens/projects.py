@@ -40,7 +40,7 @@ class ProjectsScreen(Screen):
 
     @property
     def session(self):
-        return self.app.session  # type: ignore[attr-defined]
+        return self.app.session
 
     def compose(self) -> ComposeResult:
         yield Header()

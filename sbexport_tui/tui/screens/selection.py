@@ -60,7 +60,7 @@ class SelectionScreen(Screen):
     def update_summary(self) -> None:
         self.query_one("#summary", Static).update(plain(self.selection.summary()))
         reasons = Counter(unexportable_reason(m) for m in self.selection.blocked())
-        text = "; ".join(f"{r.title}: {n}" for r, n in reasons.items() if r is not None)
+        text = "; ".join(f"{r.heading}: {n}" for r, n in reasons.items() if r is not None)
         self.query_one("#reasons", Static).update(
             plain(f"Cannot be exported: {text}" if text else "Every marked file can be exported.")
         )
