@@ -72,7 +72,6 @@ class SbexportApp(App[int]):
         # how the profiles screen was reached (set by the entry point); None in tests and demos
         self.profiles_context: ProfilesContext | None = None
         self.selection = SelectionStore()
-        self.marked_folders: dict[str, list[str]] = {}  # folder id -> file ids marked by walking
         if demo:
             self.sub_title = "DEMO: simulated Platform, nothing real is exported"
 
@@ -230,7 +229,6 @@ class SbexportApp(App[int]):
             self.pop_screen()
         old, self.session = self.session, None
         self.selection = SelectionStore()  # a selection belongs to one profile
-        self.marked_folders.clear()
         if old is not None:
             self.run_worker(old.close(), exit_on_error=False)
         self.switch_screen(ProfilesScreen(ctx))

@@ -1,7 +1,7 @@
 """The files the user has marked, kept across folders and projects of one profile.
 
 A thin layer over the engine's `Selection` (export/selection.py) that the screens share: it
-counts changes so views know when to refresh, and says why a marked file cannot go.
+remembers which folders were marked whole, and says why a marked file cannot go.
 """
 
 from __future__ import annotations
@@ -21,7 +21,9 @@ def unexportable_reason(f: File | SelectedFile) -> Reason | None:
 class SelectionStore:
     def __init__(self) -> None:
         self.engine = Selection()
-        self.version = 0  # bumped on every change
+        # folder id -> the file ids marking it (by walking) added: part of the selection, so
+        # one clear() forgets both
+        self.marked_folders: dict[str, list[str]] = {}
 
     def __contains__(self, file_id: object) -> bool:
         return file_id in self.engine
@@ -33,18 +35,14 @@ class SelectionStore:
         return iter(self.engine)
 
     def add(self, item: SelectedFile) -> bool:
-        added = self.engine.add(item)
-        self.version += added
-        return added
+        return self.engine.add(item)
 
     def remove(self, file_id: str) -> bool:
-        removed = self.engine.remove(file_id)
-        self.version += removed
-        return removed
+        return self.engine.remove(file_id)
 
     def clear(self) -> None:
         self.engine.clear()
-        self.version += 1
+        self.marked_folders.clear()
 
     @property
     def total_bytes(self) -> int:

@@ -22,6 +22,7 @@ from ..format import human_bytes, short_date
 from ..selection import SelectionStore, unexportable_reason
 from ..widgets.fasttable import Column, FastTable
 from ..widgets.table import plain
+from .base import app_of
 
 MARK = "●"
 SORTS = ("listed", "name", "size", "date")
@@ -133,7 +134,7 @@ class BrowseScreen(Screen):
 
     @property
     def selection(self) -> SelectionStore:
-        return self.app.selection  # type: ignore[attr-defined]
+        return app_of(self).selection
 
     @property
     def table(self) -> FastTable:
@@ -274,7 +275,7 @@ class BrowseScreen(Screen):
         return Text(MARK if marked else " ", style="bold")
 
     def folder_marked(self, folder: File) -> bool:
-        return folder.id in self.app.marked_folders  # type: ignore[attr-defined]
+        return folder.id in self.selection.marked_folders
 
     def refresh_marks(self) -> None:
         t = self.table
@@ -561,7 +562,7 @@ class BrowseScreen(Screen):
             for f, path in message.files:
                 if self.selection.add(self.marked_item(f, path)):
                     added += 1
-            self.app.marked_folders[root.id] = [f.id for f, _ in message.files]  # type: ignore[attr-defined]
+            self.selection.marked_folders[root.id] = [f.id for f, _ in message.files]
             total = sum(f.size or 0 for f, _ in message.files)
             self.notify(
                 f"{root.name}/: {len(message.files)} files, {human_bytes(total)} marked",
@@ -572,7 +573,7 @@ class BrowseScreen(Screen):
         self.update_status()
 
     def unmark_folder(self, folder: File) -> None:
-        ids = self.app.marked_folders.pop(folder.id, [])  # type: ignore[attr-defined]
+        ids = self.selection.marked_folders.pop(folder.id, [])
         for fid in ids:
             self.selection.remove(fid)
         self.table.update_cell(folder.id, "mark", Text(" ", style="bold"))
@@ -624,4 +625,4 @@ class BrowseScreen(Screen):
         self.update_status()
 
     def action_selection(self) -> None:
-        self.app.action_show_selection()  # type: ignore[attr-defined]
+        app_of(self).action_show_selection()

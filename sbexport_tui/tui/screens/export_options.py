@@ -28,6 +28,7 @@ from ...export.templates import FLAT, KEEP_STRUCTURE, check_template
 from ..selection import SelectionStore
 from ..widgets.fasttable import Column, FastTable
 from ..widgets.table import plain
+from .base import app_of
 from .preflight import headline
 
 PRESETS = [("keep the folder structure", KEEP_STRUCTURE), ("flat", FLAT), ("custom", "")]
@@ -93,7 +94,7 @@ class ExportOptionsScreen(Screen):
 
     @property
     def selection(self) -> SelectionStore:
-        return self.app.selection  # type: ignore[attr-defined]
+        return app_of(self).selection
 
     def compose(self) -> ComposeResult:
         yield Header()

@@ -34,6 +34,7 @@ from ...export.runner import Progress, RunBusy, submit_run
 from ...export.watching import watch_pass
 from ..widgets.fasttable import FastTable
 from ..widgets.table import plain
+from .base import app_of
 from .browse import PromptScreen
 from .jobs_data import (
     FAILED_STATES,
@@ -196,7 +197,7 @@ class JobsScreen(Screen):
     # ---- plumbing ------------------------------------------------------------------------
     @property
     def session(self) -> Any:
-        return self.app.session  # type: ignore[attr-defined]
+        return app_of(self).session
 
     @property
     def table(self) -> JobsTable:

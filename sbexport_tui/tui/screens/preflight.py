@@ -28,6 +28,7 @@ from ...export.runner import Progress, submit_run
 from ...export.selection import Selection
 from ..format import human_bytes, plural
 from ..widgets.table import plain
+from .base import app_of
 
 GROUP_FILES_SHOWN = 200
 
@@ -134,7 +135,7 @@ class PreflightScreen(Screen):
     def selection(self) -> Selection:
         if self.own_selection is not None:
             return self.own_selection
-        return self.app.selection.engine  # type: ignore[attr-defined]
+        return app_of(self).selection.engine
 
     @property
     def session(self):
@@ -336,9 +337,8 @@ class PreflightScreen(Screen):
             )
             self.notify(message.error, severity="error", markup=False)
         if self.own_selection is None:  # what the user marked has been sent
-            self.app.selection.clear()  # type: ignore[attr-defined]
-            self.app.marked_folders.clear()  # type: ignore[attr-defined]
-        self.app.open_jobs(message.run_id)  # type: ignore[attr-defined]
+            app_of(self).selection.clear()
+        app_of(self).open_jobs(message.run_id)
 
     def action_back(self) -> None:
         if self.submitting:

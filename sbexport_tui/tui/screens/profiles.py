@@ -47,6 +47,7 @@ from ...config import (
 )
 from ...session import Session, open_session
 from ..widgets.table import SafeTable, plain
+from .base import app_of
 
 TransportFactory = Callable[[], httpx.AsyncBaseTransport]
 
@@ -440,7 +441,7 @@ class ProfilesScreen(Screen):
             remember_last_used(self.ctx.paths, profile=profile.name, region=profile.region)
         except (ConfigError, OSError):
             pass  # remembering is a convenience
-        self.app.session = session  # type: ignore[attr-defined]
+        app_of(self).session = session
         self.app.notify(session.signed_in_text, title="Signed in", markup=False)
         from .projects import ProjectsScreen
 
@@ -667,9 +668,9 @@ class FirstRunScreen(Screen):
         from ...session import demo_session
         from .projects import ProjectsScreen
 
-        app = self.app
-        app.session = demo_session(Paths.for_demo(env=self.ctx.env))  # type: ignore[attr-defined]
-        app.demo = True  # type: ignore[attr-defined]
+        app = app_of(self)
+        app.session = demo_session(Paths.for_demo(env=self.ctx.env))
+        app.demo = True
         app.sub_title = "DEMO: simulated Platform, nothing real is exported"
         app.switch_screen(ProjectsScreen())
 

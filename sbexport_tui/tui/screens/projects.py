@@ -13,6 +13,7 @@ from textual.widgets import Footer, Header, Input, Static
 
 from ...api.models import Project
 from ..widgets.table import SafeTable, plain
+from .base import app_of
 
 
 class ProjectsScreen(Screen):
@@ -58,7 +59,7 @@ class ProjectsScreen(Screen):
         self.query_one("#filter", Input).display = False
         table.focus()
         self.load()
-        self.call_after_refresh(self.app.resume_unfinished)  # type: ignore[attr-defined]
+        self.call_after_refresh(app_of(self).resume_unfinished)
 
     @work(exclusive=True, group="projects", exit_on_error=False)
     async def load(self) -> None:
@@ -118,7 +119,7 @@ class ProjectsScreen(Screen):
         self.load()
 
     def action_selection(self) -> None:
-        self.app.action_show_selection()  # type: ignore[attr-defined]
+        app_of(self).action_show_selection()
 
     def current(self) -> Project | None:
         table = self.query_one(SafeTable)

@@ -12,6 +12,7 @@ from textual.widgets import Footer, Header, Static
 from ..format import human_bytes
 from ..selection import SelectionStore, unexportable_reason
 from ..widgets.table import SafeTable, plain
+from .base import app_of
 
 
 class SelectionScreen(Screen):
@@ -30,7 +31,7 @@ class SelectionScreen(Screen):
 
     @property
     def selection(self) -> SelectionStore:
-        return self.app.selection  # type: ignore[attr-defined]
+        return app_of(self).selection
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -82,7 +83,6 @@ class SelectionScreen(Screen):
             self.notify(f"Press C again to unmark all {len(self.selection)} files", markup=False)
             return
         self.selection.clear()
-        self.app.marked_folders.clear()  # type: ignore[attr-defined]
         self.query_one(SafeTable).clear()
         self._armed_clear = False
         self.update_summary()
