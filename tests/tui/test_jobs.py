@@ -614,13 +614,25 @@ async def test_after_sign_in_open_jobs_from_earlier_are_watched_again(tmp_path):
 
 
 async def test_nothing_open_means_no_jobs_pane_at_start(tmp_path):
+    """A journal with a finished run (not an empty one, which would pass for the wrong
+    reason): the app starts at the projects list, without the jobs pane."""
+    from sbexport_tui.export.runner import poll_run
     from sbexport_tui.tui.screens.projects import ProjectsScreen
 
     clock = FakeClock()
-    app = jobs_app(tmp_path, clock, first=ProjectsScreen)
+    first = jobs_app(tmp_path, clock, first=ProjectsScreen)
+    journal = journal_of(first, clock)
+    platform = platform_of(first)
+    run_id = await start_run(first, journal, folder_files(platform, CHUNKS, 3))
+    clock.advance(120.0)
+    await poll_run(first.session.client, journal, run_id)
+    assert journal.counts(run_id)["completed"] == 3  # finished: nothing open
+    app = jobs_app(tmp_path, clock, platform=platform, first=ProjectsScreen)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         assert isinstance(app.screen, ProjectsScreen)
+        assert not any("still open" in n.message for n in app._notifications)
+    journal.close()
 
 
 async def test_a_journal_locked_mid_watch_is_said_and_the_pane_goes_on(tmp_path, monkeypatch):

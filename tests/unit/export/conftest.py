@@ -13,6 +13,7 @@ import pytest
 
 from sbexport_tui.api import File, PlatformClient, RateBudget, RetryPolicy, Volume
 from sbexport_tui.export import Journal, SelectedFile, Selection
+from sbexport_tui.export.plan import ExportOptions, build_plan, prepare_plan
 from sbexport_tui.sim import BASE_URL_INPROCESS, SimSettings, SimTransport, demo_platform
 
 TOKEN = "5f0e3c9d8b7a6f5e4d3c2b1a09876543"
@@ -174,3 +175,59 @@ def journal(env: Env):
     j = env.journal()
     yield j
     j.close()
+
+
+# ---- shared set-ups -------------------------------------------------------------------------
+def small_plan(env: Env, **opts):
+    """Four files of demo/wgs-cohort to demo/us-east-results: two go, two are skipped."""
+    sel = [
+        env.selected("demo/wgs-cohort", "README.txt"),  # exists on the volume: skipped
+        env.selected("demo/wgs-cohort", "sample_sheet.csv"),
+        env.selected("demo/wgs-cohort", "reference/dbsnp_138.b37.vcf.gz"),  # public copy: skipped
+        env.selected("demo/wgs-cohort", "batches/batch-01/S0101/qc/S0101.flagstat.txt"),
+    ]
+    east = "demo/us-east-results"
+    existing = env.on_volume(east)
+    return build_plan(sel, env.volume(east), ExportOptions(east, **opts), existing, today=TODAY)
+
+
+LEASE_TOKEN = "leasetoken000000000000000000000a"
+
+
+class SlowCreate(httpx.AsyncBaseTransport):
+    """Bulk creates take a while, so a second process can start meanwhile."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self.inner = inner
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if request.method == "POST" and "exports/create" in str(request.url):
+            await asyncio.sleep(0.3)
+        return await self.inner.handle_async_request(request)
+
+
+async def make_lease_run(tmp_path, n=250):
+    """A journaled plan of the first n chunk files, on a sim whose bulk creates are slow."""
+    platform = demo_platform(SimSettings(tokens=[LEASE_TOKEN], job_seconds=5))
+    w = platform.world
+    folder = w.files[w.projects["demo/wgs-cohort"].root_folder]
+    for part in ("scatter-gather", "chunks"):
+        folder = next(w.files[c] for c in folder.children if w.files[c].name == part)
+    client = PlatformClient(
+        BASE_URL_INPROCESS, LEASE_TOKEN, transport=SlowCreate(SimTransport(platform))
+    )
+    files = []
+    async for f in client.list_folder(folder.id):
+        files.append(
+            SelectedFile.from_file(
+                f, folder="scatter-gather/chunks", project_location="aws:us-east-1"
+            )
+        )
+        if len(files) == n:
+            break
+    volume = await client.get_volume("demo/us-east-results")
+    plan = await prepare_plan(
+        client, Selection(files), volume, ExportOptions("demo/us-east-results")
+    )
+    journal = Journal(tmp_path / "journal.sqlite3")
+    return platform, client, journal, journal.create_run(plan, profile="t")

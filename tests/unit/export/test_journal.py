@@ -7,24 +7,13 @@ import pytest
 
 import sbexport_tui.export as engine
 from sbexport_tui.config import Paths
-from sbexport_tui.export import ExportOptions, Journal, JournalError, build_plan
+from sbexport_tui.export import Journal, JournalError
 from sbexport_tui.export.journal import clean_base_url
 
-from .conftest import TODAY, Env
+from .conftest import Env, small_plan
 
 WGS = "demo/wgs-cohort"
 EAST = "demo/us-east-results"
-
-
-def small_plan(env: Env, **opts):
-    sel = [
-        env.selected(WGS, "README.txt"),  # exists on the volume: skipped
-        env.selected(WGS, "sample_sheet.csv"),
-        env.selected(WGS, "reference/dbsnp_138.b37.vcf.gz"),  # public copy: skipped
-        env.selected(WGS, "batches/batch-01/S0101/qc/S0101.flagstat.txt"),
-    ]
-    existing = env.on_volume(EAST)
-    return build_plan(sel, env.volume(EAST), ExportOptions(EAST, **opts), existing, today=TODAY)
 
 
 def test_create_run_writes_every_selected_file(env: Env, journal: Journal) -> None:

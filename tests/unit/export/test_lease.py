@@ -6,57 +6,19 @@ import asyncio
 import os
 from collections import Counter
 
-import httpx
 import pytest
 
 from sbexport_tui.api.client import PlatformClient
 from sbexport_tui.export.journal import Journal, JournalError, lease_alive
-from sbexport_tui.export.plan import ExportOptions, prepare_plan
 from sbexport_tui.export.runner import RunBusy, submit_run
-from sbexport_tui.export.selection import SelectedFile, Selection
-from sbexport_tui.sim import BASE_URL_INPROCESS, SimSettings, SimTransport, demo_platform
+from sbexport_tui.sim import BASE_URL_INPROCESS, SimTransport
 
-TOKEN = "leasetoken000000000000000000000a"
-
-
-class SlowCreate(httpx.AsyncBaseTransport):
-    """Bulk creates take a while, so a second process can start meanwhile."""
-
-    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
-        self.inner = inner
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        if request.method == "POST" and "exports/create" in str(request.url):
-            await asyncio.sleep(0.3)
-        return await self.inner.handle_async_request(request)
-
-
-async def make_run(tmp_path, n=250):
-    platform = demo_platform(SimSettings(tokens=[TOKEN], job_seconds=5))
-    w = platform.world
-    folder = w.files[w.projects["demo/wgs-cohort"].root_folder]
-    for part in ("scatter-gather", "chunks"):
-        folder = next(w.files[c] for c in folder.children if w.files[c].name == part)
-    client = PlatformClient(BASE_URL_INPROCESS, TOKEN, transport=SlowCreate(SimTransport(platform)))
-    files = []
-    async for f in client.list_folder(folder.id):
-        files.append(
-            SelectedFile.from_file(
-                f, folder="scatter-gather/chunks", project_location="aws:us-east-1"
-            )
-        )
-        if len(files) == n:
-            break
-    volume = await client.get_volume("demo/us-east-results")
-    plan = await prepare_plan(
-        client, Selection(files), volume, ExportOptions("demo/us-east-results")
-    )
-    journal = Journal(tmp_path / "journal.sqlite3")
-    return platform, client, journal, journal.create_run(plan, profile="t")
+from .conftest import LEASE_TOKEN as TOKEN
+from .conftest import SlowCreate, make_lease_run
 
 
 async def test_a_second_submitter_is_refused_and_nothing_is_sent_twice(tmp_path):
-    platform, client, journal, run_id = await make_run(tmp_path)
+    platform, client, journal, run_id = await make_lease_run(tmp_path)
     other = Journal(tmp_path / "journal.sqlite3")  # another process's connection
     other_client = PlatformClient(
         BASE_URL_INPROCESS, TOKEN, transport=SlowCreate(SimTransport(platform))
@@ -81,7 +43,7 @@ async def test_a_second_submitter_is_refused_and_nothing_is_sent_twice(tmp_path)
 
 
 async def test_the_lease_of_a_process_that_died_is_taken_over_at_once(tmp_path):
-    platform, client, journal, run_id = await make_run(tmp_path, n=10)
+    platform, client, journal, run_id = await make_lease_run(tmp_path, n=10)
     dead = f"{os.uname().nodename}:999999999:deadbeef"
     assert not lease_alive(dead)
     assert journal.claim_run(run_id, dead, 600) is None  # as if a killed process held it
@@ -91,7 +53,7 @@ async def test_the_lease_of_a_process_that_died_is_taken_over_at_once(tmp_path):
 
 def test_mark_submitting_takes_only_planned_items(tmp_path):
     async def go():
-        return await make_run(tmp_path, n=3)
+        return await make_lease_run(tmp_path, n=3)
 
     _platform, _client, journal, run_id = asyncio.run(go())
     journal.mark_submitting(run_id, [0])

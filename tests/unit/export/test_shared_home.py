@@ -20,8 +20,7 @@ from sbexport_tui.export import runner
 from sbexport_tui.export.journal import Journal, JournalError
 from sbexport_tui.export.runner import RunBusy, submit_run
 
-from .test_journal import small_plan
-from .test_lease import make_run
+from .conftest import make_lease_run, small_plan
 
 MOUNTINFO = textwrap.dedent(
     r"""
@@ -161,7 +160,7 @@ def test_the_rollback_journal_under_two_processes(env, tmp_path):
 
 
 async def test_a_lease_held_by_another_host_is_respected_until_it_lapses(tmp_path):
-    platform, client, journal, run_id = await make_run(tmp_path, n=10)
+    platform, client, journal, run_id = await make_lease_run(tmp_path, n=10)
     now = [1_900_000_000.0]
     clocked = Journal(journal.path, clock=lambda: now[0])
     other_host = "compute-node-17:4242:0a1b2c3d"  # its pid cannot be checked from here
@@ -183,7 +182,7 @@ async def test_the_heartbeat_keeps_the_lease_through_a_long_wait(tmp_path, monke
     so a process on another host cannot take the run over and send it twice."""
     monkeypatch.setattr(runner, "LEASE_SECONDS", 0.6)
     monkeypatch.setattr(runner, "HEARTBEAT_SECONDS", 0.1)
-    platform, client, journal, run_id = await make_run(tmp_path, n=10)
+    platform, client, journal, run_id = await make_lease_run(tmp_path, n=10)
     gate = asyncio.Event()
     original = client.bulk_create_exports
 
@@ -207,7 +206,7 @@ async def test_a_sender_whose_lease_was_taken_stops_sending(tmp_path, monkeypatc
     """If another host takes the run over (this one's heartbeat could not reach the journal),
     this one stops before its next chunk instead of sending alongside."""
     monkeypatch.setattr(runner, "HEARTBEAT_SECONDS", 3600)
-    platform, client, journal, run_id = await make_run(tmp_path, n=250)
+    platform, client, journal, run_id = await make_lease_run(tmp_path, n=250)
     original = client.bulk_create_exports
     calls = 0
 
