@@ -10,7 +10,6 @@ import signal
 import sys
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from typing import IO, Any
 
 from ..api.client import RetryPolicy
@@ -28,6 +27,7 @@ from ..api.errors import (
 from ..api.regions import BaseUrlError
 from ..config import ConfigError, Paths, Profile, environment_profile, load_profiles
 from ..export.journal import Journal, JournalError, JournalUnusable, clean_base_url
+from ..export.report import iso_utc
 from ..export.runner import RunStopped
 from ..export.templates import TemplateError
 from ..storage_errors import EXIT_STORAGE, storage_message
@@ -162,9 +162,8 @@ def human_bytes(n: int | None) -> str:
 
 
 def iso(ts: float | None) -> str | None:
-    if ts is None:
-        return None
-    return datetime.fromtimestamp(ts, tz=timezone.utc).isoformat(timespec="seconds")
+    """The one time format of machine output (JSON, reports): ``2026-11-30T22:00:00Z``."""
+    return iso_utc(ts)
 
 
 # ---- profiles and sessions -------------------------------------------------------------------

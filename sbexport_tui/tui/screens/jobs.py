@@ -23,7 +23,6 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
-from textual.strip import Strip
 from textual.timer import Timer
 from textual.widgets import Footer, Header, Input, Static
 from textual.worker import Worker, WorkerState
@@ -33,6 +32,7 @@ from ...export.journal import WATCHED_STATES, ItemRecord, Journal, JournalError,
 from ...export.runner import Progress, RunBusy, submit_run
 from ...export.watching import watch_pass
 from ..widgets.fasttable import FastTable
+from ..widgets.jobstable import JobsTable
 from ..widgets.table import plain
 from .base import app_of
 from .browse import PromptScreen
@@ -43,7 +43,6 @@ from .jobs_data import (
     STATE_FILTERS,
     WIDE,
     WIDE_COLUMNS,
-    KeyText,
     RunStats,
     budget_text,
     changed_items,
@@ -51,7 +50,6 @@ from .jobs_data import (
     duration,
     failure_groups,
     item_key,
-    left_cut,
     matches,
     poll_interval,
     progress_text,
@@ -71,42 +69,6 @@ IntervalFn = Callable[[int, Any, float], float]
 # Runs a jobs pane of this process is submitting right now, by journal file: another pane (or a
 # second one opened later) must not reconcile them at the same time.
 _IN_FLIGHT: set[tuple[str, int]] = set()
-
-
-class JobsTable(FastTable):
-    """The jobs table: ``g`` opens the failure groups (Home still goes to the top), and the time
-    of a running job is drawn from the clock, so it moves without touching the rows."""
-
-    BINDINGS = [
-        Binding("enter", "select", "Details", id="jobs.details"),
-        Binding("g", "screen.groups", "Failure groups", id="jobs.groups"),
-    ]
-
-    def __init__(self, *args: Any, **kw: Any) -> None:
-        super().__init__(*args, **kw)
-        self.live: Callable[[str], Text | None] | None = None
-        self.live_column = 0
-
-    def render_line(self, y: int) -> Strip:
-        row = int(self.scroll_offset.y) + y - 1
-        if y == 0 or row >= len(self._keys):
-            return super().render_line(y)
-        cells = self._cells[row]
-        widths = self.widths()
-        live = self.live(self._keys[row]) if self.live is not None else None
-        if live is not None or any(isinstance(c, KeyText) for c in cells):
-            cells = [
-                left_cut(c, w) if isinstance(c, KeyText) else c
-                for c, w in zip(cells, widths, strict=False)
-            ]
-            if live is not None:
-                cells[self.live_column] = live
-        style = (
-            self.get_component_rich_style("fasttable--cursor")
-            if row == self.cursor_row
-            else self.rich_style
-        )
-        return self._strip(cells, widths, self.scrollable_content_region.width, style)
 
 
 class JobsScreen(Screen):

@@ -23,7 +23,7 @@ from ...export.report import write_report as _write_report
 from ...export.retry import RETRY_STATES
 from ...export.runner import VERIFY_MISMATCH
 from ..format import human_bytes
-from ..widgets.fasttable import Column
+from ..widgets.fasttable import Column, LeftCutText
 from ..widgets.table import plain
 
 # ---- filters -----------------------------------------------------------------------------------
@@ -171,23 +171,10 @@ WIDE_COLUMNS = [
 ]
 
 
-class KeyText(Text):
+def key_cell(key: str | None) -> Text:
     """A destination key: when too long, the table cuts it on the left (the file name at the
     end of the key is what tells keys apart)."""
-
-
-def key_cell(key: str | None) -> Text:
-    cell = plain(key or "")
-    return KeyText(cell.plain, no_wrap=True, overflow="ellipsis")
-
-
-def left_cut(cell: Text, width: int) -> Text:
-    if width <= 1 or cell.cell_len <= width:
-        return cell
-    tail = cell.plain
-    while tail and Text(tail).cell_len > width - 1:
-        tail = tail[max(1, (Text(tail).cell_len - width + 1) // 2) :]
-    return Text("…" + tail, style=cell.style, no_wrap=True)
+    return LeftCutText(plain(key or "").plain, no_wrap=True, overflow="ellipsis")
 
 
 def row_cells(item: ItemRecord, wide: bool, now: float) -> list[Text]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 from rich.segment import Segment
 from rich.style import Style
@@ -32,6 +32,23 @@ class Column:
     width: int | None = None  # None: takes the width that is left (at least min_width)
     min_width: int = 8
     justify: str = "left"
+    # where a value too long for the column is cut: "left" keeps its end (a key's file name)
+    cut: Literal["right", "left"] = "right"
+
+
+class LeftCutText(Text):
+    """A cell cut on the left when too long, whatever its column's ``cut`` (for a column that
+    mixes keys, cut on the left, with messages, cut on the right)."""
+
+
+def left_cut(cell: Text, width: int) -> Text:
+    """``…`` and the end of the text that fits in ``width`` cells."""
+    if width <= 1 or cell.cell_len <= width:
+        return cell
+    tail = cell.plain
+    while tail and Text(tail).cell_len > width - 1:
+        tail = tail[max(1, (Text(tail).cell_len - width + 1) // 2) :]
+    return Text("…" + tail, style=cell.style, no_wrap=True)
 
 
 class FastTable(ScrollView, can_focus=True):
@@ -226,12 +243,19 @@ class FastTable(ScrollView, can_focus=True):
             if row == self.cursor_row
             else self.rich_style
         )
-        return self._strip(self._cells[row], widths, width, style)
+        return self._strip(self.row_cells(row), widths, width, style)
+
+    def row_cells(self, row: int) -> Sequence[Text]:
+        """The cells drawn for a row: the stored ones. A subclass may give others (a value
+        that moves with the clock) without touching the rows."""
+        return self._cells[row]
 
     def _strip(self, cells: Sequence[Text], widths: list[int], width: int, style: Style) -> Strip:
         segments: list[Segment] = []
         for cell, w, col in zip(cells, widths, self.columns, strict=False):
             segments.append(Segment(" ", style))
+            if col.cut == "left" or isinstance(cell, LeftCutText):
+                cell = left_cut(cell, w)
             text = cell.copy()
             text.truncate(w, overflow="ellipsis", pad=False)
             pad = w - text.cell_len

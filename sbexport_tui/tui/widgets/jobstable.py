@@ -1,0 +1,39 @@
+"""The jobs pane's table: a FastTable whose running jobs show a time that moves with the clock."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from rich.text import Text
+from textual.binding import Binding
+
+from .fasttable import FastTable
+
+
+class JobsTable(FastTable):
+    """``g`` opens the failure groups (Home still goes to the top), and the time of a running
+    job is drawn from the clock (``live``), so it moves without touching the rows."""
+
+    BINDINGS = [
+        Binding("enter", "select", "Details", id="jobs.details"),
+        Binding("g", "screen.groups", "Failure groups", id="jobs.groups"),
+    ]
+
+    def __init__(self, *args: Any, **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        self.live: Callable[[str], Text | None] | None = None
+        self.live_column = 0
+
+    def row_cells(self, row: int) -> Sequence[Text]:
+        cells = super().row_cells(row)
+        key = self.key_at(row)
+        live = self.live(key) if self.live is not None and key is not None else None
+        if live is None:
+            return cells
+        out = list(cells)
+        out[self.live_column] = live
+        return out
+
+
+__all__ = ["JobsTable"]

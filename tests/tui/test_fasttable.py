@@ -1,0 +1,51 @@
+"""FastTable's public extension points: a column cut on the left, a cell cut on the left, and
+``row_cells`` for cells drawn from something other than the stored rows."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rich.text import Text
+from textual.app import App, ComposeResult
+
+from sbexport_tui.tui.widgets.fasttable import Column, FastTable, LeftCutText
+
+KEY = "projects/wgs/batches/batch-01/S0101/alignments/S0101.bam"
+MESSAGE = "the storage service refused the write: check the bucket policy"
+
+
+class Upper(FastTable):
+    def row_cells(self, row: int) -> Sequence[Text]:
+        return [type(c)(c.plain.upper()) for c in super().row_cells(row)]
+
+
+class TableApp(App[None]):
+    def __init__(self, table: FastTable) -> None:
+        super().__init__()
+        self.table = table
+
+    def compose(self) -> ComposeResult:
+        yield self.table
+
+
+def line(table: FastTable, y: int) -> str:
+    return "".join(seg.text for seg in table.render_line(y)).rstrip()
+
+
+async def test_a_column_cut_on_the_left_keeps_the_end_of_a_key():
+    table = FastTable([Column("k", "Key", 20, cut="left"), Column("m", "Message", 20)])
+    async with TableApp(table).run_test(size=(50, 5)) as pilot:
+        table.set_rows([("r", [KEY, MESSAGE])])
+        await pilot.pause()
+        text = line(table, 1)
+        assert "…" in text and "S0101.bam" in text  # the end of the key
+        assert "the storage servi" in text  # the message keeps its beginning
+
+
+async def test_a_cell_can_be_cut_on_the_left_and_a_subclass_can_draw_other_cells():
+    table = Upper([Column("k", "Key", 20), Column("m", "Message", 20)])
+    async with TableApp(table).run_test(size=(50, 5)) as pilot:
+        table.set_rows([("r", [LeftCutText(KEY), MESSAGE])])
+        await pilot.pause()
+        text = line(table, 1)
+        assert "S0101.BAM" in text and "THE STORAGE" in text
