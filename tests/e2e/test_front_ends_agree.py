@@ -22,8 +22,9 @@ from sbexport_tui.session import DEMO_TOKEN, demo_session
 from sbexport_tui.sim import SimSettings, SimTransport, demo_platform
 from sbexport_tui.sim.world import error_body
 from sbexport_tui.tui.app import SbexportApp
+from sbexport_tui.tui.screens.dialogs import ConfirmScreen
 from sbexport_tui.tui.screens.jobs import JobsScreen
-from sbexport_tui.tui.screens.preflight import ConfirmScreen, PreflightScreen
+from sbexport_tui.tui.screens.preflight import PreflightScreen
 from sbexport_tui.tui.screens.projects import ProjectsScreen
 
 from ..tui.conftest import open_path, settle

@@ -5,12 +5,9 @@ from __future__ import annotations
 import json
 
 from sbexport_tui.export.journal import Journal
+from sbexport_tui.tui.screens.dialogs import ConfirmScreen, TypedConfirmScreen
 from sbexport_tui.tui.screens.export_options import ExportOptionsScreen
-from sbexport_tui.tui.screens.preflight import (
-    ConfirmScreen,
-    PreflightScreen,
-    TypedConfirmScreen,
-)
+from sbexport_tui.tui.screens.preflight import PreflightScreen
 
 from .conftest import open_path, settle
 

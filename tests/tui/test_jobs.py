@@ -16,7 +16,7 @@ from sbexport_tui.export import ExportOptions, Journal, SelectedFile, Selection,
 from sbexport_tui.export.runner import submit_run
 from sbexport_tui.session import DEMO_TOKEN
 from sbexport_tui.sim import BASE_URL_INPROCESS, SimTransport
-from sbexport_tui.tui.screens.browse import PromptScreen
+from sbexport_tui.tui.screens.dialogs import ConfirmScreen, PromptScreen
 from sbexport_tui.tui.screens.jobs import JobsScreen
 from sbexport_tui.tui.screens.jobs_data import (
     VERIFY_MISMATCH,
@@ -28,7 +28,7 @@ from sbexport_tui.tui.screens.jobs_modals import (
     FailureGroupsScreen,
     JobDetailScreen,
 )
-from sbexport_tui.tui.screens.preflight import ConfirmScreen, PreflightScreen
+from sbexport_tui.tui.screens.preflight import PreflightScreen
 
 from .conftest import make_app, settle
 

@@ -30,13 +30,12 @@ from sbexport_tui.config import (
 )
 from sbexport_tui.sim import SimSettings, SimTransport, demo_platform
 from sbexport_tui.tui.app import SbexportApp
-from sbexport_tui.tui.screens.browse import PromptScreen
+from sbexport_tui.tui.screens.dialogs import ConfirmScreen, PromptScreen
 from sbexport_tui.tui.screens.profile_form import ProfileFormScreen
 from sbexport_tui.tui.screens.profiles import (
     FirstRunScreen,
     ProfilesContext,
     ProfilesScreen,
-    YesNoScreen,
     first_screen,
 )
 from sbexport_tui.tui.screens.projects import ProjectsScreen
@@ -479,7 +478,7 @@ async def test_delete_asks_first_showing_the_name(tmp_path, monkeypatch):
         await settle(pilot)
         await pilot.press("down", "d")
         await settle(pilot)
-        assert isinstance(app.screen, YesNoScreen)
+        assert isinstance(app.screen, ConfirmScreen)
         assert "Delete profile cgc?" in screen_text(app)
         await pilot.press("n")
         await settle(pilot)
@@ -547,7 +546,7 @@ async def test_a_malformed_profiles_file_is_shown_and_kept_aside_on_create(tmp_p
         assert "Traceback" not in screen_text(app)
         await pilot.press("n")
         await settle(pilot)
-        assert isinstance(app.screen, YesNoScreen)
+        assert isinstance(app.screen, ConfirmScreen)
         await pilot.press("y")
         await settle(pilot)
         assert isinstance(app.screen, ProfileFormScreen)

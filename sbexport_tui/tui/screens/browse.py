@@ -10,8 +10,8 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
-from textual.screen import ModalScreen, Screen
-from textual.widgets import Footer, Header, Input, Label, Static
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Input, Static
 
 from ...api.errors import PlatformError
 from ...api.models import File, Project
@@ -23,6 +23,7 @@ from ..selection import SelectionStore, unexportable_reason
 from ..widgets.fasttable import Column, FastTable
 from ..widgets.table import plain
 from .base import app_of
+from .dialogs import PromptScreen
 
 MARK = "●"
 SORTS = ("listed", "name", "size", "date")
@@ -34,28 +35,6 @@ class Crumb:
     folder_id: str
     name: str
     cursor_key: str | None = None
-
-
-class PromptScreen(ModalScreen[str | None]):
-    """One line of input: a pattern, a manifest path."""
-
-    BINDINGS = [Binding("escape", "cancel", "Cancel", id="prompt.cancel")]
-
-    def __init__(self, title: str, placeholder: str = "", value: str = "") -> None:
-        super().__init__()
-        self.title_text, self.placeholder, self.value = title, placeholder, value
-
-    def compose(self) -> ComposeResult:
-        with Static(id="prompt-box"):
-            yield Label(plain(self.title_text))
-            yield Input(value=self.value, placeholder=self.placeholder, id="prompt-input")
-
-    @on(Input.Submitted)
-    def _submitted(self, event: Input.Submitted) -> None:
-        self.dismiss(event.value)
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
 
 
 class BrowseScreen(Screen):

@@ -35,7 +35,7 @@ from ..widgets.fasttable import FastTable
 from ..widgets.jobstable import JobsTable
 from ..widgets.table import plain
 from .base import app_of
-from .browse import PromptScreen
+from .dialogs import ConfirmScreen, PromptScreen
 from .jobs_data import (
     FAILED_STATES,
     NARROW_COLUMNS,
@@ -59,7 +59,7 @@ from .jobs_data import (
     time_column,
     write_report,
 )
-from .jobs_modals import FailureGroupsScreen, JobDetailScreen, JobsConfirmScreen
+from .jobs_modals import FailureGroupsScreen, JobDetailScreen
 
 RECENT_VERIFY = 24 * 3600.0  # at start, runs that finished this recently are verified if not yet
 ERROR_RETRY = 30.0  # seconds before polling again after an unexpected error
@@ -865,7 +865,7 @@ class JobsScreen(Screen):
 
         why = f"It stopped: {run.error}" if run.error else ""
         self.app.push_screen(
-            JobsConfirmScreen(f"Send the {n:,} unsent item(s) of run {rid}?", why), done
+            ConfirmScreen(f"Send the {n:,} unsent item(s) of run {rid}?", why), done
         )
 
     def action_report(self) -> None:

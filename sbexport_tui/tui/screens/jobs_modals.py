@@ -10,7 +10,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Label, Static
+from textual.widgets import Static
 
 from ...api.errors import explain
 from ...export.journal import ItemRecord, RunRecord
@@ -112,30 +112,6 @@ class JobDetailScreen(ModalScreen[str | None]):
     def action_retry(self) -> None:
         if self.item.state in ("failed", "rejected"):
             self.dismiss("retry")
-
-
-class JobsConfirmScreen(ModalScreen[bool]):
-    """A question answered with y (or Enter) / n (or Esc)."""
-
-    BINDINGS = [
-        Binding("y,enter", "answer(True)", "Yes", id="confirm.yes"),
-        Binding("n,escape", "answer(False)", "No", id="confirm.no"),
-    ]
-
-    def __init__(self, question: str, detail: str = "") -> None:
-        super().__init__()
-        self.question, self.detail = question, detail
-
-    def compose(self) -> ComposeResult:
-        with Vertical(id="confirm-box"):
-            yield Label(plain(self.question), id="confirm-question")
-            if self.detail:
-                detail = Text("\n").join(plain(line) for line in self.detail.splitlines())
-                yield Static(detail, id="confirm-detail")
-            yield Label(Text("y / Enter: yes    n / Esc: no", style="dim"))
-
-    def action_answer(self, yes: bool) -> None:
-        self.dismiss(yes)
 
 
 class FailureGroupsScreen(ModalScreen[FailureGroup | None]):

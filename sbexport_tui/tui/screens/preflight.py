@@ -13,13 +13,12 @@ from datetime import date
 from pathlib import Path
 
 from rich.text import Text
-from textual import on, work
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
 from textual.message import Message
-from textual.screen import ModalScreen, Screen
-from textual.widgets import Footer, Header, Input, Label, ProgressBar, Static, Tree
+from textual.screen import Screen
+from textual.widgets import Footer, Header, ProgressBar, Static, Tree
 
 from ...api.models import Volume
 from ...export.journal import Journal, JournalError
@@ -29,6 +28,7 @@ from ...export.selection import Selection
 from ..format import human_bytes, plural
 from ..widgets.table import plain
 from .base import app_of
+from .dialogs import ConfirmScreen, TypedConfirmScreen
 
 GROUP_FILES_SHOWN = 200
 
@@ -37,57 +37,6 @@ def headline(plan: ExportPlan, volume_id: str) -> str:
     verb = "copied" if plan.copy_only else "MOVED"
     files = plural(plan.exportable_count, "file")
     return f"{files} ({human_bytes(plan.exportable_bytes)}) will be {verb} to {volume_id}"
-
-
-class ConfirmScreen(ModalScreen[bool]):
-    """y/Enter confirms, n/Esc cancels."""
-
-    BINDINGS = [
-        Binding("y,enter", "yes", "Yes", id="confirm.yes"),
-        Binding("n,escape", "no", "No", id="confirm.no"),
-    ]
-
-    def __init__(self, text: str) -> None:
-        super().__init__()
-        self.text = text
-
-    def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog"):
-            yield Static(plain(self.text))
-            yield Label("y / Enter: yes    n / Esc: no")
-
-    def action_yes(self) -> None:
-        self.dismiss(True)
-
-    def action_no(self) -> None:
-        self.dismiss(False)
-
-
-class TypedConfirmScreen(ModalScreen[bool]):
-    """The user types the expected words back; anything else is a no."""
-
-    BINDINGS = [Binding("escape", "no", "Cancel", id="confirm.cancel")]
-
-    def __init__(self, text: str, expected: str) -> None:
-        super().__init__()
-        self.text, self.expected = text, expected
-
-    def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog danger"):
-            yield Static(Text(self.text, style="bold"))
-            yield Label(plain(f"Type  {self.expected}  and Enter to confirm; Esc cancels."))
-            yield Input(placeholder="type here", id="typed")
-
-    @on(Input.Submitted, "#typed")
-    def _typed(self, event: Input.Submitted) -> None:
-        if event.value.strip() == self.expected:
-            self.dismiss(True)
-        else:
-            self.query_one("#typed", Input).value = ""
-            self.notify(f"That is not '{self.expected}': nothing was sent", severity="warning")
-
-    def action_no(self) -> None:
-        self.dismiss(False)
 
 
 class PreflightScreen(Screen):

@@ -20,9 +20,9 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical, VerticalScroll
+from textual.containers import VerticalScroll
 from textual.message import Message
-from textual.screen import ModalScreen, Screen
+from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
 from ...api.client import RetryPolicy
@@ -48,6 +48,7 @@ from ...config import (
 from ...session import Session, open_session
 from ..widgets.table import SafeTable, plain
 from .base import app_of
+from .dialogs import ConfirmScreen, PromptScreen
 
 TransportFactory = Callable[[], httpx.AsyncBaseTransport]
 
@@ -134,29 +135,6 @@ def profiles_file_problem(error: ConfigError) -> str:
 
 
 # ---------------------------------------------------------------- small modals
-
-
-class YesNoScreen(ModalScreen[bool]):
-    """A yes/no question. y confirms; n or Esc says no."""
-
-    BINDINGS = [
-        Binding("y", "answer(True)", "Yes", id="yesno.yes"),
-        Binding("n,escape", "answer(False)", "No", id="yesno.no"),
-    ]
-
-    def __init__(self, question: str, detail: str = "") -> None:
-        super().__init__()
-        self.question, self.detail = question, detail
-
-    def compose(self) -> ComposeResult:
-        with Vertical(id="yesno-box"):
-            yield Static(plain(self.question, "bold"), id="yesno-question")
-            if self.detail:
-                yield Static(self.detail, markup=False, id="yesno-detail")
-            yield Static("y = yes   n / Esc = no", classes="form-hint", markup=False)
-
-    def action_answer(self, yes: bool) -> None:
-        self.dismiss(yes)
 
 
 # ---------------------------------------------------------------- the profiles screen
@@ -369,10 +347,11 @@ class ProfilesScreen(Screen):
             then()
 
         self.app.push_screen(
-            YesNoScreen(
+            ConfirmScreen(
                 "The profiles file has an error. Keep it aside and start a new one?",
                 f"{self.ctx.tilde(str(path))} will be renamed to {path.name}.broken-<time>; "
                 "nothing is deleted.",
+                enter=False,
             ),
             answered,
         )
@@ -480,7 +459,6 @@ class ProfilesScreen(Screen):
         profile = self._saved_profile("be renamed")
         if profile is None:
             return
-        from .browse import PromptScreen
 
         def answered(new: str | None) -> None:
             if new is None or not new.strip() or new.strip() == profile.name:
@@ -526,10 +504,11 @@ class ProfilesScreen(Screen):
             self.say(f"Deleted profile {profile.name}.", ok=True)
 
         self.app.push_screen(
-            YesNoScreen(
+            ConfirmScreen(
                 f"Delete profile {profile.name}?",
                 "Its token file is removed too when sbexport stored it; a credentials file, "
                 "variable or command is left alone.",
+                enter=False,
             ),
             answered,
         )
