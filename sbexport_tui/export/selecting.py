@@ -93,6 +93,8 @@ class Walker:
         self._locations: dict[str, str | None] = {}
         self._folder_paths: dict[str, str] = {}  # folder id -> path in its project
         self.listed = 0
+        self.found_files = 0  # files walked so far (for progress)
+        self.found_bytes = 0
 
     async def start(self) -> None:
         try:
@@ -157,10 +159,15 @@ class Walker:
         return folder, None
 
     async def walk(
-        self, folder_id: str, folder_path: str, recursive: bool
+        self,
+        folder_id: str,
+        folder_path: str,
+        recursive: bool,
+        on_progress: Callable[[int, int, int], None] | None = None,
     ) -> tuple[list[tuple[File, str]], int]:
         """(file, path) for the files under a folder, in listing order; sub-folders too when
-        recursive (listed concurrently). Returns also how many sub-folders were left out."""
+        recursive (listed concurrently). Returns also how many sub-folders were left out.
+        ``on_progress(folders listed, files found, bytes found)`` after each folder."""
         kids = await self.children(folder_id)
         files: list[tuple[File, str]] = []
         subfolders: list[File] = []
@@ -171,10 +178,14 @@ class Walker:
                 self._folder_paths[k.id] = path
             else:
                 files.append((k, path))
+        if on_progress is not None:
+            self.found_files += len(files)
+            self.found_bytes += sum(f.size or 0 for f, _ in files)
+            on_progress(self.listed, self.found_files, self.found_bytes)
         if not recursive:
             return files, len(subfolders)
         results = await asyncio.gather(
-            *(self.walk(s.id, self._folder_paths[s.id], True) for s in subfolders)
+            *(self.walk(s.id, self._folder_paths[s.id], True, on_progress) for s in subfolders)
         )
         for sub_files, _ in results:
             files.extend(sub_files)
@@ -313,6 +324,22 @@ async def _look_up_ids(
             note(f"manifest: looked up {len(records):,}/{len(ids):,} file ids")
     note(f"manifest: looked up {len(ids):,} file ids")
     return records
+
+
+async def walk_folder(
+    client: Any,
+    project_id: str,
+    folder_id: str,
+    folder_path: str,
+    *,
+    on_progress: Callable[[int, int, int], None] | None = None,
+) -> list[tuple[File, str]]:
+    """Every file under a folder, sub-folders included: (file, path in the project). The browse
+    screen's "mark a folder" and ``export --path --recursive`` walk alike. Cancel the task to
+    stop it."""
+    walker = Walker(client, project_id)
+    files, _ = await walker.walk(folder_id, folder_path, True, on_progress)
+    return files
 
 
 async def resolve_manifest(

@@ -156,6 +156,17 @@ async def test_marking_a_folder_walks_it_and_unmarking_releases_it(demo_app):
         assert len(files) > 40
         assert all(m.path.startswith("batches/batch-01/") for m in files)
         assert any(m.path == "batches/batch-01/S0101/qc/multiqc/plots/coverage.png" for m in files)
+        # the same files as the headless walk of the same folder (one engine walks both)
+        from sbexport_tui.export.selecting import build_selection
+
+        headless = await build_selection(
+            demo_app.session.client,
+            "demo/wgs-cohort",
+            path="batches/batch-01",
+            recursive=True,
+            with_index=False,
+        )
+        assert {m.path for m in files} == {m.path for m in headless.selection}
         await pilot.press("up", "space")
         assert len(demo_app.selection) == 0
 

@@ -27,7 +27,6 @@ from .dialogs import PromptScreen
 
 MARK = "●"
 SORTS = ("listed", "name", "size", "date")
-WALK_CONCURRENCY = 4
 
 
 @dataclass
@@ -480,44 +479,23 @@ class BrowseScreen(Screen):
 
     @work(exclusive=True, group="walk", exit_on_error=False)
     async def walk(self, root: File, root_path: str) -> None:
-        client = self.session.client
-        found: list[tuple[File, str]] = []
-        queue: asyncio.Queue[tuple[str, str]] = asyncio.Queue()
-        queue.put_nowait((root.id, root_path))
-        counters = {"folders": 0, "bytes": 0}
-        errors: list[str] = []
+        """The engine's folder walk, with progress; Esc cancels this worker, and the walk."""
+        from ...export.selecting import walk_folder
 
-        async def worker() -> None:
-            while True:
-                folder_id, path = await queue.get()
-                try:
-                    async for f in client.list_folder(folder_id):
-                        child = f"{path}/{f.name}"
-                        if f.is_folder:
-                            queue.put_nowait((f.id, child))
-                        else:
-                            found.append((f, child))
-                            counters["bytes"] += f.size or 0
-                    counters["folders"] += 1
-                    self.post_message(
-                        self.WalkProgress(counters["folders"], len(found), counters["bytes"])
-                    )
-                except Exception as e:
-                    errors.append(str(e))
-                finally:
-                    queue.task_done()
+        def progress(folders: int, files: int, size: int) -> None:
+            self.post_message(self.WalkProgress(folders, files, size))
 
-        workers = [asyncio.create_task(worker()) for _ in range(WALK_CONCURRENCY)]
         try:
-            await queue.join()
+            found = await walk_folder(
+                self.session.client, self.project.id, root.id, root_path, on_progress=progress
+            )
         except asyncio.CancelledError:
-            for w in workers:
-                w.cancel()
             self.post_message(self.WalkDone(root, [], cancelled=True))
             raise
-        for w in workers:
-            w.cancel()
-        self.post_message(self.WalkDone(root, found, error=errors[0] if errors else None))
+        except Exception as e:  # the listing failed part-way: mark nothing, say why
+            self.post_message(self.WalkDone(root, [], error=str(e)))
+            return
+        self.post_message(self.WalkDone(root, found))
 
     def on_browse_screen_walk_progress(self, message: WalkProgress) -> None:
         self.walk_progress = (
