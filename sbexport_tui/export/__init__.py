@@ -10,6 +10,7 @@ The TUI and the headless CLI drive the same steps::
     await poll_run(client, journal, run_id, until_done=True)
 """
 
+from .client import EngineClient, ExportClient, FilesClient, VolumeClient
 from .journal import (
     FINAL_STATES,
     ITEM_STATES,
@@ -33,7 +34,6 @@ from .plan import (
     prepare_plan,
 )
 from .runner import (
-    ExportClient,
     PollResult,
     Progress,
     RunBusy,
@@ -70,9 +70,11 @@ __all__ = [
     "PRESETS",
     "RUN_STATES",
     "WATCHED_STATES",
+    "EngineClient",
     "ExportClient",
     "ExportOptions",
     "ExportPlan",
+    "FilesClient",
     "ItemRecord",
     "Journal",
     "JournalError",
@@ -88,6 +90,7 @@ __all__ = [
     "Selection",
     "SubmitResult",
     "TemplateError",
+    "VolumeClient",
     "build_plan",
     "check_key",
     "check_template",

@@ -22,6 +22,7 @@ from typing import Any, Literal
 from ..api.client import ADVANCE_ACCESS_HEADER, BULK_MAX
 from ..api.errors import ApiError
 from ..api.models import ExportItem, File, Volume, VolumeObject
+from .client import VolumeClient
 from .selection import SelectedFile, Selection
 from .templates import (
     DEFAULT_TEMPLATE,
@@ -694,7 +695,7 @@ def parent_prefixes(locations: Iterable[str]) -> list[str]:
 
 
 async def list_existing_locations(
-    client: Any,
+    client: VolumeClient,
     volume_id: str,
     locations: Iterable[str],
     *,
@@ -728,7 +729,7 @@ class ListingStopped(Exception):
 
 
 async def prepare_plan(
-    client: Any,
+    client: VolumeClient,
     selection: Selection | Sequence[SelectedFile],
     volume: Volume,
     options: ExportOptions,

@@ -17,14 +17,21 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Protocol
 
 from ..api.models import Volume
+from .client import FilesClient, VolumeClient
 from .journal import Journal, RunRecord
 from .plan import ExportOptions
 from .selection import SelectedFile, Selection
 
 RETRY_STATES = ("failed", "rejected")
+
+
+class RetryClient(VolumeClient, FilesClient, Protocol):
+    """A retry looks the files and the volume up again."""
+
+
 RETRYABLE_STATES = (*RETRY_STATES, "unknown")
 
 
@@ -65,7 +72,7 @@ def retry_positions(
 
 
 async def plan_retry(
-    client: Any, journal: Journal, run_id: int, positions: Sequence[int]
+    client: RetryClient, journal: Journal, run_id: int, positions: Sequence[int]
 ) -> RetryPlan:
     """Look the items' files and the run's volume up again, for a new plan of just those files
     (``prepare_plan(client, r.selection, r.volume, r.options)``)."""

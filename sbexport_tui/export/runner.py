@@ -21,13 +21,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Collection, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
 from ..api.client import BULK_MAX, to_timestamp
 from ..api.errors import AmbiguousSubmitError, BadRequest, BadResponse, PlatformError
-from ..api.models import ExportItem, ExportJob, ExportResult, JobLookup
+from ..api.models import ExportItem, ExportJob, ExportResult
+from .client import ExportClient, VolumeClient
 from .journal import (
     UNSENT_STATES,
     WATCHED_STATES,
@@ -55,25 +56,6 @@ JOB_GONE_MESSAGE = (
 )
 MAX_AMBIGUOUS_IN_A_ROW = 5
 MAX_LONE_REFUSALS = 5  # single items refused in a row (400) before a run stops
-
-
-class ExportClient(Protocol):
-    """What the runner needs from ``sbexport_tui.api.PlatformClient``."""
-
-    async def bulk_create_exports(
-        self, items: Sequence[ExportItem], copy_only: bool = False
-    ) -> list[ExportResult]: ...
-
-    async def bulk_get_exports(self, export_ids: Sequence[str]) -> list[JobLookup]: ...
-
-    async def find_existing_exports(
-        self,
-        volume_id: str,
-        items: Sequence[ExportItem],
-        *,
-        since: Any = None,
-        exclude: Collection[str] = (),
-    ) -> list[ExportJob | None]: ...
 
 
 class StopFlag(Protocol):
@@ -663,7 +645,7 @@ VERIFY_MISMATCH = "verification: the job said completed, but the object is not o
 
 
 async def verify_run(
-    client: Any, journal: Journal, run_id: int, *, stop_event: StopFlag | None = None
+    client: VolumeClient, journal: Journal, run_id: int, *, stop_event: StopFlag | None = None
 ) -> int:
     """List the volume where completed items landed; mark those whose location is there
     ``verified``. Items whose fate is ``unknown`` (a job the Platform no longer shows, a state

@@ -19,6 +19,7 @@ from typing import Any, BinaryIO
 from ..api.client import BULK_MAX as BULK_FILES
 from ..api.errors import NotFound
 from ..api.models import File
+from .client import FilesClient
 from .matching import classify_entry, compile_pattern, index_companions, parse_manifest
 from .selection import SelectedFile, Selection
 
@@ -83,7 +84,7 @@ def _is_folder(f: File) -> bool:
 
 
 class Walker:
-    def __init__(self, client: Any, project_id: str) -> None:
+    def __init__(self, client: FilesClient, project_id: str) -> None:
         self.client = client
         self.project_id = project_id
         self.project: Any = None
@@ -226,7 +227,7 @@ class Walker:
 
 
 async def build_selection(
-    client: Any,
+    client: FilesClient,
     project_id: str,
     *,
     path: str = "",
@@ -305,7 +306,7 @@ def lookup_cost(ids: int) -> str:
 
 
 async def _look_up_ids(
-    client: Any, ids: Sequence[str], note: Callable[[str], None] | None
+    client: FilesClient, ids: Sequence[str], note: Callable[[str], None] | None
 ) -> list[Any]:
     """Bulk lookups of file ids, 100 a request, saying first what they cost and then, every
     few seconds, how far they are."""
@@ -327,7 +328,7 @@ async def _look_up_ids(
 
 
 async def walk_folder(
-    client: Any,
+    client: FilesClient,
     project_id: str,
     folder_id: str,
     folder_path: str,
@@ -343,7 +344,7 @@ async def walk_folder(
 
 
 async def resolve_manifest(
-    client: Any,
+    client: FilesClient,
     project_id: str,
     entries: Sequence[str],
     *,
@@ -373,7 +374,7 @@ async def resolve_manifest(
 
 async def _from_manifest(
     w: Walker,
-    client: Any,
+    client: FilesClient,
     entries: Sequence[str],
     folder_id: str,
     path: str,

@@ -18,10 +18,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
+from .client import ExportClient, VolumeClient
 from .journal import WATCHED_STATES, Journal
-from .runner import ExportClient, Progress, StopFlag, poll_once, verify_run
+from .runner import Progress, StopFlag, poll_once, verify_run
+
+
+class WatchClient(ExportClient, VolumeClient, Protocol):
+    """Polling jobs and listing the volume to verify."""
 
 
 @dataclass
@@ -40,7 +45,7 @@ def is_open(counts: dict[str, int]) -> bool:
 
 
 async def watch_pass(
-    client: ExportClient,
+    client: WatchClient,
     journal: Journal,
     run_ids: Iterable[int],
     *,

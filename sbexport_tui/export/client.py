@@ -1,0 +1,82 @@
+"""What the engine asks of the Platform client, as Protocols: the engine is typed against
+these, not against ``Any``, and ``sbexport_tui.api.PlatformClient`` (or a test's fake) fits."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Collection, Sequence
+from typing import Any, Protocol
+
+from ..api.models import (
+    BulkRecord,
+    ExportItem,
+    ExportJob,
+    ExportResult,
+    File,
+    JobLookup,
+    Project,
+    Volume,
+    VolumeObject,
+    VolumePrefix,
+)
+from ..api.ratelimit import Priority
+
+
+class ExportClient(Protocol):
+    """Submitting, polling and reconciling export jobs (the runner)."""
+
+    async def bulk_create_exports(
+        self, items: Sequence[ExportItem], copy_only: bool = False
+    ) -> list[ExportResult]: ...
+
+    async def bulk_get_exports(self, export_ids: Sequence[str]) -> list[JobLookup]: ...
+
+    async def find_existing_exports(
+        self,
+        volume_id: str,
+        items: Sequence[ExportItem],
+        *,
+        since: Any = None,
+        exclude: Collection[str] = (),
+    ) -> list[ExportJob | None]: ...
+
+
+class VolumeClient(Protocol):
+    """Reading a volume: the plan's collision check and verification."""
+
+    async def get_volume(self, volume_id: str) -> Volume: ...
+
+    def list_volume_objects(
+        self,
+        volume_id: str,
+        prefix: str = "",
+        *,
+        priority: Priority = "interactive",
+        max_pages: int = 100_000,
+    ) -> AsyncIterator[VolumeObject | VolumePrefix]: ...
+
+
+class FilesClient(Protocol):
+    """Reading a project's files: selection, manifests, retries."""
+
+    async def get_project(self, project_id: str) -> Project: ...
+
+    def list_project_root(
+        self, project: str | Project, *, priority: Priority = "interactive"
+    ) -> AsyncIterator[File]: ...
+
+    def list_folder(
+        self, folder_id: str, *, priority: Priority = "interactive"
+    ) -> AsyncIterator[File]: ...
+
+    async def get_file(self, file_id: str) -> File: ...
+
+    async def bulk_get_files(
+        self, file_ids: Sequence[str], *, priority: Priority = "interactive"
+    ) -> list[BulkRecord[File]]: ...
+
+
+class EngineClient(ExportClient, VolumeClient, FilesClient, Protocol):
+    """Everything the engine asks of the client."""
+
+
+__all__ = ["EngineClient", "ExportClient", "FilesClient", "VolumeClient"]
