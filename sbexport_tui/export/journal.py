@@ -276,7 +276,6 @@ class Journal:
             raise JournalError(
                 f"cannot open the journal {self.path}: {getattr(e, 'strerror', None) or e}"
             ) from None
-        self.wanted_mode = mode
         try:
             self._db = sqlite3.connect(
                 str(self.path),
@@ -471,12 +470,6 @@ class Journal:
                 (state, error, self._clock(), run_id),
             )
 
-    def delete_run(self, run_id: int) -> None:
-        with self._tx() as db:
-            db.execute("DELETE FROM items WHERE run_id = ?", (run_id,))
-            db.execute("DELETE FROM runs WHERE id = ?", (run_id,))
-
-    # ---- items: reading ----
     def items(
         self,
         run_id: int,
@@ -543,15 +536,6 @@ class Journal:
             "SELECT state, COUNT(*) FROM items WHERE run_id = ? GROUP BY state", (run_id,)
         ):
             out[state] = n
-        return out
-
-    def bytes_by_state(self, run_id: int) -> dict[str, int]:
-        out = dict.fromkeys(ITEM_STATES, 0)
-        for state, n in self._query(
-            "SELECT state, COALESCE(SUM(size), 0) FROM items WHERE run_id = ? GROUP BY state",
-            (run_id,),
-        ):
-            out[state] = int(n)
         return out
 
     def job_ids_on_volume(self, volume: str) -> set[str]:
@@ -652,12 +636,6 @@ class Journal:
         hold ``started``/``finished``/``error_code``/``error_message``. One transaction."""
         self.record_outcomes(run_id, jobs, ())
 
-    def record_rejections(
-        self, run_id: int, rejections: Iterable[tuple[int, int | None, str]]
-    ) -> None:
-        """Items the Platform refused at submission: ``(position, code, message)``."""
-        self.record_outcomes(run_id, (), rejections)
-
     def record_outcomes(
         self,
         run_id: int,
@@ -710,31 +688,6 @@ class Journal:
                 [(state, now, run_id, p) for p in positions],
             )
 
-    def requeue(self, run_id: int, positions: Iterable[int] | None = None) -> int:
-        """Send failed/rejected items again (all of them, or these positions). Returns how many.
-
-        Their old job id and error are cleared; the next ``submit_run`` sends them."""
-        now = self._clock()
-        sql = (
-            "UPDATE items SET state = 'planned', job_id = NULL, error_code = NULL, "
-            "error_message = NULL, submitted = NULL, started = NULL, finished = NULL, "
-            "updated = ? WHERE run_id = ? AND state IN ('failed', 'rejected')"
-        )
-        with self._tx() as db:
-            if positions is None:
-                cur = db.execute(sql, (now, run_id))
-                n = cur.rowcount
-            else:
-                n = 0
-                for p in positions:
-                    n += db.execute(sql + " AND position = ?", (now, run_id, p)).rowcount
-            if n:
-                db.execute(
-                    "UPDATE runs SET state = 'planned', error = NULL, updated = ? WHERE id = ?",
-                    (now, run_id),
-                )
-        return n
-
     def held_elsewhere(self, run_id: int) -> dict[int, int]:
         """Unsent items of this run that an earlier run still has open (planned, in a request,
         or a job not finished) for the same file, volume and location: position -> that run.
@@ -770,19 +723,6 @@ class Journal:
                     )
                     for position, other in held.items()
                 ],
-            )
-        return cur.rowcount
-
-    def cancel_unsent(self, run_id: int) -> int:
-        """Skip every item not yet sent (``planned``); returns how many. Items already in a
-        request (``submitting``) are left for reconciliation: they may be on the Platform."""
-        now = self._clock()
-        with self._tx() as db:
-            cur = db.execute(
-                "UPDATE items SET state = 'skipped', reason = 'cancelled', "
-                "error_message = 'cancelled before it was sent', updated = ? "
-                "WHERE run_id = ? AND state = 'planned'",
-                (now, run_id),
             )
         return cur.rowcount
 

@@ -125,13 +125,6 @@ class Selection:
         key = file_id.file_id if isinstance(file_id, SelectedFile) else file_id
         return self._files.pop(key, None) is not None
 
-    def toggle(self, file: SelectedFile) -> bool:
-        """Select if not selected, else unselect; returns whether it is selected now."""
-        if self.remove(file.file_id):
-            return False
-        self.add(file)
-        return True
-
     def clear(self) -> None:
         self._files.clear()
 
@@ -167,10 +160,3 @@ class Selection:
     @property
     def projects(self) -> list[str]:
         return list(dict.fromkeys(f.project for f in self._files.values()))
-
-    def to_list(self) -> list[dict[str, Any]]:
-        return [f.to_dict() for f in self._files.values()]
-
-    @classmethod
-    def from_list(cls, data: Iterable[dict[str, Any]]) -> Selection:
-        return cls(SelectedFile.from_dict(d) for d in data)

@@ -19,9 +19,7 @@ from ..config import (
 )
 from .common import (
     EXIT_OK,
-    EXIT_USAGE,
     Console,
-    Fail,
     open_profile_session,
     paths_from_env,
     pick_profile,
@@ -159,13 +157,6 @@ def cmd_path(args: argparse.Namespace, console: Console) -> int:
             if v is not None:
                 console.say(f"{k}: {v}")
     return EXIT_OK
-
-
-def check_add_args(args: argparse.Namespace) -> None:
-    if not args.name:
-        raise Fail("profiles add needs --name NAME", EXIT_USAGE)
-    if not args.region:
-        raise Fail("profiles add needs --region (a region id like aws-us, or an API URL)")
 
 
 __all__ = ["ConfigError", "cmd_add", "cmd_list", "cmd_path", "cmd_show", "cmd_test"]

@@ -80,18 +80,6 @@ def test_runs_newest_first_and_queries(env: Env, journal: Journal) -> None:
         journal.run(999)
 
 
-def test_requeue_and_cancel(env: Env, journal: Journal) -> None:
-    run_id = journal.create_run(small_plan(env))
-    journal.mark_submitting(run_id, [1])
-    journal.record_outcomes(run_id, [], [(1, 9020, "no write permission")])
-    assert journal.requeue(run_id) == 1
-    again = journal.item(run_id, 1)
-    assert again.state == "planned" and again.error_code is None and again.job_id is None
-    assert journal.cancel_unsent(run_id) == 2
-    assert journal.item(run_id, 3).reason == "cancelled"
-    assert journal.counts(run_id)["planned"] == 0
-
-
 def test_failure_groups(env: Env, journal: Journal) -> None:
     run_id = journal.create_run(small_plan(env))
     journal.record_outcomes(run_id, [], [(1, 9020, "x"), (3, 9020, "x")])

@@ -20,6 +20,7 @@ from sbexport_tui.export import (
     submit_run,
     verify_run,
 )
+from sbexport_tui.export.retry import retry_positions
 from sbexport_tui.sim import BASE_URL_INPROCESS
 
 from .conftest import TODAY, TOKEN, Env
@@ -295,12 +296,21 @@ async def test_failed_jobs_are_explained_and_can_be_retried(tmp_path) -> None:
     assert sum(n for *_, n in journal.failure_groups(run_id)) == 30
     assert journal.run(run_id).state == "done"
 
+    # a retry: a new run of the failed items, planned again (export.retry)
+    from sbexport_tui.export.plan import prepare_plan
+    from sbexport_tui.export.retry import plan_retry, retry_positions
+
     env.platform.world.job_fail_rate = 0.0
-    assert journal.requeue(run_id) == 30
-    await submit_run(client, journal, run_id)
+    positions = retry_positions(journal, run_id)
+    assert len(positions) == 30
+    retry = await plan_retry(client, journal, run_id, positions)
+    plan = await prepare_plan(client, retry.selection, retry.volume, retry.options, today=TODAY)
+    again = journal.create_run(plan)
+    await submit_run(client, journal, again)
     env.clock.advance(60)
-    await poll_run(client, journal, run_id)
-    assert journal.counts(run_id)["completed"] == 30
+    await poll_run(client, journal, again)
+    assert journal.counts(again)["completed"] == 30
+    assert journal.counts(run_id)["failed"] == 30  # the first run keeps its history
     assert Counter(env.jobs_per_file().values()) == Counter({2: 30})  # retried on purpose
     journal.close()
     await client.aclose()
@@ -447,7 +457,7 @@ async def test_a_state_the_docs_do_not_list_is_final_and_not_waited_for(tmp_path
     assert all("ABORTED" in (i.error_message or "") for i in items)
     assert journal.run(run_id).state == "done"
     assert await verify_run(client, journal, run_id) == 0  # nothing was written: still unknown
-    assert journal.requeue(run_id) == 0  # never sent again by itself
+    assert retry_positions(journal, run_id) == []  # never sent again by itself
     assert journal.counts(run_id)["unknown"] == 30
 
 
@@ -463,7 +473,7 @@ async def test_a_job_that_cannot_be_seen_is_unknown_then_settled_by_the_volume(t
     counts = journal.counts(run_id)
     assert counts["unknown"] == 30 and counts["failed"] == 0
     assert "9008" in (journal.item(run_id, 0).error_message or "")
-    assert journal.requeue(run_id) == 0
+    assert retry_positions(journal, run_id) == []
     assert await verify_run(client, journal, run_id) == 30  # every object is on the volume
     item = journal.item(run_id, 0)
     assert item.state == "verified" and item.error_code is None and item.error_message is None

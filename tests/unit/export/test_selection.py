@@ -25,8 +25,6 @@ def test_add_remove_contains_clear_totals() -> None:
     assert f(2) in sel and f"{2:024x}" in sel
     assert sel.remove(f"{2:024x}") and not sel.remove(f"{2:024x}")
     assert f(2) not in sel and sel.total_bytes == 100
-    assert sel.toggle(f(2)) is True and f(2) in sel
-    assert sel.toggle(f(2)) is False and f(2) not in sel
     assert sel.add_all([f(1), f(4), f(5)]) == 2
     sel.clear()
     assert not sel and sel.count == 0 and sel.total_bytes == 0
@@ -34,7 +32,7 @@ def test_add_remove_contains_clear_totals() -> None:
 
 def test_round_trip_through_dicts() -> None:
     sel = Selection([f(1), f(2, public_copy=True, public_category="reference")])
-    again = Selection.from_list(sel.to_list())
+    again = Selection(SelectedFile.from_dict(x.to_dict()) for x in sel)
     assert again.files == sel.files
 
 
