@@ -21,6 +21,7 @@ from ...export.selection import SelectedFile
 from ..format import human_bytes, short_date
 from ..selection import SelectionStore, unexportable_reason
 from ..widgets.fasttable import Column, FastTable
+from ..widgets.filterbox import FilterBox
 from ..widgets.table import plain
 from .base import app_of
 from .dialogs import PromptScreen
@@ -121,7 +122,7 @@ class BrowseScreen(Screen):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static(id="crumbs", classes="status-line", markup=False)
-        yield Input(placeholder="filter: part of a name (Esc clears)", id="filter")
+        yield FilterBox("filter: part of a name (Esc clears)", id="filter")
         yield FastTable(
             [
                 Column("mark", " ", 1),
@@ -136,7 +137,6 @@ class BrowseScreen(Screen):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one("#filter", Input).display = False
         self.table.focus()
         root = self.project.root_folder or ""
         self.crumbs = [Crumb(root, self.project.id)]
@@ -208,7 +208,7 @@ class BrowseScreen(Screen):
         self.update_status(error=f"Could not list this folder: {message.text}")
 
     def filter_text(self) -> str:
-        return self.query_one("#filter", Input).value.strip().lower()
+        return self.query_one("#filter", FilterBox).text
 
     def sorted_filtered(self) -> list[File]:
         text = self.filter_text()
@@ -537,9 +537,7 @@ class BrowseScreen(Screen):
 
     # ---- filter, sort, escape --------------------------------------------------------------
     def action_filter(self) -> None:
-        box = self.query_one("#filter", Input)
-        box.display = True
-        box.focus()
+        self.query_one("#filter", FilterBox).open()
 
     @on(Input.Changed, "#filter")
     def _filter_changed(self) -> None:
@@ -551,11 +549,7 @@ class BrowseScreen(Screen):
         self.table.focus()
 
     def clear_filter_box(self) -> None:
-        box = self.query_one("#filter", Input)
-        if box.value:
-            with box.prevent(Input.Changed):
-                box.value = ""
-        box.display = False
+        self.query_one("#filter", FilterBox).close()
 
     def action_escape(self) -> None:
         if self.walking is not None:
@@ -565,7 +559,7 @@ class BrowseScreen(Screen):
             self.range_anchor = None
             self.update_status()
             return
-        if self.filter_text() or self.query_one("#filter", Input).display:
+        if self.query_one("#filter", FilterBox).active:
             self.clear_filter_box()
             self.refill()
             self.table.focus()

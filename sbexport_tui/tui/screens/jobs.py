@@ -32,6 +32,7 @@ from ...export.journal import WATCHED_STATES, ItemRecord, Journal, JournalError,
 from ...export.runner import Progress, RunBusy, submit_run
 from ...export.watching import watch_pass
 from ..widgets.fasttable import FastTable
+from ..widgets.filterbox import FilterBox
 from ..widgets.jobstable import JobsTable
 from ..widgets.table import plain
 from .base import app_of
@@ -175,13 +176,12 @@ class JobsScreen(Screen):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static(id="jobs-summary", markup=False)
-        yield Input(placeholder="filter: part of a name, key or error (Esc clears)", id="jobs-find")
+        yield FilterBox("filter: part of a name, key or error (Esc clears)", id="jobs-find")
         yield JobsTable(NARROW_COLUMNS, id="jobs")
         yield Static(id="jobs-status", classes="status-line", markup=False)
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one("#jobs-find", Input).display = False
         self.wide = self.app.size.width >= WIDE
         table = self.table
         table.columns = list(WIDE_COLUMNS if self.wide else NARROW_COLUMNS)
@@ -344,7 +344,7 @@ class JobsScreen(Screen):
         return STATE_FILTERS[self.filter_index][1]
 
     def filter_text(self) -> str:
-        return self.query_one("#jobs-find", Input).value.strip().lower()
+        return self.query_one("#jobs-find", FilterBox).text
 
     def refill(self) -> None:
         states, text = self.filter_states(), self.filter_text()
@@ -717,9 +717,7 @@ class JobsScreen(Screen):
         self.app.push_screen(JobDetailScreen(item, self.runs.get(item.run_id), self.now()), done)
 
     def action_filter(self) -> None:
-        box = self.query_one("#jobs-find", Input)
-        box.display = True
-        box.focus()
+        self.query_one("#jobs-find", FilterBox).open()
 
     @on(Input.Changed, "#jobs-find")
     def _find_changed(self) -> None:
@@ -731,11 +729,9 @@ class JobsScreen(Screen):
         self.table.focus()
 
     def action_escape(self) -> None:
-        box = self.query_one("#jobs-find", Input)
-        if box.value or box.display or self.filter_index:
-            with box.prevent(Input.Changed):
-                box.value = ""
-            box.display = False
+        box = self.query_one("#jobs-find", FilterBox)
+        if box.active or self.filter_index:
+            box.close()
             self.filter_index = 0
             self.refill()
             self.table.focus()

@@ -12,6 +12,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, Static
 
 from ...api.models import Project
+from ..widgets.filterbox import FilterBox
 from ..widgets.table import SafeTable, plain
 from .base import app_of
 
@@ -46,7 +47,7 @@ class ProjectsScreen(Screen):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static(self.session.signed_in_text, id="where", classes="status-line", markup=False)
-        yield Input(placeholder="filter projects by name or id", id="filter")
+        yield FilterBox("filter projects by name or id", id="filter")
         yield SafeTable(id="projects")
         yield Static("Loading projects...", id="status", classes="status-line", markup=False)
         yield Footer()
@@ -56,7 +57,6 @@ class ProjectsScreen(Screen):
         table.add_column("Project", key="name", width=30)
         table.add_column("Id", key="id", width=26)
         table.add_column("Location", key="location", width=16)
-        self.query_one("#filter", Input).display = False
         table.focus()
         self.load()
         self.call_after_refresh(app_of(self).resume_unfinished)
@@ -83,7 +83,7 @@ class ProjectsScreen(Screen):
 
     def refill(self) -> None:
         table = self.query_one(SafeTable)
-        text = self.query_one("#filter", Input).value.strip().lower()
+        text = self.query_one("#filter", FilterBox).text
         shown = [
             p
             for p in self.projects
@@ -105,14 +105,11 @@ class ProjectsScreen(Screen):
         self.query_one(SafeTable).focus()
 
     def action_filter(self) -> None:
-        box = self.query_one("#filter", Input)
-        box.display = True
-        box.focus()
+        self.query_one("#filter", FilterBox).open()
 
     def action_clear_filter(self) -> None:
-        box = self.query_one("#filter", Input)
-        box.value = ""
-        box.display = False
+        self.query_one("#filter", FilterBox).close()
+        self.refill()
         self.query_one(SafeTable).focus()
 
     def action_reload(self) -> None:
