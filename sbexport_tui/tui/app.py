@@ -21,13 +21,21 @@ from .screens.help import HelpScreen
 from .selection import SelectionStore
 
 if TYPE_CHECKING:
+    from .screens.jobs import JobsScreen
     from .screens.profiles import ProfilesContext
 
 ANSI_THEMES = ("ansi-dark", "ansi-light")
+# The jobs pane lives in a mode of its own: there is exactly one, and it keeps polling while the
+# user browses or marks files in the default mode (a suspended screen's timers and workers run on).
+JOBS_MODE = "jobs"
 
 
 class SbexportApp(App[int]):
     TITLE = "sbexport"
+    # Two modes: "main" (profiles, projects, browsing, the export screens) and JOBS_MODE, added
+    # at the first J. Textual switches back only to a mode it knows, so the default one is named.
+    DEFAULT_MODE = "main"
+    MODES = {"main": Screen}
     CSS_PATH = "styles/app.tcss"
     BINDINGS = [
         Binding("f1,question_mark", "help", "Help", id="app.help"),
@@ -72,6 +80,9 @@ class SbexportApp(App[int]):
         # how the profiles screen was reached (set by the entry point); None in tests and demos
         self.profiles_context: ProfilesContext | None = None
         self.selection = SelectionStore()
+        # makes the one jobs pane when first shown (tests give it a fake clock)
+        self.jobs_factory: Callable[[int | None], JobsScreen] = _jobs_screen
+        self.jobs_pane: JobsScreen | None = None
         if demo:
             self.sub_title = "DEMO: simulated Platform, nothing real is exported"
 
@@ -158,30 +169,54 @@ class SbexportApp(App[int]):
         if not len(self.selection):
             self.notify("Nothing is marked yet: mark files with Space first", markup=False)
             return
+        self.leave_jobs()  # the export screens belong to the default mode, beside the browsing
         if not isinstance(self.screen, ExportOptionsScreen):
             self.push_screen(ExportOptionsScreen())
 
     def open_jobs(self, run_id: int | None = None) -> None:
-        """Show the jobs of a run after submitting (replacing the export screens)."""
+        """Show the jobs of a run after submitting (closing the export screens behind it)."""
         from .screens.export_options import ExportOptionsScreen
-        from .screens.jobs import JobsScreen
         from .screens.preflight import PreflightScreen
 
+        # a retry from the jobs pane runs its pre-flight in the jobs mode, an export in the default
         while isinstance(self.screen, (PreflightScreen, ExportOptionsScreen)):
             self.pop_screen()
-        if isinstance(self.screen, JobsScreen):  # a retry started from the jobs pane
-            if run_id is not None:
-                self.screen.watch_run(run_id)
-            return
-        self.push_screen(JobsScreen(run_id))
+        self.show_jobs(run_id)
 
-    def action_show_jobs(self) -> None:
-        from .screens.jobs import JobsScreen
-
+    def show_jobs(self, run_id: int | None = None) -> None:
+        """Switch to the jobs mode, making its pane the first time; ``run_id`` is then watched."""
         if self.session is None:
             self.notify("Sign in first: the jobs belong to a profile", markup=False)
-        elif not isinstance(self.screen, JobsScreen):
-            self.push_screen(JobsScreen())
+            return
+        pane = self.jobs_pane
+        if pane is None:
+
+            def make() -> Screen:
+                screen = self.jobs_factory(run_id)
+                self.jobs_pane = screen
+                return screen
+
+            self.add_mode(JOBS_MODE, make)
+            self.switch_mode(JOBS_MODE)
+            return
+        self.switch_mode(JOBS_MODE)
+        if run_id is not None:
+            pane.watch_run(run_id)
+
+    def leave_jobs(self) -> None:
+        """Back from the jobs pane to where the user was; the pane goes on polling."""
+        if self.current_mode == JOBS_MODE:
+            self.switch_mode(self.DEFAULT_MODE)
+
+    def close_jobs(self) -> None:
+        """The session ends (another profile): the pane stops and goes."""
+        self.leave_jobs()
+        if self.jobs_pane is not None:
+            self.jobs_pane = None
+            self.remove_mode(JOBS_MODE)
+
+    def action_show_jobs(self) -> None:
+        self.show_jobs()
 
     def resume_unfinished(self) -> None:
         """Once per session, after sign-in: if runs of this profile have jobs still open (the
@@ -225,6 +260,7 @@ class SbexportApp(App[int]):
             return
         from .screens.profiles import ProfilesScreen
 
+        self.close_jobs()
         while len(self.screen_stack) > 2:
             self.pop_screen()
         old, self.session = self.session, None
@@ -236,6 +272,7 @@ class SbexportApp(App[int]):
     def action_show_selection(self) -> None:
         from .screens.selection import SelectionScreen
 
+        self.leave_jobs()
         if not isinstance(self.screen, SelectionScreen):
             self.push_screen(SelectionScreen())
 
@@ -247,6 +284,12 @@ class SbexportApp(App[int]):
         error: Any = event.worker.error
         message = str(error) or error.__class__.__name__
         self.notify(message, title="Something went wrong", severity="error", markup=False)
+
+
+def _jobs_screen(run_id: int | None) -> JobsScreen:
+    from .screens.jobs import JobsScreen
+
+    return JobsScreen(run_id)
 
 
 def _tty_fd() -> int | None:

@@ -84,6 +84,11 @@ def test_demo_in_tmux_marks_submits_and_sees_jobs_complete(tmp_path):
         t.keys("y")
         screen = t.wait_for("3 verified", timeout=60)
         assert "S0101.flagstat.txt" in screen or "S0101_fastqc" in screen
+        t.keys("Escape")  # back to browsing, where the user was; the submitted marks are gone
+        screen = t.wait_for("nothing marked")
+        assert "S0101_fastqc.html" in screen and "3 verified" not in screen
+        t.keys("J")  # the same pane again
+        t.wait_for("3 verified")
         t.keys("C-q")
         t.wait_for("__EXIT_0", timeout=15)
     finally:

@@ -1,11 +1,19 @@
 from __future__ import annotations
 
 import pytest
+from textual.screen import Screen
 
 from sbexport_tui.config.paths import Paths
 from sbexport_tui.session import demo_session
 from sbexport_tui.tui.app import SbexportApp
 from sbexport_tui.tui.screens.projects import ProjectsScreen
+
+
+class OpensJobs(Screen):
+    """An empty first screen that opens the jobs pane (its mode) at once, as J would."""
+
+    def on_mount(self) -> None:
+        self.app.call_later(self.app.show_jobs)  # type: ignore[attr-defined]
 
 
 def make_app(tmp_path, first=ProjectsScreen) -> SbexportApp:

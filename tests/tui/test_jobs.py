@@ -6,6 +6,7 @@ demand (its interval is an hour, so no timer fires) and the fake clock moves the
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import json
 from collections import Counter
@@ -30,7 +31,7 @@ from sbexport_tui.tui.screens.jobs_modals import (
 )
 from sbexport_tui.tui.screens.preflight import PreflightScreen
 
-from .conftest import make_app, settle
+from .conftest import OpensJobs, make_app, open_path, settle
 
 SIZE = (80, 24)
 WGS = "demo/wgs-cohort"
@@ -113,7 +114,8 @@ def jobs_app(tmp_path, clock: FakeClock, platform=None, first=None, **kw):
     """A demo app whose first screen is the jobs pane (or ``first``); the sim runs on ``clock``.
     With ``platform``, the app talks to that (already used) simulated Platform: a restart."""
     kw.setdefault("interval", 3600.0)
-    app = make_app(tmp_path, first=first or (lambda: JobsScreen(clock=clock, **kw)))
+    app = make_app(tmp_path, first=first or OpensJobs)
+    app.jobs_factory = lambda run_id: JobsScreen(run_id, clock=clock, **kw)
     platform = platform or platform_of(app)
     # the client reads the Platform's clock from its Date header: both on the fake clock
     app.session.client = PlatformClient(
@@ -663,3 +665,66 @@ async def test_a_journal_locked_mid_watch_is_said_and_the_pane_goes_on(tmp_path,
         assert journal.counts(run_id)["verified"] == 5
         assert set(states(screen)) == {"verified"}
     journal.close()
+
+
+async def wait_for(pilot, condition, timeout: float = 20.0) -> None:
+    """Let the app run until ``condition()`` holds (a bound, not a measurement)."""
+    loop = asyncio.get_running_loop()
+    end = loop.time() + timeout
+    while not condition():
+        assert loop.time() < end, "the condition never held"
+        await pilot.pause(0.02)
+
+
+async def test_one_jobs_pane_that_keeps_polling_while_the_user_browses(tmp_path):
+    """J opens the jobs mode; Esc goes back to browsing and the same pane polls on behind it,
+    tells when the run finishes, and J shows that same pane again."""
+    from sbexport_tui.tui.screens.browse import BrowseScreen
+    from sbexport_tui.tui.screens.projects import ProjectsScreen
+
+    clock = FakeClock()
+    app = jobs_app(tmp_path, clock, first=ProjectsScreen, interval=0.05, bell=False)
+    journal = journal_of(app, clock)
+    run_id = await start_run(app, journal, folder_files(platform_of(app), CHUNKS, 4))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        pane = app.screen  # open jobs at start: the pane opened itself
+        assert isinstance(pane, JobsScreen) and app.current_mode == "jobs"
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, ProjectsScreen) and app.current_mode == "main"
+        await open_path(pilot)
+        assert isinstance(app.screen, BrowseScreen)
+        polls = pane.polls
+        clock.advance(60.0)  # the jobs finish on the Platform while the user browses
+        await wait_for(pilot, lambda: journal.counts(run_id)["verified"] == 4)
+        assert pane.polls > polls and isinstance(app.screen, BrowseScreen)
+        assert any(n.title == f"Run {run_id} finished" for n in app._notifications)
+        await pilot.press("J")
+        await pilot.pause()
+        assert app.screen is pane and app.jobs_pane is pane
+        assert set(states(pane)) == {"verified"}
+        await pilot.press("q")
+        await pilot.pause()
+        assert isinstance(app.screen, BrowseScreen)  # back where the user was
+    journal.close()
+
+
+async def test_esc_clears_a_filter_first_then_goes_back(tmp_path):
+    from sbexport_tui.tui.screens.projects import ProjectsScreen
+
+    clock = FakeClock()
+    app = jobs_app(tmp_path, clock, first=ProjectsScreen)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("J")
+        await settle(pilot)
+        pane = app.screen
+        assert isinstance(pane, JobsScreen)
+        await pilot.press("4")  # failed only
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is pane and pane.filter_index == 0
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, ProjectsScreen)

@@ -698,7 +698,14 @@ async def test_switch_profile_goes_back_to_the_profiles_with_a_fresh_selection(
         await pilot.press("space")  # marks the whole batches/ folder
         await settle(pilot)
         assert len(app.selection) > 100
+        await pilot.press("J")  # the jobs pane of this profile, then switch from there
+        await settle(pilot)
+        assert app.current_mode == "jobs" and app.jobs_pane is not None
+        pane = app.jobs_pane
         app.action_switch_profile()
         await settle(pilot)
         assert isinstance(app.screen, ProfilesScreen)
         assert app.session is None and len(app.selection) == 0
+        # the old profile's pane is gone with its session; the next J makes a new one
+        assert app.current_mode == "main" and app.jobs_pane is None
+        assert not pane.is_running and pane.timer is None

@@ -73,7 +73,10 @@ def two_runs_app(tmp_path, *, failing: bool = False):
         if failing:  # finished before the pane opens: no notification in the picture
             await poll_once(app.session.client, journal, second)
         journal.close()
-        app.push_screen(JobsScreen(clock=clock, interval=3600.0, bell=False))
+        app.jobs_factory = lambda run_id: JobsScreen(
+            run_id, clock=clock, interval=3600.0, bell=False
+        )
+        app.show_jobs()
         await settle(pilot)
         app.screen.table.move_cursor(row=3)
         await settle(pilot)

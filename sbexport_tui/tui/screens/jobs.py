@@ -67,10 +67,6 @@ ERROR_RETRY = 30.0  # seconds before polling again after an unexpected error
 
 IntervalFn = Callable[[int, Any, float], float]
 
-# Runs a jobs pane of this process is submitting right now, by journal file: another pane (or a
-# second one opened later) must not reconcile them at the same time.
-_IN_FLIGHT: set[tuple[str, int]] = set()
-
 
 class JobsScreen(Screen):
     HELP_TITLE = "Export jobs"
@@ -155,12 +151,15 @@ class JobsScreen(Screen):
         self._prev_on_status: Any = None
         self._focus_run: int | None = None
         self.closing = False
-        self.paused = False
+        self._session: Any = None
 
     # ---- plumbing ------------------------------------------------------------------------
     @property
     def session(self) -> Any:
-        return app_of(self).session
+        # the session this pane was opened for: a profile switch ends it and removes the pane
+        if self._session is None:
+            self._session = app_of(self).session
+        return self._session
 
     @property
     def table(self) -> JobsTable:
@@ -198,9 +197,6 @@ class JobsScreen(Screen):
             self.set_activity(str(e), error=True)
             self.update_summary()
             return
-        for other in self.app.screen_stack:
-            if isinstance(other, JobsScreen) and other is not self:
-                other.pause_polling()  # one pane polls at a time
         self.load()
         if self.autopoll and (self.active_runs or self.to_submit or self.to_verify):
             self.poll_now()
@@ -243,9 +239,10 @@ class JobsScreen(Screen):
                 run.state == "submitting" and counts.get("planned", 0)
             )
             if leftover:
+                # being sent by the pre-flight (or another sbexport) maybe: the run's lease in
+                # the journal makes one of them wait
                 self.active_runs.add(run.id)
-                if run.id not in self._claimed_runs():
-                    self.to_submit.add(run.id)
+                self.to_submit.add(run.id)
             if any(counts.get(s, 0) for s in WATCHED_STATES):
                 self.active_runs.add(run.id)
             if counts.get("completed") and now - run.updated < RECENT_VERIFY:
@@ -254,13 +251,6 @@ class JobsScreen(Screen):
         if self.run_id is not None and self.run_id in self.by_run and self.by_run[self.run_id]:
             self.move_to_key(self.by_run[self.run_id][0])
         self.update_summary()
-
-    def _claimed_runs(self) -> set[int]:
-        """Runs another jobs pane of this process is submitting right now, so this one does not
-        try (and get RunBusy). Across processes, and for the pre-flight's own submission, the
-        run's lease in the journal is what keeps a run from being sent twice."""
-        path = str(self.session.paths.journal_file)
-        return {rid for p, rid in _IN_FLIGHT if p == path}
 
     def _add_run(self, run: RunRecord, items: list[ItemRecord], *, at_end: bool) -> None:
         now = self.now()
@@ -312,32 +302,13 @@ class JobsScreen(Screen):
         self.update_summary()
         self.poll_now()
 
-    def pause_polling(self) -> None:
-        """Another jobs pane took over: stop after the pass in flight until shown again."""
-        self.paused = True
-        if self.timer is not None:
-            self.timer.stop()
-            self.timer = None
-
     def on_screen_resume(self) -> None:
-        # back from another screen: a run may have started there
+        # shown again: a run may have started meanwhile that no poll has seen yet
         if self.journal is None:
             return
         new = [r for r in self._profile_runs() if r.id not in self.runs]
         for run in sorted(new, key=lambda r: r.id):
             self.watch_run(run.id)
-        if self.paused:
-            self.paused = False
-            changes, since = changed_items(self.journal, sorted(self.runs), self.since)
-            self.apply_changes(changes)
-            self.since = max(self.since, since)
-            for rid in self.runs:
-                if self.stats_of(rid).open and rid not in self.active_runs:
-                    counts = self.stats_of(rid).counts
-                    if any(counts.get(s, 0) for s in WATCHED_STATES):
-                        self.active_runs.add(rid)
-            if self.autopoll and (self.active_runs or self.to_submit):
-                self.poll_now()
 
     # ---- rows and filters ------------------------------------------------------------------
     def filter_states(self) -> tuple[str, ...] | None:
@@ -548,9 +519,8 @@ class JobsScreen(Screen):
         if journal is None:
             return
         client = self.session.client
-        claimed = self._claimed_runs()
-        to_submit = set(self.to_submit) - claimed
-        self.to_submit -= to_submit
+        to_submit = set(self.to_submit)
+        self.to_submit.clear()
         try:
             await self._pass(journal, client, to_submit)
         finally:
@@ -622,12 +592,7 @@ class JobsScreen(Screen):
             )
         else:
             self.post_message(self.Activity(f"Run {rid}: sending {counts['planned']:,} item(s)..."))
-        claim = (str(journal.path), rid)
-        _IN_FLIGHT.add(claim)
-        try:
-            await submit_run(client, journal, rid, on_progress=progress)
-        finally:
-            _IN_FLIGHT.discard(claim)
+        await submit_run(client, journal, rid, on_progress=progress)
 
     def on_jobs_screen_activity(self, message: Activity) -> None:
         self.set_activity(message.text, error=message.error)
@@ -654,9 +619,6 @@ class JobsScreen(Screen):
         self._schedule(error=message.error is not None)
 
     def _schedule(self, *, error: bool = False) -> None:
-        if self.paused:
-            self.set_activity("Paused: another jobs pane is watching.")
-            return
         if self.again:
             self.poll_now()
             return
@@ -729,6 +691,7 @@ class JobsScreen(Screen):
         self.table.focus()
 
     def action_escape(self) -> None:
+        """Esc clears a filter first, then goes back."""
         box = self.query_one("#jobs-find", FilterBox)
         if box.active or self.filter_index:
             box.close()
@@ -736,6 +699,8 @@ class JobsScreen(Screen):
             self.refill()
             self.table.focus()
             self.update_status()
+        else:
+            self.action_back()
 
     def action_state_filter(self, index: int) -> None:
         self.filter_index = index % len(STATE_FILTERS)
@@ -905,5 +870,4 @@ class JobsScreen(Screen):
         self.poll_now()
 
     def action_back(self) -> None:
-        if len(self.app.screen_stack) > 2:
-            self.app.pop_screen()
+        app_of(self).leave_jobs()
