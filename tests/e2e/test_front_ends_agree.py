@@ -27,7 +27,7 @@ from sbexport_tui.tui.screens.jobs import JobsScreen
 from sbexport_tui.tui.screens.preflight import PreflightScreen
 from sbexport_tui.tui.screens.projects import ProjectsScreen
 
-from ..tui.conftest import open_path, settle
+from ..tui.pilot import open_path, settle
 
 pytestmark = pytest.mark.e2e
 

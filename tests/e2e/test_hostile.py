@@ -487,7 +487,7 @@ async def test_hostile_file_names_show_as_text_and_nothing_crashes(tmp_path):
     from sbexport_tui.tui.app import SbexportApp
     from sbexport_tui.tui.screens.projects import ProjectsScreen
 
-    from ..tui.conftest import open_path, settle, table_names
+    from ..tui.pilot import open_path, settle, table_names
 
     world = build_demo_world(0)
     project = world.projects[PROJECT]

@@ -17,7 +17,7 @@ import pytest
 
 from sbexport_tui.sim.settings import VARIANTS
 
-from .test_headless import (
+from .helpers import (
     _start_big_export,
     _wait_for_submission,
     add_profile,

@@ -7,19 +7,10 @@ import pytest
 
 from sbexport_tui.sim import SimPlatform, SimSettings, SimTransport, build_demo_world
 
+from ..clocks import FakeClock
+
 TOKEN = "0123456789abcdef0123456789abcdef"
 BASE = "http://sim.invalid/v2"
-
-
-class FakeClock:
-    def __init__(self, start: float = 1_800_000_000.0) -> None:
-        self.now = start
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
 
 
 @dataclass

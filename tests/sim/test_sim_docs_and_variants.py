@@ -9,7 +9,7 @@ import pytest
 from sbexport_tui.sim import SimSettings
 from sbexport_tui.sim.settings import VARIANTS, SettingsError
 
-from .test_sim_exports import AA, a_file, item
+from .helpers import AA, a_file, item
 
 VAULT = "demo/kms-vault"  # prefix "vault/exports", defaults aws:kms + key
 EAST = "demo/us-east-results"  # prefix "sbexport/", defaults AES256

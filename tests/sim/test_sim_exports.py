@@ -5,20 +5,11 @@ from __future__ import annotations
 import httpx
 import pytest
 
-AA = {"X-SBG-Advance-Access": "advance"}
-
-
-def item(file_id, volume="demo/us-east-results", location="out/x.txt", **kw):
-    return {
-        "source": {"file": file_id},
-        "destination": {"volume": volume, "location": location},
-        **kw,
-    }
-
-
-def a_file(sim, path="batches/batch-01/S0101/qc", project="demo/wgs-cohort", index=0):
-    folder = sim.folder(project, path)
-    return sim.world.files[folder.children[index]]
+from .helpers import (
+    AA,
+    a_file,
+    item,
+)
 
 
 async def test_bulk_create_answers_each_item_in_order_with_documented_codes(sim):

@@ -10,7 +10,7 @@ from sbexport_tui.tui.app import SbexportApp, screen_commands
 from sbexport_tui.tui.screens.browse import BrowseScreen
 from sbexport_tui.tui.screens.projects import ProjectsScreen
 
-from .conftest import open_path, settle
+from .pilot import open_path, settle
 
 SIZE = (80, 24)
 

@@ -6,7 +6,7 @@ from sbexport_tui.tui.screens.browse import BrowseScreen
 from sbexport_tui.tui.screens.projects import ProjectsScreen
 from sbexport_tui.tui.screens.selection import SelectionScreen
 
-from .conftest import open_path, settle, table_names
+from .pilot import open_path, settle, table_names
 
 SIZE = (80, 24)
 

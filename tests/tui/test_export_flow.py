@@ -6,44 +6,16 @@ import json
 
 from sbexport_tui.export.journal import Journal
 from sbexport_tui.tui.screens.dialogs import ConfirmScreen, TypedConfirmScreen
-from sbexport_tui.tui.screens.export_options import ExportOptionsScreen
 from sbexport_tui.tui.screens.preflight import PreflightScreen
 
-from .conftest import open_path, settle
+from .flow_helpers import (
+    mark_qc_and_aliases,
+    sim_jobs,
+    to_options,
+)
+from .pilot import settle
 
 SIZE = (80, 24)
-
-
-def world(app):
-    return app.session.extra["platform"].world
-
-
-def sim_jobs(app):
-    return list(world(app).exports.values())
-
-
-async def mark_qc_and_aliases(pilot):
-    """Mark 3 QC files of S0101 (exportable) and the 6 aliases (not exportable)."""
-    await open_path(pilot, "imported-from-archive")
-    await pilot.press("a", "backspace")
-    await settle(pilot)
-    await open_path(pilot, "batches", "batch-01", "S0101", "qc")
-    screen = pilot.app.screen
-    for name in ("S0101_fastqc.html", "S0101.flagstat.txt", "S0101.insert_size_metrics.txt"):
-        names = [f.name for f in screen.view]
-        screen.table.move_cursor(row=names.index(name))
-        await pilot.press("space")
-
-
-async def to_options(pilot, volume="demo/us-east-results"):
-    await pilot.press("x")
-    await settle(pilot)
-    screen = pilot.app.screen
-    assert isinstance(screen, ExportOptionsScreen)
-    table = screen.query_one("#volumes")
-    table.move_cursor(row=table.get_row_index(volume))
-    await settle(pilot)
-    return screen
 
 
 async def test_options_list_volumes_with_reasons_and_preview_keys(demo_app):

@@ -11,12 +11,8 @@ import csv
 import json
 from collections import Counter
 
-from sbexport_tui.api import File, PlatformClient, Volume
 from sbexport_tui.api.errors import explain
-from sbexport_tui.export import ExportOptions, Journal, SelectedFile, Selection, build_plan
-from sbexport_tui.export.runner import submit_run
-from sbexport_tui.session import DEMO_TOKEN
-from sbexport_tui.sim import BASE_URL_INPROCESS, SimTransport
+from sbexport_tui.export import Selection
 from sbexport_tui.tui.screens.dialogs import ConfirmScreen, PromptScreen
 from sbexport_tui.tui.screens.jobs import JobsScreen
 from sbexport_tui.tui.screens.jobs_data import (
@@ -31,122 +27,28 @@ from sbexport_tui.tui.screens.jobs_modals import (
 )
 from sbexport_tui.tui.screens.preflight import PreflightScreen
 
-from .conftest import OpensJobs, make_app, open_path, settle
+from ..clocks import FakeClock
+from .jobs_helpers import (
+    CHUNKS,
+    EAST,
+    ODD,
+    column,
+    files_at,
+    folder_files,
+    jobs_app,
+    journal_of,
+    make_run,
+    platform_of,
+    poll,
+    start_run,
+    states,
+)
+from .pilot import make_app, open_path, settle
 
 SIZE = (80, 24)
-WGS = "demo/wgs-cohort"
-EAST = "demo/us-east-results"
-CHUNKS = "scatter-gather/chunks"
-ODD = "results/final run (v2)"
-TODAY = "2027-01-15"
-
-
-class FakeClock:
-    def __init__(self, start: float = 1_800_000_000.0) -> None:
-        self.now = start
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
 
 
 # ---- building runs through the engine ----------------------------------------------------------
-def platform_of(app):
-    return app.session.extra["platform"]
-
-
-def node(platform, project: str, path: str):
-    w = platform.world
-    n = w.files[w.projects[project].root_folder]
-    for part in path.split("/"):
-        n = next(w.files[c] for c in n.children if w.files[c].name == part)
-    return n
-
-
-def as_selected(platform, n) -> SelectedFile:
-    w = platform.world
-    location = w.projects[n.project].location
-    record = n.record(BASE_URL_INPROCESS, location)
-    return SelectedFile.from_file(
-        File.model_validate(record), path=w.path_of(n), project_location=location
-    )
-
-
-def folder_files(platform, path: str, limit: int | None = None, project: str = WGS) -> Selection:
-    folder = node(platform, project, path)
-    kids = [platform.world.files[c] for c in folder.children]
-    kids = [k for k in kids if not k.is_folder][:limit]
-    return Selection(as_selected(platform, k) for k in kids)
-
-
-def files_at(platform, *paths: str, project: str = WGS) -> Selection:
-    """Files by path; a name with "/" in it (the demo has one) is looked up in ODD."""
-    out = []
-    for p in paths:
-        if p.startswith(ODD + "/"):
-            folder = node(platform, project, ODD)
-            name = p[len(ODD) + 1 :]
-            w = platform.world
-            out.append(next(w.files[c] for c in folder.children if w.files[c].name == name))
-        else:
-            out.append(node(platform, project, p))
-    return Selection(as_selected(platform, n) for n in out)
-
-
-def make_run(app, journal: Journal, selection: Selection) -> int:
-    platform = platform_of(app)
-    volume = Volume.model_validate(platform.world.volumes[EAST].record(BASE_URL_INPROCESS))
-    plan = build_plan(selection, volume, ExportOptions(EAST), today=TODAY)
-    return journal.create_run(
-        plan, profile=app.session.profile_name, api_base_url=BASE_URL_INPROCESS
-    )
-
-
-async def start_run(app, journal: Journal, selection: Selection) -> int:
-    run_id = make_run(app, journal, selection)
-    await submit_run(app.session.client, journal, run_id)
-    return run_id
-
-
-def jobs_app(tmp_path, clock: FakeClock, platform=None, first=None, **kw):
-    """A demo app whose first screen is the jobs pane (or ``first``); the sim runs on ``clock``.
-    With ``platform``, the app talks to that (already used) simulated Platform: a restart."""
-    kw.setdefault("interval", 3600.0)
-    app = make_app(tmp_path, first=first or OpensJobs)
-    app.jobs_factory = lambda run_id: JobsScreen(run_id, clock=clock, **kw)
-    platform = platform or platform_of(app)
-    # the client reads the Platform's clock from its Date header: both on the fake clock
-    app.session.client = PlatformClient(
-        BASE_URL_INPROCESS, DEMO_TOKEN, transport=SimTransport(platform), clock=clock
-    )
-    app.session.extra["platform"] = platform
-    platform.settings.clock = clock
-    return app
-
-
-def journal_of(app, clock: FakeClock) -> Journal:
-    return Journal(app.session.paths.journal_file, clock=clock)
-
-
-def states(screen) -> list[str]:
-    t = screen.table
-    col = [c.key for c in t.columns].index("state")
-    return [str(t.get_row_at(i)[col]) for i in range(t.row_count)]
-
-
-def column(screen, name: str) -> list[str]:
-    t = screen.table
-    col = [c.key for c in t.columns].index(name)
-    return [str(t.get_row_at(i)[col]) for i in range(t.row_count)]
-
-
-async def poll(pilot, clock: FakeClock | None = None, seconds: float = 0.0) -> None:
-    if clock is not None:
-        clock.advance(seconds)
-    pilot.app.screen.poll_now()
-    await settle(pilot)
 
 
 # ---- tests -------------------------------------------------------------------------------------

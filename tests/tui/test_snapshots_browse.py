@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import make_app, open_path, settle
+from .pilot import make_app, open_path, settle
 
 SIZES = [(80, 24), (120, 40)]
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import make_app, settle
-from .test_export_flow import mark_qc_and_aliases, to_options
+from .flow_helpers import mark_qc_and_aliases, to_options
+from .pilot import make_app, settle
 
 SIZES = [(80, 24), (120, 40)]
 

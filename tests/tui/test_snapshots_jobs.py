@@ -11,8 +11,7 @@ from sbexport_tui.export import Selection
 from sbexport_tui.tui.screens.jobs import JobsScreen
 from sbexport_tui.tui.screens.projects import ProjectsScreen
 
-from .conftest import settle
-from .test_jobs import (
+from .jobs_helpers import (
     CHUNKS,
     ODD,
     FakeClock,
@@ -23,6 +22,7 @@ from .test_jobs import (
     make_run,
     platform_of,
 )
+from .pilot import settle
 
 SIZES = [(80, 24), (120, 40)]
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from textual.widgets import Input
 
-from .conftest import settle
-from .test_profiles import (
+from .pilot import settle
+from .profiles_helpers import (
     CREDENTIALS,
     URL,
     fake_env,

@@ -1,9 +1,8 @@
-"""Shared helpers for the api tests: a fake clock, a counting transport, the sim in-process."""
+"""Shared helpers for the api tests: the virtual clock (tests/clocks.py), a counting
+transport, the sim in-process."""
 
 from __future__ import annotations
 
-import asyncio
-import heapq
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,46 +12,9 @@ import pytest
 from sbexport_tui.api import PlatformClient, RateBudget, RetryPolicy
 from sbexport_tui.sim import BASE_URL_INPROCESS, SimSettings, SimTransport, demo_platform
 
+from ...clocks import VirtualClock as FakeClock
+
 TOKEN = "s3cr3t-t0ken-0123456789abcdef"
-START = 1_800_000_000.0
-
-
-class FakeClock:
-    """Virtual time: ``sleep`` waits for the clock, and the clock jumps to the next wake-up.
-
-    Sleepers wake in order of their wake-up time. Before each jump every runnable task gets a
-    chance to run (and to start its own sleep), so concurrent waits behave as in real time, only
-    instantly.
-    """
-
-    def __init__(self, now: float = START) -> None:
-        self.now = now
-        self.sleeps: list[float] = []
-        self._sleepers: list[tuple[float, int, asyncio.Future[None]]] = []
-        self._seq = 0
-        self._driver: asyncio.Task[None] | None = None
-
-    def __call__(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._seq += 1
-        heapq.heappush(self._sleepers, (self.now + max(seconds, 0.0), self._seq, fut))
-        if self._driver is None or self._driver.done():
-            self._driver = asyncio.ensure_future(self._drive())
-        await fut
-
-    async def _drive(self) -> None:
-        while self._sleepers:
-            for _ in range(50):  # let every runnable task run first
-                await asyncio.sleep(0)
-            at, _, fut = heapq.heappop(self._sleepers)
-            if fut.done():
-                continue
-            self.now = max(self.now, at)
-            fut.set_result(None)
 
 
 @dataclass

@@ -16,26 +16,10 @@ from sbexport_tui.export import Journal, SelectedFile, Selection
 from sbexport_tui.export.plan import ExportOptions, build_plan, prepare_plan
 from sbexport_tui.sim import BASE_URL_INPROCESS, SimSettings, SimTransport, demo_platform
 
+from ...clocks import FakeClock
+
 TOKEN = "5f0e3c9d8b7a6f5e4d3c2b1a09876543"
-START = 1_800_000_000.0
 TODAY = "2027-01-15"
-
-
-class FakeClock:
-    """Virtual time: sleep() moves the clock instead of waiting."""
-
-    def __init__(self, now: float = START) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-
-    async def sleep(self, seconds: float) -> None:
-        self.now += max(seconds, 0.0)
-        await asyncio.sleep(0)
 
 
 class Hook(httpx.AsyncBaseTransport):
@@ -197,24 +181,30 @@ LEASE_TOKEN = "leasetoken000000000000000000000a"
 class SlowCreate(httpx.AsyncBaseTransport):
     """Bulk creates take a while, so a second process can start meanwhile."""
 
-    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+    def __init__(
+        self, inner: httpx.AsyncBaseTransport, started: asyncio.Event | None = None
+    ) -> None:
         self.inner = inner
+        self.started = started  # set when the first bulk create is on the wire
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         if request.method == "POST" and "exports/create" in str(request.url):
+            if self.started is not None:
+                self.started.set()
             await asyncio.sleep(0.3)
         return await self.inner.handle_async_request(request)
 
 
-async def make_lease_run(tmp_path, n=250):
-    """A journaled plan of the first n chunk files, on a sim whose bulk creates are slow."""
+async def make_lease_run(tmp_path, n=250, started: asyncio.Event | None = None):
+    """A journaled plan of the first n chunk files, on a sim whose bulk creates are slow
+    (``started`` is set when the first one is sent)."""
     platform = demo_platform(SimSettings(tokens=[LEASE_TOKEN], job_seconds=5))
     w = platform.world
     folder = w.files[w.projects["demo/wgs-cohort"].root_folder]
     for part in ("scatter-gather", "chunks"):
         folder = next(w.files[c] for c in folder.children if w.files[c].name == part)
     client = PlatformClient(
-        BASE_URL_INPROCESS, LEASE_TOKEN, transport=SlowCreate(SimTransport(platform))
+        BASE_URL_INPROCESS, LEASE_TOKEN, transport=SlowCreate(SimTransport(platform), started)
     )
     files = []
     async for f in client.list_folder(folder.id):

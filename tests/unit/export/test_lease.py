@@ -18,14 +18,15 @@ from .conftest import SlowCreate, make_lease_run
 
 
 async def test_a_second_submitter_is_refused_and_nothing_is_sent_twice(tmp_path):
-    platform, client, journal, run_id = await make_lease_run(tmp_path)
+    started = asyncio.Event()
+    platform, client, journal, run_id = await make_lease_run(tmp_path, started=started)
     other = Journal(tmp_path / "journal.sqlite3")  # another process's connection
     other_client = PlatformClient(
         BASE_URL_INPROCESS, TOKEN, transport=SlowCreate(SimTransport(platform))
     )
 
     async def later():
-        await asyncio.sleep(0.4)  # the first is mid-request
+        await started.wait()  # the first holds the lease and is mid-request
         return await submit_run(other_client, other, run_id)
 
     first, second = await asyncio.gather(

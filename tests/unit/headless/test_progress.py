@@ -9,21 +9,15 @@ from sbexport_tui.headless.common import Console, Interrupts
 from sbexport_tui.headless.driving import PassCutoff
 from sbexport_tui.headless.progress import Reporter
 
+from ...clocks import FakeClock
+
 
 def counts(**kw: int) -> dict[str, int]:
     return {**dict.fromkeys(ITEM_STATES, 0), **kw}
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 def test_a_log_gets_a_line_per_change_at_most_every_interval_and_the_last_one() -> None:
-    out, clock = io.StringIO(), Clock()
+    out, clock = io.StringIO(), FakeClock(0.0)
     r = Reporter(out, tty=False, log_interval=5.0, clock=clock)
     for i in range(100):  # 100 changes within 10 s
         clock.now = i * 0.1
@@ -37,7 +31,7 @@ def test_a_log_gets_a_line_per_change_at_most_every_interval_and_the_last_one() 
 
 
 def test_a_terminal_gets_one_line_rewritten_in_place() -> None:
-    out, clock = io.StringIO(), Clock()
+    out, clock = io.StringIO(), FakeClock(0.0)
     r = Reporter(out, tty=True, tty_interval=0.25, clock=clock)
     for i in range(10):
         clock.now = i * 0.5

@@ -1,0 +1,55 @@
+"""Pilot helpers every TUI test uses: the demo app, letting it settle, reading tables, opening
+folders."""
+
+from __future__ import annotations
+
+from textual.screen import Screen
+
+from sbexport_tui.config.paths import Paths
+from sbexport_tui.session import demo_session
+from sbexport_tui.tui.app import SbexportApp
+from sbexport_tui.tui.screens.projects import ProjectsScreen
+
+
+class OpensJobs(Screen):
+    """An empty first screen that opens the jobs pane (its mode) at once, as J would."""
+
+    def on_mount(self) -> None:
+        self.app.call_later(self.app.show_jobs)  # type: ignore[attr-defined]
+
+
+def make_app(tmp_path, first=ProjectsScreen) -> SbexportApp:
+    app = SbexportApp(first, demo=True, theme_name="textual-dark")
+    app.session = demo_session(Paths.under(tmp_path / "home", demo=True))
+    return app
+
+
+async def settle(pilot) -> None:
+    """Let workers finish and messages land."""
+    for _ in range(3):
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+
+
+def table_names(screen, table_id: str = "#files") -> list[str]:
+    t = screen.query_one(table_id)
+    col = 1 if table_id == "#files" else 0
+    return [str(t.get_row_at(i)[col]) for i in range(t.row_count)]
+
+
+async def open_path(pilot, *names: str) -> None:
+    """From the projects list, open demo/wgs-cohort and then the named folders."""
+    from sbexport_tui.tui.screens.browse import BrowseScreen
+
+    await settle(pilot)
+    screen = pilot.app.screen
+    if not isinstance(screen, BrowseScreen):
+        rows = table_names(screen, "#projects")
+        await pilot.press(*["down"] * rows.index("WGS cohort 2026"), "enter")
+        await settle(pilot)
+    for name in names:
+        screen = pilot.app.screen
+        idx = table_names(screen).index(name + "/")
+        screen.table.move_cursor(row=idx)
+        await pilot.press("enter")
+        await settle(pilot)
