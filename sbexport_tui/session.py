@@ -47,18 +47,9 @@ class Session:
 
     def save_preset(self, options: ExportOptions) -> None:
         """Keep these export options as the profile's preset (profiles.toml)."""
-        from .config.models import ExportPreset
         from .config.profiles import ProfileStore
 
-        preset = ExportPreset(
-            volume=options.volume_id,
-            location=options.template,
-            mode=options.mode,
-            overwrite=options.collision,
-            sse_algorithm=options.sse_algorithm,
-            kms_key_id=options.kms_key_id,
-            canned_acl=options.canned_acl,
-        )
+        preset = options.as_preset()
         if not self.demo:
             ProfileStore(self.paths).edit(self.profile_name, export=preset)
         self.preset = preset

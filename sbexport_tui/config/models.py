@@ -41,11 +41,11 @@ MAX_COMMAND_TIMEOUT = 300.0
 DEFAULT_LOCATION = "{project}/{path}"  # keep the folder structure, as export.templates
 
 Mode = Literal["copy", "move"]
-OverwritePolicy = Literal["skip", "overwrite", "rename"]
+OnConflict = Literal["skip", "overwrite", "rename"]
 SseAlgorithm = Literal["AES256", "aws:kms", "none"]
 
 MODES: tuple[str, ...] = ("copy", "move")
-OVERWRITE_POLICIES: tuple[str, ...] = ("skip", "overwrite", "rename")
+ON_CONFLICT_POLICIES: tuple[str, ...] = ("skip", "overwrite", "rename")
 SSE_ALGORITHMS: tuple[str, ...] = ("AES256", "aws:kms", "none")
 CANNED_ACLS: tuple[str, ...] = (
     "private",
@@ -347,7 +347,8 @@ class ExportPreset:
     location: str = DEFAULT_LOCATION
     """Destination key template, relative to the volume's prefix."""
     mode: Mode = "copy"
-    overwrite: OverwritePolicy = "skip"
+    on_conflict: OnConflict = "skip"
+    """What to do when the key is taken on the volume: skip the file, overwrite, or rename."""
     sse_algorithm: SseAlgorithm | None = None
     """None: send nothing, so the volume's own settings apply (its KMS key, say)."""
     kms_key_id: str | None = None
@@ -371,7 +372,7 @@ class ExportPreset:
                 fix="Remove the leading /",
             )
         need_choice(self.mode, "export.mode", MODES)
-        need_choice(self.overwrite, "export.overwrite", OVERWRITE_POLICIES)
+        need_choice(self.on_conflict, "export.on_conflict", ON_CONFLICT_POLICIES)
         if self.sse_algorithm is not None:
             need_choice(self.sse_algorithm, "export.sse_algorithm", SSE_ALGORITHMS)
         if self.kms_key_id is not None:
@@ -388,6 +389,10 @@ class ExportPreset:
     @classmethod
     def from_toml(cls, data: object) -> ExportPreset:
         table = need_table(data, "export", '{ mode = "copy" }')
+        if "overwrite" in table and "on_conflict" not in table:
+            # the name versions before 0.4 wrote; the next save writes on_conflict
+            table = {**table, "on_conflict": table["overwrite"]}
+            del table["overwrite"]
         check_keys(table, [f.name for f in fields(cls)], prefix="export")
         return cls(**table)
 

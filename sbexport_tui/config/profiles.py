@@ -14,7 +14,7 @@ File shape::
     volume = "me/results"
     location = "{project}/{path}"
     mode = "copy"                          # copy | move
-    overwrite = "skip"                     # skip | overwrite | rename
+    on_conflict = "skip"                   # skip | overwrite | rename
     sse_algorithm = "AES256"               # AES256 | aws:kms | none; leave out: the volume's own
 
 The file never holds a token: token sources point to one (`credentials`, `env`, `command`, `file`).

@@ -17,11 +17,21 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from enum import Enum
-from typing import Any, Literal
+from typing import Any
 
 from ..api.client import ADVANCE_ACCESS_HEADER, BULK_MAX
 from ..api.errors import ApiError
 from ..api.models import ExportItem, File, Volume, VolumeObject
+from ..config.models import (
+    CANNED_ACLS,
+    MODES,
+    ON_CONFLICT_POLICIES,
+    SSE_ALGORITHMS,
+    ExportPreset,
+    Mode,
+    OnConflict,
+    SseAlgorithm,
+)
 from .client import VolumeClient
 from .selection import SelectedFile, Selection
 from .templates import (
@@ -35,23 +45,8 @@ from .templates import (
     with_counter,
 )
 
-Mode = Literal["copy", "move"]
-CollisionPolicy = Literal["skip", "overwrite", "rename"]
-SseAlgorithm = Literal["AES256", "aws:kms", "none"]
-
-MODES = ("copy", "move")
-COLLISION_POLICIES = ("skip", "overwrite", "rename")
-SSE_ALGORITHMS = ("AES256", "aws:kms", "none")
-CANNED_ACLS = (
-    "private",
-    "public-read",
-    "public-read-write",
-    "authenticated-read",
-    "aws-exec-read",
-    "bucket-owner-read",
-    "bucket-owner-full-control",
-    "log-delivery-write",
-)
+# The export settings have one vocabulary, the profile's (config.ExportPreset): location,
+# mode, on_conflict, sse_algorithm, kms_key_id, canned_acl.
 MAX_RENAME = 10_000
 CREATE_PATH = "bulk/storage/exports/create"
 
@@ -154,9 +149,9 @@ REASON_TEXT: dict[Reason, str] = {
 @dataclass(frozen=True)
 class ExportOptions:
     volume_id: str
-    template: str = DEFAULT_TEMPLATE
+    location: str = DEFAULT_TEMPLATE
     mode: Mode = "copy"
-    collision: CollisionPolicy = "skip"
+    on_conflict: OnConflict = "skip"
     # None: the volume's own settings (nothing sent); "none": no encryption (null is sent)
     sse_algorithm: SseAlgorithm | None = None
     kms_key_id: str | None = None
@@ -167,9 +162,9 @@ class ExportOptions:
             raise ValueError(f"the volume id must be owner/name, not {self.volume_id!r}")
         if self.mode not in MODES:
             raise ValueError(f"mode must be copy or move, not {self.mode!r}")
-        if self.collision not in COLLISION_POLICIES:
+        if self.on_conflict not in ON_CONFLICT_POLICIES:
             raise ValueError(
-                f"collision policy must be skip, overwrite or rename, not {self.collision!r}"
+                f"on_conflict must be skip, overwrite or rename, not {self.on_conflict!r}"
             )
         if self.sse_algorithm is not None and self.sse_algorithm not in SSE_ALGORITHMS:
             raise ValueError(
@@ -203,9 +198,9 @@ class ExportOptions:
     def to_dict(self) -> dict[str, Any]:
         return {
             "volume_id": self.volume_id,
-            "template": self.template,
+            "location": self.location,
             "mode": self.mode,
-            "collision": self.collision,
+            "on_conflict": self.on_conflict,
             "sse_algorithm": self.sse_algorithm,
             "kms_key_id": self.kms_key_id,
             "canned_acl": self.canned_acl,
@@ -213,25 +208,42 @@ class ExportOptions:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ExportOptions:
+        # journals and saved plans before 0.4 named two of them template and collision
+        data = {LEGACY_NAMES.get(k, k): v for k, v in data.items()}
         known = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
         return cls(**known)
 
     @classmethod
-    def from_preset(cls, preset: Any, volume_id: str | None = None) -> ExportOptions:
-        """From a ``config.ExportPreset`` (fields volume, location, mode, overwrite, sse_algorithm,
-        kms_key_id, canned_acl)."""
-        vid = volume_id or getattr(preset, "volume", None)
+    def from_preset(cls, preset: ExportPreset, volume_id: str | None = None) -> ExportOptions:
+        """The profile's preset, on ``volume_id`` (or the preset's own volume)."""
+        vid = volume_id or preset.volume
         if not vid:
             raise ValueError("no volume chosen: give one, or set export.volume in the profile")
         return cls(
             volume_id=vid,
-            template=getattr(preset, "location", None) or DEFAULT_TEMPLATE,
-            mode=getattr(preset, "mode", "copy"),
-            collision=getattr(preset, "overwrite", "skip"),
-            sse_algorithm=getattr(preset, "sse_algorithm", None),
-            kms_key_id=getattr(preset, "kms_key_id", None),
-            canned_acl=getattr(preset, "canned_acl", None),
+            location=preset.location or DEFAULT_TEMPLATE,
+            mode=preset.mode,
+            on_conflict=preset.on_conflict,
+            sse_algorithm=preset.sse_algorithm,
+            kms_key_id=preset.kms_key_id,
+            canned_acl=preset.canned_acl,
         )
+
+    def as_preset(self) -> ExportPreset:
+        """These options as a profile's preset (what Ctrl+T saves)."""
+        sse = self.sse_algorithm
+        return ExportPreset(
+            volume=self.volume_id,
+            location=self.location,
+            mode=self.mode,
+            on_conflict=self.on_conflict,
+            sse_algorithm=sse,
+            kms_key_id=self.kms_key_id,
+            canned_acl=self.canned_acl,
+        )
+
+
+LEGACY_NAMES = {"template": "location", "collision": "on_conflict"}
 
 
 # ---- clouds ----------------------------------------------------------------------------------
@@ -574,7 +586,7 @@ def build_plan(
     )
     taken_on_volume = set(existing or ())
     try:
-        pieces: list[tuple[str, str | None]] | None = parse_template(options.template)
+        pieces: list[tuple[str, str | None]] | None = parse_template(options.location)
         template_problem: str | None = None
     except TemplateError as e:
         pieces, template_problem = None, e.reason
@@ -605,7 +617,7 @@ def build_plan(
             continue
         items.append(replace(base, location=location, key=join_key(prefix, location)))
 
-    plan.items = _resolve_collisions(items, taken_on_volume, prefix, options.collision)
+    plan.items = _resolve_collisions(items, taken_on_volume, prefix, options.on_conflict)
     note = region_note([i.file for i in plan.items if i.exportable], volume)
     if note:
         plan.notes.append(note)
@@ -613,7 +625,7 @@ def build_plan(
 
 
 def _resolve_collisions(
-    items: list[PlanItem], existing: set[str], prefix: str, policy: CollisionPolicy
+    items: list[PlanItem], existing: set[str], prefix: str, policy: OnConflict
 ) -> list[PlanItem]:
     """Collisions by location (relative to the volume's prefix; one location is one key)."""
     # The first file (in selection order) to want a location claims it.

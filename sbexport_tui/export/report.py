@@ -40,6 +40,7 @@ REPORT_FIELDS = (
 
 
 def iso_utc(ts: float | None) -> str | None:
+    """The one time format of machine output (JSON, CSV, reports): ``2026-11-30T22:00:00Z``."""
     if ts is None:
         return None
     return datetime.fromtimestamp(ts, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")

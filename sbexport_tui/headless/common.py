@@ -27,7 +27,6 @@ from ..api.errors import (
 from ..api.regions import BaseUrlError
 from ..config import ConfigError, Paths, Profile, environment_profile, load_profiles
 from ..export.journal import Journal, JournalError, JournalUnusable, clean_base_url
-from ..export.report import iso_utc
 from ..export.runner import RunStopped
 from ..export.templates import TemplateError
 from ..storage_errors import EXIT_STORAGE, storage_message
@@ -159,11 +158,6 @@ class Console:
 
 def human_bytes(n: int | None) -> str:
     return _human_bytes(n or 0)
-
-
-def iso(ts: float | None) -> str | None:
-    """The one time format of machine output (JSON, reports): ``2026-11-30T22:00:00Z``."""
-    return iso_utc(ts)
 
 
 # ---- profiles and sessions -------------------------------------------------------------------

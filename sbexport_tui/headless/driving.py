@@ -16,6 +16,7 @@ from ..api.client import BULK_MAX
 from ..api.errors import explain
 from ..export.journal import UNSENT_STATES, WATCHED_STATES, Journal
 from ..export.plan import Reason
+from ..export.report import iso_utc
 from ..export.runner import Progress, SubmitResult, submit_run
 from ..export.watching import watch_pass
 from .common import (
@@ -24,7 +25,6 @@ from .common import (
     EXIT_OK,
     Console,
     Interrupts,
-    iso,
     one_line,
     plural,
 )
@@ -206,7 +206,7 @@ def run_result(journal: Journal, run_id: int, exit_code: int, **extra: Any) -> d
         "state": run.state,
         "volume": run.volume,
         "mode": run.mode,
-        "created": iso(run.created),
+        "created": iso_utc(run.created),
         "counts": counts,
         "exported": counts["completed"] + counts["verified"],
         "verified": counts["verified"],

@@ -49,11 +49,11 @@ def export_options(args: argparse.Namespace, profile: Any, volume_id: str) -> Ex
         opts = ExportOptions.from_preset(profile.export, volume_id)
         changes: dict[str, Any] = {}
         if args.location is not None:
-            changes["template"] = args.location
+            changes["location"] = args.location
         if args.mode is not None:
             changes["mode"] = args.mode
         if args.on_conflict is not None:
-            changes["collision"] = args.on_conflict
+            changes["on_conflict"] = args.on_conflict
         if args.sse is not None:
             changes["sse_algorithm"] = None if args.sse == "volume" else args.sse
             if args.sse != "aws:kms":
@@ -65,9 +65,9 @@ def export_options(args: argparse.Namespace, profile: Any, volume_id: str) -> Ex
         opts = dataclasses.replace(opts, **changes)
     except ValueError as e:
         raise Fail(str(e), EXIT_USAGE) from None
-    problem = check_template(opts.template)
+    problem = check_template(opts.location)
     if problem:
-        raise Fail(f"--location {opts.template!r}: {problem}", EXIT_USAGE)
+        raise Fail(f"--location {opts.location!r}: {problem}", EXIT_USAGE)
     return opts
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from ..config import ENVIRONMENT_PROFILE_NAME, Profile, environment_profile, load_profiles
 from ..export.journal import ITEM_STATES, UNSENT_STATES, WATCHED_STATES, Journal, RunRecord
-from ..export.report import report_row, write_report
+from ..export.report import iso_utc, report_row, write_report
 from .common import (
     EXIT_INCOMPLETE,
     EXIT_OK,
@@ -20,7 +20,6 @@ from .common import (
     Interrupts,
     Opened,
     human_bytes,
-    iso,
     one_line,
     open_journal,
     open_profile_session,
@@ -45,7 +44,7 @@ def run_row(journal: Journal, run: RunRecord) -> dict[str, Any]:
     counts = journal.counts(run.id)
     return {
         "run": run.id,
-        "created": iso(run.created),
+        "created": iso_utc(run.created),
         "profile": run.profile,
         "api": run.api_base_url,
         "volume": run.volume,

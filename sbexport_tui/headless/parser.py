@@ -7,7 +7,7 @@ import math
 from typing import Any
 
 from ..export.journal import ITEM_STATES
-from ..export.plan import CANNED_ACLS, COLLISION_POLICIES, SSE_ALGORITHMS
+from ..export.plan import CANNED_ACLS, ON_CONFLICT_POLICIES, SSE_ALGORITHMS
 from .common import EXIT_CODES_TEXT
 
 RAW = argparse.RawDescriptionHelpFormatter
@@ -182,7 +182,7 @@ def add_subcommands(subparsers: Any) -> None:
     )
     dst.add_argument(
         "--on-conflict",
-        choices=COLLISION_POLICIES,
+        choices=ON_CONFLICT_POLICIES,
         default=None,
         help="when a key is taken: skip (default), overwrite, or rename",
     )

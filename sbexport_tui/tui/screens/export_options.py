@@ -150,7 +150,7 @@ class ExportOptionsScreen(Screen):
             return
         self.query_one("#template", Input).value = preset.location or KEEP_STRUCTURE
         self.query_one("#mode", Select).value = preset.mode
-        self.query_one("#collision", Select).value = preset.overwrite
+        self.query_one("#collision", Select).value = preset.on_conflict
         self.query_one("#sse", Select).value = preset.sse_algorithm or VOLUME_DEFAULT
         if preset.kms_key_id:
             self.query_one("#kms", Input).value = preset.kms_key_id
@@ -212,9 +212,9 @@ class ExportOptionsScreen(Screen):
         sse = str(self.query_one("#sse", Select).value)
         return ExportOptions(
             volume_id=vol.id if vol else "none/none",
-            template=self.query_one("#template", Input).value,
+            location=self.query_one("#template", Input).value,
             mode=str(self.query_one("#mode", Select).value),  # type: ignore[arg-type]
-            collision=str(self.query_one("#collision", Select).value),  # type: ignore[arg-type]
+            on_conflict=str(self.query_one("#collision", Select).value),  # type: ignore[arg-type]
             sse_algorithm=None if sse == VOLUME_DEFAULT else sse,  # type: ignore[arg-type]
             kms_key_id=kms if sse == "aws:kms" else None,
             canned_acl=acl if isinstance(acl, str) else None,

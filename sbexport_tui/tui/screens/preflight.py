@@ -21,8 +21,9 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, ProgressBar, Static, Tree
 
 from ...api.models import Volume
+from ...config.models import OnConflict
 from ...export.journal import Journal, JournalError
-from ...export.plan import CollisionPolicy, ExportOptions, ExportPlan, prepare_plan
+from ...export.plan import ExportOptions, ExportPlan, prepare_plan
 from ...export.runner import Progress, submit_run
 from ...export.selection import Selection
 from ..format import human_bytes, plural
@@ -130,7 +131,7 @@ class PreflightScreen(Screen):
         text.append(headline(plan, self.volume.id), style="bold" if plan.copy_only else "bold red")
         if not plan.copy_only:
             text.append("\nMove deletes the Platform copies: the files become aliases.", "red")
-        text.append(f"\nOn conflict: {self.options.collision} (o changes it)", style="dim")
+        text.append(f"\nOn conflict: {self.options.on_conflict} (o changes it)", style="dim")
         if plan.refused_count:
             text.append(f"\n{plan.refused_count} will not be exported:")
         head.update(text)
@@ -172,9 +173,9 @@ class PreflightScreen(Screen):
         """Cycle what happens to keys that already exist: skip, overwrite, rename; re-plan."""
         if self.submitting:
             return
-        order: tuple[CollisionPolicy, ...] = ("skip", "overwrite", "rename")
-        nxt = order[(order.index(self.options.collision) + 1) % len(order)]
-        self.options = replace(self.options, collision=nxt)
+        order: tuple[OnConflict, ...] = ("skip", "overwrite", "rename")
+        nxt = order[(order.index(self.options.on_conflict) + 1) % len(order)]
+        self.options = replace(self.options, on_conflict=nxt)
         self.plan = None  # nothing can be confirmed until the new plan is shown
         self.query_one("#headline", Static).update(f"Planning again with on conflict: {nxt}...")
         self.make_plan()

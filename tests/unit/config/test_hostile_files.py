@@ -137,8 +137,8 @@ def test_unreadable_file(paths: Paths) -> None:
         ),
         (GOOD.replace('"copy"', "true"), "profiles.lab.export.mode", "must be one of"),
         (
-            GOOD + "overwrite = 'yes'\n",
-            "profiles.lab.export.overwrite",
+            GOOD + "on_conflict = 'yes'\n",
+            "profiles.lab.export.on_conflict",
             '"skip", "overwrite", "rename"',
         ),
         (

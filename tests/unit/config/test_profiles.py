@@ -37,7 +37,7 @@ def full_config() -> ProfilesConfig:
                 volume="me/results",
                 location="{project}/{path}",
                 mode="move",
-                overwrite="rename",
+                on_conflict="rename",
                 sse_algorithm="aws:kms",
                 kms_key_id="arn:aws:kms:eu-west-1:111122223333:key/abcd",
                 canned_acl="bucket-owner-full-control",
@@ -114,7 +114,7 @@ def test_a_failed_save_leaves_the_old_file_and_no_temp_file(
 def test_profile_defaults() -> None:
     p = Profile("lab", "aws-us", EnvSource("T"))
     assert p.export.mode == "copy"
-    assert p.export.overwrite == "skip"
+    assert p.export.on_conflict == "skip"
     assert p.export.sse_algorithm is None  # the volume's own settings
     assert p.export.copy_only
     kms = ExportPreset(sse_algorithm="aws:kms", kms_key_id="k1", canned_acl="private")
@@ -348,3 +348,18 @@ def test_the_environment_profile_cannot_be_saved(paths: Paths) -> None:
     with pytest.raises(ConfigError, match="profile name"):
         ProfilesConfig().with_profile(adhoc)
     assert not paths.profiles_file.exists()
+
+
+def test_the_old_overwrite_key_is_read_as_on_conflict_and_saved_under_the_new_name(paths: Paths):
+    """profiles.toml written before the names were unified says export.overwrite."""
+    paths.profiles_file.parent.mkdir(parents=True, exist_ok=True)
+    paths.profiles_file.write_text(
+        '[profiles.lab]\nregion = "aws-us"\ntoken = { source = "env", var = "T" }\n'
+        '[profiles.lab.export]\noverwrite = "rename"\n'
+    )
+    store = ProfileStore(paths)
+    assert store.load().config.get("lab").export.on_conflict == "rename"
+    store.set_default("lab")  # any change writes the file again
+    text = paths.profiles_file.read_text()
+    assert 'on_conflict = "rename"' in text and "overwrite" not in text
+    assert store.load().config.get("lab").export.on_conflict == "rename"

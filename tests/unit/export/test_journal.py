@@ -21,7 +21,7 @@ def test_create_run_writes_every_selected_file(env: Env, journal: Journal) -> No
     run_id = journal.create_run(plan, profile="lab", api_base_url="https://api.sbgenomics.com/v2")
     run = journal.run(run_id)
     assert (run.profile, run.volume, run.mode, run.state) == ("lab", EAST, "copy", "planned")
-    assert run.options["template"] == "{project}/{path}"
+    assert run.options["location"] == "{project}/{path}"
     assert run.options["properties"] is None  # nothing set: the volume's own settings apply
     items = journal.items(run_id)
     assert [i.position for i in items] == [0, 1, 2, 3]

@@ -146,11 +146,11 @@ def test_template_refusal_gives_the_reason(env: Env) -> None:
         env.selected(WGS, "README.txt"),
         env.selected(WGS, "batches/batch-01/S0101/qc/S0101.flagstat.txt"),
     ]
-    plan = plan_for(env, sel, template="{dir}/{name}")
+    plan = plan_for(env, sel, location="{dir}/{name}")
     assert plan.items[0].reason is Reason.TEMPLATE
     assert "{dir} is empty" in plan.items[0].reason_text
     assert plan.items[1].location == "batches/batch-01/S0101/qc/S0101.flagstat.txt"
-    broken = plan_for(env, sel, template="{project/{name}")
+    broken = plan_for(env, sel, location="{project/{name}")
     assert only_reason(broken) is Reason.TEMPLATE
     assert "unbalanced" in broken.items[0].reason_text
 
@@ -190,7 +190,7 @@ def same_name_files() -> list[SelectedFile]:
 
 
 def test_flat_duplicates_with_skip(env: Env) -> None:
-    plan = plan_for(env, same_name_files(), template="{name}", existing=set())
+    plan = plan_for(env, same_name_files(), location="{name}", existing=set())
     assert [i.reason for i in plan.items] == [None, Reason.DUPLICATE, Reason.DUPLICATE, None]
     assert "x/sample.vcf.gz" in plan.items[1].reason_text  # names the file that keeps the key
     assert plan.items[0].key == "sbexport/sample.vcf.gz"
@@ -199,7 +199,7 @@ def test_flat_duplicates_with_skip(env: Env) -> None:
 def test_overwrite_sends_overwrite_only_for_volume_collisions(env: Env) -> None:
     existing = {"sample.vcf.gz", "unrelated.txt"}
     plan = plan_for(
-        env, same_name_files(), template="{name}", existing=existing, collision="overwrite"
+        env, same_name_files(), location="{name}", existing=existing, on_conflict="overwrite"
     )
     first, second, third, other = plan.items
     assert first.exportable and first.overwrite and first.replaces
@@ -222,7 +222,7 @@ def test_rename_like_the_import_dialog(env: Env) -> None:
             project_location="aws:us-east-1",
         ),
     ]
-    plan = plan_for(env, files, template="{name}", existing=existing, collision="rename")
+    plan = plan_for(env, files, location="{name}", existing=existing, on_conflict="rename")
     keys = [i.key for i in plan.items]
     # the file really named "sample (1).vcf.gz" keeps its name; renames skip taken names
     assert keys == [
@@ -308,7 +308,7 @@ def test_to_json_saves_every_item_with_its_reason(env: Env) -> None:
     plan = plan_for(env, sel)
     data = json.loads(plan.to_json())
     assert data["volume"] == {"id": EAST, "prefix": "sbexport/", "type": "s3"}
-    assert data["options"]["template"] == "{project}/{path}" and data["date"] == TODAY
+    assert data["options"]["location"] == "{project}/{path}" and data["date"] == TODAY
     assert len(data["items"]) == 5
     assert [i["reason"] for i in data["items"]] == ["public"] * 4 + [None]
     assert data["items"][4]["key"] == "sbexport/wgs-cohort/README.txt"
@@ -325,20 +325,32 @@ def test_options_are_checked() -> None:
     with pytest.raises(ValueError, match="owner/name"):
         ExportOptions("nope")
     assert ExportOptions(EAST).mode == "copy"  # copy by default
-    assert ExportOptions(EAST).collision == "skip"
+    assert ExportOptions(EAST).on_conflict == "skip"
 
 
 def test_options_from_a_config_preset() -> None:
     from sbexport_tui.config import ExportPreset
 
-    preset = ExportPreset(volume=EAST, location="{name}", mode="move", overwrite="rename")
+    preset = ExportPreset(volume=EAST, location="{name}", mode="move", on_conflict="rename")
     opts = ExportOptions.from_preset(preset)
-    assert (opts.volume_id, opts.template, opts.mode, opts.collision) == (
+    assert (opts.volume_id, opts.location, opts.mode, opts.on_conflict) == (
         EAST,
         "{name}",
         "move",
         "rename",
     )
+    # one vocabulary: the options saved as a preset are the preset they came from
+    assert opts.as_preset() == preset
+    assert ExportOptions.from_preset(opts.as_preset()) == opts
+
+
+def test_options_written_by_older_versions_read_under_todays_names() -> None:
+    """Journals and saved plans before the names were unified say template and collision."""
+    old = {"volume_id": EAST, "template": "{name}", "mode": "copy", "collision": "overwrite"}
+    opts = ExportOptions.from_dict(old)
+    assert (opts.location, opts.on_conflict) == ("{name}", "overwrite")
+    assert ExportOptions.from_dict(opts.to_dict()) == opts
+    assert "template" not in opts.to_dict() and "collision" not in opts.to_dict()
 
 
 # ---- with the volume listing -------------------------------------------------------------------
@@ -348,7 +360,7 @@ async def test_prepare_plan_lists_the_volume_for_collisions(env: Env, client) ->
     assert plan.checked_existing
     assert [i.reason for i in plan.items] == [Reason.EXISTS, None]
     renamed = await prepare_plan(
-        client, sel, env.volume(EAST), ExportOptions(EAST, collision="rename"), today=TODAY
+        client, sel, env.volume(EAST), ExportOptions(EAST, on_conflict="rename"), today=TODAY
     )
     assert renamed.items[0].key == "sbexport/wgs-cohort/README (1).txt"
 
@@ -370,7 +382,7 @@ async def test_collisions_on_a_prefixed_volume(env: Env, client, prefix: str, po
     vol.put("wgs-cohort/sample_sheet.csv", 8_000)
     vol.objects["elsewhere/wgs-cohort/README.txt"] = 5  # outside the prefix (when there is one)
     sel = Selection([env.selected(WGS, "sample_sheet.csv"), env.selected(WGS, "README.txt")])
-    opts = ExportOptions(VAULT, collision=policy)
+    opts = ExportOptions(VAULT, on_conflict=policy)
     plan = await prepare_plan(client, sel, env.volume(VAULT), opts, today=TODAY)
     sheet, readme = plan.items
     root = "vault/exports/" if prefix else ""
@@ -390,9 +402,9 @@ def test_the_key_limit_counts_the_joined_key(env: Env) -> None:
     f = env.selected(WGS, "README.txt")
     vol = env.volume(VAULT)  # prefix "vault/exports": the key is 14 bytes longer than location
     fits = "x" * (1024 - len("vault/exports/") - len("README.txt")) + "{name}"
-    ok = build_plan([f], vol, ExportOptions(VAULT, template=fits), today=TODAY)
+    ok = build_plan([f], vol, ExportOptions(VAULT, location=fits), today=TODAY)
     assert ok.exportable_count == 1 and len(ok.items[0].key.encode()) == 1024
-    too_long = build_plan([f], vol, ExportOptions(VAULT, template="y" + fits), today=TODAY)
+    too_long = build_plan([f], vol, ExportOptions(VAULT, location="y" + fits), today=TODAY)
     assert too_long.items[0].reason is Reason.TEMPLATE
     assert "1025 bytes" in too_long.items[0].reason_text
 

@@ -337,7 +337,7 @@ async def test_occupied_destination_fails_with_9107_unless_overwrite(tmp_path, v
     plan = build_plan(
         readme,
         env.volume(EAST),
-        ExportOptions(EAST, collision="overwrite"),
+        ExportOptions(EAST, on_conflict="overwrite"),
         env.on_volume(EAST),
         today=TODAY,
     )
@@ -538,8 +538,8 @@ async def test_the_same_export_twice_at_once_goes_once(tmp_path) -> None:
     client = env.client()
     first, second = env.journal(), env.journal()  # two processes, one journal file
     sel = env.folder_files(WGS, CHUNKS, 250)
-    run1 = make_run(env, first, sel, collision="overwrite")
-    run2 = make_run(env, second, sel, collision="overwrite")
+    run1 = make_run(env, first, sel, on_conflict="overwrite")
+    run2 = make_run(env, second, sel, on_conflict="overwrite")
     notes: list[str] = []
     await asyncio.gather(
         submit_run(client, first, run1),
@@ -556,7 +556,7 @@ async def test_the_same_export_twice_at_once_goes_once(tmp_path) -> None:
     # once the first run's jobs are finished, the same export is a new one (nothing held)
     env.clock.advance(120)
     await poll_run(client, first, run1)
-    run3 = make_run(env, second, env.folder_files(WGS, CHUNKS, 10), collision="overwrite")
+    run3 = make_run(env, second, env.folder_files(WGS, CHUNKS, 10), on_conflict="overwrite")
     await submit_run(client, second, run3)
     assert second.counts(run3)["pending"] == 10
 

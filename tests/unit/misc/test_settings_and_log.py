@@ -103,7 +103,7 @@ def test_save_preset_writes_the_profile_export_preset(tmp_path):
         ExportOptions("lab/out", "{name}", "move", "rename", "aws:kms", "kid", "private")
     )
     saved = load_profiles(paths).config.get("lab").export
-    assert (saved.volume, saved.location, saved.mode, saved.overwrite) == (
+    assert (saved.volume, saved.location, saved.mode, saved.on_conflict) == (
         "lab/out",
         "{name}",
         "move",
