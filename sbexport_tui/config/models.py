@@ -390,7 +390,7 @@ class ExportPreset:
     def from_toml(cls, data: object) -> ExportPreset:
         table = need_table(data, "export", '{ mode = "copy" }')
         if "overwrite" in table and "on_conflict" not in table:
-            # the name versions before 0.4 wrote; the next save writes on_conflict
+            # the name earlier versions wrote; the next save writes on_conflict
             table = {**table, "on_conflict": table["overwrite"]}
             del table["overwrite"]
         check_keys(table, [f.name for f in fields(cls)], prefix="export")

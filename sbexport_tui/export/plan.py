@@ -208,7 +208,7 @@ class ExportOptions:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ExportOptions:
-        # journals and saved plans before 0.4 named two of them template and collision
+        # journals and saved plans of earlier versions named two of them template and collision
         data = {LEGACY_NAMES.get(k, k): v for k, v in data.items()}
         known = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
         return cls(**known)
