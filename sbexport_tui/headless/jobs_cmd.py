@@ -180,6 +180,7 @@ async def _drive_runs(
     submit_first: bool,
     reporter: Reporter | None = None,
     sessions: dict[str, Opened] | None = None,
+    json_head: dict[str, Any] | None = None,
 ) -> int:
     """Submit (when asked or needed), watch and verify each run; the sessions (opened here, or
     handed over) are closed at the end."""
@@ -229,7 +230,7 @@ async def _drive_runs(
         for opened in sessions.values():
             await opened.session.close()
     if args.json:
-        console.emit_json({"runs": results, "exit_code": worst})
+        console.emit_json({**(json_head or {}), "runs": results, "exit_code": worst})
     return worst
 
 
@@ -322,4 +323,5 @@ async def cmd_retry(args: argparse.Namespace, console: Console, interrupts: Inte
             submit_first=True,
             reporter=reporter,
             sessions={profile.name: opened},
+            json_head={"run": run.id, "retry_run": new_id},
         )

@@ -294,12 +294,16 @@ def test_jobs_list_report_watch_and_retry(sim_server, env, tmp_path):
     assert len(json.loads((tmp_path / "r.json").read_text())["items"]) == total
 
     before = len(sim_exports(server))
-    r = hl(env, "jobs", "retry", "--run", str(run_id), "--wait", "--poll-interval", "0.5")
+    r = hl(env, "jobs", "retry", "--run", str(run_id), "--wait", "--poll-interval", "0.5", "--json")
     clean(r)
     assert r.returncode in (0, 1)
     # a retry is a new run of just the failed items, planned again (as in the jobs pane)
-    assert f"Retry of run {run_id}: a new run of {failed} item" in r.stdout
-    assert f"Run {run_id + 1}: sending {failed} file" in r.stdout
+    assert f"Retry of run {run_id}: a new run of {failed} item" in r.stderr
+    assert f"Run {run_id + 1}: sending {failed} file" in r.stderr
+    result = json.loads(r.stdout)  # and the JSON names both runs
+    assert (result["run"], result["retry_run"]) == (run_id, run_id + 1)
+    assert [x["run"] for x in result["runs"]] == [run_id + 1]
+    assert result["exit_code"] == r.returncode
     assert len(sim_exports(server)) == before + failed  # only the failed ones went again
     runs = json.loads(hl(env, "jobs", "list", "--json").stdout)["runs"]
     by_id = {x["run"]: x for x in runs}
