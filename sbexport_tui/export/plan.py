@@ -32,6 +32,7 @@ from ..config.models import (
     OnConflict,
     SseAlgorithm,
 )
+from ..text import human_bytes, plural
 from .client import VolumeClient
 from .selection import SelectedFile, Selection
 from .templates import (
@@ -426,6 +427,43 @@ class ExportPlan:
     @property
     def overwrites(self) -> list[PlanItem]:
         return [i for i in self.items if i.exportable and i.replaces]
+
+    @property
+    def destructive(self) -> bool:
+        """Whether submitting deletes (move) or replaces (overwrite) anything."""
+        return not self.copy_only or bool(self.overwrites)
+
+    def headline(self) -> str:
+        """One line: how many files, how much, copied or MOVED, where."""
+        verb = "copied" if self.copy_only else "MOVED"
+        files = plural(self.exportable_count, "file")
+        return f"{files} ({human_bytes(self.exportable_bytes)}) will be {verb} to {self.volume_id}"
+
+    def damage(self) -> list[str]:
+        """What submitting destroys, counted, one short line each: shown right under the
+        headline and in the confirmation by both front ends (never in a detail that 80 columns
+        cut off)."""
+        out = []
+        if not self.copy_only and self.exportable_count:
+            n = self.exportable_count
+            out.append(
+                f"{plural(n, 'Platform copy', 'Platform copies')} will be DELETED: "
+                "the files become aliases"
+            )
+        replaced = self.overwrites
+        if replaced:
+            out.append(
+                f"{plural(len(replaced), 'existing object')} on {self.volume_id} will be REPLACED"
+            )
+        return out
+
+    def confirm_phrase(self) -> str | None:
+        """What the user types to confirm a destructive plan (None: a yes is enough)."""
+        if not self.copy_only:
+            return f"move {self.exportable_count}"
+        if self.overwrites:
+            return f"replace {len(self.overwrites)}"
+        return None
 
     @property
     def total_count(self) -> int:

@@ -71,23 +71,42 @@ def export_options(args: argparse.Namespace, profile: Any, volume_id: str) -> Ex
     return opts
 
 
+def refuse_unconfirmed(plan: ExportPlan, yes: bool) -> None:
+    """A plan that deletes (move) or replaces (overwrite) anything needs --yes; the refusal
+    counts what would be lost."""
+    if yes:
+        return
+    if not plan.copy_only:
+        projects = ", ".join(dict.fromkeys(i.file.project for i in plan.exportable))
+        raise Fail(
+            f"refusing to move without --yes: {plural(plan.exportable_count, 'file')} "
+            f"({human_bytes(plan.exportable_bytes)}) would be deleted from project(s) "
+            f"{projects} and left as aliases of objects on {plan.volume_id} (they cannot be "
+            "exported again). Add --yes to confirm the move, or use --copy (the default) to "
+            "keep them on the Platform",
+            EXIT_USAGE,
+        )
+    if plan.overwrites:
+        eg = plan.overwrites[0].key
+        n = plural(len(plan.overwrites), "existing object")
+        raise Fail(
+            f"refusing to overwrite without --yes: {n} "
+            f"on {plan.volume_id} would be REPLACED (e.g. {eg}). Add --yes to confirm, or use "
+            "--on-conflict skip (the default) or rename to keep them",
+            EXIT_USAGE,
+        )
+
+
 def preflight_lines(plan: ExportPlan, sel: SelectionReport) -> list[str]:
-    verb = "copied" if plan.copy_only else "moved"
-    lines = []
+    lines = [f"Pre-flight: {plan.headline()}."]
+    lines.extend(f"  {line}" for line in plan.damage())  # counted, right under the headline
     example = next((i.key for i in plan.items if i.exportable), None)
-    where = f" (e.g. {example})" if example else ""
-    lines.append(
-        f"Pre-flight: {plural(plan.exportable_count, 'file')}, "
-        f"{human_bytes(plan.exportable_bytes)} will be {verb} to {plan.volume_id}{where}."
-    )
+    if example:
+        lines.append(f"  e.g. {example}")
     if sel.index_added:
         lines.append(f"  ({plural(sel.index_added, 'index file')} added with their data files)")
     if plan.renamed:
         lines.append(f"  {plural(len(plan.renamed), 'file')} renamed to free keys (--on-conflict)")
-    if plan.overwrites:
-        lines.append(
-            f"  {plural(len(plan.overwrites), 'object')} already on the volume will be overwritten"
-        )
     if plan.refused_count:
         refused_bytes = sum(g.bytes for g in plan.groups())
         lines.append(
@@ -186,16 +205,7 @@ async def run_export(args: argparse.Namespace, console: Console, interrupts: Int
             if args.json:
                 console.emit_json({"run": None, "plan": plan.summary(), "exit_code": 1})
             return EXIT_INCOMPLETE
-        if not plan.copy_only and not args.yes:
-            projects = ", ".join(dict.fromkeys(i.file.project for i in plan.exportable))
-            raise Fail(
-                f"refusing to move without --yes: {plural(plan.exportable_count, 'file')} "
-                f"({human_bytes(plan.exportable_bytes)}) would be deleted from project(s) "
-                f"{projects} and left as aliases of objects on {plan.volume_id} (they cannot be "
-                "exported again). Add --yes to confirm the move, or use --copy (the default) to "
-                "keep them on the Platform",
-                EXIT_USAGE,
-            )
+        refuse_unconfirmed(plan, args.yes)
 
         journal = open_journal(paths)
         driver = Driver(

@@ -261,7 +261,7 @@ async def cmd_retry(args: argparse.Namespace, console: Console, interrupts: Inte
     from ..export.plan import prepare_plan
     from ..export.retry import plan_retry, retry_positions
     from ..export.selecting import SelectionReport
-    from .export_cmd import preflight_lines
+    from .export_cmd import preflight_lines, refuse_unconfirmed
 
     journal = _journal()
     with journal:
@@ -307,6 +307,7 @@ async def cmd_retry(args: argparse.Namespace, console: Console, interrupts: Inte
                 if args.json:
                     console.emit_json({"run": run.id, "retry_run": None, "exit_code": 1})
                 return EXIT_INCOMPLETE
+            refuse_unconfirmed(plan, args.yes)
             new_id = journal.create_run(plan, profile=profile.name, api_base_url=client.base_url)
             console.say(f"Run {new_id}: sending {plural(plan.exportable_count, 'file')}.")
             new_run = journal.run(new_id)

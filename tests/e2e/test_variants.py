@@ -87,9 +87,14 @@ def test_export_wait_verify_on_a_prefixed_kms_volume_and_from_outside_us_east_1(
     )
 
     # overwrite: the existing object is replaced, and counted as such
-    r, out = export(env, *root, "--glob", "sample_sheet.csv", "--on-conflict", "overwrite")
+    sent = len(sim_exports(server))
+    r = hl(env, "export", *root, "--glob", "sample_sheet.csv", "--on-conflict", "overwrite")
+    assert r.returncode == 2 and len(sim_exports(server)) == sent  # not without --yes
+    assert f"1 existing object on {VAULT} will be REPLACED" in r.stdout
+    assert "refusing to overwrite without --yes: 1 existing object" in r.stderr
+    r, out = export(env, *root, "--glob", "sample_sheet.csv", "--on-conflict", "overwrite", "--yes")
     assert r.returncode == 0, r.stderr
-    assert "1 object already on the volume will be overwritten" in r.stderr
+    assert f"1 existing object on {VAULT} will be REPLACED" in r.stderr
     assert out["counts"]["verified"] == 1
     last = sim_exports(server)[-1]
     assert last["key"] == "vault/exports/wgs-cohort/sample_sheet.csv" and last["overwrite"]

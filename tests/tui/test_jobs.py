@@ -11,9 +11,11 @@ import csv
 import json
 from collections import Counter
 
+from textual.widgets import Static
+
 from sbexport_tui.api.errors import explain
 from sbexport_tui.export import Selection
-from sbexport_tui.tui.screens.dialogs import ConfirmScreen, PromptScreen
+from sbexport_tui.tui.screens.dialogs import ConfirmScreen, PromptScreen, TypedConfirmScreen
 from sbexport_tui.tui.screens.jobs import JobsScreen
 from sbexport_tui.tui.screens.jobs_data import (
     VERIFY_MISMATCH,
@@ -244,7 +246,18 @@ async def test_retry_one_row_shows_the_collision_and_can_overwrite(tmp_path):
         await pilot.press("o")  # on conflict: overwrite
         await settle(pilot)
         assert pre.plan.exportable_count == 1 and pre.plan.overwrites
-        await pilot.press("c", "y")
+        # replacing an object is destructive: counted under the headline, typed to confirm
+        head = str(pre.query_one("#headline").render())
+        assert f"1 existing object on {EAST} will be REPLACED" in head.split("\n")[2]
+        await pilot.press("c")
+        await settle(pilot)
+        assert isinstance(app.screen, TypedConfirmScreen)
+        assert "1 existing object" in str(app.screen.query_one(Static).render())
+        await pilot.press("y", "enter")  # a plain yes is not enough
+        await settle(pilot)
+        assert isinstance(app.screen, TypedConfirmScreen)
+        for key in [*"replace", "space", "1", "enter"]:
+            await pilot.press(key)
         await settle(pilot)
         await poll(pilot, clock, 60.0)
         new_run = max(r.id for r in journal.runs())

@@ -29,7 +29,6 @@ from ..selection import SelectionStore
 from ..widgets.fasttable import Column, FastTable
 from ..widgets.table import plain
 from .base import app_of
-from .preflight import headline
 
 PRESETS = [("keep the folder structure", KEEP_STRUCTURE), ("flat", FLAT), ("custom", "")]
 MODES = [("copy: the Platform copy stays", "copy"), ("move: Platform copy DELETED", "move")]
@@ -304,7 +303,7 @@ class ExportOptionsScreen(Screen):
 
 def preview_text(plan: ExportPlan, volume: Volume) -> Text:
     text = Text(no_wrap=True, overflow="ellipsis")
-    text.append(headline(plan, volume.id), style="bold" if plan.copy_only else "bold red")
+    text.append(plan.headline(), style="bold red" if plan.destructive else "bold")
     if plan.refused_count:
         text.append(f"; {plan.refused_count} cannot go (Ctrl+R shows why)")
     text.append("\n")

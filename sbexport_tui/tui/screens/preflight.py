@@ -34,12 +34,6 @@ from .dialogs import ConfirmScreen, TypedConfirmScreen
 GROUP_FILES_SHOWN = 200
 
 
-def headline(plan: ExportPlan, volume_id: str) -> str:
-    verb = "copied" if plan.copy_only else "MOVED"
-    files = plural(plan.exportable_count, "file")
-    return f"{files} ({human_bytes(plan.exportable_bytes)}) will be {verb} to {volume_id}"
-
-
 class PreflightScreen(Screen):
     HELP_TITLE = "Pre-flight"
     HELP = (
@@ -128,9 +122,9 @@ class PreflightScreen(Screen):
             return
         plan = self.plan = message.plan
         text = Text(f"{self.title_text}\n" if self.title_text else "", style="bold")
-        text.append(headline(plan, self.volume.id), style="bold" if plan.copy_only else "bold red")
-        if not plan.copy_only:
-            text.append("\nMove deletes the Platform copies: the files become aliases.", "red")
+        text.append(plan.headline(), style="bold red" if plan.destructive else "bold")
+        for line in plan.damage():  # counted, right under the headline: 80 columns keep it
+            text.append(f"\n{line}", "bold red")
         text.append(f"\nOn conflict: {self.options.on_conflict} (o changes it)", style="dim")
         if plan.refused_count:
             text.append(f"\n{plan.refused_count} will not be exported:")
@@ -220,23 +214,20 @@ class PreflightScreen(Screen):
                     "The plan changed meanwhile: nothing was sent; review and confirm again"
                 )
 
-        if plan.copy_only:
+        phrase = plan.confirm_phrase()
+        if phrase is None:
             self.app.push_screen(
                 ConfirmScreen(
                     f"Copy {files} ({size}) to {self.volume.id}? The Platform copies stay."
                 ),
                 go,
             )
-        else:
-            self.app.push_screen(
-                TypedConfirmScreen(
-                    f"MOVE {files} ({size}) to {self.volume.id}.\n"
-                    "After each export the Platform copy is DELETED and the file becomes an "
-                    "alias of the object on the volume; it can never be exported again.",
-                    f"move {n}",
-                ),
-                go,
-            )
+            return
+        verb = "Copy" if plan.copy_only else "MOVE"
+        lines = [f"{verb} {files} ({size}) to {self.volume.id}.", *plan.damage()]
+        if not plan.copy_only:
+            lines.append("A moved file can never be exported again.")
+        self.app.push_screen(TypedConfirmScreen("\n".join(lines), phrase), go)
 
     def submit(self, plan: ExportPlan) -> None:
         try:

@@ -209,6 +209,31 @@ def test_overwrite_sends_overwrite_only_for_volume_collisions(env: Env) -> None:
     assert [b["overwrite"] for b in bodies] == [True, False]
 
 
+def test_what_a_plan_destroys_is_counted_and_typed_to_confirm(env: Env) -> None:
+    existing = {"sample.vcf.gz"}
+    copy = plan_for(env, same_name_files(), location="{name}", existing=existing)
+    assert not copy.destructive and copy.damage() == [] and copy.confirm_phrase() is None
+    over = plan_for(
+        env, same_name_files(), location="{name}", existing=existing, on_conflict="overwrite"
+    )
+    assert over.destructive and over.confirm_phrase() == "replace 1"
+    assert over.damage() == [f"1 existing object on {EAST} will be REPLACED"]
+    both = plan_for(
+        env,
+        same_name_files(),
+        location="{name}",
+        existing=existing,
+        on_conflict="overwrite",
+        mode="move",
+    )
+    assert both.confirm_phrase() == "move 2"  # the move phrase; both lines are shown
+    assert [line.split(" will")[0] for line in both.damage()] == [
+        "2 Platform copies",
+        f"1 existing object on {EAST}",
+    ]
+    assert both.headline().startswith("2 files (") and "MOVED to" in both.headline()
+
+
 def test_rename_like_the_import_dialog(env: Env) -> None:
     existing = {"sample.vcf.gz", "sample (2).vcf.gz"}
     files = [
