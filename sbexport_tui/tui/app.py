@@ -133,6 +133,10 @@ class SbexportApp(App[int]):
         timer.start()
         self.exit(129)
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # J is not in the jobs pane's footer: the user is already there
+        return not (action == "show_jobs" and self.current_mode == JOBS_MODE)
+
     # ---- help and the command palette --------------------------------------------------------
     def action_help(self) -> None:
         if isinstance(self.screen, HelpScreen):

@@ -53,3 +53,14 @@ async def open_path(pilot, *names: str) -> None:
         screen.table.move_cursor(row=idx)
         await pilot.press("enter")
         await settle(pilot)
+
+
+def footer_keys(app) -> list[str]:
+    """The footer's keys a user sees whole at this width, left to right (as "key Description")."""
+    from textual.widgets._footer import FooterKey
+
+    keys = list(app.screen.query(FooterKey))
+    palette = [k for k in keys if k.has_class("-command-palette")]
+    right = palette[0].region.x if palette else app.size.width
+    seen = [k for k in keys if not k.has_class("-command-palette") and k.region.right <= right]
+    return [f"{k.key_display} {k.description}" for k in sorted(seen, key=lambda k: k.region.x)]

@@ -19,7 +19,7 @@ async def test_every_screen_binding_is_a_palette_command(demo_app):
     async with demo_app.run_test(size=SIZE) as pilot:
         await open_path(pilot, "batches")
         titles = {c.title for c in screen_commands(demo_app.screen)}
-        for title in ("Mark", "Range", "Mark all", "Filter", "Selection", "Export", "Up"):
+        for title in ("Mark", "Range", "Mark all", "Filter", "Marked", "Export", "Up"):
             assert title in titles
         app_titles = {c.title for c in demo_app.get_system_commands(demo_app.screen)}
         assert {"Jobs", "Export marked files", "Switch profile or region"} <= app_titles

@@ -480,7 +480,7 @@ async def test_jobs_key_opens_the_pane_and_help_lists_its_keys(tmp_path):
         await pilot.press("f1")
         await settle(pilot)
         help_text = str(app.screen.query_one("#help-text").render())
-        assert "Retry all failed" in help_text and "Failure groups" in help_text
+        assert "Retry all failed" in help_text and "Failures" in help_text
         await pilot.press("escape", "q")
         await settle(pilot)
         assert not isinstance(app.screen, JobsScreen)

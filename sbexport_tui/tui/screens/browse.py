@@ -11,7 +11,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Input, Static
+from textual.widgets import Header, Input, Static
 
 from ...api.errors import PlatformError
 from ...api.models import File, Project
@@ -22,6 +22,7 @@ from ..format import human_bytes, short_date
 from ..selection import SelectionStore, unexportable_reason
 from ..widgets.fasttable import Column, FastTable
 from ..widgets.filterbox import FilterBox
+from ..widgets.footer import AppFooter
 from ..widgets.table import plain
 from .base import app_of
 from .dialogs import PromptScreen
@@ -46,7 +47,7 @@ class BrowseScreen(Screen):
     )
     BINDINGS = [
         Binding("enter", "open", "Open", id="browse.open"),
-        Binding("backspace,h", "up", "Up", id="browse.up"),
+        Binding("backspace,h", "up", "Up", show=False, id="browse.up"),
         Binding("space", "toggle_mark", "Mark", id="browse.toggle"),
         Binding("v", "range", "Range", show=False, id="browse.range"),
         Binding("a", "mark_all", "Mark all", show=False, id="browse.mark_all"),
@@ -60,9 +61,9 @@ class BrowseScreen(Screen):
         Binding("o", "sort", "Sort", show=False, id="browse.sort"),
         Binding("m", "manifest", "Manifest", show=False, id="browse.manifest"),
         Binding("i", "toggle_index", "Index files on/off", show=False, id="browse.index"),
-        Binding("s", "selection", "Selection", id="browse.selection"),
+        Binding("s", "selection", "Marked", id="browse.selection"),
         Binding("x", "app.export", "Export", id="browse.export"),
-        Binding("escape", "escape", "Cancel / clear filter", show=False, id="browse.escape"),
+        Binding("escape", "escape", "Back", id="browse.escape"),
         Binding("q", "back", "Projects", show=False, id="browse.back"),
     ]
 
@@ -134,7 +135,7 @@ class BrowseScreen(Screen):
             id="files",
         )
         yield Static(id="status", classes="status-line", markup=False)
-        yield Footer()
+        yield AppFooter()
 
     def on_mount(self) -> None:
         self.table.focus()
@@ -315,7 +316,9 @@ class BrowseScreen(Screen):
         self.open_folder(f.id)
 
     def action_up(self) -> None:
+        """Up a folder; at the project's root, back to the projects."""
         if len(self.crumbs) <= 1:
+            self.action_back()
             return
         self.crumbs.pop()
         self.clear_filter_box()
@@ -564,6 +567,8 @@ class BrowseScreen(Screen):
             self.refill()
             self.table.focus()
             self.update_status()
+            return
+        self.action_up()  # nothing to cancel: Esc goes back, like Backspace
 
     def action_sort(self) -> None:
         i = SORTS.index(self.sort)

@@ -12,7 +12,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Input, Label, Select, Static
+from textual.widgets import Header, Input, Label, Select, Static
 
 from ...api.models import Volume
 from ...export.plan import (
@@ -27,6 +27,7 @@ from ...export.plan import (
 from ...export.templates import FLAT, KEEP_STRUCTURE, check_template
 from ..selection import SelectionStore
 from ..widgets.fasttable import Column, FastTable
+from ..widgets.footer import AppFooter
 from ..widgets.table import plain
 from .base import app_of
 
@@ -133,7 +134,7 @@ class ExportOptionsScreen(Screen):
                 yield Label("Canned ACL", classes="field-label")
                 yield Select([(a, a) for a in CANNED_ACLS], prompt="none", compact=True, id="acl")
         yield Static(id="preview", markup=False)
-        yield Footer()
+        yield AppFooter()
 
     def on_mount(self) -> None:
         sel = self.selection

@@ -24,7 +24,7 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Footer, Header, Input, Static
+from textual.widgets import Header, Input, Static
 from textual.worker import Worker, WorkerState
 
 from ...api.errors import NetworkError, PlatformError
@@ -33,6 +33,7 @@ from ...export.runner import Progress, RunBusy, submit_run
 from ...export.watching import watch_pass
 from ..widgets.fasttable import FastTable
 from ..widgets.filterbox import FilterBox
+from ..widgets.footer import AppFooter
 from ..widgets.jobstable import JobsTable
 from ..widgets.table import plain
 from .base import app_of
@@ -79,7 +80,7 @@ class JobsScreen(Screen):
     )
     BINDINGS = [
         Binding("slash", "filter", "Filter", id="jobs.filter"),
-        Binding("f", "cycle_filter", "State", id="jobs.cycle_filter"),
+        Binding("f", "cycle_filter", "State", show=False, id="jobs.cycle_filter"),
         Binding("1", "state_filter(0)", "Show all", show=False, id="jobs.show_all"),
         Binding("2", "state_filter(1)", "Show active", show=False, id="jobs.show_active"),
         Binding("3", "state_filter(2)", "Show done", show=False, id="jobs.show_done"),
@@ -90,7 +91,7 @@ class JobsScreen(Screen):
         Binding("s", "resume", "Send unsent items", show=False, id="jobs.resume"),
         Binding("w", "report", "Report", id="jobs.report"),
         Binding("p", "poll", "Poll now", show=False, id="jobs.poll"),
-        Binding("escape", "escape", "Clear filter", show=False, id="jobs.escape"),
+        Binding("escape", "escape", "Back", id="jobs.escape"),
         Binding("q", "back", "Back", show=False, id="jobs.back"),
     ]
 
@@ -178,7 +179,7 @@ class JobsScreen(Screen):
         yield FilterBox("filter: part of a name, key or error (Esc clears)", id="jobs-find")
         yield JobsTable(NARROW_COLUMNS, id="jobs")
         yield Static(id="jobs-status", classes="status-line", markup=False)
-        yield Footer()
+        yield AppFooter()
 
     def on_mount(self) -> None:
         self.wide = self.app.size.width >= WIDE

@@ -18,7 +18,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Header, ProgressBar, Static, Tree
+from textual.widgets import Header, ProgressBar, Static, Tree
 
 from ...api.models import Volume
 from ...config.models import OnConflict
@@ -27,6 +27,7 @@ from ...export.plan import ExportOptions, ExportPlan, prepare_plan
 from ...export.runner import Progress, submit_run
 from ...export.selection import Selection
 from ..format import human_bytes, plural
+from ..widgets.footer import AppFooter
 from ..widgets.table import plain
 from .base import app_of
 from .dialogs import ConfirmScreen, TypedConfirmScreen
@@ -44,7 +45,7 @@ class PreflightScreen(Screen):
         Binding("ctrl+s,c", "confirm", "Submit", id="preflight.submit"),
         Binding("d", "dry_run", "Save dry run", id="preflight.dry_run"),
         Binding("o", "collision", "On conflict", show=False, id="preflight.collision"),
-        Binding("escape", "back", "Back", id="preflight.back"),
+        Binding("escape,q", "back", "Back", id="preflight.back"),
     ]
 
     @dataclass
@@ -91,7 +92,7 @@ class PreflightScreen(Screen):
         yield Tree("plan", id="groups")
         yield ProgressBar(id="progress", show_eta=False)
         yield Static(id="status", classes="status-line", markup=False)
-        yield Footer()
+        yield AppFooter()
 
     def on_mount(self) -> None:
         tree = self.query_one(Tree)

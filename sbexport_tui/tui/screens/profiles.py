@@ -23,7 +23,7 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Header, Static
 
 from ...api.client import RetryPolicy
 from ...api.errors import AuthError, BadResponse, NetworkError, NotFound, PlatformError
@@ -46,6 +46,7 @@ from ...config import (
     remember_last_used,
 )
 from ...session import Session, open_session
+from ..widgets.footer import AppFooter
 from ..widgets.table import SafeTable, plain
 from .base import app_of
 from .dialogs import ConfirmScreen, PromptScreen
@@ -205,7 +206,7 @@ class ProfilesScreen(Screen):
         yield SafeTable(id="profiles-table")
         yield Static("", id="warnings", classes="warning-line", markup=False)
         yield Static(KEYS_HINT, id="message", classes="message-line", markup=False)
-        yield Footer()
+        yield AppFooter()
 
     def on_mount(self) -> None:
         table = self.query_one(SafeTable)
@@ -615,7 +616,7 @@ class FirstRunScreen(Screen):
         with VerticalScroll(id="first-run-box"):
             yield Static(text, id="first-run-text")
         yield Static("", id="message", classes="message-line", markup=False)
-        yield Footer()
+        yield AppFooter()
 
     def _to_profiles(self, select: str | None = None, message: str | None = None) -> None:
         screen = ProfilesScreen(self.ctx, select=select)

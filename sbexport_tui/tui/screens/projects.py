@@ -9,10 +9,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Input, Static
+from textual.widgets import Header, Input, Static
 
 from ...api.models import Project
 from ..widgets.filterbox import FilterBox
+from ..widgets.footer import AppFooter
 from ..widgets.table import SafeTable, plain
 from .base import app_of
 
@@ -23,9 +24,9 @@ class ProjectsScreen(Screen):
     BINDINGS = [
         Binding("enter", "open", "Open", id="projects.open"),
         Binding("slash", "filter", "Filter", id="projects.filter"),
-        Binding("escape", "clear_filter", "Clear filter", show=False, id="projects.clear_filter"),
+        Binding("escape,q", "escape", "Back", id="projects.back"),
         Binding("r", "reload", "Reload", id="projects.reload"),
-        Binding("s", "selection", "Selection", id="projects.selection"),
+        Binding("s", "selection", "Marked", id="projects.selection"),
     ]
 
     @dataclass
@@ -50,7 +51,7 @@ class ProjectsScreen(Screen):
         yield FilterBox("filter projects by name or id", id="filter")
         yield SafeTable(id="projects")
         yield Static("Loading projects...", id="status", classes="status-line", markup=False)
-        yield Footer()
+        yield AppFooter()
 
     def on_mount(self) -> None:
         table = self.query_one(SafeTable)
@@ -107,10 +108,15 @@ class ProjectsScreen(Screen):
     def action_filter(self) -> None:
         self.query_one("#filter", FilterBox).open()
 
-    def action_clear_filter(self) -> None:
-        self.query_one("#filter", FilterBox).close()
-        self.refill()
-        self.query_one(SafeTable).focus()
+    def action_escape(self) -> None:
+        """Esc clears the filter first, then goes back to the profiles (another profile)."""
+        box = self.query_one("#filter", FilterBox)
+        if box.active:
+            box.close()
+            self.refill()
+            self.query_one(SafeTable).focus()
+            return
+        app_of(self).action_switch_profile()
 
     def action_reload(self) -> None:
         self.load()

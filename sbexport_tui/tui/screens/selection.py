@@ -7,10 +7,11 @@ from collections import Counter
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Header, Static
 
 from ..format import human_bytes
 from ..selection import SelectionStore, unexportable_reason
+from ..widgets.footer import AppFooter
 from ..widgets.table import SafeTable, plain
 from .base import app_of
 
@@ -38,7 +39,7 @@ class SelectionScreen(Screen):
         yield Static(id="summary", classes="status-line", markup=False)
         yield SafeTable(id="selected")
         yield Static(id="reasons", classes="status-line", markup=False)
-        yield Footer()
+        yield AppFooter()
 
     def on_mount(self) -> None:
         t = self.query_one(SafeTable)

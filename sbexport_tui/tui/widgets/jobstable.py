@@ -16,8 +16,8 @@ class JobsTable(FastTable):
     job is drawn from the clock (``live``), so it moves without touching the rows."""
 
     BINDINGS = [
-        Binding("enter", "select", "Details", id="jobs.details"),
-        Binding("g", "screen.groups", "Failure groups", id="jobs.groups"),
+        Binding("enter", "select", "Details", show=False, id="jobs.details"),
+        Binding("g", "screen.groups", "Failures", id="jobs.groups"),
     ]
 
     def __init__(self, *args: Any, **kw: Any) -> None:
