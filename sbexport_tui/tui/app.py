@@ -181,9 +181,13 @@ class SbexportApp(App[int]):
         """Show the jobs of a run after submitting (closing the export screens behind it)."""
         from .screens.export_options import ExportOptionsScreen
         from .screens.preflight import PreflightScreen
+        from .screens.selection import SelectionScreen
 
-        # a retry from the jobs pane runs its pre-flight in the jobs mode, an export in the default
-        while isinstance(self.screen, (PreflightScreen, ExportOptionsScreen)):
+        # a retry from the jobs pane runs its pre-flight in the jobs mode, an export in the
+        # default; a selection screen with nothing left marked (it was sent) goes too
+        while isinstance(self.screen, (PreflightScreen, ExportOptionsScreen)) or (
+            isinstance(self.screen, SelectionScreen) and not len(self.selection)
+        ):
             self.pop_screen()
         self.show_jobs(run_id)
 

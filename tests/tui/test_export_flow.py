@@ -114,3 +114,58 @@ async def test_move_needs_the_count_typed_back(demo_app):
         await settle(pilot)
         jobs = sim_jobs(demo_app)
         assert len(jobs) == 3 and not any(j.copy_only for j in jobs)
+
+
+async def test_after_a_submit_from_the_selection_the_user_is_back_in_browse_with_nothing_marked(
+    demo_app,
+):
+    from sbexport_tui.tui.screens.jobs import JobsScreen
+    from sbexport_tui.tui.screens.selection import SelectionScreen
+
+    app = demo_app
+    async with app.run_test(size=SIZE) as pilot:
+        await mark_qc_and_aliases(pilot)
+        browse = app.screen
+        await pilot.press("s")
+        await settle(pilot)
+        assert isinstance(app.screen, SelectionScreen)
+        assert app.screen.query_one("#selected").row_count == 9
+        await to_options(pilot)
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        await pilot.press("c", "y")
+        await settle(pilot)
+        assert isinstance(app.screen, JobsScreen) and len(app.selection) == 0
+        await pilot.press("escape")
+        await pilot.pause()
+        # the selection screen listed what was sent: it went with the export screens
+        assert app.screen is browse
+        assert "nothing marked" in str(browse.query_one("#status").render())
+        await pilot.press("s")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, SelectionScreen)
+        assert screen.query_one("#selected").row_count == 0
+        assert str(screen.query_one("#summary").render()) == "nothing marked"
+        assert "Nothing is marked" in str(screen.query_one("#reasons").render())
+        await pilot.press("x")
+        assert any("Nothing is marked yet" in n.message for n in app._notifications)
+
+
+async def test_the_selection_screen_shows_the_store_as_it_is_when_shown_again(demo_app):
+    from sbexport_tui.tui.screens.selection import SelectionScreen
+
+    app = demo_app
+    async with app.run_test(size=SIZE) as pilot:
+        await mark_qc_and_aliases(pilot)
+        await pilot.press("s")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, SelectionScreen)
+        await pilot.press("J")  # the jobs mode; meanwhile the marks go (as a submit does)
+        await pilot.pause()
+        app.selection.clear()
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is screen and screen.query_one("#selected").row_count == 0
+        assert str(screen.query_one("#summary").render()) == "nothing marked"

@@ -48,6 +48,18 @@ class SelectionScreen(Screen):
         t.add_column("Path", key="path", width=path_width)
         t.add_column("Size", key="size", width=9)
         t.add_column("Note", key="note", width=12)
+        self.refill()
+        t.focus()
+
+    def on_screen_resume(self) -> None:
+        # back from the export screens or the jobs pane: a submit may have sent (and unmarked)
+        # what was listed here
+        self.refill()
+
+    def refill(self) -> None:
+        t = self.query_one(SafeTable)
+        row = t.cursor_row
+        t.clear()
         for m in self.selection:
             t.add_row(
                 plain(m.project.split("/", 1)[-1]),
@@ -56,16 +68,21 @@ class SelectionScreen(Screen):
                 plain(getattr(unexportable_reason(m), "short", ""), "italic"),
                 key=m.file_id,
             )
-        t.focus()
+        if t.row_count:
+            t.move_cursor(row=min(row, t.row_count - 1))
         self.update_summary()
 
     def update_summary(self) -> None:
         self.query_one("#summary", Static).update(plain(self.selection.summary()))
         reasons = Counter(unexportable_reason(m) for m in self.selection.blocked())
         text = "; ".join(f"{r.heading}: {n}" for r, n in reasons.items() if r is not None)
-        self.query_one("#reasons", Static).update(
-            plain(f"Cannot be exported: {text}" if text else "Every marked file can be exported.")
-        )
+        if not len(self.selection):
+            line = "Nothing is marked: Esc goes back, and Space marks files there."
+        elif text:
+            line = f"Cannot be exported: {text}"
+        else:
+            line = "Every marked file can be exported."
+        self.query_one("#reasons", Static).update(plain(line))
 
     def action_unmark(self) -> None:
         t = self.query_one(SafeTable)
