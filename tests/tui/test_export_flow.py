@@ -6,14 +6,14 @@ import json
 
 from sbexport_tui.export.journal import Journal
 from sbexport_tui.tui.screens.dialogs import ConfirmScreen, TypedConfirmScreen
-from sbexport_tui.tui.screens.preflight import PreflightScreen
+from sbexport_tui.tui.screens.preflight import GROUP_FILES_SHOWN, PreflightScreen
 
 from .flow_helpers import (
     mark_qc_and_aliases,
     sim_jobs,
     to_options,
 )
-from .pilot import settle
+from .pilot import open_path, settle
 
 SIZE = (80, 24)
 
@@ -169,3 +169,25 @@ async def test_the_selection_screen_shows_the_store_as_it_is_when_shown_again(de
         await pilot.pause()
         assert app.screen is screen and screen.query_one("#selected").row_count == 0
         assert str(screen.query_one("#summary").render()) == "nothing marked"
+
+
+async def test_a_long_plan_says_how_many_more_it_does_not_list(demo_app):
+    from sbexport_tui.sim.demo import BIG_FOLDER_FILES
+
+    app = demo_app
+    async with app.run_test(size=SIZE) as pilot:
+        await open_path(pilot, "scatter-gather", "chunks")
+        await pilot.press("a")  # every chunk
+        await settle(pilot)
+        await to_options(pilot)
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        pre = app.screen
+        assert isinstance(pre, PreflightScreen) and pre.plan is not None
+        assert pre.plan.exportable_count == BIG_FOLDER_FILES > GROUP_FILES_SHOWN
+        exported = next(
+            n for n in pre.query_one("#groups").root.children if "Exported:" in str(n.label)
+        )
+        leaves = [str(n.label) for n in exported.children]
+        assert len(leaves) == GROUP_FILES_SHOWN + 1
+        assert leaves[-1].startswith(f"... and {BIG_FOLDER_FILES - GROUP_FILES_SHOWN:,} more")

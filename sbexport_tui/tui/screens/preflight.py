@@ -143,7 +143,7 @@ class PreflightScreen(Screen):
                 detail = f" ({item.detail})" if item.detail else ""
                 node.add_leaf(plain(f"{item.file.path}{detail}"))
             if group.count > GROUP_FILES_SHOWN:
-                node.add_leaf(plain(f"... and {group.count - GROUP_FILES_SHOWN} more"))
+                node.add_leaf(plain(f"... and {group.count - GROUP_FILES_SHOWN:,} more"))
         ok = tree.root.add(
             plain(f"Exported: {plural(plan.exportable_count, 'file')} -> key on the volume"),
             expand=False,
@@ -152,6 +152,9 @@ class PreflightScreen(Screen):
             extra = " (overwrites)" if item.replaces else ""
             extra += f" (renamed from {item.renamed_from})" if item.renamed_from else ""
             ok.add_leaf(plain(f"{item.file.path} -> {item.key}{extra}"))
+        if plan.exportable_count > GROUP_FILES_SHOWN:
+            more = plan.exportable_count - GROUP_FILES_SHOWN
+            ok.add_leaf(plain(f"... and {more:,} more (d saves the whole plan as a dry run)"))
         if plan.encryption:
             tree.root.add_leaf(plain(f"Encryption: {plan.encryption}"))
         for n in plan.notes:
