@@ -19,7 +19,8 @@ Exit codes:
 2     usage or configuration error (bad option, unknown profile, project or volume, ``--move``
       without ``--yes``, nothing selected)
 3     authentication: the Platform refused the token
-4     network or Platform unavailable after retries
+4     network or Platform unavailable after retries (while waiting: for longer than
+      ``--give-up-after``)
 5     local storage: the journal or its folder cannot be written (disk full, read-only, damaged,
       locked); one line says what to do, and nothing was sent that the journal could not record
 130   interrupted (Ctrl-C, or SIGTERM from the batch system): the journal keeps everything;
@@ -109,7 +110,8 @@ async def _main(args: argparse.Namespace, console: Console) -> int:
         except USER_ERRORS as e:
             code = error_code_for(e)
             message = str(e) + error_hint(e)
-            if interrupts.run_id is not None and code != EXIT_USAGE:
+            resume = f"sbexport jobs watch --run {interrupts.run_id}"
+            if interrupts.run_id is not None and code != EXIT_USAGE and resume not in message:
                 message += (
                     f" Run {interrupts.run_id} is saved in the journal; resume it with: "
                     f"sbexport jobs watch --run {interrupts.run_id}"

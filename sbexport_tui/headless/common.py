@@ -47,13 +47,33 @@ exit codes:
   2    usage or configuration error (bad option, unknown profile/project/volume, --move
        without --yes, nothing selected)
   3    authentication: the token was refused
-  4    network or Platform unavailable after retries
+  4    network or Platform unavailable after retries (while waiting: for longer
+       than --give-up-after)
   5    local storage: the journal or its folder cannot be written (disk full, read-only,
        damaged, locked); nothing is sent that the journal could not record first
   130  interrupted (Ctrl-C or SIGTERM): the journal keeps everything;
        resume with: sbexport jobs watch --run ID"""
 
 ENV_HINT = "or set SB_API_ENDPOINT and SB_AUTH_TOKEN"
+
+# How long a waiting command (--wait, jobs watch) waits out a network or Platform outage before
+# it gives up with exit 4 (--give-up-after): longer than most sbatch time limits.
+GIVE_UP_AFTER = 6 * 3600.0
+
+
+def span(seconds: float) -> str:
+    """A duration for a log line: ``45s``, ``2m10s``, ``2m``, ``1h05m``, ``6h``."""
+    total = max(0, round(seconds))
+    if total < 60:
+        return f"{total}s"
+    if total < 3600:
+        m, s = divmod(total, 60)
+        return f"{m}m{s:02d}s" if s else f"{m}m"
+    h, rest = divmod(total, 3600)
+    m = round(rest / 60)
+    if m == 60:
+        h, m = h + 1, 0
+    return f"{h}h{m:02d}m" if m else f"{h}h"
 
 
 class Fail(Exception):

@@ -5,32 +5,60 @@ are asked about oldest first, and a pass stops at the first call that finds fewe
 its jobs finished, so an idle pass costs one request instead of one per 100 unfinished jobs.
 Every ``FULL_PASS_EVERY``-th pass is a full one, so no job's news waits long; once every job is
 done, every call finds its jobs finished and the pass runs to the end.
+
+A pass that fails on the network, or on a Platform that says "not now" (5xx, maintenance, the
+rate limit) after the client's own tries, does not end the wait: the outage is waited out with
+backoff (``BACKOFF_FIRST`` doubling to ``BACKOFF_MAX``, jittered) and the pass made again, until
+the outage has lasted ``give_up_after`` (``--give-up-after``); then exit 4 with the command that
+resumes. The log says when an outage starts, that it goes on (at most every
+``OUTAGE_NOTE_EVERY``), and when the Platform answers again.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import asyncio
+import contextlib
+import random
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from ..api.client import BULK_MAX
-from ..api.errors import explain
+from ..api.errors import (
+    ApiError,
+    AuthError,
+    BadResponse,
+    Maintenance,
+    NetworkError,
+    PagingError,
+    PlatformError,
+    explain,
+)
 from ..export.journal import UNSENT_STATES, WATCHED_STATES, Journal
 from ..export.plan import Reason
 from ..export.report import iso_utc
 from ..export.runner import Progress, SubmitResult, submit_run
-from ..export.watching import watch_pass
+from ..export.watching import PassResult, watch_pass
 from .common import (
     EXIT_INCOMPLETE,
     EXIT_INTERRUPTED,
+    EXIT_NETWORK,
     EXIT_OK,
+    GIVE_UP_AFTER,
     Console,
+    Fail,
     Interrupts,
     one_line,
     plural,
+    span,
 )
 from .progress import Reporter
 
 FULL_PASS_EVERY = 6
+BACKOFF_FIRST = 2.0  # seconds before the first new try after a pass failed on an outage
+BACKOFF_MAX = 60.0
+OUTAGE_NOTE_EVERY = 300.0  # at most one "still down" line per this many seconds
 CUTOFF_FRACTION = 0.5
 FINISHED_STATES = ("completed", "verified", "failed", "rejected", "skipped", "unknown")
 
@@ -70,6 +98,42 @@ class PassCutoff:
         return self.interrupts.stop.is_set() or self._cut
 
 
+def outage_error(exc: BaseException) -> bool:
+    """An error a wait outlasts: no answer at all, or an answer that says "not now" (5xx,
+    maintenance, the rate limit, a gateway's page) after the client's own tries. Anything else
+    (a refused token, a 404, an answer of the wrong shape) ends the wait as before."""
+    if isinstance(exc, NetworkError):
+        return True
+    if isinstance(exc, AuthError):
+        return False
+    if isinstance(exc, ApiError):
+        return exc.transient or exc.status == 429
+    if isinstance(exc, BadResponse) and not isinstance(exc, PagingError):
+        return exc.status >= 500 or exc.status == 429
+    return False
+
+
+def outage_cause(exc: PlatformError) -> str:
+    """The plain cause, for the log: never a token (errors only see the URL and the body)."""
+    if isinstance(exc, NetworkError):
+        # the client's advice after "; gave up after N tries" is for a command that ends
+        return "network unreachable: " + str(exc).split("; gave up after ")[0]
+    if isinstance(exc, Maintenance):
+        return "the Platform is under maintenance: " + str(exc)
+    return "the Platform is unavailable: " + str(exc)
+
+
+@dataclass
+class Outage:
+    """One stretch of failed passes while watching."""
+
+    started: float
+    cause: str
+    network: bool  # no answer at all (else: the Platform answered "not now")
+    tries: int = 0  # passes that failed
+    noted: float = 0.0  # when the log last said so
+
+
 @dataclass
 class Driver:
     console: Console
@@ -78,6 +142,11 @@ class Driver:
     interrupts: Interrupts
     poll_interval: float = 10.0
     force: bool = False  # send what an earlier unfinished run holds (export --force)
+    give_up_after: float = GIVE_UP_AFTER  # how long an outage is waited out (--give-up-after)
+    clock: Callable[[], float] = time.monotonic
+    # how to wait (poll interval, backoff); by default one that a stop (Ctrl-C, SIGTERM) wakes
+    sleep: Callable[[float], Awaitable[None]] | None = None
+    rng: random.Random = field(default_factory=random.Random)
 
     def progress(self, p: Progress) -> None:
         self.reporter.update(p)
@@ -96,16 +165,96 @@ class Driver:
         finally:
             self.reporter.flush()
 
+    async def _wait(self, seconds: float) -> None:
+        if self.sleep is None:
+            await self.interrupts.sleep(seconds)
+        elif not self.interrupts.stop.is_set():
+            await self.sleep(seconds)
+
+    def backoff(self, tries: int) -> float:
+        """Seconds before the next try after ``tries`` failed passes: doubling from
+        ``BACKOFF_FIRST`` up to ``BACKOFF_MAX``, with "equal jitter" (never zero, and sbatch
+        jobs that lost the same network do not come back in lockstep)."""
+        cap = min(BACKOFF_MAX, BACKOFF_FIRST * 2 ** max(0, tries - 1))
+        return self.rng.uniform(cap / 2, cap)
+
+    def _still_down(
+        self, outage: Outage | None, exc: PlatformError, run_id: int, since: float
+    ) -> tuple[Outage, float]:
+        """Record a failed pass (``since``: when it began); the seconds to wait before the next
+        one. Raises ``Fail`` (exit 4) once the outage has lasted ``give_up_after``."""
+        now = self.clock()
+        cause = one_line(outage_cause(exc))
+        first = outage is None
+        if outage is None:
+            outage = Outage(since, cause, isinstance(exc, NetworkError), noted=now)
+        outage.tries += 1
+        outage.cause = cause
+        down = now - outage.started
+        if down >= self.give_up_after:
+            what = "the network was down" if outage.network else "the Platform was unavailable"
+            raise Fail(
+                f"gave up waiting for run {run_id}: {what} for {span(down)}, longer than "
+                f"--give-up-after {span(self.give_up_after)} (last: {cause}). The journal keeps "
+                f"every job of run {run_id}, and the Platform goes on with them; resume with: "
+                f"sbexport jobs watch --run {run_id}",
+                EXIT_NETWORK,
+            )
+        delay = min(self.backoff(outage.tries), self.give_up_after - down)
+        if first:
+            self.reporter.quiet_retries = True
+            self.reporter.note(
+                f"run {run_id}: {cause}. Waiting it out: trying again in {span(delay)}, then "
+                f"less often (up to every {span(BACKOFF_MAX)}), for up to "
+                f"{span(self.give_up_after)} (--give-up-after)"
+            )
+        elif now - outage.noted >= OUTAGE_NOTE_EVERY:
+            outage.noted = now
+            self.reporter.note(
+                f"run {run_id}: still no answer after {span(down)} "
+                f"({plural(outage.tries, 'try', 'tries')}; giving up after "
+                f"{span(self.give_up_after)}): {cause}"
+            )
+        return outage, delay
+
+    async def _unless_stopped(self, work: Awaitable[PassResult]) -> PassResult | None:
+        """``work``'s result, or None (``work`` cancelled) when a stop comes first."""
+        task = asyncio.ensure_future(work)
+        stop = asyncio.ensure_future(self.interrupts.stop.wait())
+        try:
+            await asyncio.wait((task, stop), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stop.cancel()
+            if not task.done():
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, PlatformError):
+                    await task
+        if task.cancelled():
+            return None
+        return task.result()
+
+    def _back(self, outage: Outage, run_id: int) -> None:
+        self.reporter.quiet_retries = False
+        what = "network back" if outage.network else "the Platform answers again"
+        self.reporter.note(
+            f"run {run_id}: {what} after {span(self.clock() - outage.started)}; watching again"
+        )
+
     async def watch(self, client: Any, run_id: int, *, verify: bool = True) -> bool:
         """Watch passes (the engine's ``watch_pass``) until the run is settled: every job
         finished and, with ``verify``, the volume checked for the exported objects. False when
-        a stop (Ctrl-C, SIGTERM) ended it early; the journal has what was learnt."""
+        a stop (Ctrl-C, SIGTERM) ended it early; the journal has what was learnt. An outage is
+        waited out (see the module's doc); ``Fail`` (exit 4) when it lasts too long."""
         self.interrupts.graceful = True
         cutoff = PassCutoff(self.interrupts)
         passes = 0
+        outage: Outage | None = None
+        said: set[int] = set()
 
         def on_verify(rid: int) -> None:
-            self.reporter.note(f"run {rid}: checking the volume for the exported objects")
+            if rid not in said:  # once, not again at every try of an outage
+                said.add(rid)
+                self.reporter.note(f"run {rid}: checking the volume for the exported objects")
 
         try:
             while True:
@@ -113,10 +262,15 @@ class Driver:
                 cutoff.begin(counts, full=passes % FULL_PASS_EVERY == 0 and passes > 0)
 
                 def on_progress(p: Progress, cutoff: PassCutoff = cutoff) -> None:
+                    nonlocal outage
+                    if outage is not None:  # an answer: said before what it brings
+                        self._back(outage, run_id)
+                        outage = None
                     cutoff.after_call(p.counts)
                     self.progress(Progress(p.run_id, "watching", p.counts, p.chunks, p.message))
 
-                result = await watch_pass(
+                began = self.clock()
+                one_pass = watch_pass(
                     client,
                     self.journal,
                     [run_id],
@@ -126,6 +280,29 @@ class Driver:
                     stop_event=cutoff,
                     verify_stop=self.interrupts.stop,
                 )
+                try:
+                    if outage is None:
+                        result = await one_pass
+                    else:
+                        # in an outage the request in flight may hang for minutes (tries,
+                        # timeouts): a stop does not wait for it (the journal loses nothing)
+                        stopped = await self._unless_stopped(one_pass)
+                        if stopped is None:
+                            return False
+                        result = stopped
+                except PlatformError as e:
+                    if not outage_error(e):
+                        raise
+                    if self.interrupts.stop.is_set():
+                        return False
+                    outage, delay = self._still_down(outage, e, run_id, began)
+                    await self._wait(delay)
+                    if self.interrupts.stop.is_set():
+                        return False
+                    continue
+                if outage is not None:
+                    self._back(outage, run_id)
+                    outage = None
                 passes += 1
                 if self.interrupts.stop.is_set():
                     return False
@@ -133,10 +310,11 @@ class Driver:
                     if result.verified:
                         self.progress(Progress(run_id, "done", self.journal.counts(run_id)))
                     return True
-                await self.interrupts.sleep(self.poll_interval)
+                await self._wait(self.poll_interval)
                 if self.interrupts.stop.is_set():
                     return False
         finally:
+            self.reporter.quiet_retries = False
             self.reporter.flush()
 
 

@@ -215,6 +215,7 @@ async def run_export(args: argparse.Namespace, console: Console, interrupts: Int
             interrupts,
             poll_interval=args.poll_interval,
             force=args.force,
+            give_up_after=args.give_up_after,
         )
         run_id = journal.create_run(plan, profile=profile.name, api_base_url=client.base_url)
         interrupts.run_id = run_id

@@ -197,7 +197,14 @@ async def _drive_runs(
                     profile, paths, retries=args.retries, on_status=reporter.on_status
                 )
             client = sessions[profile.name].client
-            driver = Driver(console, journal, reporter, interrupts, args.poll_interval)
+            driver = Driver(
+                console,
+                journal,
+                reporter,
+                interrupts,
+                args.poll_interval,
+                give_up_after=args.give_up_after,
+            )
             interrupts.run_id = run.id
             counts = journal.counts(run.id)
             interrupted = False

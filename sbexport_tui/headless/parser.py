@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import argparse
 import math
+import re
 from typing import Any
 
 from ..export.journal import ITEM_STATES
 from ..export.plan import CANNED_ACLS, ON_CONFLICT_POLICIES, SSE_ALGORITHMS
-from .common import EXIT_CODES_TEXT
+from .common import EXIT_CODES_TEXT, GIVE_UP_AFTER, span
 
 RAW = argparse.RawDescriptionHelpFormatter
 
@@ -98,6 +99,15 @@ def _watching(p: argparse.ArgumentParser) -> None:
         help="when all jobs finished, list the volume to confirm the objects are there "
         "(default: on)",
     )
+    p.add_argument(
+        "--give-up-after",
+        type=_duration,
+        default=GIVE_UP_AFTER,
+        metavar="DURATION",
+        help="while waiting, a network or Platform outage is waited out (trying again with "
+        "backoff, said in the log) for this long before giving up with exit 4: seconds, or "
+        f"e.g. 90s, 30m, 6h, 1h30m (default {span(GIVE_UP_AFTER)}; 0 gives up at once)",
+    )
 
 
 def _positive_int(text: str) -> int:
@@ -136,6 +146,34 @@ def _positive_float(text: str) -> float:
             f"must be a number of seconds from 0.1 to {MAX_POLL_INTERVAL:g}, not {text}"
         )
     return value
+
+
+MAX_GIVE_UP_AFTER = 30 * 86400.0  # 30d: a month is already longer than any batch job runs
+_UNIT_SECONDS = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)([smhd])")
+
+
+def parse_duration(text: str) -> float:
+    """Seconds from ``90``, ``90s``, ``30m``, ``6h``, ``2d`` or ``1h30m``; ValueError otherwise."""
+    t = text.strip().lower()
+    try:
+        seconds = float(t)
+    except ValueError:
+        if not t or _DURATION_PART.sub("", t):
+            raise ValueError(
+                f"not a duration: {text!r} (give seconds, or e.g. 90s, 30m, 6h, 1h30m)"
+            ) from None
+        seconds = sum(float(n) * _UNIT_SECONDS[u] for n, u in _DURATION_PART.findall(t))
+    if not math.isfinite(seconds) or not 0 <= seconds <= MAX_GIVE_UP_AFTER:
+        raise ValueError(f"must be from 0 seconds to 30 days (30d), not {text!r}")
+    return seconds
+
+
+def _duration(text: str) -> float:
+    try:
+        return parse_duration(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
 
 
 def add_subcommands(subparsers: Any) -> None:

@@ -70,6 +70,9 @@ class Reporter:
         self._bar_width = 0
         self._last_message = ""
         self.last: Progress | None = None
+        # while a wait rides out an outage (it says so itself, every few minutes), the client's
+        # note per try would flood the log
+        self.quiet_retries = False
 
     # ---- feeding ----
     def update(self, p: Progress) -> None:
@@ -97,7 +100,8 @@ class Reporter:
 
     def on_status(self, status: Any) -> None:
         """The client's notes (rate-limit waits, retries, maintenance)."""
-        if getattr(status, "kind", "") == "ok":
+        kind = getattr(status, "kind", "")
+        if kind == "ok" or (kind == "retry" and self.quiet_retries):
             return
         self.note(getattr(status, "message", str(status)))
 
