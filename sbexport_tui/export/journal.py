@@ -247,6 +247,22 @@ def _states(states: str | Iterable[str]) -> list[str]:
     return out
 
 
+def open_jobs_by_profile(path: Path, *, recent_runs: int = 50) -> dict[str, int]:
+    """Jobs still open (being sent, or sent and not finished) in the recent runs of each
+    profile: what a restart after an SSH drop must mention at once. {} when there is no journal.
+    Raises JournalError when the journal cannot be read."""
+    if not path.exists():
+        return {}
+    out: dict[str, int] = {}
+    with Journal(path) as journal:
+        for run in journal.runs(limit=recent_runs):
+            counts = journal.counts(run.id)
+            n = sum(counts[s] for s in (*WATCHED_STATES, "submitting"))
+            if n and run.profile is not None:
+                out[run.profile] = out.get(run.profile, 0) + n
+    return out
+
+
 class Journal:
     """One journal file. Safe to share between the coroutines (and threads) of one process."""
 

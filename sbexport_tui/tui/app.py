@@ -233,22 +233,14 @@ class SbexportApp(App[int]):
         if session is None or session.extra.get("resume_checked"):
             return
         session.extra["resume_checked"] = True
-        path = session.paths.journal_file
-        if not path.exists():
-            return
-        from ..export.journal import WATCHED_STATES, Journal, JournalError
+        from ..export.journal import JournalError, open_jobs_by_profile
 
         try:
-            with Journal(path) as journal:
-                open_jobs = 0
-                for run in journal.runs(limit=50):
-                    if run.profile != session.profile_name:
-                        continue
-                    counts = journal.counts(run.id)
-                    open_jobs += sum(counts[s] for s in (*WATCHED_STATES, "submitting"))
+            by_profile = open_jobs_by_profile(session.paths.journal_file)
         except JournalError as e:
             self.notify(str(e), title="Journal", severity="warning", markup=False)
             return
+        open_jobs = by_profile.get(session.profile_name, 0)
         if open_jobs:
             self.notify(
                 f"{open_jobs} export job(s) from earlier are still open: watching them again "

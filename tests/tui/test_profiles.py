@@ -619,3 +619,34 @@ async def test_switch_profile_goes_back_to_the_profiles_with_a_fresh_selection(
         # the old profile's pane is gone with its session; the next J makes a new one
         assert app.current_mode == "main" and app.jobs_pane is None
         assert not pane.is_running and pane.timer is None
+
+
+async def test_a_restart_says_at_once_which_profile_has_open_jobs(tmp_path, monkeypatch):
+    """After an SSH drop the profiles screen names the profile with open jobs, how many, and
+    that Enter resumes watching them; its row is the one selected."""
+    from sbexport_tui.api import Volume
+    from sbexport_tui.export import ExportOptions, Journal, build_plan
+    from sbexport_tui.sim import BASE_URL_INPROCESS, demo_platform
+
+    from .jobs_helpers import CHUNKS, EAST, TODAY, folder_files
+
+    env = fake_env(tmp_path, monkeypatch, LAB_TOKEN=TOKEN)
+    ctx = make_ctx(env)
+    seed_profiles(ctx)
+    platform = demo_platform()
+    volume = Volume.model_validate(platform.world.volumes[EAST].record(BASE_URL_INPROCESS))
+    plan = build_plan(folder_files(platform, CHUNKS, 3), volume, ExportOptions(EAST), today=TODAY)
+    ctx.paths.journal_file.parent.mkdir(parents=True, exist_ok=True)
+    with Journal(ctx.paths.journal_file) as journal:
+        run_id = journal.create_run(plan, profile="eu", api_base_url=URL)
+        journal.mark_submitting(run_id, [0, 1, 2])  # the session dropped mid-send
+    app = make_app(ctx)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert (
+            message(app)
+            == "eu has 3 export jobs still open: Enter signs in and watches them again."
+        )
+        names = [r[1] for r in rows(app)]
+        table = app.screen.query_one("#profiles-table")
+        assert names[table.cursor_row] == "eu"

@@ -45,7 +45,9 @@ from ...config import (
     load_state,
     remember_last_used,
 )
+from ...export.journal import JournalError, open_jobs_by_profile
 from ...session import Session, open_session
+from ..format import plural
 from ..widgets.footer import AppFooter
 from ..widgets.table import SafeTable, plain
 from .base import app_of
@@ -219,12 +221,31 @@ class ProfilesScreen(Screen):
         table.add_column("Region", key="region", width=region_w)
         table.add_column("Token from", key="token", width=token_w)
         last = load_state(self.ctx.paths).last_profile
-        self.reload(select=self.select or self.auto_profile or last)
+        waiting = self.open_jobs()
+        first_open = next(iter(waiting), None)
+        self.reload(select=self.select or self.auto_profile or first_open or last)
         table.focus()
+        if waiting:
+            self.say(
+                "; ".join(
+                    f"{name} has {plural(n, 'export job')} still open"
+                    for name, n in waiting.items()
+                )
+                + ": Enter signs in and watches them again."
+            )
         if self.first_message:
             self.say(self.first_message, error=True)
         if self.auto_profile:
             self.call_after_refresh(self._auto_sign_in)
+
+    def open_jobs(self) -> dict[str, int]:
+        """Profiles with export jobs still open from an earlier session (an SSH drop), most
+        first; {} when the journal cannot be read (sign-in says why)."""
+        try:
+            by_profile = open_jobs_by_profile(self.ctx.paths.journal_file)
+        except JournalError:
+            return {}
+        return dict(sorted(by_profile.items(), key=lambda kv: -kv[1]))
 
     def _auto_sign_in(self) -> None:
         name = self.auto_profile
