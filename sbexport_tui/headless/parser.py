@@ -29,9 +29,10 @@ lists file ids, project paths or names (one per line, or a CSV/TSV id/path/name 
 
 Before anything is sent, a pre-flight says how many files and bytes go where, and which files are
 skipped and why (aliases, public copies, folders, volume rules, existing keys). Export is a COPY
-unless you ask for --move, which needs --yes. Every file is written to the journal before it is
-sent; `sbexport jobs ...` reads it later. With --dry-run the exact requests are printed on stdout
-(JSON) and the plan is saved (the path is printed); nothing is sent.
+unless you ask for --move, which needs --yes, as does replacing objects that already exist
+(--on-conflict overwrite); the pre-flight counts both. Every file is written to the journal
+before it is sent; `sbexport jobs ...` reads it later. With --dry-run the exact requests are
+printed on stdout (JSON) and the plan is saved (the path is printed); nothing is sent.
 
 --profile may be left out when SB_API_ENDPOINT and SB_AUTH_TOKEN are set (they win), or when a
 default profile exists.
@@ -222,7 +223,7 @@ def add_subcommands(subparsers: Any) -> None:
         "--on-conflict",
         choices=ON_CONFLICT_POLICIES,
         default=None,
-        help="when a key is taken: skip (default), overwrite, or rename",
+        help="when a key is taken: skip (default), overwrite (needs --yes), or rename",
     )
     mode = dst.add_mutually_exclusive_group()
     mode.add_argument(
@@ -239,7 +240,9 @@ def add_subcommands(subparsers: Any) -> None:
         default=None,
         help="delete the Platform copies after export (needs --yes)",
     )
-    dst.add_argument("--yes", action="store_true", help="confirm a --move")
+    dst.add_argument(
+        "--yes", action="store_true", help="confirm a --move, or overwriting existing objects"
+    )
     dst.add_argument(
         "--sse",
         choices=(*SSE_ALGORITHMS, "volume"),
@@ -310,7 +313,9 @@ def add_subcommands(subparsers: Any) -> None:
     jt.add_argument("--run", type=_positive_int, required=True, metavar="ID")
     jt.add_argument("--code", type=int, metavar="CODE", help="only items that failed with CODE")
     jt.add_argument("--wait", action="store_true", help="wait until the new jobs finished")
-    jt.add_argument("--yes", action="store_true", help="confirm the retry of a MOVE run")
+    jt.add_argument(
+        "--yes", action="store_true", help="confirm the retry of a MOVE run, or overwrites"
+    )
     _common(jt)
     _watching(jt)
 

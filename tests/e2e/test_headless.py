@@ -524,6 +524,7 @@ def test_the_same_export_started_twice_together_exports_each_file_once(sim_serve
         VOLUME,
         "--on-conflict",
         "overwrite",
+        "--yes",  # whichever plans second may find the other's objects
         "--wait",
         "--poll-interval",
         "0.3",
