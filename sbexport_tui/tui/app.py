@@ -309,6 +309,8 @@ def screen_commands(screen: Screen) -> Iterable[SystemCommand]:
         b = active.binding
         if not b.description or b.action in seen or b.action in ("quit", "help", "command_palette"):
             continue
+        if not b.id:  # a generic widget key (scroll, copy): not a command of this screen
+            continue
         seen.add(b.action)
         node = active.node
 

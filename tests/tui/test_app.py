@@ -67,3 +67,25 @@ async def test_switch_profile_in_the_demo_says_why_not(demo_app):
         await pilot.pause()
         assert isinstance(demo_app.screen, ProjectsScreen)
         assert any("only its own profile" in n.message for n in demo_app._notifications)
+
+
+async def test_help_lists_the_screen_keys_first_with_their_ids_and_no_generic_ones(demo_app):
+    from sbexport_tui.tui.screens.help import binding_rows
+
+    async with demo_app.run_test(size=SIZE) as pilot:
+        await open_path(pilot, "batches")
+        browse = demo_app.screen
+        rows = binding_rows(browse)
+        ids = [i for _, _, i in rows]
+        assert ids and all(ids)  # every row has its id
+        assert ids[0].startswith("browse.")  # the screen's own keys first
+        first_app = next(n for n, i in enumerate(ids) if i.startswith("app."))
+        assert all(i.startswith("app.") for i in ids[first_app:])  # the app's last
+        await pilot.press("f1")
+        text = str(demo_app.screen.query_one("#help-text").render())
+        assert "browse.toggle" in text and "app.jobs" in text
+        assert "Scroll Left" not in text and "Copy selected text" not in text
+        assert text.index("browse.toggle") < text.index("app.jobs")
+        # nor are the generic widget keys palette commands
+        titles = {c.title for c in screen_commands(browse)}
+        assert "Scroll Left" not in titles and "Mark" in titles

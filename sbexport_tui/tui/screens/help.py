@@ -11,17 +11,28 @@ from textual.widgets import Static
 
 
 def binding_rows(screen: Screen) -> list[tuple[str, str, str]]:
-    """(keys, description, binding id) for every binding active on `screen`, app ones last."""
-    rows: list[tuple[str, str, str]] = []
+    """(keys, description, binding id) for every one of our bindings active on `screen`: the
+    screen's own first, then its focused widget's, then the app's. The keys every Textual list
+    and field has (scrolling, copying) have no id of ours and are summed up in one line."""
+    rows: list[tuple[int, str, str, str]] = []
     seen: set[str] = set()
     app = screen.app
     for key, active in screen.active_bindings.items():
         b = active.binding
-        if not b.description or b.action in seen:
+        if not b.description or not b.id or b.action in seen:
             continue
         seen.add(b.action)
-        rows.append((app.get_key_display(b) or key, b.description, b.id or ""))
-    return rows
+        # the screen's own, then its widgets' (a list's vim keys), then the app's
+        rank = 0 if active.node is screen else 2 if active.node is app else 1
+        rows.append((rank, app.get_key_display(b) or key, b.description, b.id))
+    rows.sort(key=lambda r: r[0])  # stable: the order the screen declares them in
+    return [(k, d, i) for _, k, d, i in rows]
+
+
+GENERIC_KEYS = (
+    "Lists: arrows or j/k, PgUp/PgDn, Home/End (g/G). Fields: the usual editing keys; Tab and "
+    "Shift+Tab move between them."
+)
 
 
 class HelpScreen(ModalScreen[None]):
@@ -41,9 +52,15 @@ class HelpScreen(ModalScreen[None]):
         text.append("\n")
         rows = binding_rows(self.target)
         width = max((len(k) for k, _, _ in rows), default=4) + 2
-        for keys, desc, _ in rows:
+        desc_width = max((len(d) for _, d, _ in rows), default=4) + 2
+        for keys, desc, binding_id in rows:
             text.append(keys.ljust(width), style="bold")
-            text.append(desc + "\n")
-        text.append("\nKeys can be remapped in the config file by binding id. Esc closes.")
+            text.append(desc.ljust(desc_width))
+            text.append(binding_id + "\n", style="dim")
+        text.append(f"\n{GENERIC_KEYS}\n")
+        text.append(
+            "\nThe last column is the binding id: remap a key in settings.toml under [keymap], "
+            'e.g. "jobs.report" = "W". Esc closes.'
+        )
         with VerticalScroll(id="help-box"):
             yield Static(text, id="help-text")
