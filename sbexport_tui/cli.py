@@ -18,6 +18,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--demo", action="store_true", help="run against the built-in simulated Platform"
     )
+    p.add_argument(
+        "--reset",
+        action="store_true",
+        help="with --demo: start the demo afresh, forgetting its exports and its journal of runs",
+    )
     p.add_argument("--no-mouse", action="store_true", help="ignore the mouse (for SSH and tmux)")
     p.add_argument(
         "--debug",
@@ -75,6 +80,8 @@ def start_debug_log(log_dir) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.reset and (not args.demo or args.command is not None):
+        parser.error("--reset goes with --demo alone (it resets the demo only)")
     if not getattr(args, "debug", False):
         from .hardening import no_core_dumps
 
@@ -100,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.demo:
         from .demo import run_demo
 
-        return run_demo(**ui)
+        return run_demo(**ui, reset=args.reset)
     return run_app(profile=args.profile, region=args.region, paths=paths, **ui)
 
 

@@ -78,7 +78,14 @@ ERROR_CODES: dict[int, Explanation] = {
         "the volume does not exist (or is not shared with you)",
         "check the volume id (owner/name) or attach the volume first",
     ),
-    9008: Explanation("the export job does not exist", "check the job id"),
+    9008: Explanation(
+        "the Platform does not know this export job: it was made with another account or on "
+        "another deployment, or its record was purged",
+        "the file may or may not have been exported, and is not sent again by itself: once no "
+        "job of its run is open, verification lists the volume and marks it verified if its "
+        "object is there with the file's size; if it stays unknown, look on the volume, then "
+        "retry it (r in the jobs pane)",
+    ),
     9009: Explanation(
         "the file does not exist (deleted, or moved since you selected it)",
         "refresh the folder and select again",

@@ -1,7 +1,8 @@
 """Where sbexport keeps its files.
 
 - config dir: `profiles.toml`, `tokens/<profile>.token`
-- state dir: `state.toml` (last used profile and region), the export journal
+- state dir: `state.toml` (last used profile and region), the export journal (the demo's: also
+  its simulated Platform's export jobs)
 - log dir: logs
 
 Default locations come from platformdirs for the app name "sbexport". `SBEXPORT_HOME=/some/dir`
@@ -27,6 +28,7 @@ STATE_FILE = "state.toml"
 TOKENS_DIR = "tokens"
 JOURNAL_FILE = "journal.sqlite3"
 DEMO_DIR = "demo"
+DEMO_WORLD_FILE = "demo-world.jsonl"
 
 
 @dataclass(frozen=True)
@@ -81,6 +83,11 @@ class Paths:
     @property
     def journal_file(self) -> Path:
         return self.state_dir / JOURNAL_FILE
+
+    @property
+    def demo_world_file(self) -> Path:
+        """The demo's simulated Platform: its export jobs, kept across restarts (sim/persist.py)."""
+        return self.state_dir / DEMO_WORLD_FILE
 
     def token_file(self, profile_name: str) -> Path:
         return self.tokens_dir / f"{profile_name}.token"

@@ -469,11 +469,24 @@ class World:
             planned_error=planned,
             aborted=aborted,
         )
-        self.exports[jid] = job
-        self.export_order.append(jid)
-        self._seq += 1
-        heapq.heappush(self._pending, (job.done_at, self._seq, jid))
+        self._track(job)
         return job
+
+    def _track(self, job: ExportJob) -> None:
+        self.exports[job.id] = job
+        self.export_order.append(job.id)
+        self._seq += 1
+        heapq.heappush(self._pending, (job.done_at, self._seq, job.id))
+
+    def restore_export(self, job: ExportJob) -> None:
+        """Take back a job of an earlier life of this world (``sim/persist.py``), as it was
+        submitted: its outcome is worked out again by ``advance``, in order of finishing, so the
+        objects it wrote and the aliases it made come back with it. Restore the jobs in the order
+        they were made, before any new one."""
+        if job.id in self.exports:
+            raise ValueError(f"export job {job.id} is there already")
+        job.final_state, job.error, job.result = None, None, None
+        self._track(job)
 
     def advance(self, now: float, base: str) -> None:
         """Apply the effects of every job whose time has come, in order of finishing."""

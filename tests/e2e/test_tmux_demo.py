@@ -93,3 +93,45 @@ def test_demo_in_tmux_marks_submits_and_sees_jobs_complete(tmp_path):
         t.wait_for("__EXIT_0", timeout=15)
     finally:
         t.kill()
+
+
+def test_demo_restarted_mid_export_finds_its_jobs_and_sees_them_complete(tmp_path):
+    """Quit the demo while its jobs run; the next `sbexport --demo` still knows them (its world
+    is kept with its journal): they complete and verify, none is unknown (9008)."""
+    t = Tmux(tmp_path)
+    try:
+        t.wait_for("WGS cohort 2026")
+        t.keys("j", "j", "Enter")
+        t.wait_for("batches/")
+        t.keys("Enter")
+        t.wait_for("batch-01/")
+        t.keys("Enter")
+        t.wait_for("S0101/")
+        t.keys("Enter")
+        t.wait_for("alignments/")
+        t.keys("j", "Enter")
+        t.wait_for("S0101.bam")
+        t.keys("Space")  # a BAM of 60 GiB or more (its job runs for seconds), and its BAI
+        t.wait_for("2 marked")
+        t.keys("x")
+        t.wait_for("demo/us-east-results")
+        t.keys("C-r")
+        t.wait_for("will be copied to demo/us-east-results")
+        t.keys("c")
+        t.wait_for("y / Enter: yes")
+        t.keys("y")
+        t.wait_for("running")
+        t.keys("C-q")  # quit while the jobs run
+        screen = t.wait_for("__EXIT_", timeout=15)
+        assert "__EXIT_0" in screen, screen
+    finally:
+        t.kill()
+    t = Tmux(tmp_path)  # the same demo folder
+    try:
+        t.wait_for("still open: watching them again")
+        screen = t.wait_for("2 verified", timeout=60)
+        assert "unknown" not in screen and "9008" not in screen, screen
+        t.keys("C-q")
+        t.wait_for("__EXIT_0", timeout=15)
+    finally:
+        t.kill()
