@@ -48,3 +48,29 @@ def test_move_confirmation(snap_compare, tmp_path, size):
         await settle(pilot)
 
     assert snap_compare(make_app(tmp_path), terminal_size=size, run_before=before)
+
+
+@pytest.mark.parametrize("theme", ["ansi-dark", "no-color"])
+def test_export_options_focus_shows_in_every_theme(snap_compare, tmp_path, monkeypatch, theme):
+    """The focused field (Mode) and the chosen volume (its list no longer focused) stay
+    visible in the 16-colour theme and without colour."""
+    from sbexport_tui.config.paths import Paths
+    from sbexport_tui.session import demo_session
+    from sbexport_tui.tui.app import SbexportApp
+    from sbexport_tui.tui.screens.projects import ProjectsScreen
+
+    if theme == "no-color":
+        monkeypatch.setenv("NO_COLOR", "1")
+        app = SbexportApp(ProjectsScreen, demo=True, theme_name="textual-dark")
+    else:
+        app = SbexportApp(ProjectsScreen, demo=True, theme_name=theme)
+    app.session = demo_session(Paths.under(tmp_path / "home", demo=True))
+
+    async def before(pilot):
+        await mark_qc_and_aliases(pilot)
+        await to_options(pilot)
+        pilot.app.screen.query_one("#mode").focus()
+        pilot.app.clear_notifications()
+        await settle(pilot)
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=before)

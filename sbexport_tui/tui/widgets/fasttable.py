@@ -68,8 +68,12 @@ class FastTable(ScrollView, can_focus=True):
         text-style: bold;
     }
     FastTable:blur > .fasttable--cursor {
+        /* the row chosen in a list that lost focus (the volume while the form is edited):
+           the text's own colour, never the cursor's (black on an ANSI terminal's background),
+           and underlined, which shows without any colour */
         background: $block-cursor-blurred-background;
-        text-style: none;
+        color: $foreground;
+        text-style: underline;
     }
     """
     COMPONENT_CLASSES: ClassVar[set[str]] = {"fasttable--header", "fasttable--cursor"}

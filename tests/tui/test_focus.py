@@ -1,0 +1,39 @@
+"""Where the keyboard is shows without colour: in the export options the focused field's label
+is reversed and the value underlined, and the chosen volume stays underlined once its list
+loses focus (a shade of background is lost in ANSI themes and with NO_COLOR)."""
+
+from __future__ import annotations
+
+import pytest
+
+from sbexport_tui.config.paths import Paths
+from sbexport_tui.session import demo_session
+from sbexport_tui.tui.app import SbexportApp
+from sbexport_tui.tui.screens.projects import ProjectsScreen
+
+from .flow_helpers import mark_qc_and_aliases, to_options
+from .pilot import settle
+
+
+@pytest.mark.parametrize("theme", ["textual-dark", "ansi-dark"])
+async def test_the_focused_field_and_the_chosen_volume_show_without_colour(tmp_path, theme):
+    app = SbexportApp(ProjectsScreen, demo=True, theme_name=theme)
+    app.session = demo_session(Paths.under(tmp_path / "home", demo=True))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await mark_qc_and_aliases(pilot)
+        screen = await to_options(pilot)
+        volumes = screen.query_one("#volumes")
+        for field_id in ("preset", "template", "mode", "collision", "sse", "acl"):
+            field = screen.query_one(f"#{field_id}")
+            field.focus()
+            await settle(pilot)
+            labels = {
+                str(lbl.render()): lbl.styles.text_style for lbl in screen.query(".field-label")
+            }
+            mine = str(field.parent.query_one(".field-label").render())
+            assert labels[mine].reverse and labels[mine].bold, (field_id, labels[mine])
+            others = [s for name, s in labels.items() if name != mine]
+            assert not any(s.reverse for s in others)  # one place only
+        cursor = volumes.get_component_rich_style("fasttable--cursor")
+        assert cursor.underline  # the chosen volume, while the form has focus
+        assert cursor.color is None or cursor.color.name != "black", cursor
