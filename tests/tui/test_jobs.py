@@ -612,9 +612,13 @@ async def test_one_jobs_pane_that_keeps_polling_while_the_user_browses(tmp_path)
         assert isinstance(app.screen, BrowseScreen)
         polls = pane.polls
         clock.advance(60.0)  # the jobs finish on the Platform while the user browses
-        await wait_for(pilot, lambda: journal.counts(run_id)["verified"] == 4)
+        finished = f"Run {run_id} finished"
+        # the journal is written in the pass; its end (the count, the toast) arrives after
+        await wait_for(
+            pilot, lambda: any(n.title == finished for n in app._notifications), timeout=30
+        )
+        assert journal.counts(run_id)["verified"] == 4
         assert pane.polls > polls and isinstance(app.screen, BrowseScreen)
-        assert any(n.title == f"Run {run_id} finished" for n in app._notifications)
         await pilot.press("J")
         await pilot.pause()
         assert app.screen is pane and app.jobs_pane is pane
