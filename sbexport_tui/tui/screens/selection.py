@@ -11,6 +11,7 @@ from textual.widgets import Header, Static
 
 from ..format import human_bytes
 from ..selection import SelectionStore, unexportable_reason
+from ..widgets.fasttable import left_cut
 from ..widgets.footer import AppFooter
 from ..widgets.table import SafeTable, plain
 from .base import app_of
@@ -38,16 +39,22 @@ class SelectionScreen(Screen):
         yield Header()
         yield Static(id="summary", classes="status-line", markup=False)
         yield SafeTable(id="selected")
+        yield Static(id="current", classes="status-line", markup=False)
         yield Static(id="reasons", classes="status-line", markup=False)
         yield AppFooter()
 
     def on_mount(self) -> None:
         t = self.query_one(SafeTable)
-        path_width = max(30, self.app.size.width - 12 - 9 - 12 - 8 - 4)
-        t.add_column("Project", key="project", width=12)
-        t.add_column("Path", key="path", width=path_width)
+        # the name first (a BAM and its BAI differ in their last letters), then where it is,
+        # cut on the left so the folder nearest the file shows; the line under the table has
+        # the whole path of the row the cursor is on
+        width = max(80, self.app.size.width)
+        self.folder_width = max(20, (width - 9 - 12 - 10) * 2 // 5)
+        name_width = width - 9 - 12 - self.folder_width - 10
+        t.add_column("File", key="name", width=name_width)
         t.add_column("Size", key="size", width=9)
         t.add_column("Note", key="note", width=12)
+        t.add_column("Project / folder", key="where", width=self.folder_width)
         self.refill()
         t.focus()
 
@@ -61,16 +68,33 @@ class SelectionScreen(Screen):
         row = t.cursor_row
         t.clear()
         for m in self.selection:
+            folder, _, name = m.path.rpartition("/")
+            where = m.project.split("/", 1)[-1] + (f"/{folder}" if folder else "")
             t.add_row(
-                plain(m.project.split("/", 1)[-1]),
-                plain(m.path),
+                plain(name),
                 plain(human_bytes(m.size)),
                 plain(getattr(unexportable_reason(m), "short", ""), "italic"),
+                left_cut(plain(where + "/"), self.folder_width),
                 key=m.file_id,
             )
         if t.row_count:
             t.move_cursor(row=min(row, t.row_count - 1))
         self.update_summary()
+        self.show_current()
+
+    def on_data_table_row_highlighted(self, event: SafeTable.RowHighlighted) -> None:
+        self.show_current()
+
+    def show_current(self) -> None:
+        """The whole project and path of the row under the cursor."""
+        t = self.query_one(SafeTable)
+        line = ""
+        if t.row_count:
+            key = t.coordinate_to_cell_key(t.cursor_coordinate).row_key.value
+            m = self.selection.engine.get(str(key)) if key is not None else None
+            if m is not None:
+                line = f"{m.project}: {m.path}"
+        self.query_one("#current", Static).update(left_cut(plain(line), self.app.size.width - 2))
 
     def update_summary(self) -> None:
         self.query_one("#summary", Static).update(plain(self.selection.summary()))
