@@ -26,6 +26,9 @@ REPORT_FIELDS = (
     "location",
     "mode",
     "overwrite",
+    "sse_algorithm",
+    "kms_key_id",
+    "canned_acl",
     "job_id",
     "state",
     "reason",
@@ -46,6 +49,24 @@ def iso_utc(ts: float | None) -> str | None:
     return datetime.fromtimestamp(ts, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+VOLUME_DEFAULT = "volume default"  # nothing was sent: the volume's own setting applied
+
+
+def sent_properties(run: RunRecord) -> dict[str, Any]:
+    """Encryption and ACL as sent with every item of the run (S3 volumes): what was asked for,
+    or that the volume's own settings applied."""
+    props = run.properties
+    if props is None:  # not an S3 volume: nothing of the kind is sent
+        return {"sse_algorithm": None, "kms_key_id": None, "canned_acl": None}
+    # null sent means no encryption; no key sent, the volume's own setting
+    sse = (props["sse_algorithm"] or "none") if "sse_algorithm" in props else VOLUME_DEFAULT
+    return {
+        "sse_algorithm": sse,
+        "kms_key_id": props.get("sse_aws_kms_key_id"),
+        "canned_acl": props.get("aws_canned_acl") or VOLUME_DEFAULT,
+    }
+
+
 def report_row(run: RunRecord, it: ItemRecord) -> dict[str, Any]:
     failed = it.state in ("failed", "rejected", "unknown")
     return {
@@ -61,6 +82,7 @@ def report_row(run: RunRecord, it: ItemRecord) -> dict[str, Any]:
         "location": it.location,
         "mode": run.mode,
         "overwrite": it.overwrite,
+        **sent_properties(run),
         "job_id": it.job_id,
         "state": it.state,
         "reason": it.reason,
