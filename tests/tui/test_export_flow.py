@@ -191,3 +191,57 @@ async def test_a_long_plan_says_how_many_more_it_does_not_list(demo_app):
         leaves = [str(n.label) for n in exported.children]
         assert len(leaves) == GROUP_FILES_SHOWN + 1
         assert leaves[-1].startswith(f"... and {BIG_FOLDER_FILES - GROUP_FILES_SHOWN:,} more")
+
+
+async def test_preflight_keys_keep_their_end_and_the_cursor_line_shows_it_whole(demo_app):
+    app = demo_app
+    async with app.run_test(size=SIZE) as pilot:
+        await open_path(pilot, "scatter-gather", "chunks")
+        await pilot.press("space", "space", "space")
+        await to_options(pilot)
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        pre = app.screen
+        assert isinstance(pre, PreflightScreen) and pre.plan is not None
+        assert min(len(i.key) for i in pre.plan.exportable) > 72  # wider than the tree
+        head = str(pre.query_one("#headline").render())
+        assert "Encryption: the volume's default: AES256; ACL: the volume's default" in head
+        tree = pre.query_one("#groups")
+        exported = next(n for n in tree.root.children if "Exported:" in str(n.label))
+        exported.expand()
+        await settle(pilot)
+        labels = [str(n.label) for n in exported.children]
+        # the keys are longer than the tree is wide: their end, the file's name, shows
+        assert all(lbl.startswith("…") for lbl in labels), labels
+        assert [lbl.rsplit("/", 1)[1] for lbl in labels] == [
+            f"chunk_0000{i}.interval_list.vcf.gz" for i in range(3)
+        ]
+        tree.move_cursor(exported.children[0])
+        await settle(pilot)
+        status = str(pre.query_one("#status").render())
+        item = pre.plan.exportable[0]
+        assert status == f"{item.key} <- {item.file.path}"
+        await pilot.press("c")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen)
+        assert "Encryption: the volume's default: AES256" in str(
+            app.screen.query_one(".dialog-detail").render()
+        )
+
+
+async def test_the_options_preview_shows_why_a_template_fails_whole(demo_app):
+    from sbexport_tui.tui.screens.export_options import ExportOptionsScreen
+
+    app = demo_app
+    async with app.run_test(size=SIZE) as pilot:
+        await mark_qc_and_aliases(pilot)
+        screen = await to_options(pilot)
+        assert isinstance(screen, ExportOptionsScreen)
+        box = screen.query_one("#template")
+        box.value = "x" * 1100 + "/{name}"  # every key would be over 1,024 bytes
+        await settle(pilot)
+        preview = str(screen.query_one("#preview").render())
+        template_lines = [ln for ln in preview.splitlines() if ln.strip()]
+        why = " ".join(ln for ln in template_lines if not ln.startswith(("->", "  ")))
+        assert "1024" in why or "1,024" in why, preview
+        assert "S0101" in why  # the file it fails for, not cut off

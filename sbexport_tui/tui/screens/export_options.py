@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from dataclasses import dataclass
 from datetime import date
 
@@ -270,7 +271,7 @@ class ExportOptionsScreen(Screen):
             out.update(Text(str(e), style="bold red"))
             return
         self.plan = build_plan(self.selection.engine, vol, options, today=date.today())
-        out.update(preview_text(self.plan, vol))
+        out.update(preview_text(self.plan, vol, max(40, out.size.width - 2)))
 
     # ---- actions -------------------------------------------------------------------------
     def action_review(self) -> None:
@@ -302,16 +303,18 @@ class ExportOptionsScreen(Screen):
         self.app.pop_screen()
 
 
-def preview_text(plan: ExportPlan, volume: Volume) -> Text:
+def preview_text(plan: ExportPlan, volume: Volume, width: int = 78) -> Text:
     text = Text(no_wrap=True, overflow="ellipsis")
     text.append(plan.headline(), style="bold red" if plan.destructive else "bold")
-    if plan.refused_count:
-        text.append(f"; {plan.refused_count} cannot go (Ctrl+R shows why)")
     text.append("\n")
+    if plan.refused_count:
+        text.append(f"{plan.refused_count} cannot go (Ctrl+R shows why)\n")
     bad = next((i for i in plan.refused if i.reason == Reason.TEMPLATE), None)
     if bad is not None:
+        # why the template does not work, whole (wrapped, not cut), and for which file
         why = bad.detail or (bad.reason.text if bad.reason is not None else "")
-        text.append(f"Template: {why} ({bad.file.path})\n", "bold red")
+        for line in textwrap.wrap(f"Template: {why} ({bad.file.path})", width)[:3]:
+            text.append(line + "\n", "bold red")
     if plan.encryption:
         text.append(f"Encryption: {plan.encryption}\n", style="dim")
     for item in plan.exportable[:PREVIEW_ROWS]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import textwrap
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
@@ -27,12 +28,18 @@ from ...export.plan import ExportOptions, ExportPlan, prepare_plan
 from ...export.runner import Progress, submit_run
 from ...export.selection import Selection
 from ..format import human_bytes, plural
+from ..widgets.fasttable import left_cut
 from ..widgets.footer import AppFooter
 from ..widgets.table import plain
 from .base import app_of
 from .dialogs import ConfirmScreen, TypedConfirmScreen
 
 GROUP_FILES_SHOWN = 200
+SUBMIT_HINT = "c / Ctrl+S submits after a confirmation; d saves a dry run; Esc goes back"
+
+
+def acl_text(plan: ExportPlan) -> str:
+    return plan.options.canned_acl or "the volume's default"
 
 
 class PreflightScreen(Screen):
@@ -127,21 +134,28 @@ class PreflightScreen(Screen):
         for line in plan.damage():  # counted, right under the headline: 80 columns keep it
             text.append(f"\n{line}", "bold red")
         text.append(f"\nOn conflict: {self.options.on_conflict} (o changes it)", style="dim")
+        if plan.encryption:
+            text.append(f"\nEncryption: {plan.encryption}; ACL: {acl_text(plan)}", style="dim")
         if plan.refused_count:
             text.append(f"\n{plan.refused_count} will not be exported:")
         head.update(text)
         tree = self.query_one(Tree)
         tree.clear()
+        # leaves are cut on the left (the end of a key or path is what tells files apart); the
+        # whole line of the one under the cursor is on the status line
+        width = max(20, tree.size.width - 10)
         for group in plan.groups():
             files = plural(group.count, "file")
             node = tree.root.add(
                 plain(f"{group.reason.heading}: {files}, {human_bytes(group.bytes)}"),
                 expand=False,
             )
-            node.add_leaf(plain(group.text, "italic"))
+            for line in textwrap.wrap(group.text, width) or [""]:  # the why, whole
+                node.add_leaf(plain(line, "italic"))
             for item in group.items[:GROUP_FILES_SHOWN]:
                 detail = f" ({item.detail})" if item.detail else ""
-                node.add_leaf(plain(f"{item.file.path}{detail}"))
+                full = f"{item.file.path}{detail}"
+                node.add_leaf(left_cut(plain(item.file.path), width), data=full)
             if group.count > GROUP_FILES_SHOWN:
                 node.add_leaf(plain(f"... and {group.count - GROUP_FILES_SHOWN:,} more"))
         ok = tree.root.add(
@@ -149,20 +163,28 @@ class PreflightScreen(Screen):
             expand=False,
         )
         for item in plan.exportable[:GROUP_FILES_SHOWN]:
-            extra = " (overwrites)" if item.replaces else ""
-            extra += f" (renamed from {item.renamed_from})" if item.renamed_from else ""
-            ok.add_leaf(plain(f"{item.file.path} -> {item.key}{extra}"))
+            mark = "REPLACES " if item.replaces else "renamed " if item.renamed_from else ""
+            extra = f" (renamed from {item.renamed_from})" if item.renamed_from else ""
+            full = f"{mark}{item.key}{extra} <- {item.file.path}"
+            label = Text(mark, style="bold red" if item.replaces else "")
+            label.append_text(left_cut(plain(item.key or ""), width - len(mark)))
+            ok.add_leaf(label, data=full)
         if plan.exportable_count > GROUP_FILES_SHOWN:
             more = plan.exportable_count - GROUP_FILES_SHOWN
             ok.add_leaf(plain(f"... and {more:,} more (d saves the whole plan as a dry run)"))
-        if plan.encryption:
-            tree.root.add_leaf(plain(f"Encryption: {plan.encryption}"))
         for n in plan.notes:
             tree.root.add_leaf(plain(f"Note: {n}", "dim"))
         for w in plan.warnings:
             tree.root.add_leaf(plain(f"Warning: {w}", "yellow"))
         tree.cursor_line = 0
-        self.set_status("c / Ctrl+S submits after a confirmation; d saves a dry run; Esc goes back")
+        self.set_status(SUBMIT_HINT)
+
+    def on_tree_node_highlighted(self, event: Tree.NodeHighlighted) -> None:
+        full = event.node.data
+        if isinstance(full, str):
+            self.set_status(full)
+        elif not self.submitting and self.plan is not None:
+            self.set_status(SUBMIT_HINT)
 
     def set_status(self, text: str) -> None:
         self.query_one("#status", Static).update(plain(text))
@@ -219,16 +241,21 @@ class PreflightScreen(Screen):
                 )
 
         phrase = plan.confirm_phrase()
+        settings = f"Encryption: {plan.encryption}; ACL: {acl_text(plan)}"
+        settings = settings if plan.encryption else ""
         if phrase is None:
             self.app.push_screen(
                 ConfirmScreen(
-                    f"Copy {files} ({size}) to {self.volume.id}? The Platform copies stay."
+                    f"Copy {files} ({size}) to {self.volume.id}? The Platform copies stay.",
+                    settings,
                 ),
                 go,
             )
             return
         verb = "Copy" if plan.copy_only else "MOVE"
         lines = [f"{verb} {files} ({size}) to {self.volume.id}.", *plan.damage()]
+        if settings:
+            lines.append(settings)
         if not plan.copy_only:
             lines.append("A moved file can never be exported again.")
         self.app.push_screen(TypedConfirmScreen("\n".join(lines), phrase), go)
