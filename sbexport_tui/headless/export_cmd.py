@@ -200,6 +200,14 @@ async def run_export(args: argparse.Namespace, console: Console, interrupts: Int
         for line in preflight:
             console.say(line)
 
+        if not plan.copy_only and not args.yes and plan.exportable_count == 0:
+            # --move without --yes is a command-line error whatever the files: the same exit
+            # code every time, as a script needs
+            raise Fail(
+                "refusing to move without --yes (nothing here can be exported anyway: the "
+                "pre-flight above says why)",
+                EXIT_USAGE,
+            )
         if plan.exportable_count == 0:
             console.say("Nothing to export.")
             if args.json:

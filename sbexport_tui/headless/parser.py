@@ -51,7 +51,7 @@ examples:
 {EXIT_CODES_TEXT}
 """
 
-PROFILES_EPILOG = f"""\
+PROFILES_EPILOG = """\
 examples:
   sbexport profiles add --name lab --region aws-us --token-env SB_AUTH_TOKEN
   pass show sb | sbexport profiles add --name cgc --region cgc --token-stdin
@@ -62,7 +62,13 @@ examples:
 A token never goes on the command line (it would be in the shell history and the process list):
 --token-stdin stores it in a private file (mode 0600); the other sources read it when needed.
 
-{EXIT_CODES_TEXT}
+exit codes:
+  0    done
+  2    usage or configuration error (bad option, unknown or duplicate profile, a broken
+       profiles.toml, a token source that gives no token)
+  3    profiles test: the token was refused
+  4    profiles test: network or Platform unavailable after retries
+  5    local storage: profiles.toml or a token file cannot be written
 """
 
 

@@ -49,6 +49,42 @@ def summary_line(p: Progress) -> str:
     return ", ".join(parts)
 
 
+def tty_parts(p: Progress, finished: int, total: int) -> list[str]:
+    """The terminal line's parts, most important first: what is left out at 80 columns is
+    the end, whole parts at a time, never half a number."""
+    c = p.counts
+    width = 10
+    filled = min(width, round(width * finished / total))
+    parts = [
+        f"[{'#' * filled}{'-' * (width - filled)}] {100 * finished // total:3d}%",
+        f"run {p.run_id} {p.phase}",
+        f"{finished}/{total} done",
+    ]
+    bad = c.get("failed", 0) + c.get("rejected", 0) + c.get("unknown", 0)
+    if bad:
+        parts.append(f"{bad} failed")
+    for state in ("running", "pending", "submitted"):
+        if c.get(state):
+            parts.append(f"{c[state]} {state}")
+    unsent = c.get("planned", 0) + c.get("submitting", 0)
+    if unsent:
+        parts.append(f"{unsent} to send")
+    if c.get("verified"):
+        parts.append(f"{c['verified']} verified")
+    return parts
+
+
+def fit_parts(parts: list[str], width: int) -> str:
+    """As many whole parts as fit in ``width``, joined with " · "."""
+    text = one_line(parts[0])[:width]
+    for part in parts[1:]:
+        candidate = f"{text} · {one_line(part)}"
+        if len(candidate) > width:
+            break
+        text = candidate
+    return text
+
+
 class Reporter:
     def __init__(
         self,
@@ -130,11 +166,14 @@ class Reporter:
             self._last_emit = self.clock()
 
     def close(self) -> None:
+        """The last state, and the terminal's line is left for what comes next (the summary):
+        a later close() or note() does not draw the bar again under it."""
         self.flush()
         if self.tty and self._bar_width:
             self.stream.write("\n")
             self.stream.flush()
             self._bar_width = 0
+        self.last = None
 
     # ---- drawing ----
     def _write_line(self, line: str) -> None:
@@ -152,11 +191,7 @@ class Reporter:
         total = max(1, p.total - c.get("skipped", 0))
         finished = sum(c.get(s, 0) for s in FINISHED)
         columns = shutil.get_terminal_size((80, 24)).columns
-        width = 20
-        filled = min(width, round(width * finished / total))
-        bar = "#" * filled + "-" * (width - filled)
-        text = f"[{bar}] {100 * finished // total:3d}% {summary_line(p)}"
-        text = one_line(text)[: max(10, columns - 1)]
+        text = fit_parts(tty_parts(p, finished, total), max(10, columns - 1))
         pad = max(0, self._bar_width - len(text))
         self.stream.write("\r" + text + " " * pad)
         self.stream.flush()

@@ -159,6 +159,12 @@ def test_move_without_yes_refuses_with_count_and_bytes(sim, env):
     assert r.returncode == 0, r.stderr
     jobs = sim_exports(sim)
     assert len(jobs) == 4 and not any(j["copy_only"] for j in jobs)
+    # where nothing can go (aliases only), --move without --yes is still exit 2, not 1
+    args = ["export", "--project", PROJECT, "--path", "imported-from-archive", "--volume"]
+    r = hl(env, *args, VOLUME, "--move")
+    assert r.returncode == 2 and "refusing to move without --yes" in r.stderr
+    assert "nothing here can be exported anyway" in r.stderr
+    assert len(sim_exports(sim)) == 4
 
 
 def test_bad_token_exits_3_in_one_line_without_the_token(sim, env):

@@ -42,6 +42,34 @@ def test_a_terminal_gets_one_line_rewritten_in_place() -> None:
     assert "[" in text and "%" in text
 
 
+def test_at_80_columns_the_bar_keeps_whole_numbers_and_is_not_drawn_again_after_close(
+    monkeypatch,
+) -> None:
+    import os
+    import shutil
+
+    monkeypatch.setattr(
+        shutil, "get_terminal_size", lambda fallback=None: os.terminal_size((80, 24))
+    )
+    out, clock = io.StringIO(), FakeClock(0.0)
+    r = Reporter(out, tty=True, tty_interval=0.0, clock=clock)
+    big = counts(pending=1200, running=300, completed=3400, verified=3000, failed=12, planned=88)
+    r.update(Progress(12345, "watching", big))
+    line = out.getvalue().split("\r")[-1]
+    assert len(line) <= 79
+    parts = line.split(" · ")
+    # most important first, whole parts only: the failures are never what is cut off
+    assert parts[1] == "run 12345 watching" and parts[3] == "12 failed", parts
+    assert parts[-1].split()[0].isdigit()  # the last part shown is whole
+    r.close()
+    done = out.getvalue()
+    out.write("summary line\n")  # what the command prints next
+    r.close()  # a second close (the command's finally) draws nothing more
+    r.note("after")  # nor does a late note bring the bar back
+    tail = out.getvalue()[len(done) :]
+    assert tail == "summary line\nafter\n"
+
+
 def test_the_cutoff_stops_a_pass_when_the_front_of_the_queue_is_not_done() -> None:
     async def go() -> None:
         cut = PassCutoff(Interrupts(Console()))
