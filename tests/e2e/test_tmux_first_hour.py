@@ -1,0 +1,131 @@
+"""The first hour of a user, in tmux at 80x24 with a real profile (on the loopback sim):
+every footer shows the way back and help, Esc leaves the jobs pane (which polls on), the
+selection screen is not stale after a submit, and a restart after the session is gone says at
+once which profile has open jobs and resumes them on Enter."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+
+import pytest
+
+from .helpers import add_profile
+
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed"),
+]
+
+
+class Pane:
+    def __init__(self, env: dict[str, str]) -> None:
+        self.name = f"sbx-hour-{uuid.uuid4().hex[:8]}"
+        exports = " ".join(f"{k}={v}" for k, v in env.items() if k in KEEP)
+        app = f"{sys.executable} -m sbexport_tui.cli --no-mouse"
+        cmd = f"env {exports} LANG=C.UTF-8 TERM=xterm-256color {app}; echo __EXIT_$?; sleep 30"
+        subprocess.run(
+            ["tmux", "new-session", "-d", "-s", self.name, "-x", "80", "-y", "24", cmd],
+            check=True,
+        )
+
+    def screen(self) -> str:
+        out = subprocess.run(
+            ["tmux", "capture-pane", "-p", "-t", self.name], capture_output=True, text=True
+        )
+        return out.stdout
+
+    def keys(self, *keys: str) -> None:
+        for k in keys:
+            subprocess.run(["tmux", "send-keys", "-t", self.name, k], check=True)
+            time.sleep(0.15)
+
+    def wait_for(self, text: str, timeout: float = 30.0) -> str:
+        deadline = time.monotonic() + timeout
+        screen = ""
+        while time.monotonic() < deadline:
+            screen = self.screen()
+            assert "Traceback" not in screen, screen
+            if text in screen:
+                return screen
+            time.sleep(0.2)
+        raise AssertionError(f"{text!r} did not appear; the screen:\n{screen}")
+
+    def footer(self, starts: str, timeout: float = 10.0) -> str:
+        """The bottom line, once it starts with ``starts`` (the footer is drawn last)."""
+        deadline = time.monotonic() + timeout
+        line = ""
+        while time.monotonic() < deadline:
+            lines = self.screen().splitlines()
+            line = lines[23].strip() if len(lines) >= 24 else ""
+            if line.startswith(starts):
+                return line
+            time.sleep(0.2)
+        raise AssertionError(f"the footer is {line!r}, not {starts!r}...")
+
+    def kill(self) -> None:
+        subprocess.run(["tmux", "kill-session", "-t", self.name], capture_output=True)
+
+
+KEEP = ("SBEXPORT_HOME", "HOME", "SIMTOK", "PATH", "PYTHONPATH")
+
+
+def test_first_hour_back_keys_fresh_selection_and_a_restart_that_names_the_open_jobs(
+    sim_server, env
+):
+    server = sim_server("--job-seconds", "20")
+    add_profile(env, server.url, name="lab")
+    t = Pane(env)
+    try:
+        t.wait_for("Profiles in")
+        t.footer("f1 Help")  # the first screen: nothing to go back to
+        t.keys("Enter")  # sign in with lab
+        t.wait_for("WGS cohort 2026")
+        t.footer("esc Back f1 Help")
+        t.keys("j", "j", "Enter")
+        t.wait_for("batches/")
+        t.keys("Enter")
+        t.wait_for("batch-01/")
+        t.keys("Enter")
+        t.wait_for("S0101/")
+        t.keys("Enter")
+        t.wait_for("alignments/")
+        t.keys("j", "Enter")
+        t.wait_for("S0101.bam")
+        t.keys("Space")  # the BAM, and its index comes along
+        t.wait_for("2 marked")
+        t.keys("s")  # the selection screen, and the export from there
+        t.wait_for("Project / folder")
+        t.footer("esc Back f1 Help")
+        t.keys("x")
+        t.wait_for("Choose the volume")
+        t.keys("C-r")
+        t.wait_for("(o changes it)")  # the pre-flight
+        t.keys("c")
+        t.wait_for("y / Enter: yes")
+        t.keys("y")
+        t.wait_for("running")
+        footer = t.footer("esc Back f1 Help")
+        assert "^q Quit" in footer, footer
+        t.keys("Escape")  # out of the jobs pane: back to browsing, not the stale selection
+        screen = t.wait_for("nothing marked")
+        assert "Project / folder" not in screen and "S0101.bam" in screen
+        t.keys("C-q")  # quit while the jobs run (as an SSH drop would leave them)
+        screen = t.wait_for("__EXIT_", timeout=15)
+        assert "__EXIT_0" in screen, screen
+    finally:
+        t.kill()
+    t = Pane(env)  # the next login
+    try:
+        screen = t.wait_for("still open")
+        assert "lab has 2 export jobs still open: Enter signs in and watches them" in screen
+        t.keys("Enter")
+        t.wait_for("watching them again")
+        screen = t.wait_for("2 verified", timeout=90)
+        t.keys("C-q")
+        t.wait_for("__EXIT_0", timeout=15)
+    finally:
+        t.kill()
