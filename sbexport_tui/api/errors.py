@@ -2,7 +2,9 @@
 
 Every error the Platform sends has the body ``{status, code, message, more_info}``; ``error_from``
 turns an HTTP response into the right class. ``explain(code)`` gives a plain-language cause and
-what to do for every export-relevant code of the Platform's status-code table.
+what to do for every export-relevant code of the Platform's status-code table; ``plain_cause(err)``
+turns any error into a short sentence for a status line and the details (method, URL, the
+Platform's words) for a detail line or the log.
 
 No message, repr or log line made here ever contains the auth token: the classes only ever see
 the method, the URL, the status and the body.
@@ -10,10 +12,13 @@ the method, the URL, the status and the body.
 
 from __future__ import annotations
 
+import errno
 import json
-from collections.abc import Sequence
+import socket
+import ssl
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import httpx
 
@@ -417,3 +422,120 @@ def error_from(
     else:
         cls = _BY_STATUS.get(status, ApiError)
     return cls(status, code, message, more, method=method, url=url, body=body, reset_at=reset_at)
+
+
+# ---- an error in plain words, for a status line ----------------------------------------------
+
+
+class PlainCause(NamedTuple):
+    """``cause``: one short sentence a user understands first ("Cannot reach the Platform:
+    connection refused."); ``details``: what a support ticket needs, for a detail line or the
+    log: the full message, then (on a line of its own) the request's method and URL. Neither
+    ever contains the token."""
+
+    cause: str
+    details: str
+
+
+_ERRNO_CAUSES = {
+    errno.ECONNREFUSED: "connection refused",
+    errno.ECONNRESET: "the connection was reset",
+    errno.ENETUNREACH: "the network is unreachable",
+    errno.EHOSTUNREACH: "no route to the host",
+    errno.ETIMEDOUT: "the connection timed out",
+}
+
+
+def _chain(error: BaseException) -> Iterator[BaseException]:
+    """The error and every error it came from (``raise ... from`` and implicit context)."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        yield current
+        current = current.__cause__ or current.__context__
+
+
+def network_cause(error: BaseException) -> str:
+    """Why no answer came, in a few words, from the lowest error that says (an errno, a DNS or
+    TLS failure), else from httpx's kind of error."""
+    for e in _chain(error):
+        if isinstance(e, socket.gaierror):
+            return "the host name was not found (DNS)"
+        if isinstance(e, ssl.SSLCertVerificationError):
+            return "its TLS certificate could not be verified"
+        if isinstance(e, ssl.SSLError):
+            return "the secure (TLS) connection failed"
+        if isinstance(e, OSError) and e.errno in _ERRNO_CAUSES:
+            return _ERRNO_CAUSES[e.errno]
+    for e in _chain(error):
+        if isinstance(e, httpx.ProxyError):
+            return "the proxy refused the connection (check HTTPS_PROXY)"
+        if isinstance(e, (httpx.ConnectTimeout, httpx.PoolTimeout)):
+            return "the connection timed out"
+        if isinstance(e, httpx.TimeoutException):
+            return "no answer in time"
+        if isinstance(e, (httpx.RemoteProtocolError, httpx.ReadError)):
+            return "the connection was dropped"
+    text = str(error).lower()
+    for words, cause in (
+        ("refused", "connection refused"),
+        ("name or service not known", "the host name was not found (DNS)"),
+        ("name resolution", "the host name was not found (DNS)"),
+        ("nodename nor servname", "the host name was not found (DNS)"),
+        ("certificate", "its TLS certificate could not be verified"),
+        ("timed out", "no answer in time"),
+        ("dropped", "the connection was dropped"),
+    ):
+        if words in text:
+            return cause
+    return "no connection"
+
+
+def _sentence(text: str) -> str:
+    text = text.strip()
+    if not text:
+        return ""
+    text = text[0].upper() + text[1:]
+    return text if text.endswith((".", "!", "?")) else text + "."
+
+
+def plain_cause(error: BaseException) -> PlainCause:
+    """An error as (plain cause, details): the cause first and short, for the one line a user
+    reads ("Cannot reach the Platform: connection refused."), the URL and the full message in the
+    details. Works for every error of this module and, as a last resort, for any exception."""
+    message = body = details = str(error).strip() or type(error).__name__
+    if isinstance(error, PlatformError) and error.url:
+        # what went wrong first, then the request (its URL is long, and the host comes first)
+        request = f"{error.method or 'GET'} {error.url}"
+        body = message.removeprefix(request + ": ")
+        details = f"{_sentence(body)}\nRequest: {request}"
+    if isinstance(error, NetworkError):
+        cause = f"Cannot reach the Platform: {network_cause(error)}."
+    elif isinstance(error, AuthError):
+        cause = "The Platform refused the token (401): it is wrong, expired or revoked."
+    elif isinstance(error, Maintenance):
+        cause = "The Platform is under maintenance: try again later."
+    elif isinstance(error, RateLimited):
+        cause = "The API rate limit is used up for now: try again in a few minutes."
+    elif isinstance(error, ApiError):
+        ex = error.explanation
+        if ex is not None:
+            cause = _sentence(ex.cause)
+        elif error.status >= 500:
+            cause = f"The Platform had an error ({error.status}): try again later."
+        else:
+            words = error.platform_message.strip().rstrip(".")
+            cause = _sentence(
+                f"the Platform refused the request ({error.status})"
+                + (f": {words}" if words else "")
+            )
+    elif isinstance(error, BadResponse):
+        cause = (
+            "Something other than the Platform answered (a proxy, a login page or a wrong API URL)."
+        )
+    elif isinstance(error, PlatformError):
+        cause = _sentence(body.split("; ")[0])
+    else:
+        cause = _sentence(f"unexpected error: {message}")
+    return PlainCause(cause, details)

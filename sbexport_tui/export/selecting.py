@@ -5,6 +5,10 @@ selection builder of both front ends (``sbexport export --project/--path/--recur
 Folders are listed with the client's paging (never truncated); with --recursive, sub-folders are
 listed concurrently (a few at a time; the client's rate budget paces them). Manifest entries are
 file ids (fetched 100 per call), project paths, or names (looked up in the --path scope).
+
+One manifest rule for both front ends: the browse screen calls ``build_selection`` as
+``sbexport export --project P --manifest FILE`` does, so paths are from the project's root and
+names are of the files at the root, whichever folder is on screen (``MANIFEST_RULE`` says so).
 """
 
 from __future__ import annotations
@@ -26,6 +30,10 @@ from .selection import SelectedFile, Selection
 WALK_CONCURRENCY = 4
 MAX_MANIFEST_BYTES = 64 * 2**20  # a million file ids is 25 MB
 MAX_MANIFEST_LINE = 4096  # a project path is at most a few hundred characters
+
+# What a manifest's lines are relative to without --path: names are of the files at the root
+# (the browse screen's prompt says it as is, on one line of an 80-column terminal).
+MANIFEST_RULE = "file ids, or paths and names from the project's root"
 
 
 class SelectionError(ValueError):
@@ -237,6 +245,10 @@ async def build_selection(
     with_index: bool = True,
     on_note: Callable[[str], None] | None = None,
 ) -> SelectionReport:
+    """The files to export of one project: those of ``path`` (the root by default; the whole
+    tree with ``recursive``), or those a ``manifest`` names (ids anywhere in the project, paths
+    from its root, names in ``path``), kept when their name matches one of ``globs``; with
+    ``with_index``, each BAM/CRAM/VCF.GZ brings its index file along."""
     if project_id.count("/") != 1 or not all(project_id.split("/")):
         raise SelectionError(f"--project wants OWNER/PROJECT, not {project_id!r}")
     try:
@@ -341,35 +353,6 @@ async def walk_folder(
     walker = Walker(client, project_id)
     files, _ = await walker.walk(folder_id, folder_path, True, on_progress)
     return files
-
-
-async def resolve_manifest(
-    client: FilesClient,
-    project_id: str,
-    entries: Sequence[str],
-    *,
-    folder_path: str = "",
-    recursive: bool = False,
-    on_note: Callable[[str], None] | None = None,
-) -> SelectionReport:
-    """The files a manifest names in one project, as a selection (no index pairing): file ids,
-    project paths, or names looked up in ``folder_path`` (and below it with ``recursive``).
-    Entries that name no file of the project are in ``not_found``, with why when known."""
-    w = Walker(client, project_id)
-    await w.start()
-    report = SelectionReport(Selection())
-    folder_id, single = await w.resolve(folder_path)
-    if single is not None:
-        raise SelectionError(f"{folder_path} is a file, not a folder")
-    picked = await _from_manifest(
-        w, client, entries, folder_id, folder_path, recursive, report, on_note
-    )
-    for f, p in picked:
-        if f.project and f.project != project_id:
-            await w.location_of(f.project)
-        report.selection.add(w.selected(f, p))
-    report.listed_folders = w.listed
-    return report
 
 
 async def _from_manifest(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from sbexport_tui.tui.screens.browse import BrowseScreen
 from sbexport_tui.tui.screens.projects import ProjectsScreen
 from sbexport_tui.tui.screens.selection import SelectionScreen
@@ -56,7 +58,7 @@ async def test_big_folder_streams_all_5000_rows(demo_app):
         await open_path(pilot, "scatter-gather", "chunks")
         screen = demo_app.screen
         assert screen.table.row_count == 5000
-        assert not screen.loading
+        assert not screen.listing and not screen.loading
         assert "5000 items" in str(screen.query_one("#status").render())
 
 
@@ -221,6 +223,11 @@ async def test_selection_screen_unmarks_and_clears_with_confirmation(demo_app):
 
 
 async def test_manifest_marks_ids_paths_names_and_reports_missing(demo_app, tmp_path):
+    """The engine's rule, wherever the user is: paths from the project's root, names of files
+    at the root; the same files as ``sbexport export --project P --manifest FILE`` selects."""
+    from sbexport_tui.export.selecting import build_selection, read_manifest
+    from sbexport_tui.tui.screens.dialogs import PromptScreen
+
     async with demo_app.run_test(size=SIZE) as pilot:
         await open_path(pilot, "batches", "batch-01", "S0101", "qc")
         screen = demo_app.screen
@@ -232,26 +239,53 @@ async def test_manifest_marks_ids_paths_names_and_reports_missing(demo_app, tmp_
         manifest = tmp_path / "list.tsv"
         manifest.write_text(
             "file_id\tnote\n"
-            f"{bam.id}\tby id\n"
+            f"{bam.id}\tby id (its .bai comes along)\n"
             f"{elsewhere.id}\tanother project: not marked, said why (as in the CLI)\n"
-            "batches/batch-02/S0201/variants/S0201.vcf.gz\tby path\n"
-            "S0101.flagstat.txt\tby name here\n"
+            "batches/batch-02/S0201/variants/S0201.vcf.gz\tby path from the root\n"
+            "README.txt\tby name: a file at the root\n"
+            "S0101.flagstat.txt\tin the folder on screen, not at the root: not found\n"
             "nope/none.txt\tmissing\n"
         )
-        await pilot.press("m", *str(manifest), "enter")
+        await pilot.press("m")
         await settle(pilot)
-        assert marked_names(demo_app) == {"S0102.bam", "S0201.vcf.gz", "S0101.flagstat.txt"}
+        prompt = demo_app.screen
+        assert isinstance(prompt, PromptScreen)
+        label = prompt.query_one("Label")
+        text = str(label.render())
+        assert text == "Manifest file: file ids, or paths and names from the project's root"
+        assert label.content_region.width >= len(text)  # whole on one line at 80x24
+        await pilot.press(*str(manifest), "enter")
+        await settle(pilot)
+        assert marked_names(demo_app) == {
+            "S0102.bam",
+            "S0102.bam.bai",
+            "S0201.vcf.gz",
+            "S0201.vcf.gz.tbi",
+            "README.txt",
+        }
         notes = [n.message for n in demo_app._notifications]
         assert any(
-            f"3 files marked; 2 not found: {elsewhere.id} (a file of project demo/eu-biobank), "
+            "Manifest: 5 files marked (2 index files among them); 3 not found: "
+            f"{elsewhere.id} (a file of project demo/eu-biobank), S0101.flagstat.txt, "
             "nope/none.txt" in n
             for n in notes
-        )
+        ), notes
         paths = {m.path for m in demo_app.selection}
         assert "batches/batch-01/S0102/alignments/S0102.bam" in paths
+        # the engine function the CLI calls selects exactly the same files
+        cli = await build_selection(
+            demo_app.session.client, "demo/wgs-cohort", manifest=read_manifest(str(manifest))
+        )
+        assert {m.file_id for m in cli.selection} == {m.file_id for m in demo_app.selection}
+        assert {m.path for m in cli.selection} == paths
+        assert cli.not_found == [
+            f"{elsewhere.id} (a file of project demo/eu-biobank)",
+            "S0101.flagstat.txt",
+            "nope/none.txt",
+        ]
         await pilot.press("m", *str(tmp_path / "missing.txt"), "enter")
         await settle(pilot)
-        assert len(demo_app.selection) == 3
+        assert len(demo_app.selection) == 5
         notes = [n.message for n in demo_app._notifications]
         assert any("cannot read the manifest" in n and "missing.txt" in n for n in notes)
         assert screen is demo_app.screen
@@ -262,7 +296,34 @@ async def test_help_lists_the_screen_keys(demo_app):
         await open_path(pilot)
         await pilot.press("f1")
         text = str(demo_app.screen.query_one("#help-text").render())
-        for words in ("Mark", "Range", "Filter", "Marked", "Up"):
+        for words in ("Mark", "Range", "Filter", "Marked", "Up", "Reload"):
             assert words in text
+        # q goes back to the projects from any folder, and the help says so
+        assert re.search(r"\bq +Back to the projects +browse\.back", text), text
         await pilot.press("escape")
         assert isinstance(demo_app.screen, BrowseScreen)
+
+
+async def test_one_of_a_kind_is_said_in_the_singular(demo_app):
+    async with demo_app.run_test(size=SIZE) as pilot:
+        await open_path(pilot, "scatter-gather")
+        screen = demo_app.screen
+        assert str(screen.query_one("#status").render()).startswith("1 item  ·  ")
+        await pilot.press("backspace")
+        await settle(pilot)
+        await pilot.press("plus", *"README.txt", "enter")
+        await settle(pilot)
+        notes = [n.message for n in demo_app._notifications]
+        assert "1 file marked" in notes, notes
+
+
+async def test_projects_help_says_how_to_get_back_to_the_profiles(demo_app):
+    async with demo_app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert isinstance(demo_app.screen, ProjectsScreen)
+        await pilot.press("f1")
+        text = " ".join(str(demo_app.screen.query_one("#help-text").render()).split())
+        assert "Esc or q goes back to the profiles" in text
+        assert "Switch profile or region" in text
+        titles = {c.title for c in demo_app.get_system_commands(demo_app.screen)}
+        assert "Switch profile or region" in titles

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from .netfail import Gate, refusing_client
 from .pilot import make_app, open_path, settle
 
 SIZES = [(80, 24), (120, 40)]
@@ -47,3 +48,36 @@ def test_selection_summary(snap_compare, tmp_path, size):
         await settle(pilot)
 
     assert snap_compare(make_app(tmp_path), terminal_size=size, run_before=before)
+
+
+async def _unreachable(pilot, gate: Gate) -> None:
+    """In demo/wgs-cohort, the network goes; r lists the folder again."""
+    await open_path(pilot)
+    app = pilot.app
+    await app.session.client.aclose()
+    app.session.client = refusing_client(gate)
+    await pilot.press("r")
+
+
+@pytest.mark.parametrize("size", SIZES, ids=["80x24", "120x40"])
+def test_folder_unreachable(snap_compare, tmp_path, size):
+    """The frame stays; the plain cause first, the details (the request last) under it."""
+
+    async def before(pilot):
+        await _unreachable(pilot, Gate(opened=True))
+        await settle(pilot)
+
+    assert snap_compare(make_app(tmp_path), terminal_size=size, run_before=before)
+
+
+def test_folder_waiting_for_the_network(snap_compare, tmp_path):
+    """While the client waits to try again: the status line says so, with its countdown."""
+
+    async def before(pilot):
+        await _unreachable(pilot, Gate())
+        for _ in range(200):
+            if "Waiting" in str(pilot.app.screen.query_one("#status").render()):
+                break
+            await pilot.pause()
+
+    assert snap_compare(make_app(tmp_path), terminal_size=(80, 24), run_before=before)

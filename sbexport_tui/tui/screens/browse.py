@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from dataclasses import dataclass, field
 
 from rich.text import Text
@@ -11,14 +12,17 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widgets import Header, Input, Static
 
-from ...api.errors import PlatformError
+from ...api.client import ClientStatus
+from ...api.errors import PlainCause, PlatformError, plain_cause
 from ...api.models import File, Project
 from ...export.matching import compile_pattern, index_companions
 from ...export.plan import Reason
 from ...export.selection import SelectedFile
-from ..format import human_bytes, short_date
+from ..format import human_bytes, plural, short_date
+from ..netwait import ClientWaiting, DetailLine, StatusTap, client_clock, waiting_text
 from ..selection import SelectionStore, unexportable_reason
 from ..widgets.fasttable import Column, FastTable
 from ..widgets.filterbox import FilterBox
@@ -29,6 +33,9 @@ from .dialogs import PromptScreen
 
 MARK = "●"
 SORTS = ("listed", "name", "size", "date")
+STOPPED = PlainCause("Stopped waiting for the Platform: this folder is not listed.", "")
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -41,9 +48,12 @@ class Crumb:
 class BrowseScreen(Screen):
     HELP_TITLE = "Browse and mark files"
     HELP = (
-        "Enter opens a folder, Backspace goes up. Marks persist across folders and projects "
-        "until cleared. Marking a folder marks every file under it. Index files (BAI, CRAI, "
-        "TBI, CSI) come along with their BAM, CRAM or VCF.GZ."
+        "Enter opens a folder; Esc or Backspace goes up, and at the project's root back to the "
+        "projects; q goes back to the projects from any folder. Marks persist across folders "
+        "and projects until cleared. Marking a folder marks every file under it. Index files "
+        "(BAI, CRAI, TBI, CSI) come along with their BAM, CRAM or VCF.GZ. A manifest (m) names "
+        "files by id, by path from the project's root, or by the name of a file at the root, "
+        "as sbexport export --manifest does."
     )
     BINDINGS = [
         Binding("enter", "open", "Open", id="browse.open"),
@@ -64,7 +74,8 @@ class BrowseScreen(Screen):
         Binding("s", "selection", "Marked", id="browse.selection"),
         Binding("x", "app.export", "Export", id="browse.export"),
         Binding("escape", "escape", "Back", id="browse.escape"),
-        Binding("q", "back", "Projects", show=False, id="browse.back"),
+        Binding("q", "back", "Back to the projects", show=False, id="browse.back"),
+        Binding("r", "reload", "Reload", show=False, id="browse.reload"),
     ]
 
     @dataclass
@@ -77,7 +88,7 @@ class BrowseScreen(Screen):
     @dataclass
     class Failed(Message):
         folder_id: str
-        text: str
+        problem: PlainCause
 
     @dataclass
     class WalkProgress(Message):
@@ -98,7 +109,11 @@ class BrowseScreen(Screen):
         self.crumbs: list[Crumb] = []
         self.entries: list[File] = []  # the folder's items, as listed
         self.view: list[File] = []  # what the table shows (filtered, sorted)
-        self.loading = False
+        # not `loading`: that is Textual's, and covers the whole screen with a spinner
+        self.listing = False
+        self.waiting: ClientStatus | None = None  # the client waits to try again
+        self._wait_timer: Timer | None = None
+        self.problem: PlainCause | None = None  # why the folder is not listed
         self.loaded_total: int | None = None
         self.sort = "listed"
         self.sort_reverse = False
@@ -135,6 +150,7 @@ class BrowseScreen(Screen):
             id="files",
         )
         yield Static(id="status", classes="status-line", markup=False)
+        yield DetailLine(id="detail")
         yield AppFooter()
 
     def on_mount(self) -> None:
@@ -157,7 +173,8 @@ class BrowseScreen(Screen):
         self.range_anchor = None
         self._restore_key = cursor_key
         self.table.clear()
-        self.loading = True
+        self.listing = True
+        self.problem = None
         self.update_crumbs()
         self.update_status()
         self.list_folder(folder_id)
@@ -170,17 +187,31 @@ class BrowseScreen(Screen):
             client.list_project_root(self.project.id) if is_root else client.list_folder(folder_id)
         )
         batch: list[File] = []
-        try:
-            async for f in source:
-                batch.append(f)
-                if len(batch) >= 100:
-                    self.post_message(self.Page(folder_id, batch, False))
-                    batch = []
-                    await asyncio.sleep(0)  # let the screen draw between pages
-        except Exception as e:
-            self.post_message(self.Failed(folder_id, str(e)))
-            return
-        self.post_message(self.Page(folder_id, batch, True))
+        with StatusTap(client, self.post_message):
+            try:
+                async for f in source:
+                    batch.append(f)
+                    if len(batch) >= 100:
+                        self.post_message(self.Page(folder_id, batch, False))
+                        batch = []
+                        await asyncio.sleep(0)  # let the screen draw between pages
+            except Exception as e:  # in plain words; the details under it and in the log
+                problem = plain_cause(e)
+                log.info("listing folder %s failed: %s", folder_id, problem.details)
+                self.post_message(self.Failed(folder_id, problem))
+                return
+            self.post_message(self.Page(folder_id, batch, True))
+
+    def on_client_waiting(self, message: ClientWaiting) -> None:
+        """The client waits before its next try (or no longer): say so, counting down."""
+        busy = self.listing or self.walking is not None
+        self.waiting = message.status if busy else None
+        if self.waiting is not None and self._wait_timer is None:
+            self._wait_timer = self.set_interval(1.0, self.update_status, name="wait-countdown")
+        elif self.waiting is None and self._wait_timer is not None:
+            self._wait_timer.stop()
+            self._wait_timer = None
+        self.update_status()
 
     def on_browse_screen_page(self, message: Page) -> None:
         if message.folder_id != self.crumbs[-1].folder_id:
@@ -196,7 +227,7 @@ class BrowseScreen(Screen):
         else:
             self.refill()
         if message.done:
-            self.loading = False
+            self.listing = False
             if self._restore_key:
                 self.move_to_key(self._restore_key)
                 self._restore_key = None
@@ -205,8 +236,9 @@ class BrowseScreen(Screen):
     def on_browse_screen_failed(self, message: Failed) -> None:
         if message.folder_id != self.crumbs[-1].folder_id:
             return
-        self.loading = False
-        self.update_status(error=f"Could not list this folder: {message.text}")
+        self.listing = False
+        self.problem = message.problem
+        self.update_status()
 
     def filter_text(self) -> str:
         return self.query_one("#filter", FilterBox).text
@@ -267,24 +299,31 @@ class BrowseScreen(Screen):
             plain(f"{path}   ({self.project.location or '?'})")
         )
 
-    def update_status(self, error: str | None = None) -> None:
-        if error:
-            self.query_one("#status", Static).update(Text(error, style="bold red"))
+    def update_status(self) -> None:
+        status = self.query_one("#status", Static)
+        detail = self.query_one("#detail", DetailLine)
+        problem = self.problem
+        detail.show(problem.details if problem else "")
+        if problem is not None:  # the plain cause first, the way out, then the details below
+            status.update(plain(f"{problem.cause} r retries.", "bold red"))
             return
         n = len(self.entries)
-        here = f"{n} items" + (" (loading...)" if self.loading else "")
+        here = plural(n, "item") + (" (loading...)" if self.listing else "")
         if self.filter_text():
             here = f"{len(self.view)} of {here}"
         if self.sort != "listed":
             here += f", by {self.sort}" + (" desc" if self.sort_reverse else "")
         parts = [here, self.selection.summary()]
+        if self.waiting is not None:
+            now = client_clock(self.session.client)()
+            parts.insert(0, waiting_text(self.waiting, now))
         if self.walking is not None:
             parts.append(f"walking {self.walking.name}/: {self.walk_progress} (Esc cancels)")
         if self.range_anchor is not None:
             parts.append("range: move, then v again")
         if not self.with_index:
             parts.append("index files: off")
-        self.query_one("#status", Static).update(plain("  ·  ".join(parts)))
+        status.update(plain("  ·  ".join(parts), "bold" if self.waiting else ""))
 
     # ---- cursor helpers --------------------------------------------------------------------
     def cursor_key(self) -> str | None:
@@ -326,6 +365,21 @@ class BrowseScreen(Screen):
 
     def action_back(self) -> None:
         self.app.pop_screen()
+
+    def action_reload(self) -> None:
+        """List the folder on screen again (after a failure, or to see what changed)."""
+        self.open_folder(self.crumbs[-1].folder_id, cursor_key=self.cursor_key())
+
+    def stop_waiting(self) -> None:
+        """Esc while the client waits to try again: stop listing, keep the screen."""
+        self.workers.cancel_group(self, "listing")
+        self.listing = False
+        self.waiting = None
+        if self._wait_timer is not None:
+            self._wait_timer.stop()
+            self._wait_timer = None
+        self.problem = STOPPED
+        self.update_status()
 
     # ---- marking ---------------------------------------------------------------------------
     def folder_path(self) -> str:
@@ -416,7 +470,8 @@ class BrowseScreen(Screen):
                 return
             files = [f for f in self.view if not f.is_folder and match(f.name or "")]
             self.mark_files(files, mark)
-            self.notify(f"{len(files)} files {'marked' if mark else 'unmarked'}", markup=False)
+            done = "marked" if mark else "unmarked"
+            self.notify(f"{plural(len(files), 'file')} {done}", markup=False)
 
         self.app.push_screen(PromptScreen(title, "*.bam"), done)
 
@@ -426,34 +481,47 @@ class BrowseScreen(Screen):
 
     # ---- a manifest of ids, project paths or names ------------------------------------------
     def action_manifest(self) -> None:
+        from ...export.selecting import MANIFEST_RULE
+
         def done(text: str | None) -> None:
             if text:
                 self.load_manifest(text.strip())
 
-        title = "Manifest file (one file id, project path or name per line; CSV/TSV too)"
+        title = f"Manifest file: {MANIFEST_RULE}"  # one line per entry, or a CSV/TSV column
         self.app.push_screen(PromptScreen(title, "~/to_export.txt"), done)
 
     @work(exclusive=True, group="manifest", exit_on_error=False)
     async def load_manifest(self, path_text: str) -> None:
-        """The engine's manifest reader and resolver (the same as ``sbexport export
-        --manifest``), with names looked up in the folder on screen."""
-        from ...export.selecting import SelectionError, read_manifest, resolve_manifest
+        """The engine's manifest reader and selection, called as ``sbexport export --project
+        P --manifest FILE`` calls them: one rule, whichever folder is on screen."""
+        from ...export.selecting import SelectionError, build_selection, read_manifest
 
         try:
             entries = await asyncio.to_thread(read_manifest, path_text)
-            report = await resolve_manifest(
-                self.session.client, self.project.id, entries, folder_path=self.folder_path()
+            report = await build_selection(
+                self.session.client,
+                self.project.id,
+                manifest=entries,
+                with_index=self.with_index,
+                on_note=lambda text: self.notify(text, markup=False),
             )
-        except (SelectionError, PlatformError) as e:
+        except SelectionError as e:
             self.post_message(self.ManifestDone([], [], str(e)))
             return
-        self.post_message(self.ManifestDone(list(report.selection), report.not_found, None))
+        except PlatformError as e:
+            problem = plain_cause(e)
+            log.info("manifest %s failed: %s", path_text, problem.details)
+            self.post_message(self.ManifestDone([], [], f"Manifest: {problem.cause}"))
+            return
+        found = list(report.selection)
+        self.post_message(self.ManifestDone(found, report.not_found, None, report.index_added))
 
     @dataclass
     class ManifestDone(Message):
         found: list[SelectedFile]
         missing: list[str]
         error: str | None
+        index_added: int = 0
 
     def on_browse_screen_manifest_done(self, message: ManifestDone) -> None:
         if message.error:
@@ -463,7 +531,9 @@ class BrowseScreen(Screen):
             self.selection.add(item)
         self.refresh_marks()
         self.update_status()
-        text = f"Manifest: {len(message.found)} files marked"
+        text = f"Manifest: {plural(len(message.found), 'file')} marked"
+        if message.index_added:
+            text += f" ({plural(message.index_added, 'index file')} among them)"
         if message.missing:
             shown = ", ".join(message.missing[:5]) + (" ..." if len(message.missing) > 5 else "")
             text += f"; {len(message.missing)} not found: {shown}"
@@ -488,21 +558,26 @@ class BrowseScreen(Screen):
         def progress(folders: int, files: int, size: int) -> None:
             self.post_message(self.WalkProgress(folders, files, size))
 
+        client = self.session.client
         try:
-            found = await walk_folder(
-                self.session.client, self.project.id, root.id, root_path, on_progress=progress
-            )
+            with StatusTap(client, self.post_message):
+                found = await walk_folder(
+                    client, self.project.id, root.id, root_path, on_progress=progress
+                )
         except asyncio.CancelledError:
             self.post_message(self.WalkDone(root, [], cancelled=True))
             raise
         except Exception as e:  # the listing failed part-way: mark nothing, say why
-            self.post_message(self.WalkDone(root, [], error=str(e)))
+            problem = plain_cause(e)
+            log.info("walking %s failed: %s", root_path, problem.details)
+            self.post_message(self.WalkDone(root, [], error=problem.cause))
             return
         self.post_message(self.WalkDone(root, found))
 
     def on_browse_screen_walk_progress(self, message: WalkProgress) -> None:
         self.walk_progress = (
-            f"{message.folders} folders, {message.files} files, {human_bytes(message.bytes)}"
+            f"{plural(message.folders, 'folder')}, {plural(message.files, 'file')}, "
+            f"{human_bytes(message.bytes)}"
         )
         self.update_status()
 
@@ -513,7 +588,7 @@ class BrowseScreen(Screen):
             self.notify(f"Stopped walking {root.name}/: nothing marked", markup=False)
         elif message.error:
             self.notify(
-                f"Could not walk all of {root.name}/: {message.error}. Nothing marked; try again.",
+                f"Could not walk all of {root.name}/: {message.error} Nothing marked; try again.",
                 severity="error",
                 markup=False,
             )
@@ -525,7 +600,7 @@ class BrowseScreen(Screen):
             self.selection.marked_folders[root.id] = [f.id for f, _ in message.files]
             total = sum(f.size or 0 for f, _ in message.files)
             self.notify(
-                f"{root.name}/: {len(message.files)} files, {human_bytes(total)} marked",
+                f"{root.name}/: {plural(len(message.files), 'file')}, {human_bytes(total)} marked",
                 markup=False,
             )
             self.table.update_cell(root.id, "mark", Text(MARK, style="bold"))
@@ -557,6 +632,9 @@ class BrowseScreen(Screen):
     def action_escape(self) -> None:
         if self.walking is not None:
             self.workers.cancel_group(self, "walk")
+            return
+        if self.listing and self.waiting is not None:
+            self.stop_waiting()
             return
         if self.range_anchor is not None:
             self.range_anchor = None

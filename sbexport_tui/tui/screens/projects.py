@@ -2,25 +2,39 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widgets import Header, Input, Static
 
+from ...api.client import ClientStatus
+from ...api.errors import PlainCause, plain_cause
 from ...api.models import Project
+from ..format import plural
+from ..netwait import ClientWaiting, DetailLine, StatusTap, client_clock, waiting_text
 from ..widgets.filterbox import FilterBox
 from ..widgets.footer import AppFooter
 from ..widgets.table import SafeTable, plain
 from .base import app_of
 
+log = logging.getLogger(__name__)
+STOPPED = PlainCause("Stopped waiting for the Platform: the projects are not listed.", "")
+
 
 class ProjectsScreen(Screen):
     HELP_TITLE = "Projects"
-    HELP = "Your projects on this Platform. Enter opens one to browse and mark files."
+    HELP = (
+        "Your projects on this Platform. Enter opens one to browse and mark files. Esc or q "
+        "goes back to the profiles, to sign in with another profile or region (the palette's "
+        "Switch profile or region, Ctrl+P, does the same from any screen)."
+    )
     BINDINGS = [
         Binding("enter", "open", "Open", id="projects.open"),
         Binding("slash", "filter", "Filter", id="projects.filter"),
@@ -35,11 +49,14 @@ class ProjectsScreen(Screen):
 
     @dataclass
     class Failed(Message):
-        text: str
+        problem: PlainCause
 
     def __init__(self) -> None:
         super().__init__()
         self.projects: list[Project] = []
+        self.listing = False  # not `loading`: Textual's, a spinner over the whole screen
+        self.waiting: ClientStatus | None = None
+        self._wait_timer: Timer | None = None
 
     @property
     def session(self):
@@ -51,6 +68,7 @@ class ProjectsScreen(Screen):
         yield FilterBox("filter projects by name or id", id="filter")
         yield SafeTable(id="projects")
         yield Static("Loading projects...", id="status", classes="status-line", markup=False)
+        yield DetailLine(id="detail")
         yield AppFooter()
 
     def on_mount(self) -> None:
@@ -62,25 +80,58 @@ class ProjectsScreen(Screen):
         self.load()
         self.call_after_refresh(app_of(self).resume_unfinished)
 
+    def load(self) -> None:
+        self.listing = True
+        self.show_status(plain("Loading projects..."))
+        self.query_one("#detail", DetailLine).show("")
+        self.list_projects()
+
     @work(exclusive=True, group="projects", exit_on_error=False)
-    async def load(self) -> None:
+    async def list_projects(self) -> None:
         session = self.session
-        try:
-            if session.user is None:
-                session.user = await session.client.get_user()
-                self.query_one("#where", Static).update(plain(session.signed_in_text))
-            projects = [p async for p in session.client.list_projects()]
-        except Exception as e:  # shown to the user in plain words, never a traceback
-            self.post_message(self.Failed(str(e)))
-            return
-        self.post_message(self.Loaded(projects))
+        with StatusTap(session.client, self.post_message):
+            try:
+                if session.user is None:
+                    session.user = await session.client.get_user()
+                    self.query_one("#where", Static).update(plain(session.signed_in_text))
+                projects = [p async for p in session.client.list_projects()]
+            except Exception as e:  # the plain cause first; the details under it and in the log
+                problem = plain_cause(e)
+                log.info("listing projects failed: %s", problem.details)
+                self.post_message(self.Failed(problem))
+                return
+            self.post_message(self.Loaded(projects))
+
+    def on_client_waiting(self, message: ClientWaiting) -> None:
+        """The client waits before its next try (or no longer): say so, counting down."""
+        self.waiting = message.status if self.listing else None
+        if self.waiting is not None and self._wait_timer is None:
+            self._wait_timer = self.set_interval(1.0, self.show_waiting, name="wait-countdown")
+        elif self.waiting is None and self._wait_timer is not None:
+            self._wait_timer.stop()
+            self._wait_timer = None
+        self.show_waiting()
+
+    def show_waiting(self) -> None:
+        if self.listing and self.waiting is not None:
+            now = client_clock(self.session.client)()
+            self.show_status(plain(waiting_text(self.waiting, now), "bold"))
+
+    def show_status(self, text: Text) -> None:
+        self.query_one("#status", Static).update(text)
 
     def on_projects_screen_loaded(self, message: Loaded) -> None:
+        self.listing = False
         self.projects = sorted(message.projects, key=lambda p: (p.name or p.id).lower())
         self.refill()
 
     def on_projects_screen_failed(self, message: Failed) -> None:
-        self.query_one("#status", Static).update(plain(f"Could not list projects: {message.text}"))
+        self.listing = False
+        self.show_problem(message.problem)
+
+    def show_problem(self, problem: PlainCause) -> None:
+        self.show_status(plain(f"{problem.cause} r retries.", "bold red"))
+        self.query_one("#detail", DetailLine).show(problem.details)
 
     def refill(self) -> None:
         table = self.query_one(SafeTable)
@@ -94,8 +145,8 @@ class ProjectsScreen(Screen):
         for p in shown:
             table.add_plain_row(p.name or p.id, p.id, p.location or "?", key=p.id)
         total = len(self.projects)
-        status = f"{len(shown)} of {total} projects" if text else f"{total} projects"
-        self.query_one("#status", Static).update(plain(status + "  ·  Enter opens, / filters"))
+        status = f"{len(shown)} of {plural(total, 'project')}" if text else plural(total, "project")
+        self.show_status(plain(status + "  ·  Enter opens, / filters"))
 
     @on(Input.Changed, "#filter")
     def _filter_changed(self) -> None:
@@ -109,7 +160,14 @@ class ProjectsScreen(Screen):
         self.query_one("#filter", FilterBox).open()
 
     def action_escape(self) -> None:
-        """Esc clears the filter first, then goes back to the profiles (another profile)."""
+        """Esc stops waiting for the Platform, or clears the filter, or goes back to the
+        profiles (another profile)."""
+        if self.listing and self.waiting is not None:
+            self.workers.cancel_group(self, "projects")
+            self.listing = False
+            self.post_message(ClientWaiting(None))
+            self.show_problem(STOPPED)
+            return
         box = self.query_one("#filter", FilterBox)
         if box.active:
             box.close()
