@@ -91,7 +91,8 @@ async def test_first_run_create_a_profile_then_the_profiles_screen(tmp_path, mon
         await pilot.press("tab", *URL)
         await pilot.pause()
         assert "OK: " + URL in str(app.screen.query_one("#url-error").render())
-        await pilot.press("tab", "enter", "down", "enter", "tab")  # token from: environment
+        # token from: environment (the list starts at "paste": there is no credentials file)
+        await pilot.press("tab", "enter", "up", "up", "enter", "tab")
         await pilot.press("ctrl+u", *"LAB_TOKEN", "enter")
         await settle(pilot)
         assert isinstance(app.screen, ProfilesScreen)
@@ -116,7 +117,7 @@ async def test_first_run_offers_to_import_the_credentials_file(tmp_path, monkeyp
         assert isinstance(app.screen, ProfilesScreen)
         assert [r[1] for r in rows(app)] == ["default", "cgc"]
         text = message(app)
-        assert "Imported 2 profile(s)" in text and "default, cgc" in text
+        assert "Imported 2 profiles" in text and "default, cgc" in text
         assert "Skipped 1: [half] it has no auth_token" in text
         assert TOKEN not in screen_text(app)
         # the tokens stay in the credentials file
@@ -221,7 +222,7 @@ async def test_no_network_wrong_url_and_proxy_page_are_told_apart(tmp_path, monk
         return httpx.Response(200, html="<html><body>Log in to the proxy</body></html>")
 
     cases = [
-        (dns, "Could not reach 127.0.0.1:9: no network, a wrong URL (DNS) or a proxy"),
+        (dns, "Cannot reach 127.0.0.1:9: the host name was not found (DNS).\nCould not connect"),
         (not_found, f"Nothing answers at {URL} (404): wrong region or API URL?"),
         (proxy, "Something other than the Platform answered at 127.0.0.1:9"),
     ]
@@ -435,10 +436,10 @@ async def test_import_from_the_profiles_screen_reports_added_and_skipped(tmp_pat
         # [cgc] is already used by the cgc profile; [default] is new
         assert [r[1] for r in rows(app)] == ["lab", "cgc", "eu", "default"]
         text = message(app)
-        assert "Imported 1 profile(s)" in text and "[cgc] already imported" in text
+        assert "Imported 1 profile from" in text and "[cgc] already imported" in text
         await pilot.press("i")
         await settle(pilot)
-        assert message(app).startswith("Imported 0 profile(s)")
+        assert message(app).startswith("Imported 0 profiles")
 
 
 async def test_a_malformed_profiles_file_is_shown_and_kept_aside_on_create(tmp_path, monkeypatch):
@@ -577,6 +578,67 @@ async def test_permission_warnings_are_shown(tmp_path, monkeypatch):
         assert warnings.display
         assert "credentials" in str(warnings.render())
         assert TOKEN not in screen_text(app)
+
+
+async def test_first_run_footer_and_text_name_the_same_key_for_the_demo(tmp_path, monkeypatch):
+    from .pilot import footer_keys
+
+    env = fake_env(tmp_path, monkeypatch)
+    app = make_app(make_ctx(env))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert "d Try the demo" in footer_keys(app)
+        text = str(app.screen.query_one("#first-run-text").render())
+        assert "\nd  try the demo" in text
+
+
+async def test_new_profile_starts_with_a_token_source_that_works_here(tmp_path, monkeypatch):
+    """No ~/.sevenbridges/credentials: the token is pasted (not a file that is not there);
+    $SB_AUTH_TOKEN set: that variable; with the file: the file."""
+    env = fake_env(tmp_path, monkeypatch)
+    for extra, expected in (({}, "paste"), ({"SB_AUTH_TOKEN": "x"}, "env")):
+        app = make_app(make_ctx({**env, **extra}))
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            # SB_AUTH_TOKEN alone is half an environment profile: the profiles screen says so
+            assert isinstance(app.screen, ProfilesScreen if extra else FirstRunScreen)
+            await pilot.press("n")
+            await settle(pilot)
+            form = app.screen
+            assert isinstance(form, ProfileFormScreen)
+            assert form.source_choice == expected
+            assert form.query_one(f"#row-{expected}").display
+    write_credentials(env, CREDENTIALS)
+    app = make_app(make_ctx(env))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        assert app.screen.source_choice == "credentials"
+
+
+async def test_both_forms_focus_the_first_field_that_can_be_changed(tmp_path, monkeypatch):
+    """New: Name. Edit: the name is changed by a rename (r), so the form says so and starts at
+    Region, its first field that can be changed."""
+    env = fake_env(tmp_path, monkeypatch, LAB_TOKEN=TOKEN)
+    ctx = make_ctx(env)
+    seed_profiles(ctx)
+    app = make_app(ctx)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        for key, first in (("n", "form-name"), ("e", "form-region")):
+            await pilot.press(key)
+            await settle(pilot)
+            form = app.screen
+            assert isinstance(form, ProfileFormScreen)
+            changeable = [w for w in form.query("Input, Select") if w.focusable]
+            assert form.focused is changeable[0]
+            assert form.focused.id == first
+            await pilot.press("escape")
+            await settle(pilot)
+        await pilot.press("e")
+        await settle(pilot)
+        assert "changed with r (rename)" in screen_text(app)
 
 
 async def test_enter_on_the_first_run_screen_opens_the_demo(tmp_path, monkeypatch):

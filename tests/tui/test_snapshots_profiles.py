@@ -85,3 +85,18 @@ def test_delete_confirmation(snap_compare, tmp_path, monkeypatch):
         await settle(pilot)
 
     assert snap_compare(make_app(ctx), terminal_size=(80, 24), run_before=before)
+
+
+def test_edit_form_starts_at_the_first_field_that_can_be_changed(
+    snap_compare, tmp_path, monkeypatch
+):
+    env = fake_env(tmp_path, monkeypatch, LAB_TOKEN="x")
+    ctx = make_ctx(env)
+    seed_profiles(ctx)
+
+    async def before(pilot):
+        await settle(pilot)
+        await pilot.press("e")
+        await settle(pilot)
+
+    assert snap_compare(make_app(ctx), terminal_size=(80, 24), run_before=before)

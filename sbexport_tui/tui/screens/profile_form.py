@@ -7,6 +7,7 @@ and its Input is a password field. Every error is shown inline, in the words of 
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import replace
 
@@ -28,6 +29,7 @@ from ...config import (
     Profile,
     ProfileStore,
     Secret,
+    credentials_path,
     normalize_api_url,
     resolve_region,
     validate_profile_name,
@@ -61,12 +63,28 @@ DETAIL_LABELS = {
 }
 
 
+def default_source(env: Mapping[str, str] | None) -> str:
+    """The token source a new profile starts with: one that works here. The credentials file
+    when there is one, else $SB_AUTH_TOKEN when it is set, else a token pasted once."""
+    if credentials_path(None, env).is_file():
+        return "credentials"
+    if (os.environ if env is None else env).get("SB_AUTH_TOKEN"):
+        return "env"
+    return "paste"
+
+
 def region_options() -> list[tuple[str, str]]:
     return [(f"{r.name} ({r.id})", r.id) for r in REGIONS.values()] + [("Custom URL…", CUSTOM)]
 
 
 class ProfileFormScreen(ModalScreen[str | None]):
     """New or edit. Dismisses with the saved profile's name, or None when cancelled."""
+
+    DEFAULT_CSS = """
+    ProfileFormScreen .name-hint {
+        padding-left: 12;
+    }
+    """
 
     BINDINGS = [
         Binding("ctrl+s", "save", "Save", id="profile_form.save"),
@@ -96,7 +114,7 @@ class ProfileFormScreen(ModalScreen[str | None]):
             EnvSource: "env",
             CommandSource: "command",
             FileSource: "paste",
-        }.get(type(source), "credentials")
+        }.get(type(source)) or default_source(self.env)
         title = f"Edit profile {p.name}" if p else "New profile"
         with VerticalScroll(id="form-box"):
             yield Static(plain(title, "bold"), id="form-title")
@@ -109,6 +127,13 @@ class ProfileFormScreen(ModalScreen[str | None]):
                     compact=True,
                     disabled=p is not None,
                     max_length=64,
+                )
+            if p is not None:
+                yield Static(
+                    "The name is changed with r (rename) on the profiles list.",
+                    id="name-hint",
+                    classes="form-hint name-hint",
+                    markup=False,
                 )
             with Horizontal(classes="form-row"):
                 yield Label("Region", classes="form-label")
@@ -185,8 +210,11 @@ class ProfileFormScreen(ModalScreen[str | None]):
         self.query_one("#form-error").display = False
         self._show_region()
         self._show_source()
-        first = "#form-region" if self.original else "#form-name"
-        self.query_one(first).focus()
+        # The first field that can be changed: Name for a new profile; for an edited one, Region
+        # (its name is changed by a rename, which also moves its token file).
+        first = next((w for w in self.query("Input, Select") if w.focusable), None)
+        if first is not None:
+            first.focus()
 
     # ---- showing the right fields -----------------------------------------------------------
     @property

@@ -26,7 +26,15 @@ from textual.screen import Screen
 from textual.widgets import Header, Static
 
 from ...api.client import RetryPolicy
-from ...api.errors import AuthError, BadResponse, NetworkError, NotFound, PlatformError
+from ...api.errors import (
+    AuthError,
+    BadResponse,
+    NetworkError,
+    NotFound,
+    PlatformError,
+    network_cause,
+    plain_cause,
+)
 from ...config import (
     ENVIRONMENT_PROFILE_NAME,
     REGIONS,
@@ -109,7 +117,8 @@ def source_label(profile: Profile) -> str:
 
 
 def describe_failure(error: BaseException, profile: Profile) -> str:
-    """A sign-in failure in plain words: what probably went wrong, then the detail."""
+    """A sign-in failure in plain words: what probably went wrong, then the detail (for an
+    answer, or none, of the Platform: on a line of its own, the request's URL last)."""
     where = region_label(profile)
     if isinstance(error, ConfigError):
         head = "Could not get the token"
@@ -118,13 +127,15 @@ def describe_failure(error: BaseException, profile: Profile) -> str:
     elif isinstance(error, NotFound):
         head = f"Nothing answers at {profile.api_url} (404): wrong region or API URL?"
     elif isinstance(error, NetworkError):
-        head = f"Could not reach {where}: no network, a wrong URL (DNS) or a proxy in the way"
+        head = f"Cannot reach {where}: {network_cause(error)}"
     elif isinstance(error, BadResponse):
         head = f"Something other than the Platform answered at {where} (a proxy or login page?)"
     elif isinstance(error, PlatformError):
         head = f"Sign-in to {where} failed"
     else:
         head = f"Sign-in failed ({type(error).__name__})"
+    if isinstance(error, PlatformError):
+        return f"{head}.\n{plain_cause(error).details}"
     detail = str(error).strip()
     return f"{head}. {detail[:1].upper() + detail[1:]}" if detail else head + "."
 
@@ -331,7 +342,10 @@ class ProfilesScreen(Screen):
         box = self.query_one("#message", Static)
         box.set_class(error, "failed")
         box.set_class(ok, "ok")
-        box.update(plain(text))
+        # the first line says what happened; the details under it are dim
+        lines = text.splitlines() or [""]
+        shown = [plain(lines[0])] + [plain(line, "dim") for line in lines[1:]]
+        box.update(Text("\n").join(shown))
 
     def _saved_profile(self, verb: str) -> Profile | None:
         """The selected profile, when it is one that can be changed here."""
@@ -565,7 +579,7 @@ class ProfilesScreen(Screen):
 
 def import_report(result: ImportResult, ctx: ProfilesContext) -> str:
     where = ctx.tilde(str(credentials_path(None, ctx.env)))
-    text = f"Imported {len(result.added)} profile(s) from {where}"
+    text = f"Imported {plural(len(result.added), 'profile')} from {where}"
     if result.added:
         text += ": " + ", ".join(result.added)
     if result.skipped:
@@ -592,12 +606,13 @@ class FirstRunScreen(Screen):
     HELP_TITLE = "Welcome"
     HELP = (
         "No profiles yet. A profile says which Platform to use and where its developer token "
-        "comes from. n creates one; Enter or d opens the demo on a simulated Platform."
+        "comes from. n creates one; d (or Enter) opens the demo on a simulated Platform."
     )
     CSS_PATH = "../styles/profiles.tcss"
     BINDINGS = [
         Binding("n", "new", "New profile", id="first_run.new"),
-        Binding("enter,d", "demo", "Try the demo", id="first_run.demo"),
+        # d first: the footer shows the first key, and the text below says d
+        Binding("d,enter", "demo", "Try the demo", id="first_run.demo"),
         Binding("i", "import", "Import", id="first_run.import"),
     ]
 
