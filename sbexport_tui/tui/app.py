@@ -10,6 +10,7 @@ import threading
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
+from rich.text import Text
 from textual import events, on
 from textual.app import App, SystemCommand
 from textual.binding import Binding
@@ -136,6 +137,43 @@ class SbexportApp(App[int]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # J is not in the jobs pane's footer: the user is already there
         return not (action == "show_jobs" and self.current_mode == JOBS_MODE)
+
+    # ---- quitting: at once, saying what goes on without us -----------------------------------
+    async def action_quit(self) -> None:
+        """Ctrl+Q quits at once, with no question; export jobs still open go on on the Platform,
+        and the line printed after the app says so and how they are watched again."""
+        note = self.quit_note()
+        self.exit(message=Text(note) if note else None)
+
+    def quit_note(self) -> str | None:
+        """What to say after quitting about this profile's export jobs still open, or None."""
+        session = self.session
+        if session is None:
+            return None
+        from ..export.journal import JournalError, open_jobs_by_profile
+        from .format import plural
+
+        try:
+            open_jobs = open_jobs_by_profile(session.paths.journal_file).get(
+                session.profile_name, 0
+            )
+        except JournalError:
+            return None  # the next start says what is wrong with the journal
+        if not open_jobs:
+            return None
+        jobs = plural(open_jobs, "export job")
+        they, keep, them = ("it", "keeps", "it") if open_jobs == 1 else ("they", "keep", "them")
+        if self.demo:
+            return (
+                f"sbexport: {jobs} still open: {they} {keep} running on the simulated Platform, "
+                f"and the next sbexport --demo watches {them} again."
+            )
+        name = session.profile_name
+        return (
+            f"sbexport: {jobs} still open: {they} {keep} running on the Platform, and sbexport "
+            f"watches {them} again the next time you sign in with {name} (or now, without the "
+            f"app: sbexport jobs watch --profile {name})."
+        )
 
     # ---- help and the command palette --------------------------------------------------------
     def action_help(self) -> None:

@@ -89,3 +89,61 @@ async def test_help_lists_the_screen_keys_first_with_their_ids_and_no_generic_on
         # nor are the generic widget keys palette commands
         titles = {c.title for c in screen_commands(browse)}
         assert "Scroll Left" not in titles and "Mark" in titles
+
+
+async def test_ctrl_q_quits_at_once_and_says_open_jobs_go_on(tmp_path, capsys):
+    """No question: the app ends, and the line printed after it says the jobs keep running on
+    the Platform and are watched again at the next start."""
+    from ..clocks import FakeClock
+    from .jobs_helpers import CHUNKS, folder_files, jobs_app, journal_of, platform_of, start_run
+
+    clock = FakeClock()
+    earlier = jobs_app(tmp_path, clock, first=ProjectsScreen)
+    journal = journal_of(earlier, clock)
+    await start_run(earlier, journal, folder_files(platform_of(earlier), CHUNKS, 3))
+    journal.close()
+    await earlier.session.close()
+    app = SbexportApp(ProjectsScreen, demo=True, theme_name="textual-dark")
+    app.session = demo_session(Paths.under(tmp_path / "home", demo=True))
+    app.session.extra["resume_checked"] = True  # stay on the projects list
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert app.session.paths.journal_file == earlier.session.paths.journal_file
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+        assert app._exit  # quitting was not held up by a question
+        app.demo = False  # what a real profile is told
+        assert app.quit_note() == (
+            "sbexport: 3 export jobs still open: they keep running on the Platform, and "
+            "sbexport watches them again the next time you sign in with demo (or now, without "
+            "the app: sbexport jobs watch --profile demo)."
+        )
+        app.demo = True
+    printed = " ".join(capsys.readouterr().err.split())
+    assert (
+        "sbexport: 3 export jobs still open: they keep running on the simulated Platform, and "
+        "the next sbexport --demo watches them again." in printed
+    )
+
+
+async def test_the_quit_note_of_one_job_says_it(demo_app, monkeypatch):
+    import sbexport_tui.export.journal as journal
+
+    monkeypatch.setattr(journal, "open_jobs_by_profile", lambda path: {"demo": 1})
+    demo_app.session.extra["resume_checked"] = True
+    async with demo_app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert demo_app.quit_note() == (
+            "sbexport: 1 export job still open: it keeps running on the simulated Platform, "
+            "and the next sbexport --demo watches it again."
+        )
+
+
+async def test_ctrl_q_without_open_jobs_says_nothing(demo_app, capsys):
+    async with demo_app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+        assert demo_app._exit
+        assert demo_app.quit_note() is None
+    assert "export job" not in capsys.readouterr().err
