@@ -18,6 +18,7 @@ from textual.screen import Screen
 from textual.widgets import Input
 from textual.worker import Worker, WorkerState
 
+from .format import plural
 from .screens.help import HelpScreen
 from .selection import SelectionStore
 
@@ -135,8 +136,11 @@ class SbexportApp(App[int]):
         self.exit(129)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        # J is not in the jobs pane's footer: the user is already there
-        return not (action == "show_jobs" and self.current_mode == JOBS_MODE)
+        # J is not in the jobs pane's footer (the user is there), nor before sign-in (the jobs
+        # belong to a profile)
+        if action == "show_jobs":
+            return self.session is not None and self.current_mode != JOBS_MODE
+        return True
 
     # ---- quitting: at once, saying what goes on without us -----------------------------------
     async def action_quit(self) -> None:
@@ -151,7 +155,6 @@ class SbexportApp(App[int]):
         if session is None:
             return None
         from ..export.journal import JournalError, open_jobs_by_profile
-        from .format import plural
 
         try:
             open_jobs = open_jobs_by_profile(session.paths.journal_file).get(
@@ -281,8 +284,8 @@ class SbexportApp(App[int]):
         open_jobs = by_profile.get(session.profile_name, 0)
         if open_jobs:
             self.notify(
-                f"{open_jobs} export job(s) from earlier are still open: watching them again "
-                "(Esc or q goes back)",
+                f"{plural(open_jobs, 'export job')} from earlier still open: watching them "
+                "again (Esc or q goes back)",
                 markup=False,
             )
             self.action_show_jobs()
