@@ -712,3 +712,23 @@ async def test_a_restart_says_at_once_which_profile_has_open_jobs(tmp_path, monk
         names = [r[1] for r in rows(app)]
         table = app.screen.query_one("#profiles-table")
         assert names[table.cursor_row] == "eu"
+
+
+async def test_the_demo_opened_from_the_first_run_screen_says_when_its_world_was_reset(
+    tmp_path, monkeypatch
+):
+    from sbexport_tui.config.paths import Paths
+
+    env = fake_env(tmp_path, monkeypatch)
+    ctx = make_ctx(env)
+    world = Paths.for_demo(env=ctx.env).demo_world_file
+    world.parent.mkdir(parents=True, exist_ok=True)
+    world.write_bytes(b"{not json\n")  # a demo world that cannot be read
+    app = make_app(ctx)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, ProjectsScreen)
+        said = [n.message for n in app._notifications if n.title == "Demo"]
+        assert len(said) == 1 and "could not be read" in said[0]

@@ -689,6 +689,8 @@ class FirstRunScreen(Screen):
         app.demo = True
         app.sub_title = "DEMO: simulated Platform, nothing real is exported"
         app.switch_screen(ProjectsScreen())
+        for w in getattr(app.session, "warnings", []):  # its world was reset, say
+            app.notify(w, title="Demo", severity="warning", timeout=10, markup=False)
 
 
 # ---------------------------------------------------------------- which screen comes first
