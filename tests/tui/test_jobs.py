@@ -130,9 +130,9 @@ async def test_restart_shows_every_job_reconciles_and_polls(tmp_path):
     activity: list[str] = []
     real = JobsScreen.set_activity
 
-    def spy(self, text, *, error=False):
+    def spy(self, text, **kw):
         activity.append(text)
-        real(self, text, error=error)
+        real(self, text, **kw)
 
     app = jobs_app(tmp_path, clock, platform=platform)
     app.screen_class_spy = spy  # keep a reference
@@ -496,7 +496,7 @@ def test_poll_interval_adapts_to_jobs_and_budget():
     assert poll_interval(500, budget(900, 300), 1000.0)[0] == 5.0
     assert poll_interval(4000, budget(900, 30), 1000.0)[0] == 10.0
     slow, why = poll_interval(4000, budget(100, 300), 1000.0)
-    assert slow > 10.0 and why == "API budget low"
+    assert slow > 10.0 and why == "API budget low: 100 left"
     wait, why = poll_interval(5, budget(900, 300, waiting=1040.0), 1000.0)
     assert wait == 40.0 and why.startswith("waiting")
 

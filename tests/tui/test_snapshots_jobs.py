@@ -148,3 +148,56 @@ def test_retry_opens_the_preflight_of_a_new_plan(snap_compare, tmp_path):
         await settle(pilot)
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=before)
+
+
+def test_network_outage(snap_compare, tmp_path):
+    """The Platform cannot be reached: the status line says so plainly and counts down to the
+    next try; the URL is only in the details."""
+    import httpx
+
+    app, prepare = two_runs_app(tmp_path)
+
+    async def before(pilot):
+        await prepare(pilot)
+        client = pilot.app.session.client
+        client.retry.backoff_base = 0.0
+
+        async def unreachable(request):
+            raise httpx.ConnectError("[Errno 101] Network is unreachable", request=request)
+
+        client._send_within_deadline = unreachable
+        pilot.app.screen.poll_now()
+        await settle(pilot)
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=before)
+
+
+def test_long_keys_at_80_columns(snap_compare, tmp_path):
+    """BAMs deep in a batch folder: the destination column shows the end of each key, the line
+    under the table the whole key of the cursor row."""
+    clock = FakeClock()
+    app = jobs_app(tmp_path, clock, bell=False)
+
+    async def before(pilot):
+        await settle(pilot)
+        platform = platform_of(app)
+        journal = journal_of(app, clock)
+        sel = files_at(
+            platform,
+            *(
+                f"batches/batch-0{b}/S0{b}0{s}/alignments/S0{b}0{s}.{ext}"
+                for b, s in ((1, 1), (1, 2), (2, 1))
+                for ext in ("bam", "bam.bai", "cram")
+            ),
+        )
+        from sbexport_tui.export.runner import submit_run
+
+        run = make_run(app, journal, sel)
+        await submit_run(app.session.client, journal, run)
+        journal.close()
+        app.screen.watch_run(run)
+        await settle(pilot)
+        app.screen.table.move_cursor(row=3)
+        await settle(pilot)
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=before)

@@ -11,10 +11,11 @@ table is updated in place, row by row, keyed by run and position.
 
 from __future__ import annotations
 
+import logging
+import math
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from rich.text import Text
@@ -31,7 +32,7 @@ from ...api.errors import NetworkError, PlatformError
 from ...export.journal import WATCHED_STATES, ItemRecord, Journal, JournalError, RunRecord
 from ...export.runner import Progress, RunBusy, submit_run
 from ...export.watching import watch_pass
-from ..widgets.fasttable import FastTable
+from ..widgets.fasttable import FastTable, left_cut
 from ..widgets.filterbox import FilterBox
 from ..widgets.footer import AppFooter
 from ..widgets.jobstable import JobsTable
@@ -45,15 +46,20 @@ from .jobs_data import (
     STATE_FILTERS,
     WIDE,
     WIDE_COLUMNS,
+    EtaSmoother,
     RunStats,
     budget_text,
     changed_items,
+    clock_time,
     counts_text,
+    default_report,
     duration,
+    error_line,
     failure_groups,
     item_key,
     matches,
     poll_interval,
+    poll_problem,
     progress_text,
     report_paths,
     row_cells,
@@ -63,20 +69,34 @@ from .jobs_data import (
 )
 from .jobs_modals import FailureGroupsScreen, JobDetailScreen
 
+log = logging.getLogger("sbexport.tui.jobs")
+
 RECENT_VERIFY = 24 * 3600.0  # at start, runs that finished this recently are verified if not yet
 ERROR_RETRY = 30.0  # seconds before polling again after an unexpected error
+TICK = 1.0  # seconds between redraws of what moves with the clock (countdowns, running times)
 
 IntervalFn = Callable[[int, Any, float], float]
 
 
 class JobsScreen(Screen):
+    DEFAULT_CSS = """
+    #jobs-current {
+        height: 2;
+        padding: 0 1;
+        text-wrap: nowrap;
+        text-overflow: ellipsis;
+    }
+    """
     HELP_TITLE = "Export jobs"
     HELP = (
         "Every file of this profile's export runs, newest run first, with its job's state as the "
         "Platform reports it. The pane polls only unfinished jobs (at most 100 per request), "
         "more slowly when there are many or the API budget runs low, and stops when all are "
         "finished. Items a previous session left half-sent are checked and sent first. "
-        "Finished runs are verified against the volume. Retries ask first."
+        "Finished runs are verified against the volume. Retries ask first. The two lines "
+        "under the table show the cursor row's whole destination and its error (the cause "
+        "first) or source; Enter shows everything, with the last failed poll in full. Reports "
+        "(w) go to the reports folder in the app's state folder unless you type another path."
     )
     BINDINGS = [
         Binding("slash", "filter", "Filter", id="jobs.filter"),
@@ -107,7 +127,8 @@ class JobsScreen(Screen):
         since: float
         new_runs: list[tuple[RunRecord, list[ItemRecord]]] = field(default_factory=list)
         finished: list[int] = field(default_factory=list)
-        error: str | None = None
+        error: str | None = None  # the plain cause
+        detail: str | None = None  # the whole message (the request's URL): log and details
 
     class BudgetChanged(Message):
         def can_replace(self, message: Message) -> bool:
@@ -121,8 +142,10 @@ class JobsScreen(Screen):
         clock: Callable[[], float] = time.time,
         bell: bool | None = None,
         autopoll: bool = True,
+        tick: float = TICK,
     ) -> None:
         super().__init__()
+        self.tick = tick
         self.run_id = run_id
         self.interval = interval
         self.clock = clock
@@ -148,6 +171,13 @@ class JobsScreen(Screen):
         self.timer: Timer | None = None
         self.polls = 0
         self.activity = Text("")
+        self.activity_until: float | None = None  # the activity ends with a countdown to this
+        self.activity_tail = ""
+        self.next_poll_at: float | None = None
+        # the last failed pass: (plain cause, whole message, when), None once a pass went well
+        self.problem: tuple[str, str, float] | None = None
+        self.etas: dict[int, EtaSmoother] = {}  # the ETA shown per run, smoothed
+        self._shown: dict[str, tuple[Any, ...]] = {}  # what each line shows now
         self.client_status: Any = None
         self._prev_on_status: Any = None
         self._focus_run: int | None = None
@@ -173,11 +203,17 @@ class JobsScreen(Screen):
     def now(self) -> float:
         return self.clock()
 
+    @property
+    def clock_offset(self) -> float:
+        """How far the Platform's clock runs ahead of ours (jobs' start and end are on it)."""
+        return float(getattr(self.session.client, "server_offset", 0.0) or 0.0)
+
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static(id="jobs-summary", markup=False)
         yield FilterBox("filter: part of a name, key or error (Esc clears)", id="jobs-find")
         yield JobsTable(NARROW_COLUMNS, id="jobs")
+        yield Static(id="jobs-current", markup=False)
         yield Static(id="jobs-status", classes="status-line", markup=False)
         yield AppFooter()
 
@@ -186,8 +222,12 @@ class JobsScreen(Screen):
         table = self.table
         table.columns = list(WIDE_COLUMNS if self.wide else NARROW_COLUMNS)
         table.live = self._live_cell
+        table.live_keys = self.running
         table.live_column = time_column(self.wide)
         table.focus()
+        # countdowns and running times move every second: only the summary, the status line
+        # and the running rows on screen are redrawn, never the table's rows
+        self.set_interval(self.tick, self._tick)
         client = self.session.client
         client.budget.add_listener(self._on_budget)
         self._prev_on_status = client.on_status
@@ -203,6 +243,13 @@ class JobsScreen(Screen):
             self.poll_now()
         else:
             self.set_activity("Nothing to watch: every job has finished.")
+
+    def _tick(self) -> None:
+        if self.journal is None or not self.is_current:
+            return  # behind the browser: on_screen_resume brings it up to date
+        self.update_summary()
+        self.update_status()
+        self.table.refresh_live()
 
     def on_unmount(self) -> None:
         if self.timer is not None:
@@ -261,7 +308,7 @@ class JobsScreen(Screen):
             key = item_key(it)
             keys.append(key)
             self.records[key] = it
-            self.cells[key] = row_cells(it, self.wide, now)
+            self.cells[key] = row_cells(it, self.wide, now, self.clock_offset)
             self._track_running(key, it)
             if it.updated > self.since:
                 self.since = it.updated
@@ -284,7 +331,7 @@ class JobsScreen(Screen):
         started = self.running.get(key)
         if started is None:
             return None
-        return plain(duration(self.now() - started))
+        return plain(duration(self.now() - (started - self.clock_offset)))
 
     def watch_run(self, run_id: int) -> None:
         """The export flow submitted (or is about to resume) a run: show it and poll it."""
@@ -307,6 +354,7 @@ class JobsScreen(Screen):
         # shown again: a run may have started meanwhile that no poll has seen yet
         if self.journal is None:
             return
+        self._tick()
         new = [r for r in self._profile_runs() if r.id not in self.runs]
         for run in sorted(new, key=lambda r: r.id):
             self.watch_run(run.id)
@@ -328,7 +376,8 @@ class JobsScreen(Screen):
 
     def rebuild_cells(self) -> None:
         now = self.now()
-        self.cells = {k: row_cells(it, self.wide, now) for k, it in self.records.items()}
+        offset = self.clock_offset
+        self.cells = {k: row_cells(it, self.wide, now, offset) for k, it in self.records.items()}
         self.refill()
 
     def apply_changes(self, items: Iterable[ItemRecord]) -> int:
@@ -338,6 +387,7 @@ class JobsScreen(Screen):
         states, text = self.filter_states(), self.filter_text()
         filtering = states is not None or bool(text)
         now = self.now()
+        offset = self.clock_offset
         changed = 0
         refill = False
         touched: set[int] = set()
@@ -356,7 +406,7 @@ class JobsScreen(Screen):
                 changed += 1
                 touched.add(it.run_id)
                 self.records[key] = it
-                cells = self.cells[key] = row_cells(it, self.wide, now)
+                cells = self.cells[key] = row_cells(it, self.wide, now, offset)
                 self._track_running(key, it)
                 if not filtering:
                     if not refill:
@@ -376,6 +426,7 @@ class JobsScreen(Screen):
             self.stats.pop(rid, None)
         if changed:
             self.update_summary()
+            self.show_current()
         return changed
 
     def move_to_key(self, key: str | None) -> None:
@@ -407,6 +458,12 @@ class JobsScreen(Screen):
         return st
 
     # ---- the summary and the status line ---------------------------------------------------
+    def eta_of(self, rid: int, now: float) -> float | None:
+        """The run's ETA as shown: the raw estimate, smoothed over time."""
+        smoother = self.etas.setdefault(rid, EtaSmoother())
+        st = self.stats_of(rid)  # a new object whenever the run's rows changed
+        return smoother.update(st.eta(now, self.clock_offset), now, st)
+
     def update_summary(self) -> None:
         now = self.now()
         rid = self.focus_run()
@@ -425,7 +482,10 @@ class JobsScreen(Screen):
             first.append(plain(counts_text(st.counts)))
             first.append(" → ", style="dim")
             first.append(plain(f"{run.volume} ({run.mode})", "dim"))
-            second.append(progress_text(st, now))
+            eta = self.eta_of(rid, now)
+            second.append(
+                progress_text(st, now, offset=self.clock_offset, created=run.created, eta=eta)
+            )
         budget = budget_text(self.session.client.budget.state, now, self.client_status)
         if budget:
             if second.plain:
@@ -435,11 +495,32 @@ class JobsScreen(Screen):
         text.append_text(first)
         text.append("\n")
         text.append_text(second)
-        self.query_one("#jobs-summary", Static).update(text)
+        self._show("#jobs-summary", text)
 
-    def set_activity(self, text: str, *, error: bool = False) -> None:
+    def _show(self, selector: str, text: Text) -> None:
+        """Put ``text`` in a one- or two-line Static of fixed height, if it changed (no layout:
+        a countdown that ticks redraws that line and nothing else)."""
+        seen = (text.plain, tuple(text.spans), str(text.style))
+        if self._shown.get(selector) != seen:
+            self._shown[selector] = seen
+            self.query_one(selector, Static).update(text, layout=False)
+
+    def set_activity(
+        self, text: str, *, error: bool = False, until: float | None = None, tail: str = ""
+    ) -> None:
+        """What the pane is doing; with ``until``, the text is followed by the seconds left
+        until then (counting down every second) and ``tail``."""
         self.activity = Text(text, style="bold red" if error else "")
+        self.activity_until = until
+        self.activity_tail = tail
         self.update_status()
+
+    def activity_text(self, now: float) -> Text:
+        out = self.activity.copy()
+        if self.activity_until is not None:
+            out.append(f"{max(0, math.ceil(self.activity_until - now - 1e-6))} s")
+            out.append(self.activity_tail)
+        return out
 
     def update_status(self) -> None:
         out = Text(no_wrap=True, overflow="ellipsis")
@@ -448,13 +529,38 @@ class JobsScreen(Screen):
         if name != "all" or found:
             out.append(f"{self.table.row_count:,} of {len(self.records):,}", style="bold")
             out.append(f" ({name}" + (f', "{found}"' if found else "") + ") · ")
-        out.append_text(self.activity)
-        self.query_one("#jobs-status", Static).update(out)
+        out.append_text(self.activity_text(self.now()))
+        self._show("#jobs-status", out)
+
+    def show_current(self) -> None:
+        """Under the table, the row under the cursor in full: its destination (cut on the left
+        when too long: the end names the object), then its error, cause first, or its source."""
+        width = max(10, self.size.width - 2)
+        item = self.current()
+        text = Text(no_wrap=True, overflow="ellipsis")
+        if item is not None:
+            if item.key:
+                dest = plain(f"→ {item.volume}: {item.key}")
+                if dest.cell_len > width:
+                    dest = left_cut(plain(f"→ {item.key}"), width)
+            else:
+                dest = plain("→ no destination", "dim")
+            text.append_text(dest)
+            text.append("\n")
+            error = error_line(item)
+            if error:
+                style = "red" if item.state in FAILED_STATES else "dim"
+                text.append_text(plain(error, style))
+            else:
+                source = f"{item.project or ''}: {item.project_path or item.name or item.file_id}"
+                text.append_text(left_cut(plain(source, "dim"), width))
+        self._show("#jobs-current", text)
 
     @on(FastTable.RowHighlighted, "#jobs")
     def _highlighted(self, event: FastTable.RowHighlighted) -> None:
         if self.focus_run() != self._focus_run:
             self.update_summary()
+        self.show_current()
 
     def on_resize(self) -> None:
         wide = self.app.size.width >= WIDE
@@ -463,6 +569,8 @@ class JobsScreen(Screen):
             self.table.columns = list(WIDE_COLUMNS if wide else NARROW_COLUMNS)
             self.table.live_column = time_column(wide)
             self.rebuild_cells()
+        if self.is_mounted:
+            self.show_current()
 
     # ---- budget and client status ------------------------------------------------------------
     def _on_budget(self, _state: Any) -> None:
@@ -504,6 +612,7 @@ class JobsScreen(Screen):
         """Start a pass now, or right after the one in flight (never two at once)."""
         if self.journal is None:
             return
+        self.next_poll_at = None
         if self.polling:
             self.again = True
             return
@@ -512,6 +621,8 @@ class JobsScreen(Screen):
             self.timer = None
         self.polling = True
         self.again = False
+        if self.activity_until is not None:  # the countdown to this pass is over
+            self.set_activity("Asking the Platform...")
         self._poll()
 
     @work(exclusive=True, group="jobs-poll", exit_on_error=False)
@@ -530,6 +641,7 @@ class JobsScreen(Screen):
 
     async def _pass(self, journal: Journal, client: Any, to_submit: set[int]) -> None:
         error: str | None = None
+        detail: str | None = None
         finished: list[int] = []
         new_runs: list[tuple[RunRecord, list[ItemRecord]]] = []
         try:
@@ -568,13 +680,13 @@ class JobsScreen(Screen):
                         finished.append(rid)
                     # else: stopped with items unsent, nothing to poll
         except (PlatformError, JournalError) as e:
-            error = str(e)
+            error, detail = poll_problem(e), str(e)
         known = set(self.runs)
         for run in journal.runs(limit=10):
             if run.id not in known and run.profile == self.profile:
                 new_runs.append((run, journal.items(run.id)))
         changes, since = changed_items(journal, sorted(known), self.since)
-        self.post_message(self.PollDone(changes, since, new_runs, finished, error))
+        self.post_message(self.PollDone(changes, since, new_runs, finished, error, detail))
 
     async def _submit(self, journal: Journal, client: Any, rid: int) -> None:
         def progress(p: Progress) -> None:
@@ -601,6 +713,8 @@ class JobsScreen(Screen):
     def on_jobs_screen_poll_done(self, message: PollDone) -> None:
         self.polling = False
         self.polls += 1
+        # the pass is over: whatever the client was waiting for (its own retries) is over too
+        self.client_status = None
         for run, items in sorted(message.new_runs, key=lambda p: p[0].id):
             if run.id not in self.runs:
                 self._add_run(run, items, at_end=False)
@@ -614,31 +728,50 @@ class JobsScreen(Screen):
             self.table.refresh()  # the time of running jobs moves on
         for rid in message.finished:
             self._run_finished(rid)
-        self.update_summary()
         if message.error:
-            self.set_activity(message.error, error=True)
-        self._schedule(error=message.error is not None)
+            self._problem(message.error, message.detail or message.error)
+        else:
+            self.problem = None
+        self.update_summary()
+        self._schedule(error=message.error)
 
-    def _schedule(self, *, error: bool = False) -> None:
+    def _problem(self, cause: str, detail: str) -> None:
+        """A pass failed: the plain cause goes on the status line, the whole message (with the
+        request's URL) to the log and the job details."""
+        self.problem = (cause, detail, self.now())
+        log.warning("jobs pane: %s", detail)
+
+    def _schedule(self, *, error: str | None = None) -> None:
+        self.next_poll_at = None
         if self.again:
             self.poll_now()
             return
         if not self.autopoll:
-            if not error:
+            if error:
+                self.set_activity(error, error=True)
+            else:
                 self.set_activity("Polling is off.")
             return
         if not (self.active_runs or self.to_verify):
-            if not error:
+            if error:
+                self.set_activity(error, error=True)
+            else:
                 self.set_activity("Every job has finished; not polling.")
             return
         interval, why = self.next_interval()
         if error:
             interval = max(interval, ERROR_RETRY)
         self.timer = self.set_timer(interval, self.poll_now)
-        if not error:
-            n = self.open_jobs()
-            text = f"Watching {n:,} open job(s); next poll in {interval:.0f} s"
-            self.set_activity(text + (f" ({why})" if why else ""))
+        self.next_poll_at = self.now() + interval
+        if error:
+            self.set_activity(f"{error}: retrying in ", error=True, until=self.next_poll_at)
+            return
+        n = self.open_jobs()
+        self.set_activity(
+            f"Watching {n:,} open job(s); next poll in ",
+            until=self.next_poll_at,
+            tail=f" ({why})" if why else "",
+        )
 
     def _run_finished(self, rid: int) -> None:
         st = self.stats_of(rid)
@@ -657,9 +790,13 @@ class JobsScreen(Screen):
             return
         if event.state == WorkerState.ERROR:
             self.polling = False
-            self.set_activity(f"Polling stopped by an error: {event.worker.error}", error=True)
+            err = event.worker.error
+            cause = "Polling stopped by an unexpected error"
+            self._problem(cause, f"{type(err).__name__}: {err}")
             if self.is_mounted:
                 self.timer = self.set_timer(ERROR_RETRY, self.poll_now)
+                self.next_poll_at = self.now() + ERROR_RETRY
+                self.set_activity(f"{cause}: retrying in ", error=True, until=self.next_poll_at)
         elif event.state == WorkerState.CANCELLED:
             self.polling = False
 
@@ -677,7 +814,20 @@ class JobsScreen(Screen):
             if answer == "retry":
                 self._confirm_retry({item.run_id: [item.position]}, f"Retry {item.name}?")
 
-        self.app.push_screen(JobDetailScreen(item, self.runs.get(item.run_id), self.now()), done)
+        problem = None
+        if self.problem is not None:
+            cause, detail, when = self.problem
+            problem = f"{cause} (last try {clock_time(when)}): {detail}"
+        self.app.push_screen(
+            JobDetailScreen(
+                item,
+                self.runs.get(item.run_id),
+                self.now(),
+                offset=self.clock_offset,
+                problem=problem,
+            ),
+            done,
+        )
 
     def action_filter(self) -> None:
         self.query_one("#jobs-find", FilterBox).open()
@@ -834,7 +984,7 @@ class JobsScreen(Screen):
         rid = self.focus_run()
         if rid is None or self.journal is None:
             return
-        default = Path.cwd() / f"sbexport-run-{rid}.csv"
+        default = default_report(self.session.paths, rid)
 
         def done(text: str | None) -> None:
             if not text or self.journal is None:

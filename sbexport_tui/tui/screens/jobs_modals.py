@@ -25,11 +25,20 @@ from .jobs_data import (
     duration,
     elapsed,
     full_time,
+    local,
 )
 
 
-def job_detail_text(item: ItemRecord, run: RunRecord | None, now: float) -> Text:
-    """Everything the journal knows about one job, as plain text (remote strings never markup)."""
+def job_detail_text(
+    item: ItemRecord,
+    run: RunRecord | None,
+    now: float,
+    offset: float = 0.0,
+    problem: str | None = None,
+) -> Text:
+    """Everything the journal knows about one job, as plain text (remote strings never markup).
+    Times are on this machine's clock (``offset``: how far the Platform's runs ahead of it);
+    ``problem`` is the pane's last failed poll, in full."""
     text = Text()
 
     def line(label: str, value: object, style: str = "") -> None:
@@ -37,19 +46,22 @@ def job_detail_text(item: ItemRecord, run: RunRecord | None, now: float) -> Text
         text.append(plain(str(value) if value is not None else "-", style))
         text.append("\n")
 
+    if problem:
+        line("Polling", problem, "red")
+        text.append("\n")
     line("State", item.state, STATE_STYLE.get(item.state, ""))
     if item.error_code is not None or item.error_message:
+        # the plain cause first, then the Platform's own words
+        ex = None if item.error_message == VERIFY_MISMATCH else explain(item.error_code)
+        if ex is not None:
+            line("Cause", ex.cause)
+            line("What to do", ex.action)
         line("Error code", item.error_code if item.error_code is not None else "none given")
         line("Message", item.error_message or "-", "red")
         if item.error_message == VERIFY_MISMATCH:
             line("What to do", VERIFY_HINT)
-        else:
-            ex = explain(item.error_code)
-            if ex is not None:
-                line("Cause", ex.cause)
-                line("What to do", ex.action)
-            elif item.state != "skipped":
-                line("Cause", "not in the Platform's documented table of codes")
+        elif ex is None and item.state != "skipped":
+            line("Cause", "not in the Platform's documented table of codes")
     if item.reason:
         line("Reason", item.reason)
     text.append("\n")
@@ -78,9 +90,12 @@ def job_detail_text(item: ItemRecord, run: RunRecord | None, now: float) -> Text
     if run is not None:
         line("Run created", full_time(run.created))
     line("Submitted", full_time(item.submitted))
-    line("Started", full_time(item.started))
-    line("Finished", full_time(item.finished))
-    took = elapsed(item, now)
+    line("Started", full_time(local(item.started, offset)))
+    line("Finished", full_time(local(item.finished, offset)))
+    if abs(offset) >= 1 and (item.started is not None or item.finished is not None):
+        ahead = "ahead of" if offset > 0 else "behind"
+        line("Clocks", f"the Platform's runs {duration(abs(offset))} {ahead} this machine's")
+    took = elapsed(item, now, offset)
     if took is not None:
         line("Took" if item.finished is not None else "Running for", duration(took))
     return text
@@ -94,9 +109,18 @@ class JobDetailScreen(ModalScreen[str | None]):
         Binding("r", "retry", "Retry this job", id="jobdetail.retry"),
     ]
 
-    def __init__(self, item: ItemRecord, run: RunRecord | None, now: float) -> None:
+    def __init__(
+        self,
+        item: ItemRecord,
+        run: RunRecord | None,
+        now: float,
+        *,
+        offset: float = 0.0,
+        problem: str | None = None,
+    ) -> None:
         super().__init__()
         self.item, self.run, self.now = item, run, now
+        self.clock_offset, self.problem = offset, problem
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="jobdetail-box") as box:
@@ -104,7 +128,10 @@ class JobDetailScreen(ModalScreen[str | None]):
             box.border_subtitle = "Esc closes" + (
                 " · r retries" if self.item.state in ("failed", "rejected") else ""
             )
-            yield Static(job_detail_text(self.item, self.run, self.now), id="jobdetail-text")
+            yield Static(
+                job_detail_text(self.item, self.run, self.now, self.clock_offset, self.problem),
+                id="jobdetail-text",
+            )
 
     def action_close(self) -> None:
         self.dismiss(None)

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Container, Sequence
 from typing import Any
 
 from rich.text import Text
 from textual.binding import Binding
+from textual.geometry import Region
 
 from .fasttable import FastTable
 
 
 class JobsTable(FastTable):
     """``g`` opens the failure groups (Home still goes to the top), and the time of a running
-    job is drawn from the clock (``live``), so it moves without touching the rows."""
+    job is drawn from the clock (``live``), so it moves without touching the rows:
+    ``refresh_live`` redraws only the lines on screen whose time moves."""
 
     BINDINGS = [
         Binding("enter", "select", "Details", show=False, id="jobs.details"),
@@ -23,6 +25,7 @@ class JobsTable(FastTable):
     def __init__(self, *args: Any, **kw: Any) -> None:
         super().__init__(*args, **kw)
         self.live: Callable[[str], Text | None] | None = None
+        self.live_keys: Container[str] = ()  # the rows whose cell ``live`` draws
         self.live_column = 0
 
     def row_cells(self, row: int) -> Sequence[Text]:
@@ -34,6 +37,31 @@ class JobsTable(FastTable):
         out = list(cells)
         out[self.live_column] = live
         return out
+
+    def _line_of(self, row: int) -> int | None:
+        """The line on screen that shows ``row`` (the header is line 0), None when off it."""
+        y = row - int(self.scroll_offset.y) + 1
+        return y if 1 <= y < self.size.height else None
+
+    def _refresh_row(self, row: int) -> None:
+        # the line on screen, in the widget's own coordinates (``refresh_line`` takes a line of
+        # the virtual area, and would miss it once the table is scrolled)
+        y = self._line_of(row)
+        if y is not None:
+            self.refresh(Region(0, y, self.size.width, 1))
+
+    def refresh_live(self) -> int:
+        """Redraw the lines on screen whose time moves (running jobs); returns how many."""
+        if not self.live_keys:
+            return 0
+        top = int(self.scroll_offset.y)
+        n = 0
+        for row in range(top, min(top + self.page_rows, self.row_count)):
+            key = self.key_at(row)
+            if key is not None and key in self.live_keys:
+                self._refresh_row(row)
+                n += 1
+        return n
 
 
 __all__ = ["JobsTable"]

@@ -1,0 +1,429 @@
+"""The jobs pane's live figures, on a fake clock: countdowns that tick without redrawing the
+table, a run's real duration, an honest ETA, the API budget's wording, the destination at 80
+columns, the cause of a failed poll, and where reports go."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from pathlib import Path
+
+import httpx
+import pytest
+
+from sbexport_tui.api import PlatformClient
+from sbexport_tui.api.client import RetryPolicy
+from sbexport_tui.api.ratelimit import BudgetState
+from sbexport_tui.export import Selection
+from sbexport_tui.session import DEMO_TOKEN
+from sbexport_tui.sim import BASE_URL_INPROCESS, SimTransport
+from sbexport_tui.tui.screens.dialogs import PromptScreen
+from sbexport_tui.tui.screens.jobs import JobsScreen
+from sbexport_tui.tui.screens.jobs_data import budget_text, poll_interval
+from sbexport_tui.tui.screens.jobs_modals import JobDetailScreen
+
+from ..clocks import FakeClock
+from .jobs_helpers import (
+    CHUNKS,
+    column,
+    files_at,
+    folder_files,
+    jobs_app,
+    journal_of,
+    platform_of,
+    poll,
+    start_run,
+)
+from .pilot import settle
+
+SIZE = (80, 24)
+GIB = 2**30
+S0101 = "batches/batch-01/S0101"
+
+
+def text_of(screen, selector: str) -> str:
+    return str(screen.query_one(selector).render())
+
+
+def seconds(text: str) -> int:
+    """'1m05s' -> 65, '2h05m' -> 7500, '7s' -> 7."""
+    total = 0
+    for number, unit in re.findall(r"(\d+)([dhms])", text):
+        total += int(number) * {"d": 86400, "h": 3600, "m": 60, "s": 1}[unit]
+    return total
+
+
+def eta_shown(screen) -> int | None:
+    found = re.search(r"ETA (\S+)", text_of(screen, "#jobs-summary"))
+    return seconds(found.group(1)) if found else None
+
+
+def took_shown(screen) -> int | None:
+    found = re.search(r"took (\S+)", text_of(screen, "#jobs-summary"))
+    return seconds(found.group(1)) if found else None
+
+
+def jobs_last(platform, durations: dict[str, float]) -> None:
+    """The sim's jobs run at once (no pending) and last ``durations[file name]`` seconds."""
+    world = platform.world
+    real_submit = world.submit_export
+
+    def submit(file, *a, **kw):
+        world.job_duration = lambda size, jid: (0.0, durations.get(file.name, 2.0))
+        try:
+            return real_submit(file, *a, **kw)
+        finally:
+            del world.job_duration
+
+    world.submit_export = submit
+
+
+async def wait_for(pilot, condition, timeout: float = 20.0) -> None:
+    """Let the app run until ``condition()`` holds (a bound, not a measurement)."""
+    loop = asyncio.get_running_loop()
+    end = loop.time() + timeout
+    while not condition():
+        assert loop.time() < end, "the condition never held"
+        await pilot.pause(0.02)
+
+
+def rendered_row(table, row: int) -> str:
+    y = row - int(table.scroll_offset.y) + 1
+    return "".join(seg.text for seg in table.render_line(y))
+
+
+# ---- A: countdowns tick, the table stays as it is ---------------------------------------------
+async def test_countdowns_tick_every_second_without_refilling_the_table(tmp_path):
+    clock = FakeClock()
+    app = jobs_app(tmp_path, clock, tick=0.05)
+    journal = journal_of(app, clock)
+    platform = platform_of(app)
+    await start_run(app, journal, folder_files(platform, CHUNKS, 30))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await poll(pilot, clock, 1.5)  # some are running now
+        screen = app.screen
+        assert isinstance(screen, JobsScreen)
+        status = text_of(screen, "#jobs-status")
+        assert "next poll in 3600 s" in status, status
+        reset = int(re.search(r"resets in (\d+) s", text_of(screen, "#jobs-summary")).group(1))
+        table = screen.table
+        running = column(screen, "state").index("running")
+        time_col = [c.key for c in table.columns].index("time")
+        before = str(table.row_cells(running)[time_col])
+
+        touched: list[str] = []
+        for name in ("set_rows", "update_row", "add_rows", "clear"):
+            real = getattr(table, name)
+            setattr(
+                table, name, lambda *a, _n=name, _r=real, **k: (touched.append(_n), _r(*a, **k))
+            )
+        real_refresh = table.refresh
+
+        def refresh(*regions, **kw):
+            if not regions:
+                touched.append("refresh")  # the whole table
+            return real_refresh(*regions, **kw)
+
+        table.refresh = refresh
+
+        clock.advance(10.0)  # no poll: only the ticks move the numbers
+        await wait_for(pilot, lambda: "next poll in 3590 s" in text_of(screen, "#jobs-status"))
+        await wait_for(
+            pilot, lambda: f"resets in {reset - 10} s" in text_of(screen, "#jobs-summary")
+        )
+        # the running job's time moved on, drawn from the clock
+        assert seconds(str(table.row_cells(running)[time_col])) == seconds(before) + 10
+        assert touched == []
+    journal.close()
+
+
+# ---- A: a run's duration, whenever the pane saw it, whatever the Platform's clock -------------
+S0101_FILES = [
+    f"{S0101}/reads/S0101_L001_R1.fastq.gz",
+    f"{S0101}/reads/S0101_L001_R2.fastq.gz",
+    f"{S0101}/alignments/S0101.cram",
+    f"{S0101}/variants/S0101.vcf.gz",
+    f"{S0101}/qc/S0101_fastqc.html",
+    f"{S0101}/qc/S0101.flagstat.txt",
+]
+
+
+@pytest.mark.parametrize("opened", ["before the end", "after the end"])
+@pytest.mark.parametrize("variant", [None, "clock-behind", "clock-ahead"])
+async def test_took_is_the_runs_wall_clock_duration(tmp_path, opened, variant):
+    """A 40 s run says "took 40s": from its creation to the end of its last job (which failed),
+    whether the pane watched it or was opened afterwards, and on a Platform whose clock is 5
+    minutes off."""
+    clock = FakeClock()
+    app = jobs_app(tmp_path, clock)
+    platform = platform_of(app)
+    if variant:
+        platform.settings.variants = frozenset({variant})
+    journal = journal_of(app, clock)
+    sel = files_at(platform, "README.txt", *S0101_FILES[:3])  # README.txt collides (9107)
+    names = ["README.txt", *(p.rsplit("/", 1)[1] for p in S0101_FILES[:3])]
+    jobs_last(platform, dict(zip(names, [40.0, 12.0, 25.0, 30.0], strict=True)))
+    real_submit = platform.world.submit_export
+
+    def late_fail(file, *a, **kw):  # the collision is found at the end of a 40 s job
+        job = real_submit(file, *a, **kw)
+        if file.name == "README.txt":
+            job.done_at = job.run_at + 40.0
+        return job
+
+    platform.world.submit_export = late_fail
+    await start_run(app, journal, sel)
+    if opened == "after the end":
+        clock.advance(300.0)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        if opened == "before the end":
+            for _ in range(3):
+                await poll(pilot, clock, 15.0)
+            clock.advance(100.0)
+            await poll(pilot)
+        assert "1 failed" in text_of(screen, "#jobs-summary")
+        assert took_shown(screen) == 40
+    journal.close()
+
+
+async def test_running_times_are_on_this_machines_clock(tmp_path):
+    clock = FakeClock()
+    app = jobs_app(tmp_path, clock)
+    platform = platform_of(app)
+    platform.settings.variants = frozenset({"clock-behind"})  # 5 minutes behind ours
+    journal = journal_of(app, clock)
+    jobs_last(platform, {"S0101.cram": 60.0})
+    await start_run(app, journal, files_at(platform, f"{S0101}/alignments/S0101.cram"))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await poll(pilot, clock, 10.0)
+        assert column(app.screen, "state") == ["running"]
+        table = app.screen.table
+        time_col = [c.key for c in table.columns].index("time")
+        assert str(table.row_cells(0)[time_col]) == "10s"
+    journal.close()
+
+
+# ---- A: an honest ETA ---------------------------------------------------------------------------
+async def test_eta_of_a_steady_run_is_close_to_the_truth(tmp_path):
+    """Ten jobs end one every 10 s: at each point the ETA is the time really left."""
+    clock = FakeClock()
+    app = jobs_app(tmp_path, clock)
+    journal = journal_of(app, clock)
+    platform = platform_of(app)
+    sel = folder_files(platform, CHUNKS, 10)
+    jobs_last(platform, {f.name: 10.0 * (i + 1) for i, f in enumerate(sel)})
+    await start_run(app, journal, sel)
+    start = clock.now
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert eta_shown(app.screen) is None  # nothing has finished: no estimate yet
+        clock.now = start + 15.0
+        await poll(pilot)
+        assert eta_shown(app.screen) is None  # one job says nothing of the pace
+        for t in (35.0, 48.0, 62.0, 87.0, 96.0):
+            clock.now = start + t
+            await poll(pilot)
+            truth = 100.0 - t
+            eta = eta_shown(app.screen)
+            assert eta is not None and abs(eta - truth) <= max(2.0, 0.1 * truth), (t, eta, truth)
+    journal.close()
+
+
+async def test_eta_of_big_files_side_by_side_is_close_to_the_truth(tmp_path):
+    """Files of every size at once, each job as long as its size (the big ones end last): the
+    ETA is the time the biggest still needs, not minutes too many near the end."""
+    clock = FakeClock()
+    app = jobs_app(tmp_path, clock)
+    journal = journal_of(app, clock)
+    platform = platform_of(app)
+    sel = files_at(platform, *S0101_FILES, f"{S0101}/alignments/S0101.bam")
+    durations = {f.name: 2.0 + f.size / GIB for f in sel}
+    jobs_last(platform, durations)
+    await start_run(app, journal, sel)
+    start = clock.now
+    end = max(durations.values())  # the BAM: about 105 s
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        for t in (30.0, 50.0, 80.0, end - 5.0):
+            clock.now = start + t
+            await poll(pilot)
+            truth = end - t
+            eta = eta_shown(app.screen)
+            assert eta is not None and abs(eta - truth) <= max(2.0, 0.15 * truth), (t, eta, truth)
+        clock.now = start + end + 1.0
+        await poll(pilot)
+        assert eta_shown(app.screen) is None and abs(took_shown(app.screen) - end) <= 1.0
+    journal.close()
+
+
+# ---- A: "low" means low -------------------------------------------------------------------------
+def test_the_budget_is_low_only_when_it_is():
+    def budget(remaining, reset_in):
+        return BudgetState(1000, remaining, 1000.0 + reset_in, None, None, 0, 0, 0)
+
+    # 5,000 open jobs at 844/1000: 50 requests a poll are spread over the window, which is
+    # pacing, not a low budget
+    slow, why = poll_interval(5000, budget(844, 266), 1000.0)
+    assert slow > 10.0 and why == "paced: 50 requests a poll"
+    assert "low" not in budget_text(budget(844, 266), 1000.0)
+    # under a fifth left: low, and it says how low
+    slower, why = poll_interval(5000, budget(150, 266), 1000.0)
+    assert slower > slow and why == "API budget low: 150 left"
+    assert budget_text(budget(150, 266), 1000.0).startswith("API 150/1000 (low)")
+    # few jobs: no slowdown, nothing to say
+    assert poll_interval(50, budget(844, 266), 1000.0) == (2.0, "")
+
+
+# ---- B: the destination's end, the cursor row in full -------------------------------------------
+async def test_destinations_show_their_end_and_the_cursor_row_in_full(tmp_path):
+    clock = FakeClock()
+    app = jobs_app(tmp_path, clock)
+    journal = journal_of(app, clock)
+    platform = platform_of(app)
+    sel = Selection(
+        [
+            *files_at(platform, f"{S0101}/alignments/S0101.bam", f"{S0101}/alignments/S0101.cram"),
+            *files_at(platform, "README.txt"),  # collides (9107)
+        ]
+    )
+    await start_run(app, journal, sel)
+    clock.advance(1.0)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await poll(pilot, clock, 5.0)
+        screen = app.screen
+        table = screen.table
+        names = column(screen, "file")
+        bam = names.index("S0101.bam")
+        row = rendered_row(table, bam).rstrip()
+        assert row.endswith("…1/alignments/S0101.bam"), row  # its end, cut on the left
+        key = "sbexport/wgs-cohort/batches/batch-01/S0101/alignments/S0101.bam"
+        table.move_cursor(row=bam)
+        await pilot.pause()
+        current = text_of(screen, "#jobs-current")
+        assert key in current and "demo/wgs-cohort: batches/batch-01/S0101" in current
+
+        table.move_cursor(row=names.index("S0101.cram"))
+        await pilot.pause()
+        assert key.replace(".bam", ".cram") in text_of(screen, "#jobs-current")
+
+        # a failure: its plain cause first, in the row and under the table with its message
+        readme = names.index("README.txt")
+        assert " An object already exis" in rendered_row(table, readme)
+        table.move_cursor(row=readme)
+        await pilot.pause()
+        lines = text_of(screen, "#jobs-current").splitlines()
+        assert lines[0].endswith("sbexport/wgs-cohort/README.txt")
+        assert lines[1].startswith("An object already exists at this destination on the volume")
+        assert "(9107): Location on volume already contains a file" in lines[1]
+    journal.close()
+
+
+# ---- C: a network outage: the plain cause, and a countdown to the next try ---------------------
+class Flaky(httpx.AsyncBaseTransport):
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self.inner = inner
+        self.down = False
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if self.down:
+            raise httpx.ConnectError("[Errno 101] Network is unreachable", request=request)
+        return await self.inner.handle_async_request(request)
+
+
+async def test_an_outage_says_its_cause_and_counts_down_to_the_next_try(tmp_path):
+    clock = FakeClock()
+    app = jobs_app(tmp_path, clock, tick=0.05)
+    platform = platform_of(app)
+    flaky = Flaky(SimTransport(platform))
+    app.session.client = PlatformClient(
+        BASE_URL_INPROCESS,
+        DEMO_TOKEN,
+        transport=flaky,
+        clock=clock,
+        retry=RetryPolicy(attempts=2, backoff_base=0.0),
+    )
+    journal = journal_of(app, clock)
+    await start_run(app, journal, folder_files(platform, CHUNKS, 3))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        flaky.down = True
+        await poll(pilot, clock, 1.0)
+        status = text_of(screen, "#jobs-status")
+        # (the pane polls every hour here; by default it tries again after 30 s)
+        assert status.startswith("Network unreachable: retrying in 3600 s"), status
+        assert "http" not in status and "POST" not in status
+        assert "waiting: network" not in text_of(screen, "#jobs-summary")  # the pass is over
+        clock.advance(12.0)
+        await wait_for(pilot, lambda: "retrying in 3588 s" in text_of(screen, "#jobs-status"))
+
+        await pilot.press("enter")  # the details have the whole message, the URL with it
+        await settle(pilot)
+        assert isinstance(app.screen, JobDetailScreen)
+        detail = " ".join(text_of(app.screen, "#jobdetail-text").split())
+        assert "Network unreachable" in detail and f"POST {BASE_URL_INPROCESS}" in detail
+        assert "could not connect" in detail
+        await pilot.press("escape")
+        await settle(pilot)
+
+        flaky.down = False
+        await poll(pilot, clock, 60.0)
+        assert screen.problem is None
+        assert "Network" not in text_of(screen, "#jobs-status")
+        assert journal.counts(max(r.id for r in journal.runs()))["verified"] == 3
+    journal.close()
+
+
+# ---- D: reports go to the app's reports folder --------------------------------------------------
+async def test_report_defaults_to_the_reports_folder(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    clock = FakeClock()
+    app = jobs_app(tmp_path, clock)
+    journal = journal_of(app, clock)
+    run_id = await start_run(app, journal, files_at(platform_of(app), "sample_sheet.csv"))
+    clock.advance(60.0)
+    folder = app.session.paths.state_dir / "reports"
+    assert not folder.exists()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("w")
+        await settle(pilot)
+        prompt = app.screen
+        assert isinstance(prompt, PromptScreen)
+        target = folder / f"sbexport-run-{run_id}.csv"
+        assert prompt.query_one("#prompt-input").value == str(target)
+        assert Path(prompt.value).is_absolute()
+        await pilot.press("enter")
+        await settle(pilot)
+    assert target.is_file() and target.with_suffix(".json").is_file()
+    assert not list(tmp_path.glob("sbexport-run-*"))  # nothing in the current folder
+    journal.close()
+
+
+# ---- rows changed while the table is scrolled are redrawn ---------------------------------------
+async def test_rows_that_change_while_scrolled_are_redrawn(tmp_path):
+    """The last rows on screen (the table scrolled down) change state: the screen shows the new
+    state, not the old one (a changed row is redrawn on its own line, not one of the virtual
+    area's)."""
+    clock = FakeClock()
+    app = jobs_app(tmp_path, clock, bell=False)
+    journal = journal_of(app, clock)
+    await start_run(app, journal, folder_files(platform_of(app), CHUNKS, 40))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        await pilot.press("end")
+        await settle(pilot)
+        assert screen.table.scroll_offset.y > 0
+        assert "pending" in app.export_screenshot()
+        await poll(pilot, clock, 60.0)  # every job ends: each row is updated in place
+        assert set(column(screen, "state")) == {"verified"}
+        shown = app.export_screenshot()
+        assert "pending" not in shown and "running" not in shown
+        assert shown.count("verified") >= screen.table.page_rows
+    journal.close()
