@@ -284,8 +284,9 @@ class SbexportApp(App[int]):
         open_jobs = by_profile.get(session.profile_name, 0)
         if open_jobs:
             self.notify(
-                f"{plural(open_jobs, 'export job')} from earlier still open: watching them "
-                "again (Esc or q goes back)",
+                f"{plural(open_jobs, 'export job')} from earlier: watching them again "
+                "(Esc goes back)",
+                title="Still open",
                 markup=False,
             )
             self.action_show_jobs()

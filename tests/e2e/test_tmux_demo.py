@@ -128,7 +128,7 @@ def test_demo_restarted_mid_export_finds_its_jobs_and_sees_them_complete(tmp_pat
         t.kill()
     t = Tmux(tmp_path)  # the same demo folder
     try:
-        t.wait_for("still open: watching them again")
+        t.wait_for("Still open")  # the toast's title: its text may wrap anywhere
         screen = t.wait_for("2 verified", timeout=60)
         assert "unknown" not in screen and "9008" not in screen, screen
         t.keys("C-q")

@@ -49,3 +49,30 @@ async def test_a_cell_can_be_cut_on_the_left_and_a_subclass_can_draw_other_cells
         await pilot.pause()
         text = line(table, 1)
         assert "S0101.BAM" in text and "THE STORAGE" in text
+
+
+async def test_a_row_that_changes_while_the_table_is_scrolled_is_redrawn():
+    """Any FastTable (browse too, not only the jobs pane): the line on screen is refreshed,
+    not the line of the same number in the unscrolled table."""
+    table = FastTable([Column("n", "Name", 20)])
+    async with TableApp(table).run_test(size=(30, 6)) as pilot:
+        table.set_rows([(str(i), [f"row {i}"]) for i in range(50)])
+        await pilot.pause()
+        table.move_cursor(row=40)
+        await pilot.pause()
+        await pilot.pause()
+        top = int(table.scroll_offset.y)
+        assert top > 0
+        refreshed: list = []
+        real = table.refresh
+
+        def spy(*regions, **kw):
+            refreshed.extend(regions)
+            return real(*regions, **kw)
+
+        table.refresh = spy  # type: ignore[method-assign]
+        table.update_row("39", ["row 39 changed"])
+        y = 39 - top + 1  # its line on screen (the header is line 0)
+        assert any(getattr(r, "y", None) == y and r.height == 1 for r in refreshed), refreshed
+        await pilot.pause()
+        assert line(table, y).strip() == "row 39 changed"

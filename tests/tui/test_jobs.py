@@ -522,7 +522,10 @@ async def test_after_sign_in_open_jobs_from_earlier_are_watched_again(tmp_path):
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         assert isinstance(app.screen, JobsScreen)
-        assert any("still open: watching them again" in n.message for n in app._notifications)
+        assert any(
+            n.title == "Still open" and "watching them again" in n.message
+            for n in app._notifications
+        )
         clock.advance(120.0)
         app.screen.poll_now()
         await settle(pilot)
@@ -548,7 +551,7 @@ async def test_nothing_open_means_no_jobs_pane_at_start(tmp_path):
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         assert isinstance(app.screen, ProjectsScreen)
-        assert not any("still open" in n.message for n in app._notifications)
+        assert not any(n.title == "Still open" for n in app._notifications)
     journal.close()
 
 

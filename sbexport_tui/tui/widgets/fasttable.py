@@ -16,7 +16,7 @@ from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding, BindingType
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
@@ -226,10 +226,17 @@ class FastTable(ScrollView, can_focus=True):
         elif self.cursor_row >= top + self.page_rows:
             self.scroll_to(y=self.cursor_row - self.page_rows + 1, animate=False)
 
-    def _refresh_row(self, row: int) -> None:
+    def _line_of(self, row: int) -> int | None:
+        """The line on screen that shows ``row`` (the header is line 0), None when off it."""
         y = row - int(self.scroll_offset.y) + 1
-        if 1 <= y < self.size.height:
-            self.refresh_line(y)
+        return y if 1 <= y < self.size.height else None
+
+    def _refresh_row(self, row: int) -> None:
+        # the line on screen, in the widget's own coordinates (``refresh_line`` takes a line of
+        # the virtual area, and would miss the row once the table is scrolled)
+        y = self._line_of(row)
+        if y is not None:
+            self.refresh(Region(0, y, self.size.width, 1))
 
     # ---- drawing ---------------------------------------------------------------------------
     def render_line(self, y: int) -> Strip:

@@ -7,7 +7,6 @@ from typing import Any
 
 from rich.text import Text
 from textual.binding import Binding
-from textual.geometry import Region
 
 from .fasttable import FastTable
 
@@ -37,18 +36,6 @@ class JobsTable(FastTable):
         out = list(cells)
         out[self.live_column] = live
         return out
-
-    def _line_of(self, row: int) -> int | None:
-        """The line on screen that shows ``row`` (the header is line 0), None when off it."""
-        y = row - int(self.scroll_offset.y) + 1
-        return y if 1 <= y < self.size.height else None
-
-    def _refresh_row(self, row: int) -> None:
-        # the line on screen, in the widget's own coordinates (``refresh_line`` takes a line of
-        # the virtual area, and would miss it once the table is scrolled)
-        y = self._line_of(row)
-        if y is not None:
-            self.refresh(Region(0, y, self.size.width, 1))
 
     def refresh_live(self) -> int:
         """Redraw the lines on screen whose time moves (running jobs); returns how many."""
