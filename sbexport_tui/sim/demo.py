@@ -229,11 +229,12 @@ def build_demo_world(seed: int = 0) -> World:
             storage_volume=archive.id,
             storage_location=key,
         )
-    # awkward names
+    # awkward names: brackets (Rich markup if shown carelessly), unicode, spaces, %; never a
+    # "/", which a Platform name cannot hold (it is the separator of the paths it shows)
     odd = world.mkdirs(wgs, "results/final run (v2)")
     for name, size in (
         ("results[final].txt", 12_345),
-        ("[bold]not markup[/bold].tsv", 4_321),
+        ("[bold red]not markup.tsv", 4_321),
         ("Ünïcødé séquence.fa", 88_000),
         ("样本_001.vcf.gz", 9_000_000),
         ("name with  two spaces.bam", 2 * GiB),

@@ -49,17 +49,8 @@ def folder_files(platform, path: str, limit: int | None = None, project: str = W
 
 
 def files_at(platform, *paths: str, project: str = WGS) -> Selection:
-    """Files by path; a name with "/" in it (the demo has one) is looked up in ODD."""
-    out = []
-    for p in paths:
-        if p.startswith(ODD + "/"):
-            folder = node(platform, project, ODD)
-            name = p[len(ODD) + 1 :]
-            w = platform.world
-            out.append(next(w.files[c] for c in folder.children if w.files[c].name == name))
-        else:
-            out.append(node(platform, project, p))
-    return Selection(as_selected(platform, n) for n in out)
+    """Files by their path in the project."""
+    return Selection(as_selected(platform, node(platform, project, p)) for p in paths)
 
 
 def make_run(app, journal: Journal, selection: Selection) -> int:

@@ -179,7 +179,7 @@ async def test_awkward_names_show_as_they_are(demo_app):
         names = table_names(demo_app.screen)
         for n in (
             "results[final].txt",
-            "[bold]not markup[/bold].tsv",
+            "[bold red]not markup.tsv",
             "Ünïcødé séquence.fa",
             "样本_001.vcf.gz",
         ):

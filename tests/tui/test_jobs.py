@@ -104,12 +104,12 @@ async def test_remote_names_are_never_markup(tmp_path):
     app = jobs_app(tmp_path, clock)
     journal = journal_of(app, clock)
     platform = platform_of(app)
-    sel = files_at(platform, f"{ODD}/[bold]not markup[/bold].tsv", f"{ODD}/results[final].txt")
+    sel = files_at(platform, f"{ODD}/[bold red]not markup.tsv", f"{ODD}/results[final].txt")
     await start_run(app, journal, sel)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         names = column(app.screen, "file")
-        assert names == ["[bold]not markup[/bold].tsv", "results[final].txt"]
+        assert names == ["[bold red]not markup.tsv", "results[final].txt"]
     journal.close()
 
 
@@ -358,7 +358,7 @@ async def test_report_writes_csv_and_json(tmp_path):
     platform = platform_of(app)
     sel = Selection(
         [
-            *files_at(platform, "README.txt", f"{ODD}/[bold]not markup[/bold].tsv"),
+            *files_at(platform, "README.txt", f"{ODD}/[bold red]not markup.tsv"),
             *folder_files(platform, CHUNKS, 3),
             *files_at(platform, "reference/human_g1k_v37_decoy.fasta"),
         ]
@@ -389,7 +389,7 @@ async def test_report_writes_csv_and_json(tmp_path):
     assert readme["state"] == "failed" and readme["error_code"] == "9107"
     assert readme["volume"] == EAST and readme["key"] == "sbexport/wgs-cohort/README.txt"
     assert readme["mode"] == "copy" and readme["job_id"] and readme["submitted"].endswith("Z")
-    assert by_name["[bold]not markup[/bold].tsv"]["state"] == "verified"
+    assert by_name["[bold red]not markup.tsv"]["state"] == "verified"
     assert by_name["human_g1k_v37_decoy.fasta"]["state"] == "skipped"
     assert by_name["human_g1k_v37_decoy.fasta"]["job_id"] == ""
     assert doc["run"]["id"] == run_id and doc["run"]["mode"] == "copy"

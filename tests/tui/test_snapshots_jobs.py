@@ -54,7 +54,7 @@ def two_runs_app(tmp_path, *, failing: bool = False):
                     platform,
                     "README.txt",
                     "sample_sheet.csv",
-                    f"{ODD}/[bold]not markup[/bold].tsv",
+                    f"{ODD}/[bold red]not markup.tsv",
                     f"{ODD}/样本_001.vcf.gz",
                 ),
                 *files_at(platform, "reference/human_g1k_v37_decoy.fasta"),

@@ -448,6 +448,6 @@ def test_awkward_names_keep_their_exact_keys(env: Env) -> None:
     plan = plan_for(env, env.folder_files(WGS, "results/final run (v2)"))
     keys = [i.key for i in plan.items]
     assert plan.exportable_count == 7
-    assert "sbexport/wgs-cohort/results/final run (v2)/[bold]not markup[/bold].tsv" in keys
+    assert "sbexport/wgs-cohort/results/final run (v2)/[bold red]not markup.tsv" in keys
     assert "sbexport/wgs-cohort/results/final run (v2)/样本_001.vcf.gz" in keys
     assert "sbexport/wgs-cohort/results/final run (v2)/name with  two spaces.bam" in keys
