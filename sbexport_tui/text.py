@@ -18,3 +18,8 @@ def human_bytes(n: int | None) -> str:
 def plural(n: int, word: str, words: str | None = None) -> str:
     """'1 file', '2 files'."""
     return f"{n} {word if n == 1 else (words or word + 's')}"
+
+
+def counted(n: int, word: str, words: str | None = None) -> str:
+    """'1 job', '5,000 jobs': plural() with thousands separated, for numbers that grow."""
+    return f"{n:,} {word if n == 1 else (words or word + 's')}"

@@ -77,10 +77,11 @@ def refuse_unconfirmed(plan: ExportPlan, yes: bool) -> None:
     if yes:
         return
     if not plan.copy_only:
-        projects = ", ".join(dict.fromkeys(i.file.project for i in plan.exportable))
+        names = list(dict.fromkeys(i.file.project for i in plan.exportable))
+        projects = ("project " if len(names) == 1 else "projects ") + ", ".join(names)
         raise Fail(
             f"refusing to move without --yes: {plural(plan.exportable_count, 'file')} "
-            f"({human_bytes(plan.exportable_bytes)}) would be deleted from project(s) "
+            f"({human_bytes(plan.exportable_bytes)}) would be deleted from "
             f"{projects} and left as aliases of objects on {plan.volume_id} (they cannot be "
             "exported again). Add --yes to confirm the move, or use --copy (the default) to "
             "keep them on the Platform",

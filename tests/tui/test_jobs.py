@@ -144,7 +144,7 @@ async def test_restart_shows_every_job_reconciles_and_polls(tmp_path):
             assert screen.table.row_count == 8  # both runs, nothing re-entered
             assert screen.table.key_at(0).startswith(f"{crashed}:")  # newest run first
             assert screen.polls == 1
-            assert any("checking 3 item(s) a previous session was sending" in a for a in activity)
+            assert any("checking 3 items a previous session was sending" in a for a in activity)
             j = journal_of(app, clock)
             # the old run's jobs were polled in that first pass (and verified)
             assert j.counts(old)["verified"] == 5
@@ -192,7 +192,7 @@ async def test_retry_a_failed_group_makes_a_new_plan_through_the_preflight(tmp_p
         await pilot.press("enter")
         pre = await retry_through_preflight(pilot, app)
         head = str(pre.query_one("#headline").render())
-        assert f"Retry {biggest.count} job(s) of run {run_id}" in head
+        assert f"Retry {biggest.count} jobs of run {run_id}" in head
         assert f"{biggest.count} file" in head and "will be copied" in head
         assert pre.plan is not None and pre.plan.exportable_count == biggest.count
         await pilot.press("escape")  # back: nothing sent

@@ -32,6 +32,7 @@ from ...api.errors import NetworkError, PlatformError
 from ...export.journal import WATCHED_STATES, ItemRecord, Journal, JournalError, RunRecord
 from ...export.runner import Progress, RunBusy, submit_run
 from ...export.watching import watch_pass
+from ...text import counted
 from ..widgets.fasttable import FastTable, left_cut
 from ..widgets.filterbox import FilterBox
 from ..widgets.footer import AppFooter
@@ -666,7 +667,7 @@ class JobsScreen(Screen):
                 if counts["submitting"] or (counts["planned"] and rid in self.to_submit):
                     hold.add(rid)  # being sent (or about to be): not settled yet
             if n:
-                self.post_message(self.Activity(f"Asking about {n:,} unfinished job(s)..."))
+                self.post_message(self.Activity(f"Asking about {counted(n, 'unfinished job')}..."))
 
             def verifying(rid: int) -> None:
                 self.post_message(self.Activity(f"Verifying run {rid} on the volume..."))
@@ -699,12 +700,14 @@ class JobsScreen(Screen):
         if counts["submitting"]:
             self.post_message(
                 self.Activity(
-                    f"Run {rid}: checking {counts['submitting']:,} item(s) a previous session "
-                    "was sending, then sending the rest..."
+                    f"Run {rid}: checking {counted(counts['submitting'], 'item')} a previous "
+                    "session was sending, then sending the rest..."
                 )
             )
         else:
-            self.post_message(self.Activity(f"Run {rid}: sending {counts['planned']:,} item(s)..."))
+            self.post_message(
+                self.Activity(f"Run {rid}: sending {counted(counts['planned'], 'item')}...")
+            )
         await submit_run(client, journal, rid, on_progress=progress)
 
     def on_jobs_screen_activity(self, message: Activity) -> None:
@@ -768,7 +771,7 @@ class JobsScreen(Screen):
             return
         n = self.open_jobs()
         self.set_activity(
-            f"Watching {n:,} open job(s); next poll in ",
+            f"Watching {counted(n, 'open job')}; next poll in ",
             until=self.next_poll_at,
             tail=f" ({why})" if why else "",
         )
@@ -876,7 +879,7 @@ class JobsScreen(Screen):
             cause = f"code {group.code}" if group.code is not None else "the same message"
             self._confirm_retry(
                 group.positions,
-                f"Retry {group.count:,} job(s) of run {rid} that failed with {cause}?",
+                f"Retry {counted(group.count, 'job')} of run {rid} that failed with {cause}?",
                 group.message,
             )
 
@@ -907,7 +910,9 @@ class JobsScreen(Screen):
         if not failed:
             self.notify(f"Run {rid} has no failed jobs.", title="Retry")
             return
-        self._confirm_retry({rid: failed}, f"Retry all {len(failed):,} failed job(s) of run {rid}?")
+        self._confirm_retry(
+            {rid: failed}, f"Retry all {counted(len(failed), 'failed job')} of run {rid}?"
+        )
 
     def _confirm_retry(
         self, positions: dict[int, list[int]], question: str, detail: str = ""
@@ -977,7 +982,7 @@ class JobsScreen(Screen):
 
         why = f"It stopped: {run.error}" if run.error else ""
         self.app.push_screen(
-            ConfirmScreen(f"Send the {n:,} unsent item(s) of run {rid}?", why), done
+            ConfirmScreen(f"Send the {counted(n, 'unsent item')} of run {rid}?", why), done
         )
 
     def action_report(self) -> None:
