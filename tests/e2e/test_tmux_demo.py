@@ -4,12 +4,10 @@ sign in, open a folder, mark files, submit a copy, and see the jobs complete."""
 from __future__ import annotations
 
 import shutil
-import subprocess
-import sys
-import time
-import uuid
 
 import pytest
+
+from .tmux import TmuxApp
 
 pytestmark = [
     pytest.mark.e2e,
@@ -19,41 +17,9 @@ pytestmark = [
 ]
 
 
-class Tmux:
-    def __init__(self, tmp_path):
-        self.name = f"sbx-{uuid.uuid4().hex[:8]}"
-        env = f"SBEXPORT_HOME={tmp_path / 'home'} HOME={tmp_path} LANG=C.UTF-8 TERM=xterm-256color"
-        app = f"{sys.executable} -m sbexport_tui.cli --demo --no-mouse"
-        cmd = f"env {env} {app}; echo __EXIT_$?; sleep 30"
-        subprocess.run(
-            ["tmux", "new-session", "-d", "-s", self.name, "-x", "80", "-y", "24", cmd],
-            check=True,
-        )
-
-    def screen(self) -> str:
-        out = subprocess.run(
-            ["tmux", "capture-pane", "-p", "-t", self.name], capture_output=True, text=True
-        )
-        return out.stdout
-
-    def keys(self, *keys: str) -> None:
-        for k in keys:
-            subprocess.run(["tmux", "send-keys", "-t", self.name, k], check=True)
-            time.sleep(0.15)
-
-    def wait_for(self, text: str, timeout: float = 30.0) -> str:
-        deadline = time.monotonic() + timeout
-        screen = ""
-        while time.monotonic() < deadline:
-            screen = self.screen()
-            assert "Traceback" not in screen, screen
-            if text in screen:
-                return screen
-            time.sleep(0.25)
-        raise AssertionError(f"{text!r} did not appear; the screen:\n{screen}")
-
-    def kill(self) -> None:
-        subprocess.run(["tmux", "kill-session", "-t", self.name], capture_output=True)
+def Tmux(tmp_path) -> TmuxApp:
+    """`sbexport --demo` with its own home under tmp_path."""
+    return TmuxApp({"SBEXPORT_HOME": str(tmp_path / "home"), "HOME": str(tmp_path)}, "--demo")
 
 
 def test_demo_in_tmux_marks_submits_and_sees_jobs_complete(tmp_path):

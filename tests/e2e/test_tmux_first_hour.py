@@ -6,14 +6,11 @@ once which profile has open jobs and resumes them on Enter."""
 from __future__ import annotations
 
 import shutil
-import subprocess
-import sys
-import time
-import uuid
 
 import pytest
 
 from .helpers import add_profile
+from .tmux import TmuxApp
 
 pytestmark = [
     pytest.mark.e2e,
@@ -21,56 +18,12 @@ pytestmark = [
 ]
 
 
-class Pane:
-    def __init__(self, env: dict[str, str]) -> None:
-        self.name = f"sbx-hour-{uuid.uuid4().hex[:8]}"
-        exports = " ".join(f"{k}={v}" for k, v in env.items() if k in KEEP)
-        app = f"{sys.executable} -m sbexport_tui.cli --no-mouse"
-        cmd = f"env {exports} LANG=C.UTF-8 TERM=xterm-256color {app}; echo __EXIT_$?; sleep 30"
-        subprocess.run(
-            ["tmux", "new-session", "-d", "-s", self.name, "-x", "80", "-y", "24", cmd],
-            check=True,
-        )
-
-    def screen(self) -> str:
-        out = subprocess.run(
-            ["tmux", "capture-pane", "-p", "-t", self.name], capture_output=True, text=True
-        )
-        return out.stdout
-
-    def keys(self, *keys: str) -> None:
-        for k in keys:
-            subprocess.run(["tmux", "send-keys", "-t", self.name, k], check=True)
-            time.sleep(0.15)
-
-    def wait_for(self, text: str, timeout: float = 30.0) -> str:
-        deadline = time.monotonic() + timeout
-        screen = ""
-        while time.monotonic() < deadline:
-            screen = self.screen()
-            assert "Traceback" not in screen, screen
-            if text in screen:
-                return screen
-            time.sleep(0.2)
-        raise AssertionError(f"{text!r} did not appear; the screen:\n{screen}")
-
-    def footer(self, starts: str, timeout: float = 10.0) -> str:
-        """The bottom line, once it starts with ``starts`` (the footer is drawn last)."""
-        deadline = time.monotonic() + timeout
-        line = ""
-        while time.monotonic() < deadline:
-            lines = self.screen().splitlines()
-            line = lines[23].strip() if len(lines) >= 24 else ""
-            if line.startswith(starts):
-                return line
-            time.sleep(0.2)
-        raise AssertionError(f"the footer is {line!r}, not {starts!r}...")
-
-    def kill(self) -> None:
-        subprocess.run(["tmux", "kill-session", "-t", self.name], capture_output=True)
-
-
 KEEP = ("SBEXPORT_HOME", "HOME", "SIMTOK", "PATH", "PYTHONPATH")
+
+
+def Pane(env: dict[str, str]) -> TmuxApp:
+    """`sbexport` (no demo) with the test's home and the sim's token."""
+    return TmuxApp({k: v for k, v in env.items() if k in KEEP})
 
 
 def test_first_hour_back_keys_fresh_selection_and_a_restart_that_names_the_open_jobs(

@@ -1,0 +1,59 @@
+"""The real app in a tmux pane at 80x24, driven by keys and read with capture-pane, as a user
+at a login node would use it. Each pane has its own session name: never `tmux kill-server`."""
+
+from __future__ import annotations
+
+import shlex
+import subprocess
+import sys
+import time
+import uuid
+
+
+class TmuxApp:
+    def __init__(self, env: dict[str, str], *args: str) -> None:
+        self.name = f"sbx-{uuid.uuid4().hex[:8]}"
+        settings = " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items())
+        app = " ".join([sys.executable, "-m", "sbexport_tui.cli", "--no-mouse", *args])
+        cmd = f"env {settings} LANG=C.UTF-8 TERM=xterm-256color {app}; echo __EXIT_$?; sleep 30"
+        subprocess.run(
+            ["tmux", "new-session", "-d", "-s", self.name, "-x", "80", "-y", "24", cmd],
+            check=True,
+        )
+
+    def screen(self) -> str:
+        out = subprocess.run(
+            ["tmux", "capture-pane", "-p", "-t", self.name], capture_output=True, text=True
+        )
+        return out.stdout
+
+    def keys(self, *keys: str) -> None:
+        for k in keys:
+            subprocess.run(["tmux", "send-keys", "-t", self.name, k], check=True)
+            time.sleep(0.15)
+
+    def wait_for(self, text: str, timeout: float = 30.0) -> str:
+        deadline = time.monotonic() + timeout
+        screen = ""
+        while time.monotonic() < deadline:
+            screen = self.screen()
+            assert "Traceback" not in screen, screen
+            if text in screen:
+                return screen
+            time.sleep(0.2)
+        raise AssertionError(f"{text!r} did not appear; the screen:\n{screen}")
+
+    def footer(self, starts: str, timeout: float = 10.0) -> str:
+        """The bottom line, once it starts with ``starts`` (the footer is drawn last)."""
+        deadline = time.monotonic() + timeout
+        line = ""
+        while time.monotonic() < deadline:
+            lines = self.screen().splitlines()
+            line = lines[23].strip() if len(lines) >= 24 else ""
+            if line.startswith(starts):
+                return line
+            time.sleep(0.2)
+        raise AssertionError(f"the footer is {line!r}, not {starts!r}...")
+
+    def kill(self) -> None:
+        subprocess.run(["tmux", "kill-session", "-t", self.name], capture_output=True)
