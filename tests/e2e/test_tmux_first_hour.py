@@ -5,7 +5,9 @@ once which profile has open jobs and resumes them on Enter."""
 
 from __future__ import annotations
 
+import re
 import shutil
+import time
 
 import pytest
 
@@ -24,6 +26,12 @@ KEEP = ("SBEXPORT_HOME", "HOME", "SIMTOK", "PATH", "PYTHONPATH")
 def Pane(env: dict[str, str]) -> TmuxApp:
     """`sbexport` (no demo) with the test's home and the sim's token."""
     return TmuxApp({k: v for k, v in env.items() if k in KEEP})
+
+
+def resets_in(screen: str) -> int:
+    m = re.search(r"resets in (\d+) s", screen)
+    assert m, screen
+    return int(m.group(1))
 
 
 def test_first_hour_back_keys_fresh_selection_and_a_restart_that_names_the_open_jobs(
@@ -63,6 +71,12 @@ def test_first_hour_back_keys_fresh_selection_and_a_restart_that_names_the_open_
         t.wait_for("running")
         footer = t.footer("esc Back f1 Help")
         assert "^q Quit" in footer, footer
+        # live numbers move: the budget's "resets in N s" counts down between polls
+        first = resets_in(t.wait_for("resets in"))
+        deadline = time.monotonic() + 10
+        while resets_in(t.screen()) == first and time.monotonic() < deadline:
+            time.sleep(0.3)
+        assert resets_in(t.screen()) < first
         t.keys("Escape")  # out of the jobs pane: back to browsing, not the stale selection
         screen = t.wait_for("nothing marked")
         assert "Project / folder" not in screen and "S0101.bam" in screen
