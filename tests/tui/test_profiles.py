@@ -732,3 +732,19 @@ async def test_the_demo_opened_from_the_first_run_screen_says_when_its_world_was
         assert isinstance(app.screen, ProjectsScreen)
         said = [n.message for n in app._notifications if n.title == "Demo"]
         assert len(said) == 1 and "could not be read" in said[0]
+
+
+async def test_esc_on_the_projects_goes_back_to_the_profiles(tmp_path, monkeypatch):
+    env = fake_env(tmp_path, monkeypatch, LAB_TOKEN=TOKEN)
+    ctx = make_ctx(env)
+    seed_profiles(ctx)
+    app = make_app(ctx)
+    app.profiles_context = ctx
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, ProjectsScreen)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, ProfilesScreen) and app.session is None
