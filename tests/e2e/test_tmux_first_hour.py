@@ -62,7 +62,7 @@ def test_first_hour_back_keys_fresh_selection_and_a_restart_that_names_the_open_
         t.wait_for("Project / folder")
         t.footer("esc Back f1 Help")
         t.keys("x")
-        t.wait_for("Choose the volume")
+        t.wait_for("will be copied to")  # the volumes are listed: Ctrl+R has one to review
         t.keys("C-r")
         t.wait_for("(o changes it)")  # the pre-flight
         t.keys("c")
