@@ -278,14 +278,23 @@ async def build_selection(
     picked = [(f, p) for f, p in picked if wanted(f.name or "")]
     picked_ids = {f.id for f, _ in picked}
     sel = report.selection
+    files_by_folder: dict[str, dict[str, File]] = {}  # once per folder, not once per file
+
+    async def files_named(parent: str | None) -> dict[str, File]:
+        if not parent:
+            return {}
+        if parent not in files_by_folder:
+            siblings = await w.children(w.folder_key(parent))
+            files_by_folder[parent] = {s.name: s for s in siblings if s.name and not _is_folder(s)}
+        return files_by_folder[parent]
+
     for f, p in picked:
         if f.project and f.project != project_id:
             await w.location_of(f.project)
         added = sel.add(w.selected(f, p))
         if not added or not with_index or _is_folder(f):
             continue
-        siblings = await w.children(w.folder_key(f.parent)) if f.parent else []
-        by_name = {s.name: s for s in siblings if s.name and not _is_folder(s)}
+        by_name = await files_named(f.parent)
         for idx_name in index_companions(f.name or "", by_name):
             idx = by_name[idx_name]
             folder_path = p.rpartition("/")[0]
