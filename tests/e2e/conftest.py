@@ -20,14 +20,19 @@ class SimServer:
     proc: subprocess.Popen
 
 
-def start_sim(*args: str, token: str = TOKEN) -> SimServer:
-    cmd = [sys.executable, "-m", "sbexport_tui.cli", "sim", "--port", "0", "--token", token, *args]
+def start_sim(
+    *args: str, token: str = TOKEN, command: tuple[str, ...] | None = None, env=None
+) -> SimServer:
+    """`sbexport sim` on a free loopback port; ``command`` replaces ``python -m
+    sbexport_tui.cli`` (an installed ``sbexport``, a ``.pyz``)."""
+    run = command or (sys.executable, "-m", "sbexport_tui.cli")
+    cmd = [*run, "sim", "--port", "0", "--token", token, *args]
     proc = subprocess.Popen(
         cmd,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        env={**(env or os.environ), "PYTHONUNBUFFERED": "1"},
     )
     deadline = time.monotonic() + 30
     assert proc.stdout is not None

@@ -11,10 +11,15 @@ import uuid
 
 
 class TmuxApp:
-    def __init__(self, env: dict[str, str], *args: str) -> None:
+    def __init__(
+        self, env: dict[str, str], *args: str, command: tuple[str, ...] | None = None
+    ) -> None:
+        """``sbexport --no-mouse ARGS`` in a new 80x24 pane; ``command`` replaces
+        ``python -m sbexport_tui.cli`` (an installed ``sbexport``, a ``.pyz``)."""
         self.name = f"sbx-{uuid.uuid4().hex[:8]}"
         settings = " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items())
-        app = " ".join([sys.executable, "-m", "sbexport_tui.cli", "--no-mouse", *args])
+        run = command or (sys.executable, "-m", "sbexport_tui.cli")
+        app = " ".join(shlex.quote(a) for a in [*run, "--no-mouse", *args])
         cmd = f"env {settings} LANG=C.UTF-8 TERM=xterm-256color {app}; echo __EXIT_$?; sleep 30"
         subprocess.run(
             ["tmux", "new-session", "-d", "-s", self.name, "-x", "80", "-y", "24", cmd],
