@@ -5,46 +5,106 @@ No Textual here (the TUI and the headless CLI both use this package).
 
 from __future__ import annotations
 
-from .errors import ConfigError, ConfigWarning
-from .models import (
-    CANNED_ACLS,
-    ENVIRONMENT_PROFILE_NAME,
-    MODES,
-    ON_CONFLICT_POLICIES,
-    SSE_ALGORITHMS,
-    CommandSource,
-    CredentialsSource,
-    EnvSource,
-    ExportPreset,
-    FileSource,
-    Profile,
-    TokenSource,
-    location_fields,
-    validate_profile_name,
-)
-from .paths import Paths
-from .profiles import (
-    ImportResult,
-    LoadResult,
-    ProfilesConfig,
-    ProfileStore,
-    import_credentials,
-    load_profiles,
-    permission_warnings,
-    profiles_from_credentials,
-    save_profiles,
-)
-from .regions import REGIONS, Region, normalize_api_url, region_for_url, resolve_region
-from .secret import Secret
-from .state import State, load_state, remember_last_used, save_state
-from .tokens import (
-    credentials_path,
-    environment_profile,
-    make_secret,
-    read_credentials,
-    resolve_token,
-    write_token_file,
-)
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .errors import ConfigError, ConfigWarning
+    from .models import (
+        CANNED_ACLS,
+        ENVIRONMENT_PROFILE_NAME,
+        MODES,
+        ON_CONFLICT_POLICIES,
+        SSE_ALGORITHMS,
+        CommandSource,
+        CredentialsSource,
+        EnvSource,
+        ExportPreset,
+        FileSource,
+        Profile,
+        TokenSource,
+        location_fields,
+        validate_profile_name,
+    )
+    from .paths import Paths
+    from .profiles import (
+        ImportResult,
+        LoadResult,
+        ProfilesConfig,
+        ProfileStore,
+        import_credentials,
+        load_profiles,
+        permission_warnings,
+        profiles_from_credentials,
+        save_profiles,
+    )
+    from .regions import REGIONS, Region, normalize_api_url, region_for_url, resolve_region
+    from .secret import Secret
+    from .state import State, load_state, remember_last_used, save_state
+    from .tokens import (
+        credentials_path,
+        environment_profile,
+        make_secret,
+        read_credentials,
+        resolve_token,
+        write_token_file,
+    )
+
+# imported on first use, so that `sbexport --help` and `--version` stay light
+_LAZY = {
+    "ConfigError": ".errors",
+    "ConfigWarning": ".errors",
+    "CANNED_ACLS": ".models",
+    "ENVIRONMENT_PROFILE_NAME": ".models",
+    "MODES": ".models",
+    "ON_CONFLICT_POLICIES": ".models",
+    "SSE_ALGORITHMS": ".models",
+    "CommandSource": ".models",
+    "CredentialsSource": ".models",
+    "EnvSource": ".models",
+    "ExportPreset": ".models",
+    "FileSource": ".models",
+    "Profile": ".models",
+    "TokenSource": ".models",
+    "location_fields": ".models",
+    "validate_profile_name": ".models",
+    "Paths": ".paths",
+    "ImportResult": ".profiles",
+    "LoadResult": ".profiles",
+    "ProfilesConfig": ".profiles",
+    "ProfileStore": ".profiles",
+    "import_credentials": ".profiles",
+    "load_profiles": ".profiles",
+    "permission_warnings": ".profiles",
+    "profiles_from_credentials": ".profiles",
+    "save_profiles": ".profiles",
+    "REGIONS": ".regions",
+    "Region": ".regions",
+    "normalize_api_url": ".regions",
+    "region_for_url": ".regions",
+    "resolve_region": ".regions",
+    "Secret": ".secret",
+    "State": ".state",
+    "load_state": ".state",
+    "remember_last_used": ".state",
+    "save_state": ".state",
+    "credentials_path": ".tokens",
+    "environment_profile": ".tokens",
+    "make_secret": ".tokens",
+    "read_credentials": ".tokens",
+    "resolve_token": ".tokens",
+    "write_token_file": ".tokens",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "CANNED_ACLS",

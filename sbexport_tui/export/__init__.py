@@ -10,55 +10,118 @@ The TUI and the headless CLI drive the same steps::
     await poll_run(client, journal, run_id, until_done=True)
 """
 
-from .client import EngineClient, ExportClient, FilesClient, VolumeClient
-from .journal import (
-    FINAL_STATES,
-    ITEM_STATES,
-    RUN_STATES,
-    WATCHED_STATES,
-    ItemRecord,
-    Journal,
-    JournalError,
-    RunRecord,
-)
-from .plan import (
-    ExportOptions,
-    ExportPlan,
-    PlanItem,
-    Reason,
-    ReasonGroup,
-    build_plan,
-    cloud_mismatch,
-    encryption_text,
-    list_existing_locations,
-    prepare_plan,
-)
-from .runner import (
-    PollResult,
-    Progress,
-    RunBusy,
-    RunStopped,
-    SubmitResult,
-    poll_once,
-    poll_run,
-    reconcile,
-    submit_run,
-    verify_run,
-)
-from .selection import SelectedFile, Selection
-from .templates import (
-    DEFAULT_TEMPLATE,
-    FLAT,
-    KEEP_STRUCTURE,
-    PLACEHOLDERS,
-    PRESETS,
-    TemplateError,
-    check_key,
-    check_template,
-    join_key,
-    render_location,
-    split_name,
-)
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .client import EngineClient, ExportClient, FilesClient, VolumeClient
+    from .journal import (
+        FINAL_STATES,
+        ITEM_STATES,
+        RUN_STATES,
+        WATCHED_STATES,
+        ItemRecord,
+        Journal,
+        JournalError,
+        RunRecord,
+    )
+    from .plan import (
+        ExportOptions,
+        ExportPlan,
+        PlanItem,
+        Reason,
+        ReasonGroup,
+        build_plan,
+        cloud_mismatch,
+        encryption_text,
+        list_existing_locations,
+        prepare_plan,
+    )
+    from .runner import (
+        PollResult,
+        Progress,
+        RunBusy,
+        RunStopped,
+        SubmitResult,
+        poll_once,
+        poll_run,
+        reconcile,
+        submit_run,
+        verify_run,
+    )
+    from .selection import SelectedFile, Selection
+    from .templates import (
+        DEFAULT_TEMPLATE,
+        FLAT,
+        KEEP_STRUCTURE,
+        PLACEHOLDERS,
+        PRESETS,
+        TemplateError,
+        check_key,
+        check_template,
+        join_key,
+        render_location,
+        split_name,
+    )
+
+# imported on first use, so that `sbexport --help` and `--version` stay light
+_LAZY = {
+    "EngineClient": ".client",
+    "ExportClient": ".client",
+    "FilesClient": ".client",
+    "VolumeClient": ".client",
+    "FINAL_STATES": ".journal",
+    "ITEM_STATES": ".journal",
+    "RUN_STATES": ".journal",
+    "WATCHED_STATES": ".journal",
+    "ItemRecord": ".journal",
+    "Journal": ".journal",
+    "JournalError": ".journal",
+    "RunRecord": ".journal",
+    "ExportOptions": ".plan",
+    "ExportPlan": ".plan",
+    "PlanItem": ".plan",
+    "Reason": ".plan",
+    "ReasonGroup": ".plan",
+    "build_plan": ".plan",
+    "cloud_mismatch": ".plan",
+    "encryption_text": ".plan",
+    "list_existing_locations": ".plan",
+    "prepare_plan": ".plan",
+    "PollResult": ".runner",
+    "Progress": ".runner",
+    "RunBusy": ".runner",
+    "RunStopped": ".runner",
+    "SubmitResult": ".runner",
+    "poll_once": ".runner",
+    "poll_run": ".runner",
+    "reconcile": ".runner",
+    "submit_run": ".runner",
+    "verify_run": ".runner",
+    "SelectedFile": ".selection",
+    "Selection": ".selection",
+    "DEFAULT_TEMPLATE": ".templates",
+    "FLAT": ".templates",
+    "KEEP_STRUCTURE": ".templates",
+    "PLACEHOLDERS": ".templates",
+    "PRESETS": ".templates",
+    "TemplateError": ".templates",
+    "check_key": ".templates",
+    "check_template": ".templates",
+    "join_key": ".templates",
+    "render_location": ".templates",
+    "split_name": ".templates",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "DEFAULT_TEMPLATE",

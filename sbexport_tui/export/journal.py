@@ -49,23 +49,11 @@ SCHEMA_VERSION = 1
 # How long a write waits for another process's transaction before the journal is called locked.
 BUSY_TIMEOUT = 30.0
 
-ITEM_STATES = (
-    "planned",
-    "submitting",
-    "submitted",
-    "rejected",
-    "skipped",
-    "pending",
-    "running",
-    "completed",
-    "failed",
-    "verified",
-    "unknown",
+from .states import (  # noqa: E402  (and re-exported: the journal is where they are used)
+    FINAL_STATES as FINAL_STATES,
 )
-UNSENT_STATES = ("planned", "submitting")
-WATCHED_STATES = ("submitted", "pending", "running")  # have a job id, not finished
-FINAL_STATES = ("rejected", "skipped", "completed", "failed", "verified", "unknown")
-RUN_STATES = ("planned", "submitting", "stopped", "watching", "done")
+from .states import ITEM_STATES, RUN_STATES, WATCHED_STATES  # noqa: E402
+from .states import UNSENT_STATES as UNSENT_STATES  # noqa: E402
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from . import run
+from .main import run
 from .parser import build_parser
 
 

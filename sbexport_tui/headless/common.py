@@ -32,48 +32,19 @@ from ..export.templates import TemplateError
 from ..storage_errors import EXIT_STORAGE, storage_message
 from ..text import human_bytes as _human_bytes
 from ..text import plural as plural  # re-exported for the commands
-
-EXIT_OK = 0
-EXIT_INCOMPLETE = 1
-EXIT_USAGE = 2
-EXIT_AUTH = 3
-EXIT_NETWORK = 4
-EXIT_INTERRUPTED = 130
-
-EXIT_CODES_TEXT = """\
-exit codes:
-  0    all exported (every selected file has its export job, finished when --wait)
-  1    some files failed, were rejected, or were skipped (the output says which and why)
-  2    usage or configuration error (bad option, unknown profile/project/volume, --move
-       without --yes, nothing selected)
-  3    authentication: the token was refused
-  4    network or Platform unavailable after retries (while waiting: for longer
-       than --give-up-after)
-  5    local storage: the journal or its folder cannot be written (disk full, read-only,
-       damaged, locked); nothing is sent that the journal could not record first
-  130  interrupted (Ctrl-C or SIGTERM): the journal keeps everything;
-       resume with: sbexport jobs watch --run ID"""
+from .codes import (  # re-exported for the commands
+    EXIT_AUTH as EXIT_AUTH,
+)
+from .codes import EXIT_CODES_TEXT as EXIT_CODES_TEXT
+from .codes import EXIT_INCOMPLETE as EXIT_INCOMPLETE
+from .codes import EXIT_INTERRUPTED as EXIT_INTERRUPTED
+from .codes import EXIT_NETWORK as EXIT_NETWORK
+from .codes import EXIT_OK as EXIT_OK
+from .codes import EXIT_USAGE as EXIT_USAGE
+from .codes import GIVE_UP_AFTER as GIVE_UP_AFTER
+from .codes import span as span
 
 ENV_HINT = "or set SB_API_ENDPOINT and SB_AUTH_TOKEN"
-
-# How long a waiting command (--wait, jobs watch) waits out a network or Platform outage before
-# it gives up with exit 4 (--give-up-after): longer than most sbatch time limits.
-GIVE_UP_AFTER = 6 * 3600.0
-
-
-def span(seconds: float) -> str:
-    """A duration for a log line: ``45s``, ``2m10s``, ``2m``, ``1h05m``, ``6h``."""
-    total = max(0, round(seconds))
-    if total < 60:
-        return f"{total}s"
-    if total < 3600:
-        m, s = divmod(total, 60)
-        return f"{m}m{s:02d}s" if s else f"{m}m"
-    h, rest = divmod(total, 3600)
-    m = round(rest / 60)
-    if m == 60:
-        h, m = h + 1, 0
-    return f"{h}h{m:02d}m" if m else f"{h}h"
 
 
 class Fail(Exception):

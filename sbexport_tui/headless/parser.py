@@ -7,9 +7,10 @@ import math
 import re
 from typing import Any
 
-from ..export.journal import ITEM_STATES
-from ..export.plan import CANNED_ACLS, ON_CONFLICT_POLICIES, SSE_ALGORITHMS
-from .common import EXIT_CODES_TEXT, GIVE_UP_AFTER, span
+# light modules only: `sbexport --help` must not load the engine, httpx or pydantic
+from ..config.models import CANNED_ACLS, ON_CONFLICT_POLICIES, SSE_ALGORITHMS
+from ..export.states import ITEM_STATES
+from .codes import EXIT_CODES_TEXT, GIVE_UP_AFTER, span
 
 RAW = argparse.RawDescriptionHelpFormatter
 

@@ -3,14 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import ipaddress
-import logging
-import socket
 import sys
 
-from .app import SimPlatform
-from .demo import build_demo_world
 from .settings import (
     FAULT_KINDS,
     VARIANTS,
@@ -94,6 +89,10 @@ def settings_from_args(args: argparse.Namespace) -> SimSettings:
 
 
 def run(args: argparse.Namespace) -> int:
+    import asyncio  # not at the top: `sbexport --help` builds this parser, and must stay light
+    import logging
+    import socket
+
     try:
         settings = settings_from_args(args)
     except SettingsError as e:
@@ -121,6 +120,9 @@ def run(args: argparse.Namespace) -> int:
         return 2
     port = sock.getsockname()[1]
     host = f"[{args.host}]" if ":" in args.host else args.host
+    from .app import SimPlatform  # starlette and the world: only once the sim really starts
+    from .demo import build_demo_world
+
     platform = SimPlatform(build_demo_world(settings.seed), settings, socket_mode=True)
     print(f"Simulated Seven Bridges Platform at http://{host}:{port}/v2", flush=True)
     for t in settings.tokens:

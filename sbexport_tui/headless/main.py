@@ -1,0 +1,120 @@
+"""Running one headless command: dispatch, interrupts, and the error each failure becomes.
+
+Imported only once a command runs (``sbexport_tui.headless`` itself stays light, so that
+``sbexport --help`` imports no HTTP client, no models and no Textual)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sqlite3
+import sys
+
+from .common import (
+    EXIT_INTERRUPTED,
+    EXIT_USAGE,
+    USER_ERRORS,
+    Console,
+    Fail,
+    Interrupts,
+    error_code_for,
+    error_hint,
+    one_line,
+)
+
+
+async def _dispatch(args: argparse.Namespace, console: Console, interrupts: Interrupts) -> int:
+    from . import export_cmd, jobs_cmd, profiles_cmd
+
+    cmd = args.command
+    if cmd == "export":
+        return await export_cmd.run_export(args, console, interrupts)
+    if cmd == "jobs":
+        sub = args.jobs_command
+        if sub == "list":
+            return jobs_cmd.cmd_list(args, console)
+        if sub == "report":
+            return jobs_cmd.cmd_report(args, console)
+        if sub == "watch":
+            return await jobs_cmd.cmd_watch(args, console, interrupts)
+        if sub == "retry":
+            return await jobs_cmd.cmd_retry(args, console, interrupts)
+    if cmd == "profiles":
+        sub = args.profiles_command
+        if sub == "list":
+            return profiles_cmd.cmd_list(args, console)
+        if sub == "show":
+            return profiles_cmd.cmd_show(args, console)
+        if sub == "add":
+            return profiles_cmd.cmd_add(args, console)
+        if sub == "test":
+            return await profiles_cmd.cmd_test(args, console)
+        if sub == "path":
+            return profiles_cmd.cmd_path(args, console)
+    raise Fail(f"unknown command {cmd!r} {getattr(args, 'jobs_command', '') or ''}".strip())
+
+
+async def _main(args: argparse.Namespace, console: Console) -> int:
+    interrupts = Interrupts(console)
+    with interrupts.installed():
+        try:
+            return await _dispatch(args, console, interrupts)
+        except asyncio.CancelledError:
+            if not interrupts.requested:
+                raise
+            return _interrupted(console, interrupts)
+        except USER_ERRORS as e:
+            code = error_code_for(e)
+            message = str(e) + error_hint(e)
+            resume = f"sbexport jobs watch --run {interrupts.run_id}"
+            if interrupts.run_id is not None and code != EXIT_USAGE and resume not in message:
+                message += (
+                    f" Run {interrupts.run_id} is saved in the journal; resume it with: "
+                    f"sbexport jobs watch --run {interrupts.run_id}"
+                )
+            console.error(message)
+            return code
+        except (sqlite3.Error, OSError) as e:
+            from ..config import Paths
+            from ..storage_errors import EXIT_STORAGE, storage_message
+
+            console.error(storage_message(e, Paths.from_env().journal_file))
+            return EXIT_STORAGE
+
+
+def _interrupted(console: Console, interrupts: Interrupts) -> int:
+    if interrupts.run_id is not None:
+        console.diag(
+            f"Interrupted. The journal keeps every item of run {interrupts.run_id}; resume with: "
+            f"sbexport jobs watch --run {interrupts.run_id}"
+        )
+    else:
+        console.diag("Interrupted before anything was sent.")
+    return EXIT_INTERRUPTED
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run a parsed headless command (``args.command`` in ``COMMANDS``); returns the exit code."""
+    sub = {"jobs": "jobs_command", "profiles": "profiles_command"}.get(args.command)
+    console = Console(
+        json_mode=bool(getattr(args, "json", False)),
+        prefix="sbexport " + args.command + (f" {getattr(args, sub)}" if sub else ""),
+    )
+    if sub and getattr(args, sub, None) is None:
+        parser = getattr(args, "_parser", None)
+        if parser is not None:
+            parser.print_help(sys.stderr)
+        else:
+            console.error(f"give a {args.command} command; see sbexport {args.command} --help")
+        return EXIT_USAGE
+    try:
+        return asyncio.run(_main(args, console))
+    except KeyboardInterrupt:
+        console.diag("Interrupted.")
+        return EXIT_INTERRUPTED
+    except Exception as e:  # the last line of defence: one line, never a traceback
+        console.error(
+            f"unexpected {type(e).__name__}: {one_line(str(e))[:300]}. This is a bug in "
+            "sbexport; please report it (the journal keeps any run's state)"
+        )
+        return EXIT_USAGE

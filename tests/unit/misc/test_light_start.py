@@ -1,0 +1,45 @@
+"""Batch users call the command line thousands of times from job scripts: `sbexport --help`,
+`--version` and a subcommand's `--help` must not load Textual, the HTTP client, the models or
+the simulator's web stack. Each check runs in a fresh interpreter, as a user's call does."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+HEAVY = ("textual", "httpx", "pydantic", "pydantic_core", "starlette", "uvicorn", "rich", "anyio")
+
+PROBE = """
+import sys
+{before}
+from sbexport_tui.cli import main
+try:
+    main({argv!r})
+except SystemExit:
+    pass
+print("@@MODULES@@", " ".join(sorted(sys.modules)))
+"""
+
+
+def loaded_by(argv: list[str], before: str = "") -> set[str]:
+    code = PROBE.format(argv=argv, before=before)
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    line = next(ln for ln in r.stdout.splitlines() if ln.startswith("@@MODULES@@"))
+    return {m.split(".")[0] for m in line.split()[1:]}
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["--help"], ["--version"], ["export", "--help"], ["jobs", "--help"], ["sim", "--help"]],
+    ids=" ".join,
+)
+def test_help_and_version_load_nothing_heavy(argv):
+    heavy = sorted(loaded_by(argv) & set(HEAVY))
+    assert heavy == [], f"sbexport {' '.join(argv)} imported {heavy}"
+
+
+def test_the_probe_sees_a_heavy_import():
+    """The check above can fail: a module loaded on the way is seen."""
+    assert "httpx" in loaded_by(["--version"], before="import httpx")
