@@ -35,13 +35,14 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
-from ..api.errors import explain
 from ..fsinfo import journal_mode_for
 from ..storage_errors import storage_message
-from .plan import ExportPlan
+
+if TYPE_CHECKING:  # the journal is read by `jobs list` without the engine or the models
+    from .plan import ExportPlan
 
 log = logging.getLogger(__name__)
 
@@ -164,6 +165,8 @@ class ItemRecord:
         if self.error_message is None and self.error_code is None:
             return None
         text = (self.error_message or "").strip() or "no message"
+        from ..api.errors import explain  # httpx: only for an item that has an error code
+
         ex = explain(self.error_code)
         head = f"code {self.error_code}: " if self.error_code is not None else ""
         return f"{head}{text}" + (f" - {ex.cause}; {ex.action}" if ex else "")

@@ -12,22 +12,10 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import IO, Any
 
-from ..api.client import RetryPolicy
-from ..api.errors import (
-    ApiError,
-    AuthError,
-    BadRequest,
-    BadResponse,
-    NetworkError,
-    NotFound,
-    PermissionDenied,
-    PlatformError,
-    ServerError,
-)
-from ..api.regions import BaseUrlError
+# Light imports only: `sbexport jobs list` and `profiles list` go through here, and load no HTTP
+# client, models or engine (the api's errors are imported when an error is classified).
 from ..config import ConfigError, Paths, Profile, environment_profile, load_profiles
 from ..export.journal import Journal, JournalError, JournalUnusable, clean_base_url
-from ..export.runner import RunStopped
 from ..export.templates import TemplateError
 from ..storage_errors import EXIT_STORAGE, storage_message
 from ..text import human_bytes as _human_bytes
@@ -82,6 +70,19 @@ def error_code_for(exc: BaseException) -> int:
         return exc.code
     if isinstance(exc, JournalUnusable):
         return EXIT_STORAGE
+    from ..api.errors import (
+        ApiError,
+        AuthError,
+        BadRequest,
+        BadResponse,
+        NetworkError,
+        NotFound,
+        PermissionDenied,
+        PlatformError,
+        ServerError,
+    )
+    from ..export.runner import RunStopped
+
     if isinstance(exc, AuthError):
         return EXIT_AUTH
     if isinstance(exc, (NetworkError, ServerError, BadResponse, RunStopped)):
@@ -96,6 +97,9 @@ def error_code_for(exc: BaseException) -> int:
 
 
 def error_hint(exc: BaseException) -> str:
+    from ..api.errors import AuthError, BadResponse, NetworkError, ServerError
+    from ..export.runner import RunStopped
+
     if isinstance(exc, AuthError):
         return " (`sbexport profiles test` checks a profile's token.)"
     if isinstance(exc, NetworkError):
@@ -105,16 +109,21 @@ def error_hint(exc: BaseException) -> str:
     return ""
 
 
-USER_ERRORS = (
-    Fail,
-    ConfigError,
-    JournalError,
-    TemplateError,
-    BaseUrlError,
-    PlatformError,
-    ValueError,
-    OSError,
-)
+def user_errors() -> tuple[type[BaseException], ...]:
+    """The errors a command ends with one line (and its exit code), not a traceback."""
+    from ..api.errors import PlatformError
+    from ..api.regions import BaseUrlError
+
+    return (
+        Fail,
+        ConfigError,
+        JournalError,
+        TemplateError,
+        BaseUrlError,
+        PlatformError,
+        ValueError,
+        OSError,
+    )
 
 
 # ---- output ------------------------------------------------------------------------------------
@@ -200,6 +209,7 @@ async def open_profile_session(
     env: Mapping[str, str] | None = None,
 ) -> Opened:
     """A session for the profile (token from its source, in a thread: it may run a command)."""
+    from ..api.client import RetryPolicy
     from ..session import open_session
 
     env = os.environ if env is None else env

@@ -6,7 +6,7 @@ import argparse
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..config import ENVIRONMENT_PROFILE_NAME, Profile, environment_profile, load_profiles
 from ..export.journal import ITEM_STATES, UNSENT_STATES, WATCHED_STATES, Journal, RunRecord
@@ -27,8 +27,9 @@ from .common import (
     plural,
     same_api,
 )
-from .driving import Driver, exit_code_for, print_result, run_result
-from .progress import Reporter
+
+if TYPE_CHECKING:
+    from .progress import Reporter
 
 
 def _journal() -> Journal:
@@ -184,6 +185,14 @@ async def _drive_runs(
 ) -> int:
     """Submit (when asked or needed), watch and verify each run; the sessions (opened here, or
     handed over) are closed at the end."""
+    from .driving import (  # the engine: not for `list`
+        Driver,
+        exit_code_for,
+        print_result,
+        run_result,
+    )
+    from .progress import Reporter
+
     reporter = reporter or Reporter(sys.stderr)
     sessions = dict(sessions or {})
     paths = paths_from_env()
@@ -269,6 +278,7 @@ async def cmd_retry(args: argparse.Namespace, console: Console, interrupts: Inte
     from ..export.retry import plan_retry, retry_positions
     from ..export.selecting import SelectionReport
     from .export_cmd import preflight_lines, refuse_unconfirmed
+    from .progress import Reporter
 
     journal = _journal()
     with journal:

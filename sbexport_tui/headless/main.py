@@ -13,23 +13,25 @@ import sys
 from .common import (
     EXIT_INTERRUPTED,
     EXIT_USAGE,
-    USER_ERRORS,
     Console,
     Fail,
     Interrupts,
     error_code_for,
     error_hint,
     one_line,
+    user_errors,
 )
 
 
 async def _dispatch(args: argparse.Namespace, console: Console, interrupts: Interrupts) -> int:
-    from . import export_cmd, jobs_cmd, profiles_cmd
-
-    cmd = args.command
+    cmd = args.command  # each command's module on its own: `jobs list` needs no engine
     if cmd == "export":
+        from . import export_cmd
+
         return await export_cmd.run_export(args, console, interrupts)
     if cmd == "jobs":
+        from . import jobs_cmd
+
         sub = args.jobs_command
         if sub == "list":
             return jobs_cmd.cmd_list(args, console)
@@ -40,6 +42,8 @@ async def _dispatch(args: argparse.Namespace, console: Console, interrupts: Inte
         if sub == "retry":
             return await jobs_cmd.cmd_retry(args, console, interrupts)
     if cmd == "profiles":
+        from . import profiles_cmd
+
         sub = args.profiles_command
         if sub == "list":
             return profiles_cmd.cmd_list(args, console)
@@ -63,23 +67,29 @@ async def _main(args: argparse.Namespace, console: Console) -> int:
             if not interrupts.requested:
                 raise
             return _interrupted(console, interrupts)
-        except USER_ERRORS as e:
-            code = error_code_for(e)
-            message = str(e) + error_hint(e)
-            resume = f"sbexport jobs watch --run {interrupts.run_id}"
-            if interrupts.run_id is not None and code != EXIT_USAGE and resume not in message:
-                message += (
-                    f" Run {interrupts.run_id} is saved in the journal; resume it with: "
-                    f"sbexport jobs watch --run {interrupts.run_id}"
-                )
-            console.error(message)
-            return code
-        except (sqlite3.Error, OSError) as e:
-            from ..config import Paths
-            from ..storage_errors import EXIT_STORAGE, storage_message
+        except Exception as e:
+            if isinstance(e, user_errors()):
+                return _user_error(console, interrupts, e)
+            if isinstance(e, sqlite3.Error):
+                from ..config import Paths
+                from ..storage_errors import EXIT_STORAGE, storage_message
 
-            console.error(storage_message(e, Paths.from_env().journal_file))
-            return EXIT_STORAGE
+                console.error(storage_message(e, Paths.from_env().journal_file))
+                return EXIT_STORAGE
+            raise
+
+
+def _user_error(console: Console, interrupts: Interrupts, e: Exception) -> int:
+    code = error_code_for(e)
+    message = str(e) + error_hint(e)
+    resume = f"sbexport jobs watch --run {interrupts.run_id}"
+    if interrupts.run_id is not None and code != EXIT_USAGE and resume not in message:
+        message += (
+            f" Run {interrupts.run_id} is saved in the journal; resume it with: "
+            f"sbexport jobs watch --run {interrupts.run_id}"
+        )
+    console.error(message)
+    return code
 
 
 def _interrupted(console: Console, interrupts: Interrupts) -> int:

@@ -1,11 +1,14 @@
 """Batch users call the command line thousands of times from job scripts: `sbexport --help`,
-`--version` and a subcommand's `--help` must not load Textual, the HTTP client, the models or
-the simulator's web stack. Each check runs in a fresh interpreter, as a user's call does."""
+`--version`, a subcommand's `--help`, `jobs list` and `profiles list` must not load Textual,
+the HTTP client, the models or the simulator's web stack. Each check runs in a fresh
+interpreter, as a user's call does."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -23,9 +26,14 @@ print("@@MODULES@@", " ".join(sorted(sys.modules)))
 """
 
 
-def loaded_by(argv: list[str], before: str = "") -> set[str]:
+def loaded_by(argv: list[str], before: str = "", home: Path | None = None) -> set[str]:
     code = PROBE.format(argv=argv, before=before)
-    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SB_", "SBEXPORT_"))}
+    if home is not None:
+        env["SBEXPORT_HOME"] = str(home)
+    r = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, env=env
+    )
     line = next(ln for ln in r.stdout.splitlines() if ln.startswith("@@MODULES@@"))
     return {m.split(".")[0] for m in line.split()[1:]}
 
@@ -37,6 +45,13 @@ def loaded_by(argv: list[str], before: str = "") -> set[str]:
 )
 def test_help_and_version_load_nothing_heavy(argv):
     heavy = sorted(loaded_by(argv) & set(HEAVY))
+    assert heavy == [], f"sbexport {' '.join(argv)} imported {heavy}"
+
+
+@pytest.mark.parametrize("argv", [["jobs", "list"], ["profiles", "list"]], ids=" ".join)
+def test_listing_runs_and_profiles_loads_no_http_client_models_or_tui(argv, tmp_path):
+    """What a job script polls with: the journal and the profiles, nothing of the network."""
+    heavy = sorted(loaded_by(argv, home=tmp_path) & set(HEAVY))
     assert heavy == [], f"sbexport {' '.join(argv)} imported {heavy}"
 
 
