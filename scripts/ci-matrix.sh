@@ -74,7 +74,7 @@ test_all() {
     esac
     echo "== the fast suite on Python $v (${state#installed })"
     # the tests import the package from this tree; the venv holds the wheel's dependencies
-    if "$WORK/venv-$v/bin/python" -m pytest -q -n 4 -p no:cacheprovider "${FAST[@]}" \
+    if "$WORK/venv-$v/bin/python" -m pytest -q -n 4 --dist worksteal -p no:cacheprovider "${FAST[@]}" \
       >"$WORK/$v.test.log" 2>&1; then
       line=$(grep -E '[0-9]+ passed' "$WORK/$v.test.log" | tail -1)
       summary+=("Python $v: fast suite: $line")

@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import re
 import string
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import date
 
@@ -181,13 +181,19 @@ def check_template(template: str) -> str | None:
     return None
 
 
-def placeholder_values(*, path: str, project: str, today: date | str) -> dict[str, str]:
-    """The values of every placeholder for one file.
+def placeholder_values(
+    *, path: str, project: str, today: date | str, needed: Collection[str] | None = None
+) -> dict[str, str]:
+    """The values of every placeholder for one file (``stem`` and ``ext`` empty unless
+    ``needed`` is None or names one of them: they are the costly ones).
 
     ``path`` is the path inside the project (name included), ``project`` is ``owner/short-name``.
     """
     folder, _, name = path.rpartition("/")
-    stem, ext = split_name(name)
+    if needed is None or "stem" in needed or "ext" in needed:
+        stem, ext = split_name(name)
+    else:
+        stem = ext = ""
     owner, _, short = project.partition("/")
     if not short:  # no owner part: the whole id is the short name
         owner, short = "", project
