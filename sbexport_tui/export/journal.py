@@ -49,6 +49,7 @@ log = logging.getLogger(__name__)
 SCHEMA_VERSION = 1
 # How long a write waits for another process's transaction before the journal is called locked.
 BUSY_TIMEOUT = 30.0
+WAL_LIMIT = 4 * 1024 * 1024  # bytes the WAL is cut back to after a checkpoint
 
 from .states import (  # noqa: E402  (and re-exported: the journal is where they are used)
     FINAL_STATES as FINAL_STATES,
@@ -311,6 +312,9 @@ class Journal:
                 log.debug("journal %s: %s mode (%s)", self.path, mode, why)
             self._db.execute("PRAGMA synchronous=FULL")
             self._db.execute("PRAGMA foreign_keys=ON")
+            # The WAL holds the largest transaction (a 100,000-file run: about 40 MB) until a
+            # checkpoint; after one it is cut back to this, so a long watch keeps it small.
+            self._db.execute(f"PRAGMA journal_size_limit={WAL_LIMIT}")
             version = self._db.execute("PRAGMA user_version").fetchone()[0]
             if version > SCHEMA_VERSION:
                 raise JournalError(

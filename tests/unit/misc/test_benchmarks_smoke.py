@@ -1,0 +1,32 @@
+"""The benchmarks keep working: each runs once at about 1/100 of its size. Nothing is timed
+here (the numbers are the benchmarks' business); only that they run and print their tables."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parents[3] / "benchmarks"
+
+
+def bench(name: str, *args: str) -> str:
+    r = subprocess.run(
+        [sys.executable, str(BENCH / name), *args], capture_output=True, text=True, timeout=300
+    )
+    assert r.returncode == 0, r.stdout + r.stderr
+    return r.stdout
+
+
+def test_bench_scale_at_1000_files():
+    out = bench("bench_scale.py", "--files", "1000", "--runs", "1")
+    assert "1,000 files" in out
+    for row in ("plan, on-conflict skip", "journal: write the run's N items", "(poll)"):
+        assert row in out, out
+    assert "900 exportable, 100 refused" in out  # a tenth of the keys were on the volume
+
+
+def test_bench_startup_once():
+    out = bench("bench_startup.py", "--runs", "1")
+    for row in ("import textual.app", "--version", "--help", "jobs list"):
+        assert row in out, out
