@@ -283,3 +283,56 @@ def build_demo_world(seed: int = 0) -> World:
         world.add_node(folder.id, f"P{s:03d}.g.vcf.gz", size=4 * GiB + s)
     world.add_node(world.files[eu.root_folder].id, "consent_manifest.tsv", size=31_000)
     return world
+
+
+# ---- the cohort world: the demo plus one large project, for scale ------------------------------
+COHORT_PROJECT = "demo/cohort"
+COHORT_KINDS = (  # (folder, name suffix, size range): six files a sample
+    ("fastq", "_R1.fastq.gz", (2 * GiB, 9 * GiB)),
+    ("fastq", "_R2.fastq.gz", (2 * GiB, 9 * GiB)),
+    ("alignments", ".bam", (20 * GiB, 90 * GiB)),
+    ("alignments", ".bam.bai", (2 * MiB, 9 * MiB)),
+    ("variants", ".vcf.gz", (80 * MiB, 900 * MiB)),
+    ("variants", ".vcf.gz.tbi", (100 * KiB, 2 * MiB)),
+)
+MAX_COHORT_FILES = 1_000_000
+
+
+def build_cohort_world(files: int, seed: int = 0) -> World:
+    """The demo world plus ``demo/cohort`` (aws:us-east-1): ``files`` files of a sequencing
+    cohort, six a sample (paired FASTQ, BAM+BAI, VCF.GZ+TBI) in three flat folders ``fastq/``,
+    ``alignments/`` and ``variants/``, as a pipeline's outputs land. Deterministic by seed; built
+    whole (about 0.5 KB a file)."""
+    world = build_demo_world(seed)
+    project = world.add_project(
+        COHORT_PROJECT, f"Cohort ({files:,} files)", "aws:us-east-1", BASE_TIME
+    )
+    folders = {name: world.mkdirs(project, name) for name, _, _ in COHORT_KINDS}
+    for i in range(files):
+        sample, kind = divmod(i, len(COHORT_KINDS))
+        folder, suffix, (lo, hi) = COHORT_KINDS[kind]
+        world.add_node(
+            folders[folder].id,
+            f"C{sample:06d}{suffix}",
+            size=_size(world, lo, hi),
+            created=BASE_TIME + sample,
+        )
+    return world
+
+
+def build_world(spec: str, seed: int = 0) -> World:
+    """``demo`` or ``cohort:N`` (``sbexport sim --world``)."""
+    name, _, arg = spec.partition(":")
+    if name == "demo" and not arg:
+        return build_demo_world(seed)
+    if name == "cohort":
+        try:
+            n = int(arg.replace("_", "").replace(",", ""))
+        except ValueError:
+            n = -1
+        if 1 <= n <= MAX_COHORT_FILES:
+            return build_cohort_world(n, seed)
+    raise ValueError(
+        f"--world {spec!r}: use demo, or cohort:N with N from 1 to {MAX_COHORT_FILES:,} "
+        "(for example cohort:100000)"
+    )

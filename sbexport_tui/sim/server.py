@@ -54,6 +54,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--seed", type=int, default=0, help="seed of the demo world and of the faults")
     p.add_argument(
+        "--world",
+        default="demo",
+        metavar="demo|cohort:N",
+        help="demo (default), or cohort:N: the demo plus demo/cohort, N files of a sequencing "
+        "cohort in three flat folders (for scale: cohort:100000)",
+    )
+    p.add_argument(
         "--hang-seconds",
         type=float,
         default=35.0,
@@ -121,9 +128,15 @@ def run(args: argparse.Namespace) -> int:
     port = sock.getsockname()[1]
     host = f"[{args.host}]" if ":" in args.host else args.host
     from .app import SimPlatform  # starlette and the world: only once the sim really starts
-    from .demo import build_demo_world
+    from .demo import build_world
 
-    platform = SimPlatform(build_demo_world(settings.seed), settings, socket_mode=True)
+    try:
+        world = build_world(getattr(args, "world", "demo"), settings.seed)
+    except ValueError as e:
+        print(f"sbexport sim: {e}", file=sys.stderr)
+        sock.close()
+        return 2
+    platform = SimPlatform(world, settings, socket_mode=True)
     print(f"Simulated Seven Bridges Platform at http://{host}:{port}/v2", flush=True)
     for t in settings.tokens:
         print(f"Accepted token: {t}", flush=True)

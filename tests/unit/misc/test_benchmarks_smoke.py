@@ -30,3 +30,9 @@ def test_bench_startup_once():
     out = bench("bench_startup.py", "--runs", "1")
     for row in ("import textual.app", "--version", "--help", "jobs list"):
         assert row in out, out
+
+
+def test_bench_cohort_export_at_1000_files():
+    out = bench("bench_cohort_export.py", "--files", "1000", "--poll-interval", "1")
+    assert "export jobs" in out and "1,000  1,000" in out, out  # every file got its job
+    assert "note:" not in out, out  # the command ended with exit 0
