@@ -94,7 +94,8 @@ CREATE TABLE IF NOT EXISTS items (
     updated       REAL    NOT NULL,
     PRIMARY KEY (run_id, position)
 );
-CREATE INDEX IF NOT EXISTS items_by_state ON items (run_id, state);
+DROP INDEX IF EXISTS items_by_state;
+CREATE INDEX IF NOT EXISTS items_by_state_position ON items (run_id, state, position);
 CREATE INDEX IF NOT EXISTS items_by_job ON items (job_id);
 CREATE INDEX IF NOT EXISTS items_by_updated ON items (run_id, updated);
 CREATE TABLE IF NOT EXISTS leases (
