@@ -20,61 +20,32 @@ the client's CPU time (as a share of the wall) and its peak RSS. Not a test: not
 from __future__ import annotations
 
 import argparse
-import asyncio
 import math
 import os
 import resource
-import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 
-TOKEN = "bench0token000000000000000000000"
+from simthread import TOKEN, SimThread
+
 VOLUME = "demo/us-east-results"
 
 
-class SimThread:
-    """The sim with the cohort world, served on a loopback socket from a thread."""
+def sim_thread(files: int, args: argparse.Namespace) -> SimThread:
+    from sbexport_tui.sim.demo import build_cohort_world
+    from sbexport_tui.sim.settings import SimSettings, parse_rate_limit
 
-    def __init__(self, files: int, args: argparse.Namespace) -> None:
-        import uvicorn
-
-        from sbexport_tui.sim.app import SimPlatform
-        from sbexport_tui.sim.demo import build_cohort_world
-        from sbexport_tui.sim.settings import SimSettings, parse_rate_limit
-
-        limit, window = parse_rate_limit(args.rate_limit)
-        self.settings = SimSettings(
-            tokens=[TOKEN],
-            job_seconds=args.job_seconds,
-            latency_ms=args.latency_ms,
-            rate_limit=limit,
-            rate_window=window,
-        )
-        self.platform = SimPlatform(build_cohort_world(files), self.settings, socket_mode=True)
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(256)
-        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}/v2"
-        config = uvicorn.Config(
-            self.platform, log_level="critical", access_log=False, lifespan="off"
-        )
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(
-            target=lambda: asyncio.run(self.server.serve(sockets=[self.sock])), daemon=True
-        )
-
-    def __enter__(self) -> SimThread:
-        self.thread.start()
-        while not self.server.started:
-            time.sleep(0.05)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(10)
+    limit, window = parse_rate_limit(args.rate_limit)
+    settings = SimSettings(
+        tokens=[TOKEN],
+        job_seconds=args.job_seconds,
+        latency_ms=args.latency_ms,
+        rate_limit=limit,
+        rate_window=window,
+    )
+    return SimThread(build_cohort_world(files), settings)
 
 
 def main() -> int:
@@ -94,7 +65,7 @@ def main() -> int:
     home = tempfile.mkdtemp(prefix="sbexport-bench-")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SB_", "SBEXPORT_"))}
     built = time.perf_counter()
-    with SimThread(n, args) as sim:
+    with sim_thread(n, args) as sim:
         built = time.perf_counter() - built
         env.update(SB_API_ENDPOINT=sim.url, SB_AUTH_TOKEN=TOKEN, SBEXPORT_HOME=home)
         cmd = [

@@ -20,18 +20,16 @@ counters give the requests it received and the 429s it sent; each client runs as
 from __future__ import annotations
 
 import argparse
-import asyncio
 import math
 import os
-import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from dataclasses import dataclass
 
-TOKEN = "bench0token000000000000000000000"
+from simthread import TOKEN, SimThread
+
 PROJECT = "demo/wgs-cohort"
 FOLDER = "scatter-gather/chunks"
 VOLUME = "demo/us-east-results"
@@ -102,52 +100,12 @@ def official(way: str, url: str) -> None:
 
 
 # ---- the sim in a thread ---------------------------------------------------------------------
-class SimThread:
-    def __init__(self, job_seconds: float, latency_ms: float) -> None:
-        import uvicorn
+def sim_thread(job_seconds: float, latency_ms: float) -> SimThread:
+    from sbexport_tui.sim.demo import build_demo_world
+    from sbexport_tui.sim.settings import SimSettings
 
-        from sbexport_tui.sim.app import SimPlatform
-        from sbexport_tui.sim.demo import build_demo_world
-        from sbexport_tui.sim.settings import SimSettings
-
-        self.settings = SimSettings(tokens=[TOKEN], job_seconds=job_seconds, latency_ms=latency_ms)
-        self.platform = SimPlatform(build_demo_world(0), self.settings, socket_mode=True)
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(128)
-        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}/v2"
-        config = uvicorn.Config(
-            self.platform, log_level="critical", access_log=False, lifespan="off"
-        )
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(
-            target=lambda: asyncio.run(self.server.serve(sockets=[self.sock])), daemon=True
-        )
-
-    def __enter__(self) -> SimThread:
-        self.thread.start()
-        while not self.server.started:
-            time.sleep(0.05)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(10)
-
-    @property
-    def requests(self) -> int:
-        return self.platform.gate.requests + self.platform.gate.responses_429
-
-    @property
-    def responses_429(self) -> int:
-        return self.platform.gate.responses_429
-
-    def last_job_done(self) -> float | None:
-        jobs = self.platform.world.exports.values()
-        return max((j.done_at for j in jobs), default=None)
-
-    def jobs(self) -> int:
-        return len(self.platform.world.exports)
+    settings = SimSettings(tokens=[TOKEN], job_seconds=job_seconds, latency_ms=latency_ms)
+    return SimThread(build_demo_world(0), settings)
 
 
 @dataclass
@@ -162,7 +120,7 @@ class Row:
 
 
 def run_way(name: str, cmd: list[str], env: dict[str, str], args: argparse.Namespace) -> Row:
-    with SimThread(args.job_seconds, args.latency_ms) as sim:
+    with sim_thread(args.job_seconds, args.latency_ms) as sim:
         env = {**env, "SB_API_ENDPOINT": sim.url, "SB_AUTH_TOKEN": TOKEN}
         cmd = [c.replace("{URL}", sim.url) for c in cmd]
         t0 = time.time()

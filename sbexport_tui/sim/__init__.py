@@ -22,6 +22,7 @@ _LAZY = {
 }
 
 
+# the same as sbexport_tui.lazy, which the sim cannot import: it imports nothing of the app
 def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
     if module is None:
