@@ -8,7 +8,9 @@ import sys
 from . import __version__
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
+    """The whole parser; with ``argv``, the simulator's options only when the command is
+    ``sim`` (they load its settings, which other commands never need)."""
     p = argparse.ArgumentParser(
         prog="sbexport",
         description="Bulk-export files from Seven Bridges Platform projects to your cloud volumes, "
@@ -46,14 +48,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="with --profile: use this region id (aws-us, cgc, ...) or API URL instead",
     )
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
-    from .sim.server import add_arguments
-
     sim = sub.add_parser(
         "sim",
         help="serve the simulated Platform on this machine (for scripts and tests)",
         description="Serve the simulated Seven Bridges Platform (REST API v2 subset) on loopback.",
     )
-    add_arguments(sim)
+    if argv is None or "sim" in argv:
+        from .sim.server import add_arguments
+
+        add_arguments(sim)
     from .headless import add_subcommands
 
     add_subcommands(sub)
@@ -78,7 +81,11 @@ def start_debug_log(log_dir) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    args_given = sys.argv[1:] if argv is None else argv
+    if args_given == ["--version"]:  # job scripts ask this often: no parser to build
+        print(f"sbexport {__version__}")
+        return 0
+    parser = build_parser(args_given)
     args = parser.parse_args(argv)
     if args.reset and (not args.demo or args.command is not None):
         parser.error("--reset goes with --demo alone (it resets the demo only)")
