@@ -36,3 +36,9 @@ def test_bench_cohort_export_at_1000_files():
     out = bench("bench_cohort_export.py", "--files", "1000", "--poll-interval", "1")
     assert "export jobs" in out and "1,000  1,000" in out, out  # every file got its job
     assert "note:" not in out, out  # the command ended with exit 0
+
+
+def test_bench_jobs_pane_at_100_jobs():
+    out = bench("bench_jobs_pane.py", "--jobs", "100", "--changed", "10")
+    assert "jobs pane: 100 jobs, 10 state changes per round" in out, out
+    assert "opened with 100 rows" in out, out
