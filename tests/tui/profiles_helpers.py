@@ -52,7 +52,17 @@ def make_ctx(env: dict[str, str], transport=sim_transport) -> ProfilesContext:
 
 
 def make_app(ctx: ProfilesContext, **kw) -> SbexportApp:
-    return SbexportApp(lambda: first_screen(ctx, **kw), theme_name="textual-dark")
+    """The app as `sbexport` starts it: the first screen, and the profiles it switches among."""
+    app = SbexportApp(lambda: first_screen(ctx, **kw), theme_name="textual-dark")
+    app.profiles_context = ctx
+    return app
+
+
+def seeded_app(env: dict[str, str]) -> tuple[ProfilesContext, SbexportApp]:
+    """The app with the three seeded profiles (``seed_profiles``)."""
+    ctx = make_ctx(env)
+    seed_profiles(ctx)
+    return ctx, make_app(ctx)
 
 
 def seed_profiles(ctx: ProfilesContext) -> None:

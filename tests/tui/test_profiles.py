@@ -45,6 +45,7 @@ from .profiles_helpers import (
     saved,
     screen_text,
     seed_profiles,
+    seeded_app,
     write_credentials,
 )
 
@@ -130,9 +131,7 @@ async def test_first_run_offers_to_import_the_credentials_file(tmp_path, monkeyp
 
 async def test_profiles_listed_with_default_and_sources_never_tokens(tmp_path, monkeypatch):
     env = fake_env(tmp_path, monkeypatch, LAB_TOKEN=TOKEN)
-    ctx = make_ctx(env)
-    seed_profiles(ctx)
-    app = make_app(ctx)
+    _ctx, app = seeded_app(env)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         assert isinstance(app.screen, ProfilesScreen)
@@ -154,9 +153,7 @@ async def test_profiles_listed_with_default_and_sources_never_tokens(tmp_path, m
 
 async def test_sign_in_goes_to_projects_and_remembers_the_profile(tmp_path, monkeypatch):
     env = fake_env(tmp_path, monkeypatch, LAB_TOKEN=TOKEN)
-    ctx = make_ctx(env)
-    seed_profiles(ctx)
-    app = make_app(ctx)
+    ctx, app = seeded_app(env)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await pilot.press("enter")
@@ -172,9 +169,7 @@ async def test_sign_in_goes_to_projects_and_remembers_the_profile(tmp_path, monk
 
 async def test_t_tests_the_connection_and_stays(tmp_path, monkeypatch):
     env = fake_env(tmp_path, monkeypatch, LAB_TOKEN=TOKEN)
-    ctx = make_ctx(env)
-    seed_profiles(ctx)
-    app = make_app(ctx)
+    _ctx, app = seeded_app(env)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await pilot.press("t")
@@ -187,9 +182,7 @@ async def test_t_tests_the_connection_and_stays(tmp_path, monkeypatch):
 async def test_wrong_token_shows_the_401_in_plain_words_and_stays(tmp_path, monkeypatch):
     wrong = "wrongtoken99887766WRONG"
     env = fake_env(tmp_path, monkeypatch, LAB_TOKEN=wrong)
-    ctx = make_ctx(env)
-    seed_profiles(ctx)
-    app = make_app(ctx)
+    _ctx, app = seeded_app(env)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await pilot.press("enter")
@@ -241,9 +234,7 @@ async def test_no_network_wrong_url_and_proxy_page_are_told_apart(tmp_path, monk
 
 async def test_token_source_failure_is_explained(tmp_path, monkeypatch):
     env = fake_env(tmp_path, monkeypatch)  # LAB_TOKEN not set
-    ctx = make_ctx(env)
-    seed_profiles(ctx)
-    app = make_app(ctx)
+    _ctx, app = seeded_app(env)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await pilot.press("enter")
@@ -256,9 +247,7 @@ async def test_token_source_failure_is_explained(tmp_path, monkeypatch):
 
 async def test_new_profile_with_a_pasted_token_keeps_it_in_a_private_file(tmp_path, monkeypatch):
     env = fake_env(tmp_path, monkeypatch)
-    ctx = make_ctx(env)
-    seed_profiles(ctx)
-    app = make_app(ctx)
+    ctx, app = seeded_app(env)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await pilot.press("n")
@@ -289,9 +278,7 @@ async def test_new_profile_with_a_pasted_token_keeps_it_in_a_private_file(tmp_pa
 
 async def test_form_errors_are_inline_and_plain(tmp_path, monkeypatch):
     env = fake_env(tmp_path, monkeypatch, LAB_TOKEN=TOKEN)
-    ctx = make_ctx(env)
-    seed_profiles(ctx)
-    app = make_app(ctx)
+    ctx, app = seeded_app(env)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await pilot.press("n")
@@ -382,9 +369,7 @@ async def test_rename_moves_the_token_file(tmp_path, monkeypatch):
 
 async def test_delete_asks_first_showing_the_name(tmp_path, monkeypatch):
     env = fake_env(tmp_path, monkeypatch, LAB_TOKEN=TOKEN)
-    ctx = make_ctx(env)
-    seed_profiles(ctx)
-    app = make_app(ctx)
+    ctx, app = seeded_app(env)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await pilot.press("down", "d")
@@ -404,9 +389,7 @@ async def test_delete_asks_first_showing_the_name(tmp_path, monkeypatch):
 
 async def test_star_and_D_set_the_default(tmp_path, monkeypatch):
     env = fake_env(tmp_path, monkeypatch, LAB_TOKEN=TOKEN)
-    ctx = make_ctx(env)
-    seed_profiles(ctx)
-    app = make_app(ctx)
+    ctx, app = seeded_app(env)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await pilot.press("down", "asterisk")
@@ -421,9 +404,7 @@ async def test_star_and_D_set_the_default(tmp_path, monkeypatch):
 
 async def test_import_from_the_profiles_screen_reports_added_and_skipped(tmp_path, monkeypatch):
     env = fake_env(tmp_path, monkeypatch, LAB_TOKEN=TOKEN)
-    ctx = make_ctx(env)
-    seed_profiles(ctx)
-    app = make_app(ctx)
+    _ctx, app = seeded_app(env)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await pilot.press("i")
@@ -621,9 +602,7 @@ async def test_both_forms_focus_the_first_field_that_can_be_changed(tmp_path, mo
     """New: Name. Edit: the name is changed by a rename (r), so the form says so and starts at
     Region, its first field that can be changed."""
     env = fake_env(tmp_path, monkeypatch, LAB_TOKEN=TOKEN)
-    ctx = make_ctx(env)
-    seed_profiles(ctx)
-    app = make_app(ctx)
+    _ctx, app = seeded_app(env)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         for key, first in (("n", "form-name"), ("e", "form-region")):
@@ -656,10 +635,7 @@ async def test_switch_profile_goes_back_to_the_profiles_with_a_fresh_selection(
     tmp_path, monkeypatch
 ):
     env = fake_env(tmp_path, monkeypatch, LAB_TOKEN=TOKEN)
-    ctx = make_ctx(env)
-    seed_profiles(ctx)
-    app = make_app(ctx)
-    app.profiles_context = ctx
+    _ctx, app = seeded_app(env)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await pilot.press("enter")
@@ -736,10 +712,7 @@ async def test_the_demo_opened_from_the_first_run_screen_says_when_its_world_was
 
 async def test_esc_on_the_projects_goes_back_to_the_profiles(tmp_path, monkeypatch):
     env = fake_env(tmp_path, monkeypatch, LAB_TOKEN=TOKEN)
-    ctx = make_ctx(env)
-    seed_profiles(ctx)
-    app = make_app(ctx)
-    app.profiles_context = ctx
+    _ctx, app = seeded_app(env)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await pilot.press("enter")
