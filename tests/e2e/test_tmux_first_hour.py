@@ -46,14 +46,7 @@ def test_first_hour_back_keys_fresh_selection_and_a_restart_that_names_the_open_
         t.keys("Enter")  # sign in with lab
         t.wait_for("WGS cohort 2026")
         t.footer("esc Back f1 Help")
-        t.keys("j", "j", "Enter")
-        t.wait_for("batches/")
-        t.keys("Enter")
-        t.wait_for("batch-01/")
-        t.keys("Enter")
-        t.wait_for("S0101/")
-        t.keys("Enter")
-        t.wait_for("alignments/")
+        t.open_sample_s0101()
         t.keys("j", "Enter")
         t.wait_for("S0101.bam")
         t.keys("Space")  # the BAM, and its index comes along

@@ -60,5 +60,16 @@ class TmuxApp:
             time.sleep(0.2)
         raise AssertionError(f"the footer is {line!r}, not {starts!r}...")
 
+    def open_sample_s0101(self) -> None:
+        """From the projects: WGS cohort 2026 (the third) down to batches/batch-01/S0101, whose
+        folders are reads/, alignments/, variants/ and qc/."""
+        self.keys("j", "j", "Enter")
+        for shown, then in (("batches/", "batch-01/"), ("batch-01/", "S0101/")):
+            self.wait_for(shown)
+            self.keys("Enter")
+            self.wait_for(then)
+        self.keys("Enter")
+        self.wait_for("alignments/")
+
     def kill(self) -> None:
         subprocess.run(["tmux", "kill-session", "-t", self.name], capture_output=True)
