@@ -402,16 +402,17 @@ async def _submit_run(
     in_a_row = 0  # calls in a row whose answer was lost
     lone_refusals = 0  # single items in a row refused with a 400
 
-    last_counted = [-PROGRESS_EVERY]
+    last_counted = -PROGRESS_EVERY
 
     def progress(phase: Phase, message: str = "") -> None:
         # Counting reads every item of the run: after each chunk of a 100,000-file run that is
         # quadratic. A plain "submitting" note is given at most every PROGRESS_EVERY seconds;
         # the others (a message, a change of phase) always.
+        nonlocal last_counted
         now = time.monotonic()
-        if phase == "submitting" and not message and now - last_counted[0] < PROGRESS_EVERY:
+        if phase == "submitting" and not message and now - last_counted < PROGRESS_EVERY:
             return
-        last_counted[0] = now
+        last_counted = now
         _notify(
             on_progress, Progress(run_id, phase, journal.counts(run_id), result.chunks, message)
         )
