@@ -9,6 +9,7 @@ by uvicorn (sim/server.py), from the same code.
 from __future__ import annotations
 
 import asyncio
+import bisect
 import json
 import math
 import random
@@ -383,24 +384,41 @@ class Handlers:
         # full items (as the docs' examples show them); the lean-volume-listing variant leaves
         # out the metadata unless fields=_all is asked for, as the Platform's other lists do.
         full = q.get("fields") == "_all" or not self.settings.has("lean-volume-listing")
-        entries: dict[str, tuple[str, str | None, int | None]] = {}
-        for key, size in vol.objects.items():
-            rel = vol.relative(key)
-            if rel is None or not rel.startswith(prefix):
-                continue
-            rest = rel[len(prefix) :]
+        # One level under the prefix, in order, from the sorted keys: bisect to the first key
+        # after the token, then take entries until the page is full. Keys under a sub-prefix
+        # are one entry (the prefix; S3's CommonPrefixes), skipped over by a second bisection.
+        root = vol.prefix.strip("/")
+        root_part = root + "/" if root else ""
+        base_key = root_part + prefix
+        keys = vol.objects.sorted_keys()
+        i = bisect.bisect_left(keys, base_key)
+        if after:
+            i = max(i, bisect.bisect_right(keys, root_part + after))
+        entries: list[tuple[str, str | None]] = []  # (relative name, bucket key or None)
+        while i < len(keys) and len(entries) <= limit:
+            key = keys[i]
+            if not key.startswith(base_key):
+                break
+            rest = key[len(base_key) :]
             if "/" in rest.rstrip("/"):
-                sub = prefix + rest.split("/", 1)[0] + "/"
-                entries[sub] = ("prefix", None, None)
-            else:
-                entries[rel] = ("object", key, size)
-        keys = sorted(k for k in entries if k > after)
-        page, more = keys[:limit], len(keys) > limit
+                first = rest.split("/", 1)[0]
+                sub = prefix + first + "/"
+                if sub > after:
+                    if entries and entries[-1][0] == sub:
+                        entries.pop()  # an object named like the prefix: the prefix wins
+                    entries.append((sub, None))
+                i = bisect.bisect_left(keys, base_key + first + "0", i)  # '0' follows '/'
+                continue
+            rel = prefix + rest
+            if rel > after:
+                entries.append((rel, key))
+            i += 1
+        page, more = entries[:limit], len(entries) > limit
         base = self.base(request)
         items, prefixes = [], []
-        for k in page:
-            kind, obj_key, obj_size = entries[k]
-            if kind == "object":
+        for k, obj_key in page:
+            if obj_key is not None:
+                obj_size = vol.objects[obj_key]
                 item: dict[str, Any] = {
                     "href": f"{base}/storage/volumes/{vid}/object?{urlencode({'location': k})}",
                     "location": k,
@@ -432,7 +450,7 @@ class Handlers:
             more_q: dict[str, Any] = {"prefix": prefix, "limit": limit}
             if q.get("fields"):
                 more_q["fields"] = q["fields"]
-            nxt = urlencode({**more_q, "continuation_token": page[-1]})
+            nxt = urlencode({**more_q, "continuation_token": page[-1][0]})
             links.append({"next": f"{base}/storage/volumes/{vid}/list?{nxt}"})
         here = urlencode({"prefix": prefix, "limit": limit})
         return JSONResponse(

@@ -11,6 +11,7 @@ applied lazily by ``World.advance(now)``, which the HTTP layer calls before ever
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import heapq
 import random
@@ -172,6 +173,62 @@ def join_key(prefix: str, location: str) -> str:
     return f"{root}/{location}" if root else location
 
 
+class ObjectStore(dict[str, int]):
+    """A volume's objects (bucket key -> size) that also keeps its keys in order, so that a
+    listing page is found by bisection instead of sorting every object of the volume for each
+    page (a 100,000-object volume listed page by page was quadratic). Plain dict otherwise."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._sorted: list[str] | None = None
+
+    def sorted_keys(self) -> list[str]:
+        if self._sorted is None:
+            self._sorted = sorted(self)
+        return self._sorted
+
+    def __setitem__(self, key: str, value: int) -> None:
+        if self._sorted is not None and key not in self:
+            bisect.insort(self._sorted, key)
+        super().__setitem__(key, value)
+
+    def __delitem__(self, key: str) -> None:
+        super().__delitem__(key)
+        if self._sorted is not None:
+            i = bisect.bisect_left(self._sorted, key)
+            del self._sorted[i]
+
+    def pop(self, key: str, *default: Any) -> Any:
+        if key in self:
+            value = self[key]
+            del self[key]
+            return value
+        if default:
+            return default[0]
+        raise KeyError(key)
+
+    # every other mutation: forget the order, sort again when next asked
+    def clear(self) -> None:
+        super().clear()
+        self._sorted = None
+
+    def update(self, *args: Any, **kwargs: Any) -> None:
+        super().update(*args, **kwargs)
+        self._sorted = None
+
+    def setdefault(self, key: str, default: Any = None) -> Any:
+        self._sorted = None
+        return super().setdefault(key, default)
+
+    def popitem(self) -> tuple[str, int]:
+        self._sorted = None
+        return super().popitem()
+
+    def __ior__(self, other: Any) -> ObjectStore:  # type: ignore[override,misc]
+        self.update(other)
+        return self
+
+
 @dataclass
 class Volume:
     id: str  # owner/name
@@ -192,9 +249,13 @@ class Volume:
     # properties override them key by key (the bulk export page: "These values override the
     # defaults from the volume").
     properties: dict[str, Any] = field(default_factory=s3_defaults)
-    objects: dict[str, int] = field(default_factory=dict)  # bucket key (prefix included) -> size
+    objects: ObjectStore = field(default_factory=ObjectStore)  # bucket key (prefix incl.) -> size
     # bucket key -> the properties the object was written with (what an export applied)
     object_properties: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.objects, ObjectStore):
+            self.objects = ObjectStore(self.objects)
 
     @property
     def name(self) -> str:

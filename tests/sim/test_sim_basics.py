@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import math
+import random
+
+import pytest
 
 from sbexport_tui.sim import build_demo_world
 from sbexport_tui.sim.demo import BIG_FOLDER, BIG_FOLDER_FILES
@@ -218,6 +221,67 @@ async def test_volume_list_pages_with_next_links(sim):
     body2 = (await sim.client.get(nxt)).json()
     assert len(body2["items"]) == 30 and body2["links"] == []
     assert {i["location"] for i in body["items"] + body2["items"]} == set(vol.objects)
+
+
+def one_level(vol, prefix: str) -> list[str]:
+    """The listing's names by brute force (every object, sorted): what the indexed listing must
+    give, page after page."""
+    names: set[str] = set()
+    for key in vol.objects:
+        rel = vol.relative(key)
+        if rel is None or not rel.startswith(prefix):
+            continue
+        rest = rel[len(prefix) :]
+        if "/" in rest.rstrip("/"):
+            names.add(prefix + rest.split("/", 1)[0] + "/")
+        else:
+            names.add(rel)
+    return sorted(names)
+
+
+async def listed_names(sim, vid: str, prefix: str, limit: int, between=None) -> list[str]:
+    r = await sim.get(f"/storage/volumes/{vid}/list", prefix=prefix, limit=str(limit))
+    names: list[str] = []
+    while True:
+        body = r.json()
+        page = [i["location"] for i in body["items"]] + [p["prefix"] for p in body["prefixes"]]
+        assert len(page) <= limit
+        names += sorted(page)
+        if not body["links"]:
+            return names
+        if between is not None:
+            between()
+        r = await sim.client.get(body["links"][0]["next"])
+
+
+@pytest.mark.parametrize("vid", ["demo/us-west-scratch", "demo/us-east-results"])
+async def test_volume_list_pages_match_a_brute_force_listing(sim, vid):
+    """The listing bisects a sorted index of the keys: it must list what a scan of every
+    object lists, one level deep, page by page, also while objects come and go between pages."""
+    rng = random.Random(7)
+    vol = sim.world.volumes[vid]
+    root = vol.prefix.strip("/")
+    parts = ["a", "a.b", "a0", "b", "dir", "dir-x", "é", "z"]
+    for _ in range(400):
+        path = "/".join(rng.choice(parts) for _ in range(rng.randint(1, 4)))
+        if rng.random() < 0.05:
+            path += "/"  # a folder marker object
+        key = f"{root}/{path}" if root and rng.random() < 0.9 else path
+        vol.objects[key] = rng.randint(0, 99)
+    for prefix in ["", "a/", "dir/", "a/a.b/", "nothing/"]:
+        for limit in (1, 3, 100):
+            expected = one_level(vol, prefix)
+            assert await listed_names(sim, vid, prefix, limit) == expected
+    # objects added and removed between pages: the index follows them
+    added = f"{root}/a/zz-late" if root else "a/zz-late"
+    gone = sorted(k for k in vol.objects if vol.relative(k) and vol.relative(k).startswith("a/"))
+
+    def churn() -> None:
+        vol.objects[added] = 1
+        vol.objects.pop(gone[-1], None)
+
+    names = await listed_names(sim, vid, "a/", 5, between=churn)
+    assert names == one_level(vol, "a/")
 
 
 async def test_rate_limit_headers_on_every_response_and_429_past_it(sim_factory):
