@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from sbexport_tui.tui.screens.browse import BrowseScreen
+from sbexport_tui.tui.screens.browse import MARK, BrowseScreen
 from sbexport_tui.tui.screens.projects import ProjectsScreen
 from sbexport_tui.tui.screens.selection import SelectionScreen
 
@@ -136,6 +136,49 @@ async def test_slash_filters_the_view_and_marks_only_what_is_shown(demo_app):
         assert len(demo_app.selection) == 11
         await pilot.press("escape")
         assert screen.table.row_count == 5000
+
+
+async def test_the_filter_narrows_as_letters_are_typed_and_widens_as_they_are_deleted(demo_app):
+    """Typing on filters the rows shown (not every entry again); deleting filters them all
+    again; a sort keeps the filter. Each step shows exactly what a fresh filter would."""
+    async with demo_app.run_test(size=SIZE) as pilot:
+        await open_path(pilot, "scatter-gather", "chunks")
+        screen = demo_app.screen
+        every = [f.name for f in screen.entries]
+
+        def expect(text: str) -> list[str]:
+            return [n for n in every if text in n.lower()]
+
+        await pilot.press("slash")
+        for typed in ("0", "04", "049", "0499"):
+            await pilot.press(typed[-1])
+            assert table_names(screen) == expect(typed), typed
+        await pilot.press("backspace", "backspace")
+        assert table_names(screen) == expect("04")
+        await pilot.press("9", "8")
+        assert table_names(screen) == expect("0498")
+        await pilot.press("enter", "o", "o")  # by name, then by name descending
+        assert table_names(screen) == sorted(expect("0498"), key=str.lower, reverse=True)
+        await pilot.press("slash", "end", "7")  # typing on keeps the order
+        assert table_names(screen) == sorted(expect("04987"), key=str.lower, reverse=True)
+        await pilot.press("escape")
+        assert screen.table.row_count == 5000
+
+
+async def test_marks_made_elsewhere_show_on_rows_drawn_later(demo_app):
+    """Rows are made when first drawn: a row far down, marked while off screen, shows its
+    mark when the cursor gets there."""
+    async with demo_app.run_test(size=SIZE) as pilot:
+        await open_path(pilot, "scatter-gather", "chunks")
+        screen = demo_app.screen
+        far = screen.view[4000]
+        screen.mark_files([far], True)
+        screen.table.move_cursor(row=4000)
+        await pilot.pause()
+        assert screen.table.get_row_at(4000)[0].plain == MARK
+        demo_app.selection.remove(far.id)
+        screen.refresh_marks()
+        assert screen.table.get_row_at(4000)[0].plain.strip() == ""
 
 
 async def test_sort_by_name_size_date(demo_app):

@@ -76,3 +76,35 @@ async def test_a_row_that_changes_while_the_table_is_scrolled_is_redrawn():
         assert any(getattr(r, "y", None) == y and r.height == 1 for r in refreshed), refreshed
         await pilot.pause()
         assert line(table, y).strip() == "row 39 changed"
+
+
+async def test_rows_set_by_key_are_made_only_when_drawn_and_made_again_when_forgotten():
+    made: list[str] = []
+    state = {"suffix": ""}
+
+    def make(key: str) -> list[str]:
+        made.append(key)
+        return [f"row {key}{state['suffix']}"]
+
+    table = FastTable([Column("n", "Name", 20)])
+    async with TableApp(table).run_test(size=(30, 6)) as pilot:
+        table.set_keys([str(i) for i in range(100_000)], make)
+        await pilot.pause()
+        assert table.row_count == 100_000
+        assert 0 < len(made) <= 6  # the lines on screen, not 100,000
+        assert line(table, 1).strip() == "row 0"
+        table.add_keys(["extra"])
+        assert table.get_row_index("extra") == 100_000
+        assert table.get_row_at(100_000) == [Text("row extra")]
+        assert table.update_cell("99999", "n", "never drawn")  # not made yet: made when drawn
+        table.update_cell("0", "n", "changed")
+        await pilot.pause()
+        assert line(table, 1).strip() == "changed"
+        state["suffix"] = "!"
+        made.clear()
+        table.forget_cells()
+        await pilot.pause()
+        assert line(table, 1).strip() == "row 0!"
+        assert 0 < len(made) <= 6
+        table.set_keys(["5", "0"], make)  # the cursor stays on its key
+        assert table.cursor_key() == "0"

@@ -109,6 +109,12 @@ class BrowseScreen(Screen):
         self.crumbs: list[Crumb] = []
         self.entries: list[File] = []  # the folder's items, as listed
         self.view: list[File] = []  # what the table shows (filtered, sorted)
+        self._by_id: dict[str, File] = {}
+        self._lower: dict[str, str] = {}  # file id -> its name in lower case, for the filter
+        self._view_filter = ""  # the filter text self.view was made with
+        # the views of the filter texts typed on the way to this one: deleting a letter goes
+        # back to one of them instead of filtering every entry again
+        self._views: dict[str, list[File]] = {}
         # not `loading`: that is Textual's, and covers the whole screen with a spinner
         self.listing = False
         self.waiting: ClientStatus | None = None  # the client waits to try again
@@ -169,6 +175,10 @@ class BrowseScreen(Screen):
         self.entries, self.view = [], []
         self._rows: dict[str, list[Text]] = {}
         self._names: dict[str, File] | None = None
+        self._by_id = {}
+        self._lower = {}
+        self._view_filter = ""
+        self._views = {}
         self.loaded_total = None
         self.range_anchor = None
         self._restore_key = cursor_key
@@ -217,11 +227,17 @@ class BrowseScreen(Screen):
         if message.folder_id != self.crumbs[-1].folder_id:
             return  # a late page of a folder we left
         self.entries.extend(message.files)
+        for f in message.files:
+            self._by_id[f.id] = f
+            self._lower[f.id] = (f.name or "").lower()
         self._names = None
         if self.sort == "listed" and not self.filter_text():
             start = len(self.view)
             self.view.extend(message.files)
-            self.table.add_rows([self.file_row(f) for f in message.files])
+            if start == 0:
+                self.table.set_keys([f.id for f in message.files], self.cells_of)
+            else:
+                self.table.add_keys([f.id for f in message.files])
             if start == 0 and self._restore_key:
                 self.move_to_key(self._restore_key)
         else:
@@ -245,7 +261,21 @@ class BrowseScreen(Screen):
 
     def sorted_filtered(self) -> list[File]:
         text = self.filter_text()
-        files = [f for f in self.entries if not text or text in (f.name or "").lower()]
+        old = self._view_filter
+        self._view_filter = text
+        if not text or text == old:
+            self._views = {}  # a new page, a sort, no filter: made afresh
+        elif text in self._views:
+            return self._views[text]  # a letter deleted: the view it had
+        elif old and text.startswith(old) and old in self._views:
+            # typing on narrows what is shown: filter the rows shown (in order), not all
+            lower = self._lower
+            view = self._views[text] = [f for f in self._views[old] if text in lower[f.id]]
+            return view
+        else:
+            self._views = {}
+        lower = self._lower
+        files = [f for f in self.entries if not text or text in lower[f.id]]
         if self.sort == "name":
             files.sort(key=lambda f: (not f.is_folder, (f.name or "").lower()))
         elif self.sort == "size":
@@ -254,11 +284,17 @@ class BrowseScreen(Screen):
             files.sort(key=lambda f: f.modified_on.timestamp() if f.modified_on else 0)
         if self.sort_reverse:
             files.reverse()
+        if text:
+            self._views[text] = files
         return files
 
     def refill(self) -> None:
         self.view = self.sorted_filtered()
-        self.table.set_rows([self.file_row(f) for f in self.view])
+        self.table.set_keys([f.id for f in self.view], self.cells_of)
+
+    def cells_of(self, file_id: str) -> list[Text]:
+        """A row's cells, made when the table first draws it."""
+        return self.file_row(self._by_id[file_id])[1]
 
     def file_row(self, f: File) -> tuple[str, list[Text]]:
         """The row of a file, built once per listing and shared with the table."""
@@ -289,9 +325,7 @@ class BrowseScreen(Screen):
         return folder.id in self.selection.marked_folders
 
     def refresh_marks(self) -> None:
-        t = self.table
-        for f in self.view:
-            t.update_cell(f.id, "mark", self.mark_cell(f))
+        self.table.forget_cells()  # each row's mark is made again when it is drawn
 
     def update_crumbs(self) -> None:
         path = " / ".join(c.name for c in self.crumbs)

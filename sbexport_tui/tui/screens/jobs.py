@@ -158,7 +158,6 @@ class JobsScreen(Screen):
         self.records: dict[str, ItemRecord] = {}
         self.by_run: dict[int, list[str]] = {}
         self.order: list[str] = []
-        self.cells: dict[str, list[Text]] = {}
         self.running: dict[str, float] = {}  # key -> started, for rows in state running
         self.stats: dict[int, RunStats] = {}
         self.wide = False
@@ -302,14 +301,12 @@ class JobsScreen(Screen):
         self.update_summary()
 
     def _add_run(self, run: RunRecord, items: list[ItemRecord], *, at_end: bool) -> None:
-        now = self.now()
         self.runs[run.id] = run
         keys = []
         for it in items:
             key = item_key(it)
             keys.append(key)
             self.records[key] = it
-            self.cells[key] = row_cells(it, self.wide, now, self.clock_offset)
             self._track_running(key, it)
             if it.updated > self.since:
                 self.since = it.updated
@@ -373,13 +370,15 @@ class JobsScreen(Screen):
             view = self.order
         else:
             view = [k for k in self.order if matches(self.records[k], states, text)]
-        self.table.set_rows([(k, self.cells[k]) for k in view])
+        self.table.set_keys(view, self.cells_of)
+
+    def cells_of(self, key: str) -> list[Text]:
+        """A row's cells, made when the table first draws it (100,000 rows are never all
+        made: opening and each poll's changes cost what is on screen)."""
+        return row_cells(self.records[key], self.wide, self.now(), self.clock_offset)
 
     def rebuild_cells(self) -> None:
-        now = self.now()
-        offset = self.clock_offset
-        self.cells = {k: row_cells(it, self.wide, now, offset) for k, it in self.records.items()}
-        self.refill()
+        self.table.forget_cells()
 
     def apply_changes(self, items: Iterable[ItemRecord]) -> int:
         """Put changed journal rows on screen: each changed row is replaced in place (keyed by
@@ -387,8 +386,6 @@ class JobsScreen(Screen):
         table = self.table
         states, text = self.filter_states(), self.filter_text()
         filtering = states is not None or bool(text)
-        now = self.now()
-        offset = self.clock_offset
         changed = 0
         refill = False
         touched: set[int] = set()
@@ -407,16 +404,15 @@ class JobsScreen(Screen):
                 changed += 1
                 touched.add(it.run_id)
                 self.records[key] = it
-                cells = self.cells[key] = row_cells(it, self.wide, now, offset)
                 self._track_running(key, it)
                 if not filtering:
                     if not refill:
-                        table.update_row(key, cells)
+                        table.forget_row(key)
                     continue
                 shown = table.get_row_index(key) is not None
                 if matches(it, states, text):
                     if shown:
-                        table.update_row(key, cells)
+                        table.forget_row(key)
                     else:
                         refill = True
                 elif shown:

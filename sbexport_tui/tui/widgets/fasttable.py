@@ -4,11 +4,15 @@ DataTable builds and measures every row it holds, so replacing 5,000 rows (a fil
 costs about half a second. FastTable keeps plain row data and renders the visible lines on
 demand: setting rows, filtering and updating a row cost O(rows) list work at most, and drawing
 costs O(screen height). Cells are `rich.text.Text` (never markup).
+
+At 100,000 rows even building every row's cells is too slow for a keystroke (a filter that
+empties, a jobs pane that opens): ``set_keys`` takes the keys and a function that makes a row's
+cells from its key, called only for the rows drawn (and kept until ``forget_cells``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
@@ -34,6 +38,9 @@ class Column:
     justify: str = "left"
     # where a value too long for the column is cut: "left" keeps its end (a key's file name)
     cut: Literal["right", "left"] = "right"
+
+
+DRAWN_MAX = 200  # lines of a screen, about; the cache of drawn lines holds a few screens
 
 
 class LeftCutText(Text):
@@ -113,8 +120,14 @@ class FastTable(ScrollView, can_focus=True):
         super().__init__(**kw)
         self.columns = list(columns)
         self._keys: list[str] = []
-        self._cells: list[list[Text]] = []
+        self._cells: list[list[Text] | None] = []  # None: not made yet (``set_keys``)
         self._index: dict[str, int] = {}
+        self._make: Callable[[str], Sequence[Any]] | None = None
+        # row key -> (style, widths, the line drawn): a key press that moves the cursor redraws
+        # the whole table, but only the two rows whose look changed are drawn again. Only when
+        # ``row_cells`` is FastTable's own (a subclass's may change with the clock).
+        self._drawn: dict[str, tuple[Style, tuple[int, ...], Strip]] = {}
+        self._cache_lines = type(self).row_cells is FastTable.row_cells
 
     # ---- data ------------------------------------------------------------------------------
     @property
@@ -123,10 +136,27 @@ class FastTable(ScrollView, can_focus=True):
 
     def set_rows(self, rows: Sequence[tuple[str, Sequence[Any]]], *, keep_key: bool = True) -> None:
         """Replace every row: (key, cells) pairs. The cursor stays on its key when it is there."""
+        self._make = None
+        self._replace([k for k, _ in rows], [_cells(cells) for _, cells in rows], keep_key)
+
+    def set_keys(
+        self,
+        keys: Sequence[str],
+        make: Callable[[str], Sequence[Any]],
+        *,
+        keep_key: bool = True,
+    ) -> None:
+        """Replace every row by these keys; ``make(key)`` gives a row's cells when it is first
+        drawn (or read), not before."""
+        self._make = make
+        self._replace(list(keys), [None] * len(keys), keep_key)
+
+    def _replace(self, keys: list[str], cells: list[list[Text] | None], keep_key: bool) -> None:
         old = self.cursor_key() if keep_key else None
-        self._keys = [k for k, _ in rows]
-        self._cells = [_cells(cells) for _, cells in rows]
-        self._index = {k: i for i, k in enumerate(self._keys)}
+        self._drawn.clear()
+        self._keys = keys
+        self._cells = cells
+        self._index = {k: i for i, k in enumerate(keys)}
         self._resize()
         row = self._index.get(old, None) if old is not None else None
         self.cursor_row = (
@@ -143,17 +173,45 @@ class FastTable(ScrollView, can_focus=True):
         self._resize()
         self.refresh()
 
+    def add_keys(self, keys: Sequence[str]) -> None:
+        """More rows at the end, made on demand like ``set_keys``'s (after ``set_keys``)."""
+        start = len(self._keys)
+        self._keys.extend(keys)
+        self._cells.extend([None] * len(keys))
+        for i, k in enumerate(keys, start):
+            self._index[k] = i
+        self._resize()
+        self.refresh()
+
+    def forget_cells(self) -> None:
+        """Rows made by ``set_keys``'s function are made again when next drawn (what they show
+        has changed: marks, a clock)."""
+        if self._make is not None:
+            self._cells = [None] * len(self._keys)
+        self._drawn.clear()
+        self.refresh()
+
     def clear(self) -> None:
         self.set_rows([], keep_key=False)
         self.cursor_row = 0
+
+    def _row(self, i: int) -> list[Text]:
+        cells = self._cells[i]
+        if cells is None:
+            assert self._make is not None
+            cells = self._cells[i] = _cells(self._make(self._keys[i]))
+        return cells
 
     def update_cell(self, key: str, column: str, value: Any) -> bool:
         """Change one cell; False when no row has that key (e.g. filtered out)."""
         i = self._index.get(key)
         if i is None:
             return False
+        if self._cells[i] is None:
+            return True  # not made yet: it will be made as it is now
         col = self._col_index(column)
-        self._cells[i][col] = plain(value)
+        self._row(i)[col] = plain(value)
+        self._drawn.pop(key, None)
         self._refresh_row(i)
         return True
 
@@ -162,11 +220,24 @@ class FastTable(ScrollView, can_focus=True):
         if i is None:
             return False
         self._cells[i] = _cells(cells)
+        self._drawn.pop(key, None)
+        self._refresh_row(i)
+        return True
+
+    def forget_row(self, key: str) -> bool:
+        """A row made by ``set_keys``'s function is made again when next drawn (False: no row
+        has that key)."""
+        i = self._index.get(key)
+        if i is None:
+            return False
+        if self._make is not None:
+            self._cells[i] = None
+        self._drawn.pop(key, None)
         self._refresh_row(i)
         return True
 
     def get_row_at(self, row: int) -> list[Text]:
-        return list(self._cells[row])
+        return list(self._row(row))
 
     def get_row_index(self, key: str) -> int | None:
         return self._index.get(key)
@@ -254,12 +325,23 @@ class FastTable(ScrollView, can_focus=True):
             if row == self.cursor_row
             else self.rich_style
         )
-        return self._strip(self.row_cells(row), widths, width, style)
+        if not self._cache_lines:
+            return self._strip(self.row_cells(row), widths, width, style)
+        key = self._keys[row]
+        shape = (width, *widths)
+        drawn = self._drawn.get(key)
+        if drawn is not None and drawn[0] == style and drawn[1] == shape:
+            return drawn[2]
+        strip = self._strip(self.row_cells(row), widths, width, style)
+        if len(self._drawn) > 4 * DRAWN_MAX:
+            self._drawn.clear()  # a long scroll: keep what is on screen, not every row seen
+        self._drawn[key] = (style, shape, strip)
+        return strip
 
     def row_cells(self, row: int) -> Sequence[Text]:
         """The cells drawn for a row: the stored ones. A subclass may give others (a value
         that moves with the clock) without touching the rows."""
-        return self._cells[row]
+        return self._row(row)
 
     def _strip(self, cells: Sequence[Text], widths: list[int], width: int, style: Style) -> Strip:
         segments: list[Segment] = []

@@ -42,3 +42,11 @@ def test_bench_jobs_pane_at_100_jobs():
     out = bench("bench_jobs_pane.py", "--jobs", "100", "--changed", "10")
     assert "jobs pane: 100 jobs, 10 state changes per round" in out, out
     assert "opened with 100 rows" in out, out
+
+
+def test_bench_browse_at_1000_files():
+    out = bench("bench_browse.py", "--files", "1000")
+    assert "1,000-file folder" in out, out
+    assert "(1 row(s) left)" in out and "(1,000 rows again)" in out, out  # typed, then deleted
+    for row in ("time to first rows", "move   key CPU", "filter key: median / worst"):
+        assert row in out, out
