@@ -2,7 +2,8 @@
 
 The journal rows are written through the Journal API (a plan of 10,000 synthetic files, fake job
 ids; no Platform request is made: the pane's polling is off). Each round changes the state of
-1,000 jobs in the journal (``update_job_states``, what a poll writes), then feeds the pane the
+1,000 jobs in the journal (``update_job_states``, 100 at a time and 5 ms apart, as a poll
+writes its answers), then feeds the pane the
 same path a poll's result takes: read the changed rows (``changed_items``) and apply them
 (``JobsScreen.apply_changes``), then wait until the screen is idle (painted). A round that
 changes 0 states is the baseline. Memory is the process's RSS (and its peak) at the end.
@@ -123,10 +124,14 @@ async def run(size: tuple[int, int]) -> dict[str, object]:
                 clock.now += 2.0
                 # 1,000 jobs change state: pending -> running (a new slice each round)
                 lo = (r * CHANGED) % JOBS
-                updates = [
-                    (job_ids[p], "running", {"started": clock.now}) for p in range(lo, lo + CHANGED)
-                ]
-                journal.update_job_states(updates)
+                # as a poll writes them: one answer of 100 jobs at a time, each a little later
+                for start in range(lo, lo + CHANGED, 100):
+                    updates = [
+                        (job_ids[p], "running", {"started": clock.now})
+                        for p in range(start, min(start + 100, lo + CHANGED))
+                    ]
+                    journal.update_job_states(updates)
+                    clock.now += 0.005
                 busy.append(await one_round(pilot, screen, journal, run_id))
                 assert busy[-1]["changed"] == CHANGED, busy[-1]
             assert screen.table.cursor_row == cursor  # the cursor stayed
@@ -180,11 +185,18 @@ def main() -> int:
             f"{res['size']}: opened with {JOBS:,} rows in {res['opened']:.0f} ms; "
             f"RSS {res['rss']:.0f} MB (peak {res['peak']:.0f} MB)"
         )
-    worst = max(median(r["busy"], "total") for r in results)
+    med = max(median(r["busy"], "total") for r in results)
+    worst = max(max(x["total"] for x in r["busy"] + r["base"]) for r in results)
     peak = max(r["peak"] for r in results)
-    ok = worst < 100 and peak < 300
+    opened = max(r["opened"] for r in results)
     print()
-    print(f"goal: < 100 ms per round, < 300 MB: {'met' if ok else 'NOT met'}")
+    for goal, ok in (
+        ("<= 100 ms median per round", med <= 100),
+        ("<= 200 ms worst per round", worst <= 200),
+        ("RSS <= 400 MB", peak <= 400),
+        ("opening <= 1 s", opened <= 1000),
+    ):
+        print(f"goal: {goal}: {'met' if ok else 'NOT met'}")
     return 0
 
 

@@ -675,17 +675,12 @@ def write_report(journal: Journal, run_id: int, csv_path: Path, json_path: Path)
 def changed_items(
     journal: Journal, run_ids: Iterable[int], since: float
 ) -> tuple[list[ItemRecord], float]:
-    """Items of these runs updated at or after ``since`` (a row written in the same clock tick
-    as the last one seen is not missed; callers drop rows that did not change), and the newest
+    """Items of these runs updated after ``since`` (the journal stamps each write strictly
+    after the ones before it: nothing is missed, nothing read twice), and the newest
     ``updated`` seen."""
-    out: list[ItemRecord] = []
-    newest = since
-    for rid in run_ids:
-        for it in journal.changed_since(rid, since - 1e-6):
-            out.append(it)
-            if it.updated > newest:
-                newest = it.updated
-    return out, newest
+    out = journal.changed_since(run_ids, since)
+    newest = max((it.updated for it in out), default=since)
+    return out, max(newest, since)
 
 
 Clock = Callable[[], float]

@@ -126,3 +126,28 @@ def test_no_token_goes_in() -> None:
 def test_base_url_is_stored_without_secrets(env: Env, journal: Journal) -> None:
     run_id = journal.create_run(small_plan(env), api_base_url="https://u:pw@h.example/v2?t=1")
     assert journal.run(run_id).api_base_url == "https://h.example/v2"
+
+
+def test_changes_are_read_once_and_never_missed_on_a_clock_that_stands_still(
+    env: Env, journal: Journal
+) -> None:
+    """A reader that has seen up to ``updated`` = T asks for ``> T``: the rows of T's own
+    write are not read again (a new run of 100,000 rows would be, at every poll), and a later
+    write in the same clock tick (or after the clock was set back) is still newer."""
+    a = journal.create_run(small_plan(env))
+    b = journal.create_run(small_plan(env))
+    seen = max(it.updated for it in journal.items(a) + journal.items(b))
+    assert journal.changed_since([a, b], seen) == []  # nothing read twice
+    # the clock does not move: two writes, one of them to both runs
+    journal.set_state(a, [1], "planned")
+    journal.set_state(b, [3], "planned")
+    journal.mark_verified(a, [3])
+    changed = journal.changed_since([a, b], seen)
+    assert [(it.run_id, it.position) for it in changed] == [(a, 1), (a, 3), (b, 3)]
+    stamps = [it.updated for it in changed]
+    assert len(set(stamps)) == 3 and min(stamps) > seen  # each write newer than the last
+    seen = max(stamps)
+    env.clock.advance(-3600)  # a clock set back an hour
+    journal.set_state(b, [1], "planned")
+    assert [(it.run_id, it.position) for it in journal.changed_since([a, b], seen)] == [(b, 1)]
+    assert journal.changed_since(a, seen) == []
