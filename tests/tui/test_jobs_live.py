@@ -427,3 +427,59 @@ async def test_rows_that_change_while_scrolled_are_redrawn(tmp_path):
         assert "pending" not in shown and "running" not in shown
         assert shown.count("verified") >= screen.table.page_rows
     journal.close()
+
+
+# ---- a big run's figures: counts exact at every change, the rest at most every second -----------
+async def test_a_big_runs_counts_are_exact_at_once_and_its_figures_when_it_ends(
+    tmp_path, monkeypatch
+):
+    """At 100,000 rows the pane works a run's figures (bytes, rate, ETA) out at most every
+    STATS_EVERY seconds, not at every poll; its counts are kept change by change, and once the
+    run has finished everything is exact."""
+    import sbexport_tui.tui.screens.jobs as jobs_module
+
+    monkeypatch.setattr(jobs_module, "STATS_LAZY_FROM", 1)  # 40 rows count as big
+    monkeypatch.setattr(jobs_module, "STATS_EVERY", 3600.0)  # and their figures never due
+    clock = FakeClock()
+    app = jobs_app(tmp_path, clock, bell=False)
+    journal = journal_of(app, clock)
+    run_id = await start_run(app, journal, folder_files(platform_of(app), CHUNKS, 40))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        before = screen.stats_of(run_id)
+        at_first = {s: n for s, n in before.counts.items() if n}
+        await poll(pilot, clock, 1.0)  # some jobs move on
+        after = screen.stats_of(run_id)
+        assert after is before  # the figures were not worked out again...
+        exact = {s: n for s, n in journal.counts(run_id).items() if n}
+        assert {s: n for s, n in after.counts.items() if n} == exact  # ...the counts were
+        assert exact != at_first  # (the poll did change states)
+        await poll(pilot, clock, 60.0)  # every job ends: the figures are made afresh
+        done = screen.stats_of(run_id)
+        assert done is not before and not done.open
+        assert done.done_bytes == done.total_bytes > 0
+        assert took_shown(screen) is not None
+    journal.close()
+
+
+async def test_a_big_pane_keeps_the_collector_off_its_rows_while_it_lives(tmp_path, monkeypatch):
+    """A pane that loaded many rows freezes the heap (no 75 ms full collections between two
+    polls at 100,000 rows) and hands it back to the collector when it goes."""
+    import gc
+
+    import sbexport_tui.tui.heap as heap
+
+    monkeypatch.setattr(heap, "BIG_HEAP_ROWS", 1)  # 40 rows count as many
+    gc.unfreeze()
+    clock = FakeClock()
+    app = jobs_app(tmp_path, clock, bell=False)
+    journal = journal_of(app, clock)
+    await start_run(app, journal, folder_files(platform_of(app), CHUNKS, 40))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert app.screen.heap_frozen and gc.get_freeze_count() > 0
+        await poll(pilot, clock, 60.0)  # a frozen heap changes nothing the pane shows
+        assert set(column(app.screen, "state")) == {"verified"}
+    assert gc.get_freeze_count() == 0
+    journal.close()

@@ -33,6 +33,7 @@ from ...export.journal import WATCHED_STATES, ItemRecord, Journal, JournalError,
 from ...export.runner import Progress, RunBusy, submit_run
 from ...export.watching import watch_pass
 from ...text import counted
+from ..heap import release_heap, settle_heap
 from ..widgets.fasttable import FastTable, left_cut
 from ..widgets.filterbox import FilterBox
 from ..widgets.footer import AppFooter
@@ -72,6 +73,8 @@ from .jobs_modals import FailureGroupsScreen, JobDetailScreen
 
 log = logging.getLogger("sbexport.tui.jobs")
 
+STATS_EVERY = 1.0  # seconds: a big run's figures are worked out at most this often
+STATS_LAZY_FROM = 5_000  # rows: smaller runs have theirs worked out after every change
 RECENT_VERIFY = 24 * 3600.0  # at start, runs that finished this recently are verified if not yet
 ERROR_RETRY = 30.0  # seconds before polling again after an unexpected error
 TICK = 1.0  # seconds between redraws of what moves with the clock (countdowns, running times)
@@ -160,6 +163,11 @@ class JobsScreen(Screen):
         self.order: list[str] = []
         self.running: dict[str, float] = {}  # key -> started, for rows in state running
         self.stats: dict[int, RunStats] = {}
+        # a run's counts, kept exact change by change (the figures' ``counts`` is this dict)
+        self.counts: dict[int, dict[str, int]] = {}
+        self.stats_made: dict[int, float] = {}  # run -> when its figures were worked out
+        self.dirty: set[int] = set()  # runs whose rows changed since
+        self.heap_frozen = False  # see tui/heap.py
         self.wide = False
         self.filter_index = 0
         self.since = 0.0
@@ -252,6 +260,8 @@ class JobsScreen(Screen):
         self.table.refresh_live()
 
     def on_unmount(self) -> None:
+        release_heap(self.heap_frozen)
+        self.heap_frozen = False
         if self.timer is not None:
             self.timer.stop()
         client = self.session.client
@@ -299,6 +309,7 @@ class JobsScreen(Screen):
         if self.run_id is not None and self.run_id in self.by_run and self.by_run[self.run_id]:
             self.move_to_key(self.by_run[self.run_id][0])
         self.update_summary()
+        self.heap_frozen = settle_heap(len(self.records)) or self.heap_frozen
 
     def _add_run(self, run: RunRecord, items: list[ItemRecord], *, at_end: bool) -> None:
         self.runs[run.id] = run
@@ -312,6 +323,7 @@ class JobsScreen(Screen):
                 self.since = it.updated
         self.by_run[run.id] = keys
         self.stats.pop(run.id, None)
+        self.counts.pop(run.id, None)
         if at_end:
             self.run_order.append(run.id)
             self.order.extend(keys)
@@ -389,6 +401,7 @@ class JobsScreen(Screen):
         changed = 0
         refill = False
         touched: set[int] = set()
+        forget: list[str] = []  # rows to make again when drawn
         with self.app.batch_update():
             for it in items:
                 key = item_key(it)
@@ -404,23 +417,29 @@ class JobsScreen(Screen):
                 changed += 1
                 touched.add(it.run_id)
                 self.records[key] = it
+                counts = self.counts.get(it.run_id)
+                if counts is not None:
+                    if old is not None:
+                        counts[old.state] -= 1
+                    counts[it.state] = counts.get(it.state, 0) + 1
                 self._track_running(key, it)
                 if not filtering:
                     if not refill:
-                        table.forget_row(key)
+                        forget.append(key)
                     continue
                 shown = table.get_row_index(key) is not None
                 if matches(it, states, text):
                     if shown:
-                        table.forget_row(key)
+                        forget.append(key)
                     else:
                         refill = True
                 elif shown:
                     refill = True
             if refill:
                 self.refill()
-        for rid in touched:
-            self.stats.pop(rid, None)
+            else:
+                table.forget_rows(forget)
+        self.dirty |= touched
         if changed:
             self.update_summary()
             self.show_current()
@@ -447,11 +466,22 @@ class JobsScreen(Screen):
         return self.run_order[0] if self.run_order else None
 
     def stats_of(self, run_id: int) -> RunStats:
+        """The run's figures. Its counts are always exact (kept change by change); the rest
+        (bytes, rate, ETA) is worked out again after a change, but for a big run at most every
+        ``STATS_EVERY`` seconds while it keeps changing (all its rows are read to do it: 100 ms
+        at 100,000), and at once when the run has finished."""
         st = self.stats.get(run_id)
+        keys = self.by_run.get(run_id, [])
+        if st is not None and run_id in self.dirty:
+            fresh = time.monotonic() - self.stats_made.get(run_id, 0.0) < STATS_EVERY
+            if len(keys) < STATS_LAZY_FROM or not fresh or not st.open:
+                st = None
         if st is None:
-            st = self.stats[run_id] = run_stats(
-                self.records[k] for k in self.by_run.get(run_id, [])
-            )
+            st = run_stats(self.records[k] for k in keys)
+            self.stats[run_id] = st
+            self.counts[run_id] = st.counts
+            self.stats_made[run_id] = time.monotonic()
+            self.dirty.discard(run_id)
         return st
 
     # ---- the summary and the status line ---------------------------------------------------

