@@ -25,7 +25,7 @@ from ..api.errors import NotFound
 from ..api.models import File
 from .client import FilesClient
 from .matching import classify_entry, compile_pattern, index_companions, parse_manifest
-from .selection import SelectedFile, Selection
+from .selection import PUBLIC_FILES_KEY, SelectedFile, Selection
 
 WALK_CONCURRENCY = 4
 MAX_MANIFEST_BYTES = 64 * 2**20  # a million file ids is 25 MB
@@ -87,8 +87,51 @@ def read_manifest(name: str, *, stdin: BinaryIO | None = None) -> list[str]:
     return entries
 
 
-def _is_folder(f: File) -> bool:
+def _is_folder(f: Any) -> bool:
     return (f.type or "").lower() == "folder"
+
+
+class ListedStorage:
+    """What the selection reads of a listed file's ``storage``."""
+
+    __slots__ = ("hosted_on_locations", "location", "type", "volume")
+
+    def __init__(self, storage: Any) -> None:
+        self.type = getattr(storage, "type", None)
+        self.volume = getattr(storage, "volume", None)
+        self.location = getattr(storage, "location", None)
+        self.hosted_on_locations = list(getattr(storage, "hosted_on_locations", None) or [])
+
+
+_NO_METADATA: dict[str, Any] = {}
+
+
+class Listed:
+    """A listed file as a walk keeps it: what the selection, the index-file pairing and the
+    paths read (``SelectedFile.from_file``'s ``FileLike``), and nothing more. A walk of a
+    100,000-file cohort holds every listing until the selection is made; the full records
+    (dates, tags, every metadata field, the validators' state) were about 2.5 KB a file."""
+
+    __slots__ = ("id", "metadata", "name", "parent", "project", "size", "storage", "type")
+
+    def __init__(self, f: File) -> None:
+        self.id = f.id
+        self.name = f.name
+        self.size = f.size
+        self.project = f.project
+        self.parent = f.parent
+        self.type = f.type
+        self.storage = None if f.storage is None else ListedStorage(f.storage)
+        public = (f.metadata or {}).get(PUBLIC_FILES_KEY)
+        # only the key the selection judges by (a public reference file's copy)
+        self.metadata = _NO_METADATA if public is None else {PUBLIC_FILES_KEY: public}
+
+    @property
+    def is_folder(self) -> bool:
+        return _is_folder(self)
+
+
+Record = File | Listed  # a file as the Platform answered a lookup, or as a walk keeps it
 
 
 class Walker:
@@ -97,7 +140,7 @@ class Walker:
         self.project_id = project_id
         self.project: Any = None
         self.location: str | None = None
-        self._listings: dict[str, list[File]] = {}  # folder id ("" = root) -> children
+        self._listings: dict[str, list[Record]] = {}  # folder id ("" = root) -> children
         self._sem = asyncio.Semaphore(WALK_CONCURRENCY)
         self._locations: dict[str, str | None] = {}
         self._folder_paths: dict[str, str] = {}  # folder id -> path in its project
@@ -119,7 +162,7 @@ class Walker:
         if self.project.root_folder:
             self._folder_paths[self.project.root_folder] = ""
 
-    async def children(self, folder_id: str) -> list[File]:
+    async def children(self, folder_id: str) -> list[Record]:
         """Every child of a folder ("" for the project root), listed once."""
         if folder_id not in self._listings:
             async with self._sem:
@@ -129,7 +172,7 @@ class Walker:
                         if folder_id == ""
                         else self.client.list_folder(folder_id, priority="background")
                     )
-                    self._listings[folder_id] = [f async for f in it]
+                    self._listings[folder_id] = [Listed(f) async for f in it]
                     self.listed += 1
         return self._listings[folder_id]
 
@@ -137,13 +180,13 @@ class Walker:
         root = getattr(self.project, "root_folder", None)
         return "" if folder_id == root else folder_id
 
-    def selected(self, f: File, path: str) -> SelectedFile:
+    def selected(self, f: Record, path: str) -> SelectedFile:
         project = f.project or self.project_id
         return SelectedFile.from_file(
             f, path=path, project_location=self._locations.get(project, self.location)
         )
 
-    async def resolve(self, path: str) -> tuple[str, File | None]:
+    async def resolve(self, path: str) -> tuple[str, Record | None]:
         """A project path -> (folder id, None) for a folder ("" = root), or (parent id, file)."""
         parts = [p for p in path.strip("/").split("/") if p]
         folder = ""
@@ -173,13 +216,13 @@ class Walker:
         folder_path: str,
         recursive: bool,
         on_progress: Callable[[int, int, int], None] | None = None,
-    ) -> tuple[list[tuple[File, str]], int]:
+    ) -> tuple[list[tuple[Record, str]], int]:
         """(file, path) for the files under a folder, in listing order; sub-folders too when
         recursive (listed concurrently). Returns also how many sub-folders were left out.
         ``on_progress(folders listed, files found, bytes found)`` after each folder."""
         kids = await self.children(folder_id)
-        files: list[tuple[File, str]] = []
-        subfolders: list[File] = []
+        files: list[tuple[Record, str]] = []
+        subfolders: list[Record] = []
         for k in kids:
             path = f"{folder_path}/{k.name}" if folder_path else (k.name or k.id)
             if _is_folder(k):
@@ -217,7 +260,7 @@ class Walker:
         await self._project(project_id)
         return self._locations[project_id]
 
-    async def path_of(self, f: File) -> str:
+    async def path_of(self, f: Record) -> str:
         """A file's path in its project, from its parent chain (folders cached)."""
         await self._project(f.project or self.project_id)
         chain: list[tuple[str, str]] = []  # (folder id, name), nearest first
@@ -262,7 +305,7 @@ async def build_selection(
     w = Walker(client, project_id)
     await w.start()
     report = SelectionReport(Selection())
-    picked: list[tuple[File, str]] = []
+    picked: list[tuple[Record, str]] = []
 
     folder_id, single = await w.resolve(path)
     if manifest is None:
@@ -278,9 +321,9 @@ async def build_selection(
     picked = [(f, p) for f, p in picked if wanted(f.name or "")]
     picked_ids = {f.id for f, _ in picked}
     sel = report.selection
-    files_by_folder: dict[str, dict[str, File]] = {}  # once per folder, not once per file
+    files_by_folder: dict[str, dict[str, Record]] = {}  # once per folder, not once per file
 
-    async def files_named(parent: str | None) -> dict[str, File]:
+    async def files_named(parent: str | None) -> dict[str, Record]:
         if not parent:
             return {}
         if parent not in files_by_folder:
@@ -355,7 +398,7 @@ async def walk_folder(
     folder_path: str,
     *,
     on_progress: Callable[[int, int, int], None] | None = None,
-) -> list[tuple[File, str]]:
+) -> list[tuple[Record, str]]:
     """Every file under a folder, sub-folders included: (file, path in the project). The browse
     screen's "mark a folder" and ``export --path --recursive`` walk alike. Cancel the task to
     stop it."""
@@ -373,9 +416,9 @@ async def _from_manifest(
     recursive: bool,
     report: SelectionReport,
     note: Callable[[str], None] | None = None,
-) -> list[tuple[File, str]]:
+) -> list[tuple[Record, str]]:
     kinds = [(e, classify_entry(e)) for e in entries]
-    out: dict[str, tuple[File, str]] = {}
+    out: dict[str, tuple[Record, str]] = {}
     order: list[tuple[str, str]] = []  # (entry, file id) in manifest order
 
     ids = [e for e, k in kinds if k == "id"]
@@ -397,7 +440,7 @@ async def _from_manifest(
             out[f.id] = (f, await w.path_of(f))
             order.append((fid, f.id))
 
-    scope: dict[str, list[tuple[File, str]]] | None = None
+    scope: dict[str, list[tuple[Record, str]]] | None = None
     for entry, kind in kinds:
         if kind == "id":
             continue

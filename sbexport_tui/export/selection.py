@@ -28,7 +28,7 @@ class FileLike(Protocol):
     metadata: dict[str, Any]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: 100,000 of them in a cohort's selection
 class SelectedFile:
     file_id: str
     project: str  # owner/short-name

@@ -20,6 +20,7 @@ from ...api.errors import PlainCause, PlatformError, plain_cause
 from ...api.models import File, Project
 from ...export.matching import compile_pattern, index_companions
 from ...export.plan import Reason
+from ...export.selecting import Record
 from ...export.selection import SelectedFile
 from ..format import human_bytes, plural, short_date
 from ..netwait import ClientWaiting, DetailLine, StatusTap, client_clock, waiting_text
@@ -99,7 +100,7 @@ class BrowseScreen(Screen):
     @dataclass
     class WalkDone(Message):
         root: File
-        files: list[tuple[File, str]] = field(default_factory=list)
+        files: list[tuple[Record, str]] = field(default_factory=list)
         cancelled: bool = False
         error: str | None = None
 
@@ -419,7 +420,7 @@ class BrowseScreen(Screen):
     def folder_path(self) -> str:
         return "/".join(c.name for c in self.crumbs[1:])
 
-    def marked_item(self, f: File, path: str | None = None) -> SelectedFile:
+    def marked_item(self, f: File | Record, path: str | None = None) -> SelectedFile:
         return SelectedFile.from_file(
             f, folder=self.folder_path(), path=path, project_location=self.project.location
         )
