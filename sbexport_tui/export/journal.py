@@ -774,30 +774,31 @@ class Journal:
         """Poll results: ``(job_id, item_state, extra)`` for jobs in watched states. One
         transaction; returns how many items changed state."""
         now = self._clock()
-        changed = 0
+        rows = []
+        for job_id, state, extra in updates:
+            self._check_state(state)
+            rows.append(
+                (
+                    state,
+                    extra.get("error_code"),
+                    extra.get("error_message"),
+                    extra.get("started"),
+                    extra.get("finished"),
+                    job_id,
+                    state,
+                )
+            )
         with self._tx() as db:
             now = self._stamp(db, now)
-            for job_id, state, extra in updates:
-                self._check_state(state)
-                cur = db.execute(
-                    "UPDATE items SET state = ?, error_code = COALESCE(?, error_code), "
-                    "error_message = COALESCE(?, error_message), "
-                    "started = COALESCE(started, ?), finished = COALESCE(finished, ?), "
-                    "updated = ? WHERE job_id = ? AND state IN ('submitted', 'pending', 'running') "
-                    "AND state != ?",
-                    (
-                        state,
-                        extra.get("error_code"),
-                        extra.get("error_message"),
-                        extra.get("started"),
-                        extra.get("finished"),
-                        now,
-                        job_id,
-                        state,
-                    ),
-                )
-                changed += cur.rowcount
-        return changed
+            cur = db.executemany(  # rowcount: the rows changed, summed over the statements
+                "UPDATE items SET state = ?, error_code = COALESCE(?, error_code), "
+                "error_message = COALESCE(?, error_message), "
+                "started = COALESCE(started, ?), finished = COALESCE(finished, ?), "
+                "updated = ? WHERE job_id = ? "
+                "AND state IN ('submitted', 'pending', 'running') AND state != ?",
+                [(*r[:5], now, *r[5:]) for r in rows],
+            )
+            return max(0, cur.rowcount)
 
     def mark_verified(self, run_id: int, positions: Iterable[int]) -> None:
         """The objects are on the volume: verified, and no error stands (an ``unknown`` item
