@@ -524,6 +524,22 @@ class Journal:
             params.append(limit)
         return [_item(r) for r in self._query(sql, params)]
 
+    def ready_folders(self, run_id: int) -> list[str]:
+        """The run's destination folders (``a/b/``; ``""`` for the volume's root, as
+        ``plan.parent_prefixes`` names them) whose items have all ended (none planned, being
+        sent, or with a job still open) and which hold ``completed`` items: their listing can
+        verify them now, before the rest of the run has ended. One aggregate query; SQLite's
+        ``rtrim(x, replace(x, '/', ''))`` is ``x`` up to its last slash."""
+        active = (*UNSENT_STATES, *WATCHED_STATES)
+        rows = self._query(
+            "SELECT rtrim(location, replace(location, '/', '')) AS folder FROM items "  # noqa: S608
+            "WHERE run_id = ? AND location IS NOT NULL GROUP BY folder "
+            f"HAVING SUM(state IN ({','.join('?' * len(active))})) = 0 "
+            "AND SUM(state = 'completed') > 0 ORDER BY folder",
+            (run_id, *active),
+        )
+        return [r[0] for r in rows]
+
     def item(self, run_id: int, position: int) -> ItemRecord:
         found = self.items(run_id, positions=[position])
         if not found:

@@ -743,11 +743,15 @@ def _free_name(location: str, prefix: str, used: set[str]) -> tuple[str, str | N
 
 
 # ---- listing what exists ----------------------------------------------------------------------
+def folder_of(location: str) -> str:
+    """The folder (``a/b/``; ``""`` for the volume's root) a location lands in, as the volume
+    listing's ``prefix`` parameter names it (relative to the volume's prefix)."""
+    return location.rpartition("/")[0] + "/" if "/" in location else ""
+
+
 def parent_prefixes(locations: Iterable[str]) -> list[str]:
-    """The distinct folders (``a/b/``; ``""`` for the volume's root) of these locations, as the
-    volume listing's ``prefix`` parameter names them (relative to the volume's prefix)."""
-    out = {loc.rpartition("/")[0] + "/" if "/" in loc else "" for loc in locations}
-    return sorted(out)
+    """The distinct folders (``folder_of``) of these locations, in order."""
+    return sorted({folder_of(loc) for loc in locations})
 
 
 async def list_existing_locations(

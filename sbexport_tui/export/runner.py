@@ -21,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
@@ -38,7 +38,7 @@ from .journal import (
     RunRecord,
     lease_owner,
 )
-from .plan import ListingStopped, list_existing_locations
+from .plan import ListingStopped, folder_of, list_existing_locations
 
 log = logging.getLogger("sbexport.export")
 
@@ -659,7 +659,12 @@ VERIFY_MISMATCH = "verification: the job said completed, but the object is not o
 
 
 async def verify_run(
-    client: VolumeClient, journal: Journal, run_id: int, *, stop_event: StopFlag | None = None
+    client: VolumeClient,
+    journal: Journal,
+    run_id: int,
+    *,
+    stop_event: StopFlag | None = None,
+    folders: Collection[str] | None = None,
 ) -> int:
     """List the volume where completed items landed; mark those whose location is there
     ``verified``. Items whose fate is ``unknown`` (a job the Platform no longer shows, a state
@@ -672,11 +677,16 @@ async def verify_run(
 
     One listing per destination folder; the listing's locations are relative to the volume's
     prefix, like the ``location`` each item was sent with. Returns how many were verified.
+    ``folders`` (``a/b/``, as ``Journal.ready_folders`` gives them): only the items that land
+    there, a run's folders whose jobs have all ended while others still run.
     With ``stop_event`` set, it stops between two folders (SIGTERM from a batch system): what
     was seen is recorded, the rest stays for the next verification.
     """
     run = journal.run(run_id)
     rows = [r for r in journal.items(run_id, ("completed", "unknown")) if r.location]
+    if folders is not None:
+        wanted = set(folders)
+        rows = [r for r in rows if folder_of(r.location or "") in wanted]
     if not rows:
         return 0
     complete = True

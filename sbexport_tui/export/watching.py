@@ -12,6 +12,13 @@ What a pass does, per run:
    (``VERIFY_MISMATCH``); unknown items found with the file's size become ``verified``, the
    others stay unknown.
 3. The run is *settled* when nothing of it is open: the front end stops watching it.
+
+A run that is still open (or held: still being sent) is verified folder by folder as it goes:
+after a pass that changed it, each destination folder whose items have all ended and hold
+completed ones (``Journal.ready_folders``) is listed then, while the run's other jobs still
+run. Its completed items become verified (or failed), so the run's last verification lists
+only the folders that were not ready before: each folder is listed once either way, and a
+100,000-file run no longer waits for all of its listing pages after its last job.
 """
 
 from __future__ import annotations
@@ -64,6 +71,7 @@ async def watch_pass(
         verify_stop = stop_event
     result = PassResult()
     runs = sorted(set(run_ids))
+    changed: set[int] = set()
     for rid in runs:
         if stop_event is not None and stop_event.is_set():
             result.stopped = True
@@ -74,6 +82,25 @@ async def watch_pass(
             )
             result.calls += polled.calls
             result.changed += polled.changed
+            if polled.changed:
+                changed.add(rid)
+    if verify and not result.stopped:
+        for rid in sorted(changed):
+            if rid not in hold and not is_open(journal.counts(rid)):
+                continue  # verified whole below
+            if verify_stop is not None and verify_stop.is_set():
+                result.stopped = True
+                return result
+            folders = journal.ready_folders(rid)
+            if not folders:
+                continue
+            if on_verify is not None:
+                on_verify(rid)
+            done = await verify_run(client, journal, rid, stop_event=verify_stop, folders=folders)
+            result.verified[rid] = result.verified.get(rid, 0) + done
+            if verify_stop is not None and verify_stop.is_set():
+                result.stopped = True
+                return result
     for rid in runs:
         if rid in hold:
             continue
@@ -86,7 +113,8 @@ async def watch_pass(
         if verify and (counts["completed"] or counts["unknown"]):
             if on_verify is not None:
                 on_verify(rid)
-            result.verified[rid] = await verify_run(client, journal, rid, stop_event=verify_stop)
+            done = await verify_run(client, journal, rid, stop_event=verify_stop)
+            result.verified[rid] = result.verified.get(rid, 0) + done
             if verify_stop is not None and verify_stop.is_set():
                 result.stopped = True  # the listing may have stopped part-way: not settled
                 break

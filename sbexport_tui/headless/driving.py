@@ -240,11 +240,73 @@ class Driver:
             f"run {run_id}: {what} after {span(self.clock() - outage.started)}; watching again"
         )
 
-    async def watch(self, client: Any, run_id: int, *, verify: bool = True) -> bool:
+    async def submit_and_watch(
+        self, client: Any, run_id: int, *, verify: bool = True
+    ) -> tuple[SubmitResult, bool]:
+        """Send the run and watch it at the same time: its first jobs are polled, and its
+        destination folders verified as their jobs end, while the rest is still being sent
+        (a 100,000-file run's 1,000 submissions, polls and listing pages overlap instead of
+        following each other). The run is held (not settled) until the last item is sent.
+        Returns the submission's result and whether the watch ran to its end (False: a stop,
+        or the submission stopped)."""
+        hold: set[int] = {run_id}
+        sent = asyncio.Event()
+        watching = asyncio.ensure_future(
+            self.watch(client, run_id, verify=verify, hold=hold, wake=sent)
+        )
+        try:
+            submitted = await self.submit(client, run_id)
+        except BaseException:
+            watching.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await watching
+            raise
+        hold.clear()
+        sent.set()
+        if submitted.stopped:
+            watching.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await watching
+            return submitted, False
+        return submitted, await watching
+
+    async def _wait_or(self, seconds: float, wake: asyncio.Event | None) -> None:
+        """``_wait``, cut short when ``wake`` is set (the submission has ended: no need to
+        wait a whole poll interval to settle the run)."""
+        if wake is None:
+            await self._wait(seconds)
+            return
+        if wake.is_set():
+            return
+        waiting = asyncio.ensure_future(self._wait(seconds))
+        woken = asyncio.ensure_future(wake.wait())
+        try:
+            await asyncio.wait((waiting, woken), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in (waiting, woken):
+                if not task.done():
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
+
+    async def watch(
+        self,
+        client: Any,
+        run_id: int,
+        *,
+        verify: bool = True,
+        hold: set[int] | None = None,
+        wake: asyncio.Event | None = None,
+    ) -> bool:
         """Watch passes (the engine's ``watch_pass``) until the run is settled: every job
         finished and, with ``verify``, the volume checked for the exported objects. False when
         a stop (Ctrl-C, SIGTERM) ended it early; the journal has what was learnt. An outage is
-        waited out (see the module's doc); ``Fail`` (exit 4) when it lasts too long."""
+        waited out (see the module's doc); ``Fail`` (exit 4) when it lasts too long.
+        ``hold`` (a set the caller empties when done): runs still being sent, polled and
+        verified folder by folder but not settled; the progress is the sender's meanwhile.
+        ``wake``: set when the hold ends, to make the next pass at once."""
+        if hold is None:
+            hold = set()
         self.interrupts.graceful = True
         cutoff = PassCutoff(self.interrupts)
         passes = 0
@@ -267,7 +329,8 @@ class Driver:
                         self._back(outage, run_id)
                         outage = None
                     cutoff.after_call(p.counts)
-                    self.progress(Progress(p.run_id, "watching", p.counts, p.chunks, p.message))
+                    if p.run_id not in hold:  # while it is sent, the sender says how it goes
+                        self.progress(Progress(p.run_id, "watching", p.counts, p.chunks, p.message))
 
                 began = self.clock()
                 one_pass = watch_pass(
@@ -279,6 +342,7 @@ class Driver:
                     on_verify=on_verify,
                     stop_event=cutoff,
                     verify_stop=self.interrupts.stop,
+                    hold=hold,
                 )
                 try:
                     if outage is None:
@@ -310,7 +374,7 @@ class Driver:
                     if result.verified:
                         self.progress(Progress(run_id, "done", self.journal.counts(run_id)))
                     return True
-                await self._wait(self.poll_interval)
+                await self._wait_or(self.poll_interval, wake if hold else None)
                 if self.interrupts.stop.is_set():
                     return False
         finally:

@@ -233,12 +233,17 @@ async def run_export(args: argparse.Namespace, console: Console, interrupts: Int
             f"Run {run_id}: sending {plural(plan.exportable_count, 'file')} in "
             f"{plural(chunks, 'request')} (journal {journal.path})"
         )
-        submitted = await driver.submit(client, run_id)
-        interrupted = submitted.stopped and interrupts.requested
         finished = True
-        if args.wait and not interrupted:
-            interrupted = not await driver.watch(client, run_id, verify=args.verify)
-            finished = not interrupted or not journal.unfinished_jobs(run_id)
+        if args.wait:
+            # watched while it is sent: polls and folder listings overlap the submission
+            submitted, watched = await driver.submit_and_watch(client, run_id, verify=args.verify)
+            interrupted = submitted.stopped and interrupts.requested
+            if not submitted.stopped:
+                interrupted = not watched
+                finished = not interrupted or not journal.unfinished_jobs(run_id)
+        else:
+            submitted = await driver.submit(client, run_id)
+            interrupted = submitted.stopped and interrupts.requested
         reporter.close()
         code = exit_code_for(journal.counts(run_id), interrupted=interrupted)
         if code == EXIT_OK and sel.not_found:

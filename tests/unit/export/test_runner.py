@@ -597,3 +597,46 @@ async def test_reconciliation_never_takes_another_items_job(env: Env, client, jo
     second = {i.file_id: i.job_id for i in journal.items(run2)}
     assert all(second[f] and second[f] != first[f] for f in first)
     assert len(set(first.values()) | set(second.values())) == 60
+
+
+async def test_a_folder_whose_jobs_have_ended_is_verified_before_the_run_ends(
+    env: Env, client, journal: Journal
+) -> None:
+    """A watch pass verifies each destination folder as soon as all of its items have ended,
+    while the run's other items are still to be sent (held) or running; the run's last
+    verification then lists only the folders not listed yet: each folder once."""
+    from sbexport_tui.export.watching import watch_pass
+
+    chunks = list(env.folder_files(WGS, CHUNKS, 100))  # one request's worth: positions 0-99
+    others = list(env.folder_files(WGS, "batches/batch-01/S0101/alignments"))
+    run_id = make_run(env, journal, Selection([*chunks, *others]))
+    listed: list[str] = []
+
+    def before(request: httpx.Request) -> None:
+        if request.url.path.endswith("/list") and "/storage/volumes/" in request.url.path:
+            listed.append(request.url.params.get("prefix", ""))
+
+    env.hook.before = before
+    stop = asyncio.Event()
+
+    def on_progress(p: Progress) -> None:
+        if p.phase == "submitting":
+            stop.set()  # after the first request: the chunks folder sent, the other not
+
+    await submit_run(client, journal, run_id, on_progress=on_progress, stop_event=stop)
+    assert journal.counts(run_id)["planned"] == len(others)
+    chunks_folder = "wgs-cohort/scatter-gather/chunks/"
+    assert journal.ready_folders(run_id) == []  # sent, not ended
+    env.clock.advance(60)
+    first = await watch_pass(client, journal, [run_id], hold={run_id})
+    assert journal.ready_folders(run_id) == []  # verified: nothing completed is left there
+    assert first.verified == {run_id: 100} and run_id not in first.settled
+    assert journal.counts(run_id)["verified"] == 100
+    assert journal.counts(run_id)["planned"] == len(others)  # the other folder waits
+    assert listed == [chunks_folder]
+    await submit_run(client, journal, run_id)
+    env.clock.advance(60)
+    last = await watch_pass(client, journal, [run_id])
+    assert run_id in last.settled
+    assert journal.counts(run_id)["verified"] == 100 + len(others)
+    assert listed == [chunks_folder, "wgs-cohort/batches/batch-01/S0101/alignments/"]
