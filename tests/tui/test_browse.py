@@ -370,3 +370,24 @@ async def test_projects_help_says_how_to_get_back_to_the_profiles(demo_app):
         assert "Switch profile or region" in text
         titles = {c.title for c in demo_app.get_system_commands(demo_app.screen)}
         assert "Switch profile or region" in titles
+
+
+async def test_letters_typed_right_after_slash_go_into_the_filter(demo_app):
+    """'/' and the letters after it arrive together (typed fast, pasted, or sent by tmux in one
+    read): every letter lands in the filter box, none reaches the list (where 'a' would mark
+    everything shown)."""
+    from textual import events
+
+    async with demo_app.run_test(size=SIZE) as pilot:
+        await open_path(pilot, "scatter-gather", "chunks")
+        screen = demo_app.screen
+        keys = [("slash", "/"), ("v", "v"), ("a", "a"), ("l", "l"), ("underscore", "_")]
+        for key, char in keys:  # 'v' (range) and 'a' (mark all) are also the list's keys
+            demo_app.post_message(events.Key(key, char))  # all queued before any is handled
+        await settle(pilot)
+        assert screen.query_one("#filter").value == "val_"
+        assert len(demo_app.selection) == 0 and screen.range_anchor is None
+        shown = table_names(screen)
+        assert len(shown) == 5000 and all("val_" in n for n in shown)  # interval_list
+        await pilot.press("slash")  # with the box focused, a slash is a character like others
+        assert screen.query_one("#filter").value == "val_/"

@@ -68,7 +68,7 @@ class BrowseScreen(Screen):
         Binding(
             "minus", "unmark_pattern", "Unmark pattern", show=False, id="browse.unmark_pattern"
         ),
-        Binding("slash", "filter", "Filter", id="browse.filter"),
+        Binding("slash", "filter", "Filter", id="browse.filter", priority=True),
         Binding("o", "sort", "Sort", show=False, id="browse.sort"),
         Binding("m", "manifest", "Manifest", show=False, id="browse.manifest"),
         Binding("i", "toggle_index", "Index files on/off", show=False, id="browse.index"),
@@ -650,7 +650,8 @@ class BrowseScreen(Screen):
 
     # ---- filter, sort, escape --------------------------------------------------------------
     def action_filter(self) -> None:
-        self.query_one("#filter", FilterBox).open()
+        # a priority binding: it runs before the keys typed after it reach the list
+        self.query_one("#filter", FilterBox).slash()
 
     @on(Input.Changed, "#filter")
     def _filter_changed(self) -> None:

@@ -103,7 +103,7 @@ class JobsScreen(Screen):
         "(w) go to the reports folder in the app's state folder unless you type another path."
     )
     BINDINGS = [
-        Binding("slash", "filter", "Filter", id="jobs.filter"),
+        Binding("slash", "filter", "Filter", id="jobs.filter", priority=True),
         Binding("f", "cycle_filter", "State", show=False, id="jobs.cycle_filter"),
         Binding("1", "state_filter(0)", "Show all", show=False, id="jobs.show_all"),
         Binding("2", "state_filter(1)", "Show active", show=False, id="jobs.show_active"),
@@ -859,7 +859,8 @@ class JobsScreen(Screen):
         )
 
     def action_filter(self) -> None:
-        self.query_one("#jobs-find", FilterBox).open()
+        # a priority binding: it runs before the keys typed after it reach the list
+        self.query_one("#jobs-find", FilterBox).slash()
 
     @on(Input.Changed, "#jobs-find")
     def _find_changed(self) -> None:

@@ -37,7 +37,7 @@ class ProjectsScreen(Screen):
     )
     BINDINGS = [
         Binding("enter", "open", "Open", id="projects.open"),
-        Binding("slash", "filter", "Filter", id="projects.filter"),
+        Binding("slash", "filter", "Filter", id="projects.filter", priority=True),
         Binding("escape,q", "escape", "Back", id="projects.back"),
         Binding("r", "reload", "Reload", id="projects.reload"),
         Binding("s", "selection", "Marked", id="projects.selection"),
@@ -157,7 +157,8 @@ class ProjectsScreen(Screen):
         self.query_one(SafeTable).focus()
 
     def action_filter(self) -> None:
-        self.query_one("#filter", FilterBox).open()
+        # a priority binding: it runs before the keys typed after it reach the list
+        self.query_one("#filter", FilterBox).slash()
 
     def action_escape(self) -> None:
         """Esc stops waiting for the Platform, or clears the filter, or goes back to the

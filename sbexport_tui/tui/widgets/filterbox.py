@@ -29,8 +29,23 @@ class FilterBox(Input):
         return bool(self.display or self.value)
 
     def open(self) -> None:
+        """Show it and give it the focus at once, not after the keys already on their way:
+        with ``/`` a priority binding (``slash``), the letters typed right after it
+        (fast, pasted, or sent by tmux in one read) then go into the box, not to the list."""
         self.display = True
-        self.focus()
+        try:
+            self.screen.set_focus(self)
+        except Exception:  # not on a screen (yet): the usual focus, a moment later
+            self.focus()
+
+    def slash(self) -> None:
+        """What ``/`` does on a screen with a filter box: opens it, or, when an input already
+        has the focus (the box itself: a key holds slashes), types the slash there."""
+        focused = self.screen.focused
+        if isinstance(focused, Input):
+            focused.insert_text_at_cursor("/")
+            return
+        self.open()
 
     def close(self) -> None:
         """Empty (without an ``Input.Changed``: the caller refills once) and hide."""
