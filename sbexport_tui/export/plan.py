@@ -12,6 +12,7 @@ plain-language text. Nothing is dropped or renamed without it being shown.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -754,6 +755,9 @@ def parent_prefixes(locations: Iterable[str]) -> list[str]:
     return sorted({folder_of(loc) for loc in locations})
 
 
+LIST_CONCURRENCY = 3  # volume folders listed side by side (each one's pages follow each other)
+
+
 async def list_existing_locations(
     client: VolumeClient,
     volume_id: str,
@@ -765,18 +769,33 @@ async def list_existing_locations(
     """Every object on the volume in the folders these locations land in: location -> size
     (None when the listing does not say).
 
-    One listing (``GET storage/volumes/{id}/list?prefix=``, paged) per distinct folder. The
-    listing's ``location`` and ``prefix`` are relative to the volume's prefix (the docs' object
-    example), like ``destination.location``, so they compare as they are. Raises the client's
-    error when the volume cannot be listed.
+    One listing (``GET storage/volumes/{id}/list?prefix=``, paged) per distinct folder, up to
+    ``LIST_CONCURRENCY`` folders at a time: a folder's pages come one after another (each
+    names the next), but folders do not wait for each other. The client's rate budget paces
+    them all. The listing's ``location`` and ``prefix`` are relative to the volume's prefix
+    (the docs' object example), like ``destination.location``, so they compare as they are.
+    Raises the client's error when the volume cannot be listed (the other folders' listings
+    are then stopped), ``ListingStopped`` when ``stop_event`` is set between two pages.
     """
     found: dict[str, int | None] = {}
-    for folder in parent_prefixes(locations):
-        async for entry in client.list_volume_objects(volume_id, folder, priority=priority):
-            if stop_event is not None and stop_event.is_set():  # checked between pages too
-                raise ListingStopped(found)
-            if isinstance(entry, VolumeObject):
-                found[entry.location] = entry.size
+    gate = asyncio.Semaphore(LIST_CONCURRENCY)
+
+    async def one(folder: str) -> None:
+        async with gate:
+            async for entry in client.list_volume_objects(volume_id, folder, priority=priority):
+                if stop_event is not None and stop_event.is_set():  # checked between pages too
+                    raise ListingStopped(found)
+                if isinstance(entry, VolumeObject):
+                    found[entry.location] = entry.size
+
+    tasks = [asyncio.ensure_future(one(folder)) for folder in parent_prefixes(locations)]
+    try:
+        await asyncio.gather(*tasks)
+    except BaseException:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
     return found
 
 

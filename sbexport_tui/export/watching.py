@@ -16,14 +16,17 @@ What a pass does, per run:
 A run that is still open (or held: still being sent) is verified folder by folder as it goes:
 after a pass that changed it, each destination folder whose items have all ended and hold
 completed ones (``Journal.ready_folders``) is listed then, while the run's other jobs still
-run. Its completed items become verified (or failed), so the run's last verification lists
-only the folders that were not ready before: each folder is listed once either way, and a
-100,000-file run no longer waits for all of its listing pages after its last job.
+run; the folders already ready when a pass begins are listed while it polls (side by side:
+neither waits for the other), up to ``plan.LIST_CONCURRENCY`` folders at a time. Their
+completed items become verified (or failed), so the run's last verification lists only the
+folders that were not ready before: each folder is listed once either way, and a 100,000-file
+run no longer waits for all of its listing pages after its last job.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable
+import asyncio
+from collections.abc import Awaitable, Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -72,25 +75,29 @@ async def watch_pass(
     result = PassResult()
     runs = sorted(set(run_ids))
     changed: set[int] = set()
-    for rid in runs:
-        if stop_event is not None and stop_event.is_set():
-            result.stopped = True
-            break
-        if any(journal.counts(rid)[s] for s in WATCHED_STATES):
-            polled = await poll_once(
-                client, journal, rid, on_progress=on_progress, stop_event=stop_event
-            )
-            result.calls += polled.calls
-            result.changed += polled.changed
-            if polled.changed:
-                changed.add(rid)
-    if verify and not result.stopped:
-        for rid in sorted(changed):
+
+    async def poll_all() -> None:
+        for rid in runs:
+            if stop_event is not None and stop_event.is_set():
+                result.stopped = True
+                break
+            if any(journal.counts(rid)[s] for s in WATCHED_STATES):
+                polled = await poll_once(
+                    client, journal, rid, on_progress=on_progress, stop_event=stop_event
+                )
+                result.calls += polled.calls
+                result.changed += polled.changed
+                if polled.changed:
+                    changed.add(rid)
+
+    async def verify_ready(rids: Iterable[int]) -> None:
+        """List the ready folders (``Journal.ready_folders``) of these runs, if still open."""
+        for rid in rids:
             if rid not in hold and not is_open(journal.counts(rid)):
                 continue  # verified whole below
             if verify_stop is not None and verify_stop.is_set():
                 result.stopped = True
-                return result
+                return
             folders = journal.ready_folders(rid)
             if not folders:
                 continue
@@ -100,7 +107,18 @@ async def watch_pass(
             result.verified[rid] = result.verified.get(rid, 0) + done
             if verify_stop is not None and verify_stop.is_set():
                 result.stopped = True
-                return result
+                return
+
+    if verify:
+        # the folders already ready are listed while the pass polls (the polls never touch
+        # their items: all have ended); those the polls make ready, right after
+        await _side_by_side(poll_all(), verify_ready(runs))
+        if not result.stopped:
+            await verify_ready(sorted(changed))
+        if result.stopped and verify_stop is not None and verify_stop.is_set():
+            return result
+    else:
+        await poll_all()
     for rid in runs:
         if rid in hold:
             continue
@@ -120,6 +138,19 @@ async def watch_pass(
                 break
         result.settled.append(rid)
     return result
+
+
+async def _side_by_side(*work: Awaitable[None]) -> None:
+    """Run these together; when one fails, the others are cancelled before the error goes on
+    (``asyncio.gather`` alone would leave them running)."""
+    tasks = [asyncio.ensure_future(w) for w in work]
+    try:
+        await asyncio.gather(*tasks)
+    except BaseException:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
 
 
 __all__ = ["PassResult", "is_open", "watch_pass"]

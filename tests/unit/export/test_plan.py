@@ -451,3 +451,46 @@ def test_awkward_names_keep_their_exact_keys(env: Env) -> None:
     assert "sbexport/wgs-cohort/results/final run (v2)/[bold red]not markup.tsv" in keys
     assert "sbexport/wgs-cohort/results/final run (v2)/样本_001.vcf.gz" in keys
     assert "sbexport/wgs-cohort/results/final run (v2)/name with  two spaces.bam" in keys
+
+
+async def test_folders_are_listed_side_by_side_and_an_error_stops_them_all() -> None:
+    """``list_existing_locations`` lists up to LIST_CONCURRENCY folders at a time (each one's
+    pages in turn); a folder that cannot be listed raises, and the others are stopped, not left
+    running behind the error."""
+    import asyncio
+
+    from sbexport_tui.api.errors import ApiError
+    from sbexport_tui.api.models import VolumeObject
+    from sbexport_tui.export.plan import LIST_CONCURRENCY, list_existing_locations
+
+    running: set[str] = set()
+    most = 0
+    closed: list[str] = []
+
+    class Volumes:
+        def __init__(self, failing: str | None) -> None:
+            self.failing = failing
+
+        async def list_volume_objects(self, volume_id, prefix="", *, priority="interactive"):
+            nonlocal most
+            running.add(prefix)
+            most = max(most, len(running))
+            try:
+                for page in range(3):
+                    await asyncio.sleep(0.01)
+                    if prefix == self.failing and page == 1:
+                        raise ApiError(503, None, "down", method="GET", url="u")
+                    yield VolumeObject(location=f"{prefix}f{page}", metadata={"size": page})
+            finally:
+                running.discard(prefix)
+                closed.append(prefix)
+
+    folders = [f"d{i}/" for i in range(5)]
+    found = await list_existing_locations(Volumes(None), "v", [f"{d}x" for d in folders])
+    assert len(found) == 15 and found["d4/f2"] == 2
+    assert most == LIST_CONCURRENCY > 1
+    closed.clear()
+    with pytest.raises(ApiError):
+        await list_existing_locations(Volumes("d1/"), "v", [f"{d}x" for d in folders])
+    await asyncio.sleep(0.05)
+    assert running == set() and {"d0/", "d1/", "d2/"} <= set(closed)  # none left running
