@@ -46,6 +46,7 @@ from .templates import (
     render,
     with_counter,
 )
+from .together import side_by_side
 
 # The export settings have one vocabulary, the profile's (config.ExportPreset): location,
 # mode, on_conflict, sse_algorithm, kms_key_id, canned_acl.
@@ -788,14 +789,7 @@ async def list_existing_locations(
                 if isinstance(entry, VolumeObject):
                     found[entry.location] = entry.size
 
-    tasks = [asyncio.ensure_future(one(folder)) for folder in parent_prefixes(locations)]
-    try:
-        await asyncio.gather(*tasks)
-    except BaseException:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        raise
+    await side_by_side(*(one(folder) for folder in parent_prefixes(locations)))
     return found
 
 

@@ -25,14 +25,14 @@ run no longer waits for all of its listing pages after its last job.
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from .client import ExportClient, VolumeClient
 from .journal import WATCHED_STATES, Journal
 from .runner import Progress, StopFlag, poll_once, verify_run
+from .together import side_by_side
 
 
 class WatchClient(ExportClient, VolumeClient, Protocol):
@@ -112,7 +112,7 @@ async def watch_pass(
     if verify:
         # the folders already ready are listed while the pass polls (the polls never touch
         # their items: all have ended); those the polls make ready, right after
-        await _side_by_side(poll_all(), verify_ready(runs))
+        await side_by_side(poll_all(), verify_ready(runs))
         if not result.stopped:
             await verify_ready(sorted(changed))
         if result.stopped and verify_stop is not None and verify_stop.is_set():
@@ -138,19 +138,6 @@ async def watch_pass(
                 break
         result.settled.append(rid)
     return result
-
-
-async def _side_by_side(*work: Awaitable[None]) -> None:
-    """Run these together; when one fails, the others are cancelled before the error goes on
-    (``asyncio.gather`` alone would leave them running)."""
-    tasks = [asyncio.ensure_future(w) for w in work]
-    try:
-        await asyncio.gather(*tasks)
-    except BaseException:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        raise
 
 
 __all__ = ["PassResult", "is_open", "watch_pass"]

@@ -92,6 +92,16 @@ def rendered_row(table, row: int) -> str:
     return "".join(seg.text for seg in table.render_line(y))
 
 
+async def forty_chunks_sent(tmp_path):
+    """A jobs-pane app on a fake clock, with a run of 40 chunk files sent: (app, clock,
+    journal, run id)."""
+    clock = FakeClock()
+    app = jobs_app(tmp_path, clock, bell=False)
+    journal = journal_of(app, clock)
+    run_id = await start_run(app, journal, folder_files(platform_of(app), CHUNKS, 40))
+    return app, clock, journal, run_id
+
+
 # ---- A: countdowns tick, the table stays as it is ---------------------------------------------
 async def test_countdowns_tick_every_second_without_refilling_the_table(tmp_path):
     clock = FakeClock()
@@ -410,10 +420,7 @@ async def test_rows_that_change_while_scrolled_are_redrawn(tmp_path):
     """The last rows on screen (the table scrolled down) change state: the screen shows the new
     state, not the old one (a changed row is redrawn on its own line, not one of the virtual
     area's)."""
-    clock = FakeClock()
-    app = jobs_app(tmp_path, clock, bell=False)
-    journal = journal_of(app, clock)
-    await start_run(app, journal, folder_files(platform_of(app), CHUNKS, 40))
+    app, clock, journal, _ = await forty_chunks_sent(tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         screen = app.screen
@@ -440,10 +447,7 @@ async def test_a_big_runs_counts_are_exact_at_once_and_its_figures_when_it_ends(
 
     monkeypatch.setattr(jobs_module, "STATS_LAZY_FROM", 1)  # 40 rows count as big
     monkeypatch.setattr(jobs_module, "STATS_EVERY", 3600.0)  # and their figures never due
-    clock = FakeClock()
-    app = jobs_app(tmp_path, clock, bell=False)
-    journal = journal_of(app, clock)
-    run_id = await start_run(app, journal, folder_files(platform_of(app), CHUNKS, 40))
+    app, clock, journal, run_id = await forty_chunks_sent(tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         screen = app.screen
@@ -472,10 +476,7 @@ async def test_a_big_pane_keeps_the_collector_off_its_rows_while_it_lives(tmp_pa
 
     monkeypatch.setattr(heap, "BIG_HEAP_ROWS", 1)  # 40 rows count as many
     gc.unfreeze()
-    clock = FakeClock()
-    app = jobs_app(tmp_path, clock, bell=False)
-    journal = journal_of(app, clock)
-    await start_run(app, journal, folder_files(platform_of(app), CHUNKS, 40))
+    app, clock, journal, _ = await forty_chunks_sent(tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         assert app.screen.heap_frozen and gc.get_freeze_count() > 0
