@@ -248,7 +248,7 @@ class Driver:
         (a 100,000-file run's 1,000 submissions, polls and listing pages overlap instead of
         following each other). The run is held (not settled) until the last item is sent.
         Returns the submission's result and whether the watch ran to its end (False: a stop,
-        or the submission stopped)."""
+        Ctrl-C or SIGTERM, while sending or watching)."""
         hold: set[int] = {run_id}
         sent = asyncio.Event()
         watching = asyncio.ensure_future(
@@ -263,7 +263,7 @@ class Driver:
             raise
         hold.clear()
         sent.set()
-        if submitted.stopped:
+        if submitted.stopped and self.interrupts.requested:  # Ctrl-C, SIGTERM: stop watching
             watching.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await watching

@@ -238,7 +238,7 @@ async def run_export(args: argparse.Namespace, console: Console, interrupts: Int
             # watched while it is sent: polls and folder listings overlap the submission
             submitted, watched = await driver.submit_and_watch(client, run_id, verify=args.verify)
             interrupted = submitted.stopped and interrupts.requested
-            if not submitted.stopped:
+            if not interrupted:
                 interrupted = not watched
                 finished = not interrupted or not journal.unfinished_jobs(run_id)
         else:

@@ -217,6 +217,7 @@ async def _drive_runs(
             interrupts.run_id = run.id
             counts = journal.counts(run.id)
             interrupted = False
+            wait = getattr(args, "wait", True)
             if submit_first or any(counts[s] for s in UNSENT_STATES):
                 if counts["submitting"]:
                     reporter.note(
@@ -224,9 +225,15 @@ async def _drive_runs(
                         "the Platform before the last process stopped: checking before sending "
                         "again"
                     )
-                submitted = await driver.submit(client, run.id)
-                interrupted = submitted.stopped and interrupts.requested
-            if not interrupted and getattr(args, "wait", True):
+                if wait:  # watched while it is sent, as `export --wait` does
+                    submitted, watched = await driver.submit_and_watch(
+                        client, run.id, verify=args.verify
+                    )
+                    interrupted = (submitted.stopped and interrupts.requested) or not watched
+                else:
+                    submitted = await driver.submit(client, run.id)
+                    interrupted = submitted.stopped and interrupts.requested
+            elif wait:
                 interrupted = not await driver.watch(client, run.id, verify=args.verify)
             reporter.close()
             code = exit_code_for(journal.counts(run.id), interrupted=interrupted)
