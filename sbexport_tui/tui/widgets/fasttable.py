@@ -126,7 +126,7 @@ class FastTable(ScrollView, can_focus=True):
         # row key -> (style, widths, the line drawn): a key press that moves the cursor redraws
         # the whole table, but only the two rows whose look changed are drawn again. Only when
         # ``row_cells`` is FastTable's own (a subclass's may change with the clock).
-        self._drawn: dict[str, tuple[Style, tuple[int, ...], Strip]] = {}
+        self._drawn: dict[str, tuple[Style, tuple[int, ...], Strip]] = {}  # shape: columns, widths
         self._cache_lines = type(self).row_cells is FastTable.row_cells
 
     # ---- data ------------------------------------------------------------------------------
@@ -350,7 +350,7 @@ class FastTable(ScrollView, can_focus=True):
         if not self._cache_lines:
             return self._strip(self.row_cells(row), widths, width, style)
         key = self._keys[row]
-        shape = (width, *widths)
+        shape = (id(self.columns), width, *widths)  # columns swapped: drawn again
         drawn = self._drawn.get(key)
         if drawn is not None and drawn[0] == style and drawn[1] == shape:
             return drawn[2]
