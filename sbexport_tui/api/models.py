@@ -307,7 +307,10 @@ class ExportJob(Model):
     properties: JsonDict = Field(default_factory=dict)
     started_on: Timestamp = None
     finished_on: Timestamp = None
-    result: File | None = None
+    # the exported file's record (an alias now): sbexport never reads it, so it is kept as the
+    # answer gave it, neither parsed (half of a poll answer's validation) nor a reason to
+    # refuse the answer
+    result: Any = None
     error: ApiErrorBody | None = None
 
     @property
