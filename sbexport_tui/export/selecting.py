@@ -16,8 +16,9 @@ from __future__ import annotations
 import asyncio
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any, BinaryIO
 
 from ..api.client import BULK_MAX as BULK_FILES
@@ -103,7 +104,7 @@ class ListedStorage:
         self.hosted_on_locations = list(getattr(storage, "hosted_on_locations", None) or [])
 
 
-_NO_METADATA: dict[str, Any] = {}
+_NO_METADATA: Mapping[str, Any] = MappingProxyType({})  # shared by most: read-only
 
 
 class Listed:
@@ -124,7 +125,9 @@ class Listed:
         self.storage = None if f.storage is None else ListedStorage(f.storage)
         public = (f.metadata or {}).get(PUBLIC_FILES_KEY)
         # only the key the selection judges by (a public reference file's copy)
-        self.metadata = _NO_METADATA if public is None else {PUBLIC_FILES_KEY: public}
+        self.metadata: Mapping[str, Any] = (
+            _NO_METADATA if public is None else {PUBLIC_FILES_KEY: public}
+        )
 
     @property
     def is_folder(self) -> bool:

@@ -8,7 +8,7 @@ and projects; adding the same file twice keeps the first entry.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any, Protocol
 
@@ -25,7 +25,9 @@ class FileLike(Protocol):
     project: str | None
     type: str | None
     storage: Any
-    metadata: dict[str, Any]
+
+    @property
+    def metadata(self) -> Mapping[str, Any]: ...  # read only: a dict or a read-only view
 
 
 @dataclass(frozen=True, slots=True)  # slots: 100,000 of them in a cohort's selection

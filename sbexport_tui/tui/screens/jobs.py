@@ -163,8 +163,6 @@ class JobsScreen(Screen):
         self.order: list[str] = []
         self.running: dict[str, float] = {}  # key -> started, for rows in state running
         self.stats: dict[int, RunStats] = {}
-        # a run's counts, kept exact change by change (the figures' ``counts`` is this dict)
-        self.counts: dict[int, dict[str, int]] = {}
         self.stats_made: dict[int, float] = {}  # run -> when its figures were worked out
         self.dirty: set[int] = set()  # runs whose rows changed since
         self.heap_frozen = False  # see tui/heap.py
@@ -323,7 +321,6 @@ class JobsScreen(Screen):
                 self.since = it.updated
         self.by_run[run.id] = keys
         self.stats.pop(run.id, None)
-        self.counts.pop(run.id, None)
         if at_end:
             self.run_order.append(run.id)
             self.order.extend(keys)
@@ -417,8 +414,9 @@ class JobsScreen(Screen):
                 changed += 1
                 touched.add(it.run_id)
                 self.records[key] = it
-                counts = self.counts.get(it.run_id)
-                if counts is not None:
+                figures = self.stats.get(it.run_id)
+                if figures is not None:  # its counts are kept exact change by change
+                    counts = figures.counts
                     if old is not None:
                         counts[old.state] -= 1
                     counts[it.state] = counts.get(it.state, 0) + 1
@@ -468,7 +466,7 @@ class JobsScreen(Screen):
     def stats_of(self, run_id: int) -> RunStats:
         """The run's figures. Its counts are always exact (kept change by change); the rest
         (bytes, rate, ETA) is worked out again after a change, but for a big run at most every
-        ``STATS_EVERY`` seconds while it keeps changing (all its rows are read to do it: 100 ms
+        ``STATS_EVERY`` seconds while it keeps changing (all its rows are read to do it: 25 ms
         at 100,000), and at once when the run has finished."""
         st = self.stats.get(run_id)
         keys = self.by_run.get(run_id, [])
@@ -479,7 +477,6 @@ class JobsScreen(Screen):
         if st is None:
             st = run_stats(self.records[k] for k in keys)
             self.stats[run_id] = st
-            self.counts[run_id] = st.counts
             self.stats_made[run_id] = time.monotonic()
             self.dirty.discard(run_id)
         return st
