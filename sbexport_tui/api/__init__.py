@@ -50,6 +50,7 @@ if TYPE_CHECKING:
         User,
         Volume,
         VolumeObject,
+        VolumePage,
         VolumePrefix,
     )
     from .ratelimit import BudgetState, Priority, RateBudget
@@ -103,6 +104,7 @@ _LAZY = {
     "User": ".models",
     "Volume": ".models",
     "VolumeObject": ".models",
+    "VolumePage": ".models",
     "VolumePrefix": ".models",
     "BudgetState": ".ratelimit",
     "Priority": ".ratelimit",
@@ -164,6 +166,7 @@ __all__ = [
     "User",
     "Volume",
     "VolumeObject",
+    "VolumePage",
     "VolumePrefix",
     "explain",
     "get_region",

@@ -71,6 +71,7 @@ from .models import (
     User,
     Volume,
     VolumeObject,
+    VolumePage,
     VolumePrefix,
 )
 from .ratelimit import Priority, RateBudget
@@ -881,34 +882,55 @@ class PlatformClient:
         docs' object example). ``fields=_all`` asks for every object's metadata (size included),
         as both official clients do.
         """
-        path = f"storage/volumes/{_id_path(volume_id)}/list"
-        params: Any = [("fields", "_all"), ("limit", PAGE_SIZE)]
-        if prefix:
-            params.insert(0, ("prefix", prefix))
-        seen: set[str] = set()
-        target: str = path
+        page = VolumePage()
         for _ in range(max_pages):
-            data, response = await self._get_json(target, params, priority=priority)
-            url = str(response.request.url)
-            seen.add(_page_key(url))
-            if not isinstance(data, dict):
-                raise BadResponse(f"GET {url}: not a volume listing", method="GET", url=url)
-            for p in data.get("prefixes") or []:
-                yield _parse(VolumePrefix, p, "GET", url)
-            for o in data.get("items") or []:
-                yield _parse(VolumeObject, o, "GET", url)
-            href = _parse(Page, {"links": data.get("links")}, "GET", url).next_href()
-            if not href:
+            page = await self.list_volume_page(volume_id, prefix, after=page, priority=priority)
+            for entry in page.entries:
+                yield entry
+            if page.next_href is None:
                 return
-            if _page_key(href) in seen:
+        raise PagingError(f"more than {max_pages} pages in the volume listing: stopped")
+
+    async def list_volume_page(
+        self,
+        volume_id: str,
+        prefix: str = "",
+        *,
+        after: VolumePage | None = None,
+        priority: Priority = "interactive",
+    ) -> VolumePage:
+        """One page of the listing ``list_volume_objects`` follows: the first (``after`` None
+        or a fresh ``VolumePage()``), or the one ``after``'s ``next`` link names. A caller can
+        keep the page and ask for the next one later (verification follows a folder page by
+        page while the jobs that fill it end). A ``next`` link back to a page already read is a
+        ``PagingError`` instead of a loop."""
+        seen = after.seen if after is not None else frozenset()
+        if after is None or after.next_href is None:
+            if after is not None and after.seen:
+                raise ValueError("the listing has no page after the last one")
+            target: str = f"storage/volumes/{_id_path(volume_id)}/list"
+            params: Any = [("fields", "_all"), ("limit", PAGE_SIZE)]
+            if prefix:
+                params.insert(0, ("prefix", prefix))
+        else:
+            if _page_key(after.next_href) in seen:
                 raise PagingError(
                     f"the volume listing's 'next' link points back to a page already read "
-                    f"({href}): stopped instead of looping",
-                    url=href,
+                    f"({after.next_href}): stopped instead of looping",
+                    url=after.next_href,
                 )
-            seen.add(_page_key(href))
-            target, params = href, None
-        raise PagingError(f"more than {max_pages} pages in the volume listing: stopped")
+            target, params = after.next_href, None
+        data, response = await self._get_json(target, params, priority=priority)
+        url = str(response.request.url)
+        seen = seen | {_page_key(url)}
+        if not isinstance(data, dict):
+            raise BadResponse(f"GET {url}: not a volume listing", method="GET", url=url)
+        entries: list[VolumeObject | VolumePrefix] = [
+            _parse(VolumePrefix, p, "GET", url) for p in data.get("prefixes") or []
+        ]
+        entries += [_parse(VolumeObject, o, "GET", url) for o in data.get("items") or []]
+        href = _parse(Page, {"links": data.get("links")}, "GET", url).next_href()
+        return VolumePage(tuple(entries), href or None, seen)
 
     # ---- exports -------------------------------------------------------------------------
     def list_exports(

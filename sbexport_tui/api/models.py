@@ -7,6 +7,7 @@ not return (without ``fields=_all``) are simply ``None``.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
@@ -281,6 +282,17 @@ class VolumePrefix(Model):
     href: str | None = None
     prefix: str
     volume: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class VolumePage:
+    """One page of a volume listing: its entries, the ``next`` link (None on the last page),
+    and the pages read so far (a ``next`` link back to one of them is a loop). A fresh
+    ``VolumePage()`` stands before the first page."""
+
+    entries: tuple[VolumeObject | VolumePrefix, ...] = ()
+    next_href: str | None = None
+    seen: frozenset[str] = frozenset()
 
 
 # ---- exports --------------------------------------------------------------------------------

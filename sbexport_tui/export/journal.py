@@ -540,6 +540,31 @@ class Journal:
         )
         return [r[0] for r in rows]
 
+    def locations(self, run_id: int) -> list[tuple[str, int]]:
+        """``(location, position)`` of the run's items that have a location, by location."""
+        return [
+            (r[0], r[1])
+            for r in self._query(
+                "SELECT location, position FROM items WHERE run_id = ? AND location IS NOT NULL "
+                "ORDER BY location, position",
+                (run_id,),
+            )
+        ]
+
+    def states_at(self, run_id: int, positions: Sequence[int]) -> dict[int, str]:
+        """The state of each of these items (position -> state; absent positions left out)."""
+        out: dict[int, str] = {}
+        for i in range(0, len(positions), 500):  # well under SQLite's bound on parameters
+            part = list(positions[i : i + 500])
+            out.update(
+                self._query(
+                    "SELECT position, state FROM items WHERE run_id = ? "  # noqa: S608
+                    f"AND position IN ({','.join('?' * len(part))})",
+                    (run_id, *part),
+                )
+            )
+        return out
+
     def item(self, run_id: int, position: int) -> ItemRecord:
         found = self.items(run_id, positions=[position])
         if not found:

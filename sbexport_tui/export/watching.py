@@ -19,8 +19,12 @@ completed ones (``Journal.ready_folders``) is listed then, while the run's other
 run; the folders already ready when a pass begins are listed while it polls (side by side:
 neither waits for the other), up to ``plan.LIST_CONCURRENCY`` folders at a time. Their
 completed items become verified (or failed), so the run's last verification lists only the
-folders that were not ready before: each folder is listed once either way, and a 100,000-file
-run no longer waits for all of its listing pages after its last job.
+folders that were not ready before: each folder is listed once either way.
+
+A folder of more than one page is *followed* (``following``): its pages are read one by one as
+the jobs whose objects they would show end, so a 100,000-file run has almost nothing left to
+list after its last job. What a followed page does not show is left to the folder's whole
+listing, as above.
 """
 
 from __future__ import annotations
@@ -30,12 +34,13 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from .client import ExportClient, VolumeClient
+from .following import PageClient, followed_by
 from .journal import WATCHED_STATES, Journal
 from .runner import Progress, StopFlag, poll_once, verify_run
 from .together import side_by_side
 
 
-class WatchClient(ExportClient, VolumeClient, Protocol):
+class WatchClient(ExportClient, VolumeClient, PageClient, Protocol):
     """Polling jobs and listing the volume to verify."""
 
 
@@ -90,6 +95,20 @@ async def watch_pass(
                 if polled.changed:
                     changed.add(rid)
 
+    followed = followed_by(journal)
+
+    async def follow(rid: int) -> None:
+        """The pages of the run's big folders that its ended jobs allow (``following``)."""
+        done = await followed.advance(
+            client,
+            journal,
+            rid,
+            stop_event=verify_stop,
+            on_page=None if on_verify is None else lambda: on_verify(rid),
+        )
+        if done:
+            result.verified[rid] = result.verified.get(rid, 0) + done
+
     async def verify_ready(rids: Iterable[int]) -> None:
         """List the ready folders (``Journal.ready_folders``) of these runs, if still open."""
         for rid in rids:
@@ -98,7 +117,12 @@ async def watch_pass(
             if verify_stop is not None and verify_stop.is_set():
                 result.stopped = True
                 return
-            folders = journal.ready_folders(rid)
+            await follow(rid)
+            if verify_stop is not None and verify_stop.is_set():
+                result.stopped = True
+                return
+            following = followed.unfinished(rid)
+            folders = [f for f in journal.ready_folders(rid) if f not in following]
             if not folders:
                 continue
             if on_verify is not None:
@@ -129,13 +153,18 @@ async def watch_pass(
             result.stopped = True
             break
         if verify and (counts["completed"] or counts["unknown"]):
-            if on_verify is not None:
-                on_verify(rid)
-            done = await verify_run(client, journal, rid, stop_event=verify_stop)
-            result.verified[rid] = result.verified.get(rid, 0) + done
+            await follow(rid)  # what is left of its followed folders, page by page
+            counts = journal.counts(rid)
+            stopping = verify_stop is not None and verify_stop.is_set()
+            if not stopping and (counts["completed"] or counts["unknown"]):
+                if on_verify is not None:
+                    on_verify(rid)
+                done = await verify_run(client, journal, rid, stop_event=verify_stop)
+                result.verified[rid] = result.verified.get(rid, 0) + done
             if verify_stop is not None and verify_stop.is_set():
                 result.stopped = True  # the listing may have stopped part-way: not settled
                 break
+        followed.forget(rid)
         result.settled.append(rid)
     return result
 

@@ -380,6 +380,14 @@ class Handlers:
         if limit < 1:
             raise bad_request("limit must be >= 1")
         after = q.get("continuation_token") or ""
+        # The docs do not say whether a continuation sees objects written after the listing
+        # began. By default it does (each page starts after the previous page's last key);
+        # the volume-listing-snapshot variant shows only those there at the first page.
+        snapshot = self.settings.has("volume-listing-snapshot")
+        try:
+            seen_upto = int(q.get("snapshot") or vol.objects.writes)
+        except ValueError:
+            raise bad_request("snapshot must be an integer") from None
         # Undocumented what a listing holds without fields=_all. By default the simulator gives
         # full items (as the docs' examples show them); the lean-volume-listing variant leaves
         # out the metadata unless fields=_all is asked for, as the Platform's other lists do.
@@ -410,7 +418,7 @@ class Handlers:
                 i = bisect.bisect_left(keys, base_key + first + "0", i)  # '0' follows '/'
                 continue
             rel = prefix + rest
-            if rel > after:
+            if rel > after and not (snapshot and vol.objects.written.get(key, 0) > seen_upto):
                 entries.append((rel, key))
             i += 1
         page, more = entries[:limit], len(entries) > limit
@@ -450,6 +458,8 @@ class Handlers:
             more_q: dict[str, Any] = {"prefix": prefix, "limit": limit}
             if q.get("fields"):
                 more_q["fields"] = q["fields"]
+            if snapshot:
+                more_q["snapshot"] = seen_upto
             nxt = urlencode({**more_q, "continuation_token": page[-1][0]})
             links.append({"next": f"{base}/storage/volumes/{vid}/list?{nxt}"})
         here = urlencode({"prefix": prefix, "limit": limit})

@@ -50,6 +50,11 @@ VARIANTS = {
         "GET /storage/exports lists jobs in no time order at all (by id); default: in the order "
         "the jobs were made (the docs give no order)"
     ),
+    "volume-listing-snapshot": (
+        "a volume listing's continuation pages leave out every object written (made or "
+        "rewritten) after its first page was asked; default: a continuation page shows every "
+        "object after the previous page's last one, written since or not (the docs say neither)"
+    ),
     "offset-cap": (
         "file listings refuse offset paging past 1,000 items (400); the client must continue "
         "with /files/{id}/scroll (continuation tokens), which the sim always serves"

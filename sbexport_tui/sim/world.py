@@ -181,6 +181,11 @@ class ObjectStore(dict[str, int]):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._sorted: list[str] | None = None
+        # when each key was last written by ``store[key] = size`` (a counter; keys written
+        # otherwise count as written at 0): the volume-listing-snapshot variant's listings
+        # leave out what was written after their first page
+        self.writes = 0
+        self.written: dict[str, int] = {}
 
     def sorted_keys(self) -> list[str]:
         if self._sorted is None:
@@ -191,6 +196,8 @@ class ObjectStore(dict[str, int]):
         if self._sorted is not None and key not in self:
             bisect.insort(self._sorted, key)
         super().__setitem__(key, value)
+        self.writes += 1
+        self.written[key] = self.writes
 
     def __delitem__(self, key: str) -> None:
         super().__delitem__(key)

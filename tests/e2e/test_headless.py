@@ -550,8 +550,9 @@ def test_the_same_export_started_twice_together_exports_each_file_once(sim_serve
 
 
 def test_sigterm_while_verifying_stops_at_once_with_130(sim_server, env):
-    """Slurm's time limit (SIGTERM) during the verification of 5,000 objects: the run stops
-    after the page in flight, exits 130, and `jobs watch` verifies the rest."""
+    """Slurm's time limit (SIGTERM) during the verification of 5,000 objects (their folder is
+    followed page by page as the jobs end, after all of them are sent): the run stops after
+    the page in flight, exits 130, and `jobs watch` verifies the rest."""
     server = sim_server("--job-seconds", "0.3", "--latency-ms", "100")
     add_profile(env, server.url)
     proc = _start_big_export(env)
@@ -560,16 +561,18 @@ def test_sigterm_while_verifying_stops_at_once_with_130(sim_server, env):
     while time.monotonic() < deadline:
         line = proc.stderr.readline()
         seen += line
-        if "checking the volume" in line or not line:
+        if " submitted: " in line or not line:
             break
-    assert "checking the volume" in seen, seen
+    assert "checking the volume" in seen and " submitted: " in seen, seen
     t0 = time.monotonic()
     proc.send_signal(signal.SIGTERM)
     out, err = proc.communicate(timeout=60)
     took = time.monotonic() - t0
     assert proc.returncode == 130, err
     assert took < 5, took
-    assert "Stopped while verifying" in out + err and "Traceback" not in err
+    assert "Stopped while " in out + err and "Traceback" not in err
+    counts = json.loads(hl(env, "jobs", "list", "--json").stdout)["runs"][0]["counts"]
+    assert counts["verified"] < 5000, counts  # stopped with some left to verify
     r = hl(env, "jobs", "watch", "--poll-interval", "0.5", "--json", timeout=120)
     assert r.returncode == 0, r.stderr
     counts = json.loads(hl(env, "jobs", "list", "--json").stdout)["runs"][0]["counts"]

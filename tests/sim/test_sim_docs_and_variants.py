@@ -96,6 +96,7 @@ def test_variants_are_named_and_checked():
         "clock-behind",
         "lean-volume-listing",
         "offset-cap",
+        "volume-listing-snapshot",
     } <= set(VARIANTS)
     with pytest.raises(SettingsError, match="unknown variant"):
         SimSettings(variants=frozenset({"optimistic"}))
@@ -138,6 +139,27 @@ async def test_lean_volume_listing_needs_fields_all_for_metadata(sim_factory):
     assert lean["items"] and all("metadata" not in o for o in lean["items"])
     full = await sim.get(f"/storage/volumes/{EAST}/list", prefix="wgs-cohort/", fields="_all")
     assert all(o["metadata"]["size"] for o in full.json()["items"])
+
+
+@pytest.mark.parametrize("variant", [None, "volume-listing-snapshot"])
+async def test_a_continuation_sees_later_objects_unless_the_listing_is_a_snapshot(
+    sim_factory, variant
+):
+    """By default a continuation page starts after the previous page's last object, and shows
+    what was written since; under the variant it leaves out what was written (made or
+    rewritten) after the first page."""
+    sim = sim_factory(variants=frozenset({variant} if variant else ()))
+    vol = sim.world.volumes[EAST]
+    for i in range(3):
+        vol.put(f"follow/a{i}", 1)
+    first = (await sim.get(f"/storage/volumes/{EAST}/list", prefix="follow/", limit=2)).json()
+    assert [o["location"] for o in first["items"]] == ["follow/a0", "follow/a1"]
+    vol.put("follow/a3", 1)  # written after the first page
+    vol.put("follow/a2", 2)  # and one rewritten
+    nxt = first["links"][0]["next"]
+    second = (await sim.client.get(nxt)).json()
+    shown = [o["location"] for o in second["items"]]
+    assert shown == (["follow/a2", "follow/a3"] if variant is None else [])
 
 
 @pytest.mark.parametrize(("variant", "skew"), [("clock-ahead", 300), ("clock-behind", -300)])
