@@ -56,6 +56,9 @@ def main() -> int:
     p.add_argument("--job-seconds", type=float, default=2.0)
     p.add_argument("--poll-interval", type=float, default=10.0)
     p.add_argument("--cap", type=float, default=1800.0, help="give up after this many seconds")
+    p.add_argument(
+        "--timeline", action="store_true", help="also print the requests by kind, 10 s at a time"
+    )
     args = p.parse_args()
     n = args.files
     pages = math.ceil(n / 100)
@@ -67,6 +70,15 @@ def main() -> int:
     built = time.perf_counter()
     with sim_thread(n, args) as sim:
         built = time.perf_counter() - built
+        seen: list[tuple[float, str]] = []
+        if args.timeline:
+            inner = sim.platform.inner
+
+            async def recording(scope, receive, send):  # type: ignore[no-untyped-def]
+                seen.append((time.time(), kind_of(scope.get("path", ""))))
+                await inner(scope, receive, send)
+
+            sim.platform.inner = recording
         env.update(SB_API_ENDPOINT=sim.url, SB_AUTH_TOKEN=TOKEN, SBEXPORT_HOME=home)
         cmd = [
             sys.executable, "-m", "sbexport_tui.headless", "export", "--project", "demo/cohort",
@@ -118,7 +130,26 @@ def main() -> int:
         print(f"{name:<34} {value:>12}  {goal}")
     if note:
         print(f"note: {note}")
+    if args.timeline and seen:
+        kinds = ["files", "create", "get", "volume", "other"]
+        print(f"\nrequests by kind, 10 s at a time (the last job ended at {last - t0:.0f} s)")
+        print(f"{'from s':>7} " + " ".join(f"{k:>7}" for k in kinds))
+        for start in range(0, int(seen[-1][0] - t0) + 1, 10):
+            row = [k for t, k in seen if start <= t - t0 < start + 10]
+            print(f"{start:>7} " + " ".join(f"{row.count(k):>7}" for k in kinds))
     return 0
+
+
+def kind_of(path: str) -> str:
+    if "/exports/create" in path:
+        return "create"
+    if "/exports/get" in path:
+        return "get"
+    if "/storage/volumes/" in path and path.endswith("/list"):
+        return "volume"
+    if "/files" in path:
+        return "files"
+    return "other"
 
 
 if __name__ == "__main__":

@@ -19,9 +19,10 @@ class SimThread:
 
         self.settings = settings
         self.platform = SimPlatform(world, settings, socket_mode=True)
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(256)
+        from sbexport_tui.sim.server import listen_socket
+
+        # (a plain socket.socket() had every answer wait 40 ms for a delayed ACK)
+        self.sock = listen_socket("127.0.0.1", 0)
         self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}/v2"
         config = uvicorn.Config(
             self.platform, log_level="critical", access_log=False, lifespan="off"

@@ -567,8 +567,10 @@ async def poll_once(
     *,
     on_progress: Callable[[Progress], Any] | None = None,
     stop_event: StopFlag | None = None,
+    on_answer: Callable[[int], Any] | None = None,
 ) -> PollResult:
-    """One pass over every unfinished job (of one run, or of all runs): <= 100 ids per call."""
+    """One pass over every unfinished job (of one run, or of all runs): <= 100 ids per call.
+    ``on_answer(changed)``: after each call's states are in the journal."""
     result = PollResult(run_id)
     rows = journal.unfinished_jobs(run_id)
     ids = list(dict.fromkeys(r.job_id for r in rows if r.job_id))
@@ -599,7 +601,10 @@ async def poll_once(
                     )
                 )
             # any other per-id error: ask again on the next pass
-        result.changed += journal.update_job_states(updates)
+        changed = journal.update_job_states(updates)
+        result.changed += changed
+        if on_answer is not None:
+            on_answer(changed)
         # counting reads the whole run: not after each of a 100,000-job run's 1,000 calls
         if run_id is not None and time.monotonic() - counted >= PROGRESS_EVERY:
             counted = time.monotonic()

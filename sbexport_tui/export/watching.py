@@ -29,6 +29,7 @@ listing, as above.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -81,19 +82,52 @@ async def watch_pass(
     runs = sorted(set(run_ids))
     changed: set[int] = set()
 
+    answered = asyncio.Event()  # a poll's answer changed something (a page may be due)
+    polling = True
+
+    def on_answer(n: int) -> None:
+        if n:
+            answered.set()
+
     async def poll_all() -> None:
-        for rid in runs:
-            if stop_event is not None and stop_event.is_set():
-                result.stopped = True
-                break
-            if any(journal.counts(rid)[s] for s in WATCHED_STATES):
-                polled = await poll_once(
-                    client, journal, rid, on_progress=on_progress, stop_event=stop_event
-                )
-                result.calls += polled.calls
-                result.changed += polled.changed
-                if polled.changed:
-                    changed.add(rid)
+        nonlocal polling
+        try:
+            for rid in runs:
+                if stop_event is not None and stop_event.is_set():
+                    result.stopped = True
+                    break
+                if any(journal.counts(rid)[s] for s in WATCHED_STATES):
+                    polled = await poll_once(
+                        client,
+                        journal,
+                        rid,
+                        on_progress=on_progress,
+                        stop_event=stop_event,
+                        on_answer=on_answer,
+                    )
+                    result.calls += polled.calls
+                    result.changed += polled.changed
+                    if polled.changed:
+                        changed.add(rid)
+        finally:
+            polling = False
+            answered.set()
+
+    async def follow_along() -> None:
+        """Read the followed folders' pages as the polls' answers allow them, while the polls
+        go on (a page waits for no more than the answer that makes it due)."""
+        while True:
+            last_round = not polling
+            answered.clear()
+            for rid in runs:
+                if verify_stop is not None and verify_stop.is_set():
+                    result.stopped = True
+                    return
+                if rid in hold or is_open(journal.counts(rid)):
+                    await follow(rid)
+            if last_round:
+                return
+            await answered.wait()
 
     followed = followed_by(journal)
 
@@ -136,7 +170,7 @@ async def watch_pass(
     if verify:
         # the folders already ready are listed while the pass polls (the polls never touch
         # their items: all have ended); those the polls make ready, right after
-        await side_by_side(poll_all(), verify_ready(runs))
+        await side_by_side(poll_all(), verify_ready(runs), follow_along())
         if not result.stopped:
             await verify_ready(sorted(changed))
         if result.stopped and verify_stop is not None and verify_stop.is_set():

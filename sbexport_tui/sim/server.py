@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import ipaddress
 import sys
+from typing import Any
 
 from .settings import (
     FAULT_KINDS,
@@ -95,10 +96,28 @@ def settings_from_args(args: argparse.Namespace) -> SimSettings:
     )
 
 
+def listen_socket(host: str, port: int) -> Any:
+    """The sim's listening socket. IPPROTO_TCP is named so that asyncio turns Nagle's algorithm
+    off on each connection (it does so only for sockets that say TCP; a plain socket says 0):
+    else an answer written in two parts waits for the client's delayed ACK, 40 ms a request
+    that the real Platform does not add."""
+    import socket
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(128)  # connections wait in the backlog until uvicorn serves them
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
 def run(args: argparse.Namespace) -> int:
     import asyncio  # not at the top: `sbexport --help` builds this parser, and must stay light
     import logging
-    import socket
 
     try:
         settings = settings_from_args(args)
@@ -113,11 +132,7 @@ def run(args: argparse.Namespace) -> int:
         )
         return 2
     try:
-        family = socket.AF_INET6 if ":" in args.host else socket.AF_INET
-        sock = socket.socket(family, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((args.host, args.port))
-        sock.listen(128)  # connections wait in the backlog until uvicorn serves them
+        sock = listen_socket(args.host, args.port)
     except OSError as e:
         print(
             f"sbexport sim: cannot listen on {args.host}:{args.port}: {e.strerror or e}. "
