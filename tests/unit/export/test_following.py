@@ -159,3 +159,31 @@ def test_a_page_covers_up_to_its_last_entry_and_verifies_only_what_had_ended() -
     # the last page ends the folder, whatever of it was shown
     found = f.take(VolumePage((), None, frozenset({"a", "b"})), {150: "completed"})
     assert f.done and f.cursor == 300 and found == {}
+
+
+async def test_pages_are_read_while_the_polls_go_on(tmp_path) -> None:
+    """A page is asked as soon as a poll's answer makes it due, not after the pass's polls:
+    under the rate limit, the pages left after a run's last job are what decides its end."""
+    env = Env(tmp_path)
+    client = env.client()
+    journal = env.journal()
+    try:
+        sel = Selection(env.folder_files(WGS, CHUNKS, 450))
+        run_id = make_run(env, journal, sel)
+        await submit_run(client, journal, run_id)
+        env.clock.advance(60)
+        start = len(env.hook.paths)
+        result = await watch_pass(client, journal, [run_id])
+        assert run_id in result.settled
+        assert journal.counts(run_id)["verified"] == 450
+        kinds = [
+            "get" if "/exports/get" in p else "page"
+            for p in env.hook.paths[start:]
+            if "/exports/get" in p or p.endswith("/list")
+        ]
+        assert kinds.count("get") == 5 and kinds.count("page") == 5
+        last_get = len(kinds) - 1 - kinds[::-1].index("get")
+        assert kinds.index("page") < last_get, kinds  # the first page came between the polls
+    finally:
+        journal.close()
+        await client.aclose()
