@@ -33,9 +33,10 @@ def test_bench_startup_once():
 
 
 def test_bench_cohort_export_at_1000_files():
-    out = bench("bench_cohort_export.py", "--files", "1000", "--poll-interval", "1")
+    out = bench("bench_cohort_export.py", "--files", "1000", "--poll-interval", "1", "--timeline")
     assert "export jobs" in out and "1,000  1,000" in out, out  # every file got its job
     assert "note:" not in out, out  # the command ended with exit 0
+    assert "requests by kind" in out, out
 
 
 def test_bench_jobs_pane_at_100_jobs():
