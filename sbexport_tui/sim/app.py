@@ -48,6 +48,9 @@ DEFAULT_FIELDS = {
     "folder_list": ("href", "id", "name", "project", "parent", "type"),
     "volumes": ("href", "id", "name"),
     "exports": ("href", "id", "state"),
+    # [U] a task list's default items are not documented; the official Python client always
+    # sends fields=_all for tasks, as sbexport does
+    "tasks": ("href", "id", "name"),
 }
 
 PROXY_HTML = (
@@ -103,6 +106,35 @@ def page_url(request: Request, offset: int, limit: int) -> str:
     pairs = [(k, v) for k, v in request.query_params.multi_items() if k not in ("offset", "limit")]
     pairs += [("offset", str(offset)), ("limit", str(limit))]
     return f"{str(request.url).split('?')[0]}?{urlencode(pairs)}"
+
+
+def file_filters(q: Any) -> Callable[[FileNode], bool] | None:
+    """The filters of ``GET /files`` (platform-api.md section 4.3, from the API reference's
+    list-files page and the official Python client's ``File.query``): ``name`` (exact; repeated
+    = OR), ``metadata.<field>`` (the same field repeated = OR, different fields = AND), ``tag``
+    (exact; repeated = OR), ``origin.task``. Filters of different kinds must all hold (each
+    narrows the list). Folders have no metadata, tags or origin: any of those filters leaves
+    them out; ``name`` matches them as files. None when no filter is given."""
+    names = set(q.getlist("name"))
+    tags = set(q.getlist("tag"))
+    tasks = set(q.getlist("origin.task"))
+    meta: dict[str, set[str]] = {}
+    for key, value in q.multi_items():
+        if key.startswith("metadata.") and len(key) > len("metadata."):
+            meta.setdefault(key[len("metadata.") :], set()).add(value)
+    if not (names or tags or tasks or meta):
+        return None
+
+    def match(n: FileNode) -> bool:
+        if names and n.name not in names:
+            return False
+        if tags and not tags.intersection(n.tags):
+            return False
+        if tasks and n.origin_task not in tasks:
+            return False
+        return all(k in n.metadata and str(n.metadata[k]) in vs for k, vs in meta.items())
+
+    return match
 
 
 def list_response(
@@ -245,10 +277,15 @@ class Handlers:
     async def files(self, request: Request) -> Response:
         q = request.query_params
         folder = self.listed_folder(request)
-        names = set(q.getlist("name"))
-        nodes = [self.world.files[c] for c in folder.children]
-        if names:
-            nodes = [n for n in nodes if n.name in names]
+        match = file_filters(q)
+        if match is not None and q.get("project") and self.settings.has("filters-whole-project"):
+            nodes = list(self.world.walk_files(folder.id))
+        else:
+            # platform-api.md 4.3: one folder's children (the project's root for project=),
+            # "not recursive", filters or not
+            nodes = [self.world.files[c] for c in folder.children]
+        if match is not None:
+            nodes = [n for n in nodes if match(n)]
         return list_response(
             request,
             nodes,
@@ -256,6 +293,31 @@ class Handlers:
             lambda n: self.file_record(request, n),
             offset_cap=self.offset_cap,
         )
+
+    async def tasks(self, request: Request) -> Response:
+        """``GET /tasks``: ``project`` and ``status`` (the official Python client's
+        ``Task.query``), newest first [U: the order is not documented]."""
+        q = request.query_params
+        project = q.get("project")
+        if project and project not in self.world.projects:
+            raise ApiError(404, 3002, "Requested project does not exist.")
+        wanted = {s.upper() for s in q.getlist("status")}
+        tasks = [
+            t
+            for t in self.world.tasks.values()
+            if (not project or t.project == project) and (not wanted or t.status in wanted)
+        ]
+        tasks.sort(key=lambda t: (-t.created, t.id))
+        base = self.base(request)
+        return list_response(
+            request, tasks, DEFAULT_FIELDS["tasks"], lambda t: t.record(base, self.world.files)
+        )
+
+    async def task(self, request: Request) -> Response:
+        task = self.world.tasks.get(request.path_params["task_id"])
+        if task is None:
+            raise ApiError(404, 90003, "Requested task does not exist.")
+        return detail(request, task.record(self.base(request), self.world.files))
 
     @property
     def offset_cap(self) -> int | None:
@@ -710,6 +772,8 @@ def build_starlette(world: World, settings: SimSettings) -> Starlette:
         Route("/v2/files/{file_id}/scroll", h.files_scroll),
         Route("/v2/files/{file_id}/list", h.folder_list),
         Route("/v2/bulk/files/get", h.bulk_files_get, methods=["POST"]),
+        Route("/v2/tasks", h.tasks),
+        Route("/v2/tasks/{task_id}", h.task),
         Route("/v2/storage/volumes", h.volumes),
         Route("/v2/storage/volumes/{owner}/{name}", h.volume),
         Route("/v2/storage/volumes/{owner}/{name}/list", h.volume_list),

@@ -19,7 +19,7 @@ Volumes (the region of each is known to the simulator only; no volume record has
 
 from __future__ import annotations
 
-from .world import Project, Volume, World, s3_defaults
+from .world import OutFile, OutFolder, Project, Volume, World, s3_defaults
 
 BASE_TIME = 1_767_225_600.0  # 2026-01-01T00:00:00Z: demo data never depends on today's date
 KiB, MiB, GiB = 2**10, 2**20, 2**30
@@ -62,6 +62,89 @@ def _sample(world: World, project: Project, folder: str, sample: str, t: float) 
     world.add_node(qc.id, f"{sample}_fastqc.html", size=_size(world, 300 * KiB, 900 * KiB))
     world.add_node(qc.id, f"{sample}.flagstat.txt", size=_size(world, 400, 900))
     world.add_node(qc.id, f"{sample}.insert_size_metrics.txt", size=_size(world, 2 * KiB, 9 * KiB))
+
+
+TAGS = {"alignments": "aligned", "variants": "final", "qc": "qc"}  # a sample's folder -> tag
+
+
+def _provenance(world: World, wgs: Project, t0: float) -> None:
+    """What a finder searches by, in demo/wgs-cohort: each sample's files carry the metadata
+    ``sample_id``, ``case_id`` (two samples a case) and ``experimental_strategy``, and a tag by
+    the folder they are in (``aligned``, ``final``, ``qc``); tasks made some of them. Set on the
+    files already there (the world's random draws, and so every id, stay as they were)."""
+    for b in range(1, 4):
+        for s in range(1, 5):
+            sample = f"S{b:02d}{s:02d}"
+            meta = {
+                "sample_id": sample,
+                "case_id": f"CASE-{b:02d}{'AB'[(s - 1) // 2]}",
+                "experimental_strategy": "WGS",
+            }
+            for sub in world.files[
+                world.node_at(wgs, f"batches/batch-{b:02d}/{sample}").id
+            ].children:
+                folder = world.files[sub]
+                for node in world.walk_files(folder.id):
+                    if not node.is_folder:
+                        node.metadata.update(meta)
+                        if folder.name in TAGS:
+                            node.tags.append(TAGS[folder.name])
+
+    def out(path: str, *secondary: str) -> OutFile:
+        return OutFile(
+            world.node_at(wgs, path).id, tuple(world.node_at(wgs, p).id for p in secondary)
+        )
+
+    day = 86400
+    aligned = [f"batches/batch-01/S01{s:02d}/alignments/S01{s:02d}" for s in range(1, 5)]
+    world.add_task(
+        wgs,
+        "BWA-MEM alignment, batch 01",
+        "demo/wgs-cohort/bwa-mem-align/3",
+        "COMPLETED",
+        created=t0 + 10 * day,
+        started=t0 + 10 * day + 60,
+        ended=t0 + 10 * day + 9 * 3600,
+        outputs={
+            "aligned_reads": [out(f"{a}.bam", f"{a}.bam.bai") for a in aligned],
+            "qc_report": OutFolder(world.node_at(wgs, "batches/batch-01/S0101/qc/multiqc").id),
+        },
+    )
+    calls = [f"batches/batch-02/S02{s:02d}/variants/S02{s:02d}" for s in range(1, 5)]
+    world.add_task(
+        wgs,
+        "Joint genotyping, batch 02",
+        "demo/wgs-cohort/joint-genotyping/7",
+        "COMPLETED",
+        created=t0 + 12 * day,
+        started=t0 + 12 * day + 120,
+        ended=t0 + 12 * day + 5 * 3600,
+        outputs={
+            "calls": [out(f"{c}.vcf.gz", f"{c}.vcf.gz.tbi") for c in calls],
+            "summary": out("results/final run (v2)/results[final].txt"),
+            "log": None,
+        },
+    )
+    world.add_task(
+        wgs,
+        "Joint genotyping, batch 03",
+        "demo/wgs-cohort/joint-genotyping/7",
+        "FAILED",
+        created=t0 + 13 * day,
+        started=t0 + 13 * day + 120,
+        ended=t0 + 13 * day + 600,
+        outputs={"calls": None, "summary": None},
+    )
+    world.add_task(
+        wgs,
+        "BWA-MEM alignment, batch 03",
+        "demo/wgs-cohort/bwa-mem-align/3",
+        "RUNNING",
+        created=t0 + 14 * day,
+        started=t0 + 14 * day + 60,
+        ended=None,
+        outputs={},
+    )
 
 
 def build_demo_world(seed: int = 0) -> World:
@@ -250,6 +333,8 @@ def build_demo_world(seed: int = 0) -> World:
     # outside the volume's prefix, which the volume never shows
     vault.put("wgs-cohort/sample_sheet.csv", 8_000)
     vault.objects["elsewhere/wgs-cohort/README.txt"] = 10
+
+    _provenance(world, wgs, t0)
 
     # ---- demo/rnaseq-pilot (aws:us-west-2) --------------------------------------------------
     rna = world.add_project("demo/rnaseq-pilot", "RNA-seq pilot", "aws:us-west-2", t0 + 100)

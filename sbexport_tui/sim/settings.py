@@ -55,6 +55,11 @@ VARIANTS = {
         "rewritten) after its first page was asked; default: a continuation page shows every "
         "object after the previous page's last one, written since or not (the docs say neither)"
     ),
+    "filters-whole-project": (
+        "GET /files with project= and a filter (name, tag, metadata, origin.task) searches the "
+        "whole project; default: the project's root only, as without filters (the docs: the "
+        "call is not recursive)"
+    ),
     "offset-cap": (
         "file listings refuse offset paging past 1,000 items (400); the client must continue "
         "with /files/{id}/scroll (continuation tokens), which the sim always serves"

@@ -16,6 +16,8 @@ import hashlib
 import heapq
 import random
 import string
+import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
@@ -113,6 +115,8 @@ class FileNode:
     storage_location: str | None = None
     public_copy: bool = False  # a copy of a public reference file: cannot be exported (9006)
     metadata: dict[str, str] = field(default_factory=dict)
+    tags: list[str] = field(default_factory=list)
+    origin_task: str | None = None  # the task that made it (``origin.task``)
     children: list[str] = field(default_factory=list)  # ids, in display order (folders only)
 
     @property
@@ -141,8 +145,9 @@ class FileNode:
                 }
             else:
                 rec["storage"] = {"type": "PLATFORM", "hosted_on_locations": [location]}
-            rec["origin"] = {}
-            rec["tags"] = []
+            # platform-api.md section 4.3: ``origin{task}, tags[], metadata{}``
+            rec["origin"] = {"task": self.origin_task} if self.origin_task else {}
+            rec["tags"] = list(self.tags)
             rec["metadata"] = dict(self.metadata)
         return rec
 
@@ -383,6 +388,82 @@ def error_body(status: int, code: int, message: str) -> dict[str, Any]:
     }
 
 
+# A task's output value as the sim keeps it: a file (with its secondary files), a folder, a
+# list of those, or None (a failed task's outputs).
+@dataclass(frozen=True)
+class OutFile:
+    id: str
+    secondary: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class OutFolder:
+    id: str
+
+
+TASK_STATUSES = ("DRAFT", "QUEUED", "RUNNING", "COMPLETED", "FAILED", "ABORTED")
+
+
+@dataclass
+class Task:
+    """A task of a project (the official Python client's ``Task``: ``/tasks``, ``/tasks/{id}``;
+    statuses from its ``TaskStatus``). ``outputs`` map each output id to a file, a folder, a
+    list of them, or None."""
+
+    id: str
+    name: str
+    project: str
+    app: str
+    status: str
+    created: float
+    started: float | None
+    ended: float | None
+    outputs: dict[str, Any] = field(default_factory=dict)
+    created_by: str = "demo"
+
+    def record(self, base: str, files: dict[str, FileNode]) -> dict[str, Any]:
+        def value(v: Any) -> Any:
+            if isinstance(v, list):
+                return [value(x) for x in v]
+            if isinstance(v, OutFile):
+                node = files[v.id]
+                # CWL's File, as the official Python client reads it: "class" and "path" (the
+                # file's id); the rest is what the Platform adds to show it
+                out: dict[str, Any] = {
+                    "class": "File",
+                    "path": node.id,
+                    "name": node.name,
+                    "size": node.size,
+                }
+                if v.secondary:
+                    out["secondaryFiles"] = [
+                        {"class": "File", "path": s, "name": files[s].name} for s in v.secondary
+                    ]
+                return out
+            if isinstance(v, OutFolder):
+                # [U] a folder output: CWL's Directory, its "path" the folder's id
+                return {"class": "Directory", "path": v.id, "name": files[v.id].name}
+            return v
+
+        return {
+            "href": f"{base}/tasks/{self.id}",
+            "id": self.id,
+            "name": self.name,
+            "status": self.status,
+            "project": self.project,
+            "app": self.app,
+            "type": "v2",
+            "created_by": self.created_by,
+            "executed_by": self.created_by,
+            "created_time": iso(self.created),
+            "start_time": iso(self.started) if self.started is not None else None,
+            "end_time": iso(self.ended) if self.ended is not None else None,
+            "batch": False,
+            "inputs": {},
+            "outputs": {k: value(v) for k, v in self.outputs.items()},
+        }
+
+
 class World:
     """All the state of one simulated Platform."""
 
@@ -401,6 +482,8 @@ class World:
         self.job_fail_rate = 0.0
         self.job_abort_rate = 0.0
         self._job_rng = random.Random(seed + 7)
+        self.tasks: dict[str, Task] = {}
+        self._task_rng = random.Random(seed + 11)  # not the files' ids: the demo stays as it was
 
     # ---- ids -------------------------------------------------------------------------------
     def new_file_id(self) -> str:
@@ -408,6 +491,48 @@ class World:
             fid = f"{self.rng.getrandbits(96):024x}"
             if fid not in self.files:
                 return fid
+
+    def add_task(self, project: Project, name: str, app: str, status: str, **kw: Any) -> Task:
+        """A task; its output files (and the files under its output folders) get it as their
+        ``origin.task``."""
+        tid = str(uuid.UUID(int=self._task_rng.getrandbits(128), version=4))
+        task = Task(tid, name, project.id, app, status, **kw)
+        self.tasks[tid] = task
+
+        def mark(v: Any) -> None:
+            if isinstance(v, list):
+                for x in v:
+                    mark(x)
+            elif isinstance(v, OutFile):
+                for fid in (v.id, *v.secondary):
+                    self.files[fid].origin_task = tid
+            elif isinstance(v, OutFolder):
+                stack = [v.id]
+                while stack:
+                    node = self.files[stack.pop()]
+                    if node.is_folder:
+                        stack.extend(node.children)
+                    else:
+                        node.origin_task = tid
+
+        for v in task.outputs.values():
+            mark(v)
+        return task
+
+    def walk_files(self, folder_id: str) -> Iterator[FileNode]:
+        """Every file and folder under a folder, depth first."""
+        for c in self.files[folder_id].children:
+            node = self.files[c]
+            yield node
+            if node.is_folder:
+                yield from self.walk_files(c)
+
+    def node_at(self, project: Project, path: str) -> FileNode:
+        """The file or folder at a path of a project."""
+        node = self.files[project.root_folder]
+        for part in [p for p in path.split("/") if p]:
+            node = next(self.files[c] for c in node.children if self.files[c].name == part)
+        return node
 
     def new_job_id(self) -> str:
         while True:

@@ -77,6 +77,40 @@ def test_official_client_lists_pages_exports_and_sees_the_alias(sim_server):
     assert math.ceil(5000 / 100) == 50
 
 
+@pytest.mark.parametrize("variant", [None, "filters-whole-project"])
+def test_official_client_queries_tasks_and_filters_files(sim_server, variant):
+    """``api.tasks.query(project=...)`` and ``api.files.query(project=..., metadata=...,
+    tags=...)``, unchanged, against the sim's tasks and its documented filters: a filtered
+    project query lists the root only (not recursive) unless the variant searches the whole
+    project; a folder's query filters that folder."""
+    server = sim_server(*(("--variant", variant) if variant else ()))
+    api = sbg.Api(url=server.url, token=server.token, debug=True)  # debug: allows http
+    tasks = list(api.tasks.query(project="demo/wgs-cohort").all())
+    assert {t.status for t in tasks} == {"COMPLETED", "FAILED", "RUNNING"}
+    done = [t for t in api.tasks.query(project="demo/wgs-cohort", status="COMPLETED").all()]
+    assert len(done) == 2
+    align = next(t for t in done if t.name.startswith("BWA-MEM"))
+    bams = api.tasks.get(align.id).outputs["aligned_reads"]
+    assert [b.name for b in bams] == [f"S01{s:02d}.bam" for s in range(1, 5)]  # File(id=path)
+    by_origin = api.files.query(parent=bams[0].parent, origin={"task": align.id}).all()
+    assert {f.name for f in by_origin} == {"S0101.bam", "S0101.bam.bai"}
+
+    found = list(
+        api.files.query(
+            project="demo/wgs-cohort",
+            metadata={"sample_id": ["S0101", "S0102"], "case_id": "CASE-01A"},
+            tags=["final"],
+        ).all()
+    )
+    if variant is None:
+        assert found == []  # the project's root holds no such file
+    else:
+        names = {f.name for f in found}
+        assert {"S0101.vcf.gz", "S0101.vcf.gz.tbi", "S0102.vcf.gz", "S0102.vcf.gz.tbi"} <= names
+        assert {n.split(".")[0] for n in names} == {"S0101", "S0102"}
+        assert all("final" in f.tags and f.metadata["case_id"] == "CASE-01A" for f in found)
+
+
 def test_sim_refuses_a_remote_host_and_bad_settings():
     run = [sys.executable, "-m", "sbexport_tui.cli", "sim", "--port", "0"]
     r = subprocess.run([*run, "--host", "0.0.0.0"], capture_output=True, text=True, timeout=30)

@@ -189,3 +189,67 @@ async def test_offset_cap_refuses_deep_offsets_and_scroll_reads_everything(sim_f
         nxt = [link["href"] for link in page["links"] if link["rel"] == "next"]
         url, params = (nxt[0] if nxt else ""), None
     assert ids == big.children
+
+
+# ---- tasks and the file filters (issue 18) ------------------------------------------------------
+async def test_file_filters_follow_the_documented_rules(sim_factory):
+    """platform-api.md 4.3: name (repeated = OR), metadata.<field> (the same field repeated =
+    OR, different fields = AND), tag (repeated = OR), origin.task; one folder's children."""
+    sim = sim_factory()
+    variants = sim.folder("demo/wgs-cohort", "batches/batch-01/S0101/variants")
+
+    async def names(**params):
+        r = await sim.client.get("/files", params={"parent": variants.id, "limit": 100, **params})
+        assert r.status_code == 200, r.text
+        return sorted(i["name"] for i in r.json()["items"])
+
+    everything = await names()
+    assert await names(tag="final") == everything  # the variants folder is tagged final
+    assert await names(tag=["qc", "aligned"]) == []
+    assert await names(name=["S0101.vcf.gz", "S0101.vcf.gz.tbi", "nope"]) == [
+        "S0101.vcf.gz",
+        "S0101.vcf.gz.tbi",
+    ]
+    assert await names(**{"metadata.sample_id": ["S0101", "S9999"]}) == everything  # OR
+    both = {"metadata.sample_id": "S0101", "metadata.case_id": "CASE-01B"}
+    assert await names(**both) == []  # AND across fields: S0101 is in CASE-01A
+    assert await names(**{"metadata.sample_id": "S0101", "metadata.case_id": "CASE-01A"}) == (
+        everything
+    )
+    # a filtered project query is not recursive: the root holds no tagged file
+    r = await sim.client.get("/files", params={"project": "demo/wgs-cohort", "tag": "final"})
+    assert r.json()["items"] == []
+
+
+async def test_whole_project_filters_under_the_variant(sim_factory):
+    sim = sim_factory(variants=frozenset({"filters-whole-project"}))
+    r = await sim.client.get(
+        "/files",
+        params={"project": "demo/wgs-cohort", "tag": "aligned", "limit": 100, "fields": "_all"},
+    )
+    items = r.json()["items"]
+    assert len(items) == 12 * 4  # BAM, BAI, CRAM, CRAI of 12 samples
+    assert all("aligned" in i["tags"] for i in items)
+
+
+async def test_tasks_list_and_outputs(sim_factory):
+    sim = sim_factory()
+    r = await sim.client.get(
+        "/tasks", params={"project": "demo/wgs-cohort", "status": "COMPLETED", "fields": "_all"}
+    )
+    done = r.json()["items"]
+    assert [t["status"] for t in done] == ["COMPLETED", "COMPLETED"]
+    joint = next(t for t in done if t["name"].startswith("Joint"))
+    task = (await sim.client.get(f"/tasks/{joint['id']}")).json()
+    calls = task["outputs"]["calls"]
+    assert [c["class"] for c in calls] == ["File"] * 4
+    assert all(c["secondaryFiles"][0]["name"].endswith(".tbi") for c in calls)
+    assert task["outputs"]["log"] is None
+    # each output file names the task as its origin
+    made = (await sim.client.get(f"/files/{calls[0]['path']}")).json()
+    assert made["origin"] == {"task": joint["id"]}
+    align = next(t for t in done if t["name"].startswith("BWA"))
+    folder = (await sim.client.get(f"/tasks/{align['id']}")).json()["outputs"]["qc_report"]
+    assert folder["class"] == "Directory"
+    assert (await sim.client.get("/tasks/nope")).status_code == 404
+    assert (await sim.client.get("/tasks", params={"project": "demo/none"})).status_code == 404

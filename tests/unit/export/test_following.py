@@ -152,7 +152,9 @@ def test_a_page_covers_up_to_its_last_entry_and_verifies_only_what_had_ended() -
     f = _listing(300)
     asked = {i: "completed" for i in range(50)}
     asked[60] = "unknown"
-    entries = tuple(VolumeObject(location=f"f/{i:04d}", metadata={"size": i}) for i in range(0, 100))
+    entries = tuple(
+        VolumeObject(location=f"f/{i:04d}", metadata={"size": i}) for i in range(0, 100)
+    )
     found = f.take(VolumePage(entries, "http://x/next", frozenset({"a"})), asked)
     assert f.cursor == 100 and not f.done
     assert set(found) == {*range(50), 60} and found[60] == ("unknown", 60)
