@@ -68,6 +68,7 @@ from .models import (
     Page,
     Project,
     RateLimitStatus,
+    Task,
     User,
     Volume,
     VolumeObject,
@@ -860,6 +861,24 @@ class PlatformClient:
                 url=self._url(what),
             )
         return [_parse(model, it, "POST", self._url(what)) for it in items]
+
+    # ---- tasks ---------------------------------------------------------------------------
+    def list_tasks(
+        self,
+        project: str,
+        *,
+        status: str | None = None,
+        priority: Priority = "interactive",
+    ) -> AsyncIterator[Task]:
+        """A project's tasks (``GET /tasks?project=``, optionally of one ``status``), full
+        records (``fields=_all``, as the official Python client asks)."""
+        params: dict[str, str] = {"project": project, "fields": "_all"}
+        if status:
+            params["status"] = status
+        return self._paginate_models(Task, "tasks", params, priority)
+
+    async def get_task(self, task_id: str) -> Task:
+        return await self._get_model(Task, f"tasks/{_q(task_id)}")
 
     # ---- volumes -------------------------------------------------------------------------
     def list_volumes(self, *, priority: Priority = "interactive") -> AsyncIterator[Volume]:

@@ -284,6 +284,68 @@ class VolumePrefix(Model):
     volume: str | None = None
 
 
+# ---- tasks ----------------------------------------------------------------------------------
+class TaskOutput:
+    """One file a task's output names: CWL's ``{"class": "File", "path": <file id>}`` as the
+    official Python client reads it (``path`` is the file's id), or a folder
+    (``"class": "Directory"``), with the output's id and the file's name when given."""
+
+    __slots__ = ("file_id", "is_folder", "name", "output")
+
+    def __init__(self, output: str, file_id: str, name: str | None, is_folder: bool) -> None:
+        self.output = output
+        self.file_id = file_id
+        self.name = name
+        self.is_folder = is_folder
+
+    def __repr__(self) -> str:
+        kind = "folder" if self.is_folder else "file"
+        return f"TaskOutput({self.output!r}, {kind} {self.file_id!r}, {self.name!r})"
+
+
+def _output_files(output: str, value: Any) -> list[TaskOutput]:
+    if isinstance(value, list):
+        return [f for v in value for f in _output_files(output, v)]
+    if not isinstance(value, dict):
+        return []  # null (a failed task), a number, a string: no file
+    kind = str(value.get("class") or "").lower()
+    path = value.get("path")
+    if kind not in ("file", "directory") or not isinstance(path, str) or not path:
+        return []
+    name = value.get("name") if isinstance(value.get("name"), str) else None
+    out = [TaskOutput(output, path, name, kind == "directory")]
+    for extra in value.get("secondaryFiles") or []:  # CWL: index files that go with it
+        out += _output_files(output, extra)
+    return out
+
+
+class Task(Model):
+    """A task (``GET /tasks``, ``GET /tasks/{id}``); its ``outputs`` are kept as given."""
+
+    href: str | None = None
+    id: str
+    name: str | None = None
+    status: Annotated[str | None, BeforeValidator(_upper)] = None
+    project: str | None = None
+    app: str | None = None
+    created_time: Timestamp = None
+    start_time: Timestamp = None
+    end_time: Timestamp = None
+    outputs: JsonDict = Field(default_factory=dict)
+
+    def output_files(self) -> list[TaskOutput]:
+        """Every file and folder the outputs name, arrays and secondary files included, in
+        the outputs' order (each once)."""
+        seen: set[str] = set()
+        out: list[TaskOutput] = []
+        for key, value in (self.outputs or {}).items():
+            for f in _output_files(str(key), value):
+                if f.file_id not in seen:
+                    seen.add(f.file_id)
+                    out.append(f)
+        return out
+
+
 @dataclass(frozen=True, slots=True)
 class VolumePage:
     """One page of a volume listing: its entries, the ``next`` link (None on the last page),

@@ -14,6 +14,7 @@ from ..api.models import (
     File,
     JobLookup,
     Project,
+    Task,
     Volume,
     VolumeObject,
     VolumePrefix,
@@ -69,6 +70,12 @@ class FilesClient(Protocol):
     ) -> AsyncIterator[File]: ...
 
     async def get_file(self, file_id: str) -> File: ...
+
+    async def get_task(self, task_id: str) -> Task: ...
+
+    def list_tasks(
+        self, project: str, *, status: str | None = None, priority: Priority = "interactive"
+    ) -> AsyncIterator[Task]: ...
 
     async def bulk_get_files(
         self, file_ids: Sequence[str], *, priority: Priority = "interactive"

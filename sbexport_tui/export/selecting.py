@@ -25,6 +25,7 @@ from ..api.client import BULK_MAX as BULK_FILES
 from ..api.errors import NotFound
 from ..api.models import File
 from .client import FilesClient
+from .finding import Matcher, Query, Term
 from .matching import classify_entry, compile_pattern, index_companions, parse_manifest
 from .selection import PUBLIC_FILES_KEY, SelectedFile, Selection
 
@@ -49,6 +50,11 @@ class SelectionReport:
     folders_left_out: int = 0  # sub-folders not walked (no --recursive)
     index_added: int = 0
     listed_folders: int = 0
+    # a query's (``finding.Query``): why each selected file was matched (file id -> the terms
+    # it matched), how many files each term matched, and the terms that matched none
+    why: dict[str, list[str]] = field(default_factory=dict)
+    term_counts: dict[str, int] = field(default_factory=dict)
+    unmatched: list[str] = field(default_factory=list)
 
 
 def read_manifest(name: str, *, stdin: BinaryIO | None = None) -> list[str]:
@@ -113,9 +119,22 @@ class Listed:
     100,000-file cohort holds every listing until the selection is made; the full records
     (dates, tags, every metadata field, the validators' state) were about 2.5 KB a file."""
 
-    __slots__ = ("id", "metadata", "name", "parent", "project", "size", "storage", "type")
+    __slots__ = (
+        "id",
+        "metadata",
+        "name",
+        "origin_task",
+        "parent",
+        "project",
+        "size",
+        "storage",
+        "tags",
+        "type",
+    )
 
-    def __init__(self, f: File) -> None:
+    def __init__(self, f: File, *, provenance: bool = False) -> None:
+        """``provenance``: keep the tags, every metadata field and the origin task too (a
+        query matches by them)."""
         self.id = f.id
         self.name = f.name
         self.size = f.size
@@ -123,11 +142,16 @@ class Listed:
         self.parent = f.parent
         self.type = f.type
         self.storage = None if f.storage is None else ListedStorage(f.storage)
+        self.tags: tuple[str, ...] = ()
+        self.origin_task: str | None = None
+        if provenance:
+            self.tags = tuple(f.tags or ())
+            self.origin_task = f.origin.task if f.origin is not None else None
+            self.metadata: Mapping[str, Any] = MappingProxyType(dict(f.metadata or {}))
+            return
         public = (f.metadata or {}).get(PUBLIC_FILES_KEY)
         # only the key the selection judges by (a public reference file's copy)
-        self.metadata: Mapping[str, Any] = (
-            _NO_METADATA if public is None else {PUBLIC_FILES_KEY: public}
-        )
+        self.metadata = _NO_METADATA if public is None else {PUBLIC_FILES_KEY: public}
 
     @property
     def is_folder(self) -> bool:
@@ -138,9 +162,10 @@ Record = File | Listed  # a file as the Platform answered a lookup, or as a walk
 
 
 class Walker:
-    def __init__(self, client: FilesClient, project_id: str) -> None:
+    def __init__(self, client: FilesClient, project_id: str, *, provenance: bool = False) -> None:
         self.client = client
         self.project_id = project_id
+        self.provenance = provenance  # listed files keep tags, metadata, origin (``Listed``)
         self.project: Any = None
         self.location: str | None = None
         self._listings: dict[str, list[Record]] = {}  # folder id ("" = root) -> children
@@ -175,7 +200,8 @@ class Walker:
                         if folder_id == ""
                         else self.client.list_folder(folder_id, priority="background")
                     )
-                    self._listings[folder_id] = [Listed(f) async for f in it]
+                    keep = self.provenance
+                    self._listings[folder_id] = [Listed(f, provenance=keep) async for f in it]
                     self.listed += 1
         return self._listings[folder_id]
 
@@ -290,11 +316,19 @@ async def build_selection(
     manifest: Sequence[str] | None = None,
     with_index: bool = True,
     on_note: Callable[[str], None] | None = None,
+    query: Query | None = None,
+    on_progress: Callable[[int, int, int], None] | None = None,
 ) -> SelectionReport:
     """The files to export of one project: those of ``path`` (the root by default; the whole
     tree with ``recursive``), or those a ``manifest`` names (ids anywhere in the project, paths
     from its root, names in ``path``), kept when their name matches one of ``globs``; with
-    ``with_index``, each BAM/CRAM/VCF.GZ brings its index file along."""
+    ``with_index``, each BAM/CRAM/VCF.GZ brings its index file along.
+
+    A ``query`` (``finding``): its tasks' outputs are the files (under ``path`` only, when one
+    is given; only those the manifest names too, with one); its tags, metadata and name
+    patterns keep the files that match them, from the whole tree under ``path`` (as if
+    ``recursive``) unless tasks or a manifest give the files. ``on_progress(folders listed,
+    files found, bytes)`` while walking."""
     if project_id.count("/") != 1 or not all(project_id.split("/")):
         raise SelectionError(f"--project wants OWNER/PROJECT, not {project_id!r}")
     try:
@@ -305,22 +339,49 @@ async def build_selection(
     def wanted(name: str) -> bool:
         return not matchers or any(m(name) for m in matchers)
 
-    w = Walker(client, project_id)
+    query = query or Query()
+    matcher = query.matcher()
+    w = Walker(client, project_id, provenance=query.filters)
     await w.start()
     report = SelectionReport(Selection())
     picked: list[tuple[Record, str]] = []
 
     folder_id, single = await w.resolve(path)
-    if manifest is None:
+    if query.tasks:
+        picked = await _from_tasks(w, client, query, matcher, report, on_note, on_progress)
+        if path.strip("/"):
+            under = path.strip("/") + "/"
+            picked = [(f, p) for f, p in picked if p == path.strip("/") or p.startswith(under)]
+        if manifest is not None:
+            named = await _from_manifest(
+                w, client, manifest, folder_id, path, recursive, report, on_note
+            )
+            ids = {f.id for f, _ in named}
+            picked = [(f, p) for f, p in picked if f.id in ids]
+    elif manifest is None:
         if single is not None:
             picked = [(single, path.strip("/"))]
         else:
-            picked, report.folders_left_out = await w.walk(folder_id, path.strip("/"), recursive)
+            deep = recursive or query.filters  # a query looks everywhere under the path
+            picked, report.folders_left_out = await w.walk(
+                folder_id, path.strip("/"), deep, on_progress
+            )
     else:
         picked = await _from_manifest(
             w, client, manifest, folder_id, path, recursive, report, on_note
         )
 
+    if query.filters:
+        kept: list[tuple[Record, str]] = []
+        for f, p in picked:
+            why = matcher.why(f)
+            if why is not None:
+                kept.append((f, p))
+                report.why[f.id] = report.why.get(f.id, []) + why
+        picked = kept
+    if query:
+        report.term_counts = {t.label: matcher.counts.get(t, 0) for t in query.terms()}
+        report.unmatched = [t.label for t in matcher.unmatched()]
     picked = [(f, p) for f, p in picked if wanted(f.name or "")]
     picked_ids = {f.id for f, _ in picked}
     sel = report.selection
@@ -392,6 +453,58 @@ async def _look_up_ids(
             note(f"manifest: looked up {len(records):,}/{len(ids):,} file ids")
     note(f"manifest: looked up {len(ids):,} file ids")
     return records
+
+
+async def _from_tasks(
+    w: Walker,
+    client: FilesClient,
+    query: Query,
+    matcher: Matcher,
+    report: SelectionReport,
+    note: Callable[[str], None] | None,
+    on_progress: Callable[[int, int, int], None] | None,
+) -> list[tuple[Record, str]]:
+    """The files the tasks' outputs name (arrays, secondary files and the files under output
+    folders included), each once, with its path in the project."""
+    out: dict[str, tuple[Record, str]] = {}
+    for task_id in query.tasks:
+        term = Term("task", task_id)
+        try:
+            task = await client.get_task(task_id)
+        except NotFound:
+            raise SelectionError(
+                f"--task {task_id}: no such task, or not one you can see: copy the id from the "
+                "task's page (its URL ends with it), or list them with the Find screen"
+            ) from None
+        if task.project and task.project != w.project_id:
+            raise SelectionError(
+                f"--task {task_id} ({task.name}) ran in project {task.project}, not "
+                f"{w.project_id}: give --project {task.project}"
+            )
+        label = f"--task {task_id}"
+        outputs = task.output_files()
+        if not outputs and note is not None:
+            note(f"task {task_id} ({task.name}, {(task.status or '?').lower()}) has no outputs")
+        files = [o for o in outputs if not o.is_folder]
+        records = await client.bulk_get_files([o.file_id for o in files], priority="background")
+        for o, rec in zip(files, records, strict=True):
+            f = getattr(rec, "resource", None)
+            if f is None or getattr(rec, "error", None) is not None or _is_folder(f):
+                report.not_found.append(f"{o.file_id} (output {o.output} of task {task_id})")
+                continue
+            if f.id not in out:
+                out[f.id] = (f, await w.path_of(f))
+            report.why.setdefault(f.id, []).append(f"{label} (output {o.output})")
+            matcher.count(term)
+        for o in (o for o in outputs if o.is_folder):
+            folder = await client.get_file(o.file_id)
+            base = await w.path_of(folder)
+            walked, _ = await w.walk(folder.id, base, True, on_progress)
+            for f, p in walked:
+                out.setdefault(f.id, (f, p))
+                report.why.setdefault(f.id, []).append(f"{label} (output folder {o.output})")
+                matcher.count(term)
+    return list(out.values())
 
 
 async def walk_folder(

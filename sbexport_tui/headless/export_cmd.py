@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from ..api.errors import NotFound
+from ..export.finding import Query, QueryError, nothing_matched
 from ..export.matching import compile_pattern
 from ..export.plan import ExportOptions, ExportPlan, prepare_plan
 from ..export.selecting import SelectionError, SelectionReport, build_selection
@@ -98,6 +99,17 @@ def refuse_unconfirmed(plan: ExportPlan, yes: bool) -> None:
         )
 
 
+def matched_lines(sel: SelectionReport) -> list[str]:
+    """What each term of a query matched (``--tag final: 24 files``), and which matched none."""
+    if not sel.term_counts:
+        return []
+    parts = [f"{label}: {plural(n, 'file')}" for label, n in sel.term_counts.items()]
+    lines = [f"Matched: {'; '.join(parts)}"]
+    if sel.unmatched:
+        lines.append(f"  (matched no file: {', '.join(sel.unmatched)})")
+    return lines
+
+
 def preflight_lines(plan: ExportPlan, sel: SelectionReport) -> list[str]:
     lines = [f"Pre-flight: {plan.headline()}."]
     lines.extend(f"  {line}" for line in plan.damage())  # counted, right under the headline
@@ -123,6 +135,7 @@ def preflight_lines(plan: ExportPlan, sel: SelectionReport) -> list[str]:
             f"{plural(len(sel.not_found), 'manifest entry', 'manifest entries')} matched no "
             f"file: {eg}"
         )
+    lines.extend(matched_lines(sel))
     if sel.folders_left_out:
         lines.append(
             f"  ({plural(sel.folders_left_out, 'sub-folder')} not included: add --recursive)"
@@ -153,6 +166,15 @@ async def run_export(args: argparse.Namespace, console: Console, interrupts: Int
             compile_pattern(pattern)
         except ValueError as e:
             raise Fail(f"--glob {pattern!r}: {e}", EXIT_USAGE) from None
+    try:
+        query = Query.of(
+            tasks=args.task or (),
+            tags=args.tag or (),
+            metadata=args.metadata or (),
+            name_globs=args.name_glob or (),
+        )
+    except QueryError as e:
+        raise Fail(str(e), EXIT_USAGE) from None
     manifest = read_manifest(args.manifest) if args.manifest else None
     paths = paths_from_env()
     profile = pick_profile(args.profile, paths, console)
@@ -180,7 +202,18 @@ async def run_export(args: argparse.Namespace, console: Console, interrupts: Int
             manifest=manifest,
             with_index=args.with_index,
             on_note=reporter.note,
+            query=query,
         )
+        if not sel.selection and query:
+            scope = f"{args.project}/{args.path or ''}"
+            if manifest is not None:
+                scope += " (the files of the manifest)"
+            raise Fail(
+                nothing_matched(
+                    query, [t for t in query.terms() if t.label in sel.unmatched], scope
+                ),
+                EXIT_USAGE,
+            )
         if not sel.selection:
             what = "the manifest" if manifest is not None else f"{args.project}/{args.path or ''}"
             extra = f"; {len(sel.not_found)} manifest entries matched nothing" if manifest else ""
@@ -271,6 +304,21 @@ async def run_export(args: argparse.Namespace, console: Console, interrupts: Int
         await opened.session.close()
 
 
+def matched_json(plan: ExportPlan, sel: SelectionReport) -> dict[str, Any] | None:
+    """A query's matches for --dry-run --json: each term's count, those that matched nothing,
+    and each planned file with the terms it matched."""
+    if not sel.term_counts:
+        return None
+    return {
+        "terms": sel.term_counts,
+        "unmatched": sel.unmatched,
+        "files": [
+            {"file": i.file.file_id, "path": i.file.path, "why": sel.why.get(i.file.file_id, [])}
+            for i in plan.items
+        ],
+    }
+
+
 def dry_run(
     args: argparse.Namespace,
     console: Console,
@@ -300,6 +348,7 @@ def dry_run(
                 "plan_file": str(target),
                 "summary": plan.summary(),
                 "not_found": sel.not_found,
+                "matched": matched_json(plan, sel),
                 "requests": requests,
                 "exit_code": code,
             }

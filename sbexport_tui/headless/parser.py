@@ -22,11 +22,16 @@ examples:
       --volume demo/us-east-results --location '{{project}}/{{path}}' --dry-run > requests.json
   sbexport export --project demo/wgs-cohort --manifest files.txt --volume me/bucket \\
       --move --yes --json
+  sbexport export --project demo/wgs-cohort --tag final --metadata case_id=CASE-01A \\
+      --volume demo/us-east-results --dry-run
+  sbexport export --project demo/wgs-cohort --task TASK_ID --volume demo/us-east-results
 
 Selection: the files of --path (default: the project root), with --recursive the whole tree;
 --glob keeps names that match any pattern (a glob, or re:REGEX); --manifest FILE ('-' = stdin)
 lists file ids, project paths or names (one per line, or a CSV/TSV id/path/name column).
 --with-index (default) adds the .bai/.crai/.tbi/.csi of selected BAM/CRAM/VCF.GZ/BCF files.
+--task, --tag, --metadata and --name-glob find files by what the Platform knows of them; they
+combine with --path, --manifest and --glob, and --dry-run shows what each matched.
 
 Before anything is sent, a pre-flight says how many files and bytes go where, and which files are
 skipped and why (aliases, public copies, folders, volume rules, existing keys). Export is a COPY
@@ -209,6 +214,31 @@ def add_subcommands(subparsers: Any) -> None:
     )
     sel.add_argument(
         "--manifest", metavar="FILE", help="file ids, project paths or names to export ('-' stdin)"
+    )
+    find = ex.add_argument_group(
+        "find by what the Platform knows",
+        "Repeat a flag for any of its values; different flags must all hold (--metadata: the "
+        "same field repeated is any of its values, different fields all). Without --task, the "
+        "files are looked for under --path (the whole project by default).",
+    )
+    find.add_argument(
+        "--task",
+        action="append",
+        metavar="TASK_ID",
+        help="the outputs of this task (arrays, folders and index files included)",
+    )
+    find.add_argument("--tag", action="append", metavar="TAG", help="files with this tag")
+    find.add_argument(
+        "--metadata",
+        action="append",
+        metavar="FIELD=VALUE",
+        help="files whose metadata FIELD is VALUE (e.g. sample_id=S0101)",
+    )
+    find.add_argument(
+        "--name-glob",
+        action="append",
+        metavar="PATTERN",
+        help="files named like PATTERN anywhere under --path (a glob, or re:REGEX)",
     )
     sel.add_argument(
         "--with-index",

@@ -1,0 +1,181 @@
+"""Finding files by what the Platform knows of them: the outputs of a task, tags, metadata and
+names anywhere in a project. One query for both front ends: ``sbexport export --task/--tag/
+--metadata/--name-glob`` and the Find screen build a ``Query`` and hand it to
+``selecting.build_selection``.
+
+The rules are the API's own for its file filters (platform-api.md section 4.3): a term repeated
+is any of them (``--tag a --tag b``: tagged a or b); ``--metadata`` of the same field repeated is
+any of its values, of different fields all of them; terms of different kinds must all hold. Tasks
+are where files come from (their outputs, folders and secondary files included); the other
+terms keep the files that match. Without a task, the terms are matched across the ``--path``
+folder and everything under it (the project, by default).
+
+The terms are matched here, on the files a walk lists, not by the API's filters: those apply to
+one folder's children only (the docs: the listing is not recursive) and the folders themselves
+would have to be listed anyway to find the sub-folders. A walk lists each folder once, whatever
+the query.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from .matching import compile_pattern
+
+
+class QueryError(ValueError):
+    """A term that cannot be a query (``--metadata`` without ``=``, a bad pattern)."""
+
+
+def parse_metadata_term(text: str) -> tuple[str, str]:
+    """``FIELD=VALUE`` -> (field, value). The field may not be empty; the value may."""
+    name, sep, value = text.partition("=")
+    name = name.strip()
+    if not sep or not name:
+        raise QueryError(
+            f"--metadata wants FIELD=VALUE (for example sample_id=S0101), not {text!r}"
+        )
+    return name, value.strip()
+
+
+@dataclass(frozen=True)
+class Term:
+    """One term of a query, as the user wrote it (``--tag final``), for what it matched."""
+
+    kind: str  # task | tag | metadata | name
+    value: str  # the task id, the tag, FIELD=VALUE, the pattern
+
+    @property
+    def label(self) -> str:
+        flag = {"task": "--task", "tag": "--tag", "metadata": "--metadata", "name": "--name-glob"}
+        return f"{flag[self.kind]} {self.value}"
+
+
+@dataclass(frozen=True)
+class Query:
+    tasks: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    metadata: tuple[tuple[str, str], ...] = ()
+    name_globs: tuple[str, ...] = ()
+
+    @classmethod
+    def of(
+        cls,
+        *,
+        tasks: Iterable[str] = (),
+        tags: Iterable[str] = (),
+        metadata: Iterable[str] = (),
+        name_globs: Iterable[str] = (),
+    ) -> Query:
+        """From the command line's words; ``QueryError`` says what is wrong with one."""
+        q = cls(
+            tasks=tuple(dict.fromkeys(t.strip() for t in tasks if t.strip())),
+            tags=tuple(dict.fromkeys(tags)),
+            metadata=tuple(dict.fromkeys(parse_metadata_term(m) for m in metadata)),
+            name_globs=tuple(dict.fromkeys(name_globs)),
+        )
+        for pattern in q.name_globs:
+            try:
+                compile_pattern(pattern)
+            except ValueError as e:
+                raise QueryError(f"--name-glob {pattern!r}: {e}") from None
+        return q
+
+    def __bool__(self) -> bool:
+        return bool(self.tasks or self.filters)
+
+    @property
+    def filters(self) -> bool:
+        """Terms that keep files by what they are (not where they come from)."""
+        return bool(self.tags or self.metadata or self.name_globs)
+
+    def terms(self) -> list[Term]:
+        return [
+            *(Term("task", t) for t in self.tasks),
+            *(Term("tag", t) for t in self.tags),
+            *(Term("metadata", f"{k}={v}") for k, v in self.metadata),
+            *(Term("name", g) for g in self.name_globs),
+        ]
+
+    def matcher(self) -> Matcher:
+        return Matcher(self)
+
+
+@dataclass
+class Matcher:
+    """Matches files against a query's filters, and counts what each term matched."""
+
+    query: Query
+    counts: dict[Term, int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        q = self.query
+        self._globs = [(g, compile_pattern(g)) for g in q.name_globs]
+        self._fields: dict[str, set[str]] = {}
+        for k, v in q.metadata:
+            self._fields.setdefault(k, set()).add(v)
+        for t in q.terms():
+            self.counts.setdefault(t, 0)
+
+    def why(self, f: Any) -> list[str] | None:
+        """The terms this file matches, or None when it does not match the query. Each term
+        is counted for every file it matches, whether or not the file matches the rest (to say
+        which term matched nothing). Tasks are not judged here (their outputs are the files
+        given)."""
+        q = self.query
+        ok = True
+        hits: list[Term] = []
+        if q.tags:
+            tags = set(getattr(f, "tags", ()) or ())
+            got = [Term("tag", t) for t in q.tags if t in tags]
+            ok = ok and bool(got)
+            hits += got
+        if self._fields:
+            meta: Mapping[str, Any] = getattr(f, "metadata", None) or {}
+            for name, values in self._fields.items():
+                value = meta.get(name)
+                if value is not None and str(value) in values:
+                    hits.append(Term("metadata", f"{name}={value}"))
+                else:
+                    ok = False
+        if self._globs:
+            name = getattr(f, "name", None) or ""
+            got = [Term("name", g) for g, match in self._globs if match(name)]
+            ok = ok and bool(got)
+            hits += got
+        for t in hits:
+            self.counts[t] = self.counts.get(t, 0) + 1
+        return [t.label for t in hits] if ok else None
+
+    def count(self, term: Term, n: int = 1) -> None:
+        self.counts[term] = self.counts.get(term, 0) + n
+
+    def unmatched(self) -> list[Term]:
+        """The terms that matched no file."""
+        return [t for t in self.query.terms() if not self.counts.get(t)]
+
+
+def nothing_matched(query: Query, unmatched: Sequence[Term], scope: str) -> str:
+    """What to say when a query selected nothing: which terms matched nothing."""
+    if unmatched:
+        names = ", ".join(t.label for t in unmatched)
+        return (
+            f"nothing matched in {scope}: {names} matched no file (tags, metadata values and "
+            "task ids are exact and case-sensitive)"
+        )
+    return (
+        f"nothing matched in {scope}: each term matched some files, but no file matches all of "
+        "them (terms of different kinds must all hold)"
+    )
+
+
+__all__ = [
+    "Matcher",
+    "Query",
+    "QueryError",
+    "Term",
+    "nothing_matched",
+    "parse_metadata_term",
+]

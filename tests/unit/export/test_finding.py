@@ -1,0 +1,84 @@
+"""The query of the Find screen and `export --task/--tag/--metadata/--name-glob`."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+
+from sbexport_tui.api.models import Task
+from sbexport_tui.export.finding import Query, QueryError, Term, nothing_matched
+
+
+def f(name="a.bam", tags=(), **meta):
+    return SimpleNamespace(name=name, tags=list(tags), metadata=meta)
+
+
+def test_the_apis_rules_any_within_a_kind_all_across_kinds() -> None:
+    q = Query.of(
+        tags=["final", "qc"],
+        metadata=["sample_id=S1", "sample_id=S2", "case_id=C1"],
+        name_globs=["*.bam", "*.cram"],
+    )
+    m = q.matcher()
+    assert m.why(f(tags=["qc"], sample_id="S2", case_id="C1")) == [
+        "--tag qc",
+        "--metadata sample_id=S2",
+        "--metadata case_id=C1",
+        "--name-glob *.bam",
+    ]
+    assert m.why(f(tags=["qc"], sample_id="S2", case_id="C2")) is None  # case_id must hold
+    assert m.why(f(tags=["other"], sample_id="S1", case_id="C1")) is None  # a tag must match
+    assert m.why(f("a.vcf", tags=["final"], sample_id="S1", case_id="C1")) is None
+    assert m.why(f(tags=["final"], case_id="C1")) is None  # no sample_id at all
+    # each term is counted for the files it matched, whether or not they matched the rest
+    assert m.counts[Term("tag", "qc")] == 2 and m.counts[Term("tag", "final")] == 2
+    assert m.counts[Term("metadata", "case_id=C1")] == 4
+    assert [t.label for t in m.unmatched()] == ["--name-glob *.cram"]
+
+
+def test_metadata_values_compare_as_text_and_bad_terms_say_what_to_write() -> None:
+    m = Query.of(metadata=["age=42"]).matcher()
+    assert m.why(f(age=42)) == ["--metadata age=42"]
+    with pytest.raises(QueryError, match="FIELD=VALUE"):
+        Query.of(metadata=["age"])
+    with pytest.raises(QueryError, match="FIELD=VALUE"):
+        Query.of(metadata=["=42"])
+    with pytest.raises(QueryError, match="--name-glob"):
+        Query.of(name_globs=["re:("])
+    assert not Query() and Query.of(tasks=["t"]) and not Query.of(tasks=["t"]).filters
+
+
+def test_nothing_matched_names_the_terms() -> None:
+    q = Query.of(tags=["x"], metadata=["a=b"])
+    assert "--tag x matched no file" in nothing_matched(q, [Term("tag", "x")], "p/")
+    assert "no file matches all of them" in nothing_matched(q, [], "p/")
+
+
+def test_a_tasks_outputs_arrays_secondary_files_and_folders() -> None:
+    task = Task.model_validate(
+        {
+            "id": "t1",
+            "status": "completed",
+            "outputs": {
+                "bams": [
+                    {"class": "File", "path": "f1", "name": "a.bam",
+                     "secondaryFiles": [{"class": "File", "path": "f2", "name": "a.bam.bai"}]},
+                    {"class": "file", "path": "f3"},
+                ],
+                "dir": {"class": "Directory", "path": "d1", "name": "qc"},
+                "failed": None,
+                "count": 3,
+                "odd": {"class": "File"},  # no path: not a file to look up
+                "again": {"class": "File", "path": "f1"},  # named twice: once
+            },
+        }
+    )  # fmt: skip
+    got = [(o.output, o.file_id, o.is_folder) for o in task.output_files()]
+    assert got == [
+        ("bams", "f1", False),
+        ("bams", "f2", False),
+        ("bams", "f3", False),
+        ("dir", "d1", True),
+    ]
+    assert task.status == "COMPLETED"
