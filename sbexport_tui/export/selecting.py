@@ -245,10 +245,12 @@ class Walker:
         folder_path: str,
         recursive: bool,
         on_progress: Callable[[int, int, int], None] | None = None,
+        on_files: Callable[[list[tuple[Record, str]]], None] | None = None,
     ) -> tuple[list[tuple[Record, str]], int]:
         """(file, path) for the files under a folder, in listing order; sub-folders too when
         recursive (listed concurrently). Returns also how many sub-folders were left out.
-        ``on_progress(folders listed, files found, bytes found)`` after each folder."""
+        ``on_progress(folders listed, files found, bytes found)`` after each folder;
+        ``on_files(its files)`` too, as each folder is listed (a finder shows them then)."""
         kids = await self.children(folder_id)
         files: list[tuple[Record, str]] = []
         subfolders: list[Record] = []
@@ -259,6 +261,8 @@ class Walker:
                 self._folder_paths[k.id] = path
             else:
                 files.append((k, path))
+        if on_files is not None and files:
+            on_files(files)
         if on_progress is not None:
             self.found_files += len(files)
             self.found_bytes += sum(f.size or 0 for f, _ in files)
@@ -266,7 +270,10 @@ class Walker:
         if not recursive:
             return files, len(subfolders)
         results = await asyncio.gather(
-            *(self.walk(s.id, self._folder_paths[s.id], True, on_progress) for s in subfolders)
+            *(
+                self.walk(s.id, self._folder_paths[s.id], True, on_progress, on_files)
+                for s in subfolders
+            )
         )
         for sub_files, _ in results:
             files.extend(sub_files)
@@ -318,6 +325,7 @@ async def build_selection(
     on_note: Callable[[str], None] | None = None,
     query: Query | None = None,
     on_progress: Callable[[int, int, int], None] | None = None,
+    on_found: Callable[[list[tuple[SelectedFile, list[str]]]], None] | None = None,
 ) -> SelectionReport:
     """The files to export of one project: those of ``path`` (the root by default; the whole
     tree with ``recursive``), or those a ``manifest`` names (ids anywhere in the project, paths
@@ -328,7 +336,8 @@ async def build_selection(
     is given; only those the manifest names too, with one); its tags, metadata and name
     patterns keep the files that match them, from the whole tree under ``path`` (as if
     ``recursive``) unless tasks or a manifest give the files. ``on_progress(folders listed,
-    files found, bytes)`` while walking."""
+    files found, bytes)`` while walking; ``on_found([(file, why)])`` with the files kept (index
+    files not added yet) as soon as they are known: a walk's folder by folder, as it goes."""
     if project_id.count("/") != 1 or not all(project_id.split("/")):
         raise SelectionError(f"--project wants OWNER/PROJECT, not {project_id!r}")
     try:
@@ -345,6 +354,26 @@ async def build_selection(
     await w.start()
     report = SelectionReport(Selection())
     picked: list[tuple[Record, str]] = []
+    judged: dict[str, bool] = {}  # file id -> kept (the query's filters and ``globs``)
+
+    def judge(batch: list[tuple[Record, str]]) -> None:
+        """Decide on files once each (a term is counted once per file), and say which are
+        kept."""
+        kept = []
+        for f, p in batch:
+            if f.id in judged:
+                continue
+            why = matcher.why(f) if query.filters else []
+            ok = why is not None and wanted(f.name or "")
+            judged[f.id] = ok
+            if ok and why:
+                report.why[f.id] = report.why.get(f.id, []) + why
+            if ok:
+                kept.append((f, p))
+        if on_found is not None and kept:
+            on_found([(w.selected(f, p), report.why.get(f.id, [])) for f, p in kept])
+
+    streamed = None if on_found is None and not query.filters else judge
 
     folder_id, single = await w.resolve(path)
     if query.tasks:
@@ -364,25 +393,18 @@ async def build_selection(
         else:
             deep = recursive or query.filters  # a query looks everywhere under the path
             picked, report.folders_left_out = await w.walk(
-                folder_id, path.strip("/"), deep, on_progress
+                folder_id, path.strip("/"), deep, on_progress, streamed
             )
     else:
         picked = await _from_manifest(
             w, client, manifest, folder_id, path, recursive, report, on_note
         )
 
-    if query.filters:
-        kept: list[tuple[Record, str]] = []
-        for f, p in picked:
-            why = matcher.why(f)
-            if why is not None:
-                kept.append((f, p))
-                report.why[f.id] = report.why.get(f.id, []) + why
-        picked = kept
+    judge(picked)  # what the walk did not judge as it went (tasks, a manifest, one file)
+    picked = [(f, p) for f, p in picked if judged.get(f.id)]
     if query:
         report.term_counts = {t.label: matcher.counts.get(t, 0) for t in query.terms()}
         report.unmatched = [t.label for t in matcher.unmatched()]
-    picked = [(f, p) for f, p in picked if wanted(f.name or "")]
     picked_ids = {f.id for f, _ in picked}
     sel = report.selection
     files_by_folder: dict[str, dict[str, Record]] = {}  # once per folder, not once per file
