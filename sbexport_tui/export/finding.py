@@ -157,6 +157,49 @@ class Matcher:
         return [t for t in self.query.terms() if not self.counts.get(t)]
 
 
+FINISHED = ("COMPLETED", "FAILED", "ABORTED")  # a task that will make no more outputs
+
+
+def parse_typed(text: str) -> Query:
+    """A query as typed on the Find screen: words separated by spaces (quote one with spaces):
+    ``tag:T``, ``task:ID``, ``FIELD=VALUE`` (or ``meta:FIELD=VALUE``), and anything else a
+    name pattern (``*.cram``, ``re:REGEX``). ``QueryError`` says what is wrong."""
+    import shlex
+
+    try:
+        words = shlex.split(text)
+    except ValueError as e:
+        raise QueryError(f"cannot read the query: {e} (close the quote)") from None
+    tasks: list[str] = []
+    tags: list[str] = []
+    metadata: list[str] = []
+    names: list[str] = []
+    for w in words:
+        head, sep, rest = w.partition(":")
+        if sep and head == "tag":
+            tags.append(rest)
+        elif sep and head == "task":
+            tasks.append(rest)
+        elif sep and head == "meta":
+            metadata.append(rest)
+        elif head != "re" and "=" in w and not any(c in w.split("=", 1)[0] for c in "*?["):
+            metadata.append(w)
+        else:
+            names.append(w)
+    if any(not t for t in tags) or any(not t for t in tasks):
+        raise QueryError("tag: and task: want a value right after the colon (tag:final)")
+    return Query.of(tasks=tasks, tags=tags, metadata=metadata, name_globs=names)
+
+
+async def finished_tasks(client: Any, project: str) -> list[Any]:
+    """The project's tasks that have ended (completed, failed or aborted), newest end first:
+    what the Find screen offers to pick outputs from."""
+    out = [t async for t in client.list_tasks(project, priority="interactive")]
+    done = [t for t in out if (t.status or "") in FINISHED]
+    done.sort(key=lambda t: (t.end_time is None, -(t.end_time.timestamp() if t.end_time else 0)))
+    return done
+
+
 def nothing_matched(query: Query, unmatched: Sequence[Term], scope: str) -> str:
     """What to say when a query selected nothing: which terms matched nothing."""
     if unmatched:
@@ -172,10 +215,13 @@ def nothing_matched(query: Query, unmatched: Sequence[Term], scope: str) -> str:
 
 
 __all__ = [
+    "FINISHED",
     "Matcher",
     "Query",
     "QueryError",
     "Term",
+    "finished_tasks",
     "nothing_matched",
     "parse_metadata_term",
+    "parse_typed",
 ]

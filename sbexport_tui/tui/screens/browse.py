@@ -54,7 +54,8 @@ class BrowseScreen(Screen):
         "and projects until cleared. Marking a folder marks every file under it. Index files "
         "(BAI, CRAI, TBI, CSI) come along with their BAM, CRAM or VCF.GZ. A manifest (m) names "
         "files by id, by path from the project's root, or by the name of a file at the root, "
-        "as sbexport export --manifest does."
+        "as sbexport export --manifest does. f finds files by a task's outputs, tags, "
+        "metadata or name, in every folder."
     )
     BINDINGS = [
         Binding("enter", "open", "Open", id="browse.open"),
@@ -72,6 +73,7 @@ class BrowseScreen(Screen):
         Binding("o", "sort", "Sort", show=False, id="browse.sort"),
         Binding("m", "manifest", "Manifest", show=False, id="browse.manifest"),
         Binding("i", "toggle_index", "Index files on/off", show=False, id="browse.index"),
+        Binding("f", "find", "Find", show=False, id="browse.find"),
         Binding("s", "selection", "Marked", id="browse.selection"),
         Binding("x", "app.export", "Export", id="browse.export"),
         Binding("escape", "escape", "Back", id="browse.escape"),
@@ -400,6 +402,12 @@ class BrowseScreen(Screen):
 
     def action_back(self) -> None:
         self.app.pop_screen()
+
+    def action_find(self) -> None:
+        """Find this project's files by task, tag, metadata or name, in every folder."""
+        from .find import FindScreen
+
+        self.app.push_screen(FindScreen(self.project))
 
     def action_reload(self) -> None:
         """List the folder on screen again (after a failure, or to see what changed)."""

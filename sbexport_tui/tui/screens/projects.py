@@ -33,13 +33,15 @@ class ProjectsScreen(Screen):
     HELP = (
         "Your projects on this Platform. Enter opens one to browse and mark files. Esc or q "
         "goes back to the profiles, to sign in with another profile or region (the palette's "
-        "Switch profile or region, Ctrl+P, does the same from any screen)."
+        "Switch profile or region, Ctrl+P, does the same from any screen). f finds the files "
+        "of the project under the cursor by a task's outputs, tags, metadata or name."
     )
     BINDINGS = [
         Binding("enter", "open", "Open", id="projects.open"),
         Binding("slash", "filter", "Filter", id="projects.filter", priority=True),
         Binding("escape,q", "escape", "Back", id="projects.back"),
         Binding("r", "reload", "Reload", id="projects.reload"),
+        Binding("f", "find", "Find", id="projects.find"),
         Binding("s", "selection", "Marked", id="projects.selection"),
     ]
 
@@ -201,3 +203,11 @@ class ProjectsScreen(Screen):
         from .browse import BrowseScreen
 
         self.app.push_screen(BrowseScreen(project))
+
+    def action_find(self) -> None:
+        project = self.current()
+        if project is None:
+            return
+        from .find import FindScreen
+
+        self.app.push_screen(FindScreen(project))

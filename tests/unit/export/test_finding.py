@@ -82,3 +82,17 @@ def test_a_tasks_outputs_arrays_secondary_files_and_folders() -> None:
         ("dir", "d1", True),
     ]
     assert task.status == "COMPLETED"
+
+
+def test_a_typed_query() -> None:
+    from sbexport_tui.export.finding import parse_typed
+
+    q = parse_typed("tag:final case_id=CASE-01A meta:sample_id=S1 *.cram 're:^S0[12]' task:t1")
+    assert q.tags == ("final",) and q.tasks == ("t1",)
+    assert q.metadata == (("case_id", "CASE-01A"), ("sample_id", "S1"))
+    assert q.name_globs == ("*.cram", "re:^S0[12]")
+    assert parse_typed("'two words.txt'").name_globs == ("two words.txt",)
+    assert parse_typed("a[=]b.txt").name_globs == ("a[=]b.txt",)  # a pattern, not FIELD=VALUE
+    for bad in ("'open", "tag:", "meta:novalue"):
+        with pytest.raises(QueryError):
+            parse_typed(bad)

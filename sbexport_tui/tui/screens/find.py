@@ -1,0 +1,439 @@
+"""Find: a project's files by what the Platform knows of them (a task's outputs, tags,
+metadata, names anywhere), marked into the same selection as browse. The query and the walk
+are the engine's (``export.finding``, ``selecting.build_selection``), as for
+``sbexport export --task/--tag/--metadata/--name-glob``."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.message import Message
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Header, Input, Label, Static
+
+from ...api.errors import plain_cause
+from ...api.models import Project, Task
+from ...export.finding import QueryError, finished_tasks, nothing_matched, parse_typed
+from ...export.matching import index_companions
+from ...export.selecting import SelectionError, SelectionReport, build_selection
+from ...export.selection import SelectedFile
+from ..format import human_bytes, plural, short_date
+from ..netwait import DetailLine
+from ..selection import SelectionStore
+from ..widgets.fasttable import Column, FastTable
+from ..widgets.footer import AppFooter
+from ..widgets.table import plain
+from .base import app_of
+
+log = logging.getLogger(__name__)
+MARK = "●"
+QUERY_HINT = "tag:final  case_id=CASE-01A  *.cram  (Enter finds; t: a task's outputs)"
+
+
+def short_why(why: str) -> str:
+    """A term as the results' narrow column shows it: ``--tag final`` -> ``tag final``,
+    ``--metadata case_id=C1`` -> ``case_id=C1``, ``--name-glob *.cram`` -> ``*.cram``, a task's
+    ``(output reads)`` -> ``output reads``."""
+    if why.startswith("--task ") and "(" in why:
+        return why.split("(", 1)[1].rstrip(")")
+    for flag, short in (("--tag ", "tag "), ("--metadata ", ""), ("--name-glob ", "")):
+        if why.startswith(flag):
+            return short + why[len(flag) :]
+    return why
+
+
+class FindScreen(Screen):
+    HELP_TITLE = "Find files"
+    HELP = (
+        "Find a project's files by what the Platform knows of them, across every folder. Type "
+        "a query and Enter: tag:T (a tag), FIELD=VALUE (a metadata field), a name pattern "
+        "(*.cram, re:REGEX), task:ID; quote a word with spaces. A word repeated is any of its "
+        "values; words of different kinds must all hold. Or t: pick a finished task, and its "
+        "outputs (arrays, folders, index files) are the results. Space marks a result into the "
+        "same selection as browse; index files come along. Esc stops a search, then goes back."
+    )
+    BINDINGS = [
+        Binding("slash", "query", "Query", id="find.query", priority=True),
+        Binding("t", "task", "Task outputs", id="find.task"),
+        Binding("space", "toggle_mark", "Mark", id="find.toggle"),
+        Binding("a", "mark_all", "Mark all", show=False, id="find.mark_all"),
+        Binding("A", "unmark_all", "Unmark all", show=False, id="find.unmark_all"),
+        Binding("i", "toggle_index", "Index files on/off", show=False, id="find.index"),
+        Binding("s", "selection", "Marked", id="find.selection"),
+        Binding("x", "app.export", "Export", id="find.export"),
+        Binding("escape", "escape", "Back", id="find.back"),
+    ]
+
+    @dataclass
+    class Found(Message):
+        items: list[tuple[SelectedFile, list[str]]]
+
+    @dataclass
+    class Progress(Message):
+        folders: int
+        files: int
+
+    @dataclass
+    class Done(Message):
+        report: SelectionReport | None
+        error: str | None = None
+        detail: str = ""
+
+    def __init__(self, project: Project, *, task: Task | None = None) -> None:
+        super().__init__()
+        self.project = project
+        self.results: dict[str, tuple[SelectedFile, list[str]]] = {}
+        self.order: list[str] = []
+        self.searching = False
+        self.progress = ""
+        self.outcome = ""  # what the last search found, or why it found nothing
+        self.companions: dict[str, list[SelectedFile]] = {}  # data file id -> its index files
+        self.with_index = True
+        self.what = ""  # what the results are ("outputs of task X", the query)
+        self._start_task = task
+
+    @property
+    def selection(self) -> SelectionStore:
+        return app_of(self).selection
+
+    @property
+    def table(self) -> FastTable:
+        return self.query_one("#results", FastTable)
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static(
+            plain(f"Find in {self.project.id}   ({self.project.location or '?'})"),
+            id="where",
+            classes="status-line",
+        )
+        yield Input(placeholder=QUERY_HINT, id="query")
+        yield FastTable(
+            [
+                Column("mark", " ", 1),
+                Column("name", "Name", None, min_width=18),
+                Column("folder", "Folder", 22, cut="left"),
+                Column("size", "Size", 9, justify="right"),
+                Column("why", "Matched", 14),
+            ],
+            id="results",
+        )
+        yield Static(id="status", classes="status-line", markup=False)
+        yield DetailLine(id="detail")
+        yield AppFooter()
+
+    def on_mount(self) -> None:
+        if self._start_task is not None:
+            self.find_task(self._start_task)
+        else:
+            self.query_one("#query", Input).focus()
+        self.update_status()
+
+    def on_screen_resume(self) -> None:
+        self.table.forget_cells()  # the marks may have changed on the selection screen
+        self.update_status()
+
+    # ---- searching ---------------------------------------------------------------------------
+    @on(Input.Submitted, "#query")
+    def _submitted(self, event: Input.Submitted) -> None:
+        text = event.value.strip()
+        if not text:
+            self.action_task()
+            return
+        try:
+            query = parse_typed(text)
+        except QueryError as e:
+            self.outcome = str(e)
+            self.update_status(error=True)
+            return
+        self.table.focus()
+        self.start(query, text)
+
+    def find_task(self, task: Task) -> None:
+        self.query_one("#query", Input).value = f"task:{task.id}"
+        self.table.focus()
+        self.start(parse_typed(f"task:{task.id}"), f"outputs of task {task.name or task.id}")
+
+    def start(self, query, what: str) -> None:  # type: ignore[no-untyped-def]
+        self.results.clear()
+        self.order.clear()
+        self.companions.clear()
+        self.table.clear()
+        self.what = what
+        self.outcome = ""
+        self.searching = True
+        self.progress = "searching..."
+        self.query_one("#detail", DetailLine).show("")
+        self.update_status()
+        self.search(query)
+
+    @work(exclusive=True, group="find", exit_on_error=False)
+    async def search(self, query) -> None:  # type: ignore[no-untyped-def]
+        client = self.app.session.client
+        try:
+            report = await build_selection(
+                client,
+                self.project.id,
+                query=query,
+                with_index=True,
+                on_found=lambda items: self.post_message(self.Found(items)),
+                on_progress=lambda d, f, _b: self.post_message(self.Progress(d, f)),
+            )
+        except SelectionError as e:
+            self.post_message(self.Done(None, str(e)))
+            return
+        except Exception as e:  # the plain cause on the status line, the details under it
+            problem = plain_cause(e)
+            log.info("find failed: %s", problem.details)
+            self.post_message(self.Done(None, problem.cause, problem.details))
+            return
+        if not report.selection:
+            unmatched = [t for t in query.terms() if t.label in report.unmatched]
+            self.post_message(self.Done(report, nothing_matched(query, unmatched, "the project")))
+            return
+        self.post_message(self.Done(report))
+
+    def on_find_screen_found(self, message: Found) -> None:
+        new = []
+        for item, why in message.items:
+            if item.file_id not in self.results:
+                self.results[item.file_id] = (item, why)
+                self.order.append(item.file_id)
+                new.append(item.file_id)
+        if new:
+            self.table.add_rows([(k, self.row(k)) for k in new])
+        self.update_status()
+
+    def on_find_screen_progress(self, message: Progress) -> None:
+        self.progress = f"{plural(message.folders, 'folder')} listed, {message.files:,} files seen"
+        self.update_status()
+
+    def on_find_screen_done(self, message: Done) -> None:
+        self.searching = False
+        self.progress = ""
+        if message.error is not None:
+            self.outcome = message.error
+            self.query_one("#detail", DetailLine).show(message.detail)
+            self.update_status(error=True)
+            return
+        report = message.report
+        if report is not None:
+            self.pair_index_files(report)
+            counts = "; ".join(f"{short_why(k)}: {v:,}" for k, v in report.term_counts.items())
+            self.outcome = f"each term matched {counts}" if counts else ""
+        self.update_status()
+
+    def pair_index_files(self, report: SelectionReport) -> None:
+        """Each result's index files, from what the search selected with them; a result marked
+        while the search ran gets them now."""
+        by_folder: dict[str, dict[str, SelectedFile]] = {}
+        for it in report.selection:
+            by_folder.setdefault(it.folder, {})[it.name] = it
+        for fid in self.order:
+            item, _ = self.results[fid]
+            names = by_folder.get(item.folder, {})
+            idx = [names[n] for n in index_companions(item.name, names) if n in names]
+            if idx:
+                self.companions[fid] = idx
+                if self.with_index and fid in self.selection:
+                    for i in idx:
+                        self.selection.add(i)
+        self.table.forget_cells()
+
+    # ---- rows ----------------------------------------------------------------------------------
+    def row(self, key: str) -> list[Text]:
+        item, why = self.results[key]
+        folder = item.folder or "/"
+        return [
+            Text(MARK if key in self.selection else " ", style="bold"),
+            plain(item.name),
+            plain(folder),
+            plain(human_bytes(item.size)),
+            plain(", ".join(short_why(w) for w in why)),
+        ]
+
+    def update_status(self, *, error: bool = False) -> None:
+        n = len(self.order)
+        parts = []
+        if self.what:
+            parts.append(f"{plural(n, 'result')} ({self.what})")
+        if self.searching:
+            parts.append(f"{self.progress} (Esc stops)")
+        parts.append(self.selection.summary())
+        if not self.with_index:
+            parts.append("index files: off")
+        if self.outcome and not self.searching:
+            # an error first: it is what to read; what each term matched last
+            parts.insert(0 if error else len(parts), self.outcome)
+        if not self.what and not self.searching and not error:
+            parts.insert(0, "Type a query and Enter, or t for a task's outputs")
+        self.query_one("#status", Static).update(
+            plain("  ·  ".join(parts), "bold red" if error else "")
+        )
+
+    # ---- marking -------------------------------------------------------------------------------
+    def mark(self, keys: list[str], on: bool) -> None:
+        for k in keys:
+            item, _ = self.results[k]
+            group = [item, *(self.companions.get(k, []) if self.with_index else [])]
+            for g in group:
+                if on:
+                    self.selection.add(g)
+                else:
+                    self.selection.remove(g.file_id)
+                if g.file_id in self.results:  # an index file can be a result of its own
+                    self.table.update_cell(
+                        g.file_id, "mark", Text(MARK if on else " ", style="bold")
+                    )
+        self.update_status()
+
+    def action_toggle_mark(self) -> None:
+        key = self.table.cursor_key()
+        if key is None or key not in self.results:
+            return
+        self.mark([key], key not in self.selection)
+        self.table.action_cursor_down()
+
+    def action_mark_all(self) -> None:
+        self.mark(list(self.order), True)
+
+    def action_unmark_all(self) -> None:
+        self.mark(list(self.order), False)
+
+    def action_toggle_index(self) -> None:
+        self.with_index = not self.with_index
+        self.update_status()
+
+    # ---- moving around -------------------------------------------------------------------------
+    def action_query(self) -> None:
+        box = self.query_one("#query", Input)
+        if box.has_focus:
+            box.insert_text_at_cursor("/")
+        else:
+            box.focus()
+
+    def action_task(self) -> None:
+        def picked(task: Task | None) -> None:
+            if task is not None:
+                self.find_task(task)
+
+        self.app.push_screen(TaskPickerScreen(self.project), picked)
+
+    def action_selection(self) -> None:
+        app_of(self).action_show_selection()
+
+    def action_escape(self) -> None:
+        """Esc stops a search, or leaves the query field, or goes back."""
+        if self.searching:
+            self.workers.cancel_group(self, "find")
+            self.searching = False
+            self.progress = ""
+            self.outcome = "stopped: the results so far are shown"
+            self.update_status()
+            return
+        box = self.query_one("#query", Input)
+        if box.has_focus and self.order:
+            self.table.focus()
+            return
+        self.app.pop_screen()
+
+
+class TaskPickerScreen(ModalScreen[Task | None]):
+    """The project's finished tasks, newest first: Enter takes one's outputs."""
+
+    HELP_TITLE = "Pick a task"
+    HELP = "The project's finished tasks, newest first. Enter finds a task's outputs; Esc closes."
+    BINDINGS = [
+        Binding("enter", "pick", "Outputs", id="tasks.pick"),
+        Binding("escape", "close", "Close", id="tasks.close"),
+    ]
+
+    @dataclass
+    class Listed(Message):
+        tasks: list[Task]
+        error: str | None = None
+
+    def __init__(self, project: Project) -> None:
+        super().__init__()
+        self.project = project
+        self.tasks: list[Task] = []
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog", id="task-box"):
+            yield Label(plain(f"Finished tasks of {self.project.id}", "bold"))
+            yield FastTable(
+                [
+                    Column("name", "Task", None, min_width=16),
+                    Column("status", "Status", 9),
+                    Column("ended", "Ended", 10),
+                    Column("outputs", "Outputs", 7, justify="right"),
+                    Column("app", "App", 14, cut="left"),
+                ],
+                id="tasks",
+            )
+            yield Static("Loading tasks...", id="task-status", markup=False)
+
+    def on_mount(self) -> None:
+        self.query_one("#tasks", FastTable).focus()
+        self.load()
+
+    @work(exclusive=True, group="tasks", exit_on_error=False)
+    async def load(self) -> None:
+        try:
+            tasks = await finished_tasks(self.app.session.client, self.project.id)
+        except Exception as e:
+            self.post_message(self.Listed([], plain_cause(e).cause))
+            return
+        self.post_message(self.Listed(tasks))
+
+    def on_task_picker_screen_listed(self, message: Listed) -> None:
+        status = self.query_one("#task-status", Static)
+        if message.error is not None:
+            status.update(plain(message.error, "bold red"))
+            return
+        self.tasks = message.tasks
+        table = self.query_one("#tasks", FastTable)
+        table.set_rows(
+            [
+                (
+                    t.id,
+                    [
+                        plain(t.name or t.id),
+                        plain((t.status or "?").lower()),
+                        plain(short_date(t.end_time)),
+                        plain(str(len(t.output_files()))),
+                        plain(t.app or ""),
+                    ],
+                )
+                for t in self.tasks
+            ]
+        )
+        status.update(
+            plain(
+                f"{plural(len(self.tasks), 'finished task')}  ·  Enter: its outputs  ·  Esc: close"
+                if self.tasks
+                else "No finished task in this project  ·  Esc: close"
+            )
+        )
+
+    @on(FastTable.RowSelected, "#tasks")
+    def _row_selected(self) -> None:
+        self.action_pick()
+
+    def action_pick(self) -> None:
+        key = self.query_one("#tasks", FastTable).cursor_key()
+        task = next((t for t in self.tasks if t.id == key), None)
+        if task is not None:
+            self.dismiss(task)
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+
+__all__ = ["FindScreen", "TaskPickerScreen"]
