@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from sbexport_tui.tui.screens.browse import BrowseScreen
 from sbexport_tui.tui.screens.export_options import ExportOptionsScreen
+from sbexport_tui.tui.screens.find import FindScreen
 from sbexport_tui.tui.screens.jobs import JobsScreen
 from sbexport_tui.tui.screens.preflight import PreflightScreen
 from sbexport_tui.tui.screens.projects import ProjectsScreen
@@ -32,6 +33,15 @@ async def test_every_screen_shows_back_and_help_first_and_esc_goes_back(demo_app
         browse = app.screen
         assert isinstance(browse, BrowseScreen) and len(browse.crumbs) == 2
         assert_footer(app, "space Mark", "x Export", "^q Quit", "J Jobs")
+        await pilot.press("f")
+        await settle(pilot)
+        assert isinstance(app.screen, FindScreen)
+        assert_footer(app, "/ Query", "^q Quit")  # the query field has the keyboard
+        await pilot.press("escape")  # out of the field
+        assert_footer(app, "t Task outputs", "space Mark", "x Export")
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is browse
         await pilot.press("space", "J")
         await settle(pilot)
         assert isinstance(app.screen, JobsScreen)

@@ -33,7 +33,7 @@ from .base import app_of
 
 log = logging.getLogger(__name__)
 MARK = "●"
-QUERY_HINT = "tag:final  case_id=CASE-01A  *.cram  (Enter finds; t: a task's outputs)"
+QUERY_HINT = "tag:final  case_id=CASE-01A  *.cram   Enter finds; empty Enter: pick a task"
 
 
 def short_why(why: str) -> str:
@@ -56,7 +56,8 @@ class FindScreen(Screen):
         "(*.cram, re:REGEX), task:ID; quote a word with spaces. A word repeated is any of its "
         "values; words of different kinds must all hold. Or t: pick a finished task, and its "
         "outputs (arrays, folders, index files) are the results. Space marks a result into the "
-        "same selection as browse; index files come along. Esc stops a search, then goes back."
+        "same selection as browse; index files come along. Enter on an empty query picks a "
+        "task too. Esc stops a search, leaves the query field, then goes back."
     )
     BINDINGS = [
         Binding("slash", "query", "Query", id="find.query", priority=True),
@@ -272,7 +273,7 @@ class FindScreen(Screen):
             # an error first: it is what to read; what each term matched last
             parts.insert(0 if error else len(parts), self.outcome)
         if not self.what and not self.searching and not error:
-            parts.insert(0, "Type a query and Enter, or t for a task's outputs")
+            parts.insert(0, "Type a query and Enter (an empty one: pick a task)")
         self.query_one("#status", Static).update(
             plain("  ·  ".join(parts), "bold red" if error else "")
         )
@@ -338,8 +339,8 @@ class FindScreen(Screen):
             self.update_status()
             return
         box = self.query_one("#query", Input)
-        if box.has_focus and self.order:
-            self.table.focus()
+        if box.has_focus:
+            self.table.focus()  # out of the field: t, space and the rest are keys again
             return
         self.app.pop_screen()
 
