@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import json
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -97,7 +98,39 @@ def report_row(run: RunRecord, it: ItemRecord) -> dict[str, Any]:
     }
 
 
-def report_document(journal: Journal, run_id: int) -> dict[str, Any]:
+PROVENANCE_FIELDS = ("origin_task", "tags")  # then one ``metadata.FIELD`` column per field
+
+
+async def fetch_provenance(
+    client: Any, file_ids: Iterable[str], *, on_progress: Any = None
+) -> dict[str, dict[str, Any]]:
+    """Each file's origin task, tags and metadata, as the Platform has them now (bulk lookups,
+    100 ids a request, at background priority): what traces a bucket's objects back to their
+    samples. A file the Platform no longer shows is left out (its row says nothing)."""
+    ids = list(dict.fromkeys(file_ids))
+    out: dict[str, dict[str, Any]] = {}
+    step = 1000
+    for start in range(0, len(ids), step):
+        records = await client.bulk_get_files(ids[start : start + step], priority="background")
+        for rec in records:
+            f = getattr(rec, "resource", None)
+            if f is None or getattr(rec, "error", None) is not None:
+                continue
+            out[f.id] = {
+                "origin_task": f.origin.task if f.origin is not None else None,
+                "tags": list(f.tags or []),
+                "metadata": dict(f.metadata or {}),
+            }
+        if on_progress is not None:
+            on_progress(min(len(ids), start + step), len(ids))
+    return out
+
+
+def report_document(
+    journal: Journal, run_id: int, provenance: Mapping[str, Mapping[str, Any]] | None = None
+) -> dict[str, Any]:
+    """The run's report; with ``provenance`` (``fetch_provenance``) each row also has its file's
+    ``origin_task``, ``tags`` and ``metadata``."""
     run = journal.run(run_id)
     return {
         "run": {
@@ -112,28 +145,64 @@ def report_document(journal: Journal, run_id: int) -> dict[str, Any]:
             "options": run.options,
         },
         "counts": {k: v for k, v in journal.counts(run_id).items() if v},
-        "items": [report_row(run, it) for it in journal.items(run_id)],
+        "items": [_with(report_row(run, it), provenance) for it in journal.items(run_id)],
     }
+
+
+def _with(row: dict[str, Any], provenance: Mapping[str, Mapping[str, Any]] | None) -> dict:
+    if provenance is None:
+        return row
+    known = provenance.get(row["file_id"]) or {}
+    row["origin_task"] = known.get("origin_task")
+    row["tags"] = list(known.get("tags") or [])
+    row["metadata"] = dict(known.get("metadata") or {})
+    return row
+
+
+def csv_fields(doc: dict[str, Any]) -> list[str]:
+    """The CSV's columns: the report's, then (with provenance) origin_task, tags and one
+    ``metadata.FIELD`` column per metadata field any row has, sorted."""
+    fields = list(REPORT_FIELDS)
+    items = doc["items"]
+    if items and "metadata" in items[0]:
+        names = sorted({k for r in items for k in r["metadata"]})
+        fields += [*PROVENANCE_FIELDS, *(f"metadata.{n}" for n in names)]
+    return fields
+
+
+def _csv_row(r: dict[str, Any]) -> dict[str, Any]:
+    out = {k: ("" if v is None else v) for k, v in r.items() if k not in ("tags", "metadata")}
+    if "metadata" in r:
+        out["tags"] = "; ".join(r["tags"])
+        for k, v in r["metadata"].items():
+            out[f"metadata.{k}"] = "" if v is None else v
+    return out
 
 
 def write_csv(path: Path, doc: dict[str, Any]) -> None:
     with path.open("w", newline="", encoding="utf-8") as fh:
-        w = csv.DictWriter(fh, fieldnames=REPORT_FIELDS)
+        w = csv.DictWriter(fh, fieldnames=csv_fields(doc))
         w.writeheader()
         for r in doc["items"]:
-            w.writerow({k: ("" if v is None else v) for k, v in r.items()})
+            w.writerow(_csv_row(r))
 
 
 def write_json(path: Path, doc: dict[str, Any]) -> None:
     path.write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
-def write_report(journal: Journal, run_id: int, *paths: Path) -> int:
+def write_report(
+    journal: Journal,
+    run_id: int,
+    *paths: Path,
+    provenance: Mapping[str, Mapping[str, Any]] | None = None,
+) -> int:
     """Write the run's report to each path (.csv or .json by its suffix). Returns the rows.
+    ``provenance``: each file's origin task, tags and metadata too (``fetch_provenance``).
 
     Raises OSError when a file cannot be written; the folder must exist (a typo in a path is
     an error, not a new folder tree)."""
-    doc = report_document(journal, run_id)
+    doc = report_document(journal, run_id, provenance)
     for path in paths:
         if path.suffix.lower() == ".json":
             write_json(path, doc)

@@ -118,18 +118,24 @@ def cmd_list(args: argparse.Namespace, console: Console) -> int:
 
 
 # ---- report ----------------------------------------------------------------------------------
-def cmd_report(args: argparse.Namespace, console: Console) -> int:
+def _report_target(args: argparse.Namespace) -> Path:
     out = Path(args.output)
-    kind = out.suffix.lower()
-    if kind not in (".csv", ".json"):
+    if out.suffix.lower() not in (".csv", ".json"):
         raise Fail("--output must end in .csv or .json", EXIT_USAGE)
+    if not out.parent.is_dir():
+        raise Fail(f"cannot write {out}: the folder {out.parent} does not exist", EXIT_USAGE)
+    return out
+
+
+def cmd_report(
+    args: argparse.Namespace, console: Console, provenance: dict[str, Any] | None = None
+) -> int:
+    out = _report_target(args)
     journal = _journal()
     with journal:
         run = _run(journal, args.run)
-        if not out.parent.is_dir():
-            raise Fail(f"cannot write {out}: the folder {out.parent} does not exist", EXIT_USAGE)
         try:
-            n = write_report(journal, run.id, out)
+            n = write_report(journal, run.id, out, provenance=provenance)
         except OSError as e:
             raise Fail(f"cannot write {out}: {e.strerror or e}", EXIT_USAGE) from None
         if args.json:
@@ -137,6 +143,31 @@ def cmd_report(args: argparse.Namespace, console: Console) -> int:
         else:
             console.say(f"Wrote {plural(n, 'row')} for run {run.id} to {out}")
     return EXIT_OK
+
+
+async def cmd_report_metadata(args: argparse.Namespace, console: Console) -> int:
+    """``jobs report --report-metadata``: the report, with each file's origin task, tags and
+    metadata looked up on the Platform (the run's profile)."""
+    from ..export.report import fetch_provenance
+    from .progress import Reporter
+
+    _report_target(args)
+    journal = _journal()
+    with journal:
+        run = _run(journal, args.run)
+        ids = [it.file_id for it in journal.items(run.id)]
+    profile = profile_for_run(args, run, console)
+    reporter = Reporter(sys.stderr)
+    opened = await open_profile_session(
+        profile, paths_from_env(), retries=args.retries, on_status=reporter.on_status
+    )
+    try:
+        reporter.note(f"run {run.id}: looking up {plural(len(ids), 'file')} for their metadata")
+        provenance = await fetch_provenance(opened.client, ids)
+    finally:
+        reporter.close()
+        await opened.session.close()
+    return cmd_report(args, console, provenance)
 
 
 # ---- watch / retry: these talk to the Platform -------------------------------------------------

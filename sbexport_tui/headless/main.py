@@ -36,6 +36,8 @@ async def _dispatch(args: argparse.Namespace, console: Console, interrupts: Inte
         if sub == "list":
             return jobs_cmd.cmd_list(args, console)
         if sub == "report":
+            if getattr(args, "report_metadata", False):
+                return await jobs_cmd.cmd_report_metadata(args, console)
             return jobs_cmd.cmd_report(args, console)
         if sub == "watch":
             return await jobs_cmd.cmd_watch(args, console, interrupts)

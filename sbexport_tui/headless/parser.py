@@ -340,7 +340,13 @@ def add_subcommands(subparsers: Any) -> None:
     )
     jr.add_argument("--run", type=_positive_int, required=True, metavar="ID")
     jr.add_argument("--output", required=True, metavar="FILE.csv|FILE.json")
-    _common(jr, profile=False, network=False)
+    jr.add_argument(
+        "--report-metadata",
+        action="store_true",
+        help="add each file's origin task, tags and metadata fields, as the Platform has them "
+        "now (1 request per 100 files; uses the run's profile)",
+    )
+    _common(jr)
     jt = jsub.add_parser(
         "retry",
         help="retry a run's failed and rejected items as a new run, planned again",

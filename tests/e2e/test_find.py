@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 from collections import Counter
 
@@ -60,6 +61,16 @@ def test_a_tasks_outputs_are_exported_and_the_journal_matches_the_sim(sim, env, 
     rows = json.loads(out.read_text())
     rows = rows["items"] if isinstance(rows, dict) else rows
     assert {row["file_id"] for row in rows} == set(per_file)
+    # with provenance: every file's origin is the task; the BAMs carry their sample's metadata
+    csv_out = tmp_path / "run-1.csv"
+    report = hl(env, "jobs", "report", "--run", "1", "--output", str(csv_out), "--report-metadata")
+    clean(report)
+    assert report.returncode == 0, report.stderr
+    with csv_out.open(newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    assert len(rows) == 12 and {r["origin_task"] for r in rows} == {align["id"]}
+    bam = next(r for r in rows if r["name"] == "S0101.bam")
+    assert bam["metadata.sample_id"] == "S0101" and bam["tags"] == "aligned"
 
 
 def test_tag_and_metadata_follow_the_apis_rules_and_dry_run_says_why(sim, env):

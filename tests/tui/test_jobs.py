@@ -377,6 +377,9 @@ async def test_report_writes_csv_and_json(tmp_path):
         box.value = str(target)
         await pilot.press("enter")
         await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen)  # with each file's provenance?
+        await pilot.press("y")
+        await settle(pilot)
         assert isinstance(app.screen, JobsScreen)
     with target.open(newline="", encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
@@ -392,6 +395,11 @@ async def test_report_writes_csv_and_json(tmp_path):
     assert by_name["[bold red]not markup.tsv"]["state"] == "verified"
     assert by_name["human_g1k_v37_decoy.fasta"]["state"] == "skipped"
     assert by_name["human_g1k_v37_decoy.fasta"]["job_id"] == ""
+    # the provenance asked for: the public copy's metadata field has a column of its own
+    assert by_name["human_g1k_v37_decoy.fasta"]["metadata.sbg_public_files_category"] == (
+        "reference"
+    )
+    assert "origin_task" in rows[0] and "tags" in rows[0]
     assert doc["run"]["id"] == run_id and doc["run"]["mode"] == "copy"
     assert doc["counts"] == {"failed": 1, "verified": 4, "skipped": 1}
     first = doc["items"][0]

@@ -410,6 +410,8 @@ async def test_report_defaults_to_the_reports_folder(tmp_path, monkeypatch):
         assert Path(prompt.value).is_absolute()
         await pilot.press("enter")
         await settle(pilot)
+        await pilot.press("n")  # without the files' provenance
+        await settle(pilot)
     assert target.is_file() and target.with_suffix(".json").is_file()
     assert not list(tmp_path.glob("sbexport-run-*"))  # nothing in the current folder
     journal.close()

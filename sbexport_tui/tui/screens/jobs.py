@@ -28,7 +28,7 @@ from textual.timer import Timer
 from textual.widgets import Header, Input, Static
 from textual.worker import Worker, WorkerState
 
-from ...api.errors import NetworkError, PlatformError
+from ...api.errors import NetworkError, PlatformError, plain_cause
 from ...export.journal import WATCHED_STATES, ItemRecord, Journal, JournalError, RunRecord
 from ...export.runner import Progress, RunBusy, submit_run
 from ...export.watching import watch_pass
@@ -1018,18 +1018,22 @@ class JobsScreen(Screen):
         def done(text: str | None) -> None:
             if not text or self.journal is None:
                 return
-            csv_path, json_path = report_paths(text)
-            try:
-                n = write_report(self.journal, rid, csv_path, json_path)
-            except (OSError, JournalError) as e:
-                self.notify(
-                    str(e), title="Could not write the report", severity="error", markup=False
-                )
-                return
-            self.notify(
-                f"{n:,} items: {csv_path} and {json_path.name}",
-                title=f"Report of run {rid} written",
-                markup=False,
+            n = len(self.journal.items(rid))
+
+            def provenance(yes: bool | None) -> None:
+                if yes:
+                    self.report_with_provenance(rid, text)
+                else:
+                    self.write_report_files(rid, text, None)
+
+            self.app.push_screen(
+                ConfirmScreen(
+                    "Add each file's origin task, tags and metadata to the report?",
+                    f"They are looked up on the Platform now: {counted(n, 'file')}, "
+                    f"{-(-n // 100):,} request(s). n writes the report without them.",
+                    enter=False,
+                ),
+                provenance,
             )
 
         self.app.push_screen(
@@ -1040,6 +1044,43 @@ class JobsScreen(Screen):
             ),
             done,
         )
+
+    def write_report_files(self, rid: int, text: str, provenance: dict | None) -> None:
+        if self.journal is None:
+            return
+        csv_path, json_path = report_paths(text)
+        try:
+            n = write_report(self.journal, rid, csv_path, json_path, provenance=provenance)
+        except (OSError, JournalError) as e:
+            self.notify(str(e), title="Could not write the report", severity="error", markup=False)
+            return
+        extra = ", with each file's origin task, tags and metadata" if provenance else ""
+        self.notify(
+            f"{n:,} items{extra}: {csv_path} and {json_path.name}",
+            title=f"Report of run {rid} written",
+            markup=False,
+        )
+
+    @work(group="report", exit_on_error=False)
+    async def report_with_provenance(self, rid: int, text: str) -> None:
+        from ...export.report import fetch_provenance
+
+        if self.journal is None:
+            return
+        ids = [it.file_id for it in self.journal.items(rid)]
+        self.post_message(self.Activity(f"Run {rid}: looking up {counted(len(ids), 'file')}..."))
+        try:
+            found = await fetch_provenance(self.session.client, ids)
+        except Exception as e:
+            problem = plain_cause(e)
+            self.notify(
+                f"{problem.cause} The report was not written; w tries again.",
+                title="Could not look up the files",
+                severity="error",
+                markup=False,
+            )
+            return
+        self.write_report_files(rid, text, found)
 
     def action_poll(self) -> None:
         self.active_runs |= {

@@ -679,12 +679,20 @@ def report_paths(text: str) -> tuple[Path, Path]:
     return base.with_name(base.name + ".csv"), base.with_name(base.name + ".json")
 
 
-def write_report(journal: Journal, run_id: int, csv_path: Path, json_path: Path) -> int:
-    """Write the run as CSV and JSON (export.report, the same as `sbexport jobs report`)."""
+def write_report(
+    journal: Journal,
+    run_id: int,
+    csv_path: Path,
+    json_path: Path,
+    *,
+    provenance: dict[str, Any] | None = None,
+) -> int:
+    """Write the run as CSV and JSON (export.report, the same as `sbexport jobs report`), with
+    each file's origin task, tags and metadata when ``provenance`` has them."""
     for folder in {csv_path.parent, json_path.parent}:
         # the default reports folder (made at the first report), or the one typed in the prompt
         folder.mkdir(parents=True, exist_ok=True)
-    return _write_report(journal, run_id, csv_path, json_path)
+    return _write_report(journal, run_id, csv_path, json_path, provenance=provenance)
 
 
 # ---- reading the journal -----------------------------------------------------------------------
