@@ -176,9 +176,14 @@ class Walker:
         self.found_files = 0  # files walked so far (for progress)
         self.found_bytes = 0
 
-    async def start(self) -> None:
+    async def start(self, known: Any = None) -> None:
+        """Learn the project (its root folder and location): ``known``, a record the caller
+        has already (a front end's list of projects), saves the round trip."""
         try:
-            self.project = await self.client.get_project(self.project_id)
+            if known is not None and getattr(known, "root_folder", None):
+                self.project = known
+            else:
+                self.project = await self.client.get_project(self.project_id)
         except NotFound:
             raise SelectionError(
                 f"project {self.project_id} was not found, or you are not a member of it: check "
@@ -326,6 +331,7 @@ async def build_selection(
     query: Query | None = None,
     on_progress: Callable[[int, int, int], None] | None = None,
     on_found: Callable[[list[tuple[SelectedFile, list[str]]]], None] | None = None,
+    known_project: Any = None,
 ) -> SelectionReport:
     """The files to export of one project: those of ``path`` (the root by default; the whole
     tree with ``recursive``), or those a ``manifest`` names (ids anywhere in the project, paths
@@ -351,7 +357,7 @@ async def build_selection(
     query = query or Query()
     matcher = query.matcher()
     w = Walker(client, project_id, provenance=query.filters)
-    await w.start()
+    await w.start(known_project if getattr(known_project, "id", None) == project_id else None)
     report = SelectionReport(Selection())
     picked: list[tuple[Record, str]] = []
     judged: dict[str, bool] = {}  # file id -> kept (the query's filters and ``globs``)

@@ -185,6 +185,7 @@ class FindScreen(Screen):
                 with_index=True,
                 on_found=lambda items: self.post_message(self.Found(items)),
                 on_progress=lambda d, f, _b: self.post_message(self.Progress(d, f)),
+                known_project=self.project,
             )
         except SelectionError as e:
             self.post_message(self.Done(None, str(e)))

@@ -51,3 +51,9 @@ def test_bench_browse_at_1000_files():
     assert "(1 row(s) left)" in out and "(1,000 rows again)" in out, out  # typed, then deleted
     for row in ("time to first rows", "move   key CPU", "filter key: median / worst"):
         assert row in out, out
+
+
+def test_bench_find_once():
+    out = bench("bench_find.py", "--runs", "1", "--latency-ms", "5")
+    assert "| *.cram" in out and "goal: each query within the rate budget" in out, out
+    assert "|      12 |" in out, out  # the twelve CRAMs and CRAIs of the demo
