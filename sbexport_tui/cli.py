@@ -97,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
         from .sim.server import run
 
         return run(args)
-    if args.command in ("export", "jobs", "profiles"):
+    if args.command in ("export", "tasks", "jobs", "profiles"):
         from .headless import run as run_headless
 
         if args.debug:

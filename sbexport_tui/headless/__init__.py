@@ -33,7 +33,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-COMMANDS = ("export", "jobs", "profiles")
+COMMANDS = ("export", "tasks", "jobs", "profiles")
 
 __all__ = ["COMMANDS", "add_subcommands", "run"]
 

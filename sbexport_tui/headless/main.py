@@ -29,6 +29,10 @@ async def _dispatch(args: argparse.Namespace, console: Console, interrupts: Inte
         from . import export_cmd
 
         return await export_cmd.run_export(args, console, interrupts)
+    if cmd == "tasks":
+        from . import tasks_cmd
+
+        return await tasks_cmd.cmd_tasks(args, console)
     if cmd == "jobs":
         from . import jobs_cmd
 

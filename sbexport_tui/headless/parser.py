@@ -190,7 +190,7 @@ def _duration(text: str) -> float:
 
 
 def add_subcommands(subparsers: Any) -> None:
-    """Add ``export``, ``jobs`` and ``profiles`` to the ``sbexport`` sub-parsers."""
+    """Add ``export``, ``tasks``, ``jobs`` and ``profiles`` to the ``sbexport`` sub-parsers."""
     # ---- export ----
     ex = subparsers.add_parser(
         "export",
@@ -306,6 +306,17 @@ def add_subcommands(subparsers: Any) -> None:
     )
     _watching(run)
     ex.set_defaults(command="export")
+
+    # ---- tasks ----
+    ta = subparsers.add_parser(
+        "tasks",
+        help="a project's finished tasks (their ids, for export --task)",
+        description="List a project's finished tasks, newest first: id, status, end, outputs.",
+        formatter_class=RAW,
+    )
+    ta.add_argument("--project", required=True, metavar="OWNER/PROJECT")
+    _common(ta)
+    ta.set_defaults(command="tasks")
 
     # ---- jobs ----
     jobs = subparsers.add_parser(

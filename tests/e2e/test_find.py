@@ -126,3 +126,23 @@ def test_a_query_that_matches_nothing_names_the_term_and_exits_2(sim, env):
     assert r.returncode == 2 and "FIELD=VALUE" in r.stderr
     r = dry(env, "--name-glob", "re:(")
     assert r.returncode == 2 and "--name-glob" in r.stderr
+
+
+def test_tasks_lists_the_finished_ones_for_export_task(sim, env):
+    r = hl(env, "tasks", "--project", PROJECT, "--json")
+    clean(r)
+    assert r.returncode == 0, r.stderr
+    listed = json.loads(r.stdout)["tasks"]
+    known = tasks(sim)
+    assert [t["name"] for t in listed] == [
+        "Joint genotyping, batch 03",
+        "Joint genotyping, batch 02",
+        "BWA-MEM alignment, batch 01",
+    ]  # the running one is not finished
+    assert all(t["id"] == known[t["name"]]["id"] for t in listed)
+    assert [t["outputs"] for t in listed] == [0, 9, 9]
+    r = hl(env, "tasks", "--project", PROJECT)
+    assert "sbexport export --project demo/wgs-cohort --task ID" in r.stdout
+    r = hl(env, "tasks", "--project", "demo/nope")
+    clean(r)
+    assert r.returncode == 2 and "not found" in r.stderr
