@@ -146,3 +146,24 @@ def test_tasks_lists_the_finished_ones_for_export_task(sim, env):
     r = hl(env, "tasks", "--project", "demo/nope")
     clean(r)
     assert r.returncode == 2 and "not found" in r.stderr
+
+
+def test_a_query_keeps_only_the_manifests_files_that_match(sim, env, tmp_path):
+    """--manifest gives the files, the query keeps those that match: here the S0101 folder's
+    VCF and BAM by path, and --tag final keeps the VCF (and --with-index its TBI)."""
+    manifest = tmp_path / "files.txt"
+    manifest.write_text(
+        "batches/batch-01/S0101/variants/S0101.vcf.gz\n"
+        "batches/batch-01/S0101/alignments/S0101.bam\n",
+        encoding="utf-8",
+    )
+    r = dry(env, "--manifest", str(manifest), "--tag", "final")
+    assert r.returncode == 0, r.stderr
+    paths = sorted(f["path"] for f in json.loads(r.stdout)["matched"]["files"])
+    assert paths == [
+        "batches/batch-01/S0101/variants/S0101.vcf.gz",
+        "batches/batch-01/S0101/variants/S0101.vcf.gz.tbi",
+    ]
+    r = dry(env, "--manifest", str(manifest), "--tag", "qc")
+    assert r.returncode == 2 and "--tag qc matched no file" in r.stderr
+    assert "the files of the manifest" in r.stderr
