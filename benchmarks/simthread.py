@@ -4,7 +4,6 @@ counters (requests, 429s, jobs) can be read directly while the client runs as a 
 from __future__ import annotations
 
 import asyncio
-import socket
 import threading
 import time
 

@@ -19,7 +19,7 @@ from textual.widgets import Header, Input, Label, Static
 
 from ...api.errors import plain_cause
 from ...api.models import Project, Task
-from ...export.finding import QueryError, finished_tasks, nothing_matched, parse_typed
+from ...export.finding import Query, QueryError, finished_tasks, nothing_matched, parse_typed
 from ...export.matching import index_companions
 from ...export.selecting import SelectionError, SelectionReport, build_selection
 from ...export.selection import SelectedFile
@@ -161,7 +161,7 @@ class FindScreen(Screen):
         self.table.focus()
         self.start(parse_typed(f"task:{task.id}"), f"outputs of task {task.name or task.id}")
 
-    def start(self, query, what: str) -> None:  # type: ignore[no-untyped-def]
+    def start(self, query: Query, what: str) -> None:
         self.results.clear()
         self.order.clear()
         self.companions.clear()
@@ -175,16 +175,23 @@ class FindScreen(Screen):
         self.search(query)
 
     @work(exclusive=True, group="find", exit_on_error=False)
-    async def search(self, query) -> None:  # type: ignore[no-untyped-def]
-        client = self.app.session.client
+    async def search(self, query: Query) -> None:
+        client = app_of(self).session.client
+
+        def found(items: list[tuple[SelectedFile, list[str]]]) -> None:
+            self.post_message(self.Found(items))
+
+        def progress(folders: int, files: int, _bytes: int) -> None:
+            self.post_message(self.Progress(folders, files))
+
         try:
             report = await build_selection(
                 client,
                 self.project.id,
                 query=query,
                 with_index=True,
-                on_found=lambda items: self.post_message(self.Found(items)),
-                on_progress=lambda d, f, _b: self.post_message(self.Progress(d, f)),
+                on_found=found,
+                on_progress=progress,
                 known_project=self.project,
             )
         except SelectionError as e:
@@ -388,7 +395,7 @@ class TaskPickerScreen(ModalScreen[Task | None]):
     @work(exclusive=True, group="tasks", exit_on_error=False)
     async def load(self) -> None:
         try:
-            tasks = await finished_tasks(self.app.session.client, self.project.id)
+            tasks = await finished_tasks(app_of(self).session.client, self.project.id)
         except Exception as e:
             self.post_message(self.Listed([], plain_cause(e).cause))
             return
