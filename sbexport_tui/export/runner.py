@@ -605,6 +605,9 @@ async def poll_once(
         result.changed += changed
         if on_answer is not None:
             on_answer(changed)
+            # let what waits on the answer (a followed folder's page) start before the next
+            # request: with a transport that answers without suspending, it would not
+            await asyncio.sleep(0)
         # counting reads the whole run: not after each of a 100,000-job run's 1,000 calls
         if run_id is not None and time.monotonic() - counted >= PROGRESS_EVERY:
             counted = time.monotonic()

@@ -14,6 +14,7 @@ names are of the files at the root, whichever folder is on screen (``MANIFEST_RU
 from __future__ import annotations
 
 import asyncio
+import heapq
 import os
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -161,6 +162,40 @@ class Listed:
 Record = File | Listed  # a file as the Platform answered a lookup, or as a walk keeps it
 
 
+class DeepFirst:
+    """At most ``slots`` folder listings at a time, and a waiting folder deeper in the tree goes
+    before a shallower one: a walk reaches the files of deep folders (where a project's data
+    usually is) in about as many round trips as they are deep, instead of after every folder
+    of the levels above. The requests are the same, in another order."""
+
+    def __init__(self, slots: int) -> None:
+        self.free = slots
+        self._waiting: list[tuple[int, int, asyncio.Future[None]]] = []
+        self._seq = 0
+
+    async def acquire(self, depth: int) -> None:
+        if self.free > 0 and not self._waiting:
+            self.free -= 1
+            return
+        fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._seq += 1
+        heapq.heappush(self._waiting, (-depth, self._seq, fut))
+        try:
+            await fut
+        except asyncio.CancelledError:
+            if fut.done() and not fut.cancelled():
+                self.release()  # granted as it was cancelled: pass the slot on
+            raise
+
+    def release(self) -> None:
+        while self._waiting:
+            _, _, fut = heapq.heappop(self._waiting)
+            if not fut.done():
+                fut.set_result(None)
+                return
+        self.free += 1
+
+
 class Walker:
     def __init__(self, client: FilesClient, project_id: str, *, provenance: bool = False) -> None:
         self.client = client
@@ -169,7 +204,7 @@ class Walker:
         self.project: Any = None
         self.location: str | None = None
         self._listings: dict[str, list[Record]] = {}  # folder id ("" = root) -> children
-        self._sem = asyncio.Semaphore(WALK_CONCURRENCY)
+        self._gate = DeepFirst(WALK_CONCURRENCY)
         self._locations: dict[str, str | None] = {}
         self._folder_paths: dict[str, str] = {}  # folder id -> path in its project
         self.listed = 0
@@ -195,10 +230,12 @@ class Walker:
         if self.project.root_folder:
             self._folder_paths[self.project.root_folder] = ""
 
-    async def children(self, folder_id: str) -> list[Record]:
-        """Every child of a folder ("" for the project root), listed once."""
+    async def children(self, folder_id: str, depth: int = 0) -> list[Record]:
+        """Every child of a folder ("" for the project root), listed once. ``depth``: how deep
+        the folder is (deeper ones are listed first, ``DeepFirst``)."""
         if folder_id not in self._listings:
-            async with self._sem:
+            await self._gate.acquire(depth)
+            try:
                 if folder_id not in self._listings:
                     it = (
                         self.client.list_project_root(self.project_id, priority="background")
@@ -208,6 +245,8 @@ class Walker:
                     keep = self.provenance
                     self._listings[folder_id] = [Listed(f, provenance=keep) async for f in it]
                     self.listed += 1
+            finally:
+                self._gate.release()
         return self._listings[folder_id]
 
     def folder_key(self, folder_id: str) -> str:
@@ -256,7 +295,7 @@ class Walker:
         recursive (listed concurrently). Returns also how many sub-folders were left out.
         ``on_progress(folders listed, files found, bytes found)`` after each folder;
         ``on_files(its files)`` too, as each folder is listed (a finder shows them then)."""
-        kids = await self.children(folder_id)
+        kids = await self.children(folder_id, folder_path.count("/") + 1 if folder_path else 0)
         files: list[tuple[Record, str]] = []
         subfolders: list[Record] = []
         for k in kids:

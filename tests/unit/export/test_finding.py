@@ -96,3 +96,27 @@ def test_a_typed_query() -> None:
     for bad in ("'open", "tag:", "meta:novalue"):
         with pytest.raises(QueryError):
             parse_typed(bad)
+
+
+async def test_deep_first_lets_a_deeper_folder_go_before_a_shallower_one() -> None:
+    import asyncio
+
+    from sbexport_tui.export.selecting import DeepFirst
+
+    gate = DeepFirst(1)
+    order: list[str] = []
+    await gate.acquire(0)  # the one slot is taken
+
+    async def listing(name: str, depth: int) -> None:
+        await gate.acquire(depth)
+        order.append(name)
+        gate.release()
+
+    tasks = [asyncio.ensure_future(listing(n, d)) for n, d in (("a", 1), ("b", 3), ("c", 2))]
+    doomed = asyncio.ensure_future(listing("gone", 9))
+    await asyncio.sleep(0)
+    doomed.cancel()  # a cancelled waiter never takes the slot
+    gate.release()
+    await asyncio.gather(*tasks)
+    assert order == ["b", "c", "a"]
+    assert gate.free == 1  # every slot given back
