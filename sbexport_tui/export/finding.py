@@ -30,9 +30,11 @@ class QueryError(ValueError):
 
 
 def parse_metadata_term(text: str) -> tuple[str, str]:
-    """``FIELD=VALUE`` -> (field, value). The field may not be empty; the value may."""
+    """``FIELD=VALUE`` -> (field, value); ``metadata.FIELD=VALUE`` (the API's own parameter)
+    too. The field may not be empty; the value may."""
     name, sep, value = text.partition("=")
     name = name.strip()
+    name = name.removeprefix("metadata.") if name != "metadata." else ""
     if not sep or not name:
         raise QueryError(
             f"--metadata wants FIELD=VALUE (for example sample_id=S0101), not {text!r}"

@@ -92,8 +92,11 @@ def test_a_typed_query() -> None:
     assert q.metadata == (("case_id", "CASE-01A"), ("sample_id", "S1"))
     assert q.name_globs == ("*.cram", "re:^S0[12]")
     assert parse_typed("'two words.txt'").name_globs == ("two words.txt",)
+    # the API's own parameter name works too
+    assert parse_typed("metadata.case_id=C1").metadata == (("case_id", "C1"),)
+    assert Query.of(metadata=["metadata.sample_id=S1"]).metadata == (("sample_id", "S1"),)
     assert parse_typed("a[=]b.txt").name_globs == ("a[=]b.txt",)  # a pattern, not FIELD=VALUE
-    for bad in ("'open", "tag:", "meta:novalue"):
+    for bad in ("'open", "tag:", "meta:novalue", "metadata.=x"):
         with pytest.raises(QueryError):
             parse_typed(bad)
 
