@@ -104,6 +104,14 @@ async def test_a_query_that_finds_nothing_says_which_term_and_esc_goes_back(demo
         await settle(pilot)
         status = str(screen.query_one("#status").render())
         assert "--tag finale matched no file" in status
+        # a failed task: its outputs are empty, and the line under the status says so
+        failed = next(t for t in world(demo_app).tasks.values() if t.status == "FAILED")
+        await pilot.press("slash")
+        screen.query_one("#query").value = ""
+        await pilot.press(*f"task:{failed.id}", "enter")
+        await settle(pilot)
+        assert f"--task {failed.id} matched no file" in str(screen.query_one("#status").render())
+        assert "has no outputs" in screen.query_one("#detail").text
         await pilot.press("slash")  # back to the query field, to edit it
         screen.query_one("#query").value = ""
         await pilot.press(*"meta:", "enter")

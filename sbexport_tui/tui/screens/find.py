@@ -184,6 +184,8 @@ class FindScreen(Screen):
         def progress(folders: int, files: int, _bytes: int) -> None:
             self.post_message(self.Progress(folders, files))
 
+        notes: list[str] = []  # the engine's (a task with no outputs): under the outcome
+
         try:
             report = await build_selection(
                 client,
@@ -193,6 +195,7 @@ class FindScreen(Screen):
                 on_found=found,
                 on_progress=progress,
                 known_project=self.project,
+                on_note=notes.append,
             )
         except SelectionError as e:
             self.post_message(self.Done(None, str(e)))
@@ -204,9 +207,10 @@ class FindScreen(Screen):
             return
         if not report.selection:
             unmatched = [t for t in query.terms() if t.label in report.unmatched]
-            self.post_message(self.Done(report, nothing_matched(query, unmatched, "the project")))
+            said = nothing_matched(query, unmatched, "the project")
+            self.post_message(self.Done(report, said, "\n".join(notes)))
             return
-        self.post_message(self.Done(report))
+        self.post_message(self.Done(report, detail="\n".join(notes)))
 
     def on_find_screen_found(self, message: Found) -> None:
         new = []
@@ -232,6 +236,7 @@ class FindScreen(Screen):
             self.update_status(error=True)
             return
         report = message.report
+        self.query_one("#detail", DetailLine).show(message.detail)
         if report is not None:
             self.pair_index_files(report)
             counts = "; ".join(f"{short_why(k)}: {v:,}" for k, v in report.term_counts.items())
