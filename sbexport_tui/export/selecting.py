@@ -31,6 +31,7 @@ from .matching import classify_entry, compile_pattern, index_companions, parse_m
 from .selection import PUBLIC_FILES_KEY, SelectedFile, Selection
 
 WALK_CONCURRENCY = 4
+PAGE_ITEMS = 100  # a listing page's items: what a walk hands on at a time while it lists
 MAX_MANIFEST_BYTES = 64 * 2**20  # a million file ids is 25 MB
 MAX_MANIFEST_LINE = 4096  # a project path is at most a few hundred characters
 
@@ -230,9 +231,16 @@ class Walker:
         if self.project.root_folder:
             self._folder_paths[self.project.root_folder] = ""
 
-    async def children(self, folder_id: str, depth: int = 0) -> list[Record]:
+    async def children(
+        self,
+        folder_id: str,
+        depth: int = 0,
+        on_page: Callable[[list[Record]], None] | None = None,
+    ) -> list[Record]:
         """Every child of a folder ("" for the project root), listed once. ``depth``: how deep
-        the folder is (deeper ones are listed first, ``DeepFirst``)."""
+        the folder is (deeper ones are listed first, ``DeepFirst``). ``on_page(children)``
+        as each page's worth comes in, while the folder is listed (a big folder's first files
+        can be shown before its last page)."""
         if folder_id not in self._listings:
             await self._gate.acquire(depth)
             try:
@@ -243,7 +251,12 @@ class Walker:
                         else self.client.list_folder(folder_id, priority="background")
                     )
                     keep = self.provenance
-                    self._listings[folder_id] = [Listed(f, provenance=keep) async for f in it]
+                    got: list[Record] = []
+                    async for f in it:
+                        got.append(Listed(f, provenance=keep))
+                        if on_page is not None and len(got) % PAGE_ITEMS == 0:
+                            on_page(got[-PAGE_ITEMS:])
+                    self._listings[folder_id] = got
                     self.listed += 1
             finally:
                 self._gate.release()
@@ -294,8 +307,23 @@ class Walker:
         """(file, path) for the files under a folder, in listing order; sub-folders too when
         recursive (listed concurrently). Returns also how many sub-folders were left out.
         ``on_progress(folders listed, files found, bytes found)`` after each folder;
-        ``on_files(its files)`` too, as each folder is listed (a finder shows them then)."""
-        kids = await self.children(folder_id, folder_path.count("/") + 1 if folder_path else 0)
+        ``on_files(files)`` with a folder's files as they are listed, a page's worth at a time,
+        then all of them once more when the folder is done (a finder shows them as they come
+        and skips what it has seen)."""
+
+        def named(kids: list[Record]) -> list[tuple[Record, str]]:
+            return [
+                (k, f"{folder_path}/{k.name}" if folder_path else (k.name or k.id))
+                for k in kids
+                if not _is_folder(k)
+            ]
+
+        def page(kids: list[Record]) -> None:
+            if on_files is not None and (batch := named(kids)):
+                on_files(batch)  # shown as it comes; the folder's whole list is given again
+
+        depth = folder_path.count("/") + 1 if folder_path else 0
+        kids = await self.children(folder_id, depth, page if on_files is not None else None)
         files: list[tuple[Record, str]] = []
         subfolders: list[Record] = []
         for k in kids:

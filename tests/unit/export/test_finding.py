@@ -123,3 +123,31 @@ async def test_deep_first_lets_a_deeper_folder_go_before_a_shallower_one() -> No
     await asyncio.gather(*tasks)
     assert order == ["b", "c", "a"]
     assert gate.free == 1  # every slot given back
+
+
+async def test_a_big_folders_first_matches_come_before_its_last_page(env, client) -> None:
+    """The 5,000-file folder is 50 pages: a query's matches on its first page are handed on
+    while the rest are still being listed, and each file is kept once."""
+    from sbexport_tui.export.selecting import build_selection
+
+    found: list[tuple[int, list[str]]] = []  # (pages listed so far, names)
+
+    def pages() -> int:
+        return sum(1 for p in env.hook.paths if p.endswith("/files"))
+
+    def on_found(items) -> None:  # type: ignore[no-untyped-def]
+        found.append((pages(), [it.name for it, _ in items]))
+
+    report = await build_selection(
+        client,
+        "demo/wgs-cohort",
+        path="scatter-gather/chunks",
+        query=Query.of(name_globs=["chunk_0000*", "chunk_0499*"]),
+        with_index=False,
+        on_found=on_found,
+    )
+    total = pages()
+    assert found[0][0] < total and found[0][1][0] == "chunk_00000.interval_list.vcf.gz"
+    names = [n for _, batch in found for n in batch]
+    assert len(names) == len(set(names)) == 20  # 10 + 10, each once
+    assert len(report.selection) == 20
