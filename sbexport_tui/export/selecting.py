@@ -49,6 +49,7 @@ class SelectionError(ValueError):
 class SelectionReport:
     selection: Selection
     not_found: list[str] = field(default_factory=list)  # manifest entries that matched nothing
+    outputs_missing: list[str] = field(default_factory=list)  # task outputs with no file to get
     folders_left_out: int = 0  # sub-folders not walked (no --recursive)
     index_added: int = 0
     listed_folders: int = 0
@@ -585,14 +586,23 @@ async def _from_tasks(
         for o, rec in zip(files, records, strict=True):
             f = getattr(rec, "resource", None)
             if f is None or getattr(rec, "error", None) is not None or _is_folder(f):
-                report.not_found.append(f"{o.file_id} (output {o.output} of task {task_id})")
+                report.outputs_missing.append(f"{o.file_id} (output {o.output} of task {task_id})")
                 continue
             if f.id not in out:
                 out[f.id] = (f, await w.path_of(f))
             report.why.setdefault(f.id, []).append(f"{label} (output {o.output})")
             matcher.count(term)
         for o in (o for o in outputs if o.is_folder):
-            folder = await client.get_file(o.file_id)
+            try:
+                folder = await client.get_file(o.file_id)
+            except NotFound:  # [U] a folder output's "path" is taken to be the folder's id
+                report.outputs_missing.append(
+                    f"{o.file_id} (output folder {o.output} of {task_id})"
+                )
+                continue
+            if not _is_folder(folder):
+                report.outputs_missing.append(f"{o.file_id} (output {o.output} of {task_id})")
+                continue
             base = await w.path_of(folder)
             walked, _ = await w.walk(folder.id, base, True, on_progress)
             for f, p in walked:

@@ -129,6 +129,12 @@ def preflight_lines(plan: ExportPlan, sel: SelectionReport) -> list[str]:
             eg = ", ".join(i.file.path for i in g.items[:EXAMPLES_IN_GROUP])
             more = f" and {g.count - EXAMPLES_IN_GROUP} more" if g.count > EXAMPLES_IN_GROUP else ""
             lines.append(f"  {g.count} {g.reason.heading}: {g.text} (e.g. {eg}{more})")
+    if sel.outputs_missing:
+        eg = ", ".join(sel.outputs_missing[:EXAMPLES_IN_GROUP])
+        lines.append(
+            f"{plural(len(sel.outputs_missing), 'task output')} could not be selected (the "
+            f"Platform shows no such file): {eg}"
+        )
     if sel.not_found:
         eg = ", ".join(sel.not_found[:EXAMPLES_IN_GROUP])
         lines.append(
@@ -279,9 +285,15 @@ async def run_export(args: argparse.Namespace, console: Console, interrupts: Int
             interrupted = submitted.stopped and interrupts.requested
         reporter.close()
         code = exit_code_for(journal.counts(run_id), interrupted=interrupted)
-        if code == EXIT_OK and sel.not_found:
+        if code == EXIT_OK and (sel.not_found or sel.outputs_missing):
             code = EXIT_INCOMPLETE
-        result = run_result(journal, run_id, code, plan=plan.summary(), not_found=sel.not_found)
+        result = run_result(
+            journal,
+            run_id,
+            code,
+            plan=plan.summary(),
+            not_found=[*sel.not_found, *sel.outputs_missing],
+        )
         if interrupted:
             stopped_how = (
                 "submitting"
@@ -340,14 +352,15 @@ def dry_run(
         f"Dry run: nothing was sent. {plural(len(requests), 'request')} would be sent (printed "
         f"on stdout). Plan saved to {target}"
     )
-    code = EXIT_OK if plan.refused_count == 0 and not sel.not_found else EXIT_INCOMPLETE
+    missing = [*sel.not_found, *sel.outputs_missing]
+    code = EXIT_OK if plan.refused_count == 0 and not missing else EXIT_INCOMPLETE
     if args.json:
         console.emit_json(
             {
                 "dry_run": True,
                 "plan_file": str(target),
                 "summary": plan.summary(),
-                "not_found": sel.not_found,
+                "not_found": missing,
                 "matched": matched_json(plan, sel),
                 "requests": requests,
                 "exit_code": code,

@@ -151,3 +151,36 @@ async def test_a_big_folders_first_matches_come_before_its_last_page(env, client
     names = [n for _, batch in found for n in batch]
     assert len(names) == len(set(names)) == 20  # 10 + 10, each once
     assert len(report.selection) == 20
+
+
+async def test_a_folder_output_that_is_not_a_folder_is_reported_not_fatal(env, client) -> None:
+    """The docs do not show a folder output: one whose path names no folder is said, and the
+    task's other outputs are still selected."""
+    from sbexport_tui.export.selecting import build_selection
+    from sbexport_tui.sim.world import OutFile, OutFolder
+
+    w = env.world
+    project = w.projects["demo/wgs-cohort"]
+    readme = w.node_at(project, "README.txt")
+    sheet = w.node_at(project, "sample_sheet.csv")  # a file named as a folder output
+    task = w.add_task(
+        project, "odd", "demo/wgs-cohort/odd/1", "COMPLETED", created=0.0, started=0.0,
+        ended=1.0, outputs={"report": OutFile(readme.id), "dir": OutFolder(sheet.id)},
+    )  # fmt: skip
+    report = await build_selection(client, "demo/wgs-cohort", query=Query.of(tasks=[task.id]))
+    assert [f.name for f in report.selection] == ["README.txt"]
+    assert report.outputs_missing == [f"{sheet.id} (output dir of {task.id})"]
+    assert report.not_found == []  # no manifest was given
+
+
+def test_the_preflight_says_which_task_outputs_could_not_be_selected(env) -> None:
+    from sbexport_tui.export import Selection
+    from sbexport_tui.export.selecting import SelectionReport
+    from sbexport_tui.headless.export_cmd import preflight_lines
+
+    from .conftest import small_plan
+
+    sel = SelectionReport(Selection(), outputs_missing=["f9 (output dir of t1)"])
+    text = "\n".join(preflight_lines(small_plan(env), sel))
+    assert "1 task output could not be selected" in text and "f9 (output dir of t1)" in text
+    assert "manifest" not in text
