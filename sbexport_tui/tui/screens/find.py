@@ -86,7 +86,7 @@ class FindScreen(Screen):
         error: str | None = None
         detail: str = ""
 
-    def __init__(self, project: Project, *, task: Task | None = None) -> None:
+    def __init__(self, project: Project) -> None:
         super().__init__()
         self.project = project
         self.results: dict[str, tuple[SelectedFile, list[str]]] = {}
@@ -97,7 +97,6 @@ class FindScreen(Screen):
         self.companions: dict[str, list[SelectedFile]] = {}  # data file id -> its index files
         self.with_index = True
         self.what = ""  # what the results are ("outputs of task X", the query)
-        self._start_task = task
 
     @property
     def selection(self) -> SelectionStore:
@@ -130,10 +129,7 @@ class FindScreen(Screen):
         yield AppFooter()
 
     def on_mount(self) -> None:
-        if self._start_task is not None:
-            self.find_task(self._start_task)
-        else:
-            self.query_one("#query", Input).focus()
+        self.query_one("#query", Input).focus()
         self.update_status()
 
     def on_screen_resume(self) -> None:
@@ -165,7 +161,7 @@ class FindScreen(Screen):
         self.results.clear()
         self.order.clear()
         self.companions.clear()
-        self.table.clear()
+        self.table.set_keys([], self.row, keep_key=False)  # rows made when drawn
         self.what = what
         self.outcome = ""
         self.searching = True
@@ -220,7 +216,7 @@ class FindScreen(Screen):
                 self.order.append(item.file_id)
                 new.append(item.file_id)
         if new:
-            self.table.add_rows([(k, self.row(k)) for k in new])
+            self.table.add_keys(new)
         self.update_status()
 
     def on_find_screen_progress(self, message: Progress) -> None:
