@@ -17,6 +17,7 @@ from ..api.models import (
     Task,
     Volume,
     VolumeObject,
+    VolumePage,
     VolumePrefix,
 )
 from ..api.ratelimit import Priority
@@ -54,6 +55,19 @@ class VolumeClient(Protocol):
         priority: Priority = "interactive",
         max_pages: int = 100_000,
     ) -> AsyncIterator[VolumeObject | VolumePrefix]: ...
+
+
+class PageClient(Protocol):
+    """Reading a volume listing one page at a time (verification following a folder)."""
+
+    async def list_volume_page(
+        self,
+        volume_id: str,
+        prefix: str = "",
+        *,
+        after: VolumePage | None = None,
+        priority: Priority = "interactive",
+    ) -> VolumePage: ...
 
 
 class FilesClient(Protocol):

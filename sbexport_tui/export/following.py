@@ -37,29 +37,18 @@ import bisect
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
+from ..api.client import PAGE_SIZE  # a listing page's entries at most (the client asks for it)
 from ..api.models import VolumeObject, VolumePage
-from ..api.ratelimit import Priority
+from .client import PageClient
 from .journal import Journal
 from .plan import LIST_CONCURRENCY, folder_of
 from .states import UNSENT_STATES, WATCHED_STATES
 from .together import side_by_side
 
-PAGE_SIZE = 100  # a listing page's entries at most (the client asks for the Platform's maximum)
 OPEN_STATES = frozenset((*UNSENT_STATES, *WATCHED_STATES))
 ON_VOLUME = frozenset(("completed", "verified"))  # the job put the object there
-
-
-class PageClient(Protocol):
-    async def list_volume_page(
-        self,
-        volume_id: str,
-        prefix: str = "",
-        *,
-        after: VolumePage | None = None,
-        priority: Priority = "interactive",
-    ) -> VolumePage: ...
 
 
 @dataclass(slots=True)
@@ -73,6 +62,7 @@ class FolderListing:
     page: VolumePage = field(default_factory=VolumePage)  # the last page read
     done: bool = False  # every item covered (or the listing ended)
     pages: int = 0
+    busy: bool = False  # a page is being read: nobody else asks for the next one meanwhile
 
     def ready(self, journal: Journal, run_id: int) -> tuple[bool, dict[int, str]]:
         """Whether the next page may be asked now, and the states of the ended items from the
@@ -187,6 +177,15 @@ class Followed:
             return 0
 
         async def follow(f: FolderListing) -> None:
+            if f.busy:  # another pass's reader has it: the same page must not be asked twice
+                return
+            f.busy = True
+            try:
+                await read(f)
+            finally:
+                f.busy = False
+
+        async def read(f: FolderListing) -> None:
             nonlocal verified
             while not f.done:
                 if stop_event is not None and stop_event.is_set():

@@ -34,8 +34,8 @@ from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from .client import ExportClient, VolumeClient
-from .following import PageClient, followed_by
+from .client import ExportClient, PageClient, VolumeClient
+from .following import followed_by
 from .journal import WATCHED_STATES, Journal
 from .runner import Progress, StopFlag, poll_once, verify_run
 from .together import side_by_side
@@ -151,10 +151,7 @@ async def watch_pass(
             if verify_stop is not None and verify_stop.is_set():
                 result.stopped = True
                 return
-            await follow(rid)
-            if verify_stop is not None and verify_stop.is_set():
-                result.stopped = True
-                return
+            # followed folders are read by follow_along, beside this: not listed whole here
             following = followed.unfinished(rid)
             folders = [f for f in journal.ready_folders(rid) if f not in following]
             if not folders:

@@ -189,3 +189,27 @@ async def test_pages_are_read_while_the_polls_go_on(tmp_path) -> None:
     finally:
         journal.close()
         await client.aclose()
+
+
+async def test_two_readers_of_one_folder_never_ask_for_the_same_page(tmp_path) -> None:
+    """Two passes (or a pass's two parts) advancing the same run at once: each page is asked
+    once, and every object verified."""
+    env = Env(tmp_path)
+    client = env.client()
+    journal = env.journal()
+    try:
+        sel = Selection(env.folder_files(WGS, CHUNKS, 350))
+        run_id = make_run(env, journal, sel)
+        await submit_run(client, journal, run_id)
+        env.clock.advance(60)
+        await poll_once(client, journal, run_id)
+        pages = listing_pages(env)
+        followed = followed_by(journal)
+        done = await asyncio.gather(
+            followed.advance(client, journal, run_id), followed.advance(client, journal, run_id)
+        )
+        assert sum(done) == 350 and journal.counts(run_id)["verified"] == 350
+        assert pages == [CHUNKS_FOLDER] * 4
+    finally:
+        journal.close()
+        await client.aclose()
