@@ -70,6 +70,17 @@ async def mark_some(pilot) -> None:
     await settle(pilot)
 
 
+async def find(pilot) -> None:
+    """Find in demo/wgs-cohort: a tag and a metadata field, across every folder; one marked."""
+    await settle(pilot)
+    await pilot.press("down", "down", "f")
+    await settle(pilot)
+    await pilot.press(*"tag:final case_id=CASE-01A", "enter")
+    await settle(pilot)
+    await pilot.press("space")
+    await settle(pilot)
+
+
 async def export_options(pilot) -> None:
     await mark_some(pilot)
     await pilot.press("x")
@@ -97,6 +108,7 @@ async def jobs(pilot) -> None:
 SHOTS: list[tuple[str, Steps, tuple[int, int]]] = [
     ("projects", projects, (80, 24)),
     ("browse", browse, (80, 24)),
+    ("find", find, (80, 24)),
     ("export-options", export_options, (80, 24)),
     ("preflight", preflight, (80, 24)),
     ("jobs", jobs, (80, 24)),
