@@ -37,3 +37,20 @@ async def test_the_focused_field_and_the_chosen_volume_show_without_colour(tmp_p
         cursor = volumes.get_component_rich_style("fasttable--cursor")
         assert cursor.underline  # the chosen volume, while the form has focus
         assert cursor.color is None or cursor.color.name != "black", cursor
+
+
+@pytest.mark.parametrize("no_color", [False, True])
+async def test_a_lists_cursor_shows_without_colour(tmp_path, monkeypatch, no_color):
+    """With NO_COLOR no background marks a list's cursor row, and bold is its header's too:
+    the focused list's cursor row is reversed (with colour it keeps its background)."""
+    from .pilot import open_path
+
+    if no_color:
+        monkeypatch.setenv("NO_COLOR", "1")
+    app = SbexportApp(ProjectsScreen, demo=True, theme_name="ansi-dark")
+    app.session = demo_session(Paths.under(tmp_path / "home", demo=True))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_path(pilot)
+        table = app.screen.table
+        assert table.has_focus
+        assert bool(table.get_component_rich_style("fasttable--cursor").reverse) is no_color
