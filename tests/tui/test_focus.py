@@ -50,6 +50,10 @@ async def test_a_lists_cursor_shows_without_colour(tmp_path, monkeypatch, no_col
     app = SbexportApp(ProjectsScreen, demo=True, theme_name="ansi-dark")
     app.session = demo_session(Paths.under(tmp_path / "home", demo=True))
     async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        projects = app.screen.query_one("#projects")  # a DataTable
+        assert projects.has_focus
+        assert bool(projects.get_component_rich_style("datatable--cursor").reverse) is no_color
         await open_path(pilot)
         table = app.screen.table
         assert table.has_focus
