@@ -73,7 +73,8 @@ def test_demo_restarted_mid_export_finds_its_jobs_and_sees_them_complete(tmp_pat
         t.keys("c")
         t.wait_for("y / Enter: yes")
         t.keys("y")
-        t.wait_for("running")
+        # the jobs pane's own line ("2 running" is on the pre-flight's status line too)
+        t.wait_for("next poll in")
         t.keys("C-q")  # quit while the jobs run
         screen = t.wait_for("__EXIT_", timeout=15)
         assert "__EXIT_0" in screen, screen

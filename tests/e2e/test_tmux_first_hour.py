@@ -61,7 +61,8 @@ def test_first_hour_back_keys_fresh_selection_and_a_restart_that_names_the_open_
         t.keys("c")
         t.wait_for("y / Enter: yes")
         t.keys("y")
-        t.wait_for("running")
+        # the jobs pane's own line ("2 running" is on the pre-flight's status line too)
+        t.wait_for("next poll in")
         footer = t.footer("esc Back f1 Help")
         assert "^q Quit" in footer, footer
         # live numbers move: the budget's "resets in N s" counts down between polls
