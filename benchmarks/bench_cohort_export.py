@@ -15,6 +15,7 @@ the client's CPU time (as a share of the wall) and its peak RSS. Not a test: not
 
     python benchmarks/bench_cohort_export.py [--files 100000] [--latency-ms 50]
         [--rate-limit 1000/30] [--job-seconds 2] [--poll-interval 10] [--cap 1800]
+        [--timeline] [--profile FILE]
 """
 
 from __future__ import annotations
@@ -59,6 +60,11 @@ def main() -> int:
     p.add_argument(
         "--timeline", action="store_true", help="also print the requests by kind, 10 s at a time"
     )
+    p.add_argument(
+        "--profile",
+        metavar="FILE",
+        help="run the client under cProfile and write its statistics to FILE (pstats)",
+    )
     args = p.parse_args()
     n = args.files
     pages = math.ceil(n / 100)
@@ -80,9 +86,10 @@ def main() -> int:
 
             sim.platform.inner = recording
         env.update(SB_API_ENDPOINT=sim.url, SB_AUTH_TOKEN=TOKEN, SBEXPORT_HOME=home)
+        profile = ["-m", "cProfile", "-o", args.profile] if args.profile else []
         cmd = [
-            sys.executable, "-m", "sbexport_tui.headless", "export", "--project", "demo/cohort",
-            "--recursive", "--volume", VOLUME, "--wait", "--poll-interval",
+            sys.executable, *profile, "-m", "sbexport_tui.headless", "export", "--project",
+            "demo/cohort", "--recursive", "--volume", VOLUME, "--wait", "--poll-interval",
             str(args.poll_interval), "--json",
         ]  # fmt: skip
         before = resource.getrusage(resource.RUSAGE_CHILDREN)

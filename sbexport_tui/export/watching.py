@@ -40,6 +40,19 @@ from .journal import WATCHED_STATES, Journal
 from .runner import Progress, StopFlag, poll_once, verify_run
 from .together import side_by_side
 
+# the least pause between two passes: a pass that took longer than the period is followed by
+# the next one this soon, not a whole period later
+LEAST_GAP = 1.0
+
+
+def next_pass_in(period: float, began: float, now: float) -> float:
+    """Seconds from ``now`` until the next pass, for passes ``period`` seconds apart counted
+    from each pass's start (``began``), never closer than ``LEAST_GAP`` to the pass that just
+    ended. Counting from the end instead adds each pass's own length to the period: a pass
+    that polls 16,000 jobs for 10 s made the next one come 20 s after it began, and the jobs
+    sent while it polled were seen ended a whole period late."""
+    return max(min(LEAST_GAP, period), period - max(0.0, now - began))
+
 
 class WatchClient(ExportClient, VolumeClient, PageClient, Protocol):
     """Polling jobs and listing the volume to verify."""

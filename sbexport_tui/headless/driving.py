@@ -39,7 +39,7 @@ from ..export.journal import UNSENT_STATES, WATCHED_STATES, Journal
 from ..export.plan import Reason
 from ..export.report import iso_utc
 from ..export.runner import Progress, SubmitResult, submit_run
-from ..export.watching import PassResult, watch_pass
+from ..export.watching import PassResult, next_pass_in, watch_pass
 from .common import (
     EXIT_INCOMPLETE,
     EXIT_INTERRUPTED,
@@ -374,7 +374,9 @@ class Driver:
                     if result.verified:
                         self.progress(Progress(run_id, "done", self.journal.counts(run_id)))
                     return True
-                await self._wait_or(self.poll_interval, wake if hold else None)
+                await self._wait_or(
+                    next_pass_in(self.poll_interval, began, self.clock()), wake if hold else None
+                )
                 if self.interrupts.stop.is_set():
                     return False
         finally:

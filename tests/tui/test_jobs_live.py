@@ -148,6 +148,37 @@ async def test_countdowns_tick_every_second_without_refilling_the_table(tmp_path
     journal.close()
 
 
+async def test_the_next_pass_is_an_interval_after_the_last_ones_start(tmp_path, monkeypatch):
+    """Passes are a poll interval apart from start to start (``watching.next_pass_in``): after
+    a pass that took 40 s of a 60 s interval, the next comes 20 s later, not 60."""
+    from sbexport_tui.tui.screens import jobs as jobs_module
+
+    clock = FakeClock()
+    app = jobs_app(tmp_path, clock, interval=60.0)
+    journal = journal_of(app, clock)
+    platform = platform_of(app)
+    files = folder_files(platform, CHUNKS, 30)
+    jobs_last(platform, {f.name: 3600.0 for f in files.files})  # they run all along
+    await start_run(app, journal, files)
+    real = jobs_module.watch_pass
+
+    async def slow_pass(*a, **kw):
+        result = await real(*a, **kw)
+        clock.advance(40.0)  # the polls of a big run take 40 s (its jobs still run)
+        return result
+
+    monkeypatch.setattr(jobs_module, "watch_pass", slow_pass)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, JobsScreen)
+        await poll(pilot)
+        await wait_for(pilot, lambda: screen.next_poll_at is not None)
+        assert screen.next_poll_at - clock.now == pytest.approx(20.0)
+        assert "next poll in 20 s" in text_of(screen, "#jobs-status")
+    journal.close()
+
+
 # ---- A: a run's duration, whenever the pane saw it, whatever the Platform's clock -------------
 S0101_FILES = [
     f"{S0101}/reads/S0101_L001_R1.fastq.gz",

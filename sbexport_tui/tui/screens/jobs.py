@@ -31,7 +31,7 @@ from textual.worker import Worker, WorkerState
 from ...api.errors import NetworkError, PlatformError, plain_cause
 from ...export.journal import WATCHED_STATES, ItemRecord, Journal, JournalError, RunRecord
 from ...export.runner import Progress, RunBusy, submit_run
-from ...export.watching import watch_pass
+from ...export.watching import next_pass_in, watch_pass
 from ...text import counted
 from ..heap import release_heap, settle_heap
 from ..widgets.fasttable import FastTable, left_cut
@@ -173,6 +173,7 @@ class JobsScreen(Screen):
         self.to_submit: set[int] = set()  # runs whose planned/submitting items must be sent
         self.to_verify: set[int] = set()
         self.polling = False
+        self.pass_began: float | None = None  # when the last pass started (the period's start)
         self.again = False
         self.timer: Timer | None = None
         self.polls = 0
@@ -644,6 +645,7 @@ class JobsScreen(Screen):
             self.timer.stop()
             self.timer = None
         self.polling = True
+        self.pass_began = self.now()
         self.again = False
         if self.activity_until is not None:  # the countdown to this pass is over
             self.set_activity("Asking the Platform...")
@@ -787,6 +789,12 @@ class JobsScreen(Screen):
         interval, why = self.next_interval()
         if error:
             interval = max(interval, ERROR_RETRY)
+        elif self.pass_began is not None:  # passes are a period apart from start to start
+            interval = next_pass_in(interval, self.pass_began, self.now())
+            budget = self.session.client.budget.state
+            waiting = getattr(budget, "waiting_until", None)
+            if waiting is not None:  # what the budget says to wait is counted from now
+                interval = max(interval, waiting - self.now())
         self.timer = self.set_timer(interval, self.poll_now)
         self.next_poll_at = self.now() + interval
         if error:
