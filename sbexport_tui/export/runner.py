@@ -39,6 +39,7 @@ from .journal import (
     lease_owner,
 )
 from .plan import ListingStopped, folder_of, list_existing_locations
+from .together import side_by_side
 
 log = logging.getLogger("sbexport.export")
 
@@ -57,6 +58,7 @@ JOB_GONE_MESSAGE = (
 MAX_AMBIGUOUS_IN_A_ROW = 5
 MAX_LONE_REFUSALS = 5  # single items refused in a row (400) before a run stops
 PROGRESS_EVERY = 0.25  # seconds between plain progress notes while submitting
+POLL_CONCURRENCY = 2  # bulk status calls of one pass in flight at once
 
 
 class StopFlag(Protocol):
@@ -569,17 +571,18 @@ async def poll_once(
     stop_event: StopFlag | None = None,
     on_answer: Callable[[int], Any] | None = None,
 ) -> PollResult:
-    """One pass over every unfinished job (of one run, or of all runs): <= 100 ids per call.
-    ``on_answer(changed)``: after each call's states are in the journal."""
+    """One pass over every unfinished job (of one run, or of all runs): <= 100 ids per call,
+    ``POLL_CONCURRENCY`` calls in flight. ``on_answer(changed)``: after each call's states are
+    in the journal. ``stop_event`` ends the pass before the next call (those in flight end)."""
     result = PollResult(run_id)
     rows = journal.unfinished_jobs(run_id)
     ids = list(dict.fromkeys(r.job_id for r in rows if r.job_id))
     runs = {r.run_id for r in rows}
     counted = -PROGRESS_EVERY
-    for start in range(0, len(ids), BULK_MAX):
-        if stop_event is not None and stop_event.is_set():
-            break
-        chunk = ids[start : start + BULK_MAX]
+    starts = iter(range(0, len(ids), BULK_MAX))
+
+    async def ask(chunk: list[str]) -> None:
+        nonlocal counted
         lookups = await client.bulk_get_exports(chunk)
         result.calls += 1
         now = journal.now()
@@ -612,6 +615,15 @@ async def poll_once(
         if run_id is not None and time.monotonic() - counted >= PROGRESS_EVERY:
             counted = time.monotonic()
             _notify(on_progress, Progress(run_id, "polling", journal.counts(run_id)))
+
+    async def asker() -> None:
+        for start in starts:  # shared: each chunk is asked by one asker
+            if stop_event is not None and stop_event.is_set():
+                return
+            await ask(ids[start : start + BULK_MAX])
+
+    # a few requests in flight: a pass over 20,000 jobs is not 200 round trips end to end
+    await side_by_side(*(asker() for _ in range(min(POLL_CONCURRENCY, len(ids) // BULK_MAX + 1))))
     for rid in runs:
         run = journal.run(rid)
         if run.state in ("watching", "done"):

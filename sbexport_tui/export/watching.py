@@ -21,6 +21,9 @@ neither waits for the other), up to ``plan.LIST_CONCURRENCY`` folders at a time.
 completed items become verified (or failed), so the run's last verification lists only the
 folders that were not ready before: each folder is listed once either way.
 
+Passes are a poll interval apart from start to start (``next_pass_in``): a pass longer than the
+interval is followed by the next one at once (after ``LEAST_GAP``), not a whole interval later.
+
 A folder of more than one page is *followed* (``following``): its pages are read one by one as
 the jobs whose objects they would show end, so a 100,000-file run has almost nothing left to
 list after its last job. What a followed page does not show is left to the folder's whole

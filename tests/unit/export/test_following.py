@@ -11,7 +11,7 @@ import pytest
 from sbexport_tui.api.models import VolumeObject, VolumePage
 from sbexport_tui.export import Journal, Selection, submit_run
 from sbexport_tui.export.following import FolderListing, followed_by
-from sbexport_tui.export.runner import poll_once
+from sbexport_tui.export.runner import POLL_CONCURRENCY, poll_once
 from sbexport_tui.export.watching import watch_pass
 
 from .conftest import Env
@@ -210,6 +210,55 @@ async def test_two_readers_of_one_folder_never_ask_for_the_same_page(tmp_path) -
         )
         assert sum(done) == 350 and journal.counts(run_id)["verified"] == 350
         assert pages == [CHUNKS_FOLDER] * 4
+    finally:
+        journal.close()
+        await client.aclose()
+
+
+@pytest.mark.parametrize("stopping", [False, True])
+async def test_a_pass_has_two_polls_in_flight_and_a_stop_ends_it_between_calls(
+    tmp_path, stopping
+) -> None:
+    """``poll_once`` asks ``POLL_CONCURRENCY`` (2) calls at once: a 20,000-job pass is 100
+    round trips, not 200. Every job is asked about once; a stop lets the calls in flight end
+    and starts no other."""
+    env = Env(tmp_path)
+    client = env.client()
+    journal = env.journal()
+    try:
+        run_id = make_run(env, journal, Selection(env.folder_files(WGS, CHUNKS, 450)))
+        await submit_run(client, journal, run_id)
+        env.clock.advance(60)
+        real = client.bulk_get_exports
+        flying = peak = 0
+        asked: list[str] = []
+        stop = asyncio.Event()
+
+        async def slow(ids, **kw):
+            nonlocal flying, peak
+            flying += 1
+            peak = max(peak, flying)
+            asked.extend(ids)
+            await asyncio.sleep(0.01)  # a round trip: the other asker goes meanwhile
+            flying -= 1
+            return await real(ids, **kw)
+
+        client.bulk_get_exports = slow  # type: ignore[method-assign]
+        result = await poll_once(
+            client,
+            journal,
+            run_id,
+            stop_event=stop,
+            on_answer=(lambda _n: stop.set()) if stopping else None,
+        )
+        assert peak == POLL_CONCURRENCY == 2
+        assert len(asked) == len(set(asked))
+        if stopping:  # stopped at the first answer: it and the one beside it
+            assert result.calls == 2 and len(asked) == 200
+            assert journal.counts(run_id)["completed"] == 200
+        else:
+            assert result.calls == 5 and len(asked) == 450
+            assert journal.counts(run_id)["completed"] == 450
     finally:
         journal.close()
         await client.aclose()
