@@ -28,7 +28,7 @@ def test_bench_scale_at_1000_files():
 
 def test_bench_startup_once():
     out = bench("bench_startup.py", "--runs", "1")
-    for row in ("import textual.app", "--version", "--help", "jobs list"):
+    for row in ("import textual.app", "--version", "--help", "jobs list", "TUI first frame"):
         assert row in out, out
 
 
