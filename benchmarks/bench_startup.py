@@ -22,12 +22,12 @@ import pty
 import select
 import shutil
 import signal
-import struct
-import termios
 import statistics
+import struct
 import subprocess
 import sys
 import tempfile
+import termios
 import time
 from pathlib import Path
 
@@ -46,7 +46,7 @@ def first_frames(cmd: list[str], env: dict[str, str], marks: list[bytes]) -> lis
     has been written to the terminal; then the app is asked to quit (Ctrl+Q)."""
     pid, fd = pty.fork()
     if pid == 0:  # the child: the app on the terminal's other end
-        os.execvpe(cmd[0], cmd, {**env, "TERM": "xterm-256color", "LANG": "C.UTF-8"})
+        os.execvpe(cmd[0], cmd, {**env, "TERM": "xterm-256color", "LANG": "C.UTF-8"})  # noqa: S606
     fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
     t0 = time.perf_counter()
     seen = b""
