@@ -103,7 +103,8 @@ def _watching(p: argparse.ArgumentParser) -> None:
         type=_positive_float,
         default=10.0,
         metavar="SECONDS",
-        help="seconds between polls of the job states (default 10)",
+        help="seconds from the start of one poll of the job states to the next (default 10; "
+        "a poll that takes longer is followed by the next at once)",
     )
     p.add_argument(
         "--verify",
