@@ -64,3 +64,17 @@ def footer_keys(app) -> list[str]:
     right = palette[0].region.x if palette else app.size.width
     seen = [k for k in keys if not k.has_class("-command-palette") and k.region.right <= right]
     return [f"{k.key_display} {k.description}" for k in sorted(seen, key=lambda k: k.region.x)]
+
+
+def footer_cut(app) -> list[str]:
+    """The footer's keys drawn partly or wholly under the palette's key (none should be)."""
+    from textual.widgets._footer import FooterKey
+
+    keys = list(app.screen.query(FooterKey))
+    palette = [k for k in keys if k.has_class("-command-palette")]
+    right = palette[0].region.x if palette else app.size.width
+    return [
+        f"{k.key_display} {k.description}"
+        for k in keys
+        if not k.has_class("-command-palette") and k.region.right > right
+    ]

@@ -58,3 +58,27 @@ async def test_a_lists_cursor_shows_without_colour(tmp_path, monkeypatch, no_col
         table = app.screen.table
         assert table.has_focus
         assert bool(table.get_component_rich_style("fasttable--cursor").reverse) is no_color
+
+
+@pytest.mark.parametrize("no_color", [False, True])
+async def test_the_volume_being_picked_shows_without_colour(tmp_path, monkeypatch, no_color):
+    """The volumes list of the export options, focused as the screen opens: its cursor row is
+    reversed with NO_COLOR (bold alone is its header's look), as every other list's is."""
+    if no_color:
+        monkeypatch.setenv("NO_COLOR", "1")
+    app = SbexportApp(ProjectsScreen, demo=True, theme_name="ansi-dark")
+    app.session = demo_session(Paths.under(tmp_path / "home", demo=True))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await mark_qc_and_aliases(pilot)
+        screen = await to_options(pilot)
+        volumes = screen.query_one("#volumes")
+        assert volumes.has_focus
+        await pilot.press("j", "j")
+        await settle(pilot)
+        cursor = volumes.get_component_rich_style("fasttable--cursor")
+        assert bool(cursor.reverse) is no_color, cursor
+        header = volumes.get_component_rich_style("fasttable--header")
+        assert cursor != header
+        drawn = volumes.render_line(volumes.cursor_row + 1)  # as drawn (line 0: the header)
+        assert "us-west" in drawn.text
+        assert all(bool(s.style and s.style.reverse) is no_color for s in drawn if s.text.strip())

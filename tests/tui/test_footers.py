@@ -11,7 +11,7 @@ from sbexport_tui.tui.screens.preflight import PreflightScreen
 from sbexport_tui.tui.screens.projects import ProjectsScreen
 from sbexport_tui.tui.screens.selection import SelectionScreen
 
-from .pilot import footer_keys, open_path, settle
+from .pilot import footer_cut, footer_keys, open_path, settle
 
 SIZE = (80, 24)
 
@@ -19,6 +19,7 @@ SIZE = (80, 24)
 def assert_footer(app, *must: str) -> None:
     keys = footer_keys(app)
     assert keys[:2] == ["esc Back", "f1 Help"], keys
+    assert footer_cut(app) == [], (footer_cut(app), keys)  # none drawn under "^p more"
     for m in must:
         assert m in keys, (m, keys)
 
@@ -38,7 +39,10 @@ async def test_every_screen_shows_back_and_help_first_and_esc_goes_back(demo_app
         assert isinstance(app.screen, FindScreen)
         assert_footer(app, "/ Query", "^q Quit")  # the query field has the keyboard
         await pilot.press("escape")  # out of the field
-        assert_footer(app, "t Task outputs", "space Mark", "x Export")
+        # eight keys and the palette's fit 80 columns only without the app's Jobs key (F1 and
+        # the palette still list it)
+        assert_footer(app, "t Tasks", "space Mark", "x Export", "^q Quit")
+        assert "J Jobs" not in footer_keys(app)
         await pilot.press("escape")
         await pilot.pause()
         assert app.screen is browse

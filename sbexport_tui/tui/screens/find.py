@@ -61,7 +61,7 @@ class FindScreen(Screen):
     )
     BINDINGS = [
         Binding("slash", "query", "Query", id="find.query", priority=True),
-        Binding("t", "task", "Task outputs", id="find.task"),
+        Binding("t", "task", "Tasks", id="find.task"),
         Binding("space", "toggle_mark", "Mark", id="find.toggle"),
         Binding("a", "mark_all", "Mark all", show=False, id="find.mark_all"),
         Binding("A", "unmark_all", "Unmark all", show=False, id="find.unmark_all"),
