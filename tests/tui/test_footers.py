@@ -81,3 +81,24 @@ async def test_every_screen_shows_back_and_help_first_and_esc_goes_back(demo_app
         await pilot.press("backspace")  # at the project's root: back to the projects
         await pilot.pause()
         assert isinstance(app.screen, ProjectsScreen)
+
+
+def test_what_does_not_fit_is_left_out_jobs_first_then_the_screens_own_from_the_last():
+    from textual.binding import Binding
+
+    from sbexport_tui.tui.widgets.footer import PALETTE_CELLS, fitting
+
+    entries = [
+        (Binding("escape", "back", "Back"), "esc"),
+        (Binding("f1", "help", "Help", id="app.help"), "f1"),
+        (Binding("a", "one", "First own"), "a"),
+        (Binding("b", "two", "Second own"), "b"),
+        (Binding("ctrl+q", "quit", "Quit", id="app.quit"), "^q"),
+        (Binding("J", "show_jobs", "Jobs", id="app.jobs"), "J"),
+    ]
+    cost = [len(k) + len(b.description) + 2 for b, k in entries]
+    everything = sum(cost) + PALETTE_CELLS
+    assert fitting(entries, everything) == [0, 1, 2, 3, 4, 5]
+    assert fitting(entries, everything - 1) == [0, 1, 2, 3, 4]  # Jobs first
+    assert fitting(entries, everything - cost[5] - 1) == [0, 1, 2, 4]  # then the last own
+    assert fitting(entries, 20) == [0, 1, 4]  # Back, Help and Quit stay, even when too wide
