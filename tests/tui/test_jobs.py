@@ -378,9 +378,14 @@ async def test_report_writes_csv_and_json(tmp_path):
         await pilot.press("enter")
         await settle(pilot)
         assert isinstance(app.screen, ConfirmScreen)  # with each file's provenance?
+        status = str(app.screen_stack[-2].query_one("#jobs-status").render())
         await pilot.press("y")
         await settle(pilot)
         assert isinstance(app.screen, JobsScreen)
+        await pilot.pause(0.2)
+        # the lookup's "looking up 6 files..." is gone once the report is written
+        after = str(app.screen.query_one("#jobs-status").render())
+        assert "looking up" not in after and after == status, (status, after)
     with target.open(newline="", encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
     doc = json.loads(target.with_suffix(".json").read_text(encoding="utf-8"))

@@ -1076,7 +1076,9 @@ class JobsScreen(Screen):
         if self.journal is None:
             return
         ids = [it.file_id for it in self.journal.items(rid)]
-        self.post_message(self.Activity(f"Run {rid}: looking up {counted(len(ids), 'file')}..."))
+        before = (self.activity, self.activity_until, self.activity_tail)
+        looking = f"Run {rid}: looking up {counted(len(ids), 'file')}..."
+        self.set_activity(looking)
         try:
             found = await fetch_provenance(self.session.client, ids)
         except Exception as e:
@@ -1088,6 +1090,10 @@ class JobsScreen(Screen):
                 markup=False,
             )
             return
+        finally:
+            if self.activity.plain == looking:  # what the pane said before, unless it moved on
+                self.activity, self.activity_until, self.activity_tail = before
+                self.update_status()
         self.write_report_files(rid, text, found)
 
     def action_poll(self) -> None:
