@@ -40,6 +40,15 @@ async def test_options_list_volumes_with_reasons_and_preview_keys(demo_app):
         screen.query_one("#template").value = "{name}"
         await settle(pilot)
         assert "-> sbexport/S0101" in str(screen.query_one("#preview").render())
+        # a long template: each key is cut on the left, so its end (the file) still shows
+        screen.query_one(
+            "#template"
+        ).value = "archive/2026/wgs-cohort-deliverables/{project}/{path}"
+        await settle(pilot)
+        lines = [x for x in str(screen.query_one("#preview").render()).splitlines() if "->" in x]
+        assert len(lines) == 3 and len(set(lines)) == 3, lines
+        assert all(x.rstrip().endswith((".html", ".zip", ".txt")) and "…" in x for x in lines)
+        assert all(len(x.rstrip()) <= 78 for x in lines), lines
         screen.query_one("#template").value = "../{name}"
         await settle(pilot)
         assert "Template:" in str(screen.query_one("#preview").render())

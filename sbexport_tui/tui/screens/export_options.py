@@ -27,7 +27,7 @@ from ...export.plan import (
 )
 from ...export.templates import FLAT, KEEP_STRUCTURE, check_template
 from ..selection import SelectionStore
-from ..widgets.fasttable import Column, FastTable
+from ..widgets.fasttable import Column, FastTable, left_cut
 from ..widgets.footer import AppFooter
 from ..widgets.table import plain
 from .base import app_of
@@ -318,7 +318,10 @@ def preview_text(plan: ExportPlan, volume: Volume, width: int = 78) -> Text:
     if plan.encryption:
         text.append(f"Encryption: {plan.encryption}\n", style="dim")
     for item in plan.exportable[:PREVIEW_ROWS]:
-        text.append(f"  -> {item.key}\n")
+        # cut on the left, as the review does: the end of a key is what tells files apart
+        text.append("  -> ")
+        text.append_text(left_cut(plain(item.key or ""), width - 5))
+        text.append("\n")
     if plan.exportable_count > PREVIEW_ROWS:
         text.append(f"  ... and {plan.exportable_count - PREVIEW_ROWS} more\n", style="dim")
     return text
