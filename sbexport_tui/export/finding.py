@@ -29,16 +29,16 @@ class QueryError(ValueError):
     """A term that cannot be a query (``--metadata`` without ``=``, a bad pattern)."""
 
 
-def parse_metadata_term(text: str) -> tuple[str, str]:
+def parse_metadata_term(text: str, *, typed: bool = False) -> tuple[str, str]:
     """``FIELD=VALUE`` -> (field, value); ``metadata.FIELD=VALUE`` (the API's own parameter)
-    too. The field may not be empty; the value may."""
+    too. The field may not be empty; the value may. ``typed``: the error speaks of the Find
+    screen's words, not of the command line's flag."""
     name, sep, value = text.partition("=")
     name = name.strip()
     name = name.removeprefix("metadata.") if name != "metadata." else ""
     if not sep or not name:
-        raise QueryError(
-            f"--metadata wants FIELD=VALUE (for example sample_id=S0101), not {text!r}"
-        )
+        what = "a metadata term" if typed else "--metadata"
+        raise QueryError(f"{what} wants FIELD=VALUE (for example sample_id=S0101), not {text!r}")
     return name, value.strip()
 
 
@@ -53,6 +53,11 @@ class Term:
     def label(self) -> str:
         flag = {"task": "--task", "tag": "--tag", "metadata": "--metadata", "name": "--name-glob"}
         return f"{flag[self.kind]} {self.value}"
+
+    @property
+    def typed(self) -> str:
+        """The term as the Find screen's query writes it (``tag:final``, ``case_id=C1``)."""
+        return {"task": "task:", "tag": "tag:"}.get(self.kind, "") + self.value
 
 
 @dataclass(frozen=True)
@@ -70,19 +75,22 @@ class Query:
         tags: Iterable[str] = (),
         metadata: Iterable[str] = (),
         name_globs: Iterable[str] = (),
+        typed: bool = False,
     ) -> Query:
-        """From the command line's words; ``QueryError`` says what is wrong with one."""
+        """From the command line's words (``typed``: the Find screen's); ``QueryError`` says
+        what is wrong with one, in the words the user wrote it with."""
         q = cls(
             tasks=tuple(dict.fromkeys(t.strip() for t in tasks if t.strip())),
             tags=tuple(dict.fromkeys(tags)),
-            metadata=tuple(dict.fromkeys(parse_metadata_term(m) for m in metadata)),
+            metadata=tuple(dict.fromkeys(parse_metadata_term(m, typed=typed) for m in metadata)),
             name_globs=tuple(dict.fromkeys(name_globs)),
         )
         for pattern in q.name_globs:
             try:
                 compile_pattern(pattern)
             except ValueError as e:
-                raise QueryError(f"--name-glob {pattern!r}: {e}") from None
+                what = "the name pattern" if typed else "--name-glob"
+                raise QueryError(f"{what} {pattern!r}: {e}") from None
         return q
 
     def __bool__(self) -> bool:
@@ -190,7 +198,7 @@ def parse_typed(text: str) -> Query:
             names.append(w)
     if any(not t for t in tags) or any(not t for t in tasks):
         raise QueryError("tag: and task: want a value right after the colon (tag:final)")
-    return Query.of(tasks=tasks, tags=tags, metadata=metadata, name_globs=names)
+    return Query.of(tasks=tasks, tags=tags, metadata=metadata, name_globs=names, typed=True)
 
 
 async def finished_tasks(client: Any, project: str) -> list[Any]:
@@ -202,18 +210,29 @@ async def finished_tasks(client: Any, project: str) -> list[Any]:
     return done
 
 
-def nothing_matched(query: Query, unmatched: Sequence[Term], scope: str) -> str:
-    """What to say when a query selected nothing: which terms matched nothing."""
+NOTHING_MATCHED_HINT = "tags, metadata values and task ids are exact and case-sensitive"
+NO_FILE_MATCHES_ALL_HINT = "terms of different kinds must all hold"
+
+
+def nothing_matched_parts(
+    query: Query, unmatched: Sequence[Term], scope: str, *, typed: bool = False
+) -> tuple[str, str]:
+    """What to say when a query selected nothing, and the hint that goes with it: which terms
+    matched nothing (``typed``: written as the Find screen's query writes them)."""
     if unmatched:
-        names = ", ".join(t.label for t in unmatched)
-        return (
-            f"nothing matched in {scope}: {names} matched no file (tags, metadata values and "
-            "task ids are exact and case-sensitive)"
-        )
+        names = ", ".join(t.typed if typed else t.label for t in unmatched)
+        return f"nothing matched in {scope}: {names} matched no file", NOTHING_MATCHED_HINT
     return (
         f"nothing matched in {scope}: each term matched some files, but no file matches all of "
-        "them (terms of different kinds must all hold)"
+        "them",
+        NO_FILE_MATCHES_ALL_HINT,
     )
+
+
+def nothing_matched(query: Query, unmatched: Sequence[Term], scope: str) -> str:
+    """``nothing_matched_parts`` in one line (the command line's)."""
+    said, hint = nothing_matched_parts(query, unmatched, scope)
+    return f"{said} ({hint})"
 
 
 __all__ = [
@@ -224,6 +243,7 @@ __all__ = [
     "Term",
     "finished_tasks",
     "nothing_matched",
+    "nothing_matched_parts",
     "parse_metadata_term",
     "parse_typed",
 ]

@@ -103,20 +103,25 @@ async def test_a_query_that_finds_nothing_says_which_term_and_esc_goes_back(demo
         await pilot.press(*"tag:finale", "enter")
         await settle(pilot)
         status = str(screen.query_one("#status").render())
-        assert "--tag finale matched no file" in status
+        # in the query's own words, and the count of what is marked still shows at 80 columns
+        assert "tag:finale matched no file" in status and "--tag" not in status
+        assert status.rstrip().endswith("nothing marked"), status
+        assert len(status.rstrip()) <= 80, status
+        assert "exact and case-sensitive" in screen.query_one("#detail").text  # the hint
         # a failed task: its outputs are empty, and the line under the status says so
         failed = next(t for t in world(demo_app).tasks.values() if t.status == "FAILED")
         await pilot.press("slash")
         screen.query_one("#query").value = ""
         await pilot.press(*f"task:{failed.id}", "enter")
         await settle(pilot)
-        assert f"--task {failed.id} matched no file" in str(screen.query_one("#status").render())
+        assert f"task:{failed.id} matched no file" in str(screen.query_one("#status").render())
         assert "has no outputs" in screen.query_one("#detail").text
         await pilot.press("slash")  # back to the query field, to edit it
         screen.query_one("#query").value = ""
         await pilot.press(*"meta:", "enter")
         await settle(pilot)
-        assert "FIELD=VALUE" in str(screen.query_one("#status").render())
+        said = str(screen.query_one("#status").render())
+        assert "a metadata term wants FIELD=VALUE" in said and "--" not in said, said
         await pilot.press("escape")  # out of the field, to the results
         # the keys are in help (and so in the palette, made from the same bindings)
         ids = {i for _, _, i in binding_rows(screen)}

@@ -19,7 +19,13 @@ from textual.widgets import Header, Input, Label, Static
 
 from ...api.errors import plain_cause
 from ...api.models import Project, Task
-from ...export.finding import Query, QueryError, finished_tasks, nothing_matched, parse_typed
+from ...export.finding import (
+    Query,
+    QueryError,
+    finished_tasks,
+    nothing_matched_parts,
+    parse_typed,
+)
 from ...export.matching import index_companions
 from ...export.selecting import SelectionError, SelectionReport, build_selection
 from ...export.selection import SelectedFile
@@ -203,8 +209,9 @@ class FindScreen(Screen):
             return
         if not report.selection:
             unmatched = [t for t in query.terms() if t.label in report.unmatched]
-            said = nothing_matched(query, unmatched, "the project")
-            self.post_message(self.Done(report, said, "\n".join(notes)))
+            said, hint = nothing_matched_parts(query, unmatched, "the project", typed=True)
+            # the status line is one line at 80 columns: the hint goes on the line under it
+            self.post_message(self.Done(report, said, "\n".join([*notes, f"({hint})"])))
             return
         self.post_message(self.Done(report, detail="\n".join(notes)))
 
@@ -271,7 +278,7 @@ class FindScreen(Screen):
     def update_status(self, *, error: bool = False) -> None:
         n = len(self.order)
         parts = []
-        if self.what:
+        if self.what and not (error and n == 0):  # "0 results" says nothing an error does not
             parts.append(f"{plural(n, 'result')} ({self.what})")
         if self.searching:
             parts.append(f"{self.progress} (Esc stops)")

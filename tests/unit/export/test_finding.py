@@ -184,3 +184,21 @@ def test_the_preflight_says_which_task_outputs_could_not_be_selected(env) -> Non
     text = "\n".join(preflight_lines(small_plan(env), sel))
     assert "1 task output could not be selected" in text and "f9 (output dir of t1)" in text
     assert "manifest" not in text
+
+
+def test_the_find_screen_is_answered_in_its_own_words_the_command_line_in_flags():
+    from sbexport_tui.export.finding import nothing_matched_parts, parse_typed
+
+    with pytest.raises(QueryError, match=r"^a metadata term wants FIELD=VALUE"):
+        parse_typed("metadata.=x")
+    with pytest.raises(QueryError, match=r"^--metadata wants FIELD=VALUE"):
+        Query.of(metadata=["metadata.=x"])
+    with pytest.raises(QueryError, match=r"^the name pattern 're:\('"):
+        parse_typed("re:(")
+    with pytest.raises(QueryError, match=r"^--name-glob 're:\('"):
+        Query.of(name_globs=["re:("])
+    terms = [Term("tag", "final"), Term("task", "t1"), Term("metadata", "a=b"), Term("name", "*")]
+    assert [t.typed for t in terms] == ["tag:final", "task:t1", "a=b", "*"]
+    said, hint = nothing_matched_parts(Query(), terms[:2], "the project", typed=True)
+    assert said == "nothing matched in the project: tag:final, task:t1 matched no file"
+    assert "case-sensitive" in hint
