@@ -108,3 +108,20 @@ async def test_rows_set_by_key_are_made_only_when_drawn_and_made_again_when_forg
         assert 0 < len(made) <= 6
         table.set_keys(["5", "0"], make)  # the cursor stays on its key
         assert table.cursor_key() == "0"
+
+
+def test_a_name_too_long_keeps_its_start_and_its_end():
+    """A file name is cut in the middle: the sample at its start and the kind at its end
+    (.bam, .bam.bai) both show; wide characters count as two cells; styles are kept."""
+    from rich.text import Text
+
+    from sbexport_tui.tui.widgets.fasttable import middle_cut
+
+    bam, bai = (
+        middle_cut(Text(n), 16) for n in ("name with  two spaces.bam", "x" * 5 + ".bam.bai")
+    )
+    assert bam.plain == "name wit…ces.bam" and bai.plain == "xxxxx.bam.bai"  # this one fits
+    assert middle_cut(Text("name with  two spaces.bam.bai"), 16).plain == "name wit…bam.bai"
+    wide = middle_cut(Text("日本語のファイル名.txt", style="bold"), 10)
+    assert wide.plain == "日本….txt" and wide.cell_len <= 10 and wide.style == "bold"
+    assert middle_cut(Text("abcdef"), 2).plain == "abcdef"  # too narrow: left to the table

@@ -151,7 +151,7 @@ class BrowseScreen(Screen):
         yield FastTable(
             [
                 Column("mark", " ", 1),
-                Column("name", "Name", None, min_width=20),
+                Column("name", "Name", None, min_width=20, cut="middle"),
                 Column("size", "Size", 9, justify="right"),
                 Column("modified", "Modified", 10),
                 Column("status", "Status", 11),

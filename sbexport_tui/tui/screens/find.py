@@ -123,7 +123,7 @@ class FindScreen(Screen):
         yield FastTable(
             [
                 Column("mark", " ", 1),
-                Column("name", "Name", None, min_width=18),
+                Column("name", "Name", None, min_width=18, cut="middle"),
                 Column("folder", "Folder", 22, cut="left"),
                 Column("size", "Size", 9, justify="right"),
                 Column("why", "Matched", 14),
@@ -386,7 +386,7 @@ class TaskPickerScreen(ModalScreen[Task | None]):
             yield Label(plain(f"Finished tasks of {self.project.id}", "bold"))
             yield FastTable(
                 [
-                    Column("name", "Task", None, min_width=16),
+                    Column("name", "Task", None, min_width=16, cut="middle"),
                     Column("status", "Status", 9),
                     Column("ended", "Ended", 10),
                     Column("outputs", "Outputs", 7, justify="right"),

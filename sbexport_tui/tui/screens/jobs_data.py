@@ -182,7 +182,7 @@ def error_line(item: ItemRecord) -> str:
 WIDE = 110  # from this many columns on, the table shows every field in its own column
 
 NARROW_COLUMNS = [
-    Column("file", "File", None, min_width=12),
+    Column("file", "File", None, min_width=12, cut="middle"),
     Column("state", "State", 9),
     Column("size", "Size", 8, justify="right"),
     Column("started", "Start", 5),
@@ -192,7 +192,7 @@ NARROW_COLUMNS = [
 ]
 WIDE_COLUMNS = [
     Column("run", "Run", 4, justify="right"),
-    Column("file", "File", None, min_width=16),
+    Column("file", "File", None, min_width=16, cut="middle"),
     Column("dest", "Destination", None, min_width=16, cut="left"),
     Column("state", "State", 9),
     Column("size", "Size", 8, justify="right"),

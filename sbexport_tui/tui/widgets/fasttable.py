@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
+from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
@@ -36,8 +37,9 @@ class Column:
     width: int | None = None  # None: takes the width that is left (at least min_width)
     min_width: int = 8
     justify: str = "left"
-    # where a value too long for the column is cut: "left" keeps its end (a key's file name)
-    cut: Literal["right", "left"] = "right"
+    # where a value too long for the column is cut: "left" keeps its end (a key's file name),
+    # "middle" its start and its end (a file name: the sample, and .bam or .bam.bai)
+    cut: Literal["right", "left", "middle"] = "right"
 
 
 DRAWN_MAX = 200  # lines of a screen, about; the cache of drawn lines holds a few screens
@@ -56,6 +58,29 @@ def left_cut(cell: Text, width: int) -> Text:
     while tail and Text(tail).cell_len > width - 1:
         tail = tail[max(1, (Text(tail).cell_len - width + 1) // 2) :]
     return Text("…" + tail, style=cell.style, no_wrap=True)
+
+
+def middle_cut(cell: Text, width: int) -> Text:
+    """The start of the text, ``…`` and its end, in ``width`` cells (half each, the start
+    taking the odd one): ``S0101_L001_R1.fastq.gz`` in 12 -> ``S0101_…tq.gz``."""
+    if width <= 2 or cell.cell_len <= width:
+        return cell
+    text = cell.plain
+    tail_w = (width - 1) // 2
+    head_w = width - 1 - tail_w
+    head = used = 0
+    while head < len(text) and used + cell_len(text[head]) <= head_w:
+        used += cell_len(text[head])
+        head += 1
+    tail = used = 0
+    while tail < len(text) - head and used + cell_len(text[-1 - tail]) <= tail_w:
+        used += cell_len(text[-1 - tail])
+        tail += 1
+    out = cell[:head]
+    out.append("…")
+    out.append_text(cell[len(text) - tail :])
+    out.no_wrap = True
+    return out
 
 
 class FastTable(ScrollView, can_focus=True):
@@ -371,6 +396,8 @@ class FastTable(ScrollView, can_focus=True):
             segments.append(Segment(" ", style))
             if col.cut == "left" or isinstance(cell, LeftCutText):
                 cell = left_cut(cell, w)
+            elif col.cut == "middle":
+                cell = middle_cut(cell, w)
             text = cell.copy()
             text.truncate(w, overflow="ellipsis", pad=False)
             pad = w - text.cell_len
