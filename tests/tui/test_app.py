@@ -89,6 +89,31 @@ async def test_help_lists_the_screen_keys_first_with_their_ids_and_no_generic_on
         # nor are the generic widget keys palette commands
         titles = {c.title for c in screen_commands(browse)}
         assert "Scroll Left" not in titles and "Mark" in titles
+        assert "Home/End (g/G)" in text  # g and G go to the list's ends here
+
+
+async def test_help_names_every_key_of_a_binding_and_no_g_where_g_is_something_else(demo_app):
+    """The pre-flight's Submit is c and Ctrl+S, both listed; on the jobs pane g shows the
+    failures, so its help does not offer g for the list's start."""
+    from sbexport_tui.tui.screens.help import binding_rows, generic_keys
+    from sbexport_tui.tui.screens.jobs import JobsScreen
+    from sbexport_tui.tui.screens.preflight import PreflightScreen
+
+    from .flow_helpers import mark_qc_and_aliases, to_options
+
+    async with demo_app.run_test(size=SIZE) as pilot:
+        await mark_qc_and_aliases(pilot)
+        await to_options(pilot)
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        assert isinstance(demo_app.screen, PreflightScreen)
+        keys = {i: k for k, _, i in binding_rows(demo_app.screen)}
+        assert keys["preflight.submit"] == "^s, c", keys
+        await pilot.press("J")
+        await settle(pilot)
+        assert isinstance(demo_app.screen, JobsScreen)
+        said = generic_keys(demo_app.screen)
+        assert "Home/End" in said and "g/G" not in said, said
 
 
 async def test_ctrl_q_quits_at_once_and_says_open_jobs_go_on(tmp_path, capsys):

@@ -254,3 +254,31 @@ async def test_the_options_preview_shows_why_a_template_fails_whole(demo_app):
         why = " ".join(ln for ln in template_lines if not ln.startswith(("->", "  ")))
         assert "1024" in why or "1,024" in why, preview
         assert "S0101" in why  # the file it fails for, not cut off
+
+
+async def test_nothing_to_export_says_why_and_that_o_can_overwrite(demo_app):
+    """Every marked file's key is already on the volume (on conflict: skip): c sends nothing
+    and says so, with the key that changes it."""
+    from .flow_helpers import world
+
+    async with demo_app.run_test(size=SIZE) as pilot:
+        await mark_qc_and_aliases(pilot)
+        await to_options(pilot)
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        preflight = demo_app.screen
+        assert isinstance(preflight, PreflightScreen) and preflight.plan is not None
+        volume = world(demo_app).volumes["demo/us-east-results"]
+        for item in preflight.plan.exportable:
+            volume.put(item.location, item.file.size)  # as if exported before
+        await pilot.press("escape", "ctrl+r")  # review again: the volume is listed anew
+        await settle(pilot)
+        preflight = demo_app.screen
+        assert isinstance(preflight, PreflightScreen) and preflight.plan is not None
+        assert preflight.plan.exportable_count == 0
+        await pilot.press("c")
+        await settle(pilot)
+        assert demo_app.screen is preflight  # no confirmation: nothing to confirm
+        said = [n.message for n in demo_app._notifications]
+        assert any("Nothing to export" in m and "o overwrites or renames" in m for m in said)
+    assert world(demo_app).exports == {}

@@ -372,6 +372,8 @@ async def test_report_writes_csv_and_json(tmp_path):
         await settle(pilot)
         prompt = app.screen
         assert isinstance(prompt, PromptScreen)
+        hint = " ".join(str(lbl.render()) for lbl in prompt.query(".prompt-keys"))
+        assert "Enter: OK" in hint and "Esc: cancel" in hint  # what the keys do, said
         box = prompt.query_one("#prompt-input")
         assert box.value.endswith(f"sbexport-run-{run_id}.csv")  # the default, pre-filled
         box.value = str(target)

@@ -85,6 +85,7 @@ class PromptScreen(ModalScreen[str | None]):
         with Vertical(classes="dialog", id="prompt-box"):
             yield Label(plain(self.title_text))
             yield Input(value=self.value, placeholder=self.placeholder, id="prompt-input")
+            yield Label(plain("Enter: OK  ·  Esc: cancel", "dim"), classes="prompt-keys")
 
     @on(Input.Submitted)
     def _submitted(self, event: Input.Submitted) -> None:

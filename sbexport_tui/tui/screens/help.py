@@ -14,25 +14,37 @@ def binding_rows(screen: Screen) -> list[tuple[str, str, str]]:
     """(keys, description, binding id) for every one of our bindings active on `screen`: the
     screen's own first, then its focused widget's, then the app's. The keys every Textual list
     and field has (scrolling, copying) have no id of ours and are summed up in one line."""
-    rows: list[tuple[int, str, str, str]] = []
-    seen: set[str] = set()
+    rows: list[tuple[int, list[str], str, str]] = []
+    by_action: dict[str, list[str]] = {}
     app = screen.app
     for key, active in screen.active_bindings.items():
         b = active.binding
-        if not b.description or not b.id or b.action in seen:
+        if not b.description or not b.id:
             continue
-        seen.add(b.action)
+        shown = app.get_key_display(b) or key
+        keys = by_action.get(b.action)
+        if keys is not None:  # another key of the same binding ("ctrl+s,c"): listed beside
+            if shown not in keys:
+                keys.append(shown)
+            continue
+        keys = by_action[b.action] = [shown]
         # the screen's own, then its widgets' (a list's vim keys), then the app's
         rank = 0 if active.node is screen else 2 if active.node is app else 1
-        rows.append((rank, app.get_key_display(b) or key, b.description, b.id))
+        rows.append((rank, keys, b.description, b.id))
     rows.sort(key=lambda r: r[0])  # stable: the order the screen declares them in
-    return [(k, d, i) for _, k, d, i in rows]
+    return [(", ".join(k), d, i) for _, k, d, i in rows]
 
 
-GENERIC_KEYS = (
-    "Lists: arrows or j/k, PgUp/PgDn, Home/End (g/G). Fields: the usual editing keys; Tab and "
-    "Shift+Tab move between them."
-)
+def generic_keys(screen: Screen) -> str:
+    """The keys every list and field has; g/G only where they go to a list's ends (on the
+    jobs pane g shows the failures)."""
+    bound = screen.active_bindings
+    lists = all(k in bound and bound[k].binding.id in ("table.first", "table.last") for k in "gG")
+    ends = "Home/End (g/G)" if lists else "Home/End"
+    return (
+        f"Lists: arrows or j/k, PgUp/PgDn, {ends}. Fields: the usual editing keys; Tab and "
+        "Shift+Tab move between them."
+    )
 
 
 class HelpScreen(ModalScreen[None]):
@@ -57,7 +69,7 @@ class HelpScreen(ModalScreen[None]):
             text.append(keys.ljust(width), style="bold")
             text.append(desc.ljust(desc_width))
             text.append(binding_id + "\n", style="dim")
-        text.append(f"\n{GENERIC_KEYS}\n")
+        text.append(f"\n{generic_keys(self.target)}\n")
         text.append(
             "\nThe last column is the binding id: remap a key in settings.toml under [keymap], "
             'e.g. "jobs.report" = "W". Esc closes.'

@@ -24,7 +24,7 @@ from textual.widgets import Header, ProgressBar, Static, Tree
 from ...api.models import Volume
 from ...config.models import OnConflict
 from ...export.journal import Journal, JournalError
-from ...export.plan import ExportOptions, ExportPlan, prepare_plan
+from ...export.plan import ExportOptions, ExportPlan, Reason, prepare_plan
 from ...export.runner import Progress, submit_run
 from ...export.selection import Selection
 from ..format import human_bytes, plural
@@ -45,8 +45,10 @@ def acl_text(plan: ExportPlan) -> str:
 class PreflightScreen(Screen):
     HELP_TITLE = "Pre-flight"
     HELP = (
-        "What will be exported and what will not, and why. Enter opens a group. Nothing is "
-        "sent until you confirm."
+        "What will be exported and what will not, and why. Enter opens a group. c (or Ctrl+S) "
+        "submits after a confirmation; nothing is sent until you confirm. o changes what happens "
+        "to keys that already exist on the volume (skip, overwrite, rename); d saves the plan "
+        "and its exact requests as a dry run."
     )
     BINDINGS = [
         Binding("ctrl+s,c", "confirm", "Submit", id="preflight.submit"),
@@ -225,7 +227,12 @@ class PreflightScreen(Screen):
         if plan is None or self.submitting:
             return
         if plan.exportable_count == 0:
-            self.notify("Nothing to export: every marked file was refused", severity="warning")
+            exists = any(i.reason == Reason.EXISTS for i in plan.refused)
+            self.notify(
+                "Nothing to export: every marked file was refused (the groups above say why)"
+                + ("; o overwrites or renames the keys that already exist" if exists else ""),
+                severity="warning",
+            )
             return
         size = human_bytes(plan.exportable_bytes)
         n = plan.exportable_count
