@@ -282,3 +282,39 @@ async def test_nothing_to_export_says_why_and_that_o_can_overwrite(demo_app):
         said = [n.message for n in demo_app._notifications]
         assert any("Nothing to export" in m and "o overwrites or renames" in m for m in said)
     assert world(demo_app).exports == {}
+
+
+async def test_files_the_platform_refuses_stay_marked_to_send_elsewhere(demo_app):
+    """A volume in another region than the files (the Platform answers 9027 for each): the run
+    shows them rejected, they stay marked, and x sends them again to a volume that takes
+    them, without marking them one by one again."""
+    from sbexport_tui.tui.screens.jobs import JobsScreen
+
+    async with demo_app.run_test(size=SIZE) as pilot:
+        await mark_qc_and_aliases(pilot)
+        marked = {f.file_id for f in demo_app.selection}
+        await to_options(pilot, volume="demo/us-west-scratch")
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        await pilot.press("c", "y")
+        await settle(pilot)
+        assert isinstance(demo_app.screen, JobsScreen)
+        journal = Journal(demo_app.session.paths.journal_file)
+        try:
+            run = journal.runs()[0]
+            rejected = {it.file_id for it in journal.items(run.id, "rejected")}
+        finally:
+            journal.close()
+        assert len(rejected) == 3 and rejected <= marked
+        assert {f.file_id for f in demo_app.selection} == rejected  # the 6 aliases went
+        said = [n.message for n in demo_app._notifications]
+        assert any("refused 3 files: they stay marked" in m for m in said), said
+        await pilot.press("escape")  # back to browsing; x again, to a volume that takes them
+        await settle(pilot)
+        await to_options(pilot)
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        await pilot.press("c", "y")
+        await settle(pilot)
+        assert {j.file_id for j in sim_jobs(demo_app)} == rejected
+        assert len(demo_app.selection) == 0

@@ -316,8 +316,30 @@ class PreflightScreen(Screen):
             )
             self.notify(message.error, severity="error", markup=False)
         if self.own_selection is None:  # what the user marked has been sent
-            app_of(self).selection.clear()
+            self.unmark_sent(message.run_id)
         app_of(self).open_jobs(message.run_id)
+
+    def unmark_sent(self, run_id: int) -> None:
+        """The marks of what was sent go; the files the Platform refused (a volume in another
+        region: 9027) stay marked, to be sent again (to another volume) without marking them
+        one by one again. Nothing of them was exported."""
+        selection = app_of(self).selection
+        try:
+            with Journal(self.session.paths.journal_file) as journal:
+                refused = {it.file_id for it in journal.items(run_id, "rejected")}
+        except JournalError:
+            refused = set()
+        kept = [f for f in selection if f.file_id in refused]
+        selection.clear()
+        for f in kept:
+            selection.add(f)
+        if kept:
+            self.notify(
+                f"The Platform refused {plural(len(kept), 'file')}: they stay marked (x exports "
+                "them again, to another volume for one). The jobs pane says why.",
+                severity="warning",
+                markup=False,
+            )
 
     def action_back(self) -> None:
         if self.submitting:
