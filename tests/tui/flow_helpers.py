@@ -37,3 +37,15 @@ async def to_options(pilot, volume="demo/us-east-results"):
     table.move_cursor(row=table.get_row_index(volume))
     await settle(pilot)
     return screen
+
+
+async def to_preflight(pilot, volume="demo/us-east-results"):
+    """From what is marked: the export options, that volume, then Ctrl+R: the pre-flight."""
+    from sbexport_tui.tui.screens.preflight import PreflightScreen
+
+    await to_options(pilot, volume)
+    await pilot.press("ctrl+r")
+    await settle(pilot)
+    screen = pilot.app.screen
+    assert isinstance(screen, PreflightScreen) and screen.plan is not None
+    return screen

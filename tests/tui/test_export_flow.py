@@ -259,15 +259,11 @@ async def test_the_options_preview_shows_why_a_template_fails_whole(demo_app):
 async def test_nothing_to_export_says_why_and_that_o_can_overwrite(demo_app):
     """Every marked file's key is already on the volume (on conflict: skip): c sends nothing
     and says so, with the key that changes it."""
-    from .flow_helpers import world
+    from .flow_helpers import to_preflight, world
 
     async with demo_app.run_test(size=SIZE) as pilot:
         await mark_qc_and_aliases(pilot)
-        await to_options(pilot)
-        await pilot.press("ctrl+r")
-        await settle(pilot)
-        preflight = demo_app.screen
-        assert isinstance(preflight, PreflightScreen) and preflight.plan is not None
+        preflight = await to_preflight(pilot)
         volume = world(demo_app).volumes["demo/us-east-results"]
         for item in preflight.plan.exportable:
             volume.put(item.location, item.file.size)  # as if exported before
@@ -290,12 +286,12 @@ async def test_files_the_platform_refuses_stay_marked_to_send_elsewhere(demo_app
     them, without marking them one by one again."""
     from sbexport_tui.tui.screens.jobs import JobsScreen
 
+    from .flow_helpers import to_preflight
+
     async with demo_app.run_test(size=SIZE) as pilot:
         await mark_qc_and_aliases(pilot)
         marked = {f.file_id for f in demo_app.selection}
-        await to_options(pilot, volume="demo/us-west-scratch")
-        await pilot.press("ctrl+r")
-        await settle(pilot)
+        await to_preflight(pilot, volume="demo/us-west-scratch")
         await pilot.press("c", "y")
         await settle(pilot)
         assert isinstance(demo_app.screen, JobsScreen)
@@ -311,9 +307,7 @@ async def test_files_the_platform_refuses_stay_marked_to_send_elsewhere(demo_app
         assert any("refused 3 files: they stay marked" in m for m in said), said
         await pilot.press("escape")  # back to browsing; x again, to a volume that takes them
         await settle(pilot)
-        await to_options(pilot)
-        await pilot.press("ctrl+r")
-        await settle(pilot)
+        await to_preflight(pilot)
         await pilot.press("c", "y")
         await settle(pilot)
         assert {j.file_id for j in sim_jobs(demo_app)} == rejected

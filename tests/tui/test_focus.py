@@ -39,16 +39,22 @@ async def test_the_focused_field_and_the_chosen_volume_show_without_colour(tmp_p
         assert cursor.color is None or cursor.color.name != "black", cursor
 
 
-@pytest.mark.parametrize("no_color", [False, True])
-async def test_a_lists_cursor_shows_without_colour(tmp_path, monkeypatch, no_color):
+@pytest.fixture(params=[False, True], ids=["colour", "NO_COLOR"])
+def ansi_app(request, tmp_path, monkeypatch):
+    """The demo app in a 16-colour theme, with NO_COLOR set or not: (app, no_color)."""
+    if request.param:
+        monkeypatch.setenv("NO_COLOR", "1")
+    app = SbexportApp(ProjectsScreen, demo=True, theme_name="ansi-dark")
+    app.session = demo_session(Paths.under(tmp_path / "home", demo=True))
+    return app, request.param
+
+
+async def test_a_lists_cursor_shows_without_colour(ansi_app):
     """With NO_COLOR no background marks a list's cursor row, and bold is its header's too:
     the focused list's cursor row is reversed (with colour it keeps its background)."""
     from .pilot import open_path
 
-    if no_color:
-        monkeypatch.setenv("NO_COLOR", "1")
-    app = SbexportApp(ProjectsScreen, demo=True, theme_name="ansi-dark")
-    app.session = demo_session(Paths.under(tmp_path / "home", demo=True))
+    app, no_color = ansi_app
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         projects = app.screen.query_one("#projects")  # a DataTable
@@ -60,14 +66,10 @@ async def test_a_lists_cursor_shows_without_colour(tmp_path, monkeypatch, no_col
         assert bool(table.get_component_rich_style("fasttable--cursor").reverse) is no_color
 
 
-@pytest.mark.parametrize("no_color", [False, True])
-async def test_the_volume_being_picked_shows_without_colour(tmp_path, monkeypatch, no_color):
+async def test_the_volume_being_picked_shows_without_colour(ansi_app):
     """The volumes list of the export options, focused as the screen opens: its cursor row is
     reversed with NO_COLOR (bold alone is its header's look), as every other list's is."""
-    if no_color:
-        monkeypatch.setenv("NO_COLOR", "1")
-    app = SbexportApp(ProjectsScreen, demo=True, theme_name="ansi-dark")
-    app.session = demo_session(Paths.under(tmp_path / "home", demo=True))
+    app, no_color = ansi_app
     async with app.run_test(size=(80, 24)) as pilot:
         await mark_qc_and_aliases(pilot)
         screen = await to_options(pilot)
