@@ -549,6 +549,11 @@ class PlatformClient:
                 self._status("retry", note, self._clock() + delay)
                 await self._sleep(delay)
                 continue
+            except BaseException:
+                # cancelled (a side-by-side task failed, a stop) or any other error while the
+                # request was out: it no longer counts as in flight
+                self.budget.release(None)
+                raise
             self._observe_date(response.headers)
             self.budget.release(response.headers)
             status = response.status_code

@@ -203,3 +203,35 @@ async def test_retry_after_is_preferred_to_the_reset_and_clamped(clock):
     assert first_429({"Retry-After": "99999"}, 250) == pytest.approx(300)  # one window at most
     assert first_429({"Retry-After": "soon"}, 30) == pytest.approx(30)  # unreadable: the reset
     assert first_429({}, 30) == pytest.approx(30)
+
+
+async def test_a_request_cancelled_in_flight_is_no_longer_counted() -> None:
+    """A bulk call cancelled while out (the other of a pass's two calls failed, a stop): the
+    budget's in-flight count goes back down, else every new window's remaining would be
+    under-counted by one more each time."""
+    import httpx
+
+    from sbexport_tui.api import PlatformClient
+
+    hang = asyncio.Event()
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        await hang.wait()  # never answers
+        return httpx.Response(200, json={})
+
+    client = PlatformClient(
+        "https://api.example.test/v2", "t0ken", transport=httpx.MockTransport(handler)
+    )
+    try:
+        asking = asyncio.ensure_future(client.get_user())
+        for _ in range(20):
+            await asyncio.sleep(0)
+            if client.budget.state.in_flight:
+                break
+        assert client.budget.state.in_flight == 1
+        asking.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await asking
+        assert client.budget.state.in_flight == 0
+    finally:
+        await client.aclose()
