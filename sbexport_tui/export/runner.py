@@ -62,6 +62,9 @@ POLL_CONCURRENCY = 2  # bulk status calls of one pass in flight at once
 
 
 class StopFlag(Protocol):
+    """Ends a pass between two calls when set. One may also have ``after_answer(asked,
+    ended)``, told after each bulk status call how many of its jobs have ended."""
+
     def is_set(self) -> bool: ...
 
 
@@ -573,7 +576,8 @@ async def poll_once(
 ) -> PollResult:
     """One pass over every unfinished job (of one run, or of all runs): <= 100 ids per call,
     ``POLL_CONCURRENCY`` calls in flight. ``on_answer(changed)``: after each call's states are
-    in the journal. ``stop_event`` ends the pass before the next call (those in flight end)."""
+    in the journal. ``stop_event`` ends the pass before the next call (those in flight end);
+    its ``after_answer(asked, ended)``, if it has one, hears of each call's chunk."""
     result = PollResult(run_id)
     rows = journal.unfinished_jobs(run_id)
     ids = list(dict.fromkeys(r.job_id for r in rows if r.job_id))
@@ -606,6 +610,9 @@ async def poll_once(
             # any other per-id error: ask again on the next pass
         changed = journal.update_job_states(updates)
         result.changed += changed
+        judge = getattr(stop_event, "after_answer", None)
+        if judge is not None:  # how much of this call's chunk has ended (a pass cut-off)
+            judge(len(chunk), sum(1 for _, state, _ in updates if state not in WATCHED_STATES))
         if on_answer is not None:
             on_answer(changed)
             # let what waits on the answer (a followed folder's page) start before the next
@@ -623,7 +630,8 @@ async def poll_once(
             await ask(ids[start : start + BULK_MAX])
 
     # a few requests in flight: a pass over 20,000 jobs is not 200 round trips end to end
-    await side_by_side(*(asker() for _ in range(min(POLL_CONCURRENCY, len(ids) // BULK_MAX + 1))))
+    calls = -(-len(ids) // BULK_MAX)
+    await side_by_side(*(asker() for _ in range(min(POLL_CONCURRENCY, calls))))
     for rid in runs:
         run = journal.run(rid)
         if run.state in ("watching", "done"):

@@ -24,7 +24,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..api.client import BULK_MAX
 from ..api.errors import (
     ApiError,
     AuthError,
@@ -60,39 +59,28 @@ BACKOFF_FIRST = 2.0  # seconds before the first new try after a pass failed on a
 BACKOFF_MAX = 60.0
 OUTAGE_NOTE_EVERY = 300.0  # at most one "still down" line per this many seconds
 CUTOFF_FRACTION = 0.5
-FINISHED_STATES = ("completed", "verified", "failed", "rejected", "skipped", "unknown")
-
-
-def finished_count(counts: dict[str, int]) -> int:
-    return sum(counts.get(s, 0) for s in FINISHED_STATES)
 
 
 class PassCutoff:
-    """The ``stop_event`` given to ``poll_once``: set by Ctrl-C, or when the last call of this
-    pass found fewer than ``CUTOFF_FRACTION`` of its jobs finished: the front of the queue is not
-    done yet, and the jobs behind it (sent later) are even less likely to be; ask again next pass.
-    Jobs still unfinished keep their place at the front (the journal orders by last change)."""
+    """The ``stop_event`` given to ``poll_once``: set by Ctrl-C, or when a call of this pass
+    found fewer than ``CUTOFF_FRACTION`` of its jobs ended (``after_answer``, told by
+    ``poll_once`` after each call, of that call's own chunk): the front of the queue is not
+    done yet, and the jobs behind it (sent later) are even less likely to be; ask again next
+    pass. Jobs still unfinished keep their place at the front (the journal orders by last
+    change). With two calls in flight, the one beside the call that cut still ends."""
 
     def __init__(self, interrupts: Interrupts) -> None:
         self.interrupts = interrupts
         self.enabled = True
         self._cut = False
-        self._last: int | None = None
-        self._left = 0  # jobs of this pass not asked about yet
 
-    def begin(self, counts: dict[str, int], *, full: bool) -> None:
+    def begin(self, *, full: bool) -> None:
         self._cut = False
         self.enabled = not full
-        self._last = finished_count(counts)
-        self._left = sum(counts.get(s, 0) for s in WATCHED_STATES)
 
-    def after_call(self, counts: dict[str, int]) -> None:
-        now = finished_count(counts)
-        asked = min(BULK_MAX, self._left) or 1
-        self._left = max(0, self._left - BULK_MAX)
-        if self.enabled and self._last is not None and (now - self._last) < CUTOFF_FRACTION * asked:
+    def after_answer(self, asked: int, ended: int) -> None:
+        if self.enabled and asked and ended < CUTOFF_FRACTION * asked:
             self._cut = True
-        self._last = now
 
     def is_set(self) -> bool:
         return self.interrupts.stop.is_set() or self._cut
@@ -320,15 +308,13 @@ class Driver:
 
         try:
             while True:
-                counts = self.journal.counts(run_id)
-                cutoff.begin(counts, full=passes % FULL_PASS_EVERY == 0 and passes > 0)
+                cutoff.begin(full=passes % FULL_PASS_EVERY == 0 and passes > 0)
 
                 def on_progress(p: Progress, cutoff: PassCutoff = cutoff) -> None:
                     nonlocal outage
                     if outage is not None:  # an answer: said before what it brings
                         self._back(outage, run_id)
                         outage = None
-                    cutoff.after_call(p.counts)
                     if p.run_id not in hold:  # while it is sent, the sender says how it goes
                         self.progress(Progress(p.run_id, "watching", p.counts, p.chunks, p.message))
 

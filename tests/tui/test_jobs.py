@@ -351,6 +351,47 @@ async def test_filtered_rows_follow_state_changes(tmp_path):
     journal.close()
 
 
+async def test_two_report_lookups_at_once_leave_the_status_line_as_it_was(tmp_path, monkeypatch):
+    """Reports with provenance of two runs, their lookups overlapping: the status line shows a
+    lookup while one goes on, then what it said before (not the first one's "looking up")."""
+    from sbexport_tui.export import report as report_module
+
+    clock = FakeClock()
+    app = jobs_app(tmp_path, clock)
+    journal = journal_of(app, clock)
+    chunks = folder_files(platform_of(app), CHUNKS, 5).files
+    first = await start_run(app, journal, Selection(chunks[:3]))
+    second = await start_run(app, journal, Selection(chunks[3:]))
+    gates = [asyncio.Event(), asyncio.Event()]
+    calls: list[int] = []
+
+    async def slow(client, ids):
+        gate = gates[len(calls)]
+        calls.append(len(ids))
+        await gate.wait()
+        return {}
+
+    monkeypatch.setattr(report_module, "fetch_provenance", slow)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, JobsScreen)
+        status = lambda: str(screen.query_one("#jobs-status").render())  # noqa: E731
+        before = status()
+        screen.report_with_provenance(first, str(tmp_path / "a.csv"))
+        screen.report_with_provenance(second, str(tmp_path / "b.csv"))
+        await pilot.pause(0.1)
+        assert calls == [3, 2] and f"Run {second}: looking up 2 files" in status()
+        gates[0].set()  # the first ends first: the second still looks up
+        await pilot.pause(0.1)
+        assert f"Run {second}: looking up 2 files" in status()
+        gates[1].set()
+        await pilot.pause(0.1)
+        assert status() == before, (before, status())
+    assert (tmp_path / "a.csv").exists() and (tmp_path / "b.csv").exists()
+    journal.close()
+
+
 async def test_report_writes_csv_and_json(tmp_path):
     clock = FakeClock()
     app = jobs_app(tmp_path, clock)

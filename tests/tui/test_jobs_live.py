@@ -179,6 +179,32 @@ async def test_the_next_pass_is_an_interval_after_the_last_ones_start(tmp_path, 
     journal.close()
 
 
+async def test_sending_before_the_polls_is_not_counted_as_the_pass(tmp_path):
+    """A pass that first sends a run's unsent items (40 s here) counts its period from its
+    polls: the next comes a whole interval after them, not at once."""
+    clock = FakeClock()
+    app = jobs_app(tmp_path, clock, interval=60.0)
+    journal = journal_of(app, clock)
+    platform = platform_of(app)
+    files = folder_files(platform, CHUNKS, 30)
+    jobs_last(platform, {f.name: 3600.0 for f in files.files})  # they run all along
+    run_id = await start_run(app, journal, files)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, JobsScreen)
+
+        async def sending(journal, client, rid) -> None:
+            clock.advance(40.0)
+
+        screen._submit = sending  # type: ignore[method-assign]
+        screen.to_submit.add(run_id)
+        await poll(pilot)
+        await wait_for(pilot, lambda: screen.next_poll_at is not None)
+        assert screen.next_poll_at - clock.now == pytest.approx(60.0)
+    journal.close()
+
+
 # ---- A: a run's duration, whenever the pane saw it, whatever the Platform's clock -------------
 S0101_FILES = [
     f"{S0101}/reads/S0101_L001_R1.fastq.gz",

@@ -174,6 +174,8 @@ class JobsScreen(Screen):
         self.to_verify: set[int] = set()
         self.polling = False
         self.pass_began: float | None = None  # when the last pass started (the period's start)
+        self.lookups: list[str] = []  # the status lines of the report lookups going on
+        self.before_lookups: tuple[Text, float | None, str] | None = None
         self.again = False
         self.timer: Timer | None = None
         self.polls = 0
@@ -645,7 +647,7 @@ class JobsScreen(Screen):
             self.timer.stop()
             self.timer = None
         self.polling = True
-        self.pass_began = self.now()
+        self.pass_began = self.now()  # again when the polls begin, after any sending
         self.again = False
         if self.activity_until is not None:  # the countdown to this pass is over
             self.set_activity("Asking the Platform...")
@@ -697,6 +699,9 @@ class JobsScreen(Screen):
             def verifying(rid: int) -> None:
                 self.post_message(self.Activity(f"Verifying run {rid} on the volume..."))
 
+            # the period counts from the polls: sending first (minutes for 20,000 items) is not
+            # a pass that took long, to be followed by another at once
+            self.pass_began = self.now()
             result = await watch_pass(client, journal, watched, on_verify=verifying, hold=hold)
             for rid in result.settled:
                 self.to_verify.discard(rid)
@@ -1076,8 +1081,10 @@ class JobsScreen(Screen):
         if self.journal is None:
             return
         ids = [it.file_id for it in self.journal.items(rid)]
-        before = (self.activity, self.activity_until, self.activity_tail)
         looking = f"Run {rid}: looking up {counted(len(ids), 'file')}..."
+        if not self.lookups:  # what the status line says when no lookup is going on
+            self.before_lookups = (self.activity, self.activity_until, self.activity_tail)
+        self.lookups.append(looking)
         self.set_activity(looking)
         try:
             found = await fetch_provenance(self.session.client, ids)
@@ -1091,8 +1098,13 @@ class JobsScreen(Screen):
             )
             return
         finally:
-            if self.activity.plain == looking:  # what the pane said before, unless it moved on
-                self.activity, self.activity_until, self.activity_tail = before
+            shown = self.activity.plain
+            ours = shown in self.lookups  # still a lookup's line: the pane has not moved on
+            self.lookups.remove(looking)
+            if ours and self.lookups:
+                self.set_activity(self.lookups[-1])  # another lookup goes on
+            elif ours and self.before_lookups is not None:
+                self.activity, self.activity_until, self.activity_tail = self.before_lookups
                 self.update_status()
         self.write_report_files(rid, text, found)
 

@@ -71,15 +71,57 @@ def test_at_80_columns_the_bar_keeps_whole_numbers_and_is_not_drawn_again_after_
 
 
 def test_the_cutoff_stops_a_pass_when_the_front_of_the_queue_is_not_done() -> None:
+    """Judged by each call's own chunk (``poll_once`` tells it), whatever else answered
+    between two progress notes."""
+
     async def go() -> None:
         cut = PassCutoff(Interrupts(Console()))
-        cut.begin(counts(pending=300), full=False)
-        cut.after_call(counts(pending=220, completed=80))  # 80 of 100 finished: go on
+        cut.begin(full=False)
+        cut.after_answer(100, 80)  # 80 of 100 ended: go on
         assert not cut.is_set()
-        cut.after_call(counts(pending=210, completed=90))  # 10 of 100: stop this pass
+        cut.after_answer(100, 10)  # 10 of 100: stop this pass
         assert cut.is_set()
-        cut.begin(counts(pending=210, completed=90), full=True)  # a full pass never cuts
-        cut.after_call(counts(pending=210, completed=90))
+        cut.begin(full=True)  # a full pass never cuts
+        cut.after_answer(100, 10)
+        assert not cut.is_set()
+        cut.begin(full=False)  # a new pass starts uncut
+        assert not cut.is_set()
+        cut.after_answer(40, 20)  # the last, short chunk: half of it ended is enough
         assert not cut.is_set()
 
     asyncio.run(go())
+
+
+async def test_poll_once_tells_the_cutoff_of_each_calls_own_chunk(tmp_path) -> None:
+    """With two calls in flight the cut-off still hears of every call, by its own chunk: the
+    first call's 100 jobs, all still running, cut the pass; the call beside it ends, no other
+    starts."""
+    from sbexport_tui.export import Selection, submit_run
+    from sbexport_tui.export.runner import poll_once
+
+    from ..export.conftest import Env
+    from ..export.test_runner import make_run
+
+    env = Env(tmp_path)
+    client = env.client()
+    journal = env.journal()
+    try:
+        files = env.folder_files("demo/wgs-cohort", "scatter-gather/chunks", 450)
+        run_id = make_run(env, journal, Selection(files))
+        await submit_run(client, journal, run_id)  # the jobs have not ended: no time passed
+        heard: list[tuple[int, int]] = []
+        cut = PassCutoff(Interrupts(Console()))
+        cut.begin(full=False)
+        real = cut.after_answer
+
+        def after_answer(asked: int, ended: int) -> None:
+            heard.append((asked, ended))
+            real(asked, ended)
+
+        cut.after_answer = after_answer  # type: ignore[method-assign]
+        result = await poll_once(client, journal, run_id, stop_event=cut)
+        assert cut.is_set() and result.calls == len(heard) <= 2
+        assert all(asked == 100 and ended == 0 for asked, ended in heard), heard
+    finally:
+        journal.close()
+        await client.aclose()
