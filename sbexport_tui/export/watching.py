@@ -216,4 +216,4 @@ async def watch_pass(
     return result
 
 
-__all__ = ["PassResult", "is_open", "watch_pass"]
+__all__ = ["LEAST_GAP", "PassResult", "is_open", "next_pass_in", "watch_pass"]

@@ -68,6 +68,7 @@ class PreflightScreen(Screen):
         progress: Progress | None
         done: bool
         error: str | None = None
+        refused: frozenset[str] = frozenset()  # when done: the file ids the Platform refused
 
     def __init__(
         self,
@@ -288,16 +289,23 @@ class PreflightScreen(Screen):
         def progress(p: Progress) -> None:
             self.post_message(self.Submitted(run_id, p, False))
 
+        def refused() -> frozenset[str]:
+            try:
+                return frozenset(it.file_id for it in journal.items(run_id, "rejected"))
+            except JournalError:
+                return frozenset()
+
         try:
             await submit_run(self.session.client, journal, run_id, on_progress=progress)
         except asyncio.CancelledError:
+            journal.close()
             raise
         except Exception as e:
-            self.post_message(self.Submitted(run_id, None, True, str(e)))
-            return
-        finally:
+            self.post_message(self.Submitted(run_id, None, True, str(e), refused()))
             journal.close()
-        self.post_message(self.Submitted(run_id, None, True))
+            return
+        self.post_message(self.Submitted(run_id, None, True, refused=refused()))
+        journal.close()
 
     def on_preflight_screen_submitted(self, message: Submitted) -> None:
         if message.progress is not None:
@@ -316,19 +324,14 @@ class PreflightScreen(Screen):
             )
             self.notify(message.error, severity="error", markup=False)
         if self.own_selection is None:  # what the user marked has been sent
-            self.unmark_sent(message.run_id)
+            self.unmark_sent(message.refused)
         app_of(self).open_jobs(message.run_id)
 
-    def unmark_sent(self, run_id: int) -> None:
+    def unmark_sent(self, refused: frozenset[str]) -> None:
         """The marks of what was sent go; the files the Platform refused (a volume in another
         region: 9027) stay marked, to be sent again (to another volume) without marking them
         one by one again. Nothing of them was exported."""
         selection = app_of(self).selection
-        try:
-            with Journal(self.session.paths.journal_file) as journal:
-                refused = {it.file_id for it in journal.items(run_id, "rejected")}
-        except JournalError:
-            refused = set()
         kept = [f for f in selection if f.file_id in refused]
         selection.clear()
         for f in kept:
