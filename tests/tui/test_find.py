@@ -140,3 +140,31 @@ async def test_find_is_reachable_from_browse(demo_app):
         await settle(pilot)
         assert isinstance(demo_app.screen, FindScreen)
         assert demo_app.screen.project.id == "demo/wgs-cohort"
+
+
+def burst(app, *keys: str) -> None:
+    """Keys that arrive together (a paste, tmux, a slow SSH link sending a few at once): all
+    queued before the app handles the first."""
+    from textual import events
+    from textual.keys import _character_to_key
+
+    for key in keys:
+        char = key if len(key) == 1 else {"space": " ", "slash": "/", "enter": "\r"}.get(key)
+        app.post_message(events.Key(_character_to_key(key) if len(key) == 1 else key, char))
+
+
+async def test_keys_that_arrive_together_go_where_the_first_sends_the_focus(demo_app):
+    """``/`` then a query and Enter in one burst, with the results list focused: the letters
+    go into the query (which ``/`` focuses at once), not to the list. (Keys a widget's own
+    bindings handle, Ctrl+U, Enter, are resolved as they bubble back up, after the letters:
+    what follows Enter in the same burst still reaches the field.)"""
+    async with demo_app.run_test(size=SIZE) as pilot:
+        screen = await open_find(pilot)
+        await pilot.press(*"tag:nothing", "enter")  # the results list has the keyboard
+        await settle(pilot)
+        assert screen.table.has_focus
+        burst(demo_app, "slash", *"*.cram", "enter")
+        await settle(pilot)
+        assert screen.query_one("#query").value == "*.cram"
+        assert len(result_names(screen)) == 12
+        assert screen.table.has_focus

@@ -29,7 +29,7 @@ from ..widgets.fasttable import Column, FastTable
 from ..widgets.filterbox import FilterBox
 from ..widgets.footer import AppFooter
 from ..widgets.table import plain
-from .base import app_of
+from .base import app_of, focus_now
 from .dialogs import PromptScreen
 
 MARK = "●"
@@ -668,7 +668,7 @@ class BrowseScreen(Screen):
 
     @on(Input.Submitted, "#filter")
     def _filter_done(self) -> None:
-        self.table.focus()
+        focus_now(self.table)
 
     def clear_filter_box(self) -> None:
         self.query_one("#filter", FilterBox).close()
@@ -687,7 +687,7 @@ class BrowseScreen(Screen):
         if self.query_one("#filter", FilterBox).active:
             self.clear_filter_box()
             self.refill()
-            self.table.focus()
+            focus_now(self.table)
             self.update_status()
             return
         self.action_up()  # nothing to cancel: Esc goes back, like Backspace

@@ -35,7 +35,7 @@ from ..selection import SelectionStore
 from ..widgets.fasttable import Column, FastTable
 from ..widgets.footer import AppFooter
 from ..widgets.table import plain
-from .base import app_of
+from .base import app_of, focus_now
 
 log = logging.getLogger(__name__)
 MARK = "●"
@@ -155,12 +155,12 @@ class FindScreen(Screen):
             self.outcome = str(e)
             self.update_status(error=True)
             return
-        self.table.focus()
+        focus_now(self.table)
         self.start(query, text)
 
     def find_task(self, task: Task) -> None:
         self.query_one("#query", Input).value = f"task:{task.id}"
-        self.table.focus()
+        focus_now(self.table)
         self.start(parse_typed(f"task:{task.id}"), f"outputs of task {task.name or task.id}")
 
     def start(self, query: Query, what: str) -> None:
@@ -333,7 +333,7 @@ class FindScreen(Screen):
         if box.has_focus:
             box.insert_text_at_cursor("/")
         else:
-            box.focus()
+            focus_now(box)
 
     def action_task(self) -> None:
         def picked(task: Task | None) -> None:
@@ -356,7 +356,7 @@ class FindScreen(Screen):
             return
         box = self.query_one("#query", Input)
         if box.has_focus:
-            self.table.focus()  # out of the field: t, space and the rest are keys again
+            focus_now(self.table)  # out of the field: t, space and the rest are keys again
             return
         self.app.pop_screen()
 

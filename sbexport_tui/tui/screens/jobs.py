@@ -39,7 +39,7 @@ from ..widgets.filterbox import FilterBox
 from ..widgets.footer import AppFooter
 from ..widgets.jobstable import JobsTable
 from ..widgets.table import plain
-from .base import app_of
+from .base import app_of, focus_now
 from .dialogs import ConfirmScreen, PromptScreen
 from .jobs_data import (
     FAILED_STATES,
@@ -879,7 +879,7 @@ class JobsScreen(Screen):
 
     @on(Input.Submitted, "#jobs-find")
     def _find_done(self) -> None:
-        self.table.focus()
+        focus_now(self.table)
 
     def action_escape(self) -> None:
         """Esc clears a filter first, then goes back."""
@@ -888,7 +888,7 @@ class JobsScreen(Screen):
             box.close()
             self.filter_index = 0
             self.refill()
-            self.table.focus()
+            focus_now(self.table)
             self.update_status()
         else:
             self.action_back()
