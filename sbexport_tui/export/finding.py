@@ -218,13 +218,15 @@ def nothing_matched_parts(
     query: Query, unmatched: Sequence[Term], scope: str, *, typed: bool = False
 ) -> tuple[str, str]:
     """What to say when a query selected nothing, and the hint that goes with it: which terms
-    matched nothing (``typed``: written as the Find screen's query writes them)."""
+    matched nothing (``typed``: written as the Find screen's query writes them, without the
+    scope, which the screen shows above)."""
+    # the Find screen names its project above, and its status line has 80 columns
+    head = "" if typed else f"nothing matched in {scope}: "
     if unmatched:
         names = ", ".join(t.typed if typed else t.label for t in unmatched)
-        return f"nothing matched in {scope}: {names} matched no file", NOTHING_MATCHED_HINT
+        return f"{head}{names} matched no file", NOTHING_MATCHED_HINT
     return (
-        f"nothing matched in {scope}: each term matched some files, but no file matches all of "
-        "them",
+        f"{head}each term matched some files, but no file matches all of them",
         NO_FILE_MATCHES_ALL_HINT,
     )
 

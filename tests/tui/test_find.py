@@ -100,11 +100,11 @@ async def test_a_tasks_outputs_are_found_marked_with_their_index_files_and_expor
 async def test_a_query_that_finds_nothing_says_which_term_and_esc_goes_back(demo_app):
     async with demo_app.run_test(size=SIZE) as pilot:
         screen = await open_find(pilot)
-        await pilot.press(*"tag:finale", "enter")
+        await pilot.press(*"tag:finale_and_a_long_word", "enter")
         await settle(pilot)
         status = str(screen.query_one("#status").render())
         # in the query's own words, and the count of what is marked still shows at 80 columns
-        assert "tag:finale matched no file" in status and "--tag" not in status
+        assert "tag:finale_and_a_long_word matched no file" in status and "--tag" not in status
         assert status.rstrip().endswith("nothing marked"), status
         assert len(status.rstrip()) <= 80, status
         assert "exact and case-sensitive" in screen.query_one("#detail").text  # the hint

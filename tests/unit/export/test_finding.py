@@ -200,5 +200,5 @@ def test_the_find_screen_is_answered_in_its_own_words_the_command_line_in_flags(
     terms = [Term("tag", "final"), Term("task", "t1"), Term("metadata", "a=b"), Term("name", "*")]
     assert [t.typed for t in terms] == ["tag:final", "task:t1", "a=b", "*"]
     said, hint = nothing_matched_parts(Query(), terms[:2], "the project", typed=True)
-    assert said == "nothing matched in the project: tag:final, task:t1 matched no file"
+    assert said == "tag:final, task:t1 matched no file"
     assert "case-sensitive" in hint
