@@ -32,16 +32,7 @@ def test_demo_in_tmux_marks_submits_and_sees_jobs_complete(tmp_path):
         t.wait_for("S0101_fastqc.html")
         t.keys("Space", "Space", "Space")
         t.wait_for("3 marked")
-        t.keys("x")
-        t.wait_for("Choose the volume")
-        t.wait_for("demo/us-east-results")
-        t.keys("C-r")
-        # the pre-flight's own line: the options screen's preview shows the headline too, and a
-        # key sent while it is still there is lost
-        t.wait_for("(o changes it)")
-        t.keys("c")
-        t.wait_for("y / Enter: yes")
-        t.keys("y")
+        t.export_marked()
         screen = t.wait_for("3 verified", timeout=60)
         assert "S0101.flagstat.txt" in screen or "S0101_fastqc" in screen
         t.keys("Escape")  # back to browsing, where the user was; the submitted marks are gone
@@ -66,13 +57,7 @@ def test_demo_restarted_mid_export_finds_its_jobs_and_sees_them_complete(tmp_pat
         t.wait_for("S0101.bam")
         t.keys("Space")  # a BAM of 60 GiB or more (its job runs for seconds), and its BAI
         t.wait_for("2 marked")
-        t.keys("x")
-        t.wait_for("demo/us-east-results")
-        t.keys("C-r")
-        t.wait_for("(o changes it)")  # the pre-flight (the preview shows the headline too)
-        t.keys("c")
-        t.wait_for("y / Enter: yes")
-        t.keys("y")
+        t.export_marked()
         # the jobs pane's own line ("2 running" is on the pre-flight's status line too)
         t.wait_for("next poll in")
         t.keys("C-q")  # quit while the jobs run

@@ -43,16 +43,7 @@ def test_find_a_query_and_a_tasks_outputs_and_export_them(tmp_path):
         assert "coverage.png" in screen  # in an output folder, nested
         t.keys("a")
         t.wait_for("16 marked")
-        t.keys("x")
-        t.wait_for("Choose the volume")
-        t.wait_for("demo/us-east-results")
-        t.keys("C-r")
-        # the pre-flight's own line: the options screen's preview shows the headline too, and a
-        # key sent while it is still there is lost
-        t.wait_for("(o changes it)")
-        t.keys("c")
-        t.wait_for("y / Enter: yes")
-        t.keys("y")
+        t.export_marked()
         t.wait_for("16 verified", timeout=90)
         t.keys("C-q")
         t.wait_for("__EXIT_0", timeout=15)

@@ -54,13 +54,7 @@ def test_first_hour_back_keys_fresh_selection_and_a_restart_that_names_the_open_
         t.keys("s")  # the selection screen, and the export from there
         t.wait_for("Project / folder")
         t.footer("esc Back f1 Help")
-        t.keys("x")
-        t.wait_for("will be copied to")  # the volumes are listed: Ctrl+R has one to review
-        t.keys("C-r")
-        t.wait_for("(o changes it)")  # the pre-flight
-        t.keys("c")
-        t.wait_for("y / Enter: yes")
-        t.keys("y")
+        t.export_marked()
         # the jobs pane's own line ("2 running" is on the pre-flight's status line too)
         t.wait_for("next poll in")
         footer = t.footer("esc Back f1 Help")

@@ -71,5 +71,19 @@ class TmuxApp:
         self.keys("Enter")
         self.wait_for("alignments/")
 
+    def export_marked(self) -> None:
+        """``x`` on what is marked, the first volume (demo/us-east-results), Ctrl+R, ``c``,
+        ``y``: each key once the screen it is meant for shows its own text (a text the screen
+        before shows too, such as the plan's headline in the options' preview, let a key reach
+        the wrong screen and be lost)."""
+        self.keys("x")
+        self.wait_for("Choose the volume")
+        self.wait_for("will be copied to demo/us-east-results")  # listed, and its plan made
+        self.keys("C-r")
+        self.wait_for("(o changes it)")  # the pre-flight's own line, written with its plan
+        self.keys("c")
+        self.wait_for("y / Enter: yes")
+        self.keys("y")
+
     def kill(self) -> None:
         subprocess.run(["tmux", "kill-session", "-t", self.name], capture_output=True)
