@@ -173,7 +173,7 @@ class JobsScreen(Screen):
         self.to_submit: set[int] = set()  # runs whose planned/submitting items must be sent
         self.to_verify: set[int] = set()
         self.polling = False
-        self.pass_began: float | None = None  # when the last pass started (the period's start)
+        self.pass_began: float | None = None  # when the last pass's polls began (its period)
         self.lookups: list[str] = []  # the status lines of the report lookups going on
         self.before_lookups: tuple[Text, float | None, str] | None = None
         self.again = False
@@ -647,7 +647,6 @@ class JobsScreen(Screen):
             self.timer.stop()
             self.timer = None
         self.polling = True
-        self.pass_began = self.now()  # again when the polls begin, after any sending
         self.again = False
         if self.activity_until is not None:  # the countdown to this pass is over
             self.set_activity("Asking the Platform...")
@@ -796,8 +795,7 @@ class JobsScreen(Screen):
             interval = max(interval, ERROR_RETRY)
         elif self.pass_began is not None:  # passes are a period apart from start to start
             interval = next_pass_in(interval, self.pass_began, self.now())
-            budget = self.session.client.budget.state
-            waiting = getattr(budget, "waiting_until", None)
+            waiting = self.session.client.budget.state.waiting_until
             if waiting is not None:  # what the budget says to wait is counted from now
                 interval = max(interval, waiting - self.now())
         self.timer = self.set_timer(interval, self.poll_now)
