@@ -12,7 +12,9 @@ import asyncio
 import bisect
 import json
 import math
+import posixpath
 import random
+from collections import deque
 from collections.abc import Awaitable, Callable, MutableMapping
 from email.utils import formatdate
 from typing import Any
@@ -23,7 +25,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from .settings import OFFSET_CAP, SimSettings
+from .settings import JOB_FORBIDDEN_RATE, OFFSET_CAP, SimSettings
 from .world import FileNode, Volume, World, error_body, s3_defaults
 
 API_PREFIX = "/v2"
@@ -52,6 +54,9 @@ DEFAULT_FIELDS = {
     # sends fields=_all for tasks, as sbexport does
     "tasks": ("href", "id", "name"),
 }
+
+# where SimPlatform leaves, in a request's ASGI scope, the hostile variants rolled for it
+HOSTILE_SCOPE_KEY = "sbexport.sim.hostile"
 
 PROXY_HTML = (
     "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
@@ -144,6 +149,7 @@ def list_response(
     make: Callable[[Any], dict[str, Any]] | None = None,
     *,
     offset_cap: int | None = None,
+    lean: bool = False,
 ) -> JSONResponse:
     offset, limit = paging(request)
     if offset_cap is not None and offset >= offset_cap:
@@ -155,7 +161,8 @@ def list_response(
     page = records[offset : offset + limit]
     if make is not None:  # build records for this page only (a 5,000-file folder stays fast)
         page = [make(r) for r in page]
-    fields = request.query_params.get("fields")
+    # lean: the fields asked for are ignored, the list's default items are given
+    fields = None if lean else request.query_params.get("fields")
     links = []
     if offset + limit < total:
         links.append(
@@ -208,6 +215,41 @@ class Handlers:
 
     def base(self, request: Request) -> str:
         return str(request.base_url).rstrip("/") + API_PREFIX
+
+    def on(self, variant: str, request: Request) -> bool:
+        """Whether a variant holds for this request: named, or rolled by hostile mode."""
+        return self.settings.applies(variant, request.scope.get(HOSTILE_SCOPE_KEY, frozenset()))
+
+    def echoed(self, request: Request, rec: dict[str, Any]) -> dict[str, Any]:
+        """An export job record's ``destination`` as the echo variants say it. The docs say both
+        that the destination is echoed "as passed" and that the volume's prefix "will be
+        prepended to location"; the bulk export page's own example answer echoes ``"volume":
+        "rfranklin/output.vcf"`` for an item sent to volume ``rfranklin/output`` with location
+        ``output.vcf``. By default the sim echoes what was passed; each variant says it another
+        way. Only the answer changes: the job (and ``/_sim/exports``) keep what was asked."""
+        prefixed = self.on("echo-prefixed", request)
+        odd = self.on("echo-odd-volume", request)
+        slashes = self.on("echo-slashes", request)
+        dest = rec.get("destination")
+        if not (prefixed or odd or slashes) or not isinstance(dest, dict):
+            return rec
+        volume, location = dest["volume"], dest["location"]
+        if prefixed:
+            # "the value of prefix will be prepended to location" (joined by one '/', as the
+            # bucket key is; no change on a volume without a prefix)
+            location = self.world.volumes[volume].key_for(location)
+        if odd:
+            # the example answer's shape: the volume id with the location's extension appended
+            # (rfranklin/output + output.vcf -> rfranklin/output.vcf); a location without an
+            # extension: the owner and the location's last part (the example's other reading)
+            name = dest["location"].rstrip("/").rsplit("/", 1)[-1]
+            ext = posixpath.splitext(name)[1]
+            volume = volume + ext if ext else f"{volume.split('/', 1)[0]}/{name}"
+        if slashes:
+            # [docs silent] a leading, a trailing or both '/', chosen per record (seeded)
+            gate: Gate = request.app.state.gate
+            location = gate.vrng.choice(("/{}", "{}/", "/{}/")).format(location)
+        return {**rec, "destination": {**dest, "volume": volume, "location": location}}
 
     def now(self, request: Request) -> float:
         now = self.settings.now()
@@ -453,37 +495,50 @@ class Handlers:
         # Undocumented what a listing holds without fields=_all. By default the simulator gives
         # full items (as the docs' examples show them); the lean-volume-listing variant leaves
         # out the metadata unless fields=_all is asked for, as the Platform's other lists do.
-        full = q.get("fields") == "_all" or not self.settings.has("lean-volume-listing")
+        full = q.get("fields") == "_all" or not self.on("lean-volume-listing", request)
+        # The docs' only word on ``prefix``: "the name of the folder"; their example answers
+        # prefix=my-folder with the entry my-folder/ (an S3-like reading, the default). The
+        # listing-folder-name variant reads it as a folder's name: prefix=dir lists what is in
+        # dir/, and prefix=dir/ lists what is in dir// (nothing: a client must not guess the
+        # reading, and can follow the hrefs the answer gives, which name folders this way).
+        folder_name = self.on("listing-folder-name", request)
+        listed = prefix + "/" if folder_name and prefix else prefix
+        # [docs silent] how full a page is: by default `limit` entries while more remain; the
+        # listing-small-pages variant gives 1..limit (seeded), truncated, with a next link.
+        page_size = limit
+        if self.on("listing-small-pages", request):
+            gate: Gate = request.app.state.gate
+            page_size = gate.vrng.randint(1, limit)
         # One level under the prefix, in order, from the sorted keys: bisect to the first key
         # after the token, then take entries until the page is full. Keys under a sub-prefix
         # are one entry (the prefix; S3's CommonPrefixes), skipped over by a second bisection.
         root = vol.prefix.strip("/")
         root_part = root + "/" if root else ""
-        base_key = root_part + prefix
+        base_key = root_part + listed
         keys = vol.objects.sorted_keys()
         i = bisect.bisect_left(keys, base_key)
         if after:
             i = max(i, bisect.bisect_right(keys, root_part + after))
         entries: list[tuple[str, str | None]] = []  # (relative name, bucket key or None)
-        while i < len(keys) and len(entries) <= limit:
+        while i < len(keys) and len(entries) <= page_size:
             key = keys[i]
             if not key.startswith(base_key):
                 break
             rest = key[len(base_key) :]
             if "/" in rest.rstrip("/"):
                 first = rest.split("/", 1)[0]
-                sub = prefix + first + "/"
+                sub = listed + first + "/"
                 if sub > after:
                     if entries and entries[-1][0] == sub:
                         entries.pop()  # an object named like the prefix: the prefix wins
                     entries.append((sub, None))
                 i = bisect.bisect_left(keys, base_key + first + "0", i)  # '0' follows '/'
                 continue
-            rel = prefix + rest
+            rel = listed + rest
             if rel > after and not (snapshot and vol.objects.written.get(key, 0) > seen_upto):
                 entries.append((rel, key))
             i += 1
-        page, more = entries[:limit], len(entries) > limit
+        page, more = entries[:page_size], len(entries) > page_size
         base = self.base(request)
         items, prefixes = [], []
         for k, obj_key in page:
@@ -508,9 +563,12 @@ class Handlers:
                     }
                 items.append(item)
             else:
+                # under listing-folder-name a folder is asked for by its name, without the '/'
+                asked = k.rstrip("/") if folder_name else k
                 prefixes.append(
                     {
-                        "href": f"{base}/storage/volumes/{vid}/list?{urlencode({'prefix': k})}",
+                        "href": f"{base}/storage/volumes/{vid}/list?"
+                        + urlencode({"prefix": asked}),
                         "prefix": k,
                         "volume": vid,
                     }
@@ -554,7 +612,9 @@ class Handlers:
                 )
         return copy_only
 
-    def check_item(self, item: Any) -> tuple[FileNode, Volume, str, bool, dict[str, Any]]:
+    def check_item(
+        self, item: Any, conflict_at_submit: bool = False
+    ) -> tuple[FileNode, Volume, str, bool, dict[str, Any]]:
         if not isinstance(item, dict):
             raise bad_request("each item must be an object")
         src, dst = item.get("source"), item.get("destination")
@@ -602,11 +662,7 @@ class Handlers:
             )
         if len(vol.key_for(location).encode()) > 1024:
             raise bad_request("the object key is longer than 1024 bytes")
-        if (
-            self.settings.has("conflict-at-submit")
-            and not overwrite
-            and vol.key_for(location) in vol.objects
-        ):
+        if conflict_at_submit and not overwrite and vol.key_for(location) in vol.objects:
             raise ApiError(
                 409, 9107, "Location on volume already contains a file. Check the documentation."
             )
@@ -627,11 +683,13 @@ class Handlers:
         copy_only = self.copy_only(request)
         body = await json_body(request)
         try:
-            node, vol, location, overwrite, props = self.check_item(body)
+            node, vol, location, overwrite, props = self.check_item(
+                body, self.on("conflict-at-submit", request)
+            )
         except ApiError as e:
             return e.response()
         job = self.world.submit_export(node, vol, location, overwrite, copy_only, props, now)
-        return JSONResponse(job.record(self.base(request), now))
+        return JSONResponse(self.echoed(request, job.record(self.base(request), now)))
 
     async def bulk_export_create(self, request: Request) -> Response:
         now = self.now(request)
@@ -644,13 +702,19 @@ class Handlers:
             raise bad_request(f"at most {MAX_BULK} items per bulk call, got {len(items)}")
         base = self.base(request)
         checked: list[Any] = []
+        at_submit = self.on("conflict-at-submit", request)
         for index, item in enumerate(items):
             try:
-                checked.append(self.check_item(item))
+                checked.append(self.check_item(item, at_submit))
             except ApiError as e:
-                if self.settings.has("bulk-all-or-nothing"):
+                if self.on("bulk-all-or-nothing", request):
                     # The variant: one invalid item refuses the whole call; nothing is created.
                     raise bad_request(f"items[{index}]: {e.message} (code {e.code})") from None
+                if self.on("refuse-whole-call", request):
+                    # [docs silent] the bulk page describes per-item errors; this variant
+                    # refuses the whole call with the invalid item's own status and code,
+                    # nothing created (the item is named by its index in the message).
+                    raise ApiError(e.status, e.code, f"items[{index}]: {e.message}") from None
                 checked.append(e)
         out = []
         for result in checked:
@@ -659,7 +723,7 @@ class Handlers:
                 continue
             node, vol, location, overwrite, props = result
             job = self.world.submit_export(node, vol, location, overwrite, copy_only, props, now)
-            out.append({"resource": job.record(base, now)})
+            out.append({"resource": self.echoed(request, job.record(base, now))})
         self.garble(request, out)
         return JSONResponse({"items": out})
 
@@ -684,7 +748,7 @@ class Handlers:
         job = self.world.exports.get(request.path_params["export_id"])
         if job is None:
             raise ApiError(404, 9008, "Requested export job does not exist.")
-        return detail(request, job.record(self.base(request), now))
+        return detail(request, self.echoed(request, job.record(self.base(request), now)))
 
     async def exports(self, request: Request) -> Response:
         now = self.now(request)
@@ -695,9 +759,9 @@ class Handlers:
         # The docs give the list's filters (volume, state) but no order: by default the order the
         # jobs were made; the variants list the newest first, or in no time order at all.
         order = self.world.export_order
-        if self.settings.has("exports-newest-first"):
+        if self.on("exports-newest-first", request):
             order = order[::-1]
-        elif self.settings.has("exports-unordered"):
+        elif self.on("exports-unordered", request):
             order = sorted(order)
         for jid in order:
             job = self.world.exports[jid]
@@ -708,8 +772,14 @@ class Handlers:
             if states and job.state_at(now) not in states:
                 continue
             recs.append(job)
+        # The docs' only example of this list has items of href, id, state; whether it honours
+        # fields=_all is not documented. By default it does; lean-export-list ignores fields.
         return list_response(
-            request, recs, DEFAULT_FIELDS["exports"], lambda j: j.record(base, now)
+            request,
+            recs,
+            DEFAULT_FIELDS["exports"],
+            lambda j: self.echoed(request, j.record(base, now)),
+            lean=self.on("lean-export-list", request),
         )
 
     async def bulk_export_get(self, request: Request) -> Response:
@@ -723,14 +793,36 @@ class Handlers:
         base = self.base(request)
         gate: Gate = request.app.state.gate
         items = []
+        # [docs silent] which jobs a caller may not see: the docs list 9005 (403) "insufficient
+        # privileges to access the requested job"; the job_forbidden fault and the
+        # job-forbidden variant answer it for jobs that exist (and go on).
+        forbidden = self.on("job-forbidden", request)
         for jid in ids:
             job = self.world.exports.get(jid)
             if job is None or gate.roll("job_gone"):
                 items.append(
                     {"error": error_body(404, 9008, "Requested export job does not exist.")}
                 )
+            elif gate.roll("job_forbidden") or (
+                forbidden and gate.vrng.random() < JOB_FORBIDDEN_RATE
+            ):
+                items.append(
+                    {
+                        "error": error_body(
+                            403, 9005, "Insufficient privileges to access the requested job."
+                        )
+                    }
+                )
             else:
-                items.append({"resource": job.record(base, now)})
+                items.append({"resource": self.echoed(request, job.record(base, now))})
+        if len(items) >= 2 and self.on("bulk-get-unordered", request):
+            # [docs silent] whether the answer keeps the order of the ids asked: under the
+            # variant it does not (each record names its job by resource.id; an error record
+            # names none). Never the order asked, when the records differ.
+            shuffled = gate.vrng.sample(items, len(items))
+            if shuffled == items:
+                shuffled = items[1:] + items[:1]
+            items = shuffled
         return JSONResponse({"items": items})
 
     # ---- the simulator's own record (not part of the Platform API) ---------------------------
@@ -813,6 +905,11 @@ class Gate:
     def __init__(self, settings: SimSettings) -> None:
         self.settings = settings
         self.rng = random.Random(settings.seed + 1)
+        # the variants' own choices: hostile mode's rolls, and each variant's seeded picks
+        # (echo-slashes, bulk-get-unordered, listing-small-pages, job-forbidden)
+        self.vrng = random.Random(settings.seed + 13)
+        # (method, path, hostile variants rolled) of recent requests, in hostile mode
+        self.hostile_log: deque[tuple[str, str, frozenset[str]]] = deque(maxlen=10000)
         self.windows: dict[str, tuple[float, int]] = {}  # token -> (window start, used)
         self.storm_until = 0.0
         self.maintenance_until = 0.0
@@ -832,8 +929,15 @@ class Gate:
         return self.settings.rate_limit, max(0, self.settings.rate_limit - used), reset
 
     def roll(self, kind: str) -> bool:
-        rate = self.settings.faults.get(kind, 0.0)
+        rate = self.settings.fault_rate(kind)
         return rate > 0 and self.rng.random() < rate
+
+    def roll_hostile(self, scope: MutableMapping[str, Any]) -> None:
+        """Hostile mode: decide, for this request, which hostile variants apply."""
+        if self.settings.hostile:
+            rolled = self.settings.roll_hostile(self.vrng)
+            scope[HOSTILE_SCOPE_KEY] = rolled
+            self.hostile_log.append((scope.get("method", ""), scope.get("path", ""), rolled))
 
 
 class SimPlatform:
@@ -919,6 +1023,7 @@ class SimPlatform:
         used += 1
         g.windows[token] = (start, used)
         g.requests += 1
+        g.roll_hostile(scope)
         rate_headers = self.rate_headers(s.rate_limit - used, reset)
         if g.roll("5xx"):
             status, code = self.gate.rng.choice([(500, 90004), (503, 90005)])

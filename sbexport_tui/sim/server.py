@@ -9,6 +9,8 @@ from typing import Any
 
 from .settings import (
     FAULT_KINDS,
+    HOSTILE_FAULTS,
+    HOSTILE_VARIANTS,
     VARIANTS,
     SettingsError,
     SimSettings,
@@ -76,6 +78,15 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="behave one way where the docs are silent (repeatable): "
         + "; ".join(f"{k}: {v}" for k, v in VARIANTS.items()),
     )
+    p.add_argument(
+        "--hostile",
+        action="store_true",
+        help="for each request, apply each of these variants by a seeded coin toss, and roll "
+        "per-job errors and wrong answers now and then: "
+        + ", ".join(HOSTILE_VARIANTS)
+        + "; faults "
+        + ", ".join(f"{k}={v:g}" for k, v in HOSTILE_FAULTS.items()),
+    )
     p.add_argument("--allow-remote", action="store_true", help="allow a non-loopback --host")
 
 
@@ -92,6 +103,7 @@ def settings_from_args(args: argparse.Namespace) -> SimSettings:
         seed=args.seed,
         hang_seconds=args.hang_seconds,
         variants=frozenset(args.variant),
+        hostile=getattr(args, "hostile", False),
         **kw,
     )
 
@@ -159,7 +171,9 @@ def run(args: argparse.Namespace) -> int:
     print(
         f"Jobs scale {settings.job_seconds:g}s, latency {settings.latency_ms:g} ms, rate limit "
         f"{settings.rate_limit}/{settings.rate_window:g}s, faults: {faults}, seed {settings.seed}, "
-        f"variants: {', '.join(sorted(settings.variants)) or 'none'}. Ctrl-C stops.",
+        f"variants: {', '.join(sorted(settings.variants)) or 'none'}"
+        + (", hostile" if settings.hostile else "")
+        + ". Ctrl-C stops.",
         flush=True,
     )
     import uvicorn

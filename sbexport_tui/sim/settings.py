@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import secrets
 import time
 from collections.abc import Callable
@@ -21,6 +22,8 @@ FAULT_KINDS = {
     "file and location)",
     "dup_id": "a bulk create answer gives one job id to two items (both jobs exist)",
     "stale_id": "a bulk create answer gives an item a job id from the previous answer",
+    "job_forbidden": "a bulk get answers 9005 'insufficient privileges' for a job that exists "
+    "and goes on",
 }
 
 # Behaviours the Platform's documentation does not settle. The default of each is the reading
@@ -64,7 +67,70 @@ VARIANTS = {
         "file listings refuse offset paging past 1,000 items (400); the client must continue "
         "with /files/{id}/scroll (continuation tokens), which the sim always serves"
     ),
+    "echo-prefixed": (
+        "export job records echo destination.location with the volume's prefix prepended "
+        "('prefix/loc'); default: the location as passed"
+    ),
+    "echo-odd-volume": (
+        "export job records echo destination.volume as the bulk export page's example answer "
+        "does ('rfranklin/output.vcf' for volume rfranklin/output, location output.vcf); "
+        "default: the volume as passed"
+    ),
+    "echo-slashes": (
+        "export job records echo destination.location with a leading and/or trailing '/'; "
+        "default: the location as passed"
+    ),
+    "bulk-get-unordered": (
+        "a bulk get answers its records in another order than the ids asked; default: in the "
+        "order asked"
+    ),
+    "lean-export-list": (
+        "GET /storage/exports ignores fields and gives items of href, id, state only (the docs' "
+        "only example of that list); default: fields=_all gives full records"
+    ),
+    "listing-folder-name": (
+        "a volume listing reads prefix as a folder name: prefix=dir lists dir/'s contents and "
+        "prefix=dir/ lists dir//, nothing; default: prefix=dir gives the entry dir/ (the docs' "
+        "example)"
+    ),
+    "listing-small-pages": (
+        "volume listing pages hold 1..limit entries (seeded) with truncated and a next link "
+        "while more remain; default: full pages"
+    ),
+    "job-forbidden": (
+        "a bulk get answers 403 code 9005 for some jobs that exist (20% of ids); default: only "
+        "the job_forbidden fault does"
+    ),
+    "refuse-whole-call": (
+        "an invalid item refuses the whole bulk create call with that item's own status and "
+        "code, nothing created; default: a per-item error in the answer"
+    ),
 }
+# The variants that hostile mode (``SimSettings.hostile``) rolls for each request, each on its
+# own: every choice the docs leave open in the answers of one call. Not the clock variants (a
+# clock does not change per request), not offset-cap or filters-whole-project (what is listed,
+# not how it is said), not volume-listing-snapshot (its snapshot rides in the next link).
+HOSTILE_VARIANTS = (
+    "bulk-all-or-nothing",
+    "bulk-get-unordered",
+    "conflict-at-submit",
+    "echo-odd-volume",
+    "echo-prefixed",
+    "echo-slashes",
+    "exports-newest-first",
+    "exports-unordered",
+    "job-forbidden",
+    "lean-export-list",
+    "lean-volume-listing",
+    "listing-folder-name",
+    "listing-small-pages",
+    "refuse-whole-call",
+)
+HOSTILE_RATE = 0.5  # the chance that each hostile variant applies to a request
+# The faults hostile mode also rolls (at least at this rate): per-job errors and wrong answers,
+# never a fault that loses or repeats an action.
+HOSTILE_FAULTS = {"job_gone": 0.05, "misorder": 0.1, "dup_id": 0.05, "stale_id": 0.05}
+JOB_FORBIDDEN_RATE = 0.2  # the share of ids a bulk get refuses with 9005 under job-forbidden
 CLOCK_SKEW = {"clock-ahead": 300.0, "clock-behind": -300.0}
 OFFSET_CAP = 1000
 
@@ -88,6 +154,10 @@ class SimSettings:
     hang_seconds: float = 35.0
     clock: Callable[[], float] = time.time
     variants: frozenset[str] = frozenset()
+    # hostile mode: each request, every variant of HOSTILE_VARIANTS applies with hostile_rate
+    # (seeded), and the faults of HOSTILE_FAULTS happen at least at their rates
+    hostile: bool = False
+    hostile_rate: float = HOSTILE_RATE
 
     def __post_init__(self) -> None:
         self.variants = frozenset(self.variants)
@@ -109,9 +179,33 @@ class SimSettings:
             raise SettingsError("rate limit must be at least 1 request per a positive window")
         if self.job_seconds < 0:
             raise SettingsError("job seconds must not be negative")
+        if not 0.0 <= self.hostile_rate <= 1.0:
+            raise SettingsError(f"hostile rate must be between 0 and 1, not {self.hostile_rate}")
 
     def has(self, variant: str) -> bool:
         return variant in self.variants
+
+    def roll_hostile(self, rng: random.Random) -> frozenset[str]:
+        """The hostile variants that apply to one request: one draw per hostile variant, in a
+        fixed order, so the choice is the same for the same seed and sequence of requests.
+        Nothing (and no draw) unless hostile mode is on."""
+        if not self.hostile:
+            return frozenset()
+        return frozenset(v for v in HOSTILE_VARIANTS if rng.random() < self.hostile_rate)
+
+    def applies(self, variant: str, rolled: frozenset[str] = frozenset()) -> bool:
+        """Whether a variant holds for a request: it is named, or hostile mode rolled it for
+        this request (``rolled``, from ``roll_hostile``)."""
+        if variant not in VARIANTS:
+            raise KeyError(variant)
+        return variant in self.variants or variant in rolled
+
+    def fault_rate(self, kind: str) -> float:
+        """A fault's rate: the one set, or (in hostile mode) at least HOSTILE_FAULTS's."""
+        rate = self.faults.get(kind, 0.0)
+        if self.hostile:
+            rate = max(rate, HOSTILE_FAULTS.get(kind, 0.0))
+        return rate
 
     @property
     def clock_skew(self) -> float:
