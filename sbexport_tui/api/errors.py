@@ -31,59 +31,76 @@ class Explanation:
 
 _ADMIN_BUCKET = "ask the volume's owner to fix the bucket policy or keys, then retry"
 
-# Plain-language cause + what to do, per Platform code (platform-api.md section 7).
+
+def _grant(permission: str) -> str:
+    return f"ask the volume's owner to give the volume's IAM user or role {permission}, then retry"
+
+
+# Plain-language cause + what to do, per Platform code. Source of each code, HTTP status and
+# meaning: D:codes = the Platform's status-code table (docs.sevenbridges.com/docs/api-status-codes,
+# also docs.sevenbridges.com/reference/api-status-codes), as listed in platform-api.md section 7;
+# the comment after each code gives the table's HTTP status and its words in short.
 ERROR_CODES: dict[int, Explanation] = {
-    0: Explanation(
+    0: Explanation(  # D:codes 503 "the Platform is currently under maintenance"
         "the Platform is under maintenance", "wait; sbexport retries by itself when it is back"
     ),
-    1000: Explanation(
+    1000: Explanation(  # D:codes 429 "rate limit exceeded, check response headers"
         "the API rate limit (requests per 5 minutes) was used up",
         "wait until the limit resets; sbexport paces itself and resends",
     ),
-    90001: Explanation(
+    90001: Explanation(  # D:codes 401 "unauthorized"
         "the token was refused (missing, mistyped, expired or revoked)",
         "make a new developer token on the Platform's developer page and update the profile",
     ),
-    90002: Explanation("you are not allowed to do this", "ask the owner for access"),
-    90003: Explanation("the thing asked for does not exist", "check the id or path"),
-    90004: Explanation("the Platform had an unexpected error", "retry later"),
-    90005: Explanation("the Platform service is unavailable", "retry later"),
-    3001: Explanation(
+    90002: Explanation("you are not allowed to do this", "ask the owner for access"),  # D:codes 403
+    90003: Explanation("the thing asked for does not exist", "check the id or path"),  # D:codes 404
+    90004: Explanation("the Platform had an unexpected error", "retry later"),  # D:codes 503
+    90005: Explanation("the Platform service is unavailable", "retry later"),  # D:codes 503
+    3001: Explanation(  # D:codes 403 "not enough privileges to access the project/member"
         "you have no privileges on this project", "ask a project admin to add you to the project"
     ),
-    3002: Explanation(
+    3002: Explanation(  # D:codes 404 "project or member does not exist"
         "the project does not exist (or you are not a member)",
         "check the project id (owner/short-name, case-sensitive)",
     ),
-    5001: Explanation("you have no privileges on this file", "ask a project admin for access"),
-    5002: Explanation(
+    5001: Explanation(  # D:codes 403 "insufficient privileges to access the file"
+        "you have no privileges on this file", "ask a project admin for access"
+    ),
+    5002: Explanation(  # D:codes 404 "requested file does not exist"
         "the file does not exist (deleted or moved)", "refresh the folder and select it again"
     ),
-    5034: Explanation("the volume is inactive", "activate the volume on the Platform, then retry"),
-    9000: Explanation(
+    5034: Explanation(  # D:codes 409 "downloading files from an inactive volume not supported"
+        "the volume is inactive", "activate the volume on the Platform, then retry"
+    ),
+    9000: Explanation(  # section 7: "error communicating with the service" (status unconfirmed)
         "the Platform could not talk to the storage service", "retry; it is usually temporary"
     ),
+    # D:codes 403 "could not obtain read access on the service"
     9001: Explanation("the Platform could not get read access to the bucket", _ADMIN_BUCKET),
-    9002: Explanation(
+    9002: Explanation(  # D:codes 403 "could not obtain cross-write access on the service"
         "the Platform could not get cross-write access to the bucket "
         "(bucket policy or credentials)",
         _ADMIN_BUCKET,
     ),
-    9003: Explanation(
+    9003: Explanation(  # D:codes 403 "insufficient privileges to access the project"
         "you lack privileges on the project", "ask a project admin for copy/write permission"
     ),
-    9004: Explanation("you lack privileges on this file", "ask a project admin for access"),
-    9005: Explanation("the export job is not accessible to you", "use the token that started it"),
-    9006: Explanation(
+    9004: Explanation(  # D:codes 403 "insufficient privileges to access the file"
+        "you lack privileges on this file", "ask a project admin for access"
+    ),
+    9005: Explanation(  # D:codes 403 "insufficient privileges to access the job"
+        "the export job is not accessible to you", "use the token that started it"
+    ),
+    9006: Explanation(  # D:codes 403 "requested file cannot be exported"
         "this file is a public/reference copy, an alias, or was already exported (moved): it "
         "cannot be exported",
         "skip it; an alias already lives on a volume and a public file is available to all",
     ),
-    9007: Explanation(
+    9007: Explanation(  # D:codes 404 "requested volume does not exist"
         "the volume does not exist (or is not shared with you)",
         "check the volume id (owner/name) or attach the volume first",
     ),
-    9008: Explanation(
+    9008: Explanation(  # D:codes 404 "requested job does not exist"
         "the Platform does not know this export job: it was made with another account or on "
         "another deployment, or its record was purged",
         "the file may or may not have been exported, and is not sent again by itself: once no "
@@ -91,96 +108,129 @@ ERROR_CODES: dict[int, Explanation] = {
         "object is there with the file's size; if it stays unknown, look on the volume, then "
         "retry it (r in the jobs pane)",
     ),
-    9009: Explanation(
+    9009: Explanation(  # D:codes 404 "requested file does not exist"
         "the file does not exist (deleted, or moved since you selected it)",
         "refresh the folder and select again",
     ),
-    9011: Explanation(
+    9011: Explanation(  # D:codes 400 "invalid request syntax"
         "the request was not valid", "this is a bug in sbexport or an unusual value; report it"
     ),
-    9020: Explanation(
+    9020: Explanation(  # D:codes 403 "insufficient privileges to access the volume"
         "you lack write permission on the volume",
         "ask the volume's owner or division admin for 'write' on the volume",
     ),
-    9022: Explanation(
+    9022: Explanation(  # D:codes 400 "invalid canned ACL (aws_canned_acl)"
         "the aws_canned_acl value is not a valid S3 canned ACL",
         "pick one like bucket-owner-full-control, or leave it empty",
     ),
-    9023: Explanation("the sse_algorithm value is not valid", "use AES256, aws:kms, or none"),
-    9024: Explanation(
+    9023: Explanation(  # D:codes 400 "invalid server-side encryption (sse_algorithm)"
+        "the sse_algorithm value is not valid", "use AES256, aws:kms, or none"
+    ),
+    9024: Explanation(  # D:codes 400 "invalid S3 storage class (aws_storage_class)"
         "the aws_storage_class value is not valid", "use STANDARD or GLACIER, or leave it empty"
     ),
-    9026: Explanation(
+    9026: Explanation(  # D:codes 403 "volume not configured for writing (access mode not RW)"
         "the volume is read-only (RO)",
         "pick a read-write volume, or have the owner switch this one to RW",
     ),
+    # D:codes 403 "exporting files across different cloud services is not yet supported"; a
+    # different region of the same cloud has no code of its own (section 7), hence "or region"
     9027: Explanation(
         "the volume is in another cloud or region than the project",
         "export only to a volume in the project's location (e.g. an S3 bucket in aws:us-east-1 "
         "for an aws:us-east-1 project)",
     ),
-    9028: Explanation(
+    9028: Explanation(  # D:codes 400 "invalid access configuration given"
         "the volume's access configuration is invalid", "ask the volume's owner to fix it"
     ),
-    9038: Explanation(
+    9038: Explanation(  # D:codes 403 "environment only supports RO buckets of type OSS"
         "this Platform only allows read-only OSS volumes", "export to another kind of volume"
     ),
-    9039: Explanation(
+    9039: Explanation(  # D:codes 403 "environment only supports RO buckets of type Azure"
         "this Platform only allows read-only Azure volumes", "export to an S3/GCS volume"
     ),
-    9057: Explanation(
+    9057: Explanation(  # D:codes 403 "environment only supports RO buckets of type GCS"
         "this Platform only allows read-only GCS volumes", "export to another kind of volume"
     ),
-    9058: Explanation(
+    9058: Explanation(  # D:codes 403 "environment only supports RO buckets of type S3"
         "this Platform only allows read-only S3 volumes", "export to another kind of volume"
     ),
-    9069: Explanation("the volume is inactive", "activate the volume on the Platform, then retry"),
-    9072: Explanation(
+    9069: Explanation(  # D:codes 409 "volume inactive"
+        "the volume is inactive", "activate the volume on the Platform, then retry"
+    ),
+    9072: Explanation(  # D:codes 400 "file path ending with slash is not valid"
         "the destination ends with '/', which names a folder, not a file",
         "give a file name at the end of the destination",
     ),
-    9100: Explanation(
+    9100: Explanation(  # D:codes 503 "error communicating with the service"
         "the Platform could not talk to the storage service", "retry; it is usually temporary"
     ),
-    9101: Explanation(
+    9101: Explanation(  # D:codes 403 "volume not configured for writing (access mode not RW)"
         "the volume is not configured for read-write access",
         "pick a read-write volume, or have the owner switch this one to RW",
     ),
-    9102: Explanation(
+    9102: Explanation(  # D:codes 403 "insufficient privileges to access the project"
         "you lack privileges on the project", "ask a project admin for copy/write permission"
     ),
-    9103: Explanation(
+    9103: Explanation(  # D:codes 403 "insufficient privileges to access the item"
         "the location on the volume is not accessible as configured",
         "check the volume's prefix and the bucket policy",
     ),
-    9104: Explanation(
+    9104: Explanation(  # D:codes 404 "requested volume does not exist"
         "the volume does not exist", "check the volume id (owner/name) or attach it first"
     ),
-    9105: Explanation(
+    9105: Explanation(  # D:codes 404 "item not found on the volume"
         "the location was not found on the volume", "check the prefix and the destination path"
     ),
-    9106: Explanation("the file does not exist", "refresh the folder and select again"),
-    9107: Explanation(
+    9106: Explanation(  # D:codes 404 "requested file does not exist"
+        "the file does not exist", "refresh the folder and select again"
+    ),
+    9107: Explanation(  # D:codes 409 "location on volume already contains a file"
         "an object already exists at this destination on the volume",
         "choose overwrite, skip, or a different destination (rename)",
     ),
-    9108: Explanation("the requested file already exists", "choose overwrite, skip, or rename"),
-    9109: Explanation(
+    9108: Explanation(  # D:codes 409 "requested file already exists"
+        "the requested file already exists", "choose overwrite, skip, or rename"
+    ),
+    9109: Explanation(  # D:codes 404 "requested file does not exist or not accessible"
         "the file does not exist or is not accessible", "refresh and check your access"
     ),
-    9200: Explanation("the bucket does not exist", "check the volume's bucket name with its owner"),
-    9201: Explanation("the bucket's access keys are invalid", _ADMIN_BUCKET),
-    9202: Explanation("the volume's IAM role cannot be assumed", _ADMIN_BUCKET),
-    9203: Explanation("the bucket policy does not allow LIST", _ADMIN_BUCKET),
-    9204: Explanation("the bucket policy does not allow GET", _ADMIN_BUCKET),
-    9205: Explanation("the bucket policy does not allow PUT (PutObject)", _ADMIN_BUCKET),
-    9206: Explanation(
-        "the bucket policy does not allow PutObjectAcl (needed for the canned ACL)",
-        _ADMIN_BUCKET + ", or export without an ACL",
+    9200: Explanation(  # D:codes 404 "cloud storage bucket does not exist"
+        "the bucket does not exist", "check the volume's bucket name with its owner"
     ),
-    9207: Explanation("the bucket policy does not allow reading the ACL", _ADMIN_BUCKET),
-    9208: Explanation("the bucket's credentials or policy are not valid", _ADMIN_BUCKET),
-    9209: Explanation(
+    9201: Explanation(  # D:codes 403 "provided access key is not valid"
+        "the volume's access key is not valid", _ADMIN_BUCKET
+    ),
+    9202: Explanation(  # D:codes 403 "provided secret key is not valid"
+        "the volume's secret key is not valid", _ADMIN_BUCKET
+    ),
+    9203: Explanation(  # D:codes 403 "IAM role not valid or not properly configured"
+        "the volume's IAM role is not valid or not set up properly",
+        "ask the volume's owner to fix the IAM role (its trust policy and permissions), then retry",
+    ),
+    9204: Explanation(  # D:codes 403 "IAM user/role may not LIST the bucket (s3:ListBucket)"
+        "the volume's IAM user or role may not list the bucket",
+        _grant("s3:ListBucket on the bucket"),
+    ),
+    9205: Explanation(  # D:codes 403 "IAM user/role may not GET objects (s3:GetObject)"
+        "the volume's IAM user or role may not read objects in the bucket",
+        _grant("s3:GetObject on the bucket's prefix"),
+    ),
+    # D:codes 403 "IAM user/role may not PUT objects: needs s3:PutObject and s3:PutObjectAcl"
+    9206: Explanation(
+        "the volume's IAM user or role may not write objects to the bucket",
+        _grant("both s3:PutObject and s3:PutObjectAcl on the bucket's prefix"),
+    ),
+    9207: Explanation(  # D:codes 403 "IAM user/role may not GET OBJECT ACL (s3:GetObjectAcl)"
+        "the volume's IAM user or role may not read object ACLs in the bucket",
+        _grant("s3:GetObjectAcl on the bucket's prefix"),
+    ),
+    # D:codes 403 "IAM user/role may not GET objects from the Seven Bridges bucket"
+    9208: Explanation(
+        "the volume's IAM user or role may not read objects from the Platform's own bucket",
+        _grant("s3:GetObject on the Platform's buckets (see the Platform's example policy)"),
+    ),
+    9209: Explanation(  # D:codes 403 "cannot attach RW volume in the provided bucket region"
         "a read-write volume cannot be attached to a bucket in that region",
         "use a bucket in the Platform's region",
     ),

@@ -634,10 +634,14 @@ class World:
                         "Could not obtain cross-write access on the storage service. "
                         "Check the bucket policy.",
                     ),
+                    # the docs' status-code table (D:codes, docs.sevenbridges.com/docs/
+                    # api-status-codes): 9206 is the code for a missing PUT permission
                     error_body(
                         403,
-                        9205,
-                        "The IAM policy does not allow PutObject on the bucket.",
+                        9206,
+                        "The provided IAM user/role does not have permissions to PUT object to "
+                        "the provided bucket. The policy attached to the IAM user/role should "
+                        "have s3:PutObject and s3:PutObjectAcl permissions.",
                     ),
                 ]
             )

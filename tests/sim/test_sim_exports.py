@@ -293,8 +293,24 @@ async def test_job_fail_fault_fails_jobs_with_storage_errors(sim_factory):
     sim.clock.advance(60)
     job = (await sim.get(f"/storage/exports/{jid}")).json()
     assert job["state"] == "FAILED"
-    assert job["error"]["code"] in (9100, 9002, 9205)
+    assert job["error"]["code"] in (9100, 9002, 9206)
     assert sim.world.files[f.id].storage_volume is None  # nothing moved
+
+
+async def test_job_fail_storage_errors_use_the_docs_codes(sim_factory):
+    """The docs' status-code table (D:codes): a missing PUT permission is 9206 (s3:PutObject
+    and s3:PutObjectAcl), not 9205 (a missing GET)."""
+    sim = sim_factory(faults={"job_fail": 1.0})
+    folder = sim.folder("demo/wgs-cohort", "scatter-gather/chunks")
+    items = [item(c, location=f"out/{i}") for i, c in enumerate(folder.children[:30])]
+    created = (await sim.post("/bulk/storage/exports/create", {"items": items})).json()["items"]
+    sim.clock.advance(60)
+    errors = {}
+    for record in created:
+        job = (await sim.get(f"/storage/exports/{record['resource']['id']}")).json()
+        errors[job["error"]["code"]] = job["error"]["message"]
+    assert set(errors) == {9100, 9002, 9206}
+    assert "PutObject" in errors[9206] and "PutObjectAcl" in errors[9206]
 
 
 async def test_faults_are_repeatable_with_a_seed(sim_factory):

@@ -71,6 +71,33 @@ def test_9006_says_what_it_means():
     assert explain(123456) is None and explain(None) is None
 
 
+# The storage codes as the docs' status-code table words them (D:codes,
+# docs.sevenbridges.com/docs/api-status-codes; platform-api.md section 7): what each
+# explanation must name, and what it must not (the codes were once read shifted by one).
+STORAGE_CODES = {
+    9200: (["bucket does not exist"], ["key", "IAM"]),
+    9201: (["access key"], ["secret", "IAM"]),
+    9202: (["secret key"], ["IAM", "LIST"]),
+    9203: (["IAM role"], ["s3:"]),
+    9204: (["list", "s3:ListBucket"], ["s3:Get", "s3:Put"]),
+    9205: (["read objects", "s3:GetObject"], ["s3:Put", "s3:List", "Acl"]),
+    9206: (["write objects", "s3:PutObject", "s3:PutObjectAcl"], ["without an ACL", "s3:Get"]),
+    9207: (["ACL", "s3:GetObjectAcl"], ["s3:Put", "s3:List"]),
+    9208: (["Platform's own bucket", "s3:GetObject"], ["s3:Put", "s3:List"]),
+}
+
+
+@pytest.mark.parametrize("code", sorted(STORAGE_CODES))
+def test_storage_codes_follow_the_docs_table(code):
+    must, must_not = STORAGE_CODES[code]
+    ex = explain(code)
+    text = f"{ex.cause}; {ex.action}"
+    for words in must:
+        assert words in text, (code, words, text)
+    for words in must_not:
+        assert words not in text, (code, words, text)
+
+
 def _resp(status, body=None, content=None, headers=None):
     req = httpx.Request("GET", "https://api.sbgenomics.com/v2/x")
     if body is not None:
