@@ -98,8 +98,8 @@ VARIANTS = {
         "while more remain; default: full pages"
     ),
     "job-forbidden": (
-        "a bulk get answers 403 code 9005 for some jobs that exist (20% of ids); default: only "
-        "the job_forbidden fault does"
+        "a bulk get answers 403 code 9005 for some jobs that exist (a fifth of the ids); "
+        "default: only the job_forbidden fault does"
     ),
     "refuse-whole-call": (
         "an invalid item refuses the whole bulk create call with that item's own status and "

@@ -77,6 +77,7 @@ def test_hostile_variants_are_variants_and_applies_says_named_or_rolled():
 def test_sim_command_takes_hostile():
     p = argparse.ArgumentParser()
     add_arguments(p)
+    assert "--hostile" in p.format_help()  # every variant's text renders in the help
     settings = settings_from_args(p.parse_args(["--hostile", "--seed", "7"]))
     assert settings.hostile and settings.seed == 7
     assert not settings_from_args(p.parse_args([])).hostile
