@@ -501,14 +501,18 @@ class PlatformClient:
         headers: Mapping[str, str] | None = None,
         priority: Priority = "interactive",
         repeatable: bool = True,
+        counted: bool = True,
     ) -> httpx.Response:
-        """Send one request until it gets an answer worth returning (2xx) or raising."""
+        """Send one request until it gets an answer worth returning (2xx) or raising.
+
+        ``counted=False``: a request the Platform does not count against the rate limit; it
+        neither waits for nor spends the budget."""
         url = self._url(path_or_url)
         attempt = 0
         maintenance_since: float | None = None
         waited_note = False
         while True:
-            await self.budget.acquire(priority)
+            await self.budget.acquire(priority, counted=counted)
             request = self._http.build_request(
                 method,
                 url,
@@ -520,7 +524,7 @@ class PlatformClient:
             try:
                 response = await self._send_within_deadline(request)
             except httpx.TransportError as exc:
-                self.budget.release(None)
+                self.budget.release(None, counted=counted)
                 before = isinstance(exc, _BEFORE_SENDING)
                 message = _network_message(exc, method, shown)
                 log.info("%s (try %d)", message, attempt + 1)
@@ -552,10 +556,10 @@ class PlatformClient:
             except BaseException:
                 # cancelled (a side-by-side task failed, a stop) or any other error while the
                 # request was out: it no longer counts as in flight
-                self.budget.release(None)
+                self.budget.release(None, counted=counted)
                 raise
             self._observe_date(response.headers)
-            self.budget.release(response.headers)
+            self.budget.release(response.headers, counted=counted)
             status = response.status_code
             log.debug("%s %s -> %d", method, shown, status)
             if status < 300:
@@ -570,6 +574,8 @@ class PlatformClient:
                     "API rate limit reached: waiting for the reset, then resending",
                     until,
                 )
+                if not counted:  # it did not wait for the budget: wait here
+                    await self._sleep(max(until - self._clock(), 0.0))
                 continue  # a 429 means not done: resend after the budget's wait
             err = error_from(response, method, shown)
             if isinstance(err, Maintenance):
@@ -779,7 +785,12 @@ class PlatformClient:
         return await self._get_model(User, "user")
 
     async def get_rate_limit(self) -> RateLimitStatus:
-        return await self._get_model(RateLimitStatus, "rate_limit")
+        # "making this API call does not count against your rate limit" (the docs' page of
+        # GET /rate_limit; D:rate, https://docs.sevenbridges.com/docs/api-rate-limit): it
+        # neither waits for nor spends the budget
+        response = await self._send("GET", "rate_limit", counted=False)
+        url = str(response.request.url)
+        return _parse(RateLimitStatus, _json(response, "GET", url), "GET", url)
 
     # ---- projects ------------------------------------------------------------------------
     def list_projects(

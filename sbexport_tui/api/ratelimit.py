@@ -10,7 +10,9 @@ decides, before each request, whether it may go now:
 - when the budget runs low, the remaining requests are spread evenly until the reset instead of
   being spent at once;
 - background requests wait while any interactive request is waiting;
-- after a 429 nobody sends anything until the reset the 429 named.
+- after a 429 nobody sends anything until the reset the 429 named;
+- a request that does not count against the limit (``GET /rate_limit``, by the docs) never waits
+  for the budget and is not counted (``counted=False``).
 
 Time is injectable (``clock``/``sleep``) so tests run in virtual time. ``state`` is a snapshot for
 a UI gauge; ``add_listener`` calls back on every change.
@@ -166,10 +168,16 @@ class RateBudget:
                 return next_ok - now, "pacing"
         return 0.0, None
 
-    async def acquire(self, priority: Priority = "interactive") -> None:
-        """Wait until a request may be sent, then count it as sent. Pair with ``release``."""
+    async def acquire(self, priority: Priority = "interactive", *, counted: bool = True) -> None:
+        """Wait until a request may be sent, then count it as sent. Pair with ``release``.
+
+        ``counted=False``: a request the Platform does not count against the limit (the docs:
+        ``GET /rate_limit``): it goes at once and spends nothing; pair with
+        ``release(..., counted=False)``."""
         if priority not in PRIORITIES:
             raise ValueError(f"priority must be one of {PRIORITIES}, not {priority!r}")
+        if not counted:
+            return
         interactive = priority == "interactive"
         self._waiting[priority] += 1
         if interactive:
@@ -204,9 +212,10 @@ class RateBudget:
             self.remaining = max(self.remaining - 1, 0)
 
     # ---- what the server said ----------------------------------------------------------
-    def release(self, headers: Mapping[str, str] | None = None) -> None:
+    def release(self, headers: Mapping[str, str] | None = None, *, counted: bool = True) -> None:
         """The request is over; learn from its response headers (None: no response)."""
-        self._in_flight = max(self._in_flight - 1, 0)
+        if counted:
+            self._in_flight = max(self._in_flight - 1, 0)
         if headers is not None:
             self.update(headers)
 

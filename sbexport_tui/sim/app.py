@@ -1002,8 +1002,9 @@ class SimPlatform:
         start, used = g._window(token, now)
         reset = math.ceil(start + s.rate_window)
         if path.rstrip("/") == "/v2/rate_limit":
-            # Undocumented whether this call counts; the simulator does not count it, so a
-            # client can always ask where it stands.
+            # Not counted: "making this API call does not count against your rate limit" (the
+            # docs' page of GET /rate_limit; D:rate, https://docs.sevenbridges.com/docs/
+            # api-rate-limit), so a client can always ask where it stands.
             await self.inner(
                 scope,
                 receive,

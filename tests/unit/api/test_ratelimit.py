@@ -235,3 +235,23 @@ async def test_a_request_cancelled_in_flight_is_no_longer_counted() -> None:
         assert client.budget.state.in_flight == 0
     finally:
         await client.aclose()
+
+
+async def test_asking_for_the_rate_limit_spends_nothing(clock):
+    """The docs (GET /rate_limit's page; D:rate): "making this API call does not count against
+    your rate limit". The client neither waits for the budget nor spends it on that call, and
+    the sim does not count it either."""
+    env = Env(clock, rate_limit=10, rate_window=300)
+    client = env.client()
+    await client.get_user()  # 9 left: 4 above the interactive reserve of 5
+    start, sent = clock.now, client.budget.sent
+    for _ in range(20):
+        status = await client.get_rate_limit()
+        assert status.rate.remaining == 9  # the sim did not count it
+    assert clock.now == start  # nobody waited for a reset
+    assert client.budget.sent == sent and client.budget.state.remaining == 9
+    assert client.budget.state.in_flight == 0
+    assert env.platform.gate.peek(env.settings.tokens[0])[1] == 9
+    await client.get_user()  # and the budget still lets a counted request go at once
+    assert clock.now == start and env.transport.responses.count(429) == 0
+    await client.aclose()
