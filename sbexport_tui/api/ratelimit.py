@@ -10,7 +10,7 @@ decides, before each request, whether it may go now:
 - when the budget runs low, the remaining requests are spread evenly until the reset instead of
   being spent at once;
 - background requests wait while any interactive request is waiting;
-- after a 429 nobody sends anything until the reset the 429 named;
+- after a 429 nobody sends anything until the reset the 429 named (or its ``Retry-After``);
 - a request that does not count against the limit (``GET /rate_limit``, by the docs) never waits
   for the budget and is not counted (``counted=False``).
 
@@ -283,7 +283,13 @@ class RateBudget:
             # no usable reset: back off exponentially, then probe
             until = now + min(2.0 ** (self._consecutive_429 - 1), self.max_429_backoff)
         self.blocked_until = max(self.blocked_until, until)
-        self.remaining = 0 if self.reset_at is not None else None
+        if retry_after is not None:
+            # The server named its own wait: after it, the next answer says where the budget
+            # stands. Counting the budget as spent would make every request wait for the reset
+            # of the window known before (each "Retry-After: 2" would cost the whole window).
+            self.remaining = None
+        else:
+            self.remaining = 0 if self.reset_at is not None else None
         self._waiting_until = self.blocked_until
         self._reason = "rate limit (429)"
         self._changed()

@@ -255,3 +255,41 @@ async def test_asking_for_the_rate_limit_spends_nothing(clock):
     await client.get_user()  # and the budget still lets a counted request go at once
     assert clock.now == start and env.transport.responses.count(429) == 0
     await client.aclose()
+
+
+async def test_a_429_with_retry_after_waits_that_long_not_for_an_earlier_reset(clock):
+    """Six 429s with "Retry-After: 2" and no reset header, while the budget knows a reset
+    4 minutes away: about 12 s of waiting, not the rest of the window."""
+    import httpx
+
+    from sbexport_tui.api import PlatformClient
+
+    answers = ["ok"] + ["429"] * 6 + ["ok"]
+    reset = clock.now + 240
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        kind = answers.pop(0)
+        if kind == "429":
+            body = {"status": 429, "code": 1000, "message": "Rate limit exceeded!"}
+            return httpx.Response(429, json=body, headers={"Retry-After": "2"})
+        headers = {
+            "X-RateLimit-Limit": "1000",
+            "X-RateLimit-Remaining": "500",
+            "X-RateLimit-Reset": str(int(reset)),
+        }
+        return httpx.Response(200, json={"username": "demo"}, headers=headers)
+
+    client = PlatformClient(
+        "https://api.example.test/v2",
+        "t0ken",
+        transport=httpx.MockTransport(handler),
+        clock=clock,
+        sleep=clock.sleep,
+        budget=budget(clock),
+    )
+    await client.get_user()  # the budget learns the window and its reset
+    start = clock.now
+    await client.get_user()  # six 429s, then an answer
+    assert not answers
+    assert 12 <= clock.now - start < 15
+    await client.aclose()
