@@ -81,6 +81,8 @@ from .regions import validate_base_url
 CLOCK_TOLERANCE = 2.0  # seconds; a Date header has whole seconds
 # the longest one request may take, answer read in full (a page of 100 full records is ~100 KB)
 REQUEST_DEADLINE = 180.0
+# the same for a sign-in (a person waits for it; the answer is a few hundred bytes)
+SIGN_IN_DEADLINE = 30.0
 log = logging.getLogger("sbexport.api")
 
 PAGE_SIZE = 100  # the Platform's maximum
@@ -167,6 +169,10 @@ DEFAULT_LIMITS = httpx.Limits(max_connections=16, max_keepalive_connections=8, k
 
 # errors that mean the request never left this machine: always safe to resend
 _BEFORE_SENDING = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.ProxyError)
+
+
+class _DeadlinePassed(httpx.ReadTimeout):
+    """No complete answer within the request's deadline (a read timeout of our own)."""
 
 
 def _network_message(exc: httpx.TransportError, method: str, url: str) -> str:
@@ -424,10 +430,16 @@ class PlatformClient:
     async def __aexit__(self, *exc: object) -> None:
         await self.aclose()
 
-    async def _send_within_deadline(self, request: httpx.Request) -> httpx.Response:
-        """Send and read the whole answer within ``request_deadline`` seconds: the timeouts of
-        httpx are per read, so an answer that trickles a byte every few seconds would never end.
-        Past the deadline it is a read timeout (for a submission: an ambiguous one)."""
+    async def _send_within_deadline(
+        self, request: httpx.Request, deadline: float | None = None
+    ) -> httpx.Response:
+        """Send and read the whole answer within ``request_deadline`` seconds (or ``deadline``,
+        when shorter): the timeouts of httpx are per read, so an answer that trickles a byte every
+        few seconds would never end. Past the deadline it is a read timeout (for a submission: an
+        ambiguous one)."""
+        seconds = (
+            self.request_deadline if deadline is None else min(deadline, self.request_deadline)
+        )
 
         async def send() -> httpx.Response:
             response = await self._http.send(request)
@@ -439,10 +451,10 @@ class PlatformClient:
             return response
 
         try:
-            return await asyncio.wait_for(send(), self.request_deadline)
+            return await asyncio.wait_for(send(), seconds)
         except asyncio.TimeoutError:
-            raise httpx.ReadTimeout(
-                f"no complete answer within {self.request_deadline:g} s", request=request
+            raise _DeadlinePassed(
+                f"no complete answer within {seconds:g} s", request=request
             ) from None
 
     # ---- the Platform's clock ------------------------------------------------------------
@@ -502,11 +514,13 @@ class PlatformClient:
         priority: Priority = "interactive",
         repeatable: bool = True,
         counted: bool = True,
+        deadline: float | None = None,
     ) -> httpx.Response:
         """Send one request until it gets an answer worth returning (2xx) or raising.
 
         ``counted=False``: a request the Platform does not count against the rate limit; it
-        neither waits for nor spends the budget."""
+        neither waits for nor spends the budget. ``deadline``: a shorter deadline for a call a
+        person waits for; past it the call ends at once (no retry) and says so."""
         url = self._url(path_or_url)
         attempt = 0
         maintenance_since: float | None = None
@@ -522,12 +536,20 @@ class PlatformClient:
             )
             shown = str(request.url)
             try:
-                response = await self._send_within_deadline(request)
+                response = await self._send_within_deadline(request, deadline)
             except httpx.TransportError as exc:
                 self.budget.release(None, counted=counted)
                 before = isinstance(exc, _BEFORE_SENDING)
                 message = _network_message(exc, method, shown)
                 log.info("%s (try %d)", message, attempt + 1)
+                if deadline is not None and isinstance(exc, _DeadlinePassed):
+                    raise NetworkError(
+                        f"{method} {shown}: the Platform did not answer within "
+                        f"{min(deadline, self.request_deadline):g} s: check the network, proxy "
+                        "settings (HTTPS_PROXY) and the API URL, then try again",
+                        method=method,
+                        url=shown,
+                    ) from exc
                 if not repeatable and not before:
                     raise AmbiguousSubmitError(
                         f"{message}; the request may or may not have reached the Platform, so "
@@ -781,8 +803,12 @@ class PlatformClient:
 
     # ---- user, rate limit ----------------------------------------------------------------
     async def get_user(self) -> User:
-        """Who the token belongs to (also the check that the URL and token work)."""
-        return await self._get_model(User, "user")
+        """Who the token belongs to (also the check that the URL and token work: the sign-in,
+        which a person waits for, so it gives up after ``SIGN_IN_DEADLINE``, not the long
+        deadline of a page of a listing)."""
+        response = await self._send("GET", "user", deadline=SIGN_IN_DEADLINE)
+        url = str(response.request.url)
+        return _parse(User, _json(response, "GET", url), "GET", url)
 
     async def get_rate_limit(self) -> RateLimitStatus:
         # "making this API call does not count against your rate limit" (the docs' page of

@@ -173,9 +173,36 @@ async def test_every_request_has_an_overall_deadline():
         request_deadline=0.3,
     )
     with pytest.raises(NetworkError, match=r"no complete answer within 0\.3 s"):
-        await client.get_user()
+        await client.get_project("demo/p")
     assert len(transport.sent) == 2  # a GET is tried again, then given up
     item = ExportItem(file_id="a" * 24, volume="o/v", location="x")
     with pytest.raises(AmbiguousSubmitError):  # a submission is not resent blindly
         await client.bulk_create_exports([item])
+    await client.aclose()
+
+
+async def test_a_sign_in_gives_up_after_its_own_short_deadline(monkeypatch):
+    """The sign-in (get_user: `sbexport profiles test`, the profiles screen's test and sign-in)
+    is waited for by a person: a trickling answer ends after SIGN_IN_DEADLINE (30 s), not the
+    180 s of a listing's page, at once (not tried again), and the message says so."""
+    from sbexport_tui.api import PlatformClient
+    from sbexport_tui.api import client as client_module
+
+    assert client_module.SIGN_IN_DEADLINE == 30.0
+    assert client_module.REQUEST_DEADLINE == 180.0
+    monkeypatch.setattr(client_module, "SIGN_IN_DEADLINE", 0.3)  # 30 s, scaled down
+    transport = Trickle()
+    client = PlatformClient(
+        "http://sim.invalid/v2",
+        "t" * 32,
+        transport=transport,
+        retry=RetryPolicy(attempts=3, backoff_base=0.0),
+    )
+    assert client.request_deadline == 180.0
+    with pytest.raises(NetworkError) as caught:
+        await asyncio.wait_for(client.get_user(), 10)  # without its own deadline: 50 s
+    message = str(caught.value)
+    assert "the Platform did not answer within 0.3 s" in message
+    assert "try again" in message and "t" * 32 not in message
+    assert len(transport.sent) == 1  # a person waits: told at once, not after more tries
     await client.aclose()
