@@ -288,7 +288,8 @@ class VolumePrefix(Model):
 class TaskOutput:
     """One file a task's output names: CWL's ``{"class": "File", "path": <file id>}`` as the
     official Python client reads it (``path`` is the file's id), or a folder
-    (``"class": "Directory"``), with the output's id and the file's name when given."""
+    (``"class": "Directory"``), with the output's id and the file's name when given (CWL's
+    ``basename``, else the ``name`` the Platform's records also carry)."""
 
     __slots__ = ("file_id", "is_folder", "name", "output")
 
@@ -312,7 +313,8 @@ def _output_files(output: str, value: Any) -> list[TaskOutput]:
     path = value.get("path")
     if kind not in ("file", "directory") or not isinstance(path, str) or not path:
         return []
-    name = value.get("name") if isinstance(value.get("name"), str) else None
+    names = (value.get("basename"), value.get("name"))  # CWL's own field first
+    name = next((n for n in names if isinstance(n, str) and n), None)
     out = [TaskOutput(output, path, name, kind == "directory")]
     for extra in value.get("secondaryFiles") or []:  # CWL: index files that go with it
         out += _output_files(output, extra)

@@ -84,6 +84,37 @@ def test_a_tasks_outputs_arrays_secondary_files_and_folders() -> None:
     assert task.status == "COMPLETED"
 
 
+def test_an_output_is_named_by_its_cwl_basename_else_its_name() -> None:
+    """CWL names a File by ``basename``; the Platform's records (and the sim) carry ``name``
+    too. ``basename`` comes first; without it, ``name``; without either, no name (the file's
+    own record names it when it is looked up)."""
+    from sbexport_tui.api.models import Task
+
+    task = Task.model_validate(
+        {
+            "id": "t1",
+            "outputs": {
+                "both": {"class": "File", "path": "f1", "basename": "a.bam", "name": "old"},
+                "cwl": {"class": "File", "path": "f2", "basename": "b.bam",
+                        "secondaryFiles": [{"class": "File", "path": "f3",
+                                            "basename": "b.bam.bai"}]},
+                "named": {"class": "File", "path": "f4", "name": "c.bam"},
+                "blank": {"class": "File", "path": "f5", "basename": "", "name": "d.bam"},
+                "none": {"class": "Directory", "path": "d1", "basename": None},
+            },
+        }
+    )  # fmt: skip
+    got = {o.file_id: o.name for o in task.output_files()}
+    assert got == {
+        "f1": "a.bam",
+        "f2": "b.bam",
+        "f3": "b.bam.bai",
+        "f4": "c.bam",
+        "f5": "d.bam",
+        "d1": None,
+    }
+
+
 def test_a_typed_query() -> None:
     from sbexport_tui.export.finding import parse_typed
 
