@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from pathlib import Path
 from typing import Any
 
 from ..config import (
@@ -12,14 +13,17 @@ from ..config import (
     ConfigError,
     CredentialsSource,
     EnvSource,
+    Paths,
     Profile,
     ProfileStore,
     load_profiles,
     make_secret,
 )
+from ..storage_errors import EXIT_STORAGE, storage_message
 from .common import (
     EXIT_OK,
     Console,
+    Fail,
     open_profile_session,
     paths_from_env,
     pick_profile,
@@ -98,7 +102,10 @@ def cmd_add(args: argparse.Namespace, console: Console) -> int:
         token = make_secret(raw, "standard input")
         source = EnvSource("SB_AUTH_TOKEN")  # replaced by the token file in store.add
     profile = Profile(name=args.name, region=args.region, token=source)
-    config = store.add(profile, token=token, make_default=args.default)
+    try:
+        config = store.add(profile, token=token, make_default=args.default)
+    except OSError as e:  # a home that is read-only, full, or not there: exit 5, one line
+        raise Fail(storage_message(e, file=_written(e, paths, args.name)), EXIT_STORAGE) from None
     saved = config.get(args.name)
     is_default = config.default_profile == args.name
     if args.json:
@@ -110,6 +117,14 @@ def cmd_add(args: argparse.Namespace, console: Console) -> int:
             f"Check it: sbexport profiles test {args.name}"
         )
     return EXIT_OK
+
+
+def _written(error: OSError, paths: Paths, name: str) -> Path:
+    """The file a failed write was for (the error may name its temporary file)."""
+    failed = Path(error.filename) if isinstance(error.filename, str) else None
+    if failed is not None and paths.tokens_dir in (failed, *failed.parents):
+        return paths.token_file(name)
+    return paths.profiles_file
 
 
 async def cmd_test(args: argparse.Namespace, console: Console) -> int:
