@@ -64,6 +64,7 @@ from .models import (
     ExportJob,
     ExportResult,
     File,
+    Held,
     JobLookup,
     Page,
     Project,
@@ -300,34 +301,104 @@ def _older_than(jobs: Sequence[ExportJob], floor: float) -> bool:
     return bool(times) and times is not None and max(times) < floor
 
 
-def _agrees(item: ExportItem, job: ExportJob) -> bool:
-    """Whether a job record names this item's file and destination (what it does not name
-    cannot disagree)."""
-    return (
-        job.file_id in (None, item.file_id)
-        and job.location in (None, item.location)
-        and job.volume_id in (None, item.volume)
-    )
+def _trim(location: str) -> str:
+    return location.strip("/")
+
+
+def location_rank(sent: str, echoed: str | None) -> int:
+    """How well an answer's echo of a destination location agrees with what was sent: 2 the
+    same (leading and trailing ``/`` aside), 1 the same behind a prefix (the docs: the volume's
+    prefix "will be prepended to location"), 0 not at all, and -1 when the answer does not say.
+
+    The docs call the echo "as passed", yet their own example answer names another location
+    and a volume ``rfranklin/output.vcf`` for an item sent to ``rfranklin/output``: an echo
+    is evidence, never identity, so the volume's echo is not compared at all (one call, and
+    one list asked by ``volume=``, is about one volume) and a location that differs proves
+    nothing by itself."""
+    if echoed is None:
+        return -1
+    s, e = _trim(sent), _trim(echoed)
+    if e == s:
+        return 2
+    return 1 if e.endswith("/" + s) else 0
+
+
+def pair_jobs(
+    items: Sequence[ExportItem], jobs: Sequence[ExportJob], *, by_file: bool
+) -> list[ExportJob | None]:
+    """Each item's job among these, or None: a job is given to the item whose file it names
+    (``source.file``), and among items of the same file to the one whose location its echo
+    agrees with best (same, then behind a prefix). No job is given twice, and a tie leaves
+    the items without one.
+
+    ``by_file``: the jobs were made by one call for these items (its answer, or those of its
+    ids looked up), so a job naming a file that only one of the items has is that item's
+    whatever its location's echo says. Otherwise (jobs from a list of the volume's exports,
+    which may hold other runs' jobs of the same file) the location must agree too."""
+    out: list[ExportJob | None] = [None] * len(items)
+    by_id: dict[str, list[int]] = {}
+    for i, it in enumerate(items):
+        by_id.setdefault(it.file_id, []).append(i)
+    taken: set[str] = set()
+    for rank in (2, 1, 0):
+        if rank == 0 and not by_file:
+            break
+        # the candidates of each still unmatched item at this rank
+        wants: dict[int, list[ExportJob]] = {}
+        for job in jobs:
+            if job.id in taken or not job.file_id:
+                continue
+            mine = [i for i in by_id.get(job.file_id, []) if out[i] is None]
+            if rank == 0:
+                if len(by_id.get(job.file_id, [])) == 1 and mine:
+                    wants.setdefault(mine[0], []).append(job)
+                continue
+            for i in mine:
+                if location_rank(items[i].location, job.location) == rank:
+                    wants.setdefault(i, []).append(job)
+        claimed = Counter(j.id for js in wants.values() for j in js)
+        for i, js in wants.items():
+            ids = {j.id for j in js}
+            if len(ids) == 1 and claimed[js[0].id] == 1:
+                out[i] = js[0]
+                taken.add(js[0].id)
+    return out
 
 
 def match_answers(
     items: Sequence[ExportItem], records: Sequence[BulkRecord[ExportJob]]
 ) -> list[ExportResult]:
-    """The bulk answer, one result per item: by position when every record agrees with the
-    item at its position (the docs: "in request order"), else by content.
+    """The bulk answer, one result per item: by position when the records agree with the
+    items at their positions (the docs: "in request order"), else by content.
 
-    Each job record carries its ``source.file`` and ``destination.location``: a record that
-    names another item, or a job id given twice, means the positions cannot be trusted. Then
-    each item takes the one record naming its file and location; an item with none, or with
-    an id given twice, is ``ambiguous`` (its job may exist: the runner reconciles it, it never
-    guesses). Error records name no item, so they count only when the positions hold.
+    Positions hold when no job id is given twice and each job record names its position's
+    file (or no file) and a location no other item of that file has. Otherwise each item
+    takes the job that names its file (``pair_jobs``), and an item left without one is
+    ``ambiguous``: its job may exist, under an id of this answer that could not be tied to
+    it (``candidates``: the runner looks those ids up) or in no answer at all. Error records
+    name no item, so they count only when the positions hold. Nothing here ever concludes
+    that an item has no job.
     """
     jobs = [rec.resource if rec.error is None else None for rec in records]
     ids = Counter(j.id for j in jobs if j is not None)
-    if all(
-        j is None or (ids[j.id] == 1 and _agrees(item, j))
-        for item, j in zip(items, jobs, strict=True)
-    ):
+
+    def holds(i: int, item: ExportItem, job: ExportJob | None) -> bool:
+        if job is None:
+            return True
+        if ids[job.id] != 1 or job.file_id not in (None, item.file_id):
+            return False
+        if location_rank(item.location, job.location) != 0:
+            return True
+        # an echo that agrees with no item: the docs' own example garbles echoes, so the
+        # position stands unless the echo names another item of the same file
+        return not any(
+            k != i
+            and other.file_id == item.file_id
+            and location_rank(other.location, job.location) > 0
+            for k, other in enumerate(items)
+        )
+
+    if all(holds(i, item, j) for i, (item, j) in enumerate(zip(items, jobs, strict=True))):
         results = []
         for item, rec, job in zip(items, records, jobs, strict=True):
             error = rec.error
@@ -335,30 +406,25 @@ def match_answers(
                 error = ApiErrorBody(message="the Platform returned neither a job nor an error")
             results.append(ExportResult(item=item, job=job, error=error))
         return results
-    by_content: dict[tuple[str, str], list[ExportJob]] = {}
-    for j in jobs:
-        if j is not None and j.file_id and j.location:
-            by_content.setdefault((j.file_id, j.location), []).append(j)
+    unique = [j for j in jobs if j is not None and ids[j.id] == 1]
+    paired = pair_jobs(items, unique, by_file=True)
+    used = {j.id for j in paired if j is not None}
+    # every id of the answer belongs to some item of this call: those not tied to one are
+    # looked up before anything is concluded about the items left over
+    candidates = tuple(dict.fromkeys(j.id for j in jobs if j is not None and j.id not in used))
     out = []
-    for item in items:
-        found = [
-            j
-            for j in by_content.get((item.file_id, item.location), [])
-            if j.volume_id in (None, item.volume)
-        ]
-        if len(found) == 1 and ids[found[0].id] == 1:
-            out.append(ExportResult(item=item, job=found[0]))
-        elif found:
-            out.append(
-                ExportResult(
-                    item=item, ambiguous="the answer gave this item a job id shared with another"
-                )
-            )
+    for item, job in zip(items, paired, strict=True):
+        if job is not None:
+            out.append(ExportResult(item=item, job=job))
         else:
             out.append(
                 ExportResult(
                     item=item,
-                    ambiguous="the answer's records are out of order and none names this item",
+                    candidates=candidates,
+                    ambiguous=(
+                        "the answer's records are out of order or repeat a job id, and none "
+                        "could be tied to this item"
+                    ),
                 )
             )
     log.warning(
@@ -1094,16 +1160,56 @@ class PlatformClient:
     async def bulk_get_exports(
         self, export_ids: Sequence[str], *, priority: Priority = "background"
     ) -> list[JobLookup]:
-        """The current record of each job id, in order (chunks of 100; safe to resend)."""
+        """The current record of each job id, in the order asked (chunks of 100; safe to
+        resend).
+
+        Records are matched to the ids asked by their own ``resource.id``, never by position
+        alone (the docs give each record its id; an answer in another order must not give a
+        job another job's state). An error record names no id: it goes to an id by position
+        only when every record stands at its own id's position, or when it is the one error
+        for the one id left; else that id gets neither a job nor an error (no answer: it is
+        asked again)."""
         out: list[JobLookup] = []
         what = "bulk/storage/exports/get"
         for chunk in _chunks(list(export_ids), BULK_MAX):
             data = await self._post_json(what, {"export_ids": list(chunk)}, priority=priority)
-            records = self._bulk_records(BulkRecord[ExportJob], data, len(chunk), what)
-            out.extend(
-                JobLookup(id=jid, job=rec.resource, error=rec.error)
+            raw = data.get("items") if isinstance(data, dict) else None
+            if not isinstance(raw, list):
+                raise BadResponse(
+                    f"POST {what}: the answer has no list of items",
+                    method="POST",
+                    url=self._url(what),
+                )
+            records = [_parse(BulkRecord[ExportJob], it, "POST", self._url(what)) for it in raw]
+            asked = set(chunk)
+            found: dict[str, ExportJob] = {}
+            for rec in records:
+                job = rec.resource if rec.error is None else None
+                if job is not None and job.id in asked:
+                    found.setdefault(job.id, job)
+            errors = [rec.error for rec in records if rec.error is not None]
+            in_place = len(records) == len(chunk) and all(
+                rec.error is not None or (rec.resource is not None and rec.resource.id == jid)
                 for jid, rec in zip(chunk, records, strict=True)
             )
+            left = [jid for jid in chunk if jid not in found]
+            if len(records) != len(chunk) or len(found) + len(errors) != len(records):
+                log.warning(
+                    "%s: asked %d ids, got %d records (%d naming an id asked)",
+                    what,
+                    len(chunk),
+                    len(records),
+                    len(found),
+                )
+            for k, jid in enumerate(chunk):
+                if jid in found:
+                    out.append(JobLookup(id=jid, job=found[jid]))
+                elif in_place:
+                    out.append(JobLookup(id=jid, error=records[k].error))
+                elif len(left) == 1 and len(errors) == 1:
+                    out.append(JobLookup(id=jid, error=errors[0]))
+                else:
+                    out.append(JobLookup(id=jid))
         return out
 
     async def _exports_since(
@@ -1203,16 +1309,26 @@ class PlatformClient:
         since: datetime | float | None = None,
         priority: Priority = "background",
         exclude: Collection[str] = (),
-    ) -> list[ExportJob | None]:
-        """For each item, the export job already started for it on this volume, or None.
+    ) -> list[ExportJob | Held | None]:
+        """For each item, the export job already started for it on this volume; ``None`` only
+        on proof that it has none; else ``Held`` with why neither can be said.
 
-        Matches by source file + destination location. With ``since`` (when the ambiguous
-        submission was made), jobs started before it (minus a minute of clock skew) are ignored,
-        so an old job for the same file does not pass for the new one, and the list is read only
-        as far back as that (see ``_exports_since``). When several match, the most recently
-        started one wins.
+        The proof is the volume's export list (``GET /storage/exports?volume=``), read back to
+        ``since`` or whole (see ``_exports_since``), with every listed job's file and
+        destination known: the docs' only example of the list has items of ``href, id,
+        state``, so a job listed without them is looked up by id (the bulk get's records
+        carry ``source`` and ``destination``). A job matches an item when it names the item's
+        file and its location (with or without the volume's prefix, leading or trailing ``/``:
+        ``location_rank``). A job naming the item's file and another location, or a listed
+        job that cannot be read, is not proof of anything: the item is ``Held``.
+
+        With ``since`` (when the ambiguous submission was made), jobs started before it (minus
+        a minute of clock skew) are ignored, so an old job for the same file does not pass for
+        the new one. When several match, the most recently started one wins. Jobs in
+        ``exclude`` belong to other items (the journal says so) and are never these items'.
         """
-        wanted = {(it.file_id, it.location) for it in items if it.volume == volume_id}
+        mine = [it for it in items if it.volume == volume_id]
+        files = {it.file_id for it in mine}
         local = to_timestamp(since)
 
         def floor() -> float | None:
@@ -1223,23 +1339,73 @@ class PlatformClient:
                 return None
             return local + self.server_offset - CLOCK_MARGIN
 
-        best: dict[tuple[str, str], ExportJob] = {}
-        async for job in self._exports_since(volume_id, floor, priority):
-            if job.id in exclude:  # known to belong to another item: never this one's
-                continue
-            key = (job.file_id or "", job.location or "")
-            if key not in wanted or (job.volume_id and job.volume_id != volume_id):
-                continue
-            started = to_timestamp(job.started_on)
-            margin = floor()
+        candidates: list[ExportJob] = []
+
+        def consider(job: ExportJob) -> None:
+            if job.id in exclude or job.file_id not in files:
+                return
+            started, margin = to_timestamp(job.started_on), floor()
             if margin is not None and started is not None and started < margin:
+                return
+            candidates.append(job)
+
+        lean: list[str] = []
+        async for job in self._exports_since(volume_id, floor, priority):
+            if job.id in exclude:
                 continue
-            current = best.get(key)
-            if current is None or (to_timestamp(current.started_on) or 0) <= (started or 0):
-                best[key] = job
-        return [
-            best.get((it.file_id, it.location)) if it.volume == volume_id else None for it in items
-        ]
+            if job.file_id is None or job.location is None:
+                lean.append(job.id)
+            else:
+                consider(job)
+        unreadable = 0
+        if lean:
+            log.info(
+                "the export list gave %d job(s) without file or destination: looked up", len(lean)
+            )
+            for lookup in await self.bulk_get_exports(lean, priority=priority):
+                record = lookup.job
+                if record is not None and record.file_id and record.location is not None:
+                    consider(record)
+                else:
+                    unreadable += 1
+        candidates.sort(key=lambda j: to_timestamp(j.started_on) or 0.0, reverse=True)
+        found: dict[int, ExportJob] = {}
+        taken: set[str] = set()
+        for rank in (2, 1):  # the same location first, then behind a prefix
+            for i, it in enumerate(mine):
+                if i in found:
+                    continue
+                for job in candidates:
+                    if (
+                        job.id not in taken
+                        and job.file_id == it.file_id
+                        and location_rank(it.location, job.location) == rank
+                    ):
+                        found[i] = job
+                        taken.add(job.id)
+                        break
+        answers: dict[int, ExportJob | Held | None] = {}
+        for i, it in enumerate(mine):
+            if i in found:
+                answers[id(it)] = found[i]
+                continue
+            other = next(
+                (j for j in candidates if j.file_id == it.file_id and j.id not in taken), None
+            )
+            if other is not None:
+                answers[id(it)] = Held(
+                    f"a job for this file on the volume ({other.id}) names the location "
+                    f"{other.location!r}: it may be this item's, echoed otherwise, so the item "
+                    "is not sent again"
+                )
+            elif unreadable:
+                answers[id(it)] = Held(
+                    f"{unreadable} job(s) of the volume's export list could not be looked up, "
+                    "so it cannot be shown that none is this item's"
+                )
+            else:
+                answers[id(it)] = None
+        return [answers.get(id(it)) if it.volume == volume_id else None for it in items]
 
 
 __all__ = [

@@ -452,10 +452,21 @@ class ExportResult(BaseModel):
     error: ApiErrorBody | None = None
     # why the answer for this item cannot be trusted (it may or may not have a job): reconcile
     ambiguous: str | None = None
+    # job ids of the same answer that could not be tied to an item: one of them may be this
+    # item's, so they are looked up by id before anything is concluded
+    candidates: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
         return self.job is not None
+
+
+@dataclass(frozen=True)
+class Held:
+    """An item whose export job can be neither found nor ruled out, and why: it is never sent
+    again by itself."""
+
+    why: str
 
 
 class JobLookup(BaseModel):

@@ -12,6 +12,7 @@ from ..api.models import (
     ExportJob,
     ExportResult,
     File,
+    Held,
     JobLookup,
     Project,
     Task,
@@ -39,7 +40,7 @@ class ExportClient(Protocol):
         *,
         since: Any = None,
         exclude: Collection[str] = (),
-    ) -> list[ExportJob | None]: ...
+    ) -> list[ExportJob | Held | None]: ...
 
 
 class VolumeClient(Protocol):

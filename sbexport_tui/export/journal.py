@@ -47,7 +47,7 @@ if TYPE_CHECKING:  # the journal is read by `jobs list` without the engine or th
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: the log of sends (``sends``), ``send_why``, ``lookup_errors``
 # How long a write waits for another process's transaction before the journal is called locked.
 BUSY_TIMEOUT = 30.0
 WAL_LIMIT = 4 * 1024 * 1024  # bytes the WAL is cut back to after a checkpoint
@@ -89,6 +89,8 @@ CREATE TABLE IF NOT EXISTS items (
     error_code    INTEGER,
     error_message TEXT,
     attempts      INTEGER NOT NULL DEFAULT 0,
+    send_why      TEXT,
+    lookup_errors INTEGER NOT NULL DEFAULT 0,
     submitted     REAL,
     started       REAL,
     finished      REAL,
@@ -100,6 +102,13 @@ CREATE INDEX IF NOT EXISTS items_by_state_position ON items (run_id, state, posi
 CREATE INDEX IF NOT EXISTS items_by_job ON items (job_id);
 DROP INDEX IF EXISTS items_by_updated;
 CREATE INDEX IF NOT EXISTS items_by_stamp ON items (updated);
+CREATE TABLE IF NOT EXISTS sends (
+    run_id        INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    position      INTEGER NOT NULL,
+    at            REAL    NOT NULL,
+    why           TEXT    NOT NULL
+);
+CREATE INDEX IF NOT EXISTS sends_by_item ON sends (run_id, position);
 CREATE TABLE IF NOT EXISTS leases (
     run_id        INTEGER PRIMARY KEY REFERENCES runs(id) ON DELETE CASCADE,
     owner         TEXT    NOT NULL,
@@ -328,6 +337,7 @@ class Journal:
                 for statement in _SCHEMA.split(";"):
                     if statement.strip():
                         self._db.execute(statement)
+                self._upgrade()
                 self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
         except sqlite3.DatabaseError as e:
             self._db.close()
@@ -335,6 +345,22 @@ class Journal:
         except BaseException:
             self._db.close()
             raise
+
+    def _upgrade(self) -> None:
+        """A journal of version 1 gains the columns of version 2. Its items that an earlier
+        sbexport put back to ``planned`` after a send keep the right to be sent (that version
+        held a lost answer's proof in memory only)."""
+        have = {r[1] for r in self._db.execute("PRAGMA table_info(items)")}
+        if "send_why" not in have:
+            self._db.execute("ALTER TABLE items ADD COLUMN send_why TEXT")
+            self._db.execute(
+                "UPDATE items SET send_why = 'planned again by an earlier sbexport' "
+                "WHERE state = 'planned' AND attempts > 0"
+            )
+        if "lookup_errors" not in have:
+            self._db.execute(
+                "ALTER TABLE items ADD COLUMN lookup_errors INTEGER NOT NULL DEFAULT 0"
+            )
 
     # ---- plumbing ----
     def close(self) -> None:
@@ -660,26 +686,128 @@ class Journal:
     def mark_submitting(self, run_id: int, positions: Sequence[int]) -> float:
         """Before a request: these items may reach the Platform from now on. Returns the time.
 
-        Only `planned` items are taken: an item already `submitting` may be in another request,
-        and must be reconciled, never sent blindly again. Raises JournalError when any of them
-        was not planned (someone else took it)."""
+        The one place where "at most one export job per item" is enforced: an item is taken
+        only when it is ``planned`` and either was never sent or holds the proof that its
+        last send made no job (``clear_to_send``). Each send is logged with that reason
+        (``sends``). An item already ``submitting`` may be in another request, and must be
+        reconciled, never sent blindly again. Raises JournalError (nothing taken) when any
+        of them is not so."""
         now = self._clock()
         with self._tx() as db:
             now = self._stamp(db, now)
             taken = 0
             for p in positions:
+                row = db.execute(
+                    "SELECT COALESCE(send_why, 'first send') FROM items WHERE run_id = ? AND "
+                    "position = ? AND state = 'planned' AND (attempts = 0 OR send_why IS NOT NULL)",
+                    (run_id, p),
+                ).fetchone()
+                if row is None:
+                    continue
+                db.execute(
+                    "INSERT INTO sends (run_id, position, at, why) VALUES (?, ?, ?, ?)",
+                    (run_id, p, now, row[0]),
+                )
                 taken += db.execute(
-                    "UPDATE items SET state = 'submitting', submitted = ?, "
-                    "attempts = attempts + 1, updated = ? "
-                    "WHERE run_id = ? AND position = ? AND state = 'planned'",
+                    "UPDATE items SET state = 'submitting', submitted = ?, send_why = NULL, "
+                    "attempts = attempts + 1, updated = ? WHERE run_id = ? AND position = ?",
                     (now, now, run_id, p),
                 ).rowcount
             if taken != len(positions):
                 raise JournalError(
                     f"run {run_id}: {len(positions) - taken} item(s) were taken by another "
-                    "sbexport while this one was about to send them; nothing was sent"
+                    "sbexport, or were sent before with no proof that their send made no job; "
+                    "nothing was sent"
                 )
         return now
+
+    def unproven_planned(self, run_id: int) -> list[int]:
+        """Planned items that were sent before with no proof that the send made no job: not
+        to be sent (``mark_submitting`` refuses them)."""
+        return [
+            int(r[0])
+            for r in self._query(
+                "SELECT position FROM items WHERE run_id = ? AND state = 'planned' "
+                "AND attempts > 0 AND send_why IS NULL ORDER BY position",
+                (run_id,),
+            )
+        ]
+
+    def clear_to_send(self, run_id: int, positions: Iterable[int], why: str) -> None:
+        """These items may be sent (again): ``planned``, with the proof that no job exists for
+        them (``why``), which their next send logs. Their job id and error are cleared."""
+        now = self._clock()
+        with self._tx() as db:
+            now = self._stamp(db, now)
+            db.executemany(
+                "UPDATE items SET state = 'planned', send_why = ?, job_id = NULL, "
+                "error_code = NULL, error_message = NULL, updated = ? "
+                "WHERE run_id = ? AND position = ?",
+                [(why, now, run_id, p) for p in positions],
+            )
+
+    def hold_unknown(self, run_id: int, held: Iterable[tuple[int, str]]) -> None:
+        """Items whose job can be neither found nor ruled out: ``unknown``, final, with why;
+        never sent again by itself."""
+        now = self._clock()
+        with self._tx() as db:
+            now = self._stamp(db, now)
+            db.executemany(
+                "UPDATE items SET state = 'unknown', error_code = NULL, error_message = ?, "
+                "finished = ?, updated = ? WHERE run_id = ? AND position = ?",
+                [(why, now, now, run_id, p) for p, why in held],
+            )
+
+    def sends(
+        self, run_id: int, positions: Iterable[int] | None = None
+    ) -> dict[int, list[tuple[float, str]]]:
+        """Each item's sends (``(when, why)``, oldest first): every request that could have
+        made an export job for it, and why it was allowed."""
+        sql = "SELECT position, at, why FROM sends WHERE run_id = ?"
+        params: list[Any] = [run_id]
+        if positions is not None:
+            pos = list(positions)
+            sql += f" AND position IN ({','.join('?' * len(pos))})"
+            params += pos
+        out: dict[int, list[tuple[float, str]]] = {}
+        for p, at, why in self._query(sql + " ORDER BY position, at, rowid", params):
+            out.setdefault(int(p), []).append((float(at), str(why)))
+        return out
+
+    def resent(self, run_id: int) -> dict[int, list[tuple[float, str]]]:
+        """The sends of the items sent more than once (the report's and ``jobs show``'s)."""
+        rows = self._query(
+            "SELECT position FROM sends WHERE run_id = ? GROUP BY position HAVING COUNT(*) > 1",
+            (run_id,),
+        )
+        return self.sends(run_id, [int(r[0]) for r in rows]) if rows else {}
+
+    def note_lookup_errors(self, job_ids: Iterable[str]) -> dict[str, int]:
+        """One more status lookup of each of these jobs got no usable answer; returns how many
+        since its state last changed (a change resets it: ``update_job_states``)."""
+        ids = list(dict.fromkeys(job_ids))
+        if not ids:
+            return {}
+        now = self._clock()
+        with self._tx() as db:
+            now = self._stamp(db, now)
+            db.executemany(
+                "UPDATE items SET lookup_errors = lookup_errors + 1, updated = ? "
+                "WHERE job_id = ? AND state IN ('submitted', 'pending', 'running')",
+                [(now, j) for j in ids],
+            )
+        out: dict[str, int] = {}
+        for start in range(0, len(ids), 500):
+            part = ids[start : start + 500]
+            out.update(
+                (str(j), int(n))
+                for j, n in self._query(
+                    "SELECT job_id, MAX(lookup_errors) FROM items WHERE job_id IN "  # noqa: S608
+                    f"({','.join('?' * len(part))}) GROUP BY job_id",
+                    part,
+                )
+            )
+        return out
 
     # ---- who is submitting a run (one process at a time) ----
     def claim_run(self, run_id: int, owner: str, ttl: float) -> str | None:
@@ -835,7 +963,7 @@ class Journal:
                 "UPDATE items SET state = ?, error_code = COALESCE(?, error_code), "
                 "error_message = COALESCE(?, error_message), "
                 "started = COALESCE(started, ?), finished = COALESCE(finished, ?), "
-                "updated = ? WHERE job_id = ? "
+                "lookup_errors = 0, updated = ? WHERE job_id = ? "
                 "AND state IN ('submitted', 'pending', 'running') AND state != ?",
                 [(*r[:5], now, *r[5:]) for r in rows],
             )

@@ -20,14 +20,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
 from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
-from ..api.client import BULK_MAX, to_timestamp
-from ..api.errors import AmbiguousSubmitError, BadRequest, BadResponse, PlatformError
-from ..api.models import ExportItem, ExportJob, ExportResult
+from ..api.client import BULK_MAX, pair_jobs, to_timestamp
+from ..api.errors import AmbiguousSubmitError, ApiError, BadRequest, BadResponse, PlatformError
+from ..api.models import ExportItem, ExportJob, ExportResult, Held
 from .client import ExportClient, VolumeClient
 from .journal import (
     UNSENT_STATES,
@@ -55,7 +56,43 @@ JOB_GONE_MESSAGE = (
     "be seen with this token or on this deployment, or its record was purged. It may well have "
     "completed, so it is not sent again by itself; check the object on the volume"
 )
+
+
+def _refusal(status: int | str | None, code: int | None) -> bool:
+    """Whether a per-job error of a status lookup is the Platform's answer about the job (a
+    4xx, or a code the docs give a 4xx), rather than a failure to answer (5xx, 429)."""
+    if isinstance(status, int):
+        return 400 <= status < 500 and status != 429
+    return code is not None and code in JOB_REFUSED_CODES
+
+
+# Per-job codes the docs' table gives a 4xx (D:codes): 9005 (403) the job cannot be accessed.
+JOB_REFUSED_CODES = frozenset({9005})
+
+
+def job_refused_message(status: int | str | None, code: int | None, message: str | None) -> str:
+    said = (message or "").strip() or "no message"
+    head = f"{status}" + (f", code {code}" if code is not None else "")
+    return (
+        f"the Platform will not show this export job ({head}: {said}); it is no longer asked "
+        "about, and not sent again by itself. It may well have completed: check the object on "
+        "the volume"
+    )
+
+
 MAX_AMBIGUOUS_IN_A_ROW = 5
+# Sends of one item, each after proof that the one before made no job, before it is held as
+# unknown instead: a bound on a run whose answers keep getting lost.
+MAX_SENDS = 10
+# Status lookups of one job with no usable answer (no record for it, or a server-side error
+# for it) since its state last changed, before it is no longer waited for.
+MAX_LOOKUP_ERRORS = 20
+# Codes the docs give to one item's cause (a file, its location), not to the whole call: a
+# whole call refused with one of them is sent in parts to find the item (D:codes, the
+# docs' status-code table: 9004 no privileges on the file, 9006 file cannot be exported,
+# 9009/9106/9109 no such file, 9027 across clouds, 9072 a path ending with '/', 9107/9108
+# the location already holds a file).
+ITEM_CODES = frozenset({9004, 9006, 9009, 9027, 9072, 9106, 9107, 9108, 9109})
 MAX_LONE_REFUSALS = 5  # single items refused in a row (400) before a run stops
 PROGRESS_EVERY = 0.25  # seconds between plain progress notes while submitting
 POLL_CONCURRENCY = 2  # bulk status calls of one pass in flight at once
@@ -109,6 +146,7 @@ class SubmitResult:
     ambiguous: int = 0  # calls whose answer was lost
     reconciled: int = 0  # items found on the Platform by reconciliation
     resent: int = 0  # items sent again after reconciliation found no job
+    held: int = 0  # items held as unknown: their job could be neither found nor ruled out
     stopped: bool = False
     counts: dict[str, int] = field(default_factory=dict)
 
@@ -224,6 +262,10 @@ def settle_run_state(journal: Journal, run_id: int, *, stopped: bool = False) ->
     return state
 
 
+def _clock_of(ts: float | None) -> str:
+    return _clock_text(ts) if ts is not None else "an unknown time"
+
+
 async def reconcile(
     client: ExportClient,
     journal: Journal,
@@ -231,15 +273,22 @@ async def reconcile(
     rows: Sequence[ItemRecord],
     *,
     since: float | None = None,
-) -> tuple[int, int]:
-    """Items that may have reached the Platform: record the jobs that exist, re-plan the rest.
+    candidates: Sequence[str] = (),
+) -> tuple[int, int, int]:
+    """Items that may have reached the Platform: record the jobs that exist, clear for
+    sending again only the items shown to have none, hold the rest as ``unknown``.
 
-    Returns (found, not found). Jobs are matched by source file + destination location on the
-    run's volume, ignoring jobs started well before ``since`` (default: when these items were
-    last sent).
+    Returns (found, cleared, held). First the job ids of the same answer that could not be
+    tied to an item (``candidates``) are looked up by id and paired by the file their records
+    name; then the volume's export list is read for the rest (``find_existing_exports``:
+    a job started well before ``since``, default when these items were last sent, is not
+    theirs). An item is cleared only on that list's proof; while an id of the answer stays
+    untied, none of the call's items is (one of them is its job's). An item sent
+    ``MAX_SENDS`` times is held instead of being sent once more.
     """
     if not rows:
-        return 0, 0
+        return 0, 0, 0
+    rows = journal.items(run.id, positions=[r.position for r in rows])  # sends counted now
     if since is None:
         sent = [r.submitted for r in rows if r.submitted is not None]
         since = min(sent) if sent else None
@@ -247,27 +296,91 @@ async def reconcile(
     # a job the journal already gives to another item (of this run or an earlier one that
     # exported the same file to the same key) is never one of these items' jobs
     known = journal.job_ids_on_volume(run.volume)
-    found = await client.find_existing_exports(run.volume, items, since=since, exclude=known)
     now = journal.now()
-    jobs = []
-    missing = []
-    for row, job in zip(rows, found, strict=True):
-        if job is None:
-            missing.append(row.position)
+    jobs: list[tuple[int, str, str, dict[str, Any]]] = []
+    outcome: dict[int, ExportJob | Held | None] = {}
+    untied: list[str] = [c for c in dict.fromkeys(candidates) if c not in known]
+    if untied:
+        looked = await client.bulk_get_exports(untied)
+        records = [lk.job for lk in looked if lk.job is not None]
+        for row, job in zip(rows, pair_jobs(items, records, by_file=True), strict=True):
+            if job is not None:
+                outcome[row.position] = job
+        tied = {j.id for j in outcome.values() if isinstance(j, ExportJob)}
+        untied = [c for c in untied if c not in tied]
+    rest = [(r, it) for r, it in zip(rows, items, strict=True) if r.position not in outcome]
+    if rest:
+        exclude = known | {j.id for j in outcome.values() if isinstance(j, ExportJob)}
+        found = await client.find_existing_exports(
+            run.volume, [it for _, it in rest], since=since, exclude=exclude
+        )
+        for (row, _), what in zip(rest, found, strict=True):
+            outcome[row.position] = what
+    cleared: list[int] = []
+    held: list[tuple[int, str]] = []
+    for row in rows:
+        what = outcome[row.position]
+        if isinstance(what, ExportJob):
+            state, extra = job_outcome(what, now)
+            jobs.append((row.position, what.id, state, extra))
+        elif isinstance(what, Held):
+            held.append((row.position, f"not sent again: {what.why}"))
+        elif untied:
+            held.append(
+                (
+                    row.position,
+                    f"not sent again: the Platform's answer named job(s) {', '.join(untied[:3])} "
+                    "that could not be tied to an item of that request; one may be this item's",
+                )
+            )
+        elif row.attempts >= MAX_SENDS:
+            held.append(
+                (
+                    row.position,
+                    f"sent {row.attempts} times, each time without an answer and without a job "
+                    "for it on the volume's export list afterwards: not sent again by itself "
+                    "(`sbexport jobs retry` sends it in a new run)",
+                )
+            )
         else:
-            state, extra = job_outcome(job, now)
-            jobs.append((row.position, job.id, state, extra))
+            cleared.append(row.position)
     journal.record_outcomes(run.id, jobs, ())
-    if missing:
-        journal.set_state(run.id, missing, "planned")
+    if cleared:
+        journal.clear_to_send(
+            run.id,
+            cleared,
+            f"resent: the volume's export list, read at {_clock_of(journal.now())}, shows no "
+            f"job for it since its send at {_clock_of(since)}",
+        )
+    if held:
+        journal.hold_unknown(run.id, held)
     log.info(
-        "run %d: reconciled %d item(s): %d already on the Platform, %d to send again",
+        "run %d: reconciled %d item(s): %d already on the Platform, %d to send again, %d held "
+        "as unknown",
         run.id,
         len(rows),
         len(jobs),
-        len(missing),
+        len(cleared),
+        len(held),
     )
-    return len(jobs), len(missing)
+    return len(jobs), len(cleared), len(held)
+
+
+def _named_item(
+    error: ApiError, rows: Sequence[ItemRecord], items: Sequence[ExportItem]
+) -> int | None:
+    """The item of a request that a whole call's refusal names, by index (``items[3]``) or by
+    its file id, when exactly one is named; else None."""
+    text = f"{error.message or ''} {error.body if error.body is not None else ''}"
+    named: set[int] = set()
+    for m in re.finditer(r"items\[(\d+)\]", text):
+        k = int(m.group(1))
+        if 0 <= k < len(rows):
+            named.add(k)
+    for k, it in enumerate(items):
+        if it.file_id in text:
+            named.add(k)
+    return named.pop() if len(named) == 1 else None
 
 
 def _record_results(
@@ -429,11 +542,12 @@ async def _submit_run(
         progress("stopped", message)
         return RunStopped(message)
 
-    async def send(rows: Sequence[ItemRecord]) -> BadRequest | None:
+    async def send(rows: Sequence[ItemRecord]) -> ApiError | None:
         """One bulk-create call for these planned rows; their outcome is in the journal after.
 
-        Returns the error when the Platform refused the call as a whole with a 400: nothing of
-        it was created and the rows are ``planned`` again.
+        Returns the error when the Platform refused the call as a whole for an item's cause
+        (a 400, or a 403/404/409 with an item's code: ``ITEM_CODES``) and named no item:
+        nothing of it was created and the rows are ``planned`` again, with that proof.
         """
         nonlocal in_a_row, lone_refusals
         renew()  # keep the lease while this process sends
@@ -450,31 +564,67 @@ async def _submit_run(
                 _record_results(journal, run_id, rows[: len(done)], done)
             unknown = rows[len(done) : len(rows) - unsent]
             if unsent:
-                journal.set_state(
-                    run_id, [r.position for r in rows[len(rows) - unsent :]], "planned"
+                journal.clear_to_send(
+                    run_id,
+                    [r.position for r in rows[len(rows) - unsent :]],
+                    "never sent: an earlier part of the same request got no answer",
                 )
             progress("reconciling", f"no answer for {len(unknown)} item(s): {e}")
-            found, missing = await reconcile(client, journal, run, unknown, since=since)
+            found, cleared, held = await reconcile(client, journal, run, unknown, since=since)
             result.reconciled += found
-            result.resent += missing
-            if missing and in_a_row >= max_ambiguous:
+            result.resent += cleared
+            result.held += held
+            if cleared and in_a_row >= max_ambiguous:
                 raise stop(
                     f"{in_a_row} submissions in a row got no answer ({e}); stopped. "
                     "Nothing was sent twice; resume the run when the network is better"
                 ) from e
             return None
-        except BadRequest as e:
-            journal.set_state(run_id, [r.position for r in rows], "planned")
-            return e
+        except ApiError as e:
+            # The Platform answered "no" to the whole call: nothing of it was made.
+            status = f"{e.status}" + (f", code {e.code}" if e.code is not None else "")
+            if isinstance(e, BadRequest) or (e.status in (403, 404, 409) and e.code in ITEM_CODES):
+                named = _named_item(e, rows, items)
+                if named is not None and len(rows) > 1:
+                    lone_refusals += 1
+                    journal.record_outcomes(run_id, [], [(rows[named].position, e.code, e.message)])
+                    journal.clear_to_send(
+                        run_id,
+                        [r.position for k, r in enumerate(rows) if k != named],
+                        f"the Platform refused the whole request ({status}) for item "
+                        f"{named + 1} of it alone, so it made no job",
+                    )
+                    if lone_refusals >= MAX_LONE_REFUSALS:
+                        raise stop(
+                            f"{lone_refusals} files in a row were refused one by one ({e}); "
+                            "stopped, as every request seems to be refused. Nothing else was sent"
+                        ) from e
+                    return None
+                journal.clear_to_send(
+                    run_id,
+                    [r.position for r in rows],
+                    f"the Platform refused the whole request ({status}), so it made no job",
+                )
+                return e
+            journal.clear_to_send(
+                run_id,
+                [r.position for r in rows],
+                f"the Platform refused the whole request ({status}), so it made no job",
+            )
+            stop(str(e))
+            raise
         except PlatformError as e:
-            # The whole call was refused (auth, permissions) or never left this machine:
-            # nothing of this chunk exists on the Platform.
-            journal.set_state(run_id, [r.position for r in rows], "planned")
+            # Never left this machine (a refused connection, a bad certificate): nothing of
+            # this chunk exists on the Platform.
+            journal.clear_to_send(
+                run_id, [r.position for r in rows], f"the request never reached the Platform ({e})"
+            )
             stop(str(e))
             raise
         # An id the journal already gives to another item (say, from the last chunk's answer)
         # cannot be this item's job: the answer is not to be trusted for it.
-        reused = journal.job_ids_in_use(a.job.id for a in answers if a.job is not None)
+        given = [a.job.id for a in answers if a.job is not None]
+        reused = journal.job_ids_in_use(given)
         if reused:
             answers = [
                 a.model_copy(
@@ -491,22 +641,30 @@ async def _submit_run(
         result.chunks += 1
         if unsure:
             why = next(a.ambiguous for a in answers if a.ambiguous)
+            # the answer's ids not given to an item: looked up before anything is concluded
+            candidates = [
+                c for a in answers for c in a.candidates if c not in reused and c not in given
+            ]
             result.ambiguous += 1
             progress(
                 "reconciling",
                 f"the answer could not be matched to {len(unsure)} item(s) ({why}): asking the "
                 "Platform which jobs exist",
             )
-            found, missing = await reconcile(client, journal, run, unsure, since=since)
+            found, cleared, held = await reconcile(
+                client, journal, run, unsure, since=since, candidates=candidates
+            )
             result.reconciled += found
-            result.resent += missing
+            result.resent += cleared
+            result.held += held
         progress("submitting")
         return None
 
-    async def isolate(rows: Sequence[ItemRecord], error: BadRequest) -> None:
-        """A 400 for a whole call says neither which item was bad nor whether one bad item
-        fails the call (the docs do not say). Send the halves apart until the refused item is
-        alone; it is recorded as rejected with the Platform's message, the rest go as usual."""
+    async def isolate(rows: Sequence[ItemRecord], error: ApiError) -> None:
+        """A refusal of a whole call for an item's cause that names no item says neither
+        which item it was nor whether one bad item fails the call (the docs do not say). Send
+        the halves apart until the refused item is alone; it is recorded as rejected with the
+        Platform's message, the rest go as usual."""
         nonlocal lone_refusals
         if len(rows) == 1:
             lone_refusals += 1
@@ -534,9 +692,23 @@ async def _submit_run(
         leftover = journal.items(run_id, "submitting")
         if leftover:
             progress("reconciling", f"checking {len(leftover)} item(s) a previous session sent")
-            found, missing = await reconcile(client, journal, run, leftover)
+            found, cleared, held = await reconcile(client, journal, run, leftover)
             result.reconciled += found
-            result.resent += missing
+            result.resent += cleared
+            result.held += held
+        unproven = journal.unproven_planned(run_id)
+        if unproven:  # planned again by hand or by a bug, with no proof: never sent blindly
+            journal.hold_unknown(
+                run_id,
+                [
+                    (
+                        p,
+                        "not sent again: it was sent before, and nothing shows that send made "
+                        "no job",
+                    )
+                    for p in unproven
+                ],
+            )
 
         while True:
             if stop_event is not None and stop_event.is_set():
@@ -591,6 +763,7 @@ async def poll_once(
         result.calls += 1
         now = journal.now()
         updates = []
+        unanswered: list[str] = []
         for lookup in lookups:
             if lookup.job is not None:
                 state, extra = job_outcome(lookup.job, now)
@@ -607,7 +780,40 @@ async def poll_once(
                         },
                     )
                 )
-            # any other per-id error: ask again on the next pass
+            elif lookup.error is not None and _refusal(lookup.error.status, lookup.error.code):
+                # an answer too (9005: "insufficient privileges to access the requested job"):
+                # asking again would get the same one, forever
+                err = lookup.error
+                updates.append(
+                    (
+                        lookup.id,
+                        "unknown",
+                        {
+                            "error_code": err.code,
+                            "error_message": job_refused_message(err.status, err.code, err.message),
+                            "finished": now,
+                        },
+                    )
+                )
+            else:  # a server-side error for it, or no record for it: asked again, a while
+                unanswered.append(lookup.id)
+        for jid, n in journal.note_lookup_errors(unanswered).items():
+            if n >= MAX_LOOKUP_ERRORS:
+                updates.append(
+                    (
+                        jid,
+                        "unknown",
+                        {
+                            "error_code": None,
+                            "error_message": (
+                                f"{n} status lookups in a row got no usable answer for this job; "
+                                "it is no longer waited for. It may well have completed: check "
+                                "the object on the volume"
+                            ),
+                            "finished": now,
+                        },
+                    )
+                )
         changed = journal.update_job_states(updates)
         result.changed += changed
         judge = getattr(stop_event, "after_answer", None)

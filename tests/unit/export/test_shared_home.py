@@ -114,7 +114,7 @@ WORKER = textwrap.dedent(
     for n in range(rounds):
         assert j.claim_run(run_id, owner, 60) is None
         j.mark_submitting(run_id, planned)
-        j.set_state(run_id, planned, "planned")
+        j.clear_to_send(run_id, planned, "the test's proof")
         j.release_run(run_id, owner)
         j.counts(3 - run_id)  # read the other process's run while it writes
     print("done", rounds)

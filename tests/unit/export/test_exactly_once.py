@@ -1,0 +1,398 @@
+"""Exactly once, whatever the Platform answers: an answer the client cannot match is never a
+reason to send an item again. Each test rewrites the sim's answers the way the docs allow
+(echoes with the volume's prefix, the docs' own odd example, lean lists, records out of
+order, per-job errors, whole-call refusals) and checks the sim's own record of what it made,
+not the journal."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import pytest
+
+from sbexport_tui.api.errors import PlatformError
+from sbexport_tui.export import Journal
+from sbexport_tui.export.journal import JournalError
+from sbexport_tui.export.runner import MAX_LOOKUP_ERRORS, poll_run, submit_run
+
+from .conftest import Env
+from .test_runner import CHUNKS, CREATE, WGS, assert_one_job_per_file, make_run
+
+GET = "/bulk/storage/exports/get"
+LIST = "/storage/exports"
+PREFIX = "sbexport"  # demo/us-east-results's prefix, as the Platform may prepend it
+
+
+class Rewrite(httpx.AsyncBaseTransport):
+    """Around the sim: ``answer(request)`` may answer instead of it (nothing is done), and
+    ``rewrite(request, body)`` may change the JSON of what it answered (after it acted)."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self.inner = inner
+        self.answer: Callable[[httpx.Request], httpx.Response | None] | None = None
+        self.rewrite: Callable[[httpx.Request, Any], Any] | None = None
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if self.answer is not None:
+            made = self.answer(request)
+            if made is not None:
+                return made
+        response = await self.inner.handle_async_request(request)
+        if self.rewrite is None or response.status_code != 200:
+            return response
+        body = json.loads(await response.aread())
+        new = self.rewrite(request, body)
+        headers = {
+            k: v for k, v in response.headers.items() if k.lower() not in ("content-length",)
+        }
+        return httpx.Response(200, headers=headers, json=new, request=request)
+
+
+@pytest.fixture
+def wrapped(env: Env) -> Rewrite:
+    rewrite = Rewrite(env.hook.inner)
+    env.hook.inner = rewrite
+    return rewrite
+
+
+def path_of(request: httpx.Request) -> str:
+    return request.url.path
+
+
+def jobs_of(body: Any) -> list[dict[str, Any]]:
+    """The job records of a bulk answer or a list."""
+    out = []
+    for it in body.get("items", []):
+        rec = it.get("resource", it)
+        if isinstance(rec, dict) and "id" in rec:
+            out.append(rec)
+    return out
+
+
+def prefixed(request: httpx.Request, body: Any) -> Any:
+    """Every echo of a destination with the volume's prefix in front (the docs: the prefix
+    "will be prepended to location")."""
+    for rec in jobs_of(body):
+        dest = rec.get("destination")
+        if isinstance(dest, dict) and dest.get("location"):
+            dest["location"] = f"{PREFIX}/{dest['location']}"
+    return body
+
+
+def sim_jobs_per_item(env: Env) -> dict[tuple[str, str], int]:
+    out: dict[tuple[str, str], int] = {}
+    for job in env.world.exports.values():
+        key = (job.file_id, job.location)
+        out[key] = out.get(key, 0) + 1
+    return out
+
+
+async def test_an_echo_with_the_volume_prefix_sends_nothing_twice(
+    env: Env, client, journal: Journal, wrapped: Rewrite
+) -> None:
+    """Measured before: 250 jobs for 5 files after 50 calls, still going."""
+    wrapped.rewrite = prefixed
+    run_id = make_run(env, journal, env.folder_files(WGS, CHUNKS, 5), mode="copy")
+    await submit_run(client, journal, run_id)
+    assert env.hook.count(CREATE) == 1
+    assert len(env.world.exports) == 5
+    assert_one_job_per_file(env, journal, run_id)
+    assert journal.counts(run_id)["pending"] == 5
+
+
+async def test_the_docs_own_odd_echo_is_taken_by_position(
+    env: Env, client, journal: Journal, wrapped: Rewrite
+) -> None:
+    """The bulk export page's example answer echoes ``"volume": "rfranklin/output.vcf"`` and
+    another location for an item sent to ``rfranklin/output``: the positions still hold."""
+
+    def odd(request: httpx.Request, body: Any) -> Any:
+        for rec in jobs_of(body):  # every answer: the create's, the bulk get's, the list's
+            if "destination" in rec:
+                rec["destination"] = {"volume": "demo/us-east-results.vcf", "location": "o.vcf"}
+        return body
+
+    wrapped.rewrite = odd
+    run_id = make_run(env, journal, env.folder_files(WGS, CHUNKS, 7), mode="copy")
+    await submit_run(client, journal, run_id)
+    assert env.hook.count(CREATE) == 1
+    assert_one_job_per_file(env, journal, run_id)
+    assert journal.counts(run_id)["pending"] == 7
+
+
+async def test_records_out_of_order_with_other_echoes_are_paired_by_file(
+    env: Env, client, journal: Journal, wrapped: Rewrite
+) -> None:
+    def shuffled(request: httpx.Request, body: Any) -> Any:
+        if path_of(request).endswith(CREATE):
+            body["items"].reverse()
+        return prefixed(request, body)  # every answer's echo, the list's and bulk get's too
+
+    wrapped.rewrite = shuffled
+    run_id = make_run(env, journal, env.folder_files(WGS, CHUNKS, 9), mode="copy")
+    await submit_run(client, journal, run_id)
+    assert env.hook.count(CREATE) == 1
+    assert_one_job_per_file(env, journal, run_id)
+
+
+async def test_a_lost_answer_with_a_lean_export_list_looks_the_ids_up(
+    env: Env, client, journal: Journal, wrapped: Rewrite
+) -> None:
+    """The docs' only example of GET /storage/exports has items of href, id and state:
+    measured before, one lost answer gave 200 jobs for 100 files."""
+    lost = {"n": 0}
+
+    def lose_first(request: httpx.Request, response: httpx.Response) -> None:
+        if path_of(request).endswith(CREATE) and lost["n"] == 0:
+            lost["n"] += 1
+            raise httpx.ReadTimeout("timed out", request=request)
+
+    def lean(request: httpx.Request, body: Any) -> Any:
+        if path_of(request).endswith(LIST):
+            body["items"] = [{k: r[k] for k in ("href", "id", "state")} for r in body["items"]]
+        return body
+
+    env.hook.after = lose_first
+    wrapped.rewrite = lean
+    run_id = make_run(env, journal, env.folder_files(WGS, CHUNKS, 100), mode="copy")
+    result = await submit_run(client, journal, run_id)
+    assert result.reconciled == 100 and result.resent == 0
+    assert env.hook.count(CREATE) == 1
+    assert env.hook.count(GET) >= 1  # the listed ids, looked up
+    assert len(env.world.exports) == 100
+    assert_one_job_per_file(env, journal, run_id)
+
+
+async def test_a_listed_job_of_the_file_elsewhere_holds_the_item_as_unknown(
+    env: Env, client, journal: Journal, wrapped: Rewrite
+) -> None:
+    """A job since the send names the item's file and a location that agrees with nothing:
+    it may be the item's, echoed otherwise, so the item is not sent again."""
+    lost = {"n": 0}
+
+    def lose_first(request: httpx.Request, response: httpx.Response) -> None:
+        if path_of(request).endswith(CREATE) and lost["n"] == 0:
+            lost["n"] += 1
+            raise httpx.ReadTimeout("timed out", request=request)
+
+    def elsewhere(request: httpx.Request, body: Any) -> Any:
+        if path_of(request).endswith(LIST) or path_of(request).endswith(GET):
+            for rec in jobs_of(body):
+                rec["destination"] = {**rec["destination"], "location": "elsewhere/x.bin"}
+        return body
+
+    env.hook.after = lose_first
+    wrapped.rewrite = elsewhere
+    run_id = make_run(env, journal, env.folder_files(WGS, CHUNKS, 4), mode="copy")
+    result = await submit_run(client, journal, run_id)
+    assert result.held == 4 and result.resent == 0
+    assert env.hook.count(CREATE) == 1
+    assert len(env.world.exports) == 4  # the first send's jobs, and no other
+    items = journal.items(run_id)
+    assert {i.state for i in items} == {"unknown"}
+    assert all("not sent again" in (i.error_message or "") for i in items)
+    assert journal.run(run_id).state == "done"
+
+
+async def test_a_lost_answer_that_made_nothing_is_sent_again_with_its_proof_logged(
+    env: Env, client, journal: Journal
+) -> None:
+    """The request never reached the sim: the export list, read in full, shows no job, and
+    that proof is what allows the second send (logged for ``jobs show`` and the report)."""
+    dropped = {"n": 0}
+
+    def drop_first(request: httpx.Request) -> None:
+        if path_of(request).endswith(CREATE) and dropped["n"] == 0:
+            dropped["n"] += 1
+            raise httpx.RemoteProtocolError("disconnected", request=request)
+
+    env.hook.before = drop_first
+    run_id = make_run(env, journal, env.folder_files(WGS, CHUNKS, 3), mode="copy")
+    result = await submit_run(client, journal, run_id)
+    assert result.resent == 3
+    assert env.hook.count(CREATE) == 2
+    assert_one_job_per_file(env, journal, run_id)
+    sends = journal.sends(run_id)
+    assert {p: [why for _, why in s] for p, s in sends.items()} == {
+        p: ["first send", sends[p][1][1]] for p in sends
+    }
+    assert all("export list" in s[1][1] and "shows no job" in s[1][1] for s in sends.values())
+    assert set(journal.resent(run_id)) == set(sends)
+
+
+async def test_the_journal_refuses_a_second_send_without_proof(env: Env, journal: Journal) -> None:
+    run_id = make_run(env, journal, env.folder_files(WGS, CHUNKS, 2))
+    journal.mark_submitting(run_id, [0, 1])
+    journal.set_state(run_id, [0, 1], "planned")  # by hand, or by a bug: no proof
+    with pytest.raises(JournalError, match="no proof"):
+        journal.mark_submitting(run_id, [0])
+    assert journal.unproven_planned(run_id) == [0, 1]
+    journal.clear_to_send(run_id, [1], "proof")
+    journal.mark_submitting(run_id, [1])
+    assert [why for _, why in journal.sends(run_id)[1]] == ["first send", "proof"]
+
+
+async def test_items_planned_again_without_proof_are_held_not_sent(
+    env: Env, client, journal: Journal
+) -> None:
+    run_id = make_run(env, journal, env.folder_files(WGS, CHUNKS, 2))
+    journal.mark_submitting(run_id, [0, 1])
+    journal.set_state(run_id, [0, 1], "planned")
+    await submit_run(client, journal, run_id)
+    assert env.hook.count(CREATE) == 0 and len(env.world.exports) == 0
+    assert {i.state for i in journal.items(run_id)} == {"unknown"}
+
+
+async def test_a_status_answer_in_another_order_gives_each_item_its_own_state(
+    tmp_path, wrapped_env
+) -> None:
+    env, wrapped = wrapped_env
+    client, journal = env.client(), env.journal()
+    run_id = make_run(env, journal, env.folder_files(WGS, CHUNKS, 10), mode="copy")
+    await submit_run(client, journal, run_id)
+
+    def reversed_get(request: httpx.Request, body: Any) -> Any:
+        if path_of(request).endswith(GET):
+            body["items"].reverse()
+        return body
+
+    wrapped.rewrite = reversed_get
+    env.clock.advance(3600)
+    await poll_run(client, journal, run_id)
+    now = env.settings.now()
+    for item in journal.items(run_id):
+        job = env.world.exports[item.job_id]
+        want = {"COMPLETED": "completed", "FAILED": "failed"}[job.state_at(now)]
+        assert item.state == want, (item.position, item.state, want)
+    counts = journal.counts(run_id)
+    assert counts["failed"] and counts["completed"]  # the fault made both kinds
+
+
+@pytest.fixture
+async def wrapped_env(tmp_path):
+    e = Env(tmp_path, faults={"job_fail": 0.5}, seed=3)
+    rewrite = Rewrite(e.hook.inner)
+    e.hook.inner = rewrite
+    yield e, rewrite
+    for c in e.clients:
+        await c.aclose()
+
+
+async def test_a_job_the_platform_will_not_show_is_final_not_asked_forever(
+    env: Env, client, journal: Journal, wrapped: Rewrite
+) -> None:
+    """9005 (403, "insufficient privileges to access the requested job"): measured before,
+    still polled after 500 passes, silently."""
+    run_id = make_run(env, journal, env.folder_files(WGS, CHUNKS, 6), mode="copy")
+    await submit_run(client, journal, run_id)
+
+    def forbidden(request: httpx.Request, body: Any) -> Any:
+        if path_of(request).endswith(GET):
+            body["items"] = [
+                {"error": {"status": 403, "code": 9005, "message": "Insufficient privileges."}}
+                for _ in body["items"]
+            ]
+        return body
+
+    wrapped.rewrite = forbidden
+    passes = await poll_run(
+        client, journal, run_id, until_done=True, interval=10.0, sleep=env.clock.sleep
+    )
+    assert passes.unfinished == 0 and passes.calls == 1
+    items = journal.items(run_id)
+    assert {i.state for i in items} == {"unknown"} and {i.error_code for i in items} == {9005}
+    assert "will not show this export job" in (items[0].error_message or "")
+    assert journal.run(run_id).state == "done"
+    assert len(env.world.exports) == 6
+
+
+async def test_a_job_with_no_usable_answer_is_waited_for_a_bounded_while(
+    env: Env, client, journal: Journal, wrapped: Rewrite
+) -> None:
+    run_id = make_run(env, journal, env.folder_files(WGS, CHUNKS, 3), mode="copy")
+    await submit_run(client, journal, run_id)
+
+    def storage_error(request: httpx.Request, body: Any) -> Any:
+        if path_of(request).endswith(GET):
+            body["items"] = [
+                {"error": {"status": 503, "code": 9100, "message": "Storage service error."}}
+                for _ in body["items"]
+            ]
+        return body
+
+    wrapped.rewrite = storage_error
+    passes = await poll_run(
+        client, journal, run_id, until_done=True, interval=10.0, sleep=env.clock.sleep
+    )
+    assert passes.calls == MAX_LOOKUP_ERRORS
+    assert {i.state for i in journal.items(run_id)} == {"unknown"}
+
+
+@pytest.mark.parametrize(("status", "code"), [(403, 9006), (404, 9009), (409, 9107)])
+async def test_a_whole_call_refused_for_one_item_is_split_to_find_it(
+    env: Env, client, journal: Journal, wrapped: Rewrite, status: int, code: int
+) -> None:
+    sel = env.folder_files(WGS, CHUNKS, 8)
+    bad = sel.files[5].file_id
+
+    def refuse(request: httpx.Request) -> httpx.Response | None:
+        if path_of(request).endswith(CREATE) and bad in request.content.decode():
+            body = {"status": status, "code": code, "message": "Refused."}
+            return httpx.Response(status, json=body, request=request)
+        return None
+
+    wrapped.answer = refuse
+    run_id = make_run(env, journal, sel, mode="copy")
+    await submit_run(client, journal, run_id)
+    counts = journal.counts(run_id)
+    assert counts["rejected"] == 1 and counts["pending"] == 7
+    [rejected] = journal.items(run_id, "rejected")
+    assert rejected.file_id == bad and rejected.error_code == code
+    assert len(env.world.exports) == 7
+    assert_one_job_per_file(env, journal, run_id)
+
+
+async def test_a_refusal_that_names_its_item_costs_one_more_request(
+    env: Env, client, journal: Journal, wrapped: Rewrite
+) -> None:
+    sel = env.folder_files(WGS, CHUNKS, 8)
+    bad = sel.files[2].file_id
+
+    def refuse(request: httpx.Request) -> httpx.Response | None:
+        if path_of(request).endswith(CREATE) and bad in request.content.decode():
+            sent = json.loads(request.content)["items"]
+            k = next(i for i, it in enumerate(sent) if it["source"]["file"] == bad)
+            body = {"status": 403, "code": 9006, "message": f"items[{k}]: cannot be exported."}
+            return httpx.Response(403, json=body, request=request)
+        return None
+
+    wrapped.answer = refuse
+    run_id = make_run(env, journal, sel, mode="copy")
+    await submit_run(client, journal, run_id)
+    assert env.hook.count(CREATE) == 2
+    [rejected] = journal.items(run_id, "rejected")
+    assert rejected.file_id == bad
+    assert journal.counts(run_id)["pending"] == 7
+    assert_one_job_per_file(env, journal, run_id)
+
+
+async def test_a_volume_refusal_of_the_whole_call_stops_without_splitting(
+    env: Env, client, journal: Journal, wrapped: Rewrite
+) -> None:
+    """9026 (the volume is not RW) is the whole call's cause: no request per file."""
+
+    def refuse(request: httpx.Request) -> httpx.Response | None:
+        if path_of(request).endswith(CREATE):
+            body = {"status": 403, "code": 9026, "message": "Volume is not RW."}
+            return httpx.Response(403, json=body, request=request)
+        return None
+
+    wrapped.answer = refuse
+    run_id = make_run(env, journal, env.folder_files(WGS, CHUNKS, 8), mode="copy")
+    with pytest.raises(PlatformError, match=r"9026|not RW"):
+        await submit_run(client, journal, run_id)
+    assert env.hook.count(CREATE) == 1
+    assert journal.counts(run_id)["planned"] == 8
