@@ -782,9 +782,21 @@ class Journal:
         )
         return self.sends(run_id, [int(r[0]) for r in rows]) if rows else {}
 
+    def reset_lookup_errors(self, job_ids: Iterable[str]) -> None:
+        """These jobs' status lookups were answered with a record: their count of lookups
+        without one starts again (a write only where it is not 0 already, unstamped)."""
+        ids = list(dict.fromkeys(job_ids))
+        if not ids:
+            return
+        with self._tx() as db:
+            db.executemany(
+                "UPDATE items SET lookup_errors = 0 WHERE job_id = ? AND lookup_errors > 0",
+                [(j,) for j in ids],
+            )
+
     def note_lookup_errors(self, job_ids: Iterable[str]) -> dict[str, int]:
-        """One more status lookup of each of these jobs got no usable answer; returns how many
-        since its state last changed (a change resets it: ``update_job_states``)."""
+        """One more status lookup of each of these jobs got no record of it; returns how many
+        in a row each has had now (a record resets it: ``reset_lookup_errors``)."""
         ids = list(dict.fromkeys(job_ids))
         if not ids:
             return {}
@@ -963,7 +975,7 @@ class Journal:
                 "UPDATE items SET state = ?, error_code = COALESCE(?, error_code), "
                 "error_message = COALESCE(?, error_message), "
                 "started = COALESCE(started, ?), finished = COALESCE(finished, ?), "
-                "lookup_errors = 0, updated = ? WHERE job_id = ? "
+                "updated = ? WHERE job_id = ? "
                 "AND state IN ('submitted', 'pending', 'running') AND state != ?",
                 [(*r[:5], now, *r[5:]) for r in rows],
             )

@@ -28,7 +28,7 @@ from typing import Any, Literal, Protocol
 
 from ..api.client import BULK_MAX, pair_jobs, to_timestamp
 from ..api.errors import AmbiguousSubmitError, ApiError, BadRequest, BadResponse, PlatformError
-from ..api.models import ExportItem, ExportJob, ExportResult, Held
+from ..api.models import ApiErrorBody, ExportItem, ExportJob, ExportResult, Held
 from .client import ExportClient, VolumeClient
 from .journal import (
     UNSENT_STATES,
@@ -87,6 +87,9 @@ MAX_SENDS = 10
 # Status lookups of one job with no usable answer (no record for it, or a server-side error
 # for it) since its state last changed, before it is no longer waited for.
 MAX_LOOKUP_ERRORS = 20
+# The same for a per-job refusal (a 4xx such as 9005): the Platform's answer, so it becomes
+# final sooner, but not at the first one (the docs do not say one cannot pass).
+MAX_REFUSED_LOOKUPS = 3
 # Codes the docs give to one item's cause (a file, its location), not to the whole call: a
 # whole call refused with one of them is sent in parts to find the item (D:codes, the
 # docs' status-code table: 9004 no privileges on the file, 9006 file cannot be exported,
@@ -764,6 +767,7 @@ async def poll_once(
         now = journal.now()
         updates = []
         unanswered: list[str] = []
+        refused: dict[str, ApiErrorBody] = {}
         for lookup in lookups:
             if lookup.job is not None:
                 state, extra = job_outcome(lookup.job, now)
@@ -782,38 +786,24 @@ async def poll_once(
                 )
             elif lookup.error is not None and _refusal(lookup.error.status, lookup.error.code):
                 # an answer too (9005: "insufficient privileges to access the requested job"):
-                # asking again would get the same one, forever
-                err = lookup.error
-                updates.append(
-                    (
-                        lookup.id,
-                        "unknown",
-                        {
-                            "error_code": err.code,
-                            "error_message": job_refused_message(err.status, err.code, err.message),
-                            "finished": now,
-                        },
-                    )
-                )
+                # asked again a few times (the docs do not say it cannot pass), then final
+                refused[lookup.id] = lookup.error
             else:  # a server-side error for it, or no record for it: asked again, a while
                 unanswered.append(lookup.id)
-        for jid, n in journal.note_lookup_errors(unanswered).items():
-            if n >= MAX_LOOKUP_ERRORS:
-                updates.append(
-                    (
-                        jid,
-                        "unknown",
-                        {
-                            "error_code": None,
-                            "error_message": (
-                                f"{n} status lookups in a row got no usable answer for this job; "
-                                "it is no longer waited for. It may well have completed: check "
-                                "the object on the volume"
-                            ),
-                            "finished": now,
-                        },
-                    )
+        pass  # journal.reset_lookup_errors([u[0] for u in updates])
+        for jid, n in journal.note_lookup_errors([*refused, *unanswered]).items():
+            err = refused.get(jid)
+            if err is not None and n >= MAX_REFUSED_LOOKUPS:
+                message = job_refused_message(err.status, err.code, err.message)
+            elif n >= MAX_LOOKUP_ERRORS:
+                message = (
+                    f"{n} status lookups in a row got no usable answer for this job; it is no "
+                    "longer waited for. It may well have completed: check the object on the volume"
                 )
+            else:
+                continue
+            extra = {"error_code": err.code if err else None, "error_message": message}
+            updates.append((jid, "unknown", {**extra, "finished": now}))
         changed = journal.update_job_states(updates)
         result.changed += changed
         judge = getattr(stop_event, "after_answer", None)

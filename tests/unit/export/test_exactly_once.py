@@ -16,7 +16,12 @@ import pytest
 from sbexport_tui.api.errors import PlatformError
 from sbexport_tui.export import Journal
 from sbexport_tui.export.journal import JournalError
-from sbexport_tui.export.runner import MAX_LOOKUP_ERRORS, poll_run, submit_run
+from sbexport_tui.export.runner import (
+    MAX_LOOKUP_ERRORS,
+    MAX_REFUSED_LOOKUPS,
+    poll_run,
+    submit_run,
+)
 
 from .conftest import Env
 from .test_runner import CHUNKS, CREATE, WGS, assert_one_job_per_file, make_run
@@ -301,12 +306,40 @@ async def test_a_job_the_platform_will_not_show_is_final_not_asked_forever(
     passes = await poll_run(
         client, journal, run_id, until_done=True, interval=10.0, sleep=env.clock.sleep
     )
-    assert passes.unfinished == 0 and passes.calls == 1
+    assert passes.unfinished == 0 and passes.calls == MAX_REFUSED_LOOKUPS
     items = journal.items(run_id)
     assert {i.state for i in items} == {"unknown"} and {i.error_code for i in items} == {9005}
     assert "will not show this export job" in (items[0].error_message or "")
     assert journal.run(run_id).state == "done"
     assert len(env.world.exports) == 6
+
+
+async def test_a_refusal_now_and_then_is_not_final(
+    env: Env, client, journal: Journal, wrapped: Rewrite
+) -> None:
+    """A 9005 between two records (every other lookup) never adds up: a record starts the
+    count again, so the jobs end as the Platform says."""
+    run_id = make_run(env, journal, env.folder_files(WGS, CHUNKS, 4), mode="copy")
+    await submit_run(client, journal, run_id)
+    calls = {"n": 0}
+
+    def every_other(request: httpx.Request, body: Any) -> Any:
+        if path_of(request).endswith(GET):
+            calls["n"] += 1
+            if calls["n"] % 2:
+                body["items"] = [
+                    {"error": {"status": 403, "code": 9005, "message": "No."}}
+                    for _ in body["items"]
+                ]
+        return body
+
+    wrapped.rewrite = every_other
+    for _ in range(3 * MAX_REFUSED_LOOKUPS):
+        await poll_run(client, journal, run_id)
+    assert journal.counts(run_id)["unknown"] == 0
+    env.clock.advance(3600)
+    await poll_run(client, journal, run_id, until_done=True, interval=1.0, sleep=env.clock.sleep)
+    assert journal.counts(run_id)["completed"] == 4
 
 
 async def test_a_job_with_no_usable_answer_is_waited_for_a_bounded_while(
