@@ -97,6 +97,9 @@ MAX_REFUSED_LOOKUPS = 3
 # the location already holds a file).
 ITEM_CODES = frozenset({9004, 9006, 9009, 9027, 9072, 9106, 9107, 9108, 9109})
 MAX_LONE_REFUSALS = 5  # single items refused in a row (400) before a run stops
+# whole calls in a row refused naming their item (each costs one request and ends one item)
+# before a run stops: a chunk's worth of files that all fail
+MAX_NAMED_REFUSALS = BULK_MAX
 PROGRESS_EVERY = 0.25  # seconds between plain progress notes while submitting
 POLL_CONCURRENCY = 2  # bulk status calls of one pass in flight at once
 
@@ -522,6 +525,7 @@ async def _submit_run(
     journal.set_run_state(run_id, "submitting")
     in_a_row = 0  # calls in a row whose answer was lost
     lone_refusals = 0  # single items in a row refused with a 400
+    named_refusals = 0  # whole calls in a row refused naming their item
 
     last_counted = -PROGRESS_EVERY
 
@@ -552,7 +556,7 @@ async def _submit_run(
         (a 400, or a 403/404/409 with an item's code: ``ITEM_CODES``) and named no item:
         nothing of it was created and the rows are ``planned`` again, with that proof.
         """
-        nonlocal in_a_row, lone_refusals
+        nonlocal in_a_row, lone_refusals, named_refusals
         renew()  # keep the lease while this process sends
         items = [export_item(run, r) for r in rows]
         since = journal.mark_submitting(run_id, [r.position for r in rows])
@@ -589,7 +593,9 @@ async def _submit_run(
             if isinstance(e, BadRequest) or (e.status in (403, 404, 409) and e.code in ITEM_CODES):
                 named = _named_item(e, rows, items)
                 if named is not None and len(rows) > 1:
-                    lone_refusals += 1
+                    # one item fewer each time, as a per-item error would be: a bad item or
+                    # two in a chunk must not stop the run, a chunk of nothing but bad ones does
+                    named_refusals += 1
                     journal.record_outcomes(run_id, [], [(rows[named].position, e.code, e.message)])
                     journal.clear_to_send(
                         run_id,
@@ -597,9 +603,9 @@ async def _submit_run(
                         f"the Platform refused the whole request ({status}) for item "
                         f"{named + 1} of it alone, so it made no job",
                     )
-                    if lone_refusals >= MAX_LONE_REFUSALS:
+                    if named_refusals >= MAX_NAMED_REFUSALS:
                         raise stop(
-                            f"{lone_refusals} files in a row were refused one by one ({e}); "
+                            f"{named_refusals} files in a row were refused one by one ({e}); "
                             "stopped, as every request seems to be refused. Nothing else was sent"
                         ) from e
                     return None
@@ -640,7 +646,7 @@ async def _submit_run(
         sure = [(row, a) for row, a in zip(rows, answers, strict=True) if not a.ambiguous]
         unsure = [row for row, a in zip(rows, answers, strict=True) if a.ambiguous]
         _record_results(journal, run_id, [r for r, _ in sure], [a for _, a in sure])
-        in_a_row = lone_refusals = 0
+        in_a_row = lone_refusals = named_refusals = 0
         result.chunks += 1
         if unsure:
             why = next(a.ambiguous for a in answers if a.ambiguous)

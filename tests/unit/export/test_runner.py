@@ -427,18 +427,41 @@ async def test_items_the_platform_refuses_are_isolated_under_every_variant(
 
 
 async def test_a_request_refused_for_every_item_stops_the_run(tmp_path) -> None:
-    """Every item refused and every call refused whole: after a few lone refusals the run stops
-    instead of spending one request per file."""
+    """Every item refused and every call refused whole, naming no item: after a few lone
+    refusals the run stops instead of spending one request per file."""
     env = Env(tmp_path, variants=frozenset({"bulk-all-or-nothing"}))
     journal = env.journal()
     sel = Selection([f for f in env.tree("demo/rnaseq-pilot", "samples") if not f.is_folder])
     run_id = make_run(env, journal, sel)
+
+    def unnamed(request: httpx.Request, response: httpx.Response) -> None:
+        if request.url.path.endswith(CREATE) and response.status_code == 400:
+            response._content = json.dumps(
+                {"status": 400, "code": 9011, "message": "Invalid request."}
+            ).encode()
+
+    env.hook.after = unnamed
     with pytest.raises(RunStopped, match="refused one by one"):
         await submit_run(env.client(), journal, run_id)
     counts = journal.counts(run_id)
     assert counts["rejected"] == 5 and counts["planned"] == len(sel) - 5
     assert counts["submitting"] == 0
     assert journal.run(run_id).state == "stopped"
+    assert len(env.world.exports) == 0
+
+
+async def test_refusals_that_name_their_item_reject_it_and_send_the_rest(tmp_path) -> None:
+    """The all-or-nothing Platform names the item it refuses (``items[N]: ...``): each refusal
+    rejects that item and sends the rest; a few bad files in a chunk never stop the run."""
+    env = Env(tmp_path, variants=frozenset({"bulk-all-or-nothing"}))
+    journal = env.journal()
+    sel = Selection([f for f in env.tree("demo/rnaseq-pilot", "samples") if not f.is_folder])
+    run_id = make_run(env, journal, sel)
+    await submit_run(env.client(), journal, run_id)
+    counts = journal.counts(run_id)
+    assert counts["rejected"] == len(sel) and counts["planned"] == 0
+    assert env.hook.count(CREATE) == len(sel)  # one request per refused file, no halving
+    assert journal.run(run_id).state == "done"
     assert len(env.world.exports) == 0
 
 
@@ -640,3 +663,22 @@ async def test_a_folder_whose_jobs_have_ended_is_verified_before_the_run_ends(
     assert run_id in last.settled
     assert journal.counts(run_id)["verified"] == 100 + len(others)
     assert listed == [chunks_folder, "wgs-cohort/batches/batch-01/S0101/alignments/"]
+
+
+async def test_a_few_bad_files_in_a_chunk_refused_whole_do_not_stop_the_run(tmp_path) -> None:
+    """The Platform refuses a whole call with the bad item's own status (403 9027 for a file
+    of a project in another region, which only the Platform can tell) and names it: those
+    are rejected, every other file goes."""
+    env = Env(tmp_path, variants=frozenset({"refuse-whole-call"}))
+    journal = env.journal()
+    good = list(env.folder_files(WGS, CHUNKS, 30).files)
+    bad = [f for f in env.tree("demo/eu-biobank") if not f.is_folder][:6]
+    sel = Selection(good[:10] + bad + good[10:])
+    run_id = make_run(env, journal, sel)
+    await submit_run(env.client(), journal, run_id)
+    counts = journal.counts(run_id)
+    assert counts["pending"] == 30, counts
+    assert counts["rejected"] == len(bad) == 6
+    assert {i.error_code for i in journal.items(run_id, "rejected")} == {9027}
+    assert journal.run(run_id).state == "watching"
+    assert_one_job_per_file(env, journal, run_id)
