@@ -189,6 +189,18 @@ class Stats:
     pauses: int = 0
     breaks: int = 0
     wall: float = 0.0
+    # the soak: examples that begin after this time.monotonic() do nothing (Hypothesis runs a
+    # fixed number of examples; the soak gives it more than fit, and ends them when time is up)
+    deadline: float | None = None
+    started: float = field(default_factory=time.monotonic)
+
+    def line(self) -> str:
+        return (
+            f"[{time.monotonic() - self.started:6.0f}s] {self.examples} examples, {self.runs} "
+            f"runs, {self.processes} processes, {self.answers} answers, "
+            f"{sum(self.kills.values())} kills, {self.resumes} resumes, "
+            f"{sum(self.unknown_why.values())} unknown, {self.breaks} breaks"
+        )
 
     def table(self) -> str:
         unknown = sum(self.unknown_why.values())
@@ -488,20 +500,30 @@ class Export:
     ended: bool = False  # a process that was not stopped ended it (I2 checked)
 
 
-def make_machine(sizes: Sizes, workroot: Path, stats: Stats) -> type[RuleBasedStateMachine]:
+def make_machine(
+    sizes: Sizes, workroot: Path, stats: Stats, *, progress: bool = False
+) -> type[RuleBasedStateMachine]:
     """The state machine class for these sizes; examples work under ``workroot`` and add to
-    ``stats``."""
+    ``stats`` (with ``progress``, a line for each example as it ends)."""
     pool = 3 * sizes.max_files  # overlapping selections between exports of one example
-    file_sets = st.lists(
-        st.integers(0, pool - 1), min_size=1, max_size=sizes.max_files, unique=True
-    ).map(lambda xs: tuple(sorted(xs)))
+    # the size first, from a spread (a list strategy alone mostly draws one or two files)
+    counts = [n for n in (1, 3, 8, 20, 50, 120) if n <= sizes.max_files]
+    file_sets = (
+        st.sampled_from(counts)
+        .flatmap(lambda n: st.lists(st.integers(0, pool - 1), min_size=n, max_size=n, unique=True))
+        .map(lambda xs: tuple(sorted(xs)))
+    )
     modes = st.sampled_from(("copy", "copy", "copy", "move"))
     volumes = st.sampled_from((HOME_VOLUME,) * 5 + (AWAY_VOLUME,))
-    kill_delays = st.floats(0.0, 3.0, allow_nan=False).map(lambda x: round(x, 2))
+    # from the "sending" line: the submission and the first polls (a small run is over a second
+    # or two later); from the start: the interpreter's start, the pre-flight, the submission
+    delays = {"sending": st.floats(0.0, 1.2), "start": st.floats(0.2, 2.5)}
     # mostly from the "sending" line: the moments around the submission, where a stop leaves
     # items that may or may not have reached the Platform
     anchors = st.sampled_from(("sending", "sending", "start"))
-    some_kill = st.builds(Kill, st.sampled_from(("KILL", "TERM")), anchors, kill_delays)
+    some_kill = st.tuples(st.sampled_from(("KILL", "TERM")), anchors).flatmap(
+        lambda sa: delays[sa[1]].map(lambda d: Kill(sa[0], sa[1], round(d, 2)))
+    )
     kills = st.one_of(st.none(), some_kill)
     pauses = st.sampled_from((0.0, 0.5, 2.0))
     rate = st.sampled_from
@@ -540,6 +562,12 @@ def make_machine(sizes: Sizes, workroot: Path, stats: Stats) -> type[RuleBasedSt
             self.recipe: list[str] = []
             self.t0 = time.monotonic()
             self.in_step = False  # True while a rule runs: teardown after an error skips the rest
+            self.idle_example = False  # the soak's time is up: this example does nothing
+            self.dir = workroot / "not-started"
+            self.home = self.dir / "sbx"
+            self.env: dict[str, str] = {}
+
+        def setup(self) -> None:
             stats.examples += 1
             self.dir = workroot / f"example-{stats.examples:04d}"
             self.dir.mkdir(parents=True)
@@ -807,6 +835,10 @@ def make_machine(sizes: Sizes, workroot: Path, stats: Stats) -> type[RuleBasedSt
         @initialize(draw=sims, files=file_sets, mode=modes, volume=volumes, kill=some_kill)
         def begin(self, draw: SimDraw, files, mode, volume, kill: Kill) -> None:
             """A fresh hostile sim, a profile, and a first export, stopped at a drawn moment."""
+            if stats.deadline is not None and time.monotonic() > stats.deadline:
+                self.idle_example = True  # the soak's time is up: the examples left are no-ops
+                return
+            self.setup()
             self.in_step = True
             self.draw = draw
             self.recipe.append(draw.text())
@@ -823,7 +855,7 @@ def make_machine(sizes: Sizes, workroot: Path, stats: Stats) -> type[RuleBasedSt
             assert r.returncode == 0, r.stderr
             self.export(files, mode, volume, kill)
 
-        @precondition(lambda self: len(self.exports) < sizes.max_exports)
+        @precondition(lambda self: not self.idle_example and len(self.exports) < sizes.max_exports)
         @rule(files=file_sets, mode=modes, volume=volumes, kill=kills)
         def export(self, files, mode, volume, kill: Kill | None) -> None:
             """`sbexport export --wait` of a drawn set of files to their own locations."""
@@ -860,12 +892,17 @@ def make_machine(sizes: Sizes, workroot: Path, stats: Stats) -> type[RuleBasedSt
                 stats.pauses += 1
                 time.sleep(seconds)
 
-        @precondition(lambda self: not self.pending() and len(self.exports) >= sizes.max_exports)
+        @precondition(
+            lambda self: (
+                self.idle_example or (not self.pending() and len(self.exports) >= sizes.max_exports)
+            )
+        )
         @rule()
         def nothing_left(self) -> None:
             """Every export ended and no more may start: the example's steps end here (a state
             machine needs a rule it can always take)."""
-            self.idle(0.2)
+            if not self.idle_example:
+                self.idle(0.2)
 
         def finish(self, exp: Export) -> None:
             self.recipe.append(f"wait for export{exp.n} to end")
@@ -897,11 +934,13 @@ def make_machine(sizes: Sizes, workroot: Path, stats: Stats) -> type[RuleBasedSt
                 breaks = check_record(jobs, runs, final=True)
                 self.fail(breaks)
                 self.tally(jobs, runs)
+                if progress:
+                    print(stats.line(), f"({self.dir.name}: {self.recipe[0]})", flush=True)
             finally:
                 if self.sim is not None:
                     self.sim.stop()
-                stats.wall += time.monotonic() - self.t0
-                (self.dir / "recipe.txt").write_text("\n".join(self.recipe) + "\n")
+                    stats.wall += time.monotonic() - self.t0
+                    (self.dir / "recipe.txt").write_text("\n".join(self.recipe) + "\n")
 
         def tally(self, jobs: list[dict[str, Any]], runs: dict[int, list[dict[str, Any]]]) -> None:
             assert self.sim is not None

@@ -51,8 +51,10 @@ CI = settings(
     print_blob=False,
 )
 
+# The soak: random examples (derandomize=False), one call of Hypothesis with more examples than
+# fit in the time (Stats.deadline makes the rest no-ops): one call, because each call begins
+# with its simplest example, the same every time.
 SOAK = settings(
-    max_examples=1,  # one example a call; the soak calls again until its time is up
     stateful_step_count=8,
     deadline=None,
     derandomize=False,
@@ -75,7 +77,7 @@ def test_exactly_once_against_a_hostile_platform(tmp_path):
     # the examples did what the test says: kills that landed (SIGKILL and SIGTERM), resumes,
     # runs that made jobs, hostile answers and faults
     assert stats.examples >= CI.max_examples
-    assert stats.kills["KILL"] >= 2 and stats.kills["TERM"] >= 2, stats.kills
+    assert sum(stats.kills.values()) >= 3 and stats.kills["TERM"] >= 1, stats.kills
     assert stats.resumes >= 3
     assert stats.runs >= stats.examples and stats.jobs >= 10
     assert sum(stats.items.values()) >= stats.jobs - stats.untied_jobs
@@ -90,19 +92,14 @@ def test_exactly_once_against_a_hostile_platform(tmp_path):
 )
 def test_exactly_once_soak(tmp_path):
     seconds = float(os.environ["SBEXPORT_SOAK_SECONDS"])
-    stats = Stats()
-    machine = make_machine(SOAK_SIZES, tmp_path, stats)
     t0 = time.monotonic()
+    stats = Stats(deadline=t0 + seconds)
+    machine = make_machine(SOAK_SIZES, tmp_path, stats, progress=True)
     try:
-        while time.monotonic() - t0 < seconds:
-            run_state_machine_as_test(machine, settings=SOAK)
-            print(
-                f"[{time.monotonic() - t0:7.0f}s] {stats.examples} examples, {stats.runs} runs, "
-                f"{stats.answers} answers, {sum(stats.kills.values())} kills, "
-                f"{stats.resumes} resumes, {sum(stats.unknown_why.values())} unknown, "
-                f"{stats.breaks} breaks",
-                flush=True,
-            )
+        # an example takes 10 s or more: more examples than fit, the rest are no-ops
+        run_state_machine_as_test(
+            machine, settings=settings(SOAK, max_examples=int(seconds / 5) + 20)
+        )
     finally:
         print(f"\nexactly-once soak, {seconds:.0f} s asked, under {tmp_path}\n" + stats.table())
     assert stats.breaks == 0
