@@ -352,11 +352,19 @@ class Task(Model):
 class VolumePage:
     """One page of a volume listing: its entries, the ``next`` link (None on the last page),
     and the pages read so far (a ``next`` link back to one of them is a loop). A fresh
-    ``VolumePage()`` stands before the first page."""
+    ``VolumePage()`` stands before the first page. ``truncated``: the page's own ``truncated``
+    field was true (the listing goes on); a page that says so without a ``next`` link ends a
+    listing that was not read to its end."""
 
     entries: tuple[VolumeObject | VolumePrefix, ...] = ()
     next_href: str | None = None
     seen: frozenset[str] = frozenset()
+    truncated: bool = False
+
+    @property
+    def ends_listing(self) -> bool:
+        """The listing was read to its documented end: no ``next`` link and not truncated."""
+        return self.next_href is None and not self.truncated
 
 
 # ---- exports --------------------------------------------------------------------------------

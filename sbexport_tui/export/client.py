@@ -17,9 +17,7 @@ from ..api.models import (
     Project,
     Task,
     Volume,
-    VolumeObject,
     VolumePage,
-    VolumePrefix,
 )
 from ..api.ratelimit import Priority
 
@@ -43,23 +41,10 @@ class ExportClient(Protocol):
     ) -> list[ExportJob | Held | None]: ...
 
 
-class VolumeClient(Protocol):
-    """Reading a volume: the plan's collision check and verification."""
-
-    async def get_volume(self, volume_id: str) -> Volume: ...
-
-    def list_volume_objects(
-        self,
-        volume_id: str,
-        prefix: str = "",
-        *,
-        priority: Priority = "interactive",
-        max_pages: int = 100_000,
-    ) -> AsyncIterator[VolumeObject | VolumePrefix]: ...
-
-
 class PageClient(Protocol):
-    """Reading a volume listing one page at a time (verification following a folder)."""
+    """Reading a volume listing one page at a time: each page says whether the listing goes on
+    (its ``next`` link, its ``truncated`` field), which is what tells a listing read to its end
+    from one that stopped short."""
 
     async def list_volume_page(
         self,
@@ -69,6 +54,12 @@ class PageClient(Protocol):
         after: VolumePage | None = None,
         priority: Priority = "interactive",
     ) -> VolumePage: ...
+
+
+class VolumeClient(PageClient, Protocol):
+    """Reading a volume: the plan's collision check and verification (``plan.read_folders``)."""
+
+    async def get_volume(self, volume_id: str) -> Volume: ...
 
 
 class FilesClient(Protocol):
@@ -101,4 +92,4 @@ class EngineClient(ExportClient, VolumeClient, FilesClient, Protocol):
     """Everything the engine asks of the client."""
 
 
-__all__ = ["EngineClient", "ExportClient", "FilesClient", "VolumeClient"]
+__all__ = ["EngineClient", "ExportClient", "FilesClient", "PageClient", "VolumeClient"]

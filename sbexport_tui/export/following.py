@@ -19,7 +19,7 @@ How a followed folder is read (``FolderListing``):
   page lists, is ``verified``, exactly as ``runner.verify_run`` decides.
 
 A page is only ever evidence *for* an item. What the docs do not say is left to the folder's
-whole listing, which decides as before (``verify_run``, missing objects become ``failed``):
+whole listing, which decides as before (``verify_run``, missing objects become ``unverified``):
 whether a continuation link sees objects written after the listing began, and in what order a
 listing comes. A completed item that a followed page did not show stays ``completed``; when the
 folder's items have all ended (``Journal.ready_folders``) or the run has, the folder is listed

@@ -21,8 +21,8 @@ from enum import Enum
 from typing import Any
 
 from ..api.client import ADVANCE_ACCESS_HEADER, BULK_MAX
-from ..api.errors import ApiError
-from ..api.models import ExportItem, File, Volume, VolumeObject
+from ..api.errors import ApiError, PagingError
+from ..api.models import ExportItem, File, Volume, VolumeObject, VolumePage
 from ..config.models import (
     CANNED_ACLS,
     MODES,
@@ -746,8 +746,8 @@ def _free_name(location: str, prefix: str, used: set[str]) -> tuple[str, str | N
 
 # ---- listing what exists ----------------------------------------------------------------------
 def folder_of(location: str) -> str:
-    """The folder (``a/b/``; ``""`` for the volume's root) a location lands in, as the volume
-    listing's ``prefix`` parameter names it (relative to the volume's prefix)."""
+    """The folder (``a/b/``; ``""`` for the volume's root) a location lands in, relative to the
+    volume's prefix. How the listing is asked for it is ``read_folders``'s business."""
     return location.rpartition("/")[0] + "/" if "/" in location else ""
 
 
@@ -757,6 +757,87 @@ def parent_prefixes(locations: Iterable[str]) -> list[str]:
 
 
 LIST_CONCURRENCY = 3  # volume folders listed side by side (each one's pages follow each other)
+MAX_LISTING_PAGES = 100_000  # pages of one listing before it is taken for a runaway
+
+
+@dataclass
+class Listed:
+    """What listing a volume's folders saw: every object (location -> size, None when the
+    listing does not say) and the folders whose listing was read to its documented end."""
+
+    found: dict[str, int | None] = field(default_factory=dict)
+    complete: set[str] = field(default_factory=set)
+
+    def absent(self, location: str) -> bool:
+        """The listing proves there is no object at ``location``: its folder's listing was read
+        to its end and did not show it. Anything less (a page that said ``truncated`` without a
+        ``next`` link, a walk that stopped) proves nothing."""
+        return location not in self.found and folder_of(location) in self.complete
+
+
+async def read_folders(
+    client: VolumeClient,
+    volume_id: str,
+    locations: Iterable[str],
+    *,
+    priority: Any = "interactive",
+    stop_event: Any = None,
+) -> Listed:
+    """List the volume's folders these locations land in (``GET storage/volumes/{id}/list``,
+    paged), up to ``LIST_CONCURRENCY`` folders at a time: a folder's pages come one after
+    another (each names the next), but folders do not wait for each other. The client's rate
+    budget paces them all. Locations and prefixes are relative to the volume's prefix (the
+    docs' object example), like ``destination.location``, so they compare as they are.
+
+    How a folder is asked, without guessing what the ``prefix`` parameter means: the docs call
+    it "the name of the folder", and their only example asks ``prefix=my-folder`` and gets
+    ``my-folder/`` back as a prefix entry (a key prefix, as buckets read it). So the folder is
+    asked by its name (``a/b``, no trailing slash). If the answer shows the entry ``a/b/``
+    (the key-prefix reading), that entry is listed too (``prefix=a/b/``): one more listing,
+    for that reading only. An object at a location is seen in either listing. The volume's
+    root is asked with no prefix.
+
+    A folder is ``complete`` only when every listing read for it ended as the docs say a
+    listing ends: a last page with no ``next`` link and not ``truncated``.
+
+    Raises the client's error when the volume cannot be listed (the other folders' listings
+    are then stopped), ``ListingStopped`` when ``stop_event`` is set between two pages.
+    """
+    listed = Listed()
+    found = listed.found
+    gate = asyncio.Semaphore(LIST_CONCURRENCY)
+
+    async def walk(prefix: str) -> tuple[bool, set[str]]:
+        """Every page of one listing: whether it was read to its end, and its prefix entries."""
+        page = VolumePage()
+        prefixes: set[str] = set()
+        for _ in range(MAX_LISTING_PAGES):
+            if stop_event is not None and stop_event.is_set():
+                raise ListingStopped(found)
+            page = await client.list_volume_page(volume_id, prefix, after=page, priority=priority)
+            for entry in page.entries:
+                if isinstance(entry, VolumeObject):
+                    found[entry.location] = entry.size
+                else:
+                    prefixes.add(entry.prefix)
+            if page.next_href is None:
+                return page.ends_listing, prefixes
+        raise PagingError(f"more than {MAX_LISTING_PAGES} pages in the volume listing: stopped")
+
+    async def one(folder: str) -> None:
+        async with gate:
+            if not folder:
+                whole, _ = await walk("")
+            else:
+                whole, prefixes = await walk(folder.rstrip("/"))
+                if folder in prefixes:  # the key-prefix reading: its contents are one level down
+                    inner, _ = await walk(folder)
+                    whole = whole and inner
+            if whole:
+                listed.complete.add(folder)
+
+    await side_by_side(*(one(folder) for folder in parent_prefixes(locations)))
+    return listed
 
 
 async def list_existing_locations(
@@ -768,33 +849,16 @@ async def list_existing_locations(
     stop_event: Any = None,
 ) -> dict[str, int | None]:
     """Every object on the volume in the folders these locations land in: location -> size
-    (None when the listing does not say).
-
-    One listing (``GET storage/volumes/{id}/list?prefix=``, paged) per distinct folder, up to
-    ``LIST_CONCURRENCY`` folders at a time: a folder's pages come one after another (each
-    names the next), but folders do not wait for each other. The client's rate budget paces
-    them all. The listing's ``location`` and ``prefix`` are relative to the volume's prefix
-    (the docs' object example), like ``destination.location``, so they compare as they are.
-    Raises the client's error when the volume cannot be listed (the other folders' listings
-    are then stopped), ``ListingStopped`` when ``stop_event`` is set between two pages.
-    """
-    found: dict[str, int | None] = {}
-    gate = asyncio.Semaphore(LIST_CONCURRENCY)
-
-    async def one(folder: str) -> None:
-        async with gate:
-            async for entry in client.list_volume_objects(volume_id, folder, priority=priority):
-                if stop_event is not None and stop_event.is_set():  # checked between pages too
-                    raise ListingStopped(found)
-                if isinstance(entry, VolumeObject):
-                    found[entry.location] = entry.size
-
-    await side_by_side(*(one(folder) for folder in parent_prefixes(locations)))
-    return found
+    (None when the listing does not say), as ``read_folders`` lists them."""
+    listed = await read_folders(
+        client, volume_id, locations, priority=priority, stop_event=stop_event
+    )
+    return listed.found
 
 
 class ListingStopped(Exception):
-    """A stop was asked between two folders; ``found`` holds what was listed before it."""
+    """A stop was asked between two pages; ``found`` holds what was listed before it (no
+    folder's absence is proven by it)."""
 
     def __init__(self, found: dict[str, int | None]) -> None:
         super().__init__("stopped")

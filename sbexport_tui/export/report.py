@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from .journal import ItemRecord, Journal, RunRecord
+from .states import UNVERIFIED_MESSAGE, unverified_hint
 
 REPORT_FIELDS = (
     "run_id",
@@ -68,8 +69,17 @@ def sent_properties(run: RunRecord) -> dict[str, Any]:
     }
 
 
+def item_error(it: ItemRecord) -> str | None:
+    """An item's error for a report or a list: the Platform's message with its plain-language
+    cause, for what failed; for an ``unverified`` item, what that means and what to do."""
+    if it.state == "unverified":
+        return f"{it.error_message or UNVERIFIED_MESSAGE} - {unverified_hint(it.run_id)}"
+    if it.state in ("failed", "rejected", "unknown"):
+        return it.explanation
+    return it.error_message
+
+
 def report_row(run: RunRecord, it: ItemRecord) -> dict[str, Any]:
-    failed = it.state in ("failed", "rejected", "unknown")
     return {
         "run_id": it.run_id,
         "position": it.position,
@@ -88,8 +98,7 @@ def report_row(run: RunRecord, it: ItemRecord) -> dict[str, Any]:
         "state": it.state,
         "reason": it.reason,
         "error_code": it.error_code,
-        # the Platform's message with its plain-language cause, for what failed
-        "error": it.explanation if failed else it.error_message,
+        "error": item_error(it),
         "error_message": it.error_message,
         "attempts": it.attempts,
         "submitted": iso_utc(it.submitted),

@@ -8,9 +8,10 @@ replaced or moved is counted. The earlier run keeps its history untouched, so it
 says what happened then; the new run's report says what happened on retry.
 
 "Retry all" takes the ``failed`` and ``rejected`` items (``RETRY_STATES``). An ``unknown`` item
-(a job the Platform no longer shows) may well have been exported, so it is retried only when
-asked for by itself; the new plan's listing of the volume skips it if its object is there.
-Nothing else can be retried: it has not failed.
+(a job the Platform no longer shows) may well have been exported, and an ``unverified`` one's
+job said COMPLETED (only the volume's listing did not show its object): each is retried only
+when asked for by itself or by its state; the new plan's listing of the volume skips it if its
+object is there. Nothing else can be retried: it has not failed.
 """
 
 from __future__ import annotations
@@ -24,15 +25,11 @@ from .client import FilesClient, VolumeClient
 from .journal import Journal, RunRecord
 from .plan import ExportOptions
 from .selection import SelectedFile, Selection
-
-RETRY_STATES = ("failed", "rejected")
+from .states import RETRY_STATES, RETRYABLE_STATES
 
 
 class RetryClient(VolumeClient, FilesClient, Protocol):
     """A retry looks the files and the volume up again."""
-
-
-RETRYABLE_STATES = (*RETRY_STATES, "unknown")
 
 
 class RetryError(ValueError):
@@ -59,10 +56,15 @@ def retry_positions(
     positions: Sequence[int] | None = None,
     *,
     code: int | None = None,
+    states: Sequence[str] = RETRY_STATES,
 ) -> list[int]:
-    """The run's items a retry takes: the given positions (or all), those failed or rejected,
-    optionally only those with error ``code``."""
-    rows = journal.items(run_id, RETRY_STATES)
+    """The run's items a retry takes: the given positions (or all), those in ``states``
+    (failed or rejected unless others of ``RETRYABLE_STATES`` are named), optionally only
+    those with error ``code``."""
+    bad = [s for s in states if s not in RETRYABLE_STATES]
+    if bad:
+        raise RetryError(f"{bad[0]} items cannot be retried; only {', '.join(RETRYABLE_STATES)}")
+    rows = journal.items(run_id, tuple(states))
     if positions is not None:
         wanted = set(positions)
         rows = [r for r in rows if r.position in wanted]
@@ -85,7 +87,7 @@ async def plan_retry(
         raise RetryError(
             f"run {run_id}: {len(done)} of those items did not fail (e.g. "
             f"{done[0].project_path or done[0].file_id} is {done[0].state}); only failed, "
-            "rejected or unknown items can be retried"
+            "rejected, unknown or unverified items can be retried"
         )
     volume = await client.get_volume(run.volume)
     records = await client.bulk_get_files([i.file_id for i in items])

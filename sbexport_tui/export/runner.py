@@ -39,7 +39,8 @@ from .journal import (
     RunRecord,
     lease_owner,
 )
-from .plan import ListingStopped, folder_of, list_existing_locations
+from .plan import Listed, ListingStopped, folder_of, read_folders
+from .states import UNVERIFIED_MESSAGE
 from .together import side_by_side
 
 log = logging.getLogger("sbexport.export")
@@ -884,8 +885,17 @@ async def poll_run(
     return total
 
 
-# What a completed item becomes when verification does not find its object on the volume.
+# What versions before the ``unverified`` state recorded for a completed item that a listing
+# did not show: ``failed`` with this message. Verification looks at such items again (found:
+# verified; still not shown by a whole listing: unverified), as it does ``unverified`` ones.
 VERIFY_MISMATCH = "verification: the job said completed, but the object is not on the volume"
+
+
+def _checked_again(row: ItemRecord) -> bool:
+    """An item whose job said COMPLETED and whose object verification has not seen yet."""
+    return row.state in ("completed", "unverified") or (
+        row.state == "failed" and row.error_message == VERIFY_MISMATCH
+    )
 
 
 async def verify_run(
@@ -901,27 +911,36 @@ async def verify_run(
     sbexport does not know) are settled by the same listing: their object at its location with
     the file's size is the evidence that the export happened; without it they stay unknown.
 
-    A completed item whose object is not there is recorded ``failed`` with ``VERIFY_MISMATCH``
-    (the job said completed; the volume says otherwise), so both front ends report it alike.
-    That is decided only on a listing that ran to the end.
+    Verification never makes an item ``failed``: that only comes from the Platform's FAILED.
+    A completed item whose object a listing read to its documented end did not show is
+    recorded ``unverified`` (``UNVERIFIED_MESSAGE``): the job said COMPLETED, so it is not
+    retried by default. A listing that did not reach its end (a page ``truncated`` without a
+    ``next`` link, a stop) proves nothing: such items stay ``completed`` for a later
+    verification. ``unverified`` items are looked at again by every verification of the run,
+    and become ``verified`` once a listing shows their object.
 
-    One listing per destination folder; the listing's locations are relative to the volume's
-    prefix, like the ``location`` each item was sent with. Returns how many were verified.
-    ``folders`` (``a/b/``, as ``Journal.ready_folders`` gives them): only the items that land
-    there, a run's folders whose jobs have all ended while others still run.
-    With ``stop_event`` set, it stops between two folders (SIGTERM from a batch system): what
+    One listing per destination folder, and one more where the Platform answers the folder's
+    name with a key prefix (``plan.read_folders``); the listing's locations are relative to
+    the volume's prefix, like the ``location`` each item was sent with. Returns how many were
+    verified. ``folders`` (``a/b/``, as ``Journal.ready_folders`` gives them): only the items
+    that land there, a run's folders whose jobs have all ended while others still run.
+    With ``stop_event`` set, it stops between two pages (SIGTERM from a batch system): what
     was seen is recorded, the rest stays for the next verification.
     """
     run = journal.run(run_id)
-    rows = [r for r in journal.items(run_id, ("completed", "unknown")) if r.location]
+    states = ("completed", "unknown", "unverified", "failed")
+    rows = [
+        r
+        for r in journal.items(run_id, states)
+        if r.location and (r.state == "unknown" or _checked_again(r))
+    ]
     if folders is not None:
         wanted = set(folders)
         rows = [r for r in rows if folder_of(r.location or "") in wanted]
     if not rows:
         return 0
-    complete = True
     try:
-        present = await list_existing_locations(
+        listed = await read_folders(
             client,
             run.volume,
             [r.location for r in rows if r.location],
@@ -929,31 +948,36 @@ async def verify_run(
             stop_event=stop_event,
         )
     except ListingStopped as e:
-        present, complete = e.found, False
+        listed = Listed(e.found)  # no folder read to its end: nothing is proven absent
+    present = listed.found
     ok = [
         r.position
         for r in rows
         if r.location in present
-        and (r.state == "completed" or (r.size is not None and present[r.location] == r.size))
+        and (_checked_again(r) or (r.size is not None and present[r.location] == r.size))
     ]
     if ok:
         journal.mark_verified(run_id, ok)
-    if complete:
-        missing = [r for r in rows if r.state == "completed" and r.location not in present]
-        record_mismatches(journal, run_id, missing)
+    missing = [
+        r
+        for r in rows
+        if _checked_again(r) and r.state != "unverified" and listed.absent(r.location or "")
+    ]
+    record_unverified(journal, run_id, missing)
     return len(ok)
 
 
-def record_mismatches(journal: Journal, run_id: int, items: Sequence[ItemRecord]) -> int:
-    """Completed items that verification did not find: a failure of their own kind."""
+def record_unverified(journal: Journal, run_id: int, items: Sequence[ItemRecord]) -> int:
+    """Completed items that a whole listing did not show: ``unverified``, with their job, times
+    and ``UNVERIFIED_MESSAGE`` (never ``failed``: the Platform said COMPLETED)."""
     rows = [
         (
             it.position,
             it.job_id or "",
-            "failed",
+            "unverified",
             {
                 "error_code": None,
-                "error_message": VERIFY_MISMATCH,
+                "error_message": UNVERIFIED_MESSAGE,
                 "started": it.started,
                 "finished": it.finished,
             },

@@ -12,9 +12,40 @@ ITEM_STATES = (
     "completed",
     "failed",
     "verified",
+    "unverified",
     "unknown",
 )
 UNSENT_STATES = ("planned", "submitting")
 WATCHED_STATES = ("submitted", "pending", "running")  # have a job id, not finished
-FINAL_STATES = ("rejected", "skipped", "completed", "failed", "verified", "unknown")
+FINAL_STATES = (
+    "rejected",
+    "skipped",
+    "completed",
+    "failed",
+    "verified",
+    "unverified",
+    "unknown",
+)
 RUN_STATES = ("planned", "submitting", "stopped", "watching", "done")
+# what a retry takes by default ("retry all", ``jobs retry``), and what it may take when named:
+# an unknown or unverified item's export may well have happened (``export.retry``)
+RETRY_STATES = ("failed", "rejected")
+RETRYABLE_STATES = (*RETRY_STATES, "unknown", "unverified")
+
+# ``unverified``: the job said COMPLETED, but the volume's listing, read to its end, did not show
+# the object. Not a failure (the journal's ``failed`` only ever comes from the Platform's FAILED)
+# and not retried by default: exporting again could write a second copy. A later verification
+# that sees the object makes it ``verified``. Both front ends show these words.
+UNVERIFIED_MESSAGE = (
+    "the job said COMPLETED, but the volume's listing, read to its end, did not show the object"
+)
+
+
+def unverified_hint(run: int | str = "RUN") -> str:
+    """What to do about a run's ``unverified`` items."""
+    return (
+        f"check the object on the volume; `sbexport jobs watch --run {run}` reads the listing "
+        "again (verified when it is there). Not retried by default, as the export may have "
+        "happened; if the object is really missing: "
+        f"`sbexport jobs retry --run {run} --state unverified`"
+    )

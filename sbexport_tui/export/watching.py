@@ -7,10 +7,10 @@ What a pass does, per run:
 1. ``poll_once``: the run's unfinished jobs, <= 100 ids per request (``stop_event`` can end the
    pass between two requests: the headless cut-off, Ctrl-C, SIGTERM).
 2. When nothing of the run is open any more (no job pending or running) and it has items
-   ``completed`` or ``unknown``: ``verify_run`` lists the volume where they landed. Completed
-   items found become ``verified``; completed items not found become ``failed``
-   (``VERIFY_MISMATCH``); unknown items found with the file's size become ``verified``, the
-   others stay unknown.
+   ``completed``, ``unverified`` or ``unknown``: ``verify_run`` lists the volume where they
+   landed. Completed (and unverified) items found become ``verified``; completed items that a
+   listing read to its end did not show become ``unverified`` (never ``failed``); unknown
+   items found with the file's size become ``verified``, the others stay unknown.
 3. The run is *settled* when nothing of it is open: the front end stops watching it.
 
 A run that is still open (or held: still being sent) is verified folder by folder as it goes:
@@ -18,7 +18,7 @@ after a pass that changed it, each destination folder whose items have all ended
 completed ones (``Journal.ready_folders``) is listed then, while the run's other jobs still
 run; the folders already ready when a pass begins are listed while it polls (side by side:
 neither waits for the other), up to ``plan.LIST_CONCURRENCY`` folders at a time. Their
-completed items become verified (or failed), so the run's last verification lists only the
+completed items become verified (or unverified), so the run's last verification lists only the
 folders that were not ready before: each folder is listed once either way.
 
 Passes are a poll interval apart from start to start (``next_pass_in``): a pass longer than the
@@ -199,11 +199,11 @@ async def watch_pass(
         if verify_stop is not None and verify_stop.is_set():
             result.stopped = True
             break
-        if verify and (counts["completed"] or counts["unknown"]):
+        if verify and _to_verify(counts):
             await follow(rid)  # what is left of its followed folders, page by page
             counts = journal.counts(rid)
             stopping = verify_stop is not None and verify_stop.is_set()
-            if not stopping and (counts["completed"] or counts["unknown"]):
+            if not stopping and _to_verify(counts):
                 if on_verify is not None:
                     on_verify(rid)
                 done = await verify_run(client, journal, rid, stop_event=verify_stop)
@@ -214,6 +214,11 @@ async def watch_pass(
         followed.forget(rid)
         result.settled.append(rid)
     return result
+
+
+def _to_verify(counts: dict[str, int]) -> bool:
+    """The run has items a listing of the volume can settle."""
+    return any(counts.get(s) for s in ("completed", "unverified", "unknown"))
 
 
 __all__ = ["LEAST_GAP", "PassResult", "is_open", "next_pass_in", "watch_pass"]

@@ -394,7 +394,9 @@ async def test_list_existing_locations_reads_only_the_needed_folders(env: Env, c
     env.world.volumes[EAST].put("elsewhere/x.txt", 1)
     found = await list_existing_locations(client, EAST, ["wgs-cohort/a.txt"])
     assert found == {"wgs-cohort/README.txt": 1_999}  # relative to the volume's prefix
-    assert env.hook.count("/list") == 1
+    # the folder asked by its name; the sim answers with the key prefix ``wgs-cohort/``,
+    # which is listed in turn: one more listing, for that reading only
+    assert env.hook.count("/list") == 2
 
 
 @pytest.mark.parametrize("prefix", ["vault/exports", "vault/exports/", ""])
@@ -460,37 +462,43 @@ async def test_folders_are_listed_side_by_side_and_an_error_stops_them_all() -> 
     import asyncio
 
     from sbexport_tui.api.errors import ApiError
-    from sbexport_tui.api.models import VolumeObject
+    from sbexport_tui.api.models import VolumeObject, VolumePage
     from sbexport_tui.export.plan import LIST_CONCURRENCY, list_existing_locations
 
-    running: set[str] = set()
+    running: set[str] = set()  # folders with a page being read
+    asked: list[str] = []
     most = 0
-    closed: list[str] = []
 
     class Volumes:
+        """Each folder (asked by its name, as the docs say) answers in 3 pages."""
+
         def __init__(self, failing: str | None) -> None:
             self.failing = failing
 
-        async def list_volume_objects(self, volume_id, prefix="", *, priority="interactive"):
+        async def list_volume_page(self, volume_id, prefix="", *, after=None, priority=""):
             nonlocal most
+            page = len(after.seen) if after is not None else 0
+            asked.append(prefix)
             running.add(prefix)
             most = max(most, len(running))
             try:
-                for page in range(3):
-                    await asyncio.sleep(0.01)
-                    if prefix == self.failing and page == 1:
-                        raise ApiError(503, None, "down", method="GET", url="u")
-                    yield VolumeObject(location=f"{prefix}f{page}", metadata={"size": page})
+                await asyncio.sleep(0.01)
+                if prefix == self.failing and page == 1:
+                    raise ApiError(503, None, "down", method="GET", url="u")
+                entry = VolumeObject(location=f"{prefix}/f{page}", metadata={"size": page})
+                more = f"{prefix}?page={page + 1}" if page < 2 else None
+                return VolumePage((entry,), more, frozenset({*after.seen, str(page)}))
             finally:
                 running.discard(prefix)
-                closed.append(prefix)
 
     folders = [f"d{i}/" for i in range(5)]
     found = await list_existing_locations(Volumes(None), "v", [f"{d}x" for d in folders])
     assert len(found) == 15 and found["d4/f2"] == 2
     assert most == LIST_CONCURRENCY > 1
-    closed.clear()
+    asked.clear()
     with pytest.raises(ApiError):
-        await list_existing_locations(Volumes("d1/"), "v", [f"{d}x" for d in folders])
-    await asyncio.sleep(0.05)
-    assert running == set() and {"d0/", "d1/", "d2/"} <= set(closed)  # none left running
+        await list_existing_locations(Volumes("d1"), "v", [f"{d}x" for d in folders])
+    # none left running behind the error (each was cancelled and waited for), and the failed
+    # folder's listing went no further
+    assert running == set()
+    assert {"d0", "d1", "d2"} <= set(asked) and asked.count("d1") == 2

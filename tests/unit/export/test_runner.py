@@ -656,13 +656,15 @@ async def test_a_folder_whose_jobs_have_ended_is_verified_before_the_run_ends(
     assert first.verified == {run_id: 100} and run_id not in first.settled
     assert journal.counts(run_id)["verified"] == 100
     assert journal.counts(run_id)["planned"] == len(others)  # the other folder waits
-    assert listed == [chunks_folder]
+    # each folder asked by its name, then by the key prefix the sim answers with
+    assert listed == [chunks_folder.rstrip("/"), chunks_folder]
     await submit_run(client, journal, run_id)
     env.clock.advance(60)
     last = await watch_pass(client, journal, [run_id])
     assert run_id in last.settled
     assert journal.counts(run_id)["verified"] == 100 + len(others)
-    assert listed == [chunks_folder, "wgs-cohort/batches/batch-01/S0101/alignments/"]
+    alignments = "wgs-cohort/batches/batch-01/S0101/alignments/"
+    assert listed == [chunks_folder.rstrip("/"), chunks_folder, alignments.rstrip("/"), alignments]
 
 
 async def test_a_few_bad_files_in_a_chunk_refused_whole_do_not_stop_the_run(tmp_path) -> None:
