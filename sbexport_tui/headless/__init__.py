@@ -15,7 +15,8 @@ Exit codes:
 ====  ==========================================================================================
 0     all exported (every selected file got its export job; with ``--wait``, every job finished)
 1     some files failed, were rejected by the Platform, or were skipped by the pre-flight
-      (aliases, public copies, existing keys, ...): the output lists them grouped by cause
+      (aliases, public copies, existing keys, ...), or their objects were not seen on the
+      volume after their jobs completed (unverified): the output lists them grouped by cause
 2     usage or configuration error (bad option, unknown profile, project or volume, ``--move``
       without ``--yes``, nothing selected)
 3     authentication: the Platform refused the token

@@ -13,7 +13,8 @@ EXIT_INTERRUPTED = 130
 EXIT_CODES_TEXT = """\
 exit codes:
   0    all exported (every selected file has its export job, finished when --wait)
-  1    some files failed, were rejected, or were skipped (the output says which and why)
+  1    some files failed, were rejected or skipped, or were not seen on the volume after
+       their jobs completed (unverified); the output says which and why
   2    usage or configuration error (bad option, unknown profile/project/volume, --move
        without --yes, nothing selected)
   3    authentication: the token was refused

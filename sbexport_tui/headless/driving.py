@@ -38,6 +38,7 @@ from ..export.journal import UNSENT_STATES, WATCHED_STATES, Journal
 from ..export.plan import Reason
 from ..export.report import iso_utc
 from ..export.runner import Progress, SubmitResult, submit_run
+from ..export.states import UNVERIFIED_MESSAGE, unverified_hint
 from ..export.watching import PassResult, next_pass_in, watch_pass
 from .common import (
     EXIT_INCOMPLETE,
@@ -415,13 +416,25 @@ def failure_lines(journal: Journal, run_id: int) -> list[dict[str, Any]]:
                 "example": example,
             }
         )
+    unverified = journal.items(run_id, "unverified")
+    if unverified:
+        out.append(
+            {
+                "state": "unverified",
+                "code": None,
+                "reason": None,
+                "count": len(unverified),
+                "text": f"{UNVERIFIED_MESSAGE} - {unverified_hint(run_id)}",
+                "example": unverified[0].project_path,
+            }
+        )
     return out
 
 
 def exit_code_for(counts: dict[str, int], *, interrupted: bool = False) -> int:
     if interrupted:
         return EXIT_INTERRUPTED
-    if any(counts.get(s) for s in ("failed", "rejected", "skipped", "unknown")):
+    if any(counts.get(s) for s in ("failed", "rejected", "skipped", "unknown", "unverified")):
         return EXIT_INCOMPLETE
     if any(counts.get(s) for s in UNSENT_STATES):
         return EXIT_INCOMPLETE
@@ -460,7 +473,7 @@ def print_result(console: Console, result: dict[str, Any], *, waited: bool) -> N
     else:
         accepted = sum(c[s] for s in (*WATCHED_STATES, "completed", "verified"))
         parts.append(f"{accepted} accepted by the Platform")
-    for state in ("failed", "rejected", "skipped", "unknown"):
+    for state in ("failed", "rejected", "skipped", "unknown", "unverified"):
         if c.get(state):
             parts.append(f"{c[state]} {state}")
     if result["unfinished"] and waited:
@@ -474,6 +487,8 @@ def print_result(console: Console, result: dict[str, Any], *, waited: bool) -> N
         console.say(f"  {f['count']} {f['state']}: {f['text']}{eg}")
     if c.get("failed") or c.get("rejected"):
         console.say(f"Retry the failed ones: sbexport jobs retry --run {run_id}")
+    if c.get("unverified"):
+        console.say(f"Look for the unverified ones again: sbexport jobs watch --run {run_id}")
     if not waited and result["unfinished"]:
         console.say(f"Watch the jobs: sbexport jobs watch --run {run_id}")
     console.say(f"Report: sbexport jobs report --run {run_id} --output run-{run_id}.csv")

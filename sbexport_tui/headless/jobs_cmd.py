@@ -104,6 +104,7 @@ def cmd_list(args: argparse.Namespace, console: Console) -> int:
                 ("not sent", unsent),
                 ("failed", c["failed"]),
                 ("rejected", c["rejected"]),
+                ("unverified", c["unverified"]),
                 ("skipped", c["skipped"]),
             ):
                 if n:
@@ -297,8 +298,9 @@ async def cmd_watch(args: argparse.Namespace, console: Console, interrupts: Inte
             runs = []
             for r in reversed(journal.runs()):  # oldest first
                 c = journal.counts(r.id)
-                # completed but never verified: a process killed while verifying left them
-                unverified = args.verify and c.get("completed", 0)
+                # completed but never verified (a process killed while verifying left them),
+                # or unverified: the volume is listed for them again
+                unverified = args.verify and (c.get("completed", 0) or c.get("unverified", 0))
                 if unverified or any(c[s] for s in (*UNSENT_STATES, *WATCHED_STATES)):
                     runs.append(r)
             if not runs:
@@ -313,7 +315,7 @@ async def cmd_retry(args: argparse.Namespace, console: Console, interrupts: Inte
     """A retry is a new run of the failed items, planned again (``export.retry``): the same
     meaning as in the jobs pane."""
     from ..export.plan import prepare_plan
-    from ..export.retry import plan_retry, retry_positions
+    from ..export.retry import RETRY_STATES, plan_retry, retry_positions
     from ..export.selecting import SelectionReport
     from .export_cmd import preflight_lines, refuse_unconfirmed
     from .progress import Reporter
@@ -321,10 +323,12 @@ async def cmd_retry(args: argparse.Namespace, console: Console, interrupts: Inte
     journal = _journal()
     with journal:
         run = _run(journal, args.run)
-        positions = retry_positions(journal, run.id, code=args.code)
+        states = tuple(dict.fromkeys(args.state or RETRY_STATES))
+        positions = retry_positions(journal, run.id, code=args.code, states=states)
         if not positions:
             which = f" with code {args.code}" if args.code is not None else ""
-            console.say(f"Run {run.id} has no failed or rejected items{which}: nothing to retry.")
+            named = " or ".join(states)
+            console.say(f"Run {run.id} has no {named} items{which}: nothing to retry.")
             if args.json:
                 console.emit_json({"run": run.id, "retry_run": None, "exit_code": EXIT_OK})
             return EXIT_OK

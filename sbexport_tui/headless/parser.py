@@ -9,7 +9,7 @@ from typing import Any
 
 # light modules only: `sbexport --help` must not load the engine, httpx or pydantic
 from ..config.models import CANNED_ACLS, ON_CONFLICT_POLICIES, SSE_ALGORITHMS
-from ..export.states import ITEM_STATES
+from ..export.states import ITEM_STATES, RETRYABLE_STATES
 from .codes import EXIT_CODES_TEXT, GIVE_UP_AFTER, span
 
 RAW = argparse.RawDescriptionHelpFormatter
@@ -367,6 +367,14 @@ def add_subcommands(subparsers: Any) -> None:
     )
     jt.add_argument("--run", type=_positive_int, required=True, metavar="ID")
     jt.add_argument("--code", type=int, metavar="CODE", help="only items that failed with CODE")
+    jt.add_argument(
+        "--state",
+        action="append",
+        choices=RETRYABLE_STATES,
+        metavar="STATE",
+        help="retry the items in STATE (repeatable; default: failed and rejected). unknown and "
+        "unverified items are retried only when named: their export may have happened",
+    )
     jt.add_argument("--wait", action="store_true", help="wait until the new jobs finished")
     jt.add_argument(
         "--yes", action="store_true", help="confirm the retry of a MOVE run, or overwrites"

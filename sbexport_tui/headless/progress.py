@@ -16,7 +16,7 @@ from typing import IO, Any
 from ..export.runner import Progress
 from .common import one_line
 
-FINISHED = ("completed", "verified", "failed", "rejected", "unknown")
+FINISHED = ("completed", "verified", "unverified", "failed", "rejected", "unknown")
 
 
 def summary_line(p: Progress) -> str:
@@ -26,7 +26,7 @@ def summary_line(p: Progress) -> str:
     total = p.total - skipped
     ok = c.get("completed", 0) + c.get("verified", 0)
     bad = c.get("failed", 0) + c.get("rejected", 0) + c.get("unknown", 0)
-    finished = ok + bad
+    finished = ok + bad + c.get("unverified", 0)
     unsent = c.get("planned", 0) + c.get("submitting", 0)
     parts = [f"run {p.run_id} {p.phase}: {finished}/{total} finished"]
     detail = [f"{ok} exported"]
@@ -38,6 +38,8 @@ def summary_line(p: Progress) -> str:
         detail.append(f"{c['rejected']} rejected")
     if c.get("unknown"):
         detail.append(f"{c['unknown']} unknown")
+    if c.get("unverified"):
+        detail.append(f"{c['unverified']} unverified")
     parts[0] += f" ({', '.join(detail)})"
     for state in ("running", "pending", "submitted"):
         if c.get(state):
@@ -63,6 +65,8 @@ def tty_parts(p: Progress, finished: int, total: int) -> list[str]:
     bad = c.get("failed", 0) + c.get("rejected", 0) + c.get("unknown", 0)
     if bad:
         parts.append(f"{bad} failed")
+    if c.get("unverified"):
+        parts.append(f"{c['unverified']} unverified")
     for state in ("running", "pending", "submitted"):
         if c.get(state):
             parts.append(f"{c[state]} {state}")

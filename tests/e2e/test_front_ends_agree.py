@@ -105,8 +105,13 @@ def run_cli_scenario(tmp_path, monkeypatch, capsys) -> list[tuple]:
                      "--volume", EAST, *watch])  # fmt: skip
     out, err = capsys.readouterr()
     assert code == 1, err  # two files did not export
-    assert "2 failed" in out + err
-    code = cli.main(["jobs", "retry", "--run", "1", *watch])
+    # the job that said COMPLETED but whose object is gone is unverified, not failed
+    assert "1 failed" in out + err and "1 unverified" in out + err
+    code = cli.main(["jobs", "retry", "--run", "1", *watch])  # the failed one only
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert "a new run of 1 item" in out + err
+    code = cli.main(["jobs", "retry", "--run", "1", "--state", "unverified", *watch])
     out, err = capsys.readouterr()
     assert code == 0, err
     return journal_rows(Paths.from_env().journal_file)
@@ -165,14 +170,25 @@ async def run_tui_scenario(tmp_path) -> list[tuple]:
         await pilot.press("y")
         await settle(pilot)
         await until(pilot, lambda: isinstance(app.screen, JobsScreen), "the jobs pane")
-        await until(pilot, lambda: settled(1, {"verified": 4, "failed": 2}), "run 1")
-        # retry all failed of the run in focus: a new plan through the pre-flight
+        expect = {"verified": 4, "failed": 1, "unverified": 1}
+        await until(pilot, lambda: settled(1, expect), "run 1")
+        # retry all failed of the run in focus (not the unverified one): a new plan through
+        # the pre-flight
         await pilot.press("R")
         await until(pilot, lambda: isinstance(app.screen, PreflightScreen), "the retry plan")
         await pilot.press("c")
         assert isinstance(app.screen, ConfirmScreen)
         await pilot.press("y")
-        await until(pilot, lambda: settled(2, {"verified": 2}), "run 2")
+        await until(pilot, lambda: settled(2, {"verified": 1}), "run 2")
+        # the unverified one, retried by itself: its filter, then r on its row
+        await pilot.press("6")
+        await settle(pilot)
+        await pilot.press("r")
+        await until(pilot, lambda: isinstance(app.screen, PreflightScreen), "the retry plan")
+        await pilot.press("c")
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("y")
+        await until(pilot, lambda: settled(3, {"verified": 1}), "run 3")
     return journal_rows(path)
 
 
@@ -180,8 +196,8 @@ def test_the_tui_and_the_cli_reach_the_same_journal(tmp_path, monkeypatch, capsy
     cli_rows = run_cli_scenario(tmp_path, monkeypatch, capsys)
     tui_rows = asyncio.run(run_tui_scenario(tmp_path))
     states = [(r[0], r[4].rsplit("/", 1)[-1], r[6]) for r in cli_rows]
-    assert (1, FAILS, "failed") in states and (1, LOST, "failed") in states
-    assert (2, FAILS, "verified") in states and (2, LOST, "verified") in states
+    assert (1, FAILS, "failed") in states and (1, LOST, "unverified") in states
+    assert (2, FAILS, "verified") in states and (3, LOST, "verified") in states
     assert sum(1 for r in cli_rows if r[0] == 1 and r[6] == "verified") == 4
     for a, b in zip(cli_rows, tui_rows, strict=False):
         assert a == b

@@ -15,10 +15,10 @@ from textual.widgets import Static
 
 from sbexport_tui.api.errors import explain
 from sbexport_tui.export import Selection
+from sbexport_tui.export.states import UNVERIFIED_MESSAGE
 from sbexport_tui.tui.screens.dialogs import ConfirmScreen, PromptScreen, TypedConfirmScreen
 from sbexport_tui.tui.screens.jobs import JobsScreen
 from sbexport_tui.tui.screens.jobs_data import (
-    VERIFY_MISMATCH,
     failure_groups,
     poll_interval,
     report_paths,
@@ -456,7 +456,10 @@ async def test_report_writes_csv_and_json(tmp_path):
     journal.close()
 
 
-async def test_verification_mismatch_is_a_failure_of_its_own(tmp_path):
+async def test_an_object_the_listing_did_not_show_is_unverified_not_failed(tmp_path):
+    """The job said COMPLETED, but the volume's whole listing does not show its object: the row
+    is ``unverified`` (its own filter, the message saying so), not a failure: not in the
+    failure groups, not in Retry all."""
     clock = FakeClock()
     app = jobs_app(tmp_path, clock)
     journal = journal_of(app, clock)
@@ -477,11 +480,20 @@ async def test_verification_mismatch_is_a_failure_of_its_own(tmp_path):
 
         platform.world.advance = advance_then_delete
         await poll(pilot)
-        assert states(app.screen) == ["verified", "failed", "verified"]
+        screen = app.screen
+        assert states(screen) == ["verified", "unverified", "verified"]
         item = journal.item(run_id, 1)
-        assert item.error_message == VERIFY_MISMATCH and item.job_id
-        groups = failure_groups(journal.items(run_id))
-        assert groups[0].message == VERIFY_MISMATCH and "retry" in groups[0].hint
+        assert item.state == "unverified" and item.job_id
+        assert item.error_message == UNVERIFIED_MESSAGE
+        assert failure_groups(journal.items(run_id)) == []  # not a failure
+        await pilot.press("6")  # the unverified filter
+        await settle(pilot)
+        assert states(screen) == ["unverified"]
+        assert column(screen, "detail")[0].startswith("The job said COMPLETED")
+        await pilot.press("R")  # retry all: nothing to retry
+        await settle(pilot)
+        assert any(n.message == f"Run {run_id} has no failed jobs." for n in app._notifications)
+        assert not isinstance(app.screen, PreflightScreen)
     journal.close()
 
 

@@ -162,7 +162,7 @@ def test_network_outage(snap_compare, tmp_path):
         client = pilot.app.session.client
         client.retry.backoff_base = 0.0
 
-        async def unreachable(request):
+        async def unreachable(request, deadline=None):
             raise httpx.ConnectError("[Errno 101] Network is unreachable", request=request)
 
         client._send_within_deadline = unreachable

@@ -31,6 +31,7 @@ from textual.worker import Worker, WorkerState
 from ...api.errors import NetworkError, PlatformError, plain_cause
 from ...export.journal import WATCHED_STATES, ItemRecord, Journal, JournalError, RunRecord
 from ...export.runner import Progress, RunBusy, submit_run
+from ...export.states import RETRYABLE_STATES
 from ...export.watching import next_pass_in, watch_pass
 from ...text import counted
 from ..heap import release_heap, settle_heap
@@ -42,7 +43,6 @@ from ..widgets.table import plain
 from .base import app_of, focus_now
 from .dialogs import ConfirmScreen, PromptScreen
 from .jobs_data import (
-    FAILED_STATES,
     NARROW_COLUMNS,
     RETRY_ALL_STATES,
     STATE_FILTERS,
@@ -57,6 +57,7 @@ from .jobs_data import (
     default_report,
     duration,
     error_line,
+    error_style,
     failure_groups,
     item_key,
     matches,
@@ -97,10 +98,13 @@ class JobsScreen(Screen):
         "Platform reports it. The pane polls only unfinished jobs (at most 100 per request), "
         "more slowly when there are many or the API budget runs low, and stops when all are "
         "finished. Items a previous session left half-sent are checked and sent first. "
-        "Finished runs are verified against the volume. Retries ask first. The two lines "
-        "under the table show the cursor row's whole destination and its error (the cause "
-        "first) or source; Enter shows everything, with the last failed poll in full. Reports "
-        "(w) go to the reports folder in the app's state folder unless you type another path."
+        "Finished runs are verified against the volume: a job that said completed but whose "
+        "object the volume's listing did not show is 'unverified' (key 6 shows them; check the "
+        "volume; not in Retry all, as the export may have happened). Retries ask first. "
+        "The two lines under the table show the cursor row's whole destination and its error "
+        "(the cause first) or source; Enter shows everything, with the last failed poll in "
+        "full. Reports (w) go to the reports folder in the app's state folder unless you type "
+        "another path."
     )
     BINDINGS = [
         Binding("slash", "filter", "Filter", id="jobs.filter", priority=True),
@@ -110,6 +114,7 @@ class JobsScreen(Screen):
         Binding("3", "state_filter(2)", "Show done", show=False, id="jobs.show_done"),
         Binding("4", "state_filter(3)", "Show failed", show=False, id="jobs.show_failed"),
         Binding("5", "state_filter(4)", "Show skipped", show=False, id="jobs.show_skipped"),
+        Binding("6", "state_filter(5)", "Show unverified", show=False, id="jobs.show_unverified"),
         Binding("r", "retry_one", "Retry", id="jobs.retry"),
         Binding("R", "retry_all", "Retry all failed", show=False, id="jobs.retry_all"),
         Binding("s", "resume", "Send unsent items", show=False, id="jobs.resume"),
@@ -304,7 +309,8 @@ class JobsScreen(Screen):
                 self.to_submit.add(run.id)
             if any(counts.get(s, 0) for s in WATCHED_STATES):
                 self.active_runs.add(run.id)
-            if counts.get("completed") and now - run.updated < RECENT_VERIFY:
+            to_check = counts.get("completed") or counts.get("unverified")
+            if to_check and now - run.updated < RECENT_VERIFY:
                 self.to_verify.add(run.id)
         self.refill()
         if self.run_id is not None and self.run_id in self.by_run and self.by_run[self.run_id]:
@@ -576,8 +582,7 @@ class JobsScreen(Screen):
             text.append("\n")
             error = error_line(item)
             if error:
-                style = "red" if item.state in FAILED_STATES else "dim"
-                text.append_text(plain(error, style))
+                text.append_text(plain(error, error_style(item.state)))
             else:
                 source = f"{item.project or ''}: {item.project_path or item.name or item.file_id}"
                 text.append_text(left_cut(plain(source, "dim"), width))
@@ -815,8 +820,15 @@ class JobsScreen(Screen):
         c = st.counts
         ok = c.get("verified", 0) + c.get("completed", 0)
         bad = c.get("failed", 0) + c.get("rejected", 0) + c.get("unknown", 0)
+        check = c.get("unverified", 0)
         text = f"{ok:,} exported" + (f", {bad:,} failed (g shows why)" if bad else "")
-        self.notify(text, title=f"Run {rid} finished", severity="warning" if bad else "information")
+        if check:
+            text += f", {check:,} unverified: not seen on the volume (6 shows them)"
+        self.notify(
+            text,
+            title=f"Run {rid} finished",
+            severity="warning" if bad or check else "information",
+        )
         bell = self.bell if self.bell is not None else getattr(self.app, "bell_enabled", True)
         if bell:
             self.app.bell()
@@ -924,12 +936,14 @@ class JobsScreen(Screen):
         item = self.current()
         if item is None:
             return
-        if item.state not in FAILED_STATES:
-            self.notify("Only failed or rejected jobs can be retried.", title="Retry")
+        if item.state not in RETRYABLE_STATES:
+            self.notify(
+                "Only failed, rejected, unknown or unverified jobs can be retried.", title="Retry"
+            )
             return
         self._confirm_retry(
             {item.run_id: [item.position]},
-            "Retry 1 failed job?",
+            f"Retry 1 {'unverified' if item.state == 'unverified' else 'failed'} job?",
             item.project_path or item.name or item.file_id,
         )
 

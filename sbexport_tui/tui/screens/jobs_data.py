@@ -3,7 +3,7 @@ the polling interval and the run report.
 
 Everything here reads the journal through its public API (``runs``, ``items``,
 ``changed_since``, ``counts``) and never writes to it: the engine records every outcome,
-verification mismatches included (``export.runner.verify_run``).
+what verification finds included (``export.runner.verify_run``).
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from ...config.paths import Paths
 from ...export.journal import UNSENT_STATES, WATCHED_STATES, ItemRecord, Journal
 from ...export.report import write_report as _write_report
 from ...export.retry import RETRY_STATES
-from ...export.runner import VERIFY_MISMATCH
+from ...export.states import UNVERIFIED_MESSAGE
 from ..format import human_bytes
 from ..widgets.fasttable import Column, LeftCutText
 from ..widgets.table import plain
@@ -39,17 +39,21 @@ from ..widgets.table import plain
 ACTIVE_STATES = (*UNSENT_STATES, *WATCHED_STATES)
 DONE_STATES = ("completed", "verified")
 FAILED_STATES = ("failed", "rejected", "unknown")
+# the job said COMPLETED, but the volume's listing did not show the object: to be checked, not
+# a failure (not in "retry all"; one can be retried on its own)
+CHECK_STATES = ("unverified",)
 # what "retry all" sends again: the engine's choice (not ``unknown`` items, which may well have
 # completed; one can be retried on its own, through the pre-flight that lists the volume)
 RETRY_ALL_STATES = RETRY_STATES
 
-# (name shown, states it keeps; None = every state); keys 1-5 pick them, f cycles
+# (name shown, states it keeps; None = every state); keys 1-6 pick them, f cycles
 STATE_FILTERS: tuple[tuple[str, tuple[str, ...] | None], ...] = (
     ("all", None),
     ("active", ACTIVE_STATES),
     ("done", DONE_STATES),
     ("failed", FAILED_STATES),
     ("skipped", ("skipped",)),
+    ("unverified", CHECK_STATES),
 )
 
 # the order of states in the summary line
@@ -61,6 +65,7 @@ SUMMARY_ORDER = (
     "running",
     "completed",
     "verified",
+    "unverified",
     "failed",
     "rejected",
     "unknown",
@@ -75,17 +80,20 @@ STATE_STYLE = {
     "running": "cyan",
     "completed": "green",
     "verified": "bold green",
+    "unverified": "bold yellow",
     "failed": "bold red",
     "rejected": "bold red",
     "unknown": "bold magenta",
     "skipped": "dim italic",
 }
 
-# A completed job whose object is not on the volume when listed: a failure of its own kind.
-VERIFY_HINT = (
-    "the object was removed, or the volume's prefix or policy changed since; check the "
-    "bucket, then retry to export it again"
-)
+
+def error_style(state: str) -> str:
+    """How a row's error (or note) is shown: red for what failed, yellow for what is to be
+    checked, dim for the rest (a skipped file's reason)."""
+    if state in FAILED_STATES:
+        return "red"
+    return "yellow" if state in CHECK_STATES else "dim"
 
 
 def item_key(item: ItemRecord) -> str:
@@ -159,8 +167,8 @@ def short_error(item: ItemRecord) -> str:
         return item.error_message or item.reason or "skipped"
     if item.error_code is None and not item.error_message:
         return ""
-    if item.error_message == VERIFY_MISMATCH:
-        return _sentence(VERIFY_MISMATCH)
+    if item.state in CHECK_STATES:
+        return _sentence(item.error_message or UNVERIFIED_MESSAGE)
     ex = explain(item.error_code)
     if ex is not None:
         return f"{_sentence(ex.cause)} ({item.error_code})"
@@ -183,7 +191,7 @@ WIDE = 110  # from this many columns on, the table shows every field in its own 
 
 NARROW_COLUMNS = [
     Column("file", "File", None, min_width=12, cut="middle"),
-    Column("state", "State", 9),
+    Column("state", "State", 10),
     Column("size", "Size", 8, justify="right"),
     Column("started", "Start", 5),
     Column("time", "Time", 6, justify="right"),
@@ -194,7 +202,7 @@ WIDE_COLUMNS = [
     Column("run", "Run", 4, justify="right"),
     Column("file", "File", None, min_width=16, cut="middle"),
     Column("dest", "Destination", None, min_width=16, cut="left"),
-    Column("state", "State", 9),
+    Column("state", "State", 10),
     Column("size", "Size", 8, justify="right"),
     Column("started", "Started", 8),
     Column("time", "Time", 7, justify="right"),
@@ -225,11 +233,11 @@ def row_cells(item: ItemRecord, wide: bool, now: float, offset: float = 0.0) -> 
             size,
             plain(clock_time(started)),
             took,
-            plain(error, "red" if item.state in FAILED_STATES else "dim"),
+            plain(error, error_style(item.state)),
         ]
     detail: Text
-    if error and item.state in (*FAILED_STATES, "skipped"):
-        detail = plain(error, "red" if item.state in FAILED_STATES else "dim")
+    if error and item.state in (*FAILED_STATES, *CHECK_STATES, "skipped"):
+        detail = plain(error, error_style(item.state))
     else:
         detail = key_cell(item.key)
     return [
@@ -634,8 +642,6 @@ class FailureGroup:
 
     @property
     def hint(self) -> str:
-        if self.message == VERIFY_MISMATCH:
-            return VERIFY_HINT
         ex = explain(self.code)
         if ex is not None:
             return f"{ex.cause}; {ex.action}"

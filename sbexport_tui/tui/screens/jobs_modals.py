@@ -14,13 +14,14 @@ from textual.widgets import Static
 
 from ...api.errors import explain
 from ...export.journal import ItemRecord, RunRecord
+from ...export.retry import RETRYABLE_STATES
+from ...export.states import UNVERIFIED_MESSAGE, unverified_hint
 from ..format import human_bytes
 from ..widgets.fasttable import Column, FastTable
 from ..widgets.table import plain
 from .jobs_data import (
+    CHECK_STATES,
     STATE_STYLE,
-    VERIFY_HINT,
-    VERIFY_MISMATCH,
     FailureGroup,
     duration,
     elapsed,
@@ -50,17 +51,19 @@ def job_detail_text(
         line("Polling", problem, "red")
         text.append("\n")
     line("State", item.state, STATE_STYLE.get(item.state, ""))
-    if item.error_code is not None or item.error_message:
+    if item.state in CHECK_STATES:
+        # not an error of the Platform's: what verification saw, and what to do
+        line("Verification", item.error_message or UNVERIFIED_MESSAGE, "yellow")
+        line("What to do", unverified_hint(item.run_id))
+    elif item.error_code is not None or item.error_message:
         # the plain cause first, then the Platform's own words
-        ex = None if item.error_message == VERIFY_MISMATCH else explain(item.error_code)
+        ex = explain(item.error_code)
         if ex is not None:
             line("Cause", ex.cause)
             line("What to do", ex.action)
         line("Error code", item.error_code if item.error_code is not None else "none given")
         line("Message", item.error_message or "-", "red")
-        if item.error_message == VERIFY_MISMATCH:
-            line("What to do", VERIFY_HINT)
-        elif ex is None and item.state != "skipped":
+        if ex is None and item.state != "skipped":
             line("Cause", "not in the Platform's documented table of codes")
     if item.reason:
         line("Reason", item.reason)
@@ -126,7 +129,7 @@ class JobDetailScreen(ModalScreen[str | None]):
         with VerticalScroll(id="jobdetail-box") as box:
             box.border_title = "Job"
             box.border_subtitle = "Esc closes" + (
-                " · r retries" if self.item.state in ("failed", "rejected") else ""
+                " · r retries" if self.item.state in RETRYABLE_STATES else ""
             )
             yield Static(
                 job_detail_text(self.item, self.run, self.now, self.clock_offset, self.problem),
@@ -137,7 +140,7 @@ class JobDetailScreen(ModalScreen[str | None]):
         self.dismiss(None)
 
     def action_retry(self) -> None:
-        if self.item.state in ("failed", "rejected"):
+        if self.item.state in RETRYABLE_STATES:
             self.dismiss("retry")
 
 

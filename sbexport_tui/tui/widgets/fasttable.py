@@ -318,9 +318,18 @@ class FastTable(ScrollView, can_focus=True):
         flex = [c for c in self.columns if c.width is None]
         left = max(0, total - fixed - gaps)
         each = max((c.min_width for c in flex), default=0)
+        spare = 0
         if flex:
             each = max(each, left // len(flex))
-        return [c.width if c.width is not None else each for c in self.columns]
+            spare = max(0, left - each * len(flex))  # what the even split leaves over
+        out = []
+        for c in self.columns:
+            if c.width is None:
+                out.append(each + spare)  # the first column that takes what is left gets it
+                spare = 0
+            else:
+                out.append(c.width)
+        return out
 
     @property
     def page_rows(self) -> int:
