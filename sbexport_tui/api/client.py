@@ -1057,7 +1057,11 @@ class PlatformClient:
         ]
         entries += [_parse(VolumeObject, o, "GET", url) for o in data.get("items") or []]
         href = _parse(Page, {"links": data.get("links")}, "GET", url).next_href()
-        return VolumePage(tuple(entries), href or None, seen)
+        # the page says whether the listing goes on: one "truncated" without a next link was
+        # not read to its end (plan.read_folders proves nothing absent from it)
+        return VolumePage(
+            tuple(entries), href or None, seen, truncated=data.get("truncated") is True
+        )
 
     # ---- exports -------------------------------------------------------------------------
     def list_exports(

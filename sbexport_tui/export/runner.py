@@ -138,7 +138,16 @@ class Progress:
         c = self.counts
         sent = self.total - self.unsent - c.get("skipped", 0)
         parts = [f"run {self.run_id} {self.phase}: {sent}/{self.total - c.get('skipped', 0)} sent"]
-        for state in ("pending", "running", "completed", "verified", "failed", "rejected"):
+        for state in (
+            "pending",
+            "running",
+            "completed",
+            "verified",
+            "unverified",
+            "failed",
+            "rejected",
+            "unknown",
+        ):
             if c.get(state):
                 parts.append(f"{c[state]} {state}")
         if c.get("skipped"):
@@ -797,7 +806,7 @@ async def poll_once(
                 refused[lookup.id] = lookup.error
             else:  # a server-side error for it, or no record for it: asked again, a while
                 unanswered.append(lookup.id)
-        pass  # journal.reset_lookup_errors([u[0] for u in updates])
+        journal.reset_lookup_errors([u[0] for u in updates])
         for jid, n in journal.note_lookup_errors([*refused, *unanswered]).items():
             err = refused.get(jid)
             if err is not None and n >= MAX_REFUSED_LOOKUPS:

@@ -429,3 +429,10 @@ async def test_a_volume_refusal_of_the_whole_call_stops_without_splitting(
         await submit_run(client, journal, run_id)
     assert env.hook.count(CREATE) == 1
     assert journal.counts(run_id)["planned"] == 8
+
+
+def test_the_log_line_counts_unknown_and_unverified_items() -> None:
+    from sbexport_tui.export.runner import Progress
+
+    line = Progress(3, "done", {"verified": 5, "unverified": 1, "unknown": 2}).line()
+    assert line == "run 3 done: 8/8 sent, 5 verified, 1 unverified, 2 unknown"

@@ -219,11 +219,6 @@ async def test_an_earlier_version_s_verification_failure_is_looked_at_again(
     assert retry_positions(journal, run_id) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="api/client.py's list_volume_page does not pass the page's 'truncated' field on to "
-    "VolumePage yet (the engine honours it: see the test with the page reader above)",
-)
 async def test_the_client_passes_a_page_s_truncated_field_on(
     env: Env, client, journal: Journal
 ) -> None:
