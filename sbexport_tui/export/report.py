@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -38,6 +38,7 @@ REPORT_FIELDS = (
     "error",
     "error_message",
     "attempts",
+    "sends",
     "submitted",
     "started",
     "finished",
@@ -79,7 +80,12 @@ def item_error(it: ItemRecord) -> str | None:
     return it.error_message
 
 
-def report_row(run: RunRecord, it: ItemRecord) -> dict[str, Any]:
+def report_row(
+    run: RunRecord, it: ItemRecord, sends: Sequence[tuple[float, str]] = ()
+) -> dict[str, Any]:
+    """One item's row. ``sends`` (``Journal.sends``): every request that could have made an
+    export job for it, with why it was allowed (a second one only on proof that the first
+    made none)."""
     return {
         "run_id": it.run_id,
         "position": it.position,
@@ -101,6 +107,7 @@ def report_row(run: RunRecord, it: ItemRecord) -> dict[str, Any]:
         "error": item_error(it),
         "error_message": it.error_message,
         "attempts": it.attempts,
+        "sends": [{"at": iso_utc(at), "why": why} for at, why in sends],
         "submitted": iso_utc(it.submitted),
         "started": iso_utc(it.started),
         "finished": iso_utc(it.finished),
@@ -141,6 +148,7 @@ def report_document(
     """The run's report; with ``provenance`` (``fetch_provenance``) each row also has its file's
     ``origin_task``, ``tags`` and ``metadata``."""
     run = journal.run(run_id)
+    sends = journal.sends(run_id)
     return {
         "run": {
             "id": run.id,
@@ -154,7 +162,10 @@ def report_document(
             "options": run.options,
         },
         "counts": {k: v for k, v in journal.counts(run_id).items() if v},
-        "items": [_with(report_row(run, it), provenance) for it in journal.items(run_id)],
+        "items": [
+            _with(report_row(run, it, sends.get(it.position, ())), provenance)
+            for it in journal.items(run_id)
+        ],
     }
 
 
@@ -180,12 +191,24 @@ def csv_fields(doc: dict[str, Any]) -> list[str]:
 
 
 def _csv_row(r: dict[str, Any]) -> dict[str, Any]:
-    out = {k: ("" if v is None else v) for k, v in r.items() if k not in ("tags", "metadata")}
+    out = {
+        k: ("" if v is None else v) for k, v in r.items() if k not in ("tags", "metadata", "sends")
+    }
+    out["sends"] = send_history(r.get("sends") or [])
     if "metadata" in r:
         out["tags"] = "; ".join(r["tags"])
         for k, v in r["metadata"].items():
             out[f"metadata.{k}"] = "" if v is None else v
     return out
+
+
+def send_history(sends: Sequence[Mapping[str, Any]]) -> str:
+    """``2 sends: 2026-12-07T00:01:02Z first send; 2026-12-07T00:01:09Z resent: ...``, or
+    ``""`` for none."""
+    if not sends:
+        return ""
+    parts = "; ".join(f"{s.get('at') or '?'} {s.get('why')}" for s in sends)
+    return f"{len(sends)} send{'s' if len(sends) != 1 else ''}: {parts}"
 
 
 def write_csv(path: Path, doc: dict[str, Any]) -> None:

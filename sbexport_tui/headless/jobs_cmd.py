@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..config import ENVIRONMENT_PROFILE_NAME, Profile, environment_profile, load_profiles
 from ..export.journal import ITEM_STATES, UNSENT_STATES, WATCHED_STATES, Journal, RunRecord
-from ..export.report import iso_utc, report_row, write_report
+from ..export.report import iso_utc, report_row, send_history, write_report
 from .common import (
     EXIT_INCOMPLETE,
     EXIT_OK,
@@ -65,7 +65,8 @@ def cmd_list(args: argparse.Namespace, console: Console) -> int:
         if args.run is not None:
             run = _run(journal, args.run)
             items = journal.items(run.id, args.state)
-            rows = [report_row(run, it) for it in items]
+            sends = journal.sends(run.id)
+            rows = [report_row(run, it, sends.get(it.position, ())) for it in items]
             if args.json:
                 console.emit_json({"run": run_row(journal, run), "items": rows})
                 return EXIT_OK
@@ -77,6 +78,8 @@ def cmd_list(args: argparse.Namespace, console: Console) -> int:
                     f"  {r['position']:>5} {r['state']:<10} {r['project_path']} -> {where} "
                     f"job {r['job_id'] or '-'}{err}"
                 )
+                if len(r["sends"]) > 1:  # every send after the first, and its proof
+                    console.say(f"        {one_line(send_history(r['sends']))}")
             if not rows:
                 console.say("  (no items" + (f" in state {args.state})" if args.state else ")"))
             return EXIT_OK

@@ -37,7 +37,7 @@ async def _dispatch(args: argparse.Namespace, console: Console, interrupts: Inte
         from . import jobs_cmd
 
         sub = args.jobs_command
-        if sub == "list":
+        if sub in ("list", "show"):
             return jobs_cmd.cmd_list(args, console)
         if sub == "report":
             if getattr(args, "report_metadata", False):

@@ -50,6 +50,7 @@ JOBS_EPILOG = f"""\
 examples:
   sbexport jobs list
   sbexport jobs list --run 7 --state failed
+  sbexport jobs show --run 7            (the same as list --run 7)
   sbexport jobs watch --run 7
   sbexport jobs report --run 7 --output run-7.csv
   sbexport jobs retry --run 7 --code 9100 --wait
@@ -335,6 +336,15 @@ def add_subcommands(subparsers: Any) -> None:
     jl.add_argument("--run", type=_positive_int, metavar="ID", help="show this run's items")
     jl.add_argument("--state", choices=ITEM_STATES, metavar="STATE", help="only items in STATE")
     _common(jl, profile=False, network=False)
+    jh = jsub.add_parser(
+        "show",
+        help="one run's items: state, job, error, and each file sent more than once with why",
+        epilog=JOBS_EPILOG,
+        formatter_class=RAW,
+    )
+    jh.add_argument("--run", type=_positive_int, required=True, metavar="ID")
+    jh.add_argument("--state", choices=ITEM_STATES, metavar="STATE", help="only items in STATE")
+    _common(jh, profile=False, network=False)
     jw = jsub.add_parser(
         "watch",
         help="wait until every job finished; resumes runs a stopped process left",

@@ -867,6 +867,11 @@ class JobsScreen(Screen):
         if self.problem is not None:
             cause, detail, when = self.problem
             problem = f"{cause} (last try {clock_time(when)}): {detail}"
+        sends = (
+            self.journal.sends(item.run_id, [item.position]).get(item.position, [])
+            if self.journal is not None
+            else []
+        )
         self.app.push_screen(
             JobDetailScreen(
                 item,
@@ -874,6 +879,7 @@ class JobsScreen(Screen):
                 self.now(),
                 offset=self.clock_offset,
                 problem=problem,
+                sends=sends,
             ),
             done,
         )

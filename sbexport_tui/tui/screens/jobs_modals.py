@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 
 from rich.text import Text
 from textual import on
@@ -36,10 +37,12 @@ def job_detail_text(
     now: float,
     offset: float = 0.0,
     problem: str | None = None,
+    sends: Sequence[tuple[float, str]] = (),
 ) -> Text:
     """Everything the journal knows about one job, as plain text (remote strings never markup).
     Times are on this machine's clock (``offset``: how far the Platform's runs ahead of it);
-    ``problem`` is the pane's last failed poll, in full."""
+    ``problem`` is the pane's last failed poll, in full; ``sends`` (``Journal.sends``), when
+    there was more than one, each with why it was allowed."""
     text = Text()
 
     def line(label: str, value: object, style: str = "") -> None:
@@ -90,6 +93,9 @@ def job_detail_text(
     text.append("\n")
     line("Job id", item.job_id or "-")
     line("Attempts", item.attempts)
+    if len(sends) > 1:  # a second send only ever on proof that the first made no job
+        for k, (at, why) in enumerate(sends, 1):
+            line(f"Send {k}", f"{full_time(at)}: {why}")
     if run is not None:
         line("Run created", full_time(run.created))
     line("Submitted", full_time(item.submitted))
@@ -120,10 +126,11 @@ class JobDetailScreen(ModalScreen[str | None]):
         *,
         offset: float = 0.0,
         problem: str | None = None,
+        sends: Sequence[tuple[float, str]] = (),
     ) -> None:
         super().__init__()
         self.item, self.run, self.now = item, run, now
-        self.clock_offset, self.problem = offset, problem
+        self.clock_offset, self.problem, self.sends = offset, problem, sends
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="jobdetail-box") as box:
@@ -132,7 +139,9 @@ class JobDetailScreen(ModalScreen[str | None]):
                 " · r retries" if self.item.state in RETRYABLE_STATES else ""
             )
             yield Static(
-                job_detail_text(self.item, self.run, self.now, self.clock_offset, self.problem),
+                job_detail_text(
+                    self.item, self.run, self.now, self.clock_offset, self.problem, self.sends
+                ),
                 id="jobdetail-text",
             )
 

@@ -6,7 +6,9 @@ not the journal."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -436,3 +438,55 @@ def test_the_log_line_counts_unknown_and_unverified_items() -> None:
 
     line = Progress(3, "done", {"verified": 5, "unverified": 1, "unknown": 2}).line()
     assert line == "run 3 done: 8/8 sent, 5 verified, 1 unverified, 2 unknown"
+
+
+async def test_jobs_show_and_the_report_say_each_send_and_why(
+    env: Env, client, journal: Journal, tmp_path, monkeypatch, capsys
+) -> None:
+    from sbexport_tui import cli
+    from sbexport_tui.export.report import write_report
+
+    dropped = {"n": 0}
+
+    def drop_first(request: httpx.Request) -> None:
+        if path_of(request).endswith(CREATE) and dropped["n"] == 0:
+            dropped["n"] += 1
+            raise httpx.RemoteProtocolError("disconnected", request=request)
+
+    env.hook.before = drop_first
+    run_id = make_run(env, journal, env.folder_files(WGS, CHUNKS, 2), mode="copy")
+    await submit_run(client, journal, run_id)
+    out = tmp_path / "report.csv"
+    write_report(journal, run_id, out)
+    text = out.read_text()
+    assert "sends" in text.splitlines()[0]
+    assert text.count("2 sends: ") == 2 and "first send; " in text and "shows no job" in text
+
+    monkeypatch.setenv("SBEXPORT_HOME", str(tmp_path))  # where Env keeps its journal
+    assert env.journal_path == tmp_path / "state" / "journal.sqlite3"
+    for k in [k for k in os.environ if k.startswith("SB_")]:
+        monkeypatch.delenv(k)
+    code = await asyncio.to_thread(cli.main, ["jobs", "show", "--run", str(run_id)])
+    shown = capsys.readouterr()
+    assert code == 0, shown.err
+    lines = [ln for ln in shown.out.splitlines() if "2 sends: " in ln]
+    assert len(lines) == 2 and all("resent: the volume's export list" in ln for ln in lines)
+
+
+def test_the_tui_job_detail_lists_each_send_when_there_were_several() -> None:
+    from sbexport_tui.export.journal import ItemRecord
+    from sbexport_tui.tui.screens.jobs_modals import job_detail_text
+
+    item = ItemRecord(
+        run_id=1, position=0, file_id="f" * 24, project="demo/p", project_path="a/b.bam",
+        name="b.bam", size=10, volume="demo/v", location="a/b.bam", key="a/b.bam",
+        overwrite=False, state="pending", reason=None, job_id="j" * 32, error_code=None,
+        error_message=None, attempts=2, submitted=1.0, started=None, finished=None, updated=2.0,
+    )  # fmt: skip
+    once = job_detail_text(item, None, 3.0, sends=[(1.0, "first send")]).plain
+    assert "Send 1" not in once
+    twice = job_detail_text(
+        item, None, 3.0, sends=[(1.0, "first send"), (2.0, "resent: the list shows no job")]
+    ).plain
+    assert "Send 1" in twice and "first send" in twice
+    assert "Send 2" in twice and "resent: the list shows no job" in twice
