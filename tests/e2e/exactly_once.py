@@ -609,21 +609,24 @@ def make_machine(
         def evidence(self, breaks: list[str]) -> dict[str, Any]:
             try:
                 jobs = self.sim.exports() if self.sim else []
-                _, runs = read_journal(self.home)
+                states, runs = read_journal(self.home)
                 sends = read_sends(self.home)
             except Exception as e:  # the evidence of a break must not hide it
                 return {"breaks": breaks, "recipe": self.recipe, "error": repr(e)}
             text = "\n".join(breaks)
+            # the items and jobs a break names, and every item of a run it names
+            whole = {int(n) for n in re.findall(r"\brun (\d+)\b", text)}
             named = {
                 (it["file_id"], it["key"])
-                for items in runs.values()
+                for rid, items in runs.items()
                 for it in items
-                if it["file_id"] in text or (it["job_id"] and it["job_id"] in text)
+                if rid in whole or it["file_id"] in text or (it["job_id"] and it["job_id"] in text)
             }
             named |= {dest(j) for j in jobs if j["id"] in text or j["key"] in text}
             return {
                 "breaks": breaks,
                 "recipe": self.recipe,
+                "runs": states,
                 "jobs": [j for j in jobs if dest(j) in named],
                 "items": [
                     {**it, "sends": sends.get(rid, {}).get(it["position"], [])}
