@@ -282,6 +282,18 @@ def _clock_of(ts: float | None) -> str:
     return _clock_text(ts) if ts is not None else "an unknown time"
 
 
+def settle_if_sent(journal: Journal, run_id: int) -> None:
+    """After a poll: the run's state from its items, when nothing of it is left to send (a run
+    a killed process left ``submitting`` after its last answer was written is ``watching`` or
+    ``done`` now, not ``submitting`` for good). A run with items still to send keeps its state:
+    another process may be sending them."""
+    run = journal.run(run_id)
+    if run.state in ("watching", "done") or not any(
+        journal.counts(run_id)[s] for s in UNSENT_STATES
+    ):
+        settle_run_state(journal, run_id)
+
+
 async def reconcile(
     client: ExportClient,
     journal: Journal,
@@ -845,9 +857,7 @@ async def poll_once(
     calls = -(-len(ids) // BULK_MAX)
     await side_by_side(*(asker() for _ in range(min(POLL_CONCURRENCY, calls))))
     for rid in runs:
-        run = journal.run(rid)
-        if run.state in ("watching", "done"):
-            settle_run_state(journal, rid)
+        settle_if_sent(journal, rid)
     result.unfinished = len(journal.unfinished_jobs(run_id))
     if run_id is not None:
         result.counts = journal.counts(run_id)

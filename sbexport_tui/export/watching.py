@@ -40,7 +40,7 @@ from typing import Any, Protocol
 from .client import ExportClient, PageClient, VolumeClient
 from .following import followed_by
 from .journal import WATCHED_STATES, Journal
-from .runner import Progress, StopFlag, poll_once, verify_run
+from .runner import Progress, StopFlag, poll_once, settle_if_sent, verify_run
 from .together import side_by_side
 
 # the least pause between two passes: a pass that took longer than the period is followed by
@@ -212,6 +212,7 @@ async def watch_pass(
                 result.stopped = True  # the listing may have stopped part-way: not settled
                 break
         followed.forget(rid)
+        settle_if_sent(journal, rid)  # its state in the journal says so too
         result.settled.append(rid)
     return result
 

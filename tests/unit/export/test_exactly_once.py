@@ -490,3 +490,38 @@ def test_the_tui_job_detail_lists_each_send_when_there_were_several() -> None:
     ).plain
     assert "Send 1" in twice and "first send" in twice
     assert "Send 2" in twice and "resent: the list shows no job" in twice
+
+
+async def test_a_run_killed_after_its_last_answer_is_settled_by_the_watch(
+    env: Env, client, journal: Journal
+) -> None:
+    """A kill between the last answer's journal write and the run's settling leaves the run
+    'submitting' with nothing to send (found by the property test): the next poll, or the
+    next watch pass once every item has ended, settles it."""
+    from sbexport_tui.export.watching import watch_pass
+
+    run_id = make_run(env, journal, env.folder_files(WGS, CHUNKS, 3), mode="copy")
+    await submit_run(client, journal, run_id)
+    journal.set_run_state(run_id, "submitting")  # what the kill leaves
+    await poll_run(client, journal, run_id)
+    assert journal.run(run_id).state == "watching"
+
+    env.clock.advance(3600)
+    await poll_run(client, journal, run_id)
+    journal.set_run_state(run_id, "submitting")  # every item ended, the run not settled
+    passed = await watch_pass(client, journal, [run_id])
+    assert run_id in passed.settled
+    assert journal.run(run_id).state == "done"
+    assert journal.counts(run_id)["verified"] == 3
+
+
+async def test_a_run_with_items_to_send_keeps_its_state_in_a_poll(
+    env: Env, client, journal: Journal
+) -> None:
+    """Another process may be sending them: a poll never calls such a run stopped or done."""
+    run_id = make_run(env, journal, env.folder_files(WGS, CHUNKS, 150), mode="copy")
+    await submit_run(client, journal, run_id, chunk_size=100)
+    journal.clear_to_send(run_id, [149], "the test's proof")  # one still to send
+    journal.set_run_state(run_id, "submitting")
+    await poll_run(client, journal, run_id)
+    assert journal.run(run_id).state == "submitting"
