@@ -89,12 +89,46 @@ def prefixed(request: httpx.Request, body: Any) -> Any:
     return body
 
 
-def sim_jobs_per_item(env: Env) -> dict[tuple[str, str], int]:
-    out: dict[tuple[str, str], int] = {}
-    for job in env.world.exports.values():
-        key = (job.file_id, job.location)
-        out[key] = out.get(key, 0) + 1
-    return out
+def per_job_errors(
+    status: int, code: int, message: str, *, every: int = 1
+) -> Callable[[httpx.Request, Any], Any]:
+    """A rewrite that answers every ``every``-th bulk status call (the first of each ``every``)
+    with this per-job error for each id asked."""
+    calls = {"n": 0}
+
+    def rewrite(request: httpx.Request, body: Any) -> Any:
+        if path_of(request).endswith(GET):
+            calls["n"] += 1
+            if (calls["n"] - 1) % every == 0:
+                error = {"status": status, "code": code, "message": message}
+                body["items"] = [{"error": error} for _ in body["items"]]
+        return body
+
+    return rewrite
+
+
+def lose_first_answer(env: Env) -> None:
+    """The first bulk create is acted on by the sim, and its answer is lost (a timeout)."""
+    lost = {"n": 0}
+
+    def lose(request: httpx.Request, response: httpx.Response) -> None:
+        if path_of(request).endswith(CREATE) and lost["n"] == 0:
+            lost["n"] += 1
+            raise httpx.ReadTimeout("timed out", request=request)
+
+    env.hook.after = lose
+
+
+def drop_first_request(env: Env) -> None:
+    """The first bulk create never reaches the sim (the connection drops): nothing is made."""
+    dropped = {"n": 0}
+
+    def drop(request: httpx.Request) -> None:
+        if path_of(request).endswith(CREATE) and dropped["n"] == 0:
+            dropped["n"] += 1
+            raise httpx.RemoteProtocolError("disconnected", request=request)
+
+    env.hook.before = drop
 
 
 async def test_an_echo_with_the_volume_prefix_sends_nothing_twice(
@@ -150,19 +184,13 @@ async def test_a_lost_answer_with_a_lean_export_list_looks_the_ids_up(
 ) -> None:
     """The docs' only example of GET /storage/exports has items of href, id and state:
     measured before, one lost answer gave 200 jobs for 100 files."""
-    lost = {"n": 0}
-
-    def lose_first(request: httpx.Request, response: httpx.Response) -> None:
-        if path_of(request).endswith(CREATE) and lost["n"] == 0:
-            lost["n"] += 1
-            raise httpx.ReadTimeout("timed out", request=request)
 
     def lean(request: httpx.Request, body: Any) -> Any:
         if path_of(request).endswith(LIST):
             body["items"] = [{k: r[k] for k in ("href", "id", "state")} for r in body["items"]]
         return body
 
-    env.hook.after = lose_first
+    lose_first_answer(env)
     wrapped.rewrite = lean
     run_id = make_run(env, journal, env.folder_files(WGS, CHUNKS, 100), mode="copy")
     result = await submit_run(client, journal, run_id)
@@ -178,12 +206,6 @@ async def test_a_listed_job_of_the_file_elsewhere_holds_the_item_as_unknown(
 ) -> None:
     """A job since the send names the item's file and a location that agrees with nothing:
     it may be the item's, echoed otherwise, so the item is not sent again."""
-    lost = {"n": 0}
-
-    def lose_first(request: httpx.Request, response: httpx.Response) -> None:
-        if path_of(request).endswith(CREATE) and lost["n"] == 0:
-            lost["n"] += 1
-            raise httpx.ReadTimeout("timed out", request=request)
 
     def elsewhere(request: httpx.Request, body: Any) -> Any:
         if path_of(request).endswith(LIST) or path_of(request).endswith(GET):
@@ -191,7 +213,7 @@ async def test_a_listed_job_of_the_file_elsewhere_holds_the_item_as_unknown(
                 rec["destination"] = {**rec["destination"], "location": "elsewhere/x.bin"}
         return body
 
-    env.hook.after = lose_first
+    lose_first_answer(env)
     wrapped.rewrite = elsewhere
     run_id = make_run(env, journal, env.folder_files(WGS, CHUNKS, 4), mode="copy")
     result = await submit_run(client, journal, run_id)
@@ -209,14 +231,7 @@ async def test_a_lost_answer_that_made_nothing_is_sent_again_with_its_proof_logg
 ) -> None:
     """The request never reached the sim: the export list, read in full, shows no job, and
     that proof is what allows the second send (logged for ``jobs show`` and the report)."""
-    dropped = {"n": 0}
-
-    def drop_first(request: httpx.Request) -> None:
-        if path_of(request).endswith(CREATE) and dropped["n"] == 0:
-            dropped["n"] += 1
-            raise httpx.RemoteProtocolError("disconnected", request=request)
-
-    env.hook.before = drop_first
+    drop_first_request(env)
     run_id = make_run(env, journal, env.folder_files(WGS, CHUNKS, 3), mode="copy")
     result = await submit_run(client, journal, run_id)
     assert result.resent == 3
@@ -296,15 +311,7 @@ async def test_a_job_the_platform_will_not_show_is_final_not_asked_forever(
     run_id = make_run(env, journal, env.folder_files(WGS, CHUNKS, 6), mode="copy")
     await submit_run(client, journal, run_id)
 
-    def forbidden(request: httpx.Request, body: Any) -> Any:
-        if path_of(request).endswith(GET):
-            body["items"] = [
-                {"error": {"status": 403, "code": 9005, "message": "Insufficient privileges."}}
-                for _ in body["items"]
-            ]
-        return body
-
-    wrapped.rewrite = forbidden
+    wrapped.rewrite = per_job_errors(403, 9005, "Insufficient privileges.")
     passes = await poll_run(
         client, journal, run_id, until_done=True, interval=10.0, sleep=env.clock.sleep
     )
@@ -323,19 +330,7 @@ async def test_a_refusal_now_and_then_is_not_final(
     count again, so the jobs end as the Platform says."""
     run_id = make_run(env, journal, env.folder_files(WGS, CHUNKS, 4), mode="copy")
     await submit_run(client, journal, run_id)
-    calls = {"n": 0}
-
-    def every_other(request: httpx.Request, body: Any) -> Any:
-        if path_of(request).endswith(GET):
-            calls["n"] += 1
-            if calls["n"] % 2:
-                body["items"] = [
-                    {"error": {"status": 403, "code": 9005, "message": "No."}}
-                    for _ in body["items"]
-                ]
-        return body
-
-    wrapped.rewrite = every_other
+    wrapped.rewrite = per_job_errors(403, 9005, "No.", every=2)
     for _ in range(3 * MAX_REFUSED_LOOKUPS):
         await poll_run(client, journal, run_id)
     assert journal.counts(run_id)["unknown"] == 0
@@ -350,15 +345,7 @@ async def test_a_job_with_no_usable_answer_is_waited_for_a_bounded_while(
     run_id = make_run(env, journal, env.folder_files(WGS, CHUNKS, 3), mode="copy")
     await submit_run(client, journal, run_id)
 
-    def storage_error(request: httpx.Request, body: Any) -> Any:
-        if path_of(request).endswith(GET):
-            body["items"] = [
-                {"error": {"status": 503, "code": 9100, "message": "Storage service error."}}
-                for _ in body["items"]
-            ]
-        return body
-
-    wrapped.rewrite = storage_error
+    wrapped.rewrite = per_job_errors(503, 9100, "Storage service error.")
     passes = await poll_run(
         client, journal, run_id, until_done=True, interval=10.0, sleep=env.clock.sleep
     )
@@ -446,14 +433,7 @@ async def test_jobs_show_and_the_report_say_each_send_and_why(
     from sbexport_tui import cli
     from sbexport_tui.export.report import write_report
 
-    dropped = {"n": 0}
-
-    def drop_first(request: httpx.Request) -> None:
-        if path_of(request).endswith(CREATE) and dropped["n"] == 0:
-            dropped["n"] += 1
-            raise httpx.RemoteProtocolError("disconnected", request=request)
-
-    env.hook.before = drop_first
+    drop_first_request(env)
     run_id = make_run(env, journal, env.folder_files(WGS, CHUNKS, 2), mode="copy")
     await submit_run(client, journal, run_id)
     out = tmp_path / "report.csv"
