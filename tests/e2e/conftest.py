@@ -1,14 +1,14 @@
 from __future__ import annotations
 
 import os
-import re
 import subprocess
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from .simlib import sim_url
 
 TOKEN = "e2e0token0000000000000000000000e2"
 
@@ -34,15 +34,9 @@ def start_sim(
         text=True,
         env={**(env or os.environ), "PYTHONUNBUFFERED": "1"},
     )
-    deadline = time.monotonic() + 30
-    assert proc.stdout is not None
-    while time.monotonic() < deadline:
-        line = proc.stdout.readline()
-        if not line:
-            break
-        m = re.search(r"(http://127\.0\.0\.1:\d+/v2)", line)
-        if m:
-            return SimServer(m.group(1), token, proc)
+    url = sim_url(proc, 30)
+    if url:
+        return SimServer(url, token, proc)
     proc.kill()
     raise RuntimeError(f"sbexport sim did not start: {proc.stderr.read() if proc.stderr else ''}")
 

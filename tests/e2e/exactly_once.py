@@ -51,8 +51,6 @@ import os
 import re
 import signal
 import subprocess
-import sys
-import threading
 import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -60,7 +58,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import httpx
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     RuleBasedStateMachine,
@@ -75,65 +72,14 @@ from sbexport_tui.export import Journal
 from sbexport_tui.export.states import FINAL_STATES
 from sbexport_tui.sim.demo import build_world
 
-SBEXPORT = [sys.executable, "-m", "sbexport_tui.cli"]
+from .simlib import SBEXPORT, Sim, launch_sim, user_env, wait_for_text
+
 PROJECT = "demo/wgs-cohort"
 HOME_VOLUME = "demo/us-east-results"  # the project's region
 AWAY_VOLUME = "demo/us-west-scratch"  # another region: the Platform refuses (9027)
 TOKEN = "prop26token000000000000000000026"  # the sim's only token (loopback)
 TOKEN_VAR = "PROP26_TOKEN"
 TOKEN_ARGS = ("--token-env", TOKEN_VAR)
-
-# Sim launcher: `sbexport sim` itself, with the knobs that are not flags (how long a "timeout"
-# fault holds its socket, storm/maintenance windows, hostile_rate) and counters of what it did
-# (requests served, faults injected, hostile variants rolled) in a JSON file. Nothing of the
-# sim's behaviour is changed.
-LAUNCHER = r"""
-import dataclasses, json, os, sys, threading, time
-from sbexport_tui.sim import app as simapp, server
-counts_file = os.environ["PROP26_COUNTS"]
-knobs = json.loads(os.environ["PROP26_KNOBS"])
-original = server.settings_from_args
-def settings_from_args(args):
-    return dataclasses.replace(original(args), **knobs)
-server.settings_from_args = settings_from_args
-faults, variants, gates = {}, {}, []
-lock = threading.Lock()
-original_roll = simapp.Gate.roll
-def roll(self, kind):
-    if self not in gates:
-        gates.append(self)
-    hit = original_roll(self, kind)
-    if hit:
-        faults[kind] = faults.get(kind, 0) + 1
-    return hit
-simapp.Gate.roll = roll
-original_hostile = simapp.Gate.roll_hostile
-def roll_hostile(self, scope):
-    if self not in gates:
-        gates.append(self)
-    original_hostile(self, scope)
-    for v in scope.get(simapp.HOSTILE_SCOPE_KEY, ()):
-        variants[v] = variants.get(v, 0) + 1
-simapp.Gate.roll_hostile = roll_hostile
-def dump():
-    with lock:
-        data = {"requests": sum(g.requests for g in gates), "faults": dict(faults),
-                "variants": dict(variants)}
-        tmp = counts_file + ".tmp"
-        with open(tmp, "w") as fh:
-            json.dump(data, fh)
-        os.replace(tmp, counts_file)
-def ticker():
-    while True:
-        time.sleep(0.2)
-        try:
-            dump()
-        except Exception:
-            pass
-threading.Thread(target=ticker, daemon=True).start()
-from sbexport_tui.cli import main
-sys.exit(main(["sim", *sys.argv[1:]]))
-"""
 
 
 # ---- sizes and bounds --------------------------------------------------------------------------
@@ -268,37 +214,6 @@ class SimDraw:
         )
 
 
-@dataclass
-class HostileSim:
-    url: str
-    proc: subprocess.Popen
-    counts_file: Path
-
-    @property
-    def base(self) -> str:
-        return self.url.removesuffix("/v2")
-
-    def exports(self) -> list[dict[str, Any]]:
-        r = httpx.get(f"{self.base}/_sim/exports", headers={"X-SBG-Auth-Token": TOKEN}, timeout=60)
-        r.raise_for_status()
-        return r.json()["exports"]
-
-    def counts(self) -> dict[str, Any]:
-        try:
-            return json.loads(self.counts_file.read_text())
-        except (OSError, ValueError):
-            return {}
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(10)
-
-
 def chunk_ids(seed: int) -> dict[str, str]:
     """The chunk files' ids in the sim's world of this seed (the same world, built here): a
     manifest of ids is resolved with a bulk lookup, where one of paths lists the whole
@@ -311,49 +226,23 @@ def chunk_name(i: int) -> str:
     return f"chunk_{i:05d}.interval_list.vcf.gz"
 
 
-def start_hostile_sim(workdir: Path, draw: SimDraw) -> HostileSim:
-    counts_file = workdir / "sim-counts.json"
+def start_hostile_sim(workdir: Path, draw: SimDraw) -> Sim:
+    """``sbexport sim --hostile`` of the draw, through the launcher (``simlib.LAUNCHER``), with
+    the knobs that are not flags (``hostile_rate``, how long a "timeout" fault holds its socket,
+    the storm/maintenance windows) and its counters (requests served, faults injected, hostile
+    variants rolled) in a JSON file. Nothing of the sim's behaviour is changed."""
     knobs = {
         "hang_seconds": 1.5,  # a "timeout" fault: acted, then the socket dropped after 1.5 s
         "storm_seconds": 1.0,
         "maintenance_seconds": 1.0,
         "hostile_rate": draw.hostile_rate,
     }
-    env = {
-        **os.environ,
-        "PYTHONUNBUFFERED": "1",
-        "PROP26_COUNTS": str(counts_file),
-        "PROP26_KNOBS": json.dumps(knobs),
-    }
-    args = ["--port", "0", "--token", TOKEN, "--hostile", "--seed", str(draw.seed)]
+    args = ["--hostile", "--seed", str(draw.seed)]
     args += ["--job-seconds", str(draw.job_seconds), "--latency-ms", str(draw.latency_ms)]
     args += ["--rate-limit", "100000/300"]
     for kind, rate in draw.faults:
         args += ["--fault", f"{kind}={rate}"]
-    err = (workdir / "sim.err").open("w")
-    proc = subprocess.Popen(
-        [sys.executable, "-c", LAUNCHER, *args],
-        stdout=subprocess.PIPE,
-        stderr=err,
-        text=True,
-        env=env,
-        start_new_session=True,
-    )
-    err.close()
-    assert proc.stdout is not None
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        line = proc.stdout.readline()
-        if not line:
-            break
-        m = re.search(r"(http://127\.0\.0\.1:\d+/v2)", line)
-        if m:
-            # keep reading its stdout, so that a full pipe never blocks it
-            threading.Thread(target=proc.stdout.read, daemon=True).start()
-            return HostileSim(m.group(1), proc, counts_file)
-    proc.kill()
-    proc.wait()
-    raise RuntimeError(f"sbexport sim did not start: {(workdir / 'sim.err').read_text()}")
+    return launch_sim(workdir, TOKEN, args, knobs)
 
 
 # ---- the journal (read only, between processes) ------------------------------------------------
@@ -471,17 +360,6 @@ class Proc:
         return self.ended - self.started
 
 
-def wait_for_text(proc: subprocess.Popen, path: Path, text: str, timeout: float) -> bool:
-    t0 = time.monotonic()
-    while time.monotonic() - t0 < timeout:
-        if text in path.read_text(errors="replace"):
-            return True
-        if proc.poll() is not None:
-            return False
-        time.sleep(0.02)
-    return False
-
-
 def iso_ts(text: str | None) -> float | None:
     if not text:
         return None
@@ -554,7 +432,7 @@ def make_machine(
     class ExactlyOnce(RuleBasedStateMachine):
         def __init__(self) -> None:
             super().__init__()
-            self.sim: HostileSim | None = None
+            self.sim: Sim | None = None
             self.ids: dict[str, str] = {}
             self.draw: SimDraw | None = None
             self.exports: list[Export] = []
@@ -573,19 +451,7 @@ def make_machine(
             self.dir.mkdir(parents=True)
             (self.dir / "logs").mkdir()
             self.home = self.dir / "sbx"
-            self.env = {
-                k: v
-                for k, v in os.environ.items()
-                if not k.startswith(("SB_", "SBEXPORT_")) and k not in ("HOME", "XDG_CONFIG_HOME")
-            }
-            self.env.update(
-                SBEXPORT_HOME=str(self.home),
-                HOME=str(self.dir / "home"),
-                PYTHONUNBUFFERED="1",
-                COLUMNS="100",
-                LANG="C.UTF-8",
-            )
-            self.env[TOKEN_VAR] = TOKEN
+            self.env = user_env(self.dir, TOKEN_VAR, TOKEN)  # SBEXPORT_HOME: self.home
 
         # ---- helpers ----
         def fail(self, breaks: list[str]) -> None:
@@ -659,8 +525,9 @@ def make_machine(
                 )
                 try:
                     if kill is not None:
-                        armed = kill.anchor == "start" or wait_for_text(
-                            proc, out_path, " sending ", sizes.process_limit
+                        armed = kill.anchor == "start" or (
+                            wait_for_text(proc, out_path, " sending ", sizes.process_limit)
+                            is not None
                         )
                         try:
                             if not armed:

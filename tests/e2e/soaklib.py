@@ -6,7 +6,8 @@ Shared by ``tests/e2e/test_soak.py`` (short, in CI) and ``benchmarks/soak.py`` (
 after a kill ``sbexport jobs watch`` (or the same export again when the kill came before the run
 was in the journal), ``sbexport jobs list --json`` and ``sbexport jobs report``.
 
-The simulator is ``sbexport sim`` itself, started through a small launcher (``SIM_LAUNCHER``) that
+The simulator is ``sbexport sim`` itself, started through a small launcher (``simlib.LAUNCHER``,
+shared with the exactly-once property test) that
 
 * shortens ``hang_seconds`` (how long a ``timeout`` fault keeps the socket; 35 s by default and not
   a flag) and the storm/maintenance windows, so a soak with faults fits in minutes. The client's
@@ -22,67 +23,21 @@ from __future__ import annotations
 import json
 import os
 import random
-import re
 import signal
 import subprocess
-import sys
 import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import httpx
+from .simlib import SBEXPORT, Sim, launch_sim, user_env, wait_for_text
 
-SBEXPORT = [sys.executable, "-m", "sbexport_tui.cli"]
 PROJECT = "demo/wgs-cohort"
 FOLDER = "scatter-gather/chunks"
 VOLUME = "demo/us-east-results"
 VOLUME_PREFIX = "sbexport/"  # the prefix of demo/us-east-results in the demo world
 TOKEN_VAR = "SOAK_TOKEN"
-
-SIM_LAUNCHER = r"""
-import dataclasses, json, os, sys, threading, time
-from sbexport_tui.sim import app as simapp, server
-counts_file = os.environ["SOAK_FAULT_COUNTS"]
-knobs = {k: float(os.environ[v]) for k, v in (("hang_seconds", "SOAK_HANG"),
-         ("storm_seconds", "SOAK_STORM"), ("maintenance_seconds", "SOAK_MAINT")) if v in os.environ}
-original = server.settings_from_args
-def settings_from_args(args):
-    return dataclasses.replace(original(args), **knobs)
-server.settings_from_args = settings_from_args
-counts = {}
-gates = []
-lock = threading.Lock()
-def dump():
-    with lock:
-        data = dict(counts)
-        data["requests"] = sum(g.requests for g in gates)
-        data["responses_429"] = sum(g.responses_429 for g in gates)
-        tmp = counts_file + ".tmp"
-        with open(tmp, "w") as fh:
-            json.dump(data, fh)
-        os.replace(tmp, counts_file)
-original_roll = simapp.Gate.roll
-def roll(self, kind):
-    if self not in gates:
-        gates.append(self)
-    hit = original_roll(self, kind)
-    if hit:
-        counts[kind] = counts.get(kind, 0) + 1
-    return hit
-simapp.Gate.roll = roll
-def ticker():
-    while True:
-        time.sleep(0.25)
-        try:
-            dump()
-        except Exception:
-            pass
-threading.Thread(target=ticker, daemon=True).start()
-from sbexport_tui.cli import main
-sys.exit(main(["sim", *sys.argv[1:]]))
-"""
 
 
 @dataclass
@@ -194,112 +149,36 @@ class SoakResult:
 
 
 # ---- processes ---------------------------------------------------------------------------------
-def soak_env(workdir: Path, token: str) -> dict[str, str]:
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("SB_", "SBEXPORT_")) and k not in ("HOME", "XDG_CONFIG_HOME")
-    }
-    env.update(
-        SBEXPORT_HOME=str(workdir / "sbx"),
-        HOME=str(workdir / "home"),
-        PYTHONUNBUFFERED="1",
-        COLUMNS="100",
-        LANG="C.UTF-8",
-    )
-    env[TOKEN_VAR] = token
-    return env
-
-
-@dataclass
-class Sim:
-    url: str
-    token: str
-    proc: subprocess.Popen
-    counts_file: Path
-
-    @property
-    def base(self) -> str:
-        return self.url.removesuffix("/v2")
-
-    def exports(self) -> list[dict[str, Any]]:
-        r = httpx.get(
-            f"{self.base}/_sim/exports", headers={"X-SBG-Auth-Token": self.token}, timeout=60
-        )
-        r.raise_for_status()
-        return r.json()["exports"]
-
-    def faults(self) -> dict[str, int]:
-        try:
-            return json.loads(self.counts_file.read_text())
-        except (OSError, ValueError):
-            return {}
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(10)
-
-
 def start_sim(workdir: Path, cfg: SoakConfig, token: str) -> Sim:
-    counts_file = workdir / "sim-faults.json"
-    env = {
-        **os.environ,
-        "PYTHONUNBUFFERED": "1",
-        "SOAK_FAULT_COUNTS": str(counts_file),
-        "SOAK_HANG": str(cfg.hang_seconds),
-        "SOAK_STORM": str(cfg.storm_seconds),
-        "SOAK_MAINT": str(cfg.maintenance_seconds),
-    }
-    args = ["--port", "0", "--token", token, "--job-seconds", str(cfg.job_seconds)]
+    args = ["--job-seconds", str(cfg.job_seconds)]
     args += ["--seed", str(cfg.seed), "--rate-limit", cfg.rate_limit]
     args += ["--latency-ms", str(cfg.latency_ms)]
     for kind, rate in cfg.faults.items():
         args += ["--fault", f"{kind}={rate}"]
     for variant in cfg.variants:
         args += ["--variant", variant]
-    proc = subprocess.Popen(
-        [sys.executable, "-c", SIM_LAUNCHER, *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-        start_new_session=True,
-    )
-    assert proc.stdout is not None
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        line = proc.stdout.readline()
-        if not line:
-            break
-        m = re.search(r"(http://127\.0\.0\.1:\d+/v2)", line)
-        if m:
-            return Sim(m.group(1), token, proc, counts_file)
-    proc.kill()
-    raise RuntimeError(f"sbexport sim did not start: {proc.stderr.read() if proc.stderr else ''}")
+    knobs = {
+        "hang_seconds": cfg.hang_seconds,
+        "storm_seconds": cfg.storm_seconds,
+        "maintenance_seconds": cfg.maintenance_seconds,
+    }
+    return launch_sim(workdir, token, args, knobs)
+
+
+def sim_faults(sim: Sim) -> dict[str, int]:
+    """The faults the sim injected, by kind, with the requests it served and its 429s."""
+    counts = sim.counts()
+    return {
+        **counts.get("faults", {}),
+        "requests": counts.get("requests", 0),
+        "responses_429": counts.get("responses_429", 0),
+    }
 
 
 def sbexport(env: dict[str, str], *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
     return subprocess.run(
         [*SBEXPORT, *args], env=env, capture_output=True, text=True, timeout=timeout
     )
-
-
-def wait_for_text(proc: subprocess.Popen, path: Path, text: str, timeout: float) -> float | None:
-    """Seconds until ``text`` shows in the file ``path`` (the process's stdout);
-    None when the process ended first (or on timeout)."""
-    t0 = time.monotonic()
-    while time.monotonic() - t0 < timeout:
-        if text in path.read_text(errors="replace"):
-            return time.monotonic() - t0
-        if proc.poll() is not None:
-            return None
-        time.sleep(0.02)
-    return None
 
 
 def journal_runs(env: dict[str, str]) -> list[dict[str, Any]]:
@@ -318,7 +197,7 @@ def run_soak(
 ) -> SoakResult:
     workdir.mkdir(parents=True, exist_ok=True)
     rng = random.Random(cfg.seed)
-    env = soak_env(workdir, token)
+    env = user_env(workdir, TOKEN_VAR, token)
     t0 = time.monotonic()
     sim = start_sim(workdir, cfg, token)
     steps: list[Step] = []
@@ -452,9 +331,9 @@ def run_soak(
                     continue
                 break
             carry = quota
-        time.sleep(0.6)  # the launcher writes its counters every 0.25 s
+        time.sleep(0.6)  # the launcher writes its counters every 0.2 s
         server_jobs = sim.exports()
-        faults = sim.faults()
+        faults = sim_faults(sim)
     finally:
         sim.stop()
     runs = journal_runs(env)

@@ -34,6 +34,8 @@ from .exactly_once import (
     check_record,
     make_machine,
 )
+from .simlib import journal_item as _item
+from .simlib import record_job as _job
 
 # CI: derandomize=True and no example database (database=None): Hypothesis draws the same
 # examples on every run, from a seed fixed by the test itself, and reads or writes nothing under
@@ -107,21 +109,6 @@ def test_exactly_once_soak(tmp_path):
 
 
 # ---- the checker has teeth (no sim, no processes) ----------------------------------------------
-def _job(jid, fid, key, state="COMPLETED"):
-    return {"id": jid, "source": {"file": fid}, "key": key, "state": state}
-
-
-def _item(pos, fid, state, jid=None):
-    return {
-        "position": pos,
-        "file_id": fid,
-        "project_path": f"d/{fid}",
-        "key": f"k/{fid}",
-        "job_id": jid,
-        "state": state,
-    }
-
-
 def test_the_checker_catches_every_break():
     import copy
 

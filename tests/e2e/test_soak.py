@@ -41,21 +41,14 @@ def test_the_invariant_checker_catches_loss_doubling_and_disagreement():
     """The checker has teeth: each way of being wrong is reported (no server, no processes)."""
     import copy
 
+    from .simlib import journal_item, record_job
     from .soaklib import ExportSpec, SoakConfig, SoakResult, check_invariants
 
     def job(jid, fid, key, state="COMPLETED"):
-        return {"id": jid, "source": {"file": fid}, "key": key, "state": state, "copy_only": True}
+        return record_job(jid, fid, key, state, copy_only=True)
 
     def item(pos, fid, state, jid=None, reason=None):
-        return {
-            "position": pos,
-            "file_id": fid,
-            "project_path": f"d/{fid}",
-            "key": f"k/{fid}",
-            "job_id": jid,
-            "state": state,
-            "reason": reason,
-        }
+        return journal_item(pos, fid, state, jid, reason=reason)
 
     items = [item(0, "a", "verified", "J1"), item(1, "b", "failed", "J2"), item(2, "c", "skipped")]
     items[2]["reason"] = "exists"
