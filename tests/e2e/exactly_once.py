@@ -120,6 +120,7 @@ class Stats:
     kills_missed: int = 0  # the process had ended before its drawn kill time
     resumes: int = 0  # jobs watch --run N after a stop
     re_exports: int = 0  # the same export again (stopped before its run was journaled)
+    nothing_to_export: int = 0  # exports whose pre-flight refused every file (no run made)
     gave_up: int = 0  # exit 4 (network), resumed
     items: Counter[str] = field(default_factory=Counter)  # final states
     jobs: int = 0  # export jobs the sims made
@@ -159,6 +160,7 @@ class Stats:
             ("kills drawn but too late (process had ended)", self.kills_missed),
             ("resumes (jobs watch --run N)", self.resumes),
             ("re-exports (stopped before the run was journaled)", self.re_exports),
+            ("exports the pre-flight refused whole (no run)", self.nothing_to_export),
             ("exit 4 (gave up on the network), resumed", self.gave_up),
             ("export jobs (sims' records)", self.jobs),
             ("items, final states", dict(sorted(self.items.items()))),
@@ -626,6 +628,12 @@ def make_machine(
                 return
             if p.rc not in (0, 1):
                 self.fail([f"I2: `{p.label}` exited {p.rc} (not 0/1/4): {p.err[-500:]}"])
+            if exp.run is None and p.rc == 1 and "Nothing to export." in p.out:
+                # the pre-flight refused every file (one a move made an alias, say): no run is
+                # made, and I1/I3 still check that the sim made no job for them
+                stats.nothing_to_export += 1
+                self.recipe.append("       nothing to export: the pre-flight refused every file")
+                return
             if exp.run is None:
                 self.fail([f"I2: `{p.label}` exited {p.rc} without a run in the journal"])
                 return
