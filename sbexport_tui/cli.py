@@ -63,6 +63,17 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     return p
 
 
+def _deepest(parser: argparse.ArgumentParser, args: argparse.Namespace) -> argparse.ArgumentParser:
+    """The parser of the (sub)command that ``args`` chose: ``sbexport jobs retry``'s for
+    ``jobs retry``."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            name = getattr(args, action.dest, None)
+            if name in action.choices:
+                return _deepest(action.choices[name], args)
+    return parser
+
+
 def start_debug_log(log_dir) -> None:
     """--debug: the log, or one line saying why there is none (the command goes on)."""
     from .logsetup import enable_debug_log
@@ -86,7 +97,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"sbexport {__version__}")
         return 0
     parser = build_parser(args_given)
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra:  # said by the command's own parser: its usage, not the top level's
+        _deepest(parser, args).error(f"unrecognized arguments: {' '.join(extra)}")
     if args.reset and (not args.demo or args.command is not None):
         parser.error("--reset goes with --demo alone (it resets the demo only)")
     if not getattr(args, "debug", False):

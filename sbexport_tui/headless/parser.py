@@ -248,6 +248,12 @@ def add_subcommands(subparsers: Any) -> None:
         default=True,
         help="add the index files of BAM/CRAM/VCF.GZ/BCF files (default: on)",
     )
+    sel.add_argument(
+        "--no-index",
+        dest="with_index",
+        action="store_false",
+        help="the same as --no-with-index: only the files chosen, no index files added",
+    )
     dst = ex.add_argument_group("where and how")
     dst.add_argument(
         "--volume", metavar="OWNER/VOLUME", help="destination volume (default: the profile's)"
