@@ -9,6 +9,7 @@ EXIT_USAGE = 2
 EXIT_AUTH = 3
 EXIT_NETWORK = 4
 EXIT_INTERRUPTED = 130
+EXIT_PIPE = 141  # 128 + SIGPIPE: what a shell sees of any tool whose reader went away
 
 EXIT_CODES_TEXT = """\
 exit codes:
@@ -23,7 +24,8 @@ exit codes:
   5    local storage: the journal or its folder cannot be written (disk full, read-only,
        damaged, locked); nothing is sent that the journal could not record first
   130  interrupted (Ctrl-C or SIGTERM): the journal keeps everything;
-       resume with: sbexport jobs watch --run ID"""
+       resume with: sbexport jobs watch --run ID
+  141  the output's reader went away (| head): ended quietly, as a shell tool does"""
 
 # How long a waiting command (--wait, jobs watch) waits out a network or Platform outage before
 # it gives up with exit 4 (--give-up-after): longer than most sbatch time limits.

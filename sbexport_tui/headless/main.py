@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sqlite3
 import sys
 
+from .codes import EXIT_PIPE
 from .common import (
     EXIT_INTERRUPTED,
     EXIT_USAGE,
@@ -74,6 +76,8 @@ async def _main(args: argparse.Namespace, console: Console) -> int:
                 raise
             return _interrupted(console, interrupts)
         except Exception as e:
+            if isinstance(e, BrokenPipeError):
+                return _pipe_closed()
             if isinstance(e, user_errors()):
                 return _user_error(console, interrupts, e)
             if isinstance(e, sqlite3.Error):
@@ -96,6 +100,17 @@ def _user_error(console: Console, interrupts: Interrupts, e: Exception) -> int:
         )
     console.error(message)
     return code
+
+
+def _pipe_closed() -> int:
+    """The reader of the output has gone (``| head -5``): end quietly, as shell tools do, with
+    nothing more written to it (the interpreter's last flush would complain too)."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # no real file behind stdout (a test's)
+        pass
+    return EXIT_PIPE
 
 
 def _interrupted(console: Console, interrupts: Interrupts) -> int:
