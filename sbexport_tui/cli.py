@@ -74,6 +74,27 @@ def _deepest(parser: argparse.ArgumentParser, args: argparse.Namespace) -> argpa
     return parser
 
 
+# what --demo reaches from the command line: the demo's journal (its runs, as the TUI made them)
+DEMO_COMMANDS = {"list", "show", "report"}
+
+
+def demo_journal(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """``sbexport --demo jobs list|show|report``: the demo's journal (the command reads
+    ``args.demo``). Any other command with --demo is refused with what to use instead (it
+    would reach the real Platform: the demo's simulated one lives in the app's process)."""
+    if (
+        args.command == "jobs"
+        and getattr(args, "jobs_command", None) in DEMO_COMMANDS
+        and not getattr(args, "report_metadata", False)
+    ):
+        return
+    parser.error(
+        "--demo goes with the app (sbexport --demo) and with 'jobs list', 'jobs show' and "
+        "'jobs report' (the demo's runs); for scripts against a simulated Platform, start "
+        "'sbexport sim' and add a profile for its URL"
+    )
+
+
 def start_debug_log(log_dir) -> None:
     """--debug: the log, or one line saying why there is none (the command goes on)."""
     from .logsetup import enable_debug_log
@@ -112,6 +133,9 @@ def main(argv: list[str] | None = None) -> int:
         return run(args)
     if args.command in ("export", "tasks", "jobs", "profiles"):
         from .headless import run as run_headless
+
+        if args.demo:
+            demo_journal(parser, args)
 
         if args.debug:
             from .config import Paths

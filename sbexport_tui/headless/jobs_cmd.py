@@ -32,7 +32,12 @@ if TYPE_CHECKING:
     from .progress import Reporter
 
 
-def _journal() -> Journal:
+def _journal(args: argparse.Namespace | None = None) -> Journal:
+    """The journal; with ``--demo`` (``sbexport --demo jobs list``), the demo app's."""
+    if getattr(args, "demo", False):
+        from ..config import Paths
+
+        return open_journal(Paths.for_demo())
     return open_journal(paths_from_env())
 
 
@@ -60,7 +65,7 @@ def run_row(journal: Journal, run: RunRecord) -> dict[str, Any]:
 def cmd_list(args: argparse.Namespace, console: Console) -> int:
     if args.state and args.state not in ITEM_STATES:
         raise Fail(f"--state must be one of {', '.join(ITEM_STATES)}", EXIT_USAGE)
-    journal = _journal()
+    journal = _journal(args)
     with journal:
         if args.run is not None:
             run = _run(journal, args.run)
@@ -135,7 +140,7 @@ def cmd_report(
     args: argparse.Namespace, console: Console, provenance: dict[str, Any] | None = None
 ) -> int:
     out = _report_target(args)
-    journal = _journal()
+    journal = _journal(args)
     with journal:
         run = _run(journal, args.run)
         try:
