@@ -168,7 +168,10 @@ def paths_from_env(env: Mapping[str, str] | None = None) -> Paths:
 def pick_profile(
     name: str | None, paths: Paths, console: Console, env: Mapping[str, str] | None = None
 ) -> Profile:
-    """``--profile NAME``; else SB_API_ENDPOINT + SB_AUTH_TOKEN; else the default profile."""
+    """``--profile NAME``; else SB_API_ENDPOINT and SB_AUTH_TOKEN, both set; else the default
+    profile. One of the two variables alone is no profile: it is often a profile's own token
+    source (``--token-env SB_AUTH_TOKEN``, as the README shows), so the default profile is
+    used; only without one does the half-set pair say what is missing."""
     env = os.environ if env is None else env
     loaded = load_profiles(paths, env)
     for w in loaded.warnings:
@@ -176,12 +179,18 @@ def pick_profile(
     config = loaded.config
     if name:
         return config.get(name)
-    from_env = environment_profile(env)
+    half: ConfigError | None = None
+    try:
+        from_env = environment_profile(env)
+    except ConfigError as e:
+        from_env, half = None, e
     if from_env is not None:
         return from_env
     default = config.default()
     if default is not None:
         return default
+    if half is not None:
+        raise half
     raise Fail(
         "no profile given and no default profile: add one with "
         "`sbexport profiles add --name NAME --region aws-us --token-env VAR`, pass --profile "

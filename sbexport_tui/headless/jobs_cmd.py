@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -180,11 +181,17 @@ async def cmd_report_metadata(args: argparse.Namespace, console: Console) -> int
 
 
 # ---- watch / retry: these talk to the Platform -------------------------------------------------
+def both_env(env: Mapping[str, str]) -> bool:
+    """SB_API_ENDPOINT and SB_AUTH_TOKEN are both set (one alone is a profile's token source,
+    not a profile: see ``pick_profile``)."""
+    return all(env.get(k, "").strip() for k in ("SB_API_ENDPOINT", "SB_AUTH_TOKEN"))
+
+
 def profile_for_run(args: argparse.Namespace, run: RunRecord, console: Console) -> Profile:
     paths = paths_from_env()
     env = os.environ
     name = args.profile or run.profile
-    if name == ENVIRONMENT_PROFILE_NAME or (name is None and environment_profile(env)):
+    if name == ENVIRONMENT_PROFILE_NAME or (name is None and both_env(env)):
         profile = environment_profile(env)
         if profile is None:
             raise Fail(
