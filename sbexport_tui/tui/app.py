@@ -294,13 +294,13 @@ class SbexportApp(App[int]):
     def action_switch_profile(self) -> None:
         """Back to the profiles screen: another profile or region, a fresh selection."""
         ctx = self.profiles_context
-        if self.demo or ctx is None:
+        if ctx is None:  # sbexport --demo: there is nothing else to go back to
             self.notify(
                 "The demo has only its own profile: run sbexport without --demo for yours",
                 markup=False,
             )
             return
-        from .screens.profiles import ProfilesScreen
+        from .screens.profiles import ProfilesScreen, first_screen
 
         self.close_jobs()
         while len(self.screen_stack) > 2:
@@ -309,6 +309,11 @@ class SbexportApp(App[int]):
         self.selection = SelectionStore()  # a selection belongs to one profile
         if old is not None:
             self.run_worker(old.close(), exit_on_error=False)
+        if self.demo:  # the demo was opened from the welcome screen: back to it
+            self.demo = False
+            self.sub_title = ""
+            self.switch_screen(first_screen(ctx))
+            return
         self.switch_screen(ProfilesScreen(ctx))
 
     def action_show_selection(self) -> None:

@@ -631,6 +631,28 @@ async def test_enter_on_the_first_run_screen_opens_the_demo(tmp_path, monkeypatc
         assert app.sub_title.startswith("DEMO")
 
 
+async def test_esc_from_a_demo_opened_on_the_welcome_screen_goes_back_to_it(tmp_path, monkeypatch):
+    """A first run: d opens the demo; Esc (and q) on its projects lead back to the welcome
+    screen, not to a toast about --demo, which the user never typed (issue 27, item 1)."""
+    env = fake_env(tmp_path, monkeypatch)
+    app = make_app(make_ctx(env))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        for key in ("escape", "q"):
+            await pilot.press("d")
+            await settle(pilot)
+            assert isinstance(app.screen, ProjectsScreen) and app.demo
+            await pilot.press(key)
+            await settle(pilot)
+            assert isinstance(app.screen, FirstRunScreen), key
+            assert not app.demo and app.session is None
+            assert not app.sub_title.startswith("DEMO")
+            assert "only its own profile" not in screen_text(app)
+        await pilot.press("q")  # and q on the welcome screen leaves the app
+        await settle(pilot)
+    assert app.return_code == 0 and not app.is_running
+
+
 async def test_switch_profile_goes_back_to_the_profiles_with_a_fresh_selection(
     tmp_path, monkeypatch
 ):

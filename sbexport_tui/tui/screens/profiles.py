@@ -614,6 +614,8 @@ class FirstRunScreen(Screen):
         # d first: the footer shows the first key, and the text below says d
         Binding("d,enter", "demo", "Try the demo", id="first_run.demo"),
         Binding("i", "import", "Import", id="first_run.import"),
+        # the first screen: q leaves, as Esc/q leave every other screen (Ctrl+Q too)
+        Binding("q", "app.quit", "Quit", id="first_run.quit", show=False),
     ]
 
     def __init__(self, ctx: ProfilesContext) -> None:
