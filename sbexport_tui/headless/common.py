@@ -127,6 +127,26 @@ def user_errors() -> tuple[type[BaseException], ...]:
 
 
 # ---- output ------------------------------------------------------------------------------------
+# A progress line drawn in place on a terminal (``progress.Reporter``), by the stream it is on:
+# a diagnostic for the same stream ends that line first, so the two never share one (a Ctrl-C
+# note was glued to the bar).
+_IN_PLACE: dict[int, Callable[[], None]] = {}
+
+
+def drawn_in_place(stream: IO[str], end_line: Callable[[], None] | None) -> None:
+    """Say that a line is drawn in place on ``stream`` (``end_line`` ends it), or no more."""
+    if end_line is None:
+        _IN_PLACE.pop(id(stream), None)
+    else:
+        _IN_PLACE[id(stream)] = end_line
+
+
+def _own_line(stream: IO[str]) -> None:
+    end_line = _IN_PLACE.get(id(stream))
+    if end_line is not None:
+        end_line()
+
+
 @dataclass
 class Console:
     """stdout for results, stderr for diagnostics. ``json_mode`` keeps stdout machine-readable."""
@@ -142,12 +162,15 @@ class Console:
         print(visible(text), file=stream, flush=True)
 
     def diag(self, text: str) -> None:
+        _own_line(self.err)
         print(visible(text), file=self.err, flush=True)
 
     def error(self, text: str) -> None:
+        _own_line(self.err)
         print(f"{self.prefix}: error: {one_line(text)}", file=self.err, flush=True)
 
     def warn(self, text: str) -> None:
+        _own_line(self.err)
         print(f"{self.prefix}: warning: {one_line(text)}", file=self.err, flush=True)
 
     def emit_json(self, data: Any) -> None:

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import IO, Any
 
 from ..export.runner import Progress
-from .common import one_line
+from .common import drawn_in_place, one_line
 
 FINISHED = ("completed", "verified", "unverified", "failed", "rejected", "unknown")
 
@@ -113,6 +113,8 @@ class Reporter:
         # while a wait rides out an outage (it says so itself, every few minutes), the client's
         # note per try would flood the log
         self.quiet_retries = False
+        if self.tty:  # a diagnostic on this stream (Ctrl-C, a warning) ends the bar's line
+            drawn_in_place(stream, self._end_bar)
 
     # ---- feeding ----
     def update(self, p: Progress) -> None:
@@ -173,11 +175,17 @@ class Reporter:
         """The last state, and the terminal's line is left for what comes next (the summary):
         a later close() or note() does not draw the bar again under it."""
         self.flush()
+        self._end_bar()
+        if self.tty:
+            drawn_in_place(self.stream, None)
+        self.last = None
+
+    def _end_bar(self) -> None:
+        """The bar's line is left as it is, and what follows starts on the next one."""
         if self.tty and self._bar_width:
             self.stream.write("\n")
             self.stream.flush()
             self._bar_width = 0
-        self.last = None
 
     # ---- drawing ----
     def _write_line(self, line: str) -> None:

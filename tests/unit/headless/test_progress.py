@@ -125,3 +125,23 @@ async def test_poll_once_tells_the_cutoff_of_each_calls_own_chunk(tmp_path) -> N
     finally:
         journal.close()
         await client.aclose()
+
+
+def test_a_ctrl_c_note_goes_on_a_line_of_its_own_under_the_bar() -> None:
+    """It was glued to the bar: '[----------] 0% · run 2 watching · 0/15 doneCtrl-C: ...'."""
+    out = io.StringIO()
+    r = Reporter(out, tty=True, tty_interval=0.0, clock=FakeClock(0.0))
+    r.update(Progress(2, "watching", counts(pending=15)))
+    console = Console(err=out)
+    Interrupts(console)  # what prints the note, through the console
+    console.diag("Ctrl-C: stopping after the request in flight")
+    console.warn("the Platform is slow")
+    r.update(Progress(2, "watching", counts(pending=14, completed=1)))
+    r.close()
+    lines = out.getvalue().split("\n")
+    assert any(ln.startswith("Ctrl-C: stopping") for ln in lines), lines
+    assert any(ln.startswith("sbexport: warning: the Platform is slow") for ln in lines), lines
+    assert "0/15 done" in lines[0]  # the bar's line stays as it was drawn
+    assert "1/15 done" in out.getvalue().rsplit("\n", 2)[-2]  # drawn again after the notes
+    console.diag("after close")  # no bar any more: nothing added before it
+    assert out.getvalue().endswith("\nafter close\n")
