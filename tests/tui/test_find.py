@@ -97,6 +97,29 @@ async def test_a_tasks_outputs_are_found_marked_with_their_index_files_and_expor
         assert journal_file_ids(demo_app) == marked
 
 
+async def test_the_task_picker_starts_on_the_newest_completed_task(demo_app):
+    """Not on a failed one (no outputs); and a failed task picked says it failed, without
+    the hint about exact, case-sensitive values, which would mislead there."""
+    async with demo_app.run_test(size=SIZE) as pilot:
+        screen = await open_find(pilot)
+        await pilot.press("escape", "t")
+        await settle(pilot)
+        picker = demo_app.screen
+        assert isinstance(picker, TaskPickerScreen)
+        statuses = [t.status for t in picker.tasks]
+        assert statuses[0] != "COMPLETED" and "COMPLETED" in statuses  # the demo's case
+        cursor = picker.query_one("#tasks").cursor_row
+        assert picker.tasks[cursor].status == "COMPLETED"
+        assert all(t.status != "COMPLETED" for t in picker.tasks[:cursor])
+        picker.query_one("#tasks").move_cursor(row=0)  # the failed one, on purpose
+        await pilot.press("enter")
+        await settle(pilot)
+        assert demo_app.screen is screen and not screen.order
+        under = screen.query_one("#detail").text
+        assert "has no outputs" in under and "failed" in under
+        assert "exact and case-sensitive" not in under
+
+
 async def test_a_query_that_finds_nothing_says_which_term_and_esc_goes_back(demo_app):
     async with demo_app.run_test(size=SIZE) as pilot:
         screen = await open_find(pilot)
@@ -116,6 +139,7 @@ async def test_a_query_that_finds_nothing_says_which_term_and_esc_goes_back(demo
         await settle(pilot)
         assert f"task:{failed.id} matched no file" in str(screen.query_one("#status").render())
         assert "has no outputs" in screen.query_one("#detail").text
+        assert "exact and case-sensitive" not in screen.query_one("#detail").text
         await pilot.press("slash")  # back to the query field, to edit it
         screen.query_one("#query").value = ""
         await pilot.press(*"meta:", "enter")

@@ -210,8 +210,12 @@ class FindScreen(Screen):
         if not report.selection:
             unmatched = [t for t in query.terms() if t.label in report.unmatched]
             said, hint = nothing_matched_parts(query, unmatched, "the project", typed=True)
+            # a task that left no outputs (it failed) is said by the engine's note: the hint
+            # about exact, case-sensitive values would mislead there
+            explained = notes and unmatched and all(t.kind == "task" for t in unmatched)
+            under = notes if explained else [*notes, f"({hint})"]
             # the status line is one line at 80 columns: the hint goes on the line under it
-            self.post_message(self.Done(report, said, "\n".join([*notes, f"({hint})"])))
+            self.post_message(self.Done(report, said, "\n".join(under)))
             return
         self.post_message(self.Done(report, detail="\n".join(notes)))
 
@@ -431,6 +435,10 @@ class TaskPickerScreen(ModalScreen[Task | None]):
                 for t in self.tasks
             ]
         )
+        # the newest task that completed: a failed one (first when it ended last) has no
+        # outputs to take
+        done = next((k for k, t in enumerate(self.tasks) if t.status == "COMPLETED"), 0)
+        table.move_cursor(row=done)
         status.update(
             plain(
                 f"{plural(len(self.tasks), 'finished task')}  ·  Enter: its outputs  ·  Esc: close"
