@@ -112,6 +112,17 @@ async def test_index_files_follow_unless_switched_off(demo_app):
         assert "index files: off" in str(demo_app.screen.query_one("#status").render())
 
 
+async def test_a_pattern_s_note_counts_the_index_files_that_came_along(demo_app):
+    """'+ *.bam' said '1 file marked' while the count went up by 2 (issue 27, item 14)."""
+    async with demo_app.run_test(size=SIZE) as pilot:
+        await open_path(pilot, "batches", "batch-01", "S0101", "alignments")
+        await pilot.press("plus", *"*.bam", "enter")
+        await settle(pilot)
+        assert marked_names(demo_app) == {"S0101.bam", "S0101.bam.bai"}
+        notes = [n.message for n in demo_app._notifications]
+        assert "1 file marked, and 1 index file with it" in notes, notes
+
+
 async def test_plus_and_minus_mark_by_glob_and_regex(demo_app):
     async with demo_app.run_test(size=SIZE) as pilot:
         await open_path(pilot, "scatter-gather", "chunks")

@@ -433,8 +433,9 @@ class BrowseScreen(Screen):
             f, folder=self.folder_path(), path=path, project_location=self.project.location
         )
 
-    def mark_files(self, files: list[File], mark: bool) -> None:
-        """Mark or unmark files of this folder (folders are walked, index files follow)."""
+    def mark_files(self, files: list[File], mark: bool) -> set[str]:
+        """Mark or unmark files of this folder (folders are walked, index files follow).
+        Returns the ids whose mark changed (index files that came along included)."""
         if self._names is None:
             self._names = {f.name or "": f for f in self.entries if not f.is_folder}
         names = self._names
@@ -458,6 +459,7 @@ class BrowseScreen(Screen):
         for fid in changed:  # a row filtered out of view is simply not there
             self.table.update_cell(fid, "mark", Text(MARK if mark else " ", style="bold"))
         self.update_status()
+        return changed
 
     def action_toggle_mark(self) -> None:
         f = self.current()
@@ -512,9 +514,13 @@ class BrowseScreen(Screen):
                 self.notify(str(e), severity="error", markup=False)
                 return
             files = [f for f in self.view if not f.is_folder and match(f.name or "")]
-            self.mark_files(files, mark)
+            changed = self.mark_files(files, mark)
             done = "marked" if mark else "unmarked"
-            self.notify(f"{plural(len(files), 'file')} {done}", markup=False)
+            # the index files that came along change the count too: said, so it adds up
+            along = len(changed - {f.id for f in files})
+            them = "it" if len(files) == 1 else "them"
+            with_them = f", and {plural(along, 'index file')} with {them}" if along else ""
+            self.notify(f"{plural(len(files), 'file')} {done}{with_them}", markup=False)
 
         self.app.push_screen(PromptScreen(title, "*.bam"), done)
 
