@@ -718,3 +718,33 @@ async def test_esc_clears_a_filter_first_then_goes_back(tmp_path):
         await pilot.press("escape")
         await pilot.pause()
         assert isinstance(app.screen, ProjectsScreen)
+
+
+def test_job_detail_says_what_was_sent_as_overwrite_and_why() -> None:
+    """'Overwrite no' for a run with on-conflict overwrite read as a contradiction (issue 27,
+    item 14): the detail says the run asks for it only where an object was at the key."""
+    from sbexport_tui.export.journal import ItemRecord, RunRecord
+    from sbexport_tui.tui.screens.jobs_modals import job_detail_text
+
+    def run(policy: str) -> RunRecord:
+        return RunRecord(
+            id=1, created=0.0, profile="p", api_base_url=None, volume="o/v",
+            options={"on_conflict": policy}, mode="copy", state="done", error=None, updated=0.0,
+        )  # fmt: skip
+
+    def item(overwrite: bool) -> ItemRecord:
+        return ItemRecord(
+            run_id=1, position=0, file_id="f" * 24, project="o/p", project_path="a.bam",
+            name="a.bam", size=1, volume="o/v", location="a.bam", key="a.bam",
+            overwrite=overwrite, state="verified", reason=None, job_id="j", error_code=None,
+            error_message=None, attempts=1, submitted=1.0, started=None, finished=None,
+            updated=1.0,
+        )  # fmt: skip
+
+    def said(overwrite: bool, policy: str) -> str:
+        text = job_detail_text(item(overwrite), run(policy), 2.0).plain
+        return next(ln for ln in text.splitlines() if ln.startswith("Overwrite"))
+
+    assert "yes: an object was at this key" in said(True, "overwrite")
+    assert "no: nothing was at this key when planned" in said(False, "overwrite")
+    assert said(False, "skip").split() == ["Overwrite", "no"]

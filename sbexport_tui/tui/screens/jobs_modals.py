@@ -81,7 +81,7 @@ def job_detail_text(
     line("Volume", item.volume)
     line("Key", item.key or "-")
     line("Location", item.location or "-")
-    line("Overwrite", "yes" if item.overwrite else "no")
+    line("Overwrite", overwrite_text(item, run))
     line("Run", f"{item.run_id} (item {item.position})")
     if run is not None:
         line("Mode", run.mode + (" (the source stays)" if run.mode == "copy" else ""))
@@ -108,6 +108,19 @@ def job_detail_text(
     if took is not None:
         line("Took" if item.finished is not None else "Running for", duration(took))
     return text
+
+
+def overwrite_text(item: ItemRecord, run: RunRecord | None) -> str:
+    """What was sent as this item's ``overwrite``, and why: the run's on-conflict policy asks
+    for it only where an object was at the key when the run was planned."""
+    policy = run.options.get("on_conflict") if run is not None else None
+    if item.overwrite:
+        return "yes: an object was at this key when planned, and the run replaces such objects"
+    if policy == "overwrite":
+        return (
+            "no: nothing was at this key when planned (on conflict: overwrite applies where one is)"
+        )
+    return "no"
 
 
 class JobDetailScreen(ModalScreen[str | None]):
