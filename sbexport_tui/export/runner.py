@@ -29,6 +29,7 @@ from typing import Any, Literal, Protocol
 from ..api.client import BULK_MAX, pair_jobs, to_timestamp
 from ..api.errors import AmbiguousSubmitError, ApiError, BadRequest, BadResponse, PlatformError
 from ..api.models import ApiErrorBody, ExportItem, ExportJob, ExportResult, Held
+from ..text import plural
 from .client import ExportClient, VolumeClient
 from .journal import (
     UNSENT_STATES,
@@ -667,20 +668,31 @@ async def _submit_run(
             ]
         sure = [(row, a) for row, a in zip(rows, answers, strict=True) if not a.ambiguous]
         unsure = [row for row, a in zip(rows, answers, strict=True) if a.ambiguous]
-        _record_results(journal, run_id, [r for r, _ in sure], [a for _, a in sure])
         in_a_row = lone_refusals = named_refusals = 0
         result.chunks += 1
-        if unsure:
+        if not unsure:
+            _record_results(journal, run_id, [r for r, _ in sure], [a for _, a in sure])
+        else:
+            # An answer that does not add up may be wrong where it looks right too: an id
+            # given twice, then once replaced, gives an item another item's job under a record
+            # naming the item's own file. So none of its ids is taken on its word: they are
+            # all looked up, and every item of the call with a job in the answer is paired
+            # with the records the lookups return (the items the answer refused, when its
+            # positions held, are recorded so).
+            refused = [(r, a) for r, a in sure if a.job is None]
+            _record_results(journal, run_id, [r for r, _ in refused], [a for _, a in refused])
+            unsure = [r for r, a in zip(rows, answers, strict=True) if a.ambiguous or a.job]
             why = next(a.ambiguous for a in answers if a.ambiguous)
-            # the answer's ids not given to an item: looked up before anything is concluded
             candidates = [
-                c for a in answers for c in a.candidates if c not in reused and c not in given
+                c
+                for c in dict.fromkeys([*given, *(c for a in answers for c in a.candidates)])
+                if c not in reused
             ]
             result.ambiguous += 1
             progress(
                 "reconciling",
-                f"the answer could not be matched to {len(unsure)} item(s) ({why}): asking the "
-                "Platform which jobs exist",
+                f"the answer could not be matched to every item ({why}): looking its "
+                f"{plural(len(candidates), 'job')} up, and asking the Platform which jobs exist",
             )
             found, cleared, held = await reconcile(
                 client, journal, run, unsure, since=since, candidates=candidates

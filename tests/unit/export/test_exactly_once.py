@@ -505,3 +505,31 @@ async def test_a_run_with_items_to_send_keeps_its_state_in_a_poll(
     journal.set_run_state(run_id, "submitting")
     await poll_run(client, journal, run_id)
     assert journal.run(run_id).state == "submitting"
+
+
+async def test_an_answer_that_gives_an_item_another_item_s_job_under_its_own_file(
+    env: Env, client, journal: Journal, wrapped: Rewrite
+) -> None:
+    """Found by the soak: one id given to two items (dup), then the first one's replaced by
+    an id of the previous answer (stale). Item B's record names B's file under A's job id,
+    and looks right; A's stale id is the only sign. Every id of such an answer is looked up:
+    A gets its job, B its own, and nothing is sent twice (before: B took A's job, A's job
+    was 'another item's', and A was sent again)."""
+    answers: list[list[str]] = []
+
+    def dup_then_stale(request: httpx.Request, body: Any) -> Any:
+        if path_of(request).endswith(CREATE):
+            recs = jobs_of(body)
+            if answers and len(recs) >= 2:
+                a, b = recs[0], recs[1]
+                b["id"] = a["id"]  # B's record, A's job id
+                a["id"] = answers[-1][0]  # A: an id of the previous answer
+            answers.append([r["id"] for r in recs])
+        return body
+
+    wrapped.rewrite = dup_then_stale
+    run_id = make_run(env, journal, env.folder_files(WGS, CHUNKS, 8), mode="copy")
+    await submit_run(client, journal, run_id, chunk_size=4)
+    assert len(env.world.exports) == 8  # one job per file, none twice
+    assert_one_job_per_file(env, journal, run_id)  # and each item holds its own file's job
+    assert journal.counts(run_id)["pending"] == 8
