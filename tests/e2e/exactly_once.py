@@ -633,6 +633,7 @@ def make_machine(
                 # made, and I1/I3 still check that the sim made no job for them
                 stats.nothing_to_export += 1
                 self.recipe.append("       nothing to export: the pre-flight refused every file")
+                exp.ended = True  # nothing to resume: the same export would say the same
                 return
             if exp.run is None:
                 self.fail([f"I2: `{p.label}` exited {p.rc} without a run in the journal"])
