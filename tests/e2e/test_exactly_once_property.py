@@ -25,6 +25,7 @@ import time
 
 import pytest
 from hypothesis import HealthCheck, Phase, settings
+from hypothesis.errors import FlakyStrategyDefinition
 from hypothesis.stateful import run_state_machine_as_test
 
 from .exactly_once import (
@@ -102,6 +103,11 @@ def test_exactly_once_soak(tmp_path):
         run_state_machine_as_test(
             machine, settings=settings(SOAK, max_examples=int(seconds / 5) + 20)
         )
+    except FlakyStrategyDefinition:
+        # once time is up an example draws less than the one Hypothesis replays to shrink a
+        # failure would: it says so; only a break is a failure, and the table counts those
+        if stats.breaks or time.monotonic() < t0 + seconds:
+            raise
     finally:
         print(f"\nexactly-once soak, {seconds:.0f} s asked, under {tmp_path}\n" + stats.table())
     assert stats.breaks == 0
