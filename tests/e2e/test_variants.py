@@ -29,6 +29,21 @@ from .helpers import (
 pytestmark = pytest.mark.e2e
 
 MATRIX = ["none", *sorted(VARIANTS)]
+# The answers the docs leave open that the hostile sim rolls per request (issue 26) are killed
+# and resumed under, all of them at once, by the exactly-once property test: the 5,000-file
+# kill and resume here runs under the others (CI's time: 20 minutes in all)
+ROLLED = {
+    "echo-prefixed",
+    "echo-odd-volume",
+    "echo-slashes",
+    "bulk-get-unordered",
+    "lean-export-list",
+    "listing-folder-name",
+    "listing-small-pages",
+    "job-forbidden",
+    "refuse-whole-call",
+}
+KILL_MATRIX = [v for v in MATRIX if v not in ROLLED]
 VAULT = "demo/kms-vault"  # prefix "vault/exports" (no trailing slash), defaults aws:kms + key
 WGS = "demo/wgs-cohort"
 
@@ -135,7 +150,7 @@ def test_export_wait_verify_on_a_prefixed_kms_volume_and_from_outside_us_east_1(
     )
 
 
-@pytest.mark.parametrize("variant", MATRIX)
+@pytest.mark.parametrize("variant", KILL_MATRIX)
 def test_killed_export_resumes_without_duplicates(sim_server, env, variant):
     server = start(sim_server, env, variant, "--latency-ms", "30")
     proc = _start_big_export(env)
