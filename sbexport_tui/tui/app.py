@@ -7,13 +7,15 @@ import os
 import signal
 import sys
 import threading
+from collections import deque
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from rich.text import Text
 from textual import events, on
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.widgets import Input
 from textual.worker import Worker, WorkerState
@@ -30,6 +32,14 @@ ANSI_THEMES = ("ansi-dark", "ansi-light")
 # The jobs pane lives in a mode of its own: there is exactly one, and it keeps polling while the
 # user browses or marks files in the default mode (a suspended screen's timers and workers run on).
 JOBS_MODE = "jobs"
+
+
+class Said(NamedTuple):
+    """One toast the app showed."""
+
+    title: str
+    message: str
+    severity: str
 
 
 class SbexportApp(App[int]):
@@ -85,8 +95,24 @@ class SbexportApp(App[int]):
         # makes the one jobs pane when first shown (tests give it a fake clock)
         self.jobs_factory: Callable[[int | None], JobsScreen] = _jobs_screen
         self.jobs_pane: JobsScreen | None = None
+        # what the app has said in toasts, newest last: a toast goes after its timeout, but
+        # what it said stays here (the tests read it; on a loaded machine a toast can expire
+        # before the test looks)
+        self.said: deque[Said] = deque(maxlen=500)
         if demo:
             self.sub_title = "DEMO: simulated Platform, nothing real is exported"
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        self.said.append(Said(title, message, severity))
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
 
     def on_mount(self) -> None:
         if self._theme_name:

@@ -66,7 +66,7 @@ async def test_switch_profile_in_the_demo_says_why_not(demo_app):
         demo_app.action_switch_profile()
         await pilot.pause()
         assert isinstance(demo_app.screen, ProjectsScreen)
-        assert any("only its own profile" in n.message for n in demo_app._notifications)
+        assert any("only its own profile" in n.message for n in demo_app.said)
 
 
 async def test_help_lists_the_screen_keys_first_with_their_ids_and_no_generic_ones(demo_app):

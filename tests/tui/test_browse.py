@@ -119,7 +119,7 @@ async def test_a_pattern_s_note_counts_the_index_files_that_came_along(demo_app)
         await pilot.press("plus", *"*.bam", "enter")
         await settle(pilot)
         assert marked_names(demo_app) == {"S0101.bam", "S0101.bam.bai"}
-        notes = [n.message for n in demo_app._notifications]
+        notes = [n.message for n in demo_app.said]
         assert "1 file marked, and 1 index file with it" in notes, notes
 
 
@@ -317,7 +317,7 @@ async def test_manifest_marks_ids_paths_names_and_reports_missing(demo_app, tmp_
             "S0201.vcf.gz.tbi",
             "README.txt",
         }
-        notes = [n.message for n in demo_app._notifications]
+        notes = [n.message for n in demo_app.said]
         assert any(
             "Manifest: 5 files marked (2 index files among them); 3 not found: "
             f"{elsewhere.id} (a file of project demo/eu-biobank), S0101.flagstat.txt, "
@@ -340,7 +340,7 @@ async def test_manifest_marks_ids_paths_names_and_reports_missing(demo_app, tmp_
         await pilot.press("m", *str(tmp_path / "missing.txt"), "enter")
         await settle(pilot)
         assert len(demo_app.selection) == 5
-        notes = [n.message for n in demo_app._notifications]
+        notes = [n.message for n in demo_app.said]
         assert any("cannot read the manifest" in n and "missing.txt" in n for n in notes)
         assert screen is demo_app.screen
 
@@ -367,7 +367,7 @@ async def test_one_of_a_kind_is_said_in_the_singular(demo_app):
         await settle(pilot)
         await pilot.press("plus", *"README.txt", "enter")
         await settle(pilot)
-        notes = [n.message for n in demo_app._notifications]
+        notes = [n.message for n in demo_app.said]
         assert "1 file marked" in notes, notes
 
 

@@ -158,7 +158,7 @@ async def test_after_a_submit_from_the_selection_the_user_is_back_in_browse_with
         assert str(screen.query_one("#summary").render()) == "nothing marked"
         assert "Nothing is marked" in str(screen.query_one("#reasons").render())
         await pilot.press("x")
-        assert any("Nothing is marked yet" in n.message for n in app._notifications)
+        assert any("Nothing is marked yet" in n.message for n in app.said)
 
 
 async def test_the_selection_screen_shows_the_store_as_it_is_when_shown_again(demo_app):
@@ -275,7 +275,7 @@ async def test_nothing_to_export_says_why_and_that_o_can_overwrite(demo_app):
         await pilot.press("c")
         await settle(pilot)
         assert demo_app.screen is preflight  # no confirmation: nothing to confirm
-        said = [n.message for n in demo_app._notifications]
+        said = [n.message for n in demo_app.said]
         assert any("Nothing to export" in m and "o overwrites or renames" in m for m in said)
     assert world(demo_app).exports == {}
 
@@ -303,7 +303,7 @@ async def test_files_the_platform_refuses_stay_marked_to_send_elsewhere(demo_app
             journal.close()
         assert len(rejected) == 3 and rejected <= marked
         assert {f.file_id for f in demo_app.selection} == rejected  # the 6 aliases went
-        said = [n.message for n in demo_app._notifications]
+        said = [n.message for n in demo_app.said]
         assert any("refused 3 files: they stay marked" in m for m in said), said
         await pilot.press("escape")  # back to browsing; x again, to a volume that takes them
         await settle(pilot)

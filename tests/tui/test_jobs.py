@@ -492,7 +492,7 @@ async def test_an_object_the_listing_did_not_show_is_unverified_not_failed(tmp_p
         assert column(screen, "detail")[0].startswith("The job said COMPLETED")
         await pilot.press("R")  # retry all: nothing to retry
         await settle(pilot)
-        assert any(n.message == f"Run {run_id} has no failed jobs." for n in app._notifications)
+        assert any(n.message == f"Run {run_id} has no failed jobs." for n in app.said)
         assert not isinstance(app.screen, PreflightScreen)
     journal.close()
 
@@ -592,7 +592,7 @@ async def test_after_sign_in_open_jobs_from_earlier_are_watched_again(tmp_path):
         assert isinstance(app.screen, JobsScreen)
         assert any(
             n.title == "Still open" and "watching them again" in n.message
-            for n in app._notifications
+            for n in app.said
         )
         clock.advance(120.0)
         app.screen.poll_now()
@@ -619,7 +619,7 @@ async def test_nothing_open_means_no_jobs_pane_at_start(tmp_path):
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         assert isinstance(app.screen, ProjectsScreen)
-        assert not any(n.title == "Still open" for n in app._notifications)
+        assert not any(n.title == "Still open" for n in app.said)
     journal.close()
 
 
@@ -686,7 +686,7 @@ async def test_one_jobs_pane_that_keeps_polling_while_the_user_browses(tmp_path)
         finished = f"Run {run_id} finished"
         # the journal is written in the pass; its end (the count, the toast) arrives after
         await wait_for(
-            pilot, lambda: any(n.title == finished for n in app._notifications), timeout=30
+            pilot, lambda: any(n.title == finished for n in app.said), timeout=30
         )
         assert journal.counts(run_id)["verified"] == 4
         assert pane.polls > polls and isinstance(app.screen, BrowseScreen)

@@ -728,7 +728,7 @@ async def test_the_demo_opened_from_the_first_run_screen_says_when_its_world_was
         await pilot.press("enter")
         await settle(pilot)
         assert isinstance(app.screen, ProjectsScreen)
-        said = [n.message for n in app._notifications if n.title == "Demo"]
+        said = [n.message for n in app.said if n.title == "Demo"]
         assert len(said) == 1 and "could not be read" in said[0]
 
 
