@@ -40,21 +40,23 @@ listing, as above.
 from __future__ import annotations
 
 import asyncio
-import logging
-import os
-import time
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any, Protocol
 
 from .client import ExportClient, PageClient, VolumeClient
 from .following import followed_by
-from .journal import UNSENT_STATES, WATCHED_STATES, Journal, JournalError, RunRecord, lease_owner
-from .runner import LEASE_SECONDS, Progress, StopFlag, poll_once, settle_if_sent, verify_run
+from .journal import WATCHED_STATES, Journal
+from .runner import Progress, StopFlag, poll_once, settle_if_sent, verify_run
 from .together import side_by_side
-
-log = logging.getLogger("sbexport.export")
+from .watchers import (  # re-exported: the front ends watch through this module
+    LONGEST_PAUSE,
+    RunView,
+    hold_watch,
+    run_view,
+    stop_watching,
+    this_watcher,
+)
 
 # the least pause between two passes: a pass that took longer than the period is followed by
 # the next one this soon, not a whole period later
@@ -68,87 +70,6 @@ def next_pass_in(period: float, began: float, now: float) -> float:
     that polls 16,000 jobs for 10 s made the next one come 20 s after it began, and the jobs
     sent while it polled were seen ended a whole period late."""
     return max(min(LEAST_GAP, period), period - max(0.0, now - began))
-
-
-# A watcher's lease lasts this long after each pass (plus the time until its next pass, when
-# the front end says it): a watcher whose process ended on another host (a compute node)
-# counts as gone once it has lapsed; on this machine, at once.
-WATCH_LEASE_SECONDS = LEASE_SECONDS
-# the front ends' longest pause between two passes (the jobs pane's slowest pace)
-LONGEST_PAUSE = 300.0
-
-_watcher: tuple[int, str] | None = None
-
-
-def this_watcher() -> str:
-    """This process, as the owner of its watch leases (one per process: the jobs pane and a
-    headless wait both watch through it)."""
-    global _watcher
-    if _watcher is None or _watcher[0] != os.getpid():
-        _watcher = (os.getpid(), lease_owner())
-    return _watcher[1]
-
-
-def hold_watch(journal: Journal, run_ids: Iterable[int], *, pause: float = LONGEST_PAUSE) -> None:
-    """This process watches these runs, until its next pass (``pause`` seconds from now at
-    most) and ``WATCH_LEASE_SECONDS`` more. A journal that cannot take the note does not stop
-    the watch (the pass itself says what is wrong with the journal)."""
-    try:
-        journal.watch_runs(run_ids, this_watcher(), WATCH_LEASE_SECONDS + max(0.0, pause))
-    except JournalError as e:
-        log.warning("could not note the watch in the journal: %s", e)
-
-
-def stop_watching(journal: Journal, run_ids: Iterable[int]) -> None:
-    """This process has stopped watching these runs (a stop, Ctrl-C, the pane closed)."""
-    try:
-        journal.unwatch_runs(run_ids, this_watcher())
-    except JournalError as e:
-        log.warning("could not note the end of the watch in the journal: %s", e)
-
-
-def clock_text(ts: float, now: float | None = None) -> str:
-    """'14:05' today, '2026-01-14 14:05' another day (local time)."""
-    when = datetime.fromtimestamp(ts)
-    today = datetime.fromtimestamp(time.time() if now is None else now).date()
-    return when.strftime("%H:%M" if when.date() == today else "%Y-%m-%d %H:%M")
-
-
-@dataclass(frozen=True)
-class RunView:
-    """A run's state as a front end shows it: the journal's, except that a run whose jobs
-    nobody watches is not "watching", and one whose sending nobody carries on is not
-    "submitting"."""
-
-    state: str  # the journal's state, or "unwatched" / "stopped"
-    note: str  # "not watched since 14:05" (or ""): what the state leaves out
-    watched: bool | None  # a live process watches it (None: nothing of it is open)
-    last_seen: float | None  # when sbexport last learnt of its jobs
-
-    @property
-    def text(self) -> str:
-        return self.note or self.state
-
-
-def run_view(journal: Journal, run: RunRecord, counts: dict[str, int] | None = None) -> RunView:
-    """What is known of the run now (see ``RunView``): its jobs' last states are the journal's
-    counts; whether they are still being watched, the watchers' leases."""
-    counts = journal.counts(run.id) if counts is None else counts
-    open_jobs = any(counts.get(s, 0) for s in WATCHED_STATES)
-    unsent = any(counts.get(s, 0) for s in UNSENT_STATES)
-    if not open_jobs and not (unsent and run.state == "submitting"):
-        return RunView(run.state, "", None, None)
-    watch = journal.watch_state(run.id)
-    now = journal.now()
-    seen = watch.last_seen
-    since = f" since {clock_text(seen, now)}" if seen is not None else ""
-    if run.state == "submitting" and unsent:
-        if journal.sender_alive(run.id):
-            return RunView(run.state, "", watch.watched, seen)
-        return RunView("stopped", f"stopped sending{since}", watch.watched, seen)
-    if watch.watched:
-        return RunView(run.state, "", True, seen)
-    return RunView("unwatched", f"not watched{since}", False, seen)
 
 
 class WatchClient(ExportClient, VolumeClient, PageClient, Protocol):

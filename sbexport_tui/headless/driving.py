@@ -39,7 +39,7 @@ from ..export.plan import Reason
 from ..export.report import iso_utc
 from ..export.runner import Progress, SubmitResult, submit_run
 from ..export.states import UNVERIFIED_MESSAGE, unverified_hint
-from ..export.watching import PassResult, next_pass_in, watch_pass
+from ..export.watching import PassResult, next_pass_in, stop_watching, watch_pass
 from .common import (
     EXIT_INCOMPLETE,
     EXIT_INTERRUPTED,
@@ -330,6 +330,8 @@ class Driver:
                     stop_event=cutoff,
                     verify_stop=self.interrupts.stop,
                     hold=hold,
+                    # this process's watch lease lasts until its next pass (or try)
+                    pause=max(self.poll_interval, BACKOFF_MAX),
                 )
                 try:
                     if outage is None:
@@ -367,6 +369,8 @@ class Driver:
                 if self.interrupts.stop.is_set():
                     return False
         finally:
+            # the run is no longer watched (Ctrl-C, SIGTERM, the end): `jobs list` says so
+            stop_watching(self.journal, [run_id])
             self.reporter.quiet_retries = False
             self.reporter.flush()
 

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from ..config import ENVIRONMENT_PROFILE_NAME, Profile, environment_profile, load_profiles
 from ..export.journal import ITEM_STATES, UNSENT_STATES, WATCHED_STATES, Journal, RunRecord
 from ..export.report import iso_utc, report_row, send_history, write_report
+from ..export.watchers import run_view
 from .common import (
     EXIT_INCOMPLETE,
     EXIT_OK,
@@ -49,6 +50,7 @@ def _run(journal: Journal, run_id: int) -> RunRecord:
 # ---- list ------------------------------------------------------------------------------------
 def run_row(journal: Journal, run: RunRecord) -> dict[str, Any]:
     counts = journal.counts(run.id)
+    view = run_view(journal, run, counts)
     return {
         "run": run.id,
         "created": iso_utc(run.created),
@@ -57,6 +59,12 @@ def run_row(journal: Journal, run: RunRecord) -> dict[str, Any]:
         "volume": run.volume,
         "mode": run.mode,
         "state": run.state,
+        # what is known now: "unwatched" when the jobs are open and no process watches them
+        # (their counts are their last known states), "stopped" when nobody sends the rest
+        "shown_state": view.state,
+        "watched": view.watched,
+        "last_seen": iso_utc(view.last_seen) if view.last_seen is not None else None,
+        "note": view.note or None,
         "error": run.error,
         "files": sum(counts.values()),
         "counts": counts,
@@ -76,7 +84,8 @@ def cmd_list(args: argparse.Namespace, console: Console) -> int:
             if args.json:
                 console.emit_json({"run": run_row(journal, run), "items": rows})
                 return EXIT_OK
-            console.say(f"Run {run.id} ({run.mode} to {run.volume}, {run.state}):")
+            shown = run_row(journal, run)
+            console.say(f"Run {run.id} ({run.mode} to {run.volume}, {shown['note'] or run.state}):")
             for r in rows:
                 where = r["key"] or "-"
                 err = f"  {one_line(r['error'])}" if r["error"] else ""
@@ -120,9 +129,17 @@ def cmd_list(args: argparse.Namespace, console: Console) -> int:
                     bits.append(f"{n} {label}")
             if args.state:
                 bits.append(f"{c[args.state]} {args.state}")
+            note = f" · {r['note']}" if r["note"] else ""
             console.say(
-                f"{r['run']:>4}  {r['created'] or '':<25} {r['state']:<10} {r['mode']:<4} "
-                f"{r['files']:>6}  {r['volume']}: {', '.join(bits)}"
+                f"{r['run']:>4}  {r['created'] or '':<25} {r['shown_state']:<10} {r['mode']:<4} "
+                f"{r['files']:>6}  {r['volume']}: {', '.join(bits)}{note}"
+            )
+        idle = [str(r["run"]) for r in rows if r["shown_state"] in ("unwatched", "stopped")]
+        if idle:
+            console.say(
+                f"{'Run' if len(idle) == 1 else 'Runs'} {', '.join(idle)}: the last known "
+                "states; nothing watches or sends them now. Resume with: sbexport jobs watch "
+                f"--run {idle[0]}"
             )
         return EXIT_OK
 
