@@ -28,7 +28,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from ..text import duration, human_bytes
-from .journal import ItemRecord
+from .journal import ItemRecord, Journal
 from .states import UNSENT_STATES, WATCHED_STATES
 
 ACTIVE_STATES = (*UNSENT_STATES, *WATCHED_STATES)
@@ -377,6 +377,26 @@ def run_figures(
     )
 
 
+def journal_figures(
+    journal: Journal,
+    run_id: int,
+    *,
+    offset: float = 0.0,
+    smoother: EtaSmoother | None = None,
+) -> Figures:
+    """The run's figures now, from the journal (its rows, its creation, its watchers). Reads
+    every row of the run: a front end that shows them often asks at most every few seconds
+    for a big run. ``smoother``: the ETA shown is smoothed over the calls."""
+    run = journal.run(run_id)
+    st = run_stats(journal.items(run_id))
+    now = journal.now()
+    eta = None
+    if smoother is not None:
+        eta = smoother.update(st.eta(now, offset), now, st)
+    watched = journal.watch_spans(run_id) if st.finished else []
+    return run_figures(st, now, created=run.created, offset=offset, watched=watched, eta=eta)
+
+
 def rate_text(rate: float | None) -> str:
     return f"{human_bytes(int(rate))}/s" if rate else ""
 
@@ -414,6 +434,7 @@ __all__ = [
     "duration_model",
     "figures_parts",
     "figures_text",
+    "journal_figures",
     "local",
     "run_figures",
     "run_stats",

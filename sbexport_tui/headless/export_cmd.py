@@ -291,6 +291,7 @@ async def run_export(args: argparse.Namespace, console: Console, interrupts: Int
             journal,
             run_id,
             code,
+            offset=driver.offset,
             plan=plan.summary(),
             not_found=[*sel.not_found, *sel.outputs_missing],
         )

@@ -301,7 +301,7 @@ async def _drive_runs(
                 interrupted = not await driver.watch(client, run.id, verify=args.verify)
             reporter.close()
             code = exit_code_for(journal.counts(run.id), interrupted=interrupted)
-            result = run_result(journal, run.id, code)
+            result = run_result(journal, run.id, code, offset=driver.offset)
             results.append(result)
             if interrupted:
                 console.say(
