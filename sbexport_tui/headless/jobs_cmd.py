@@ -255,6 +255,7 @@ async def _drive_runs(
         print_result,
         run_result,
     )
+    from .ondone import after_run
     from .progress import Reporter
 
     reporter = reporter or Reporter(sys.stderr)
@@ -279,26 +280,15 @@ async def _drive_runs(
                 give_up_after=args.give_up_after,
             )
             interrupts.run_id = run.id
-            counts = journal.counts(run.id)
-            interrupted = False
             wait = getattr(args, "wait", True)
-            if submit_first or any(counts[s] for s in UNSENT_STATES):
-                if counts["submitting"]:
-                    reporter.note(
-                        f"run {run.id}: {plural(counts['submitting'], 'item')} may have reached "
-                        "the Platform before the last process stopped: checking before sending "
-                        "again"
-                    )
-                if wait:  # watched while it is sent, as `export --wait` does
-                    submitted, watched = await driver.submit_and_watch(
-                        client, run.id, verify=args.verify
-                    )
-                    interrupted = (submitted.stopped and interrupts.requested) or not watched
-                else:
-                    submitted = await driver.submit(client, run.id)
-                    interrupted = submitted.stopped and interrupts.requested
-            elif wait:
-                interrupted = not await driver.watch(client, run.id, verify=args.verify)
+            try:
+                interrupted = await _drive_one(args, reporter, driver, client, run, submit_first)
+            except Fail as e:  # gave up on an outage (exit 4): --on-done is told so
+                if wait:
+                    reporter.close()
+                    done = run_result(journal, run.id, e.code, offset=driver.offset)
+                    await after_run(args, console, done, client=client, profile=profile)
+                raise
             reporter.close()
             code = exit_code_for(journal.counts(run.id), interrupted=interrupted)
             result = run_result(journal, run.id, code, offset=driver.offset)
@@ -309,9 +299,13 @@ async def _drive_runs(
                     f"--run {run.id}"
                 )
                 worst = code
+            else:
+                print_result(console, result, waited=getattr(args, "wait", True))
+                worst = max(worst, code)
+            if wait:
+                await after_run(args, console, result, client=client, profile=profile)
+            if interrupted:
                 break
-            print_result(console, result, waited=getattr(args, "wait", True))
-            worst = max(worst, code)
     finally:
         reporter.close()
         for opened in sessions.values():
@@ -319,6 +313,35 @@ async def _drive_runs(
     if args.json:
         console.emit_json({**(json_head or {}), "runs": results, "exit_code": worst})
     return worst
+
+
+async def _drive_one(
+    args: argparse.Namespace,
+    reporter: Reporter,
+    driver: Any,
+    client: Any,
+    run: RunRecord,
+    submit_first: bool,
+) -> bool:
+    """Send what is left of the run (when asked or needed) and, with --wait, watch it to its
+    end. Returns whether a stop (Ctrl-C, SIGTERM) ended it early."""
+    counts = driver.journal.counts(run.id)
+    interrupts = driver.interrupts
+    wait = getattr(args, "wait", True)
+    if submit_first or any(counts[s] for s in UNSENT_STATES):
+        if counts["submitting"]:
+            reporter.note(
+                f"run {run.id}: {plural(counts['submitting'], 'item')} may have reached "
+                "the Platform before the last process stopped: checking before sending again"
+            )
+        if wait:  # watched while it is sent, as `export --wait` does
+            submitted, watched = await driver.submit_and_watch(client, run.id, verify=args.verify)
+            return bool((submitted.stopped and interrupts.requested) or not watched)
+        submitted = await driver.submit(client, run.id)
+        return bool(submitted.stopped and interrupts.requested)
+    if wait:
+        return not await driver.watch(client, run.id, verify=args.verify)
+    return False
 
 
 async def cmd_watch(args: argparse.Namespace, console: Console, interrupts: Interrupts) -> int:
@@ -350,7 +373,10 @@ async def cmd_retry(args: argparse.Namespace, console: Console, interrupts: Inte
     from ..export.retry import RETRY_STATES, plan_retry, retry_positions
     from ..export.selecting import SelectionReport
     from .export_cmd import preflight_lines, refuse_unconfirmed
+    from .ondone import refuse_without_wait
     from .progress import Reporter
+
+    refuse_without_wait(args)
 
     journal = _journal()
     with journal:
