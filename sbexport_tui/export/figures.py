@@ -48,11 +48,6 @@ def local(ts: float | None, offset: float) -> float | None:
     return None if ts is None else ts - offset
 
 
-def watched_at(spans: Iterable[tuple[float, float]], t: float) -> bool:
-    """Whether one of the watchers' spans (``(first pass, last pass)``) covers time ``t``."""
-    return any(since <= t <= seen for since, seen in spans)
-
-
 @dataclass
 class RunStats:
     counts: dict[str, int] = field(default_factory=dict)
@@ -438,5 +433,4 @@ __all__ = [
     "local",
     "run_figures",
     "run_stats",
-    "watched_at",
 ]
