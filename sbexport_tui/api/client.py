@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import hmac
 import itertools
 import json
 import logging
@@ -486,6 +487,13 @@ class PlatformClient:
 
     def __repr__(self) -> str:
         return f"PlatformClient({self.base_url!r}, token=<redacted>)"
+
+    def is_token(self, value: str | None) -> bool:
+        """Whether ``value`` is this client's token (so that what is handed to another program,
+        an environment, is checked without the token ever leaving the client)."""
+        if not value or not value.strip():
+            return False
+        return hmac.compare_digest(value.strip().encode(), self._token.get().encode())
 
     async def aclose(self) -> None:
         await self._http.aclose()

@@ -114,6 +114,14 @@ CREATE TABLE IF NOT EXISTS leases (
     owner         TEXT    NOT NULL,
     expires       REAL    NOT NULL
 );
+CREATE TABLE IF NOT EXISTS watches (
+    run_id        INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    owner         TEXT    NOT NULL,
+    since         REAL    NOT NULL,
+    seen          REAL    NOT NULL,
+    expires       REAL    NOT NULL,
+    PRIMARY KEY (run_id, owner)
+);
 """
 
 
@@ -193,6 +201,28 @@ _ITEM_COLUMNS = (
     "finished, updated"
 )
 _RUN_COLUMNS = "id, created, profile, api_base_url, volume, options, mode, state, error, updated"
+
+
+WATCH_SPANS_KEPT = 20  # a run keeps the spans of its last this many watchers
+
+
+@dataclass(frozen=True)
+class WatchState:
+    """Whether a process watches a run now (a live lease: not expired, and not a process of
+    this machine that has gone, as for the submission lease), and what is known of before."""
+
+    watched: bool
+    spans: list[tuple[float, float]]  # each watcher's (first pass, last pass), oldest first
+    last_recorded: float | None  # the journal's last change to one of the run's rows
+
+    @property
+    def last_seen(self) -> float | None:
+        """When sbexport last learnt of the run's jobs: a watcher's last pass, or the last
+        change the journal recorded (the end of its sending, for a run never watched)."""
+        times = [seen for _, seen in self.spans]
+        if self.last_recorded is not None:
+            times.append(self.last_recorded)
+        return max(times) if times else None
 
 
 def _item(row: Sequence[Any]) -> ItemRecord:
@@ -850,6 +880,67 @@ class Journal:
     def release_run(self, run_id: int, owner: str) -> None:
         with self._tx() as db:
             db.execute("DELETE FROM leases WHERE run_id = ? AND owner = ?", (run_id, owner))
+
+    def sender_alive(self, run_id: int) -> bool:
+        """Whether a live process holds the run's submission lease (the same rule as
+        ``claim_run``: not expired, and not a process of this machine that has gone)."""
+        rows = self._query("SELECT owner, expires FROM leases WHERE run_id = ?", (run_id,))
+        return bool(rows) and rows[0][1] > self._clock() and lease_alive(rows[0][0])
+
+    # ---- who is watching a run (any number of processes at once) ----
+    def watch_runs(self, run_ids: Iterable[int], owner: str, ttl: float) -> None:
+        """``owner`` watches these runs: its lease on each lasts ``ttl`` seconds from now
+        unless renewed (every pass renews it), and its span (first pass, last pass) is kept
+        after it lets go, for ``watch_state``. A run keeps the spans of its last
+        ``WATCH_SPANS_KEPT`` watchers."""
+        ids = sorted(set(run_ids))
+        if not ids:
+            return
+        now = self._clock()
+        with self._tx() as db:
+            db.executemany(
+                "INSERT INTO watches (run_id, owner, since, seen, expires) VALUES (?, ?, ?, ?, ?) "
+                "ON CONFLICT(run_id, owner) DO UPDATE SET seen = MAX(seen, excluded.seen), "
+                "expires = excluded.expires",
+                [(rid, owner, now, now, now + ttl) for rid in ids],
+            )
+            db.executemany(
+                "DELETE FROM watches WHERE run_id = ? AND owner NOT IN (SELECT owner FROM "
+                "watches WHERE run_id = ? ORDER BY seen DESC LIMIT ?)",
+                [(rid, rid, WATCH_SPANS_KEPT) for rid in ids],
+            )
+
+    def unwatch_runs(self, run_ids: Iterable[int], owner: str) -> None:
+        """``owner`` has stopped watching these runs: its lease ends now, its span too."""
+        now = self._clock()
+        with self._tx() as db:
+            db.executemany(
+                "UPDATE watches SET seen = MAX(seen, ?), expires = ? WHERE run_id = ? AND "
+                "owner = ?",
+                [(now, now, rid, owner) for rid in set(run_ids)],
+            )
+
+    def watch_spans(self, run_id: int) -> list[tuple[float, float]]:
+        """Each watcher's (first pass, last pass) over the run, oldest first."""
+        rows = self._query(
+            "SELECT since, seen FROM watches WHERE run_id = ? ORDER BY since", (run_id,)
+        )
+        return [(float(since), float(seen)) for since, seen in rows]
+
+    def watch_state(self, run_id: int) -> WatchState:
+        """Who watches the run now, and when it was watched (``WatchState``)."""
+        rows = self._query(
+            "SELECT owner, since, seen, expires FROM watches WHERE run_id = ? ORDER BY since",
+            (run_id,),
+        )
+        now = self._clock()
+        alive = any(expires > now and lease_alive(owner) for owner, _, _, expires in rows)
+        recorded = self._query("SELECT MAX(updated) FROM items WHERE run_id = ?", (run_id,))
+        return WatchState(
+            watched=alive,
+            spans=[(float(since), float(seen)) for _, since, seen, _ in rows],
+            last_recorded=None if recorded[0][0] is None else float(recorded[0][0]),
+        )
 
     def record_jobs(
         self, run_id: int, jobs: Iterable[tuple[int, str, str, dict[str, Any]]]

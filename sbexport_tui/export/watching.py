@@ -24,6 +24,13 @@ folders that were not ready before: each folder is listed once either way.
 Passes are a poll interval apart from start to start (``next_pass_in``): a pass longer than the
 interval is followed by the next one at once (after ``LEAST_GAP``), not a whole interval later.
 
+Who watches a run is in the journal: every pass renews this process's watch lease on its runs
+(``hold_watch``; it lapses ``WATCH_LEASE_SECONDS`` after the pass unless renewed, at once when
+this process is gone from this machine, the same rule as the submission lease), and a front end
+that stops watching lets go (``stop_watching``). So ``sbexport jobs list`` says "watching" only
+while a process does, and "not watched since HH:MM" after an ``export --wait`` stopped with
+Ctrl-C (``run_view``).
+
 A folder of more than one page is *followed* (``following``): its pages are read one by one as
 the jobs whose objects they would show end, so a 100,000-file run has almost nothing left to
 list after its last job. What a followed page does not show is left to the folder's whole
@@ -42,6 +49,14 @@ from .following import followed_by
 from .journal import WATCHED_STATES, Journal
 from .runner import Progress, StopFlag, poll_once, settle_if_sent, verify_run
 from .together import side_by_side
+from .watchers import (  # re-exported: the front ends watch through this module
+    LONGEST_PAUSE,
+    RunView,
+    hold_watch,
+    run_view,
+    stop_watching,
+    this_watcher,
+)
 
 # the least pause between two passes: a pass that took longer than the period is followed by
 # the next one this soon, not a whole period later
@@ -87,15 +102,48 @@ async def watch_pass(
     stop_event: StopFlag | None = None,
     verify_stop: StopFlag | None = None,
     hold: Collection[int] = (),
+    pause: float = LONGEST_PAUSE,
 ) -> PassResult:
     """One pass over these runs (see the module's doc). ``hold``: runs not to verify or settle
     yet (the front end is about to send their unsent items). ``on_verify(run_id)`` is called
     before a run's volume listing, for a progress line. ``stop_event`` ends the polling part
-    early; ``verify_stop`` (by default the same) ends the verification."""
+    early; ``verify_stop`` (by default the same) ends the verification. ``pause``: the longest
+    the front end waits before its next pass (this process's watch lease covers it)."""
     if verify_stop is None:
         verify_stop = stop_event
     result = PassResult()
     runs = sorted(set(run_ids))
+    hold_watch(journal, runs, pause=pause)
+    try:
+        return await _watch_pass(
+            client,
+            journal,
+            runs,
+            result,
+            verify,
+            on_progress,
+            on_verify,
+            stop_event,
+            verify_stop,
+            hold,
+        )
+    finally:
+        # the pass's end is the span's end too: when the runs it settled were seen ended
+        hold_watch(journal, runs, pause=pause)
+
+
+async def _watch_pass(
+    client: WatchClient,
+    journal: Journal,
+    runs: list[int],
+    result: PassResult,
+    verify: bool,
+    on_progress: Callable[[Progress], Any] | None,
+    on_verify: Callable[[int], Any] | None,
+    stop_event: StopFlag | None,
+    verify_stop: StopFlag | None,
+    hold: Collection[int],
+) -> PassResult:
     changed: set[int] = set()
 
     answered = asyncio.Event()  # a poll's answer changed something (a page may be due)
@@ -222,4 +270,15 @@ def _to_verify(counts: dict[str, int]) -> bool:
     return any(counts.get(s) for s in ("completed", "unverified", "unknown"))
 
 
-__all__ = ["LEAST_GAP", "PassResult", "is_open", "next_pass_in", "watch_pass"]
+__all__ = [
+    "LEAST_GAP",
+    "PassResult",
+    "RunView",
+    "hold_watch",
+    "is_open",
+    "next_pass_in",
+    "run_view",
+    "stop_watching",
+    "this_watcher",
+    "watch_pass",
+]

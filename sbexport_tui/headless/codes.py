@@ -30,6 +30,7 @@ exit codes:
 # How long a waiting command (--wait, jobs watch) waits out a network or Platform outage before
 # it gives up with exit 4 (--give-up-after): longer than most sbatch time limits.
 GIVE_UP_AFTER = 6 * 3600.0
+ON_DONE_TIMEOUT = 60.0  # seconds `--on-done`'s command is waited for, by default
 
 
 def span(seconds: float) -> str:

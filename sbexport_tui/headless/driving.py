@@ -34,12 +34,13 @@ from ..api.errors import (
     PlatformError,
     explain,
 )
-from ..export.journal import UNSENT_STATES, WATCHED_STATES, Journal
+from ..export.figures import EtaSmoother, Figures, figures_text, journal_figures
+from ..export.journal import UNSENT_STATES, WATCHED_STATES, Journal, JournalError
 from ..export.plan import Reason
 from ..export.report import iso_utc
 from ..export.runner import Progress, SubmitResult, submit_run
 from ..export.states import UNVERIFIED_MESSAGE, unverified_hint
-from ..export.watching import PassResult, next_pass_in, watch_pass
+from ..export.watching import PassResult, next_pass_in, stop_watching, watch_pass
 from .common import (
     EXIT_INCOMPLETE,
     EXIT_INTERRUPTED,
@@ -60,6 +61,10 @@ BACKOFF_FIRST = 2.0  # seconds before the first new try after a pass failed on a
 BACKOFF_MAX = 60.0
 OUTAGE_NOTE_EVERY = 300.0  # at most one "still down" line per this many seconds
 CUTOFF_FRACTION = 0.5
+# The progress line's figures read every row of the run: at most once a second, and for a big
+# run once per this many rows a second (100,000 rows: every 10 s)
+FIGURES_EVERY = 1.0
+FIGURES_ROWS_PER_SECOND = 10_000
 
 
 class PassCutoff:
@@ -136,11 +141,46 @@ class Driver:
     # how to wait (poll interval, backoff); by default one that a stop (Ctrl-C, SIGTERM) wakes
     sleep: Callable[[float], Awaitable[None]] | None = None
     rng: random.Random = field(default_factory=random.Random)
+    offset: float = 0.0  # the Platform's clock ahead of ours (the client's, once it has talked)
+    _figures: dict[int, tuple[float, Figures]] = field(default_factory=dict)
+    _smoothers: dict[int, EtaSmoother] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.reporter.figures_of = self.figures_of
 
     def progress(self, p: Progress) -> None:
         self.reporter.update(p)
 
+    def _client(self, client: Any) -> None:
+        self.offset = float(getattr(client, "server_offset", 0.0) or 0.0)
+
+    def figures_of(self, run_id: int) -> Figures | None:
+        """The run's bytes, time, rate and ETA for the progress line (the engine's figures),
+        worked out again at most every ``FIGURES_EVERY`` seconds (more rarely for a big run)."""
+        now = self.clock()
+        cached = self._figures.get(run_id)
+        if cached is not None and now < cached[0]:
+            return cached[1]
+        try:
+            fig = journal_figures(
+                self.journal,
+                run_id,
+                offset=self.offset,
+                smoother=self._smoothers.setdefault(run_id, EtaSmoother()),
+            )
+        except JournalError:
+            return cached[1] if cached else None
+        rows = sum(self.journal.counts(run_id).values())
+        every = max(FIGURES_EVERY, rows / FIGURES_ROWS_PER_SECOND)
+        self._figures[run_id] = (now + every, fig)
+        return fig
+
+    def fresh_figures(self, run_id: int) -> None:
+        """The next progress line works the figures out again (a phase has ended)."""
+        self._figures.pop(run_id, None)
+
     async def submit(self, client: Any, run_id: int) -> SubmitResult:
+        self._client(client)
         self.interrupts.graceful = True
         try:
             return await submit_run(
@@ -296,6 +336,7 @@ class Driver:
         ``wake``: set when the hold ends, to make the next pass at once."""
         if hold is None:
             hold = set()
+        self._client(client)
         self.interrupts.graceful = True
         cutoff = PassCutoff(self.interrupts)
         passes = 0
@@ -330,6 +371,8 @@ class Driver:
                     stop_event=cutoff,
                     verify_stop=self.interrupts.stop,
                     hold=hold,
+                    # this process's watch lease lasts until its next pass (or try)
+                    pause=max(self.poll_interval, BACKOFF_MAX),
                 )
                 try:
                     if outage is None:
@@ -357,7 +400,9 @@ class Driver:
                 passes += 1
                 if self.interrupts.stop.is_set():
                     return False
+                self.offset = float(getattr(client, "server_offset", self.offset) or 0.0)
                 if run_id in result.settled:
+                    self.fresh_figures(run_id)
                     if result.verified:
                         self.progress(Progress(run_id, "done", self.journal.counts(run_id)))
                     return True
@@ -367,6 +412,8 @@ class Driver:
                 if self.interrupts.stop.is_set():
                     return False
         finally:
+            # the run is no longer watched (Ctrl-C, SIGTERM, the end): `jobs list` says so
+            stop_watching(self.journal, [run_id])
             self.reporter.quiet_retries = False
             self.reporter.flush()
 
@@ -441,9 +488,12 @@ def exit_code_for(counts: dict[str, int], *, interrupted: bool = False) -> int:
     return EXIT_OK
 
 
-def run_result(journal: Journal, run_id: int, exit_code: int, **extra: Any) -> dict[str, Any]:
+def run_result(
+    journal: Journal, run_id: int, exit_code: int, *, offset: float = 0.0, **extra: Any
+) -> dict[str, Any]:
     run = journal.run(run_id)
     counts = journal.counts(run_id)
+    figures = journal_figures(journal, run_id, offset=offset)
     return {
         "run": run_id,
         "state": run.state,
@@ -456,6 +506,9 @@ def run_result(journal: Journal, run_id: int, exit_code: int, **extra: Any) -> d
         "unfinished": sum(counts[s] for s in WATCHED_STATES),
         "not_sent": sum(counts[s] for s in UNSENT_STATES),
         "failures": failure_lines(journal, run_id),
+        # bytes done and to export, the time since the confirmation, the rate (export.figures)
+        "figures": figures.as_dict(),
+        "figures_text": figures_text(figures),
         "journal": str(journal.path),
         "exit_code": exit_code,
         **extra,
@@ -482,6 +535,8 @@ def print_result(console: Console, result: dict[str, Any], *, waited: bool) -> N
         parts.append(f"{result['not_sent']} not sent")
     total = sum(c.values())
     console.say(f"Run {run_id}: {', '.join(parts)} (of {plural(total, 'file')}).")
+    if result.get("figures_text"):
+        console.say(f"  {result['figures_text']}")
     for f in result["failures"]:
         eg = f" (e.g. {f['example']})" if f.get("example") else ""
         console.say(f"  {f['count']} {f['state']}: {f['text']}{eg}")

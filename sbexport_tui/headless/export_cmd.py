@@ -33,6 +33,7 @@ from .common import (
     plural,
 )
 from .driving import Driver, exit_code_for, print_result, run_result
+from .ondone import after_run, refuse_without_wait
 from .progress import Reporter
 
 EXAMPLES_IN_GROUP = 3
@@ -167,6 +168,7 @@ async def run_export(args: argparse.Namespace, console: Console, interrupts: Int
         raise Fail("--copy and --move exclude each other", EXIT_USAGE)
     if args.kms_key_id and args.sse not in (None, "aws:kms"):
         raise Fail("--kms-key-id goes with --sse aws:kms", EXIT_USAGE)
+    refuse_without_wait(args)
     for pattern in args.glob or ():  # a bad pattern is a usage error, before anything else
         try:
             compile_pattern(pattern)
@@ -275,7 +277,20 @@ async def run_export(args: argparse.Namespace, console: Console, interrupts: Int
         finished = True
         if args.wait:
             # watched while it is sent: polls and folder listings overlap the submission
-            submitted, watched = await driver.submit_and_watch(client, run_id, verify=args.verify)
+            try:
+                submitted, watched = await driver.submit_and_watch(
+                    client, run_id, verify=args.verify
+                )
+            except Fail as e:  # gave up on an outage (exit 4): --on-done is told so
+                reporter.close()
+                await after_run(
+                    args,
+                    console,
+                    run_result(journal, run_id, e.code, offset=driver.offset),
+                    client=client,
+                    profile=profile,
+                )
+                raise
             interrupted = submitted.stopped and interrupts.requested
             if not interrupted:
                 interrupted = not watched
@@ -291,6 +306,7 @@ async def run_export(args: argparse.Namespace, console: Console, interrupts: Int
             journal,
             run_id,
             code,
+            offset=driver.offset,
             plan=plan.summary(),
             not_found=[*sel.not_found, *sel.outputs_missing],
         )
@@ -310,6 +326,8 @@ async def run_export(args: argparse.Namespace, console: Console, interrupts: Int
             print_result(console, result, waited=args.wait)
         if args.json:
             console.emit_json(result)
+        if args.wait:
+            await after_run(args, console, result, client=client, profile=profile)
         return code
     finally:
         reporter.close()

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from ..config import ENVIRONMENT_PROFILE_NAME, Profile, environment_profile, load_profiles
 from ..export.journal import ITEM_STATES, UNSENT_STATES, WATCHED_STATES, Journal, RunRecord
 from ..export.report import iso_utc, report_row, send_history, write_report
+from ..export.watchers import run_view
 from .common import (
     EXIT_INCOMPLETE,
     EXIT_OK,
@@ -49,6 +50,7 @@ def _run(journal: Journal, run_id: int) -> RunRecord:
 # ---- list ------------------------------------------------------------------------------------
 def run_row(journal: Journal, run: RunRecord) -> dict[str, Any]:
     counts = journal.counts(run.id)
+    view = run_view(journal, run, counts)
     return {
         "run": run.id,
         "created": iso_utc(run.created),
@@ -57,6 +59,12 @@ def run_row(journal: Journal, run: RunRecord) -> dict[str, Any]:
         "volume": run.volume,
         "mode": run.mode,
         "state": run.state,
+        # what is known now: "unwatched" when the jobs are open and no process watches them
+        # (their counts are their last known states), "stopped" when nobody sends the rest
+        "shown_state": view.state,
+        "watched": view.watched,
+        "last_seen": iso_utc(view.last_seen) if view.last_seen is not None else None,
+        "note": view.note or None,
         "error": run.error,
         "files": sum(counts.values()),
         "counts": counts,
@@ -76,7 +84,8 @@ def cmd_list(args: argparse.Namespace, console: Console) -> int:
             if args.json:
                 console.emit_json({"run": run_row(journal, run), "items": rows})
                 return EXIT_OK
-            console.say(f"Run {run.id} ({run.mode} to {run.volume}, {run.state}):")
+            shown = run_row(journal, run)
+            console.say(f"Run {run.id} ({run.mode} to {run.volume}, {shown['note'] or run.state}):")
             for r in rows:
                 where = r["key"] or "-"
                 err = f"  {one_line(r['error'])}" if r["error"] else ""
@@ -120,9 +129,17 @@ def cmd_list(args: argparse.Namespace, console: Console) -> int:
                     bits.append(f"{n} {label}")
             if args.state:
                 bits.append(f"{c[args.state]} {args.state}")
+            note = f" · {r['note']}" if r["note"] else ""
             console.say(
-                f"{r['run']:>4}  {r['created'] or '':<25} {r['state']:<10} {r['mode']:<4} "
-                f"{r['files']:>6}  {r['volume']}: {', '.join(bits)}"
+                f"{r['run']:>4}  {r['created'] or '':<25} {r['shown_state']:<10} {r['mode']:<4} "
+                f"{r['files']:>6}  {r['volume']}: {', '.join(bits)}{note}"
+            )
+        idle = [str(r["run"]) for r in rows if r["shown_state"] in ("unwatched", "stopped")]
+        if idle:
+            console.say(
+                f"{'Run' if len(idle) == 1 else 'Runs'} {', '.join(idle)}: the last known "
+                "states; nothing watches or sends them now. Resume with: sbexport jobs watch "
+                f"--run {idle[0]}"
             )
         return EXIT_OK
 
@@ -238,6 +255,7 @@ async def _drive_runs(
         print_result,
         run_result,
     )
+    from .ondone import after_run
     from .progress import Reporter
 
     reporter = reporter or Reporter(sys.stderr)
@@ -262,29 +280,18 @@ async def _drive_runs(
                 give_up_after=args.give_up_after,
             )
             interrupts.run_id = run.id
-            counts = journal.counts(run.id)
-            interrupted = False
             wait = getattr(args, "wait", True)
-            if submit_first or any(counts[s] for s in UNSENT_STATES):
-                if counts["submitting"]:
-                    reporter.note(
-                        f"run {run.id}: {plural(counts['submitting'], 'item')} may have reached "
-                        "the Platform before the last process stopped: checking before sending "
-                        "again"
-                    )
-                if wait:  # watched while it is sent, as `export --wait` does
-                    submitted, watched = await driver.submit_and_watch(
-                        client, run.id, verify=args.verify
-                    )
-                    interrupted = (submitted.stopped and interrupts.requested) or not watched
-                else:
-                    submitted = await driver.submit(client, run.id)
-                    interrupted = submitted.stopped and interrupts.requested
-            elif wait:
-                interrupted = not await driver.watch(client, run.id, verify=args.verify)
+            try:
+                interrupted = await _drive_one(args, reporter, driver, client, run, submit_first)
+            except Fail as e:  # gave up on an outage (exit 4): --on-done is told so
+                if wait:
+                    reporter.close()
+                    done = run_result(journal, run.id, e.code, offset=driver.offset)
+                    await after_run(args, console, done, client=client, profile=profile)
+                raise
             reporter.close()
             code = exit_code_for(journal.counts(run.id), interrupted=interrupted)
-            result = run_result(journal, run.id, code)
+            result = run_result(journal, run.id, code, offset=driver.offset)
             results.append(result)
             if interrupted:
                 console.say(
@@ -292,9 +299,13 @@ async def _drive_runs(
                     f"--run {run.id}"
                 )
                 worst = code
+            else:
+                print_result(console, result, waited=getattr(args, "wait", True))
+                worst = max(worst, code)
+            if wait:
+                await after_run(args, console, result, client=client, profile=profile)
+            if interrupted:
                 break
-            print_result(console, result, waited=getattr(args, "wait", True))
-            worst = max(worst, code)
     finally:
         reporter.close()
         for opened in sessions.values():
@@ -302,6 +313,35 @@ async def _drive_runs(
     if args.json:
         console.emit_json({**(json_head or {}), "runs": results, "exit_code": worst})
     return worst
+
+
+async def _drive_one(
+    args: argparse.Namespace,
+    reporter: Reporter,
+    driver: Any,
+    client: Any,
+    run: RunRecord,
+    submit_first: bool,
+) -> bool:
+    """Send what is left of the run (when asked or needed) and, with --wait, watch it to its
+    end. Returns whether a stop (Ctrl-C, SIGTERM) ended it early."""
+    counts = driver.journal.counts(run.id)
+    interrupts = driver.interrupts
+    wait = getattr(args, "wait", True)
+    if submit_first or any(counts[s] for s in UNSENT_STATES):
+        if counts["submitting"]:
+            reporter.note(
+                f"run {run.id}: {plural(counts['submitting'], 'item')} may have reached "
+                "the Platform before the last process stopped: checking before sending again"
+            )
+        if wait:  # watched while it is sent, as `export --wait` does
+            submitted, watched = await driver.submit_and_watch(client, run.id, verify=args.verify)
+            return bool((submitted.stopped and interrupts.requested) or not watched)
+        submitted = await driver.submit(client, run.id)
+        return bool(submitted.stopped and interrupts.requested)
+    if wait:
+        return not await driver.watch(client, run.id, verify=args.verify)
+    return False
 
 
 async def cmd_watch(args: argparse.Namespace, console: Console, interrupts: Interrupts) -> int:
@@ -333,7 +373,10 @@ async def cmd_retry(args: argparse.Namespace, console: Console, interrupts: Inte
     from ..export.retry import RETRY_STATES, plan_retry, retry_positions
     from ..export.selecting import SelectionReport
     from .export_cmd import preflight_lines, refuse_unconfirmed
+    from .ondone import refuse_without_wait
     from .progress import Reporter
+
+    refuse_without_wait(args)
 
     journal = _journal()
     with journal:

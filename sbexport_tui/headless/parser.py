@@ -10,7 +10,7 @@ from typing import Any
 # light modules only: `sbexport --help` must not load the engine, httpx or pydantic
 from ..config.models import CANNED_ACLS, ON_CONFLICT_POLICIES, SSE_ALGORITHMS
 from ..export.states import ITEM_STATES, RETRYABLE_STATES
-from .codes import EXIT_CODES_TEXT, GIVE_UP_AFTER, span
+from .codes import EXIT_CODES_TEXT, GIVE_UP_AFTER, ON_DONE_TIMEOUT, span
 
 RAW = argparse.RawDescriptionHelpFormatter
 
@@ -123,6 +123,39 @@ def _watching(p: argparse.ArgumentParser) -> None:
         "backoff, said in the log) for this long before giving up with exit 4: seconds, or "
         f"e.g. 90s, 30m, 6h, 1h30m (default {span(GIVE_UP_AFTER)}; 0 gives up at once)",
     )
+    p.add_argument(
+        "--on-done",
+        type=_on_done,
+        metavar="CMD",
+        help="when the run waited for ends (finished, stopped or given up), run CMD (split "
+        "like a shell's words, no shell: write `sh -c '...'` for one) with the run's summary "
+        "in SBEXPORT_* variables and as JSON on its stdin; its failure is reported and does "
+        "not change the exit code",
+    )
+    p.add_argument(
+        "--on-done-timeout",
+        type=_on_done_timeout,
+        default=ON_DONE_TIMEOUT,
+        metavar="DURATION",
+        help=f"how long to wait for the --on-done command before stopping it (default "
+        f"{span(ON_DONE_TIMEOUT)})",
+    )
+
+
+def _on_done(text: str) -> list[str]:
+    from .ondone import parse_on_done
+
+    try:
+        return parse_on_done(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+
+
+def _on_done_timeout(text: str) -> float:
+    seconds = _duration(text)
+    if seconds <= 0:
+        raise argparse.ArgumentTypeError("must be more than 0 seconds (e.g. 60s, 5m)")
+    return seconds
 
 
 def _positive_int(text: str) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
 import signal
 import socket
 import stat
@@ -397,8 +398,12 @@ def test_a_tty_gets_one_rewritten_line_a_log_gets_plain_lines(sim, env):
     r = hl(env, *args)
     clean(r)  # no \r, no escapes in a log
     assert r.returncode == 0
-    progress = [ln for ln in r.stderr.splitlines() if ln.startswith("run ")]
+    # each log line starts with its time; the progress lines carry the bytes and the time
+    stamped = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d (run .*)")
+    progress = [m.group(1) for m in map(stamped.match, r.stderr.splitlines()) if m]
+    progress = [ln for ln in progress if " finished (" in ln]
     assert 2 <= len(progress) <= 10 and "finished" in progress[-1]
+    assert re.search(r" · \S+ [KMGT]?B of \S+ [KMGT]?B · took \d+", progress[-1]), progress[-1]
 
     import pty
 
@@ -419,6 +424,7 @@ def test_a_tty_gets_one_rewritten_line_a_log_gets_plain_lines(sim, env):
     text = b"".join(chunks).decode(errors="replace")
     assert os.waitstatus_to_exitcode(status) == 0, text
     assert "\r[" in text and "%" in text  # the bar, rewritten in place
+    assert re.search(r"\r\[[#-]{10}\] +\d+% · \S+ [KMGT]?B of \S+ [KMGT]?B", text)  # bytes
     assert TOKEN not in text and "Traceback" not in text
 
 

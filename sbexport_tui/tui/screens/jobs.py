@@ -32,7 +32,7 @@ from ...api.errors import NetworkError, PlatformError, plain_cause
 from ...export.journal import WATCHED_STATES, ItemRecord, Journal, JournalError, RunRecord
 from ...export.runner import Progress, RunBusy, submit_run
 from ...export.states import RETRYABLE_STATES
-from ...export.watching import next_pass_in, watch_pass
+from ...export.watching import next_pass_in, stop_watching, watch_pass
 from ...text import counted
 from ..heap import release_heap, settle_heap
 from ..widgets.fasttable import FastTable, left_cut
@@ -276,6 +276,8 @@ class JobsScreen(Screen):
             client.on_status = self._prev_on_status
         self.closing = True
         self.workers.cancel_group(self, "jobs-poll")
+        if self.journal is not None:  # `sbexport jobs list` no longer says "watching"
+            stop_watching(self.journal, self.active_runs | self.to_verify)
         if self.journal is not None and not self.polling:
             self.journal.close()
         self.journal = None  # a pass still in flight closes its journal when it ends
@@ -516,8 +518,12 @@ class JobsScreen(Screen):
             first.append(" → ", style="dim")
             first.append(plain(f"{run.volume} ({run.mode})", "dim"))
             eta = self.eta_of(rid, now)
+            # a finished run's end depends on whether it was watched then (export.figures)
+            watched = self.journal.watch_spans(rid) if st.finished and self.journal else []
             second.append(
-                progress_text(st, now, offset=self.clock_offset, created=run.created, eta=eta)
+                progress_text(
+                    st, now, offset=self.clock_offset, created=run.created, eta=eta, watched=watched
+                )
             )
         budget = budget_text(self.session.client.budget.state, now, self.client_status)
         if budget:

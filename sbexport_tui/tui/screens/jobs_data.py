@@ -9,8 +9,8 @@ what verification finds included (``export.runner.verify_run``).
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -27,17 +27,25 @@ from ...api.errors import (
     explain,
 )
 from ...config.paths import Paths
-from ...export.journal import UNSENT_STATES, WATCHED_STATES, ItemRecord, Journal
+from ...export.figures import (  # re-exported: the pane's figures are the engine's
+    ACTIVE_STATES as ACTIVE_STATES,
+)
+from ...export.figures import DONE_STATES as DONE_STATES
+from ...export.figures import EtaSmoother as EtaSmoother
+from ...export.figures import RunStats as RunStats
+from ...export.figures import figures_text, run_figures
+from ...export.figures import local as local
+from ...export.figures import run_stats as run_stats
+from ...export.journal import ItemRecord, Journal
 from ...export.report import write_report as _write_report
 from ...export.retry import RETRY_STATES
 from ...export.states import UNVERIFIED_MESSAGE
+from ...text import duration as duration
 from ..format import human_bytes
 from ..widgets.fasttable import Column, LeftCutText
 from ..widgets.table import plain
 
 # ---- filters -----------------------------------------------------------------------------------
-ACTIVE_STATES = (*UNSENT_STATES, *WATCHED_STATES)
-DONE_STATES = ("completed", "verified")
 FAILED_STATES = ("failed", "rejected", "unknown")
 # the job said COMPLETED, but the volume's listing did not show the object: to be checked, not
 # a failure (not in "retry all"; one can be retried on its own)
@@ -113,20 +121,6 @@ def matches(item: ItemRecord, states: tuple[str, ...] | None, text: str) -> bool
 
 
 # ---- formatting --------------------------------------------------------------------------------
-def duration(seconds: float | None) -> str:
-    """3 -> '3s', 185 -> '3m05s', 7500 -> '2h05m'."""
-    if seconds is None:
-        return ""
-    s = max(0, int(seconds))
-    if s < 60:
-        return f"{s}s"
-    if s < 3600:
-        return f"{s // 60}m{s % 60:02d}s"
-    if s < 100 * 3600:
-        return f"{s // 3600}h{(s % 3600) // 60:02d}m"
-    return f"{s // 86400}d"
-
-
 def clock_time(ts: float | None, seconds: bool = True) -> str:
     if ts is None:
         return ""
@@ -137,12 +131,6 @@ def full_time(ts: float | None) -> str:
     if ts is None:
         return "-"
     return datetime.fromtimestamp(ts).strftime("%Y-%m-%d %H:%M:%S")
-
-
-def local(ts: float | None, offset: float) -> float | None:
-    """A time on the Platform's clock (a job's start and end) on this machine's clock: the
-    Platform's clock runs ``offset`` seconds ahead of ours (``PlatformClient.server_offset``)."""
-    return None if ts is None else ts - offset
 
 
 def elapsed(item: ItemRecord, now: float, offset: float = 0.0) -> float | None:
@@ -254,242 +242,8 @@ def time_column(wide: bool) -> int:
     return 6 if wide else 4
 
 
-# ---- per-run figures ---------------------------------------------------------------------------
-# Times: ``created`` and ``submitted`` are written by this machine (the journal's clock); a job's
-# ``started`` and ``finished`` are the Platform's (its record), so they are brought to this
-# machine's clock with the client's offset before they are compared with the others.
-
-FIT_MIN_SAMPLES = 3  # completed jobs needed before their sizes are trusted to predict durations
-FIT_MIN_R2 = 0.8  # ... how closely size must explain their durations
-FIT_MIN_T = 5.0  # ... and how surely (the slope's t statistic: more for fewer samples)
-PACE_MIN_ENDS = 3  # jobs that ended before a pace is told (then: over the last quarter)
-OVERDUE = 1.25  # a job running this much longer than expected is overdue
-ETA_WEIGHT = 0.5  # how far the finish time shown moves to a new estimate
+# ---- per-run figures: the engine's (``export.figures``), shown here -----------------------------
 LOW_BUDGET = 0.2  # the API budget is low under a fifth of the window's requests left
-
-
-@dataclass
-class RunStats:
-    counts: dict[str, int] = field(default_factory=dict)
-    total_bytes: int = 0  # of everything that is to be exported (not skipped or rejected)
-    done_bytes: int = 0  # completed or verified
-    failed_bytes: int = 0
-    work: int = 0  # items that are to be exported (not skipped or rejected)
-    finished_work: int = 0  # of those, finished (completed, verified, failed, unknown)
-    first_sent: float | None = None  # our clock
-    last_sent: float | None = None  # our clock
-    last_finished: float | None = None  # the Platform's clock: the last job to end, any outcome
-    # for the ETA: (size, seconds) of completed jobs; (size, start on the Platform's clock) of
-    # running ones; sizes of the open ones that have not started
-    samples: list[tuple[int, float]] = field(default_factory=list)
-    ends: list[float] = field(default_factory=list)  # finished jobs' ends (Platform clock), sorted
-    running: list[tuple[int, float]] = field(default_factory=list)
-    waiting: list[int] = field(default_factory=list)
-    in_flight: int = 0  # items with a job (or being sent): the run moves on by itself
-    _model: tuple[float, float] | None = None
-
-    @property
-    def total(self) -> int:
-        return sum(self.counts.values())
-
-    @property
-    def open(self) -> int:
-        """Not finished yet: unsent or watched."""
-        return sum(self.counts.get(s, 0) for s in ACTIVE_STATES)
-
-    @property
-    def finished(self) -> bool:
-        return self.open == 0
-
-    def end(self, offset: float = 0.0) -> float | None:
-        """When the last job ended, on our clock (never before the last submission)."""
-        ends = [t for t in (local(self.last_finished, offset), self.last_sent) if t is not None]
-        return max(ends) if ends else None
-
-    def took(self, created: float | None, offset: float = 0.0) -> float | None:
-        """A finished run's wall-clock duration: from its creation (or first submission) to the
-        end of its last job, whatever that job's outcome, and whenever this pane saw it."""
-        if not self.finished:
-            return None
-        starts = [t for t in (created, self.first_sent) if t is not None]
-        end = self.end(offset)
-        if not starts or end is None:
-            return None
-        return max(0.0, end - min(starts))
-
-    def rate(self, now: float, offset: float = 0.0) -> float | None:
-        """Bytes per second exported so far (None before anything completed)."""
-        if not self.done_bytes or self.first_sent is None:
-            return None
-        end = self.end(offset) if self.finished else now
-        span = (end or now) - self.first_sent
-        return self.done_bytes / span if span > 0 else None
-
-    # ---- the ETA ---------------------------------------------------------------------------
-    def model(self) -> tuple[float, float]:
-        """A job's expected seconds as ``a + b * size``, from the completed ones: the line
-        through them when there are enough and size explains their durations, else their
-        average (``b`` = 0). Never negative."""
-        if self._model is None:
-            self._model = duration_model(self.samples)
-        return self._model
-
-    def eta(self, now: float, offset: float = 0.0) -> float | None:
-        """Seconds until the last open job ends, or None when that cannot be told (fewer than
-        three jobs ended and none predicts the others, nothing is in flight, or the estimates
-        say it should have ended already).
-
-        Two estimates, the larger one wins:
-        - the pace: jobs ended per second (from the first end; later, over the last quarter
-          of the ends), for the jobs left, counted from the last end (exact for a steady pace;
-          a pause without ends slows it down);
-        - per job: a job's expected duration (by size, from the completed ones) minus how long
-          it has run already, for every open job (big files that run side by side).
-        """
-        if self.finished or not self.in_flight:
-            return None
-        found = [e for e in (self._eta_pace(now, offset), self._eta_jobs(now, offset)) if e]
-        return max(found) if found else None
-
-    def _eta_pace(self, now: float, offset: float) -> float | None:
-        left = self.work - self.finished_work
-        ends = [t - offset for t in self.ends]  # sorted
-        k = len(ends)
-        if k < PACE_MIN_ENDS or left <= 0:
-            return None  # one or two jobs say nothing of the pace
-        last = min(ends[-1], now)
-        # the time before the first end is the first jobs' duration, not a pace; later on the
-        # pace is that of the last quarter (jobs that run side by side end faster and faster,
-        # then slower)
-        n = max(PACE_MIN_ENDS, k // 4)
-        since, count = (ends[-n - 1], n) if n < k else (ends[0], k - 1)
-        if last <= since:
-            return None
-        per_second = count / (last - since)
-        # no job has ended since ``last``: the pace is at most one more in all that time
-        per_second = min(per_second, (count + 1) / (now - since))
-        eta = left / per_second - (now - last)
-        return eta if eta > 0 else None
-
-    def _eta_jobs(self, now: float, offset: float) -> float | None:
-        if not self.samples:
-            return None
-        a, b = self.model()
-        best = 0.0
-        overdue = 0
-        for size, started in self.running:
-            expected = a + b * size
-            ran = now - (started - offset)
-            if ran > OVERDUE * expected + 1.0:
-                overdue += 1
-            best = max(best, expected - ran)
-        if overdue * 2 > len(self.running):
-            return None  # most running jobs have outlived the model: it does not hold here
-        for size in self.waiting:
-            best = max(best, a + b * size)
-        return best if best > 0 else None
-
-
-def duration_model(samples: list[tuple[int, float]]) -> tuple[float, float]:
-    """(a, b) for a job of ``size`` bytes taking ``a + b * size`` seconds (see RunStats.model):
-    the least-squares line when size explains the durations closely (R² >= FIT_MIN_R2) and
-    surely (the slope's t statistic >= FIT_MIN_T, which asks more of fewer samples), else the
-    average duration."""
-    n = len(samples)
-    if not n:
-        return 0.0, 0.0
-    mean_d = sum(d for _, d in samples) / n
-    if n >= FIT_MIN_SAMPLES:
-        mean_s = sum(s for s, _ in samples) / n
-        sxx = sum((s - mean_s) ** 2 for s, _ in samples)
-        syy = sum((d - mean_d) ** 2 for _, d in samples)
-        sxy = sum((s - mean_s) * (d - mean_d) for s, d in samples)
-        r2 = sxy * sxy / (sxx * syy) if sxx > 0 and syy > 0 else 0.0
-        sure = r2 >= 1.0 or (r2 > 0 and r2 * (n - 2) / (1.0 - r2) >= FIT_MIN_T**2)
-        if sxy > 0 and r2 >= FIT_MIN_R2 and sure:
-            b = sxy / sxx
-            a = mean_d - b * mean_s
-            if a < 0:  # through the origin instead
-                a, b = 0.0, sum(s * d for s, d in samples) / sum(s * s for s, _ in samples)
-            return a, b
-    return max(0.0, mean_d), 0.0
-
-
-class EtaSmoother:
-    """The ETA shown: a finish time that moves halfway to each new estimate (made from new
-    figures: a poll that changed the run), and counts down by itself in between. A steady
-    estimate is shown as it is; what is shown stays within half and twice the raw estimate."""
-
-    def __init__(self, weight: float = ETA_WEIGHT) -> None:
-        self.weight = weight
-        self.finish: float | None = None
-        self.figures: object = None  # the figures of the last estimate
-
-    def update(self, eta: float | None, now: float, figures: object) -> float | None:
-        if eta is None:
-            self.finish = None
-            return None
-        if self.finish is None:
-            self.finish = now + eta
-        elif figures is not self.figures:
-            self.finish += self.weight * (now + eta - self.finish)
-        self.figures = figures
-        return min(max(self.finish - now, eta / 2), eta * 2)
-
-
-_LEFT_OUT = frozenset(("skipped", "rejected"))
-_ACTIVE = frozenset(ACTIVE_STATES)
-_DONE = frozenset(DONE_STATES)
-
-
-def run_stats(items: Iterable[ItemRecord]) -> RunStats:
-    """A run's figures from its rows: one pass (about 0.3 µs a row; the pane works a 100,000-row
-    run's out at most every second, see ``JobsScreen.stats_of``)."""
-    st = RunStats()
-    counts: dict[str, int] = {}
-    first_sent = last_sent = last_finished = None
-    work = total_bytes = in_flight = finished_work = done_bytes = failed_bytes = 0
-    running, waiting, ends, samples = st.running, st.waiting, st.ends, st.samples
-    for it in items:
-        state = it.state
-        counts[state] = counts.get(state, 0) + 1
-        submitted = it.submitted
-        if submitted is not None:
-            if last_sent is None or submitted > last_sent:
-                last_sent = submitted
-            if first_sent is None or submitted < first_sent:
-                first_sent = submitted
-        if state in _LEFT_OUT:
-            continue
-        size = it.size or 0
-        work += 1
-        total_bytes += size
-        if state in _ACTIVE:
-            if state != "planned":
-                in_flight += 1
-            if state == "running" and it.started is not None:
-                running.append((size, it.started))
-            else:
-                waiting.append(size)
-            continue
-        finished_work += 1
-        finished = it.finished
-        if finished is not None:
-            ends.append(finished)
-            if last_finished is None or finished > last_finished:
-                last_finished = finished
-        if state in _DONE:
-            done_bytes += size
-            if it.started is not None and finished is not None:
-                samples.append((size, max(0.0, finished - it.started)))
-        elif state == "failed":
-            failed_bytes += size
-    ends.sort()
-    st.counts = counts
-    st.first_sent, st.last_sent, st.last_finished = first_sent, last_sent, last_finished
-    st.work, st.total_bytes, st.in_flight = work, total_bytes, in_flight
-    st.finished_work, st.done_bytes, st.failed_bytes = finished_work, done_bytes, failed_bytes
-    return st
 
 
 def counts_text(counts: dict[str, int]) -> str:
@@ -504,23 +258,14 @@ def progress_text(
     offset: float = 0.0,
     created: float | None = None,
     eta: float | None = None,
+    watched: Sequence[tuple[float, float]] = (),
 ) -> str:
-    """'1.2 GB of 3.3 GB · 150.0 MB/s · ETA 1m05s', or '... · took 40s' once finished. ``eta``
-    is the one to show (smoothed by the pane); without it, the raw estimate."""
-    parts = [f"{human_bytes(st.done_bytes)} of {human_bytes(st.total_bytes)}"]
-    rate = st.rate(now, offset)
-    if rate:
-        parts.append(f"{human_bytes(int(rate))}/s")
-    if st.finished:
-        took = st.took(created, offset)
-        if took is not None:
-            parts.append(f"took {duration(round(took))}")
-    else:
-        if eta is None:
-            eta = st.eta(now, offset)
-        if eta is not None:
-            parts.append(f"ETA {duration(math.ceil(eta))}")
-    return " · ".join(parts)
+    """'1.2 GB of 3.3 GB in 40s · 30.0 MB/s · ETA 1m05s', or '... · took 1m50s · 30.0 MB/s'
+    once finished: the engine's figures (``export.figures``), as the headless progress shows
+    them. ``eta`` is the one to show (smoothed by the pane); without it, the raw estimate."""
+    return figures_text(
+        run_figures(st, now, created=created, offset=offset, watched=watched, eta=eta)
+    )
 
 
 def budget_low(state: Any) -> bool:

@@ -2,7 +2,10 @@ from __future__ import annotations
 
 import asyncio
 import io
+import re
+import time
 
+from sbexport_tui.export.figures import Figures
 from sbexport_tui.export.journal import ITEM_STATES
 from sbexport_tui.export.runner import Progress
 from sbexport_tui.headless.common import Console, Interrupts
@@ -26,7 +29,7 @@ def test_a_log_gets_a_line_per_change_at_most_every_interval_and_the_last_one() 
     r.close()
     lines = out.getvalue().splitlines()
     assert 2 <= len(lines) <= 4
-    assert lines[-1].startswith("run 1 watching: 100/100 finished")
+    assert re.match(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d run 1 watching: 100/100 finished", lines[-1])
     assert "\r" not in out.getvalue() and "\x1b" not in out.getvalue()
 
 
@@ -145,3 +148,89 @@ def test_a_ctrl_c_note_goes_on_a_line_of_its_own_under_the_bar() -> None:
     assert "1/15 done" in out.getvalue().rsplit("\n", 2)[-2]  # drawn again after the notes
     console.diag("after close")  # no bar any more: nothing added before it
     assert out.getvalue().endswith("\nafter close\n")
+
+
+# ---- bytes, rate and ETA (issue 27, item 13) ----------------------------------------------------
+GB = 1_000_000_000
+FIG = Figures(
+    done_bytes=31_100_000_000,
+    total_bytes=105 * GB,
+    elapsed=12.0,
+    rate=2_600_000_000.0,
+    eta=19.0,
+    finished=False,
+)
+
+
+def test_a_terminal_line_shows_bytes_rate_and_eta_first_at_80_columns(monkeypatch) -> None:
+    """It was '[----------] 0% · run 2 watching · 0/15 done': no bytes, rate or ETA."""
+    import os
+    import shutil
+
+    monkeypatch.setattr(
+        shutil, "get_terminal_size", lambda fallback=None: os.terminal_size((80, 24))
+    )
+    out = io.StringIO()
+    r = Reporter(out, tty=True, tty_interval=0.0, clock=FakeClock(0.0))
+    r.figures_of = lambda run_id: FIG
+    r.update(Progress(2, "watching", counts(pending=3400, completed=1498, failed=2)))
+    line = out.getvalue().split("\r")[-1].rstrip()
+    assert len(line) <= 79
+    assert line.split(" · ")[:5] == [
+        "[###-------] 29%",
+        "31.1 GB of 105.0 GB in 12s",
+        "2.6 GB/s",
+        "ETA 19s",
+        "2 failed",
+    ], line
+    r.close()
+
+
+def test_a_log_gets_plain_timestamped_lines_with_bytes_rate_and_eta_per_change() -> None:
+    out, clock = io.StringIO(), FakeClock(0.0)
+    r = Reporter(out, tty=False, log_interval=5.0, clock=clock, wall=lambda: 1_800_000_000.0)
+    r.figures_of = lambda run_id: FIG
+    r.update(Progress(2, "watching", counts(pending=3, completed=1)))
+    for i in range(1, 20):  # the clock moves, the states do not: no new line
+        clock.now = i * 10.0
+        r.update(Progress(2, "watching", counts(pending=3, completed=1)))
+    clock.now = 300.0
+    r.update(Progress(2, "watching", counts(pending=2, completed=2)))
+    r.close()
+    text = out.getvalue()
+    assert "\r" not in text and "\x1b" not in text
+    lines = text.splitlines()
+    assert len(lines) == 2, lines
+    stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(1_800_000_000.0))
+    assert lines[0] == (
+        f"{stamp} run 2 watching: 1/4 finished (1 exported), 3 pending · "
+        "31.1 GB of 105.0 GB in 12s · 2.6 GB/s · ETA 19s"
+    )
+    assert lines[1].startswith(f"{stamp} run 2 watching: 2/4 finished")
+
+
+async def test_a_wait_logs_the_runs_bytes_and_says_how_long_it_took(tmp_path) -> None:
+    """The driver gives the reporter the engine's figures: a log of a real wait (the sim, on
+    virtual time) shows the bytes as they grow, and the result says the whole run's time."""
+    from sbexport_tui.headless.driving import print_result, run_result
+
+    from .test_outage import World
+
+    world = World(tmp_path)
+    try:
+        run_id = await world.sent_run()
+        driver = world.driver()
+        assert await driver.watch(world.client, run_id) is True
+        world.reporter.close()
+        lines = world.lines()
+        progress = [ln for ln in lines if f"run {run_id} watching:" in ln]
+        assert progress and all(" GB in " in ln or " MB in " in ln for ln in progress[:-1])
+        result = run_result(world.journal, run_id, 0, offset=driver.offset)
+        assert result["figures"]["bytes_done"] == result["figures"]["bytes_total"] > 0
+        assert result["figures"]["elapsed_seconds"] > 0 and result["figures"]["eta_seconds"] is None
+        print_result(world.console, result, waited=True)
+        said = world.console.out.getvalue()
+        assert re.search(r"\n  \S+ [KMG]B of \S+ [KMG]B · took \d+", said), said
+    finally:
+        await world.client.aclose()
+        world.journal.close()

@@ -58,3 +58,19 @@ def test_listing_runs_and_profiles_loads_no_http_client_models_or_tui(argv, tmp_
 def test_the_probe_sees_a_heavy_import():
     """The check above can fail: a module loaded on the way is seen."""
     assert "httpx" in loaded_by(["--version"], before="import httpx")
+
+
+def test_listing_runs_with_open_jobs_loads_no_http_client(tmp_path):
+    """With runs in the journal: each run's shown state (who watches it, ``export.watchers``)
+    is read without the engine's HTTP client."""
+    from sbexport_tui.export import Journal
+
+    from ..export.conftest import Env, small_plan
+
+    env = Env(tmp_path)
+    journal = Journal(env.journal_path)
+    run_id = journal.create_run(small_plan(env), profile="demo")
+    journal.set_run_state(run_id, "watching")
+    journal.close()
+    heavy = sorted(loaded_by(["jobs", "list"], home=tmp_path) & set(HEAVY))
+    assert heavy == [], f"sbexport jobs list imported {heavy}"
