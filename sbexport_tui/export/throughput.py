@@ -29,24 +29,26 @@ def throughput(
         return []
     width = (end - start) / slices
     out = [0.0] * slices
-
-    def at(t: float) -> float:
-        """``t`` in slices from ``start``, within the window."""
-        return (min(max(t, start), end) - start) / width
-
+    last = slices - 1
+    exported = EXPORTED_STATES
     for it in items:
-        if it.state not in EXPORTED_STATES or it.finished is None or not it.size:
+        finished = it.finished
+        if finished is None or not it.size or it.state not in exported:
             continue
         size = float(it.size)
-        b = at(it.finished)
-        a = at(it.started) if it.started is not None else b
+        # the job's start and end in slices from ``start``, within the window
+        b = (min(max(finished, start), end) - start) / width
+        started = it.started
+        a = b if started is None else (min(max(started, start), end) - start) / width
         if a >= b:  # no known duration (or a start after the end): all at its finish
-            out[min(int(b), slices - 1)] += size
+            out[min(int(b), last)] += size
+            continue
+        i = int(a)
+        if i == int(b) or i == last:  # within one slice
+            out[i] += size
             continue
         per_slice = size / (b - a)
-        i = int(a)
         while i < b and i < slices:
-            lo, hi = max(a, i), min(b, i + 1)
-            out[i] += per_slice * (hi - lo)
+            out[i] += per_slice * (min(b, i + 1) - max(a, i))
             i += 1
     return [bytes_ / width for bytes_ in out]

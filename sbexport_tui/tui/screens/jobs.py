@@ -93,6 +93,7 @@ log = logging.getLogger("sbexport.tui.jobs")
 
 STATS_EVERY = 1.0  # seconds: a big run's figures are worked out at most this often
 STATS_LAZY_FROM = 5_000  # rows: smaller runs have theirs worked out after every change
+STRIP_EVERY = 5.0  # seconds: a big run's throughput is worked out at most this often
 RECENT_VERIFY = 24 * 3600.0  # at start, runs that finished this recently are verified if not yet
 ERROR_RETRY = 30.0  # seconds before polling again after an unexpected error
 TICK = 1.0  # seconds between redraws of what moves with the clock (countdowns, running times)
@@ -213,7 +214,8 @@ class JobsScreen(Screen):
         self.sort_reverse = False
         self.run_lines: dict[int, tuple[int, RunLine]] = {}  # run -> (its rows, its line)
         self._runs_shown: tuple[Any, ...] | None = None
-        self._strip: tuple[int, RunStats, list[float]] | None = None  # run, figures, rates
+        # the strip's run, the figures and when its throughput was worked out, and that
+        self._strip: tuple[int, RunStats, float, list[float]] | None = None
         self.since = 0.0
         self.active_runs: set[int] = set()  # runs with work in flight while this pane watched
         self.to_submit: set[int] = set()  # runs whose planned/submitting items must be sent
@@ -1142,11 +1144,20 @@ class JobsScreen(Screen):
         strip.display = True
         st = self.stats_of(rid)
         known = self._strip
-        if known is None or known[0] != rid or known[1] is not st:
-            items = (self.records[k] for k in self.by_run.get(rid, []))
+        keys = self.by_run.get(rid, [])
+        made = time.monotonic()
+        if (
+            known is None
+            or known[0] != rid
+            or (  # new figures; a big run's throughput (all its rows) at most every few s
+                known[1] is not st
+                and (len(keys) < STATS_LAZY_FROM or st.finished or made - known[2] >= STRIP_EVERY)
+            )
+        ):
+            items = (self.records[k] for k in keys)
             rates = run_throughput(items, st, self.now(), self.clock_offset, self.runs[rid].created)
-            known = self._strip = (rid, st, rates)
-        strip.show(run_label(rid), fraction(st), known[2])
+            known = self._strip = (rid, st, made, rates)
+        strip.show(run_label(rid), fraction(st), known[3])
 
     # ---- sorting ---------------------------------------------------------------------------
     def action_sort(self) -> None:

@@ -307,9 +307,14 @@ def _no_error_last(item: ItemRecord) -> tuple[bool, str]:
 
 def _detail_key(item: ItemRecord) -> tuple[bool, str]:
     """The narrow table's last column: errors first (grouped by cause), then destinations."""
-    if item.state in (*FAILED_STATES, *CHECK_STATES, "skipped") and short_error(item):
-        return (False, short_error(item).casefold())
+    if item.state in _SHOWS_ERROR:
+        error = short_error(item)
+        if error:
+            return (False, error.casefold())
     return (True, dest_text(item).casefold())
+
+
+_SHOWS_ERROR = frozenset((*FAILED_STATES, *CHECK_STATES, "skipped"))
 
 
 def sort_value(column: str, now: float, offset: float = 0.0) -> Callable[[ItemRecord], Any]:

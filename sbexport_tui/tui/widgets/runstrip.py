@@ -11,6 +11,7 @@ send to now (or its end). No ETA of its own: the summary above says it.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from rich.console import Console, ConsoleOptions, RenderResult
 from rich.style import Style
@@ -74,6 +75,12 @@ class RunStrip(Horizontal):
     }
     """
 
+    def __init__(self, **kw: Any) -> None:
+        super().__init__(**kw)
+        self._label = ""
+        self._done: float | None = None
+        self._rates: list[float] = []
+
     def compose(self) -> ComposeResult:
         yield Label(id="strip-run", markup=False)
         yield RunBar(total=1, show_eta=False, id="strip-bar")
@@ -82,14 +89,20 @@ class RunStrip(Horizontal):
 
     def show(self, label: str, done: float, rates: Sequence[float]) -> None:
         """``done``: how far the run is, 0 to 1; ``rates``: its bytes per second, slice by
-        slice."""
-        self.query_one("#strip-run", Label).update(Text(label, style=Style(bold=True)))
-        bar = self.query_one("#strip-bar", RunBar)
-        bar.update(total=1.0, progress=max(0.0, min(1.0, done)))
-        spark = self.query_one("#strip-rate", Sparkline)
+        slice. Only what changed is drawn again (the pane calls this every second)."""
+        if label != self._label:
+            self.query_one("#strip-run", Label).update(
+                Text(label, style=Style(bold=True)), layout=len(label) != len(self._label)
+            )
+            self._label = label
+        done = max(0.0, min(1.0, done))
+        if done != self._done:
+            self.query_one("#strip-bar", RunBar).update(total=1.0, progress=done)
+            self._done = done
         data = list(rates)
-        if list(spark.data or []) != data:
-            spark.data = data
+        if data != self._rates:
+            self.query_one("#strip-rate", Sparkline).data = data
+            self._rates = data
 
 
 def _mean(values: Sequence[float]) -> float:
