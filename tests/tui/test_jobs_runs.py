@@ -509,3 +509,20 @@ def test_the_throughput_of_a_run_in_flight_ends_at_its_last_ended_job():
     rates = run_throughput(items, st, now=40.0, offset=0.0, created=0.0)
     assert min(rates[len(rates) // 2 :]) > 0, rates  # no slump after the last end (t=19)
     assert sum(rates) * (19.0 / len(rates)) == pytest.approx(1000)
+
+
+def test_the_sort_moves_right_column_by_column_and_keeps_its_column_across_layouts():
+    from sbexport_tui.tui.screens.jobs_data import next_sort, sort_in, table_columns
+
+    narrow = table_columns(False, "run", False)
+    wide = table_columns(True, "run", False)
+    seen = ["run"]
+    while len(seen) < len(narrow):
+        seen.append(next_sort(narrow, seen[-1]))
+    assert seen == ["run", "file", "state", "size", "time", "detail"]
+    assert next_sort(narrow, "detail") == "run"
+    # the narrow table's last column is the error or the destination: the error in the wide one
+    assert sort_in(wide, "detail") == "error" and sort_in(narrow, "error") == "detail"
+    assert sort_in(narrow, "dest") == "detail" and sort_in(narrow, "started") == "run"
+    assert sort_in(wide, "size") == "size"
+    assert [c.label for c in table_columns(False, "time", True)][4] == "Time ↑"
