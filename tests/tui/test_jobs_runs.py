@@ -526,3 +526,19 @@ def test_the_sort_moves_right_column_by_column_and_keeps_its_column_across_layou
     assert sort_in(narrow, "dest") == "detail" and sort_in(narrow, "started") == "run"
     assert sort_in(wide, "size") == "size"
     assert [c.label for c in table_columns(False, "time", True)][4] == "Time ↑"
+
+
+async def test_a_pane_opened_on_many_runs_fits_the_longest_run_label(tmp_path):
+    clock = FakeClock()
+    app = jobs_app(tmp_path, clock, bell=False, desktop=False)
+    journal = journal_of(app, clock)
+    platform = platform_of(app)
+    journal._db.execute("INSERT INTO sqlite_sequence (name, seq) VALUES ('runs', 12344)")
+    journal._db.commit()
+    run_id = await start_run(app, journal, files_at(platform, *TWO))
+    assert run_id == 12345
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        table = app.screen.table
+        assert "Run ↓" in header(table) and line(table, 0).split()[0] == "#12345"
+    journal.close()

@@ -362,6 +362,7 @@ class JobsScreen(Screen):
             to_check = counts.get("completed") or counts.get("unverified")
             if to_check and now - run.updated < RECENT_VERIFY:
                 self.to_verify.add(run.id)
+        self.table.columns = self.columns_now()  # the run column as wide as the longest label
         self.refill()
         if self.run_id is not None and self.run_id in self.by_run and self.by_run[self.run_id]:
             self.move_to_key(self.by_run[self.run_id][0])
