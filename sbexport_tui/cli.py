@@ -176,6 +176,7 @@ def ui_options(args: argparse.Namespace, paths) -> dict:
         "theme": args.theme or settings.theme,
         "keymap": settings.keymap,
         "bell": settings.bell,
+        "notify": settings.notify,
         "warnings": warnings,
     }
 
@@ -189,6 +190,7 @@ def run_app(
     theme: str | None = None,
     keymap: dict[str, str] | None = None,
     bell: bool = True,
+    notify: bool = True,
     warnings: list[str] | None = None,
 ) -> int:
     """The app on a real Platform: the profiles screen (or the first-run screen) first."""
@@ -202,6 +204,7 @@ def run_app(
         theme_name=theme,
         keymap=keymap,
         bell=bell,
+        notify=notify,
         warnings=warnings,
     )
     app.profiles_context = ctx

@@ -15,6 +15,7 @@ def run_demo(
     theme: str | None = None,
     keymap: dict[str, str] | None = None,
     bell: bool = True,
+    notify: bool = True,
     warnings: list[str] | None = None,
     reset: bool = False,
 ) -> int:
@@ -34,6 +35,7 @@ def run_demo(
         theme_name=theme,
         keymap=keymap,
         bell=bell,
+        notify=notify,
         warnings=[*(warnings or []), *session.warnings],
     )
     app.session = session

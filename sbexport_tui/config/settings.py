@@ -1,9 +1,11 @@
-"""UI settings in `settings.toml` beside profiles.toml: theme, mouse, bell, key remapping.
+"""UI settings in `settings.toml` beside profiles.toml: theme, mouse, bell, notifications, key
+remapping.
 
 ```toml
 theme = "ansi-dark"        # any Textual theme; ansi-dark / ansi-light use the terminal's 16 colours
 mouse = false              # ignore the mouse (what --no-mouse does)
 bell = true                # ring the terminal bell when a run finishes
+notify = true              # and ask the terminal for a desktop notification (OSC 9 / 777)
 [keymap]                   # binding id = keys, e.g. move marking from space to x
 "browse.toggle" = "x"
 ```
@@ -26,7 +28,7 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 SETTINGS_FILE = "settings.toml"
-KNOWN = ("theme", "mouse", "bell", "keymap")
+KNOWN = ("theme", "mouse", "bell", "notify", "keymap")
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,7 @@ class UiSettings:
     theme: str | None = None
     mouse: bool = True
     bell: bool = True
+    notify: bool = True
     keymap: dict[str, str] = field(default_factory=dict)
 
 
@@ -65,7 +68,7 @@ def load_settings(paths: Paths) -> UiSettings:
         raise ConfigError(
             "must be a theme name", key="theme", fix='e.g. theme = "ansi-dark"', file=path
         )
-    for key in ("mouse", "bell"):
+    for key in ("mouse", "bell", "notify"):
         if key in doc and not isinstance(doc[key], bool):
             raise ConfigError(
                 "must be true or false", key=key, fix=f"e.g. {key} = false", file=path
@@ -81,5 +84,9 @@ def load_settings(paths: Paths) -> UiSettings:
             file=path,
         )
     return UiSettings(
-        theme=theme, mouse=doc.get("mouse", True), bell=doc.get("bell", True), keymap=dict(keymap)
+        theme=theme,
+        mouse=doc.get("mouse", True),
+        bell=doc.get("bell", True),
+        notify=doc.get("notify", True),
+        keymap=dict(keymap),
     )

@@ -20,6 +20,7 @@ from textual.screen import Screen
 from textual.widgets import Input
 from textual.worker import Worker, WorkerState
 
+from ..terminal import notify_terminal
 from .format import plural
 from .screens.help import HelpScreen
 from .selection import SelectionStore
@@ -77,12 +78,14 @@ class SbexportApp(App[int]):
         theme_name: str | None = None,
         keymap: dict[str, str] | None = None,
         bell: bool = True,
+        notify: bool = True,
         warnings: list[str] | None = None,
     ) -> None:
         # the ANSI themes use the terminal's own 16 colours instead of converting them to RGB
         super().__init__(ansi_color=theme_name in ANSI_THEMES)
         self.animation_level = "none"  # over SSH every animated frame is bytes on a slow link
         self.bell_enabled = bell
+        self.notify_enabled = notify  # a desktop notification when a run finishes
         self._startup_warnings = list(warnings or [])
         self._first_screen = first_screen
         self.demo = demo
@@ -160,6 +163,16 @@ class SbexportApp(App[int]):
         timer.daemon = True
         timer.start()
         self.exit(129)
+
+    def desktop_notify(self, title: str, body: str) -> bool:
+        """Ask the terminal for a desktop notification (OSC 9 or 777, through tmux when in it;
+        ``terminal.notification_sequence``), only on a real terminal: never into a pipe, a file
+        or a test's headless driver. True when it was sent."""
+        driver = self._driver
+        if self.is_headless or driver is None:
+            return False
+        # the driver writes to the stream Textual draws on (stderr): the one that must be a TTY
+        return notify_terminal(driver.write, sys.__stderr__, title, body)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # J is not in the jobs pane's footer (the user is there), nor before sign-in (the jobs

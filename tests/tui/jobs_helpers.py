@@ -15,6 +15,7 @@ from .pilot import OpensJobs, make_app, settle
 
 WGS = "demo/wgs-cohort"
 EAST = "demo/us-east-results"
+VAULT = "demo/kms-vault"  # in us-east-1 too
 CHUNKS = "scatter-gather/chunks"
 ODD = "results/final run (v2)"
 TODAY = "2027-01-15"
@@ -53,17 +54,17 @@ def files_at(platform, *paths: str, project: str = WGS) -> Selection:
     return Selection(as_selected(platform, node(platform, project, p)) for p in paths)
 
 
-def make_run(app, journal: Journal, selection: Selection) -> int:
+def make_run(app, journal: Journal, selection: Selection, volume_id: str = EAST) -> int:
     platform = platform_of(app)
-    volume = Volume.model_validate(platform.world.volumes[EAST].record(BASE_URL_INPROCESS))
-    plan = build_plan(selection, volume, ExportOptions(EAST), today=TODAY)
+    volume = Volume.model_validate(platform.world.volumes[volume_id].record(BASE_URL_INPROCESS))
+    plan = build_plan(selection, volume, ExportOptions(volume_id), today=TODAY)
     return journal.create_run(
         plan, profile=app.session.profile_name, api_base_url=BASE_URL_INPROCESS
     )
 
 
-async def start_run(app, journal: Journal, selection: Selection) -> int:
-    run_id = make_run(app, journal, selection)
+async def start_run(app, journal: Journal, selection: Selection, volume_id: str = EAST) -> int:
+    run_id = make_run(app, journal, selection, volume_id)
     await submit_run(app.session.client, journal, run_id)
     return run_id
 

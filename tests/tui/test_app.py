@@ -92,9 +92,9 @@ async def test_help_lists_the_screen_keys_first_with_their_ids_and_no_generic_on
         assert "Home/End (g/G)" in text  # g and G go to the list's ends here
 
 
-async def test_help_names_every_key_of_a_binding_and_no_g_where_g_is_something_else(demo_app):
-    """The pre-flight's Submit is c and Ctrl+S, both listed; on the jobs pane g shows the
-    failures, so its help does not offer g for the list's start."""
+async def test_help_names_every_key_of_a_binding_and_g_is_the_top_on_the_jobs_pane(demo_app):
+    """The pre-flight's Submit is c and Ctrl+S, both listed; on the jobs pane g and G go to
+    the list's ends, as everywhere (the failures are e), and its help says so."""
     from sbexport_tui.tui.screens.help import binding_rows, generic_keys
     from sbexport_tui.tui.screens.jobs import JobsScreen
     from sbexport_tui.tui.screens.preflight import PreflightScreen
@@ -113,7 +113,9 @@ async def test_help_names_every_key_of_a_binding_and_no_g_where_g_is_something_e
         await settle(pilot)
         assert isinstance(demo_app.screen, JobsScreen)
         said = generic_keys(demo_app.screen)
-        assert "Home/End" in said and "g/G" not in said, said
+        assert "Home/End (g/G)" in said, said
+        keys = {i: k for k, _, i in binding_rows(demo_app.screen)}
+        assert keys["jobs.groups"] == "e", keys
 
 
 async def test_ctrl_q_quits_at_once_and_says_open_jobs_go_on(tmp_path, capsys):

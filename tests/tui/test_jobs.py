@@ -184,7 +184,7 @@ async def test_retry_a_failed_group_makes_a_new_plan_through_the_preflight(tmp_p
         assert sum(g.count for g in groups) == 10
         biggest = groups[0]
 
-        await pilot.press("g")
+        await pilot.press("e")
         await settle(pilot)
         assert isinstance(app.screen, FailureGroupsScreen)
         hint = str(app.screen.query_one("#groups-hint").render())
@@ -200,7 +200,7 @@ async def test_retry_a_failed_group_makes_a_new_plan_through_the_preflight(tmp_p
         assert app.screen is screen
         assert len(platform.world.exports) == 10
 
-        await pilot.press("g")
+        await pilot.press("e")
         await settle(pilot)
         await pilot.press("enter")
         await retry_through_preflight(pilot, app)

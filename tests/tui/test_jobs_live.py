@@ -348,7 +348,10 @@ def test_the_budget_is_low_only_when_it_is():
 
 
 # ---- B: the destination's end, the cursor row in full -------------------------------------------
-async def test_destinations_show_their_end_and_the_cursor_row_in_full(tmp_path):
+async def test_destinations_show_their_folder_and_the_cursor_row_in_full(tmp_path):
+    """The File column names the file; the destination column, beside it, the end of the
+    folder it goes to (not the file's name again, which made 5,000 rows read alike); the line
+    under the table the whole key of the cursor row."""
     clock = FakeClock()
     app = jobs_app(tmp_path, clock)
     journal = journal_of(app, clock)
@@ -369,7 +372,8 @@ async def test_destinations_show_their_end_and_the_cursor_row_in_full(tmp_path):
         names = column(screen, "file")
         bam = names.index("S0101.bam")
         row = rendered_row(table, bam).rstrip()
-        assert row.endswith("…/alignments/S0101.bam"), row  # its end, cut on the left
+        assert row.endswith("/S0101/alignments/"), row  # the folder's end, cut on the left
+        assert row.count("S0101.bam") == 1, row  # the name once, in the File column
         key = "sbexport/wgs-cohort/batches/batch-01/S0101/alignments/S0101.bam"
         table.move_cursor(row=bam)
         await pilot.pause()

@@ -107,7 +107,7 @@ def test_failure_groups(snap_compare, tmp_path):
 
     async def before(pilot):
         await prepare(pilot)
-        await pilot.press("g")
+        await pilot.press("e")
         await settle(pilot)
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=before)
@@ -172,9 +172,35 @@ def test_network_outage(snap_compare, tmp_path):
     assert snap_compare(app, terminal_size=(80, 24), run_before=before)
 
 
+@pytest.mark.parametrize("size", SIZES, ids=["80x24", "120x40"])
+def test_runs_overview(snap_compare, tmp_path, size):
+    """Backspace: one line per run (state, progress bar, files, size, issues, from and to),
+    the cursor on the run of the row it was on; the strip above shows that run's picture."""
+    app, prepare = two_runs_app(tmp_path, failing=True)
+
+    async def before(pilot):
+        await prepare(pilot)
+        await pilot.press("backspace")
+        await settle(pilot)
+
+    assert snap_compare(app, terminal_size=size, run_before=before)
+
+
+def test_sorted_by_state(snap_compare, tmp_path):
+    """o twice: by state (what needs a look first), the arrow in the State header."""
+    app, prepare = two_runs_app(tmp_path)
+
+    async def before(pilot):
+        await prepare(pilot)
+        await pilot.press("o", "o")
+        await settle(pilot)
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=before)
+
+
 def test_long_keys_at_80_columns(snap_compare, tmp_path):
-    """BAMs deep in a batch folder: the destination column shows the end of each key, the line
-    under the table the whole key of the cursor row."""
+    """BAMs deep in a batch folder: the run and the file first, the destination column the end
+    of each key's folder, the line under the table the whole key of the cursor row."""
     clock = FakeClock()
     app = jobs_app(tmp_path, clock, bell=False)
 

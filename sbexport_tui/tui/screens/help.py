@@ -36,8 +36,7 @@ def binding_rows(screen: Screen) -> list[tuple[str, str, str]]:
 
 
 def generic_keys(screen: Screen) -> str:
-    """The keys every list and field has; g/G only where they go to a list's ends (on the
-    jobs pane g shows the failures)."""
+    """The keys every list and field has; g/G only where they go to a list's ends."""
     bound = screen.active_bindings
     lists = all(k in bound and bound[k].binding.id in ("table.first", "table.last") for k in "gG")
     ends = "Home/End (g/G)" if lists else "Home/End"

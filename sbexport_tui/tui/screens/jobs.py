@@ -38,16 +38,18 @@ from ..heap import release_heap, settle_heap
 from ..widgets.fasttable import FastTable, left_cut
 from ..widgets.filterbox import FilterBox
 from ..widgets.footer import AppFooter
-from ..widgets.jobstable import JobsTable
+from ..widgets.jobstable import JobsTable, RunsTable
+from ..widgets.runstrip import RunStrip
 from ..widgets.table import plain
 from .base import app_of, focus_now
 from .dialogs import ConfirmScreen, PromptScreen
 from .jobs_data import (
+    DEFAULT_SORT,
+    LIVE_SORTS,
     NARROW_COLUMNS,
     RETRY_ALL_STATES,
     STATE_FILTERS,
     WIDE,
-    WIDE_COLUMNS,
     EtaSmoother,
     RunStats,
     budget_text,
@@ -61,21 +63,37 @@ from .jobs_data import (
     failure_groups,
     item_key,
     matches,
+    next_sort,
     poll_interval,
     poll_problem,
     progress_text,
     report_paths,
     row_cells,
+    run_label,
     run_stats,
+    sort_in,
+    sort_keys,
+    sort_value,
+    table_columns,
     time_column,
     write_report,
 )
 from .jobs_modals import FailureGroupsScreen, JobDetailScreen
+from .jobs_runs import (
+    RunLine,
+    fraction,
+    run_cells,
+    run_columns,
+    run_detail,
+    run_line,
+    run_throughput,
+)
 
 log = logging.getLogger("sbexport.tui.jobs")
 
 STATS_EVERY = 1.0  # seconds: a big run's figures are worked out at most this often
 STATS_LAZY_FROM = 5_000  # rows: smaller runs have theirs worked out after every change
+STRIP_EVERY = 5.0  # seconds: a big run's throughput is worked out at most this often
 RECENT_VERIFY = 24 * 3600.0  # at start, runs that finished this recently are verified if not yet
 ERROR_RETRY = 30.0  # seconds before polling again after an unexpected error
 TICK = 1.0  # seconds between redraws of what moves with the clock (countdowns, running times)
@@ -91,23 +109,34 @@ class JobsScreen(Screen):
         text-wrap: nowrap;
         text-overflow: ellipsis;
     }
+    #jobs-runs {
+        display: none;
+    }
     """
     HELP_TITLE = "Export jobs"
     HELP = (
-        "Every file of this profile's export runs, newest run first, with its job's state as the "
-        "Platform reports it. The pane polls only unfinished jobs (at most 100 per request), "
-        "more slowly when there are many or the API budget runs low, and stops when all are "
-        "finished. Items a previous session left half-sent are checked and sent first. "
-        "Finished runs are verified against the volume: a job that said completed but whose "
-        "object the volume's listing did not show is 'unverified' (key 6 shows them; check the "
-        "volume; not in Retry all, as the export may have happened). Retries ask first. "
-        "The two lines under the table show the cursor row's whole destination and its error "
-        "(the cause first) or source; Enter shows everything, with the last failed poll in "
-        "full. Reports (w) go to the reports folder in the app's state folder unless you type "
-        "another path."
+        "Every file of this profile's export runs, newest run first (the Run column: #3), with "
+        "its job's state as the Platform reports it. Backspace (or h) shows the runs, one line "
+        "each (state, progress, files, size, issues, from and to); Enter opens a run's files, "
+        "Esc goes back to the runs, then to every file. The line above the table is the run of "
+        "the cursor: its progress and its throughput over time. o sorts by the next column (its"
+        " header shows the arrow), O the other way; the sort holds while jobs change, and the "
+        "cursor stays on its file. e groups a run's failures by cause. The pane polls only "
+        "unfinished jobs (at most 100 per request), more slowly when there are many or the API "
+        "budget runs low, and stops when all are finished. Items a previous session left "
+        "half-sent are checked and sent first. Finished runs are verified against the volume: a"
+        " job that said completed but whose object the volume's listing did not show is "
+        "'unverified' (key 6 shows them; check the volume; not in Retry all, as the export may "
+        "have happened). Retries ask first. The two lines under the table show the cursor row's"
+        " whole destination and its error (the cause first) or source; Enter shows everything, "
+        "with the last failed poll in full. Reports (w) go to the reports folder in the app's "
+        "state folder unless you type another path. When a run ends, a toast says so, the bell "
+        "rings and the terminal is asked for a desktop notification (settings: bell, notify)."
     )
     BINDINGS = [
+        Binding("backspace,h", "runs", "Runs", id="jobs.runs"),
         Binding("slash", "filter", "Filter", id="jobs.filter", priority=True),
+        Binding("e", "groups", "Failures", id="jobs.groups"),
         Binding("f", "cycle_filter", "State", show=False, id="jobs.cycle_filter"),
         Binding("1", "state_filter(0)", "Show all", show=False, id="jobs.show_all"),
         Binding("2", "state_filter(1)", "Show active", show=False, id="jobs.show_active"),
@@ -120,6 +149,8 @@ class JobsScreen(Screen):
         Binding("s", "resume", "Send unsent items", show=False, id="jobs.resume"),
         Binding("w", "report", "Report", id="jobs.report"),
         Binding("p", "poll", "Poll now", show=False, id="jobs.poll"),
+        Binding("o", "sort", "Sort by the next column", show=False, id="jobs.sort"),
+        Binding("O", "sort_reverse", "Sort the other way", show=False, id="jobs.sort_reverse"),
         Binding("escape", "escape", "Back", id="jobs.escape"),
         Binding("q", "back", "Back", show=False, id="jobs.back"),
     ]
@@ -150,6 +181,7 @@ class JobsScreen(Screen):
         interval: float | IntervalFn | None = None,
         clock: Callable[[], float] = time.time,
         bell: bool | None = None,
+        desktop: bool | None = None,
         autopoll: bool = True,
         tick: float = TICK,
     ) -> None:
@@ -159,6 +191,7 @@ class JobsScreen(Screen):
         self.interval = interval
         self.clock = clock
         self.bell = bell
+        self.desktop = desktop  # a desktop notification when a run ends (None: the settings')
         self.autopoll = autopoll
         self.journal: Journal | None = None
         self.runs: dict[int, RunRecord] = {}
@@ -173,6 +206,16 @@ class JobsScreen(Screen):
         self.heap_frozen = False  # see tui/heap.py
         self.wide = False
         self.filter_index = 0
+        # what the table shows: every run's files ("rows", of one run when ``run_filter``), or
+        # the runs overview ("runs"); and the sort (a column of the table, see jobs_data)
+        self.view = "rows"
+        self.run_filter: int | None = None
+        self.sort_column = DEFAULT_SORT
+        self.sort_reverse = False
+        self.run_lines: dict[int, tuple[int, RunLine]] = {}  # run -> (its rows, its line)
+        self._runs_shown: tuple[Any, ...] | None = None
+        # the strip's run, the figures and when its throughput was worked out, and that
+        self._strip: tuple[int, RunStats, float, list[float]] | None = None
         self.since = 0.0
         self.active_runs: set[int] = set()  # runs with work in flight while this pane watched
         self.to_submit: set[int] = set()  # runs whose planned/submitting items must be sent
@@ -211,6 +254,10 @@ class JobsScreen(Screen):
         return self.query_one("#jobs", JobsTable)
 
     @property
+    def runs_table(self) -> RunsTable:
+        return self.query_one("#jobs-runs", RunsTable)
+
+    @property
     def profile(self) -> str | None:
         return self.session.profile_name
 
@@ -225,8 +272,10 @@ class JobsScreen(Screen):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static(id="jobs-summary", markup=False)
+        yield RunStrip(id="jobs-strip")
         yield FilterBox("filter: part of a name, key or error (Esc clears)", id="jobs-find")
         yield JobsTable(NARROW_COLUMNS, id="jobs")
+        yield RunsTable(run_columns(False), id="jobs-runs")
         yield Static(id="jobs-current", markup=False)
         yield Static(id="jobs-status", classes="status-line", markup=False)
         yield AppFooter()
@@ -234,7 +283,8 @@ class JobsScreen(Screen):
     def on_mount(self) -> None:
         self.wide = self.app.size.width >= WIDE
         table = self.table
-        table.columns = list(WIDE_COLUMNS if self.wide else NARROW_COLUMNS)
+        table.columns = self.columns_now()
+        self.runs_table.columns = run_columns(self.wide)
         table.live = self._live_cell
         table.live_keys = self.running
         table.live_column = time_column(self.wide)
@@ -314,6 +364,7 @@ class JobsScreen(Screen):
             to_check = counts.get("completed") or counts.get("unverified")
             if to_check and now - run.updated < RECENT_VERIFY:
                 self.to_verify.add(run.id)
+        self.table.columns = self.columns_now()  # the run column as wide as the longest label
         self.refill()
         if self.run_id is not None and self.run_id in self.by_run and self.by_run[self.run_id]:
             self.move_to_key(self.by_run[self.run_id][0])
@@ -338,6 +389,9 @@ class JobsScreen(Screen):
         else:
             self.run_order = sorted([*self.run_order, run.id], reverse=True)
             self.order = [k for rid in self.run_order for k in self.by_run.get(rid, [])]
+        if self.is_mounted:  # the run column fits the longest run label
+            self.table.columns = self.columns_now()
+            self.runs_table.columns = run_columns(self.wide, max(self.runs))
 
     def _track_running(self, key: str, it: ItemRecord) -> None:
         if it.state == "running" and it.started is not None and it.finished is None:
@@ -363,9 +417,18 @@ class JobsScreen(Screen):
                 self.set_activity(str(e), error=True)
                 return
             self._add_run(run, self.journal.items(run_id), at_end=False)
-            self.refill()
-            self.move_to_key(self.by_run[run_id][0] if self.by_run[run_id] else None)
+            if self.view == "runs":  # the new run's line, under the cursor
+                self.update_runs()
+                row = self.runs_table.get_row_index(str(run_id))
+                if row is not None:
+                    self.runs_table.move_cursor(row=row)
+            else:
+                if self.run_filter is not None:  # one run's files were shown: the new one's
+                    self.run_filter = run_id
+                self.refill()
+                self.move_to_key(self.by_run[run_id][0] if self.by_run[run_id] else None)
         self.update_summary()
+        self.update_status()
         self.poll_now()
 
     def on_screen_resume(self) -> None:
@@ -384,12 +447,38 @@ class JobsScreen(Screen):
     def filter_text(self) -> str:
         return self.query_one("#jobs-find", FilterBox).text
 
+    def columns_now(self) -> list:
+        """The table's columns as they are now: its layout, the run column's width, the sort."""
+        return table_columns(
+            self.wide, self.sort_column, self.sort_reverse, max(self.runs, default=0)
+        )
+
+    def sorted_by_default(self) -> bool:
+        return self.sort_column == DEFAULT_SORT and not self.sort_reverse
+
+    def keeps(self, item: ItemRecord, states: tuple[str, ...] | None, text: str) -> bool:
+        """Does the row pass the run shown (if one), the state filter and the text filter?"""
+        if self.run_filter is not None and item.run_id != self.run_filter:
+            return False
+        return matches(item, states, text)
+
     def refill(self) -> None:
+        """Every row again, filtered and sorted (the cursor stays on its row's key)."""
         states, text = self.filter_states(), self.filter_text()
+        base = self.order if self.run_filter is None else self.by_run.get(self.run_filter, [])
         if states is None and not text:
-            view = self.order
+            view = base
         else:
-            view = [k for k in self.order if matches(self.records[k], states, text)]
+            view = [k for k in base if matches(self.records[k], states, text)]
+        if not self.sorted_by_default():
+            view = sort_keys(
+                view,
+                self.records,
+                self.sort_column,
+                self.sort_reverse,
+                self.now(),
+                self.clock_offset,
+            )
         self.table.set_keys(view, self.cells_of)
 
     def cells_of(self, key: str) -> list[Text]:
@@ -405,7 +494,12 @@ class JobsScreen(Screen):
         run and position; the cursor stays on its row). Returns how many rows changed."""
         table = self.table
         states, text = self.filter_states(), self.filter_text()
-        filtering = states is not None or bool(text)
+        filtering = states is not None or bool(text) or self.run_filter is not None
+        # sorted by what a poll changes (a state, a time, an error): a row whose value changed
+        # moves, and the table is sorted again (the cursor stays on its row)
+        resort = None
+        if self.sort_column in LIVE_SORTS:
+            resort = sort_value(self.sort_column, self.now(), self.clock_offset)
         changed = 0
         refill = False
         touched: set[int] = set()
@@ -432,12 +526,14 @@ class JobsScreen(Screen):
                         counts[old.state] -= 1
                     counts[it.state] = counts.get(it.state, 0) + 1
                 self._track_running(key, it)
+                if resort is not None and old is not None and resort(old) != resort(it):
+                    refill = True
                 if not filtering:
                     if not refill:
                         forget.append(key)
                     continue
                 shown = table.get_row_index(key) is not None
-                if matches(it, states, text):
+                if self.keeps(it, states, text):
                     if shown:
                         forget.append(key)
                     else:
@@ -466,10 +562,17 @@ class JobsScreen(Screen):
         return self.records.get(key) if key is not None else None
 
     def focus_run(self) -> int | None:
-        """The run of the row under the cursor (else the one asked for, else the newest)."""
+        """The run of the row under the cursor, in the overview or the files (else the run
+        shown, else the one asked for, else the newest)."""
+        if self.view == "runs":
+            key = self.runs_table.cursor_key()
+            if key is not None:
+                return int(key)
         item = self.current()
         if item is not None:
             return item.run_id
+        if self.run_filter is not None:
+            return self.run_filter
         if self.run_id is not None and self.run_id in self.runs:
             return self.run_id
         return self.run_order[0] if self.run_order else None
@@ -535,6 +638,8 @@ class JobsScreen(Screen):
         text.append("\n")
         text.append_text(second)
         self._show("#jobs-summary", text)
+        self.update_strip(rid)
+        self.update_runs()
 
     def _show(self, selector: str, text: Text) -> None:
         """Put ``text`` in a one- or two-line Static of fixed height, if it changed (no layout:
@@ -565,9 +670,15 @@ class JobsScreen(Screen):
         out = Text(no_wrap=True, overflow="ellipsis")
         name = STATE_FILTERS[self.filter_index][0]
         found = self.filter_text()
-        if name != "all" or found:
+        shown = [f"run {run_label(self.run_filter)}"] if self.run_filter is not None else []
+        shown += [name] if name != "all" else []
+        shown += [f'"{found}"'] if found else []
+        if self.view == "runs":
+            out.append(counted(len(self.runs), "run"), style="bold")
+            out.append(" · ")
+        elif shown:
             out.append(f"{self.table.row_count:,} of {len(self.records):,}", style="bold")
-            out.append(f" ({name}" + (f', "{found}"' if found else "") + ") · ")
+            out.append(f" ({', '.join(shown)}) · ")
         out.append_text(self.activity_text(self.now()))
         self._show("#jobs-status", out)
 
@@ -575,6 +686,14 @@ class JobsScreen(Screen):
         """Under the table, the row under the cursor in full: its destination (cut on the left
         when too long: the end names the object), then its error, cause first, or its source."""
         width = max(10, self.size.width - 2)
+        if self.view == "runs":
+            rid = self.focus_run()
+            if rid is None or rid not in self.runs:
+                self._show("#jobs-current", Text(""))
+                return
+            run, line = self.runs[rid], self.run_line_of(rid)
+            self._show("#jobs-current", run_detail(run, self.stats_of(rid), line))
+            return
         item = self.current()
         text = Text(no_wrap=True, overflow="ellipsis")
         if item is not None:
@@ -596,6 +715,8 @@ class JobsScreen(Screen):
 
     @on(FastTable.RowHighlighted, "#jobs")
     def _highlighted(self, event: FastTable.RowHighlighted) -> None:
+        if self.view != "rows":
+            return
         if self.focus_run() != self._focus_run:
             self.update_summary()
         self.show_current()
@@ -604,9 +725,17 @@ class JobsScreen(Screen):
         wide = self.app.size.width >= WIDE
         if wide != self.wide and self.is_mounted:
             self.wide = wide
-            self.table.columns = list(WIDE_COLUMNS if wide else NARROW_COLUMNS)
+            sort = sort_in(table_columns(wide, DEFAULT_SORT, False), self.sort_column)
+            self.table.columns = self.columns_now()
             self.table.live_column = time_column(wide)
+            self.runs_table.columns = run_columns(wide, max(self.runs, default=0))
+            self._runs_shown = None
+            if sort != self.sort_column:  # a column the other layout does not have
+                self.sort_column = sort
+                self.table.columns = self.columns_now()
+                self.refill()
             self.rebuild_cells()
+            self.update_runs()
         if self.is_mounted:
             self.show_current()
 
@@ -827,7 +956,7 @@ class JobsScreen(Screen):
         ok = c.get("verified", 0) + c.get("completed", 0)
         bad = c.get("failed", 0) + c.get("rejected", 0) + c.get("unknown", 0)
         check = c.get("unverified", 0)
-        text = f"{ok:,} exported" + (f", {bad:,} failed (g shows why)" if bad else "")
+        text = f"{ok:,} exported" + (f", {bad:,} failed (e shows why)" if bad else "")
         if check:
             text += f", {check:,} unverified: not seen on the volume (6 shows them)"
         self.notify(
@@ -838,6 +967,14 @@ class JobsScreen(Screen):
         bell = self.bell if self.bell is not None else getattr(self.app, "bell_enabled", True)
         if bell:
             self.app.bell()
+        desktop = self.desktop
+        if desktop is None:
+            desktop = getattr(self.app, "notify_enabled", True)
+        if desktop:  # the terminal shows it on the desktop, if it can (only on a real one)
+            said = [f"{ok:,} exported"]
+            said += [f"{bad:,} failed"] if bad else []
+            said += [f"{check:,} unverified"] if check else []
+            app_of(self).desktop_notify(f"sbexport: run {rid} finished", ", ".join(said))
 
     @on(Worker.StateChanged)
     def _poll_worker_state(self, event: Worker.StateChanged) -> None:
@@ -904,7 +1041,12 @@ class JobsScreen(Screen):
         focus_now(self.table)
 
     def action_escape(self) -> None:
-        """Esc clears a filter first, then goes back."""
+        """Esc goes back one step: from the runs overview to every run's files; in the files,
+        it clears a filter first, then goes from one run's files to the overview, then leaves
+        the pane."""
+        if self.view == "runs":
+            self.show_rows(None)
+            return
         box = self.query_one("#jobs-find", FilterBox)
         if box.active or self.filter_index:
             box.close()
@@ -912,8 +1054,133 @@ class JobsScreen(Screen):
             self.refill()
             focus_now(self.table)
             self.update_status()
+        elif self.run_filter is not None:
+            self.action_runs()
         else:
             self.action_back()
+
+    # ---- the runs overview -----------------------------------------------------------------
+    ROWS_ONLY = frozenset(
+        ("runs", "filter", "cycle_filter", "state_filter", "retry_one", "sort", "sort_reverse")
+    )
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # the overview lists runs: what acts on a file, or filters and sorts files, waits for
+        # the files (the run's keys, e, R, s, w, p, act on the run under the cursor)
+        return not (self.view == "runs" and action in self.ROWS_ONLY)
+
+    def action_runs(self) -> None:
+        """The runs overview, one line per run, the cursor on the run of the cursor row."""
+        rid = self.focus_run()
+        self.view = "runs"
+        self.table.display = False
+        runs = self.runs_table
+        runs.display = True
+        self._runs_shown = None
+        self.update_runs()
+        if rid is not None:
+            row = runs.get_row_index(str(rid))
+            if row is not None:
+                runs.move_cursor(row=row)
+        focus_now(runs)
+        self._view_changed()
+
+    def show_rows(self, run_id: int | None) -> None:
+        """The files again: of one run (from the overview's Enter), or of every run."""
+        self.view = "rows"
+        self.run_filter = run_id if run_id in self.runs else None
+        self.runs_table.display = False
+        table = self.table
+        table.display = True
+        self.refill()
+        item = self.current()
+        if run_id is not None and (item is None or item.run_id != run_id):
+            table.move_cursor(row=0)
+        focus_now(table)
+        self._view_changed()
+
+    def _view_changed(self) -> None:
+        self.refresh_bindings()
+        self.update_summary()
+        self.show_current()
+        self.update_status()
+
+    @on(FastTable.RowSelected, "#jobs-runs")
+    def _run_selected(self, event: FastTable.RowSelected) -> None:
+        self.show_rows(int(event.key))
+
+    @on(FastTable.RowHighlighted, "#jobs-runs")
+    def _run_highlighted(self) -> None:
+        if self.view != "runs":
+            return
+        if self.focus_run() != self._focus_run:
+            self.update_summary()
+        self.show_current()
+
+    def run_line_of(self, rid: int) -> RunLine:
+        """Where a run's files came from (worked out again only when it has more rows)."""
+        keys = self.by_run.get(rid, [])
+        known = self.run_lines.get(rid)
+        if known is None or known[0] != len(keys):
+            known = (len(keys), run_line([self.records[k] for k in keys]))
+            self.run_lines[rid] = known
+        return known[1]
+
+    def update_runs(self) -> None:
+        """The overview's lines, each run's as it is now (drawn again only when one changed)."""
+        if self.view != "runs" or not self.is_mounted:
+            return
+        rows = [
+            (
+                str(rid),
+                run_cells(self.runs[rid], self.stats_of(rid), self.run_line_of(rid), self.wide),
+            )
+            for rid in self.run_order
+        ]
+        seen = tuple((k, tuple(c.plain for c in cells)) for k, cells in rows)
+        if seen != self._runs_shown:
+            self._runs_shown = seen
+            self.runs_table.set_rows(rows)
+
+    def update_strip(self, rid: int | None) -> None:
+        """The picture of the run of the cursor: its progress bar and its throughput."""
+        strip = self.query_one("#jobs-strip", RunStrip)
+        if rid is None or rid not in self.runs:
+            strip.display = False
+            return
+        strip.display = True
+        st = self.stats_of(rid)
+        known = self._strip
+        keys = self.by_run.get(rid, [])
+        made = time.monotonic()
+        if (
+            known is None
+            or known[0] != rid
+            or (  # new figures; a big run's throughput (all its rows) at most every few s
+                known[1] is not st
+                and (len(keys) < STATS_LAZY_FROM or st.finished or made - known[2] >= STRIP_EVERY)
+            )
+        ):
+            items = (self.records[k] for k in keys)
+            rates = run_throughput(items, st, self.now(), self.clock_offset, self.runs[rid].created)
+            known = self._strip = (rid, st, made, rates)
+        strip.show(run_label(rid), fraction(st), known[3])
+
+    # ---- sorting ---------------------------------------------------------------------------
+    def action_sort(self) -> None:
+        """Sort by the next column to the right (after the last: the first, the run)."""
+        self.sort_column = next_sort(self.table.columns, self.sort_column)
+        self.sort_reverse = False
+        self._sorted()
+
+    def action_sort_reverse(self) -> None:
+        self.sort_reverse = not self.sort_reverse
+        self._sorted()
+
+    def _sorted(self) -> None:
+        self.table.columns = self.columns_now()
+        self.refill()  # the cursor stays on its file, wherever the sort puts it
+        self.show_current()
 
     def action_state_filter(self, index: int) -> None:
         self.filter_index = index % len(STATE_FILTERS)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -177,17 +177,21 @@ def error_line(item: ItemRecord) -> str:
 # ---- columns and cells -------------------------------------------------------------------------
 WIDE = 110  # from this many columns on, the table shows every field in its own column
 
+# The run and the file name come first: they tell rows apart (two runs of the same files, 5,000
+# keys that end alike). At 80 columns the start time gives way to the run (it is in the details
+# and in the wide layout).
 NARROW_COLUMNS = [
+    Column("run", "Run", 4, justify="right"),
     Column("file", "File", None, min_width=12, cut="middle"),
     Column("state", "State", 10),
     Column("size", "Size", 8, justify="right"),
-    Column("started", "Start", 5),
     Column("time", "Time", 6, justify="right"),
-    # keys are cut on the left (the end names the object), errors on the right (cause first)
+    # a folder is cut on the left (its end is the nearest folder), an error on the right (its
+    # cause first)
     Column("detail", "Destination / error", None, min_width=12),
 ]
 WIDE_COLUMNS = [
-    Column("run", "Run", 4, justify="right"),
+    Column("run", "Run", 5, justify="right"),
     Column("file", "File", None, min_width=16, cut="middle"),
     Column("dest", "Destination", None, min_width=16, cut="left"),
     Column("state", "State", 10),
@@ -198,25 +202,43 @@ WIDE_COLUMNS = [
 ]
 
 
+def run_label(run_id: int) -> str:
+    """A run as the tables name it: '#3'."""
+    return f"#{run_id}"
+
+
+def dest_text(item: ItemRecord) -> str:
+    """Where a row goes, without what the File column says already: the key's folder
+    (``sbexport/wgs/chunks/``) when the key ends with the file's own name, else the whole key
+    (a renamed or templated object)."""
+    key = item.key or ""
+    name = item.name or ""
+    if name and key.endswith(name) and (len(key) == len(name) or key[-len(name) - 1] == "/"):
+        return key[: -len(name)] or "/"
+    return key
+
+
 def key_cell(key: str | None) -> Text:
-    """A destination key: when too long, the table cuts it on the left (the file name at the
-    end of the key is what tells keys apart)."""
+    """A destination: when too long, the table cuts it on the left (the end of a folder or a
+    key is what tells them apart)."""
     return LeftCutText(plain(key or "").plain, no_wrap=True, overflow="ellipsis")
 
 
 def row_cells(item: ItemRecord, wide: bool, now: float, offset: float = 0.0) -> list[Text]:
     """The cells of one job row (remote strings as plain Text, never markup). Times are on this
     machine's clock (``offset``: how far the Platform's runs ahead)."""
+    run = plain(run_label(item.run_id))
     state = Text(item.state, style=STATE_STYLE.get(item.state, ""))
     size = plain(human_bytes(item.size) if item.size is not None else "")
     took = plain(duration(elapsed(item, now, offset)))
     started = local(item.started, offset)
     error = short_error(item)
+    name = plain(item.name or item.project_path or item.file_id)
     if wide:
         return [
-            plain(str(item.run_id)),
-            plain(item.name or item.project_path or item.file_id),
-            key_cell(item.key),
+            run,
+            name,
+            key_cell(dest_text(item)),
             state,
             size,
             plain(clock_time(started)),
@@ -227,19 +249,144 @@ def row_cells(item: ItemRecord, wide: bool, now: float, offset: float = 0.0) -> 
     if error and item.state in (*FAILED_STATES, *CHECK_STATES, "skipped"):
         detail = plain(error, error_style(item.state))
     else:
-        detail = key_cell(item.key)
-    return [
-        plain(item.name or item.project_path or item.file_id),
-        state,
-        size,
-        plain(clock_time(started, seconds=False)),
-        took,
-        detail,
-    ]
+        detail = key_cell(dest_text(item))
+    return [run, name, state, size, took, detail]
 
 
 def time_column(wide: bool) -> int:
     return 6 if wide else 4
+
+
+# ---- sorting -----------------------------------------------------------------------------------
+# The table's order: newest run first, each run's files in the order they were planned. Any
+# column can sort it instead (o: the next column, O: the other way); rows that sort alike keep
+# that order between them.
+DEFAULT_SORT = "run"
+UP, DOWN = "↑", "↓"
+# the states in the order a state sort shows them: what needs a look first, then what moves,
+# then what is done
+STATE_RANK = {
+    s: i
+    for i, s in enumerate(
+        (
+            "failed",
+            "rejected",
+            "unknown",
+            "unverified",
+            "running",
+            "pending",
+            "submitted",
+            "submitting",
+            "planned",
+            "completed",
+            "verified",
+            "skipped",
+        )
+    )
+}
+# the columns whose value a poll can change: a sort by one of them is made again after a poll
+LIVE_SORTS = frozenset(("state", "time", "started", "error", "detail"))
+
+
+def _no_error_last(item: ItemRecord) -> tuple[bool, str]:
+    error = short_error(item)
+    return (not error, error.casefold())
+
+
+def _detail_key(item: ItemRecord) -> tuple[bool, str]:
+    """The narrow table's last column: errors first (grouped by cause), then destinations."""
+    if item.state in _SHOWS_ERROR:
+        error = short_error(item)
+        if error:
+            return (False, error.casefold())
+    return (True, dest_text(item).casefold())
+
+
+_SHOWS_ERROR = frozenset((*FAILED_STATES, *CHECK_STATES, "skipped"))
+
+
+def sort_value(column: str, now: float, offset: float = 0.0) -> Callable[[ItemRecord], Any]:
+    """What a column sorts rows by (in its first direction, see ``SORT_DOWN``)."""
+    if column == "run":
+        return lambda it: it.run_id
+    if column == "file":
+        return lambda it: (it.name or it.project_path or it.file_id).casefold()
+    if column == "dest":
+        return lambda it: dest_text(it).casefold()
+    if column == "state":
+        return lambda it: STATE_RANK.get(it.state, len(STATE_RANK))
+    if column == "size":
+        return lambda it: -1 if it.size is None else it.size
+    if column == "started":
+        return lambda it: math.inf if it.started is None else it.started
+    if column == "time":
+        return lambda it: -1.0 if (t := elapsed(it, now, offset)) is None else t
+    if column == "error":
+        return _no_error_last
+    if column == "detail":
+        return _detail_key
+    raise KeyError(column)
+
+
+# the columns sorted largest first at the first press: the newest run, the biggest file, the
+# longest job (the others: A to Z, problems first, earliest first)
+SORT_DOWN = frozenset(("run", "size", "time"))
+
+
+def sort_keys(
+    keys: list[str],
+    records: dict[str, ItemRecord],
+    column: str,
+    reverse: bool = False,
+    now: float = 0.0,
+    offset: float = 0.0,
+) -> list[str]:
+    """``keys`` (in the table's own order: newest run first) sorted by ``column``; ``reverse``
+    turns its first direction round. Rows that sort alike keep their order."""
+    descending = (column in SORT_DOWN) != reverse
+    if column == DEFAULT_SORT and descending:
+        return list(keys)  # the order they are kept in
+    value = sort_value(column, now, offset)
+    return sorted(keys, key=lambda k: value(records[k]), reverse=descending)
+
+
+def sort_arrow(column: str, reverse: bool) -> str:
+    return DOWN if (column in SORT_DOWN) != reverse else UP
+
+
+def table_columns(wide: bool, column: str, reverse: bool, last_run: int = 0) -> list[Column]:
+    """The rows' columns: the run column as wide as the longest run label ('#1234'), and the
+    sort shown in its column's header: 'Size ↓' (the arrow right after the label when a space
+    does not fit)."""
+    out = []
+    for c in WIDE_COLUMNS if wide else NARROW_COLUMNS:
+        if c.key == "run" and c.width is not None:
+            c = replace(c, width=max(c.width, len(run_label(last_run))))
+        if c.key == column:
+            arrow = sort_arrow(column, reverse)
+            label = f"{c.label} {arrow}"
+            if c.width is not None and len(label) > c.width:
+                label = c.label[: max(1, c.width - 1)] + arrow
+            c = replace(c, label=label)
+        out.append(c)
+    return out
+
+
+def next_sort(columns: list[Column], column: str) -> str:
+    """The column right of ``column`` (after the last: the first)."""
+    keys = [c.key for c in columns]
+    if column not in keys:
+        return keys[0]
+    return keys[(keys.index(column) + 1) % len(keys)]
+
+
+def sort_in(columns: list[Column], column: str) -> str:
+    """The sort to keep when the layout changes: the same column, or its counterpart."""
+    keys = {c.key for c in columns}
+    if column in keys:
+        return column
+    twin = {"detail": "error", "error": "detail", "dest": "detail"}.get(column)
+    return twin if twin in keys else DEFAULT_SORT
 
 
 # ---- per-run figures: the engine's (``export.figures``), shown here -----------------------------

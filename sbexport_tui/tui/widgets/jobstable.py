@@ -1,4 +1,5 @@
-"""The jobs pane's table: a FastTable whose running jobs show a time that moves with the clock."""
+"""The jobs pane's tables: the jobs (a FastTable whose running jobs show a time that moves with
+the clock) and the runs overview."""
 
 from __future__ import annotations
 
@@ -12,13 +13,12 @@ from .fasttable import FastTable
 
 
 class JobsTable(FastTable):
-    """``g`` opens the failure groups (Home still goes to the top), and the time of a running
-    job is drawn from the clock (``live``), so it moves without touching the rows:
-    ``refresh_live`` redraws only the lines on screen whose time moves."""
+    """The time of a running job is drawn from the clock (``live``), so it moves without
+    touching the rows: ``refresh_live`` redraws only the lines on screen whose time moves.
+    ``g``/``G`` go to the top and the bottom, as in every list."""
 
     BINDINGS = [
         Binding("enter", "select", "Details", show=False, id="jobs.details"),
-        Binding("g", "screen.groups", "Failures", id="jobs.groups"),
     ]
 
     def __init__(self, *args: Any, **kw: Any) -> None:
@@ -51,4 +51,14 @@ class JobsTable(FastTable):
         return n
 
 
-__all__ = ["JobsTable"]
+class RunsTable(FastTable):
+    """The runs overview: Enter opens the run's jobs; Backspace (or h) goes back to them, as
+    Esc does."""
+
+    BINDINGS = [
+        Binding("enter", "select", "Open run", id="jobs.open_run"),
+        Binding("backspace,h", "screen.escape", "Back to the jobs", show=False, id="jobs.rows"),
+    ]
+
+
+__all__ = ["JobsTable", "RunsTable"]

@@ -22,7 +22,13 @@ def write(paths: Paths, text: str):
 
 def test_settings_default_when_missing(tmp_path):
     s = load_settings(Paths.under(tmp_path))
-    assert s.theme is None and s.mouse and s.bell and s.keymap == {}
+    assert s.theme is None and s.mouse and s.bell and s.notify and s.keymap == {}
+
+
+def test_settings_turn_the_desktop_notification_off(tmp_path):
+    paths = Paths.under(tmp_path)
+    write(paths, "notify = false\n")
+    assert load_settings(paths).notify is False
 
 
 def test_settings_read_theme_mouse_bell_keymap(tmp_path):
@@ -44,6 +50,7 @@ def test_settings_read_theme_mouse_bell_keymap(tmp_path):
     [
         ("colour = 1\n", "colour: is not a setting"),
         ("mouse = 'no'\n", "mouse: must be true or false"),
+        ("notify = 1\n", "notify: must be true or false"),
         ("theme = 3\n", "theme: must be a theme name"),
         ("keymap = 'x'\n", "keymap: must be a table"),
         ("theme = \n", "is not valid TOML"),
