@@ -15,6 +15,7 @@ from textual import events, on
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
+from textual.signal import Signal
 from textual.widgets import Input
 from textual.worker import Worker, WorkerState
 
@@ -85,6 +86,9 @@ class SbexportApp(App[int]):
         # makes the one jobs pane when first shown (tests give it a fake clock)
         self.jobs_factory: Callable[[int | None], JobsScreen] = _jobs_screen
         self.jobs_pane: JobsScreen | None = None
+        # the jobs pane says here that a poll changed items of the journal, with the ids of the
+        # runs that ended in it; the screens that show files (browse) read what a move changed
+        self.jobs_changed: Signal[tuple[int, ...]] = Signal(self, "jobs-changed")
         if demo:
             self.sub_title = "DEMO: simulated Platform, nothing real is exported"
 

@@ -18,7 +18,9 @@ from textual.widgets import Header, Input, Static
 from ...api.client import ClientStatus
 from ...api.errors import PlainCause, PlatformError, plain_cause
 from ...api.models import File, Project
+from ...export.journal import Journal, JournalError
 from ...export.matching import compile_pattern, index_companions
+from ...export.moved import MovedFile, as_alias, moved_files, note_moved
 from ...export.plan import Reason
 from ...export.selecting import Record
 from ...export.selection import SelectedFile
@@ -94,6 +96,13 @@ class BrowseScreen(Screen):
         problem: PlainCause
 
     @dataclass
+    class Moved(Message):
+        """What the journal says this project's moves made aliases, and the runs just ended."""
+
+        moved: dict[str, MovedFile]
+        ended: tuple[int, ...] = ()
+
+    @dataclass
     class WalkProgress(Message):
         folders: int
         files: int
@@ -130,6 +139,10 @@ class BrowseScreen(Screen):
         self.with_index = True
         self.walking: File | None = None
         self.walk_progress = ""
+        # the project's files that runs moved (the journal's word): shown as the aliases they
+        # are now, whatever a listing read before said
+        self.moved: dict[str, MovedFile] = {}
+        self._journal: Journal | None = None
 
     # ---- plumbing ------------------------------------------------------------------------
     @property
@@ -167,11 +180,85 @@ class BrowseScreen(Screen):
         root = self.project.root_folder or ""
         self.crumbs = [Crumb(root, self.project.id)]
         self.open_folder(root)
+        app_of(self).jobs_changed.subscribe(self, self._jobs_changed)
+        self.read_moved()
 
     def on_screen_resume(self) -> None:
-        # the selection may have changed on the selection screen
+        # the selection may have changed on the selection screen, and a run may have moved
+        # files of this folder (back from the jobs pane)
         self.refresh_marks()
         self.update_status()
+        self.read_moved()
+
+    def on_unmount(self) -> None:
+        if self._journal is not None:
+            self._journal.close()
+            self._journal = None
+
+    # ---- what runs moved -------------------------------------------------------------------
+    def _jobs_changed(self, ended: tuple[int, ...]) -> None:
+        self.read_moved(ended)
+
+    @work(group="moved", exit_on_error=False)
+    async def read_moved(self, ended: tuple[int, ...] = ()) -> None:
+        """Ask the journal which files of this project runs moved (off the screen's thread:
+        the journal may be busy with the jobs pane's writes)."""
+        try:
+            moved = await asyncio.to_thread(self._moved_now)
+        except JournalError as e:  # the jobs pane says what is wrong with the journal
+            log.info("browse: cannot read the journal: %s", e)
+            return
+        self.post_message(self.Moved(moved, ended))
+
+    def _moved_now(self) -> dict[str, MovedFile]:
+        session = self.session
+        if self._journal is None:
+            path = session.paths.journal_file
+            if not path.exists():
+                return {}  # nothing was ever sent
+            self._journal = Journal(path)
+        return moved_files(self._journal, self.project.id, session.profile_name)
+
+    def on_browse_screen_moved(self, message: Moved) -> None:
+        self.moved = message.moved
+        if note_moved(self.selection.engine, self.moved):
+            self.update_status()  # marked files that are aliases now: counted as such
+        changed = self.apply_moved()
+        ended = set(message.ended)
+        # a run that moved files of this folder ended: list it again, to show the Platform's
+        # own records (the aliases are already shown); not while the user is in a range or
+        # a walk, which a new listing would lose
+        here = {f.id for f in self.entries}
+        moved_here = any(m.run_id in ended and fid in here for fid, m in self.moved.items())
+        quiet = not self.listing and self.walking is None and self.range_anchor is None
+        if moved_here and quiet:
+            self.action_reload()
+        elif changed:
+            self.update_status()
+
+    def fresh(self, f: File) -> File:
+        """The file as it is now: an alias when a run moved it."""
+        m = self.moved.get(f.id)
+        return as_alias(f, m) if m is not None and not f.is_alias else f
+
+    def apply_moved(self) -> int:
+        """The rows of files a run moved show them as aliases; returns how many changed."""
+        if not self.moved:
+            return 0
+        changed: list[str] = []
+        for i, f in enumerate(self.entries):
+            g = self.fresh(f)
+            if g is not f:
+                self.entries[i] = self._by_id[f.id] = g
+                self._rows.pop(f.id, None)
+                changed.append(f.id)
+        if changed:
+            by_id = self._by_id
+            self.view = [by_id[f.id] for f in self.view]
+            self._views = {}
+            self._names = None
+            self.table.forget_rows(changed)
+        return len(changed)
 
     # ---- listing ---------------------------------------------------------------------------
     def open_folder(self, folder_id: str, cursor_key: str | None = None) -> None:
@@ -229,6 +316,8 @@ class BrowseScreen(Screen):
     def on_browse_screen_page(self, message: Page) -> None:
         if message.folder_id != self.crumbs[-1].folder_id:
             return  # a late page of a folder we left
+        if self.moved:
+            message.files = [self.fresh(f) for f in message.files]
         self.entries.extend(message.files)
         for f in message.files:
             self._by_id[f.id] = f
