@@ -36,6 +36,16 @@ from .dialogs import PromptScreen
 
 MARK = "●"
 SORTS = ("listed", "name", "size", "date")
+# each sort in words, ascending and descending, and the column whose header shows it
+SORT_WORDS = {
+    ("name", False): "name, A to Z",
+    ("name", True): "name, Z to A",
+    ("size", False): "size, smallest first",
+    ("size", True): "size, largest first",
+    ("date", False): "date, oldest first",
+    ("date", True): "date, newest first",
+}
+SORT_COLUMNS = {"name": "name", "size": "size", "date": "modified"}
 STOPPED = PlainCause("Stopped waiting for the Platform: this folder is not listed.", "")
 
 log = logging.getLogger(__name__)
@@ -438,7 +448,7 @@ class BrowseScreen(Screen):
         if self.filter_text():
             here = f"{len(self.view)} of {here}"
         if self.sort != "listed":
-            here += f", by {self.sort}" + (" desc" if self.sort_reverse else "")
+            here += f", {self.sort_words()}"
         parts = [here, self.selection.summary()]
         if self.waiting is not None:
             now = client_clock(self.session.client)()
@@ -787,15 +797,39 @@ class BrowseScreen(Screen):
             return
         self.action_up()  # nothing to cancel: Esc goes back, like Backspace
 
-    def action_sort(self) -> None:
-        i = SORTS.index(self.sort)
+    def sort_words(self, sort: str | None = None, reverse: bool | None = None) -> str:
+        """``by name, A to Z``; ``as listed`` for the Platform's own order."""
+        sort = self.sort if sort is None else sort
+        reverse = self.sort_reverse if reverse is None else reverse
+        words = SORT_WORDS.get((sort, reverse))
+        return f"by {words}" if words else "as listed"
+
+    def next_sort(self) -> tuple[str, bool]:
+        """o's cycle: each column ascending, then descending, then the order listed."""
         if self.sort != "listed" and not self.sort_reverse:
-            self.sort_reverse = True
-        else:
-            self.sort = SORTS[(i + 1) % len(SORTS)]
-            self.sort_reverse = False
+            return self.sort, True
+        return SORTS[(SORTS.index(self.sort) + 1) % len(SORTS)], False
+
+    def action_sort(self) -> None:
+        before = [f.id for f in self.view]
+        self.sort, self.sort_reverse = self.next_sort()
         self.refill()
+        self.show_sort()
         self.update_status()
+        if len(before) > 1 and [f.id for f in self.view] == before:
+            # the folder was in this order already: say what o did, so that the key is not
+            # taken for one that does nothing
+            now, then = self.sort_words(), self.sort_words(*self.next_sort())
+            self.notify(f"Sorted {now}: the order it already had. o again: {then}.", markup=False)
+
+    def show_sort(self) -> None:
+        """The sorted column's header says so (an arrow up: ascending)."""
+        shown = SORT_COLUMNS.get(self.sort)
+        arrow = " ▼" if self.sort_reverse else " ▲"
+        for c in self.table.columns:
+            label = c.label.removesuffix(" ▲").removesuffix(" ▼")
+            c.label = label + arrow if c.key == shown else label
+        self.table.refresh()
 
     def action_selection(self) -> None:
         app_of(self).action_show_selection()
