@@ -132,6 +132,8 @@ class BrowseScreen(Screen):
         self.entries: list[File] = []  # the folder's items, as listed
         self.view: list[File] = []  # what the table shows (filtered, sorted)
         self._by_id: dict[str, File] = {}
+        self._rows: dict[str, list[Text]] = {}  # file id -> its row's cells, made when drawn
+        self._names: dict[str, File] | None = None  # name -> file, for index files
         self._lower: dict[str, str] = {}  # file id -> its name in lower case, for the filter
         self._view_filter = ""  # the filter text self.view was made with
         # the views of the filter texts typed on the way to this one: deleting a letter goes
@@ -273,8 +275,8 @@ class BrowseScreen(Screen):
     # ---- listing ---------------------------------------------------------------------------
     def open_folder(self, folder_id: str, cursor_key: str | None = None) -> None:
         self.entries, self.view = [], []
-        self._rows: dict[str, list[Text]] = {}
-        self._names: dict[str, File] | None = None
+        self._rows = {}
+        self._names = None
         self._by_id = {}
         self._lower = {}
         self._view_filter = ""
