@@ -61,8 +61,10 @@ class Crumb:
 class BrowseScreen(Screen):
     HELP_TITLE = "Browse and mark files"
     HELP = (
-        "Enter opens a folder; Esc or Backspace goes up, and at the project's root back to the "
-        "projects; q goes back to the projects from any folder. Marks persist across folders "
+        "Enter opens a folder, and on a file shows its details (id, size, tags, metadata, the "
+        "task that made it, where it is stored). Esc or Backspace goes up, and at the "
+        "project's root back to the projects; q goes back to the projects from any folder. o "
+        "sorts by name, size or date, each way, then as listed. Marks persist across folders "
         "and projects until cleared. Marking a folder marks every file under it. Index files "
         "(BAI, CRAI, TBI, CSI) come along with their BAM, CRAM or VCF.GZ. A manifest (m) names "
         "files by id, by path from the project's root, or by the name of a file at the root, "
@@ -484,8 +486,16 @@ class BrowseScreen(Screen):
         self.action_open()
 
     def action_open(self) -> None:
+        """Enter: a folder opens; a file shows its details."""
         f = self.current()
-        if f is None or not f.is_folder:
+        if f is None:
+            return
+        if not f.is_folder:
+            from .details import FileDetailsScreen
+
+            folder = self.folder_path()
+            name = f.name or f.id
+            self.app.push_screen(FileDetailsScreen(f.id, f, f"{folder}/{name}" if folder else name))
             return
         self.crumbs[-1].cursor_key = f.id
         self.crumbs.append(Crumb(f.id, f.name or f.id))

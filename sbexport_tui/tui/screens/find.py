@@ -66,13 +66,15 @@ class FindScreen(Screen):
         "(*.cram, re:REGEX), task:ID; quote a word with spaces. A word repeated is any of its "
         "values; words of different kinds must all hold. Or t: pick a finished task, and its "
         "outputs (arrays, folders, index files) are the results. Space marks a result into the "
-        "same selection as browse; index files come along. Enter on an empty query picks a "
-        "task too. Esc stops a search, leaves the query field, then goes back."
+        "same selection as browse; index files come along. Enter on a result shows its details "
+        "(id, size, tags, metadata, the task that made it, where it is stored); Enter on an "
+        "empty query picks a task. Esc stops a search, leaves the query field, then goes back."
     )
     BINDINGS = [
         Binding("slash", "query", "Query", id="find.query", priority=True),
         Binding("t", "task", "Tasks", id="find.task"),
         Binding("space", "toggle_mark", "Mark", id="find.toggle"),
+        Binding("enter", "details", "Details", show=False, id="find.details"),
         Binding("a", "mark_all", "Mark all", show=False, id="find.mark_all"),
         Binding("A", "unmark_all", "Unmark all", show=False, id="find.unmark_all"),
         Binding("i", "toggle_index", "Index files on/off", show=False, id="find.index"),
@@ -331,6 +333,20 @@ class FindScreen(Screen):
                         g.file_id, "mark", Text(MARK if on else " ", style="bold")
                     )
         self.update_status()
+
+    @on(FastTable.RowSelected, "#results")
+    def _row_selected(self) -> None:
+        self.action_details()
+
+    def action_details(self) -> None:
+        """Enter on a result: the file in full, read from the Platform."""
+        from .details import FileDetailsScreen
+
+        key = self.table.cursor_key()
+        if key is None or key not in self.results:
+            return
+        item, _ = self.results[key]
+        self.app.push_screen(FileDetailsScreen(item.file_id, None, item.path))
 
     def action_toggle_mark(self) -> None:
         key = self.table.cursor_key()
