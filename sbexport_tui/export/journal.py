@@ -56,6 +56,10 @@ from .states import (  # noqa: E402  (and re-exported: the journal is where they
     FINAL_STATES as FINAL_STATES,
 )
 from .states import ITEM_STATES, RUN_STATES, WATCHED_STATES  # noqa: E402
+
+# a move whose job COMPLETED: the Platform made the project file an alias of the new object
+# (platform-api.md, copy_only=false), whether or not the volume's listing has shown it yet
+MOVED_STATES = ("completed", "verified", "unverified")
 from .states import UNSENT_STATES as UNSENT_STATES  # noqa: E402
 
 _SCHEMA = """
@@ -700,6 +704,19 @@ class Journal:
                 )
             )
         return found
+
+    def finished_moves(self, project: str, profile: str | None) -> list[ItemRecord]:
+        """Items of this profile's move runs from ``project`` whose export job COMPLETED
+        (``completed``, ``verified``, ``unverified``: the Platform ran the move, so the file is
+        now an alias; ``export.moved``), oldest run first. Reads only the items of move runs."""
+        states = MOVED_STATES
+        rows = self._query(
+            f"SELECT {_ITEM_COLUMNS} FROM items WHERE run_id IN "  # noqa: S608
+            "(SELECT id FROM runs WHERE mode = 'move' AND profile IS ?) AND project = ? "
+            f"AND state IN ({','.join('?' * len(states))}) ORDER BY run_id, position",
+            (profile, project, *states),
+        )
+        return [_item(r) for r in rows]
 
     def failure_groups(self, run_id: int) -> list[tuple[str, int | None, str | None, int]]:
         """(state, error code or None, reason or None, count) for rejected/failed/skipped items,

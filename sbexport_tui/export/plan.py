@@ -342,6 +342,19 @@ def encryption_text(volume: Volume, options: ExportOptions) -> str | None:
     return f"{what} (set for this export; overrides the volume's default)"
 
 
+def encryption_key(volume: Volume, options: ExportOptions) -> str | None:
+    """The KMS key that ``encryption_text`` names (the export's own, else the volume's default
+    one), or None: a long value the screens show on a line of its own."""
+    if (volume.service_type or "").lower() != "s3":
+        return None
+    if options.sse_algorithm is None:
+        defaults = volume.properties
+        if defaults.get("sse_algorithm") == "aws:kms" and defaults.get("sse_aws_kms_key_id"):
+            return str(defaults["sse_aws_kms_key_id"])
+        return None
+    return options.kms_key_id or None
+
+
 # ---- the plan ---------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class PlanItem:
@@ -408,6 +421,7 @@ class ExportPlan:
     warnings: list[str] = field(default_factory=list)  # things the user should know
     notes: list[str] = field(default_factory=list)  # what the Platform decides, not this plan
     encryption: str | None = None  # in words: what the objects will be encrypted with
+    encryption_key: str | None = None  # the KMS key named in ``encryption``, if any
 
     # ---- views ----
     @property
@@ -623,6 +637,7 @@ def build_plan(
         properties=props or None,
         checked_existing=existing is not None,
         encryption=encryption_text(volume, options),
+        encryption_key=encryption_key(volume, options),
     )
     taken_on_volume = set(existing or ())
     try:

@@ -119,6 +119,11 @@ class Selection:
         self._files[file.file_id] = file
         return True
 
+    def put(self, file: SelectedFile) -> None:
+        """Add a file, or replace the entry of the same id in its place (what is known of it
+        changed: a move made it an alias)."""
+        self._files[file.file_id] = file
+
     def add_all(self, files: Iterable[SelectedFile]) -> int:
         """Add many; returns how many were new."""
         return sum(1 for f in files if self.add(f))

@@ -17,6 +17,7 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
+from textual.signal import Signal
 from textual.widgets import Input
 from textual.worker import Worker, WorkerState
 
@@ -102,6 +103,9 @@ class SbexportApp(App[int]):
         # what it said stays here (the tests read it; on a loaded machine a toast can expire
         # before the test looks)
         self.said: deque[Said] = deque(maxlen=500)
+        # the jobs pane says here that a poll changed items of the journal, with the ids of the
+        # runs that ended in it; the screens that show files (browse) read what a move changed
+        self.jobs_changed: Signal[tuple[int, ...]] = Signal(self, "jobs-changed")
         if demo:
             self.sub_title = "DEMO: simulated Platform, nothing real is exported"
 

@@ -77,7 +77,7 @@ class TmuxApp:
         before shows too, such as the plan's headline in the options' preview, let a key reach
         the wrong screen and be lost)."""
         self.keys("x")
-        self.wait_for("Choose the volume")
+        self.wait_for("Bucket/prefix")  # the volumes' header (the line over it follows the cursor)
         self.wait_for("will be copied to demo/us-east-results")  # listed, and its plan made
         self.keys("C-r")
         self.wait_for("(o changes it)")  # the pre-flight's own line, written with its plan

@@ -54,8 +54,8 @@ async def test_a_typed_query_is_found_marked_and_exported(demo_app):
         assert all(screen.results[k][0].folder.endswith("/variants") for k in screen.order)
         why = screen.results[screen.order[0]][1]
         assert [short_why(w) for w in why] == ["tag final", "case_id=CASE-01A"]
-        # each file shows its folder; the status says what each term matched
-        assert "each term matched tag final:" in str(screen.query_one("#status").render())
+        # each file shows its folder; the line under the status says what each term matched
+        assert "each term matched tag final:" in screen.query_one("#detail").text
         await pilot.press("a")
         assert len(demo_app.selection) == len(names)
         marked = {i.file_id for i in demo_app.selection}

@@ -81,3 +81,26 @@ def test_folder_waiting_for_the_network(snap_compare, tmp_path):
             await pilot.pause()
 
     assert snap_compare(make_app(tmp_path), terminal_size=(80, 24), run_before=before)
+
+
+@pytest.mark.parametrize("theme", ["textual-dark", "ansi-dark", "no-color"])
+def test_file_details(snap_compare, tmp_path, monkeypatch, theme):
+    """Enter on a file: its details over the folder, at 80x24, in every theme."""
+    from sbexport_tui.config.paths import Paths
+    from sbexport_tui.session import demo_session
+    from sbexport_tui.tui.app import SbexportApp
+    from sbexport_tui.tui.screens.projects import ProjectsScreen
+
+    if theme == "no-color":
+        monkeypatch.setenv("NO_COLOR", "1")
+    app = SbexportApp(
+        ProjectsScreen, demo=True, theme_name="textual-dark" if theme == "no-color" else theme
+    )
+    app.session = demo_session(Paths.under(tmp_path / "home", demo=True))
+
+    async def before(pilot):
+        await open_path(pilot, "batches", "batch-02", "S0201", "variants")
+        await pilot.press("enter")  # S0201.vcf.gz, made by a task
+        await settle(pilot)
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=before)

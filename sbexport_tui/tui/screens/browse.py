@@ -18,7 +18,9 @@ from textual.widgets import Header, Input, Static
 from ...api.client import ClientStatus
 from ...api.errors import PlainCause, PlatformError, plain_cause
 from ...api.models import File, Project
+from ...export.journal import Journal, JournalError
 from ...export.matching import compile_pattern, index_companions
+from ...export.moved import MovedFile, as_alias, moved_files, note_moved
 from ...export.plan import Reason
 from ...export.selecting import Record
 from ...export.selection import SelectedFile
@@ -34,6 +36,16 @@ from .dialogs import PromptScreen
 
 MARK = "●"
 SORTS = ("listed", "name", "size", "date")
+# each sort in words, ascending and descending, and the column whose header shows it
+SORT_WORDS = {
+    ("name", False): "name, A to Z",
+    ("name", True): "name, Z to A",
+    ("size", False): "size, smallest first",
+    ("size", True): "size, largest first",
+    ("date", False): "date, oldest first",
+    ("date", True): "date, newest first",
+}
+SORT_COLUMNS = {"name": "name", "size": "size", "date": "modified"}
 STOPPED = PlainCause("Stopped waiting for the Platform: this folder is not listed.", "")
 
 log = logging.getLogger(__name__)
@@ -49,8 +61,10 @@ class Crumb:
 class BrowseScreen(Screen):
     HELP_TITLE = "Browse and mark files"
     HELP = (
-        "Enter opens a folder; Esc or Backspace goes up, and at the project's root back to the "
-        "projects; q goes back to the projects from any folder. Marks persist across folders "
+        "Enter opens a folder, and on a file shows its details (id, size, tags, metadata, the "
+        "task that made it, where it is stored). Esc or Backspace goes up, and at the "
+        "project's root back to the projects; q goes back to the projects from any folder. o "
+        "sorts by name, size or date, each way, then as listed. Marks persist across folders "
         "and projects until cleared. Marking a folder marks every file under it. Index files "
         "(BAI, CRAI, TBI, CSI) come along with their BAM, CRAM or VCF.GZ. A manifest (m) names "
         "files by id, by path from the project's root, or by the name of a file at the root, "
@@ -94,6 +108,13 @@ class BrowseScreen(Screen):
         problem: PlainCause
 
     @dataclass
+    class Moved(Message):
+        """What the journal says this project's moves made aliases, and the runs just ended."""
+
+        moved: dict[str, MovedFile]
+        ended: tuple[int, ...] = ()
+
+    @dataclass
     class WalkProgress(Message):
         folders: int
         files: int
@@ -113,6 +134,8 @@ class BrowseScreen(Screen):
         self.entries: list[File] = []  # the folder's items, as listed
         self.view: list[File] = []  # what the table shows (filtered, sorted)
         self._by_id: dict[str, File] = {}
+        self._rows: dict[str, list[Text]] = {}  # file id -> its row's cells, made when drawn
+        self._names: dict[str, File] | None = None  # name -> file, for index files
         self._lower: dict[str, str] = {}  # file id -> its name in lower case, for the filter
         self._view_filter = ""  # the filter text self.view was made with
         # the views of the filter texts typed on the way to this one: deleting a letter goes
@@ -130,6 +153,10 @@ class BrowseScreen(Screen):
         self.with_index = True
         self.walking: File | None = None
         self.walk_progress = ""
+        # the project's files that runs moved (the journal's word): shown as the aliases they
+        # are now, whatever a listing read before said
+        self.moved: dict[str, MovedFile] = {}
+        self._journal: Journal | None = None
 
     # ---- plumbing ------------------------------------------------------------------------
     @property
@@ -167,17 +194,91 @@ class BrowseScreen(Screen):
         root = self.project.root_folder or ""
         self.crumbs = [Crumb(root, self.project.id)]
         self.open_folder(root)
+        app_of(self).jobs_changed.subscribe(self, self._jobs_changed)
+        self.read_moved()
 
     def on_screen_resume(self) -> None:
-        # the selection may have changed on the selection screen
+        # the selection may have changed on the selection screen, and a run may have moved
+        # files of this folder (back from the jobs pane)
         self.refresh_marks()
         self.update_status()
+        self.read_moved()
+
+    def on_unmount(self) -> None:
+        if self._journal is not None:
+            self._journal.close()
+            self._journal = None
+
+    # ---- what runs moved -------------------------------------------------------------------
+    def _jobs_changed(self, ended: tuple[int, ...]) -> None:
+        self.read_moved(ended)
+
+    @work(group="moved", exit_on_error=False)
+    async def read_moved(self, ended: tuple[int, ...] = ()) -> None:
+        """Ask the journal which files of this project runs moved (off the screen's thread:
+        the journal may be busy with the jobs pane's writes)."""
+        try:
+            moved = await asyncio.to_thread(self._moved_now)
+        except JournalError as e:  # the jobs pane says what is wrong with the journal
+            log.info("browse: cannot read the journal: %s", e)
+            return
+        self.post_message(self.Moved(moved, ended))
+
+    def _moved_now(self) -> dict[str, MovedFile]:
+        session = self.session
+        if self._journal is None:
+            path = session.paths.journal_file
+            if not path.exists():
+                return {}  # nothing was ever sent
+            self._journal = Journal(path)
+        return moved_files(self._journal, self.project.id, session.profile_name)
+
+    def on_browse_screen_moved(self, message: Moved) -> None:
+        self.moved = message.moved
+        if note_moved(self.selection.engine, self.moved):
+            self.update_status()  # marked files that are aliases now: counted as such
+        changed = self.apply_moved()
+        ended = set(message.ended)
+        # a run that moved files of this folder ended: list it again, to show the Platform's
+        # own records (the aliases are already shown); not while the user is in a range or
+        # a walk, which a new listing would lose
+        here = {f.id for f in self.entries}
+        moved_here = any(m.run_id in ended and fid in here for fid, m in self.moved.items())
+        quiet = not self.listing and self.walking is None and self.range_anchor is None
+        if moved_here and quiet:
+            self.action_reload()
+        elif changed:
+            self.update_status()
+
+    def fresh(self, f: File) -> File:
+        """The file as it is now: an alias when a run moved it."""
+        m = self.moved.get(f.id)
+        return as_alias(f, m) if m is not None and not f.is_alias else f
+
+    def apply_moved(self) -> int:
+        """The rows of files a run moved show them as aliases; returns how many changed."""
+        if not self.moved:
+            return 0
+        changed: list[str] = []
+        for i, f in enumerate(self.entries):
+            g = self.fresh(f)
+            if g is not f:
+                self.entries[i] = self._by_id[f.id] = g
+                self._rows.pop(f.id, None)
+                changed.append(f.id)
+        if changed:
+            by_id = self._by_id
+            self.view = [by_id[f.id] for f in self.view]
+            self._views = {}
+            self._names = None
+            self.table.forget_rows(changed)
+        return len(changed)
 
     # ---- listing ---------------------------------------------------------------------------
     def open_folder(self, folder_id: str, cursor_key: str | None = None) -> None:
         self.entries, self.view = [], []
-        self._rows: dict[str, list[Text]] = {}
-        self._names: dict[str, File] | None = None
+        self._rows = {}
+        self._names = None
         self._by_id = {}
         self._lower = {}
         self._view_filter = ""
@@ -229,6 +330,8 @@ class BrowseScreen(Screen):
     def on_browse_screen_page(self, message: Page) -> None:
         if message.folder_id != self.crumbs[-1].folder_id:
             return  # a late page of a folder we left
+        if self.moved:
+            message.files = [self.fresh(f) for f in message.files]
         self.entries.extend(message.files)
         for f in message.files:
             self._by_id[f.id] = f
@@ -349,7 +452,7 @@ class BrowseScreen(Screen):
         if self.filter_text():
             here = f"{len(self.view)} of {here}"
         if self.sort != "listed":
-            here += f", by {self.sort}" + (" desc" if self.sort_reverse else "")
+            here += f", {self.sort_words()}"
         parts = [here, self.selection.summary()]
         if self.waiting is not None:
             now = client_clock(self.session.client)()
@@ -383,8 +486,16 @@ class BrowseScreen(Screen):
         self.action_open()
 
     def action_open(self) -> None:
+        """Enter: a folder opens; a file shows its details."""
         f = self.current()
-        if f is None or not f.is_folder:
+        if f is None:
+            return
+        if not f.is_folder:
+            from .details import FileDetailsScreen
+
+            folder = self.folder_path()
+            name = f.name or f.id
+            self.app.push_screen(FileDetailsScreen(f.id, f, f"{folder}/{name}" if folder else name))
             return
         self.crumbs[-1].cursor_key = f.id
         self.crumbs.append(Crumb(f.id, f.name or f.id))
@@ -698,15 +809,39 @@ class BrowseScreen(Screen):
             return
         self.action_up()  # nothing to cancel: Esc goes back, like Backspace
 
-    def action_sort(self) -> None:
-        i = SORTS.index(self.sort)
+    def sort_words(self, sort: str | None = None, reverse: bool | None = None) -> str:
+        """``by name, A to Z``; ``as listed`` for the Platform's own order."""
+        sort = self.sort if sort is None else sort
+        reverse = self.sort_reverse if reverse is None else reverse
+        words = SORT_WORDS.get((sort, reverse))
+        return f"by {words}" if words else "as listed"
+
+    def next_sort(self) -> tuple[str, bool]:
+        """o's cycle: each column ascending, then descending, then the order listed."""
         if self.sort != "listed" and not self.sort_reverse:
-            self.sort_reverse = True
-        else:
-            self.sort = SORTS[(i + 1) % len(SORTS)]
-            self.sort_reverse = False
+            return self.sort, True
+        return SORTS[(SORTS.index(self.sort) + 1) % len(SORTS)], False
+
+    def action_sort(self) -> None:
+        before = [f.id for f in self.view]
+        self.sort, self.sort_reverse = self.next_sort()
         self.refill()
+        self.show_sort()
         self.update_status()
+        if len(before) > 1 and [f.id for f in self.view] == before:
+            # the folder was in this order already: say what o did, so that the key is not
+            # taken for one that does nothing
+            now, then = self.sort_words(), self.sort_words(*self.next_sort())
+            self.notify(f"Sorted {now}: the order it already had. o again: {then}.", markup=False)
+
+    def show_sort(self) -> None:
+        """The sorted column's header says so (an arrow up: ascending)."""
+        shown = SORT_COLUMNS.get(self.sort)
+        arrow = " ▼" if self.sort_reverse else " ▲"
+        for c in self.table.columns:
+            label = c.label.removesuffix(" ▲").removesuffix(" ▼")
+            c.label = label + arrow if c.key == shown else label
+        self.table.refresh()
 
     def action_selection(self) -> None:
         app_of(self).action_show_selection()

@@ -6,6 +6,7 @@ import textwrap
 from dataclasses import dataclass
 from datetime import date
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -26,6 +27,7 @@ from ...export.plan import (
     volume_reason,
 )
 from ...export.templates import FLAT, KEEP_STRUCTURE, check_template
+from ..format import cut_middle, encryption_lines
 from ..selection import SelectionStore
 from ..widgets.fasttable import Column, FastTable, left_cut
 from ..widgets.footer import AppFooter
@@ -104,7 +106,9 @@ class ExportOptionsScreen(Screen):
             [
                 Column("id", "Volume", None, min_width=18),
                 Column("type", "Type", 5),
-                Column("where", "Bucket/prefix", 22),
+                # the bucket's start and the prefix's end; the whole of the highlighted
+                # volume's on the line above the table
+                Column("where", "Bucket/prefix", 22, cut="middle"),
                 Column("mode", "Mode", 4),
                 Column("note", "Note", 19),
             ],
@@ -138,8 +142,7 @@ class ExportOptionsScreen(Screen):
         yield AppFooter()
 
     def on_mount(self) -> None:
-        sel = self.selection
-        self.query_one("#what", Static).update(plain(f"Export {sel.summary()}. Choose the volume:"))
+        self.show_what()
         self.query_one("#volumes", FastTable).focus()
         self.apply_preset()
         self.load_volumes()
@@ -180,7 +183,7 @@ class ExportOptionsScreen(Screen):
         rows = []
         for v in self.volumes:
             svc = v.service
-            where = f"{v.bucket or ''}/{v.prefix}" if v.bucket else (v.prefix or "")
+            where = bucket_prefix(v)
             note = volume_note(v, clouds)
             rows.append(
                 (
@@ -227,7 +230,28 @@ class ExportOptionsScreen(Screen):
         is_s3 = bool(vol and vol.service and vol.service.type == "s3")
         for w in self.query(".s3-only"):
             w.display = is_s3
+        self.show_what()
         self.refresh_preview()
+
+    def show_what(self) -> None:
+        """What is exported, and where the highlighted volume writes: its bucket and prefix
+        whole (the table's column is too narrow at 80 columns), the summary shortened first
+        to make room, the bucket and prefix cut in the middle only when nothing else will do."""
+        what = self.query_one("#what", Static)
+        sel = self.selection
+        vol = self.volume()
+        where = bucket_prefix(vol) if vol is not None else ""
+        if not where:
+            what.update(plain(f"Export {sel.summary()}. Choose the volume:"))
+            return
+        width = what.size.width
+        heads = (
+            f"Export {sel.summary()} to bucket/prefix ",
+            f"Export {len(sel):,} marked to bucket/prefix ",
+            "To bucket/prefix ",
+        )
+        head = next((h for h in heads if cell_len(h + where) <= width), heads[-1])
+        what.update(plain(head + cut_middle(where, max(12, width - cell_len(head)))))
 
     @on(Select.Changed, "#preset")
     def _preset_changed(self, event: Select.Changed) -> None:
@@ -271,7 +295,7 @@ class ExportOptionsScreen(Screen):
             out.update(Text(str(e), style="bold red"))
             return
         self.plan = build_plan(self.selection.engine, vol, options, today=date.today())
-        out.update(preview_text(self.plan, vol, max(40, out.size.width - 2)))
+        out.update(preview_text(self.plan, vol, max(40, out.size.width)))
 
     # ---- actions -------------------------------------------------------------------------
     def action_review(self) -> None:
@@ -303,6 +327,13 @@ class ExportOptionsScreen(Screen):
         self.app.pop_screen()
 
 
+def bucket_prefix(volume: Volume) -> str:
+    """``bucket/prefix`` of a volume (its container, for Azure), or its prefix alone."""
+    if volume.bucket:
+        return f"{volume.bucket}/{volume.prefix}"
+    return volume.prefix or ""
+
+
 def preview_text(plan: ExportPlan, volume: Volume, width: int = 78) -> Text:
     text = Text(no_wrap=True, overflow="ellipsis")
     text.append(plan.headline(), style="bold red" if plan.destructive else "bold")
@@ -315,8 +346,8 @@ def preview_text(plan: ExportPlan, volume: Volume, width: int = 78) -> Text:
         why = bad.detail or (bad.reason.text if bad.reason is not None else "")
         for line in textwrap.wrap(f"Template: {why} ({bad.file.path})", width)[:3]:
             text.append(line + "\n", "bold red")
-    if plan.encryption:
-        text.append(f"Encryption: {plan.encryption}\n", style="dim")
+    for line in encryption_lines(plan, width):  # a KMS key on a line of its own
+        text.append(line + "\n", style="dim")
     for item in plan.exportable[:PREVIEW_ROWS]:
         # cut on the left, as the review does: the end of a key is what tells files apart
         text.append("  -> ")

@@ -6,8 +6,10 @@ are the engine's (``export.finding``, ``selecting.build_selection``), as for
 from __future__ import annotations
 
 import logging
+import textwrap
 from dataclasses import dataclass
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -29,7 +31,7 @@ from ...export.finding import (
 from ...export.matching import index_companions
 from ...export.selecting import SelectionError, SelectionReport, build_selection
 from ...export.selection import SelectedFile
-from ..format import human_bytes, plural, short_date
+from ..format import cut_middle, human_bytes, plural, short_date
 from ..netwait import DetailLine
 from ..selection import SelectionStore
 from ..widgets.fasttable import Column, FastTable
@@ -39,7 +41,9 @@ from .base import app_of, focus_now
 
 log = logging.getLogger(__name__)
 MARK = "●"
-QUERY_HINT = "tag:final  case_id=CASE-01A  *.cram   Enter finds; empty Enter: pick a task"
+# whole in the field at 80 columns (76 cells); the status line under the table says what
+# Enter does
+QUERY_HINT = "tag:final  case_id=CASE-01A  *.cram  task:ID  (empty Enter: pick a task)"
 
 
 def short_why(why: str) -> str:
@@ -62,13 +66,15 @@ class FindScreen(Screen):
         "(*.cram, re:REGEX), task:ID; quote a word with spaces. A word repeated is any of its "
         "values; words of different kinds must all hold. Or t: pick a finished task, and its "
         "outputs (arrays, folders, index files) are the results. Space marks a result into the "
-        "same selection as browse; index files come along. Enter on an empty query picks a "
-        "task too. Esc stops a search, leaves the query field, then goes back."
+        "same selection as browse; index files come along. Enter on a result shows its details "
+        "(id, size, tags, metadata, the task that made it, where it is stored); Enter on an "
+        "empty query picks a task. Esc stops a search, leaves the query field, then goes back."
     )
     BINDINGS = [
         Binding("slash", "query", "Query", id="find.query", priority=True),
         Binding("t", "task", "Tasks", id="find.task"),
         Binding("space", "toggle_mark", "Mark", id="find.toggle"),
+        Binding("enter", "details", "Details", show=False, id="find.details"),
         Binding("a", "mark_all", "Mark all", show=False, id="find.mark_all"),
         Binding("A", "unmark_all", "Unmark all", show=False, id="find.unmark_all"),
         Binding("i", "toggle_index", "Index files on/off", show=False, id="find.index"),
@@ -243,11 +249,16 @@ class FindScreen(Screen):
             self.update_status(error=True)
             return
         report = message.report
-        self.query_one("#detail", DetailLine).show(message.detail)
+        lines = [message.detail] if message.detail else []
         if report is not None:
             self.pair_index_files(report)
             counts = "; ".join(f"{short_why(k)}: {v:,}" for k, v in report.term_counts.items())
-            self.outcome = f"each term matched {counts}" if counts else ""
+            # under the status line, wrapped: on it, it was cut at 80 columns
+            width = max(40, self.query_one("#status", Static).size.width)
+            if counts:
+                lines[:0] = textwrap.wrap(f"each term matched {counts}", width) or []
+        self.outcome = ""
+        self.query_one("#detail", DetailLine).show("\n".join(lines))
         self.update_status()
 
     def pair_index_files(self, report: SelectionReport) -> None:
@@ -281,22 +292,31 @@ class FindScreen(Screen):
 
     def update_status(self, *, error: bool = False) -> None:
         n = len(self.order)
-        parts = []
-        if self.what and not (error and n == 0):  # "0 results" says nothing an error does not
-            parts.append(f"{plural(n, 'result')} ({self.what})")
-        if self.searching:
-            parts.append(f"{self.progress} (Esc stops)")
-        parts.append(self.selection.summary())
-        if not self.with_index:
-            parts.append("index files: off")
-        if self.outcome and not self.searching:
-            # an error first: it is what to read; what each term matched last
-            parts.insert(0 if error else len(parts), self.outcome)
-        if not self.what and not self.searching and not error:
-            parts.insert(0, "Type a query and Enter (an empty one: pick a task)")
-        self.query_one("#status", Static).update(
-            plain("  ·  ".join(parts), "bold red" if error else "")
-        )
+        status = self.query_one("#status", Static)
+
+        def line(what: str) -> str:
+            parts = []
+            if what and not (error and n == 0):  # "0 results" says nothing an error does not
+                parts.append(f"{plural(n, 'result')} ({what})")
+            if self.searching:
+                parts.append(f"{self.progress} (Esc stops)")
+            parts.append(self.selection.summary())
+            if not self.with_index:
+                parts.append("index files: off")
+            if self.outcome and not self.searching:
+                # an error first: it is what to read
+                parts.insert(0 if error else len(parts), self.outcome)
+            if not what and not self.searching and not error:
+                parts.insert(0, "Type a query and Enter (an empty one: pick a task)")
+            return "  ·  ".join(parts)
+
+        text = line(self.what)
+        over = cell_len(text) - status.size.width
+        if over > 0 and self.what:
+            # too long for the line: what was searched (whole in the field above) is cut in
+            # its middle, so that the counts and the marks after it show
+            text = line(cut_middle(self.what, max(8, cell_len(self.what) - over)))
+        status.update(plain(text, "bold red" if error else ""))
 
     # ---- marking -------------------------------------------------------------------------------
     def mark(self, keys: list[str], on: bool) -> None:
@@ -313,6 +333,20 @@ class FindScreen(Screen):
                         g.file_id, "mark", Text(MARK if on else " ", style="bold")
                     )
         self.update_status()
+
+    @on(FastTable.RowSelected, "#results")
+    def _row_selected(self) -> None:
+        self.action_details()
+
+    def action_details(self) -> None:
+        """Enter on a result: the file in full, read from the Platform."""
+        from .details import FileDetailsScreen
+
+        key = self.table.cursor_key()
+        if key is None or key not in self.results:
+            return
+        item, _ = self.results[key]
+        self.app.push_screen(FileDetailsScreen(item.file_id, None, item.path))
 
     def action_toggle_mark(self) -> None:
         key = self.table.cursor_key()

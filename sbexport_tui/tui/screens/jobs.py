@@ -900,6 +900,8 @@ class JobsScreen(Screen):
             self.table.refresh()  # the time of running jobs moves on
         for rid in message.finished:
             self._run_finished(rid)
+        if message.changes or message.finished:  # a move's files are aliases now (browse)
+            app_of(self).jobs_changed.publish(tuple(message.finished))
         if message.error:
             self._problem(message.error, message.detail or message.error)
         else:

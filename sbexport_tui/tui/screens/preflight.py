@@ -27,7 +27,7 @@ from ...export.journal import Journal, JournalError
 from ...export.plan import ExportOptions, ExportPlan, Reason, prepare_plan
 from ...export.runner import Progress, submit_run
 from ...export.selection import Selection
-from ..format import human_bytes, plural
+from ..format import encryption_lines, human_bytes, plural
 from ..widgets.fasttable import left_cut
 from ..widgets.footer import AppFooter
 from ..widgets.table import plain
@@ -48,12 +48,13 @@ class PreflightScreen(Screen):
         "What will be exported and what will not, and why. Enter opens a group. c (or Ctrl+S) "
         "submits after a confirmation; nothing is sent until you confirm. o changes what happens "
         "to keys that already exist on the volume (skip, overwrite, rename); d saves the plan "
-        "and its exact requests as a dry run."
+        "and its exact requests as a dry run, and shows where (y copies the two paths)."
     )
     BINDINGS = [
         Binding("ctrl+s,c", "confirm", "Submit", id="preflight.submit"),
         Binding("d", "dry_run", "Save dry run", id="preflight.dry_run"),
         Binding("o", "collision", "On conflict", show=False, id="preflight.collision"),
+        Binding("y", "copy_paths", "Copy the dry run's paths", show=False, id="preflight.copy"),
         Binding("escape,q", "back", "Back", id="preflight.back"),
     ]
 
@@ -85,6 +86,7 @@ class PreflightScreen(Screen):
         self.title_text = title
         self.plan: ExportPlan | None = None
         self.submitting = False
+        self.saved: tuple[Path, Path] | None = None  # the last dry run's plan and requests
 
     @property
     def selection(self) -> Selection:
@@ -101,6 +103,7 @@ class PreflightScreen(Screen):
         yield Static("Checking the volume for keys that already exist...", id="headline")
         yield Tree("plan", id="groups")
         yield ProgressBar(id="progress", show_eta=False)
+        yield Static(id="saved", markup=False)
         yield Static(id="status", classes="status-line", markup=False)
         yield AppFooter()
 
@@ -108,6 +111,7 @@ class PreflightScreen(Screen):
         tree = self.query_one(Tree)
         tree.show_root = False
         self.query_one(ProgressBar).display = False
+        self.query_one("#saved", Static).display = False
         tree.focus()
         self.make_plan()
 
@@ -137,8 +141,9 @@ class PreflightScreen(Screen):
         for line in plan.damage():  # counted, right under the headline: 80 columns keep it
             text.append(f"\n{line}", "bold red")
         text.append(f"\nOn conflict: {self.options.on_conflict} (o changes it)", style="dim")
-        if plan.encryption:
-            text.append(f"\nEncryption: {plan.encryption}; ACL: {acl_text(plan)}", style="dim")
+        # a KMS key on a line of its own: cut off at the end of a shared one, it was lost
+        for line in encryption_lines(plan, max(40, head.size.width), acl=acl_text(plan)):
+            text.append(f"\n{line}", style="dim")
         if plan.refused_count:
             text.append(f"\n{plan.refused_count} will not be exported:")
         head.update(text)
@@ -218,9 +223,36 @@ class PreflightScreen(Screen):
         except OSError as e:
             self.notify(f"Could not save the dry run: {e}", severity="error", markup=False)
             return
-        self.notify(
-            f"Nothing sent. Plan: {plan_file}; exact requests: {requests_file}", markup=False
-        )
+        self.saved = (plan_file, requests_file)
+        self.show_saved()
+
+    def show_saved(self, copied: bool = False) -> None:
+        """The dry run's paths, each whole on a line of its own, to be read or copied from the
+        terminal (a toast cut them mid-word, over the status line); the folder on a line of its
+        own when they are long. No toast: it would cover them."""
+        if self.saved is None:
+            return
+        plan_file, requests_file = self.saved
+        box = self.query_one("#saved", Static)
+        width = max(40, box.size.width or self.size.width - 2)
+        said = "y sent the paths to the terminal's clipboard" if copied else "y copies the paths"
+        text = Text(f"Dry run saved, nothing sent; {said}:", style="bold")
+        where = f"{plan_file.parent}/"
+        if len(f"  {plan_file}") <= width and len(f"  {requests_file}") <= width:
+            text.append(f"\n  {plan_file}\n  {requests_file}")
+        else:
+            text.append(f"\nin {where}" if len(where) + 3 <= width else f"\nin\n{where}")
+            text.append(f"\n  {plan_file.name}\n  {requests_file.name}")
+        box.update(text)
+        box.display = True
+
+    def action_copy_paths(self) -> None:
+        """The last dry run's two paths to the clipboard (through the terminal: OSC 52)."""
+        if self.saved is None:
+            self.notify("Nothing to copy yet: d saves a dry run", markup=False)
+            return
+        self.app.copy_to_clipboard("\n".join(str(p) for p in self.saved))
+        self.show_saved(copied=True)
 
     # ---- confirm and submit --------------------------------------------------------------
     def action_confirm(self) -> None:
@@ -249,8 +281,8 @@ class PreflightScreen(Screen):
                 )
 
         phrase = plan.confirm_phrase()
-        settings = f"Encryption: {plan.encryption}; ACL: {acl_text(plan)}"
-        settings = settings if plan.encryption else ""
+        # the dialog wraps its lines (68 cells wide at most): the key whole, on its own
+        settings = "\n".join(encryption_lines(plan, 68, acl=acl_text(plan), cut=False))
         if phrase is None:
             self.app.push_screen(
                 ConfirmScreen(
