@@ -442,11 +442,13 @@ class Journal:
         *,
         profile: str | None = None,
         api_base_url: str | None = None,
+        retry_of: dict[str, Any] | None = None,
     ) -> int:
         """Write the run and one row per selected file (one transaction); returns the run id.
 
         Exportable files start ``planned``; files the plan refused start ``skipped`` with the
-        plan's reason, so nothing selected is ever missing from the journal.
+        plan's reason, so nothing selected is ever missing from the journal. ``retry_of``
+        (``RetryPlan.origin``): the run this one retries, kept in its options.
         """
         now = self._clock()
         options = plan.options.to_dict()
@@ -457,6 +459,8 @@ class Journal:
             volume_type=plan.volume_type,
             copy_only=plan.copy_only,
         )
+        if retry_of is not None:
+            options["retry_of"] = dict(retry_of)
         rows = []
         for item in plan.items:
             f = item.file
