@@ -601,6 +601,24 @@ class Journal:
             raise JournalError(f"run {run_id} has no item {position}")
         return found[0]
 
+    def items_by_job(self, job_ids: Iterable[str]) -> dict[str, ItemRecord]:
+        """The items (of any run) that hold these export job ids: job id -> item. A job made
+        by this journal's runs is found here; one started elsewhere is not."""
+        ids = list(dict.fromkeys(job_ids))
+        out: dict[str, ItemRecord] = {}
+        for start in range(0, len(ids), 500):
+            part = ids[start : start + 500]
+            rows = self._query(
+                f"SELECT {_ITEM_COLUMNS} FROM items WHERE job_id IN "  # noqa: S608
+                f"({','.join('?' * len(part))}) ORDER BY run_id, position",
+                part,
+            )
+            for r in rows:
+                it = _item(r)
+                if it.job_id is not None:
+                    out.setdefault(it.job_id, it)
+        return out
+
     def changed_since(self, run_ids: int | Iterable[int], since: float) -> list[ItemRecord]:
         """Items of these runs updated after ``since`` (for a jobs table that applies diffs),
         by run and position. Every write is stamped strictly after the ones before it
