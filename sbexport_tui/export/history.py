@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from ..api.client import HISTORY_MAX_JOBS, ExportHistory, to_timestamp
+from ..api.models import Volume
 from ..api.ratelimit import Priority
 from ..text import counted
 from .journal import ItemRecord, Journal
@@ -29,6 +30,8 @@ MAX_HISTORY_DAYS = 3650
 
 
 class HistoryClient(Protocol):
+    async def get_volume(self, volume_id: str) -> Volume: ...
+
     async def export_history(
         self,
         volume_id: str,
@@ -147,12 +150,14 @@ async def volume_history(
     priority: Priority = "interactive",
 ) -> VolumeHistory:
     """The volume's export jobs of the last ``days``, each marked as this journal's (by job id)
-    or started elsewhere. Sends nothing but reads (list pages, bulk gets)."""
+    or started elsewhere. Sends nothing but reads (the volume, list pages, bulk gets); a volume
+    that is not there (or not shared) raises the client's NotFound, not an empty history."""
     if volume_id.count("/") != 1:
         raise ValueError(f"the volume must be OWNER/VOLUME, not {volume_id!r}")
     if not 1 <= days <= MAX_HISTORY_DAYS:
         raise ValueError(f"days must be from 1 to {MAX_HISTORY_DAYS}, not {days}")
     at = time.time() if now is None else now
+    await client.get_volume(volume_id)  # the list of an unknown volume is merely empty
     got = await client.export_history(
         volume_id, since=at - days * 86400.0, max_jobs=max_jobs, priority=priority
     )
