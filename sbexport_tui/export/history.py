@@ -2,7 +2,7 @@
 marked as this journal's (its job id is one a run of this journal recorded) or as started
 elsewhere (a script, the official client, sbexport on another machine or with another journal).
 
-Read-only: nothing is ever sent from it. The jobs pane shows it (``h``), and a report includes it
+Read-only: nothing is ever sent from it. The jobs pane shows it (``v``), and a report includes it
 (``sbexport jobs report --volume-history OWNER/VOLUME``, ``w`` in the pane's history). The list is
 ``GET /storage/exports?volume=``, walked as reconciliation walks it (from its newest end when it
 shows a time order) back to ``days`` ago, and never past ``HISTORY_MAX_JOBS`` jobs read; items
@@ -106,17 +106,17 @@ class VolumeHistory:
         out = []
         if not self.complete:
             total = f" of {self.total:,}" if self.total is not None else ""
-            which = (
-                "the newest" if self.ordered else "in the list's own order (it shows no time order)"
-            )
-            out.append(
-                f"Read {self.read:,}{total} jobs of the list, {which}, and stopped there: "
-                "older jobs of the window are not shown."
-            )
+            if self.ordered:
+                out.append(f"Only the newest {self.read:,}{total} jobs were read: no older one.")
+            else:
+                out.append(
+                    f"Only {self.read:,}{total} jobs were read (the list shows no time order): "
+                    "not the rest."
+                )
         if self.unreadable:
             out.append(
-                f"{counted(self.unreadable, 'job')} listed without file or destination, and "
-                "not found by id: shown as listed."
+                f"{counted(self.unreadable, 'job')} listed without file or location, and not "
+                "found by id."
             )
         return out
 

@@ -40,6 +40,9 @@ from .states import RETRY_STATES, RETRYABLE_STATES
 
 # the states whose items are proven never to have been exported: their retry may go elsewhere
 ELSEWHERE_STATES = ("rejected", "failed")
+# the refusals that say the volume itself cannot take the files (another cloud or region):
+# another volume is what a retry of them needs (platform-api.md, the error codes)
+VOLUME_CODES = frozenset({9027, 9209})
 
 
 class RetryClient(VolumeClient, FilesClient, Protocol):
@@ -85,6 +88,12 @@ class RetryPlan:
         (the volume that refused them, e.g. in another region, would most likely refuse them
         again) that may go elsewhere."""
         return self.volume_fixed is None and bool(self.states.get("rejected"))
+
+    @property
+    def wrong_volume(self) -> bool:
+        """Whether the earlier volume refused some of them for being where it is (9027, 9209:
+        another cloud or region): it will refuse them again."""
+        return any(c in VOLUME_CODES for c in self.codes)
 
     @property
     def rejected_why(self) -> str:
@@ -199,6 +208,7 @@ __all__ = [
     "ELSEWHERE_STATES",
     "RETRYABLE_STATES",
     "RETRY_STATES",
+    "VOLUME_CODES",
     "RetryError",
     "RetryPlan",
     "fixed_volume",

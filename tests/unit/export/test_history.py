@@ -136,7 +136,7 @@ async def test_the_history_reads_the_newest_jobs_and_stops_at_its_bound(tmp_path
     assert {j.job_id for j in history.jobs} == set(made[-len(history.jobs) :])
     assert all(not j.own for j in history.jobs)
     (note,) = history.notes()
-    assert note.startswith(f"Read {len(history.jobs)} of 450 jobs of the list, the newest")
+    assert note == f"Only the newest {len(history.jobs)} of 450 jobs were read: no older one."
 
     # a window: two days later, a script sends 5 more; the last day has those alone
     env.clock.advance(2 * 86400)
@@ -161,6 +161,6 @@ async def test_a_list_in_no_time_order_is_read_to_the_bound_and_says_so(tmp_path
     assert env.hook.paths[before:].count("/v2/storage/exports") == 2  # the first, the last
     assert not history.complete and not history.ordered and len(history.jobs) == 150
     (note,) = history.notes()
-    assert "in the list's own order (it shows no time order)" in note
+    assert note == "Only 150 of 450 jobs were read (the list shows no time order): not the rest."
     await script.http.aclose()
     journal.close()

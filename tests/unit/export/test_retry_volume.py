@@ -42,7 +42,7 @@ async def test_rejected_items_go_to_the_volume_chosen_as_a_new_run_each_sent_onc
     # the same volume would refuse them again: the retry asks for the volume first
     same = await plan_retry(client, journal, run_id, positions)
     assert same.volume.id == WEST and not same.elsewhere
-    assert same.offers_volume and same.codes == {9027: 3}
+    assert same.offers_volume and same.wrong_volume and same.codes == {9027: 3}
 
     retry = await plan_retry(client, journal, run_id, positions, volume_id=EAST)
     assert retry.volume.id == EAST and retry.options.volume_id == EAST and retry.elsewhere
