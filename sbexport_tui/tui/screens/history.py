@@ -103,6 +103,7 @@ class VolumeHistoryScreen(Screen):
 
     @dataclass
     class Read(Message):
+        volume: str
         history: VolumeHistory | None
         error: str | None = None
 
@@ -123,7 +124,6 @@ class VolumeHistoryScreen(Screen):
         self.days = days
         self.history: VolumeHistory | None = None
         self.shown = 0
-        self.reading = False
 
     @property
     def session(self) -> Any:
@@ -159,9 +159,10 @@ class VolumeHistoryScreen(Screen):
 
     # ---- reading -------------------------------------------------------------------------
     def read(self) -> None:
-        if self.volume is None or self.reading:
+        """Read the volume's history (a read in flight for another volume is cancelled: the
+        worker is exclusive)."""
+        if self.volume is None:
             return
-        self.reading = True
         self.set_status(f"Reading the export jobs of {self.volume} (nothing is sent)...")
         self.query_one("#history-what", Static).update(
             plain(f"{self.volume}: export jobs of the last {self.days} days", "bold")
@@ -179,22 +180,23 @@ class VolumeHistoryScreen(Screen):
             )
         except NotFound:
             self.post_message(
-                self.Read(None, f"volume {volume} was not found or is not shared with you")
+                self.Read(volume, None, f"volume {volume} was not found or is not shared with you")
             )
             return
         except (JournalError, ValueError) as e:
-            self.post_message(self.Read(None, str(e)))
+            self.post_message(self.Read(volume, None, str(e)))
             return
         except Exception as e:
-            self.post_message(self.Read(None, plain_cause(e).cause))
+            self.post_message(self.Read(volume, None, plain_cause(e).cause))
             return
         finally:
             if journal is not None:
                 journal.close()
-        self.post_message(self.Read(got))
+        self.post_message(self.Read(volume, got))
 
     def on_volume_history_screen_read(self, message: Read) -> None:
-        self.reading = False
+        if message.volume != self.volume:
+            return  # the answer of a volume asked for before this one
         if message.history is None:
             self.set_status(f"Could not read the history: {message.error}", error=True)
             return
