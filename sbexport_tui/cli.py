@@ -86,11 +86,13 @@ def demo_journal(parser: argparse.ArgumentParser, args: argparse.Namespace) -> N
         args.command == "jobs"
         and getattr(args, "jobs_command", None) in DEMO_COMMANDS
         and not getattr(args, "report_metadata", False)
+        and not getattr(args, "volume_history", None)
     ):
         return
     parser.error(
         "--demo goes with the app (sbexport --demo) and with 'jobs list', 'jobs show' and "
-        "'jobs report' (the demo's runs); for scripts against a simulated Platform, start "
+        "'jobs report' (the demo's runs, without --report-metadata or --volume-history: those "
+        "ask the Platform); for scripts against a simulated Platform, start "
         "'sbexport sim' and add a profile for its URL"
     )
 

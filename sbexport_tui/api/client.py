@@ -436,6 +436,39 @@ def match_answers(
     return out
 
 
+HISTORY_MAX_JOBS = 2_000  # a volume's history is read no further: 20 list requests at most
+
+
+def _lean(job: ExportJob) -> bool:
+    """Whether a listed job lacks its file or destination (to be looked up by id)."""
+    return job.file_id is None or job.location is None
+
+
+@dataclass
+class ExportListSeen:
+    """What a walk of a volume's export list saw of the list itself."""
+
+    total: int | None = None  # its length, as its first page said (X-Total-Matching-Query)
+    order: int = 0  # -1 newest first, 1 oldest first, 0 none shown (read in its own order)
+    # a list in time order is walked from its newest end, after its first and last pages were
+    # read: the ids of the one of those two at its oldest end
+    oldest_page: frozenset[str] = frozenset()
+    stopped: bool = False  # stopped at its ``max_jobs`` before the list (or its floor) ended
+
+
+@dataclass(frozen=True)
+class ExportHistory:
+    """A volume's export jobs, as ``PlatformClient.export_history`` read them."""
+
+    volume: str
+    jobs: list[ExportJob]  # started since the floor (or not saying when), newest first
+    read: int  # jobs read from the list (older ones included)
+    total: int | None  # the list's length, as it said
+    complete: bool  # False: stopped at max_jobs before the list (or the floor) ended
+    ordered: bool  # the list showed a time order, so the jobs read are its newest
+    unreadable: list[str]  # listed without file or destination, and not found by id
+
+
 class PlatformClient:
     """A client of one Platform deployment with one token (one profile)."""
 
@@ -1225,7 +1258,12 @@ class PlatformClient:
         return out
 
     async def _exports_since(
-        self, volume_id: str, floor_at: Callable[[], float | None], priority: Priority
+        self,
+        volume_id: str,
+        floor_at: Callable[[], float | None],
+        priority: Priority,
+        seen_list: ExportListSeen | None = None,
+        max_jobs: int | None = None,
     ) -> AsyncIterator[ExportJob]:
         """The volume's export jobs, enough of them to hold every job started at or after
         ``floor_at()`` (the server's clock, asked after the first page has been read); all of
@@ -1241,7 +1279,13 @@ class PlatformClient:
 
         (A state filter cannot bound this: a job of the lost answer may already have finished,
         so every state is possible for it.)
+
+        ``seen_list`` is told the list's length and whether it was walked in a time order.
+        With ``max_jobs`` no page is read once that many jobs were (the page at the oldest end
+        of a list in time order, read to tell the order, not counted); ``seen_list.stopped``
+        then says so.
         """
+        seen_list = seen_list if seen_list is not None else ExportListSeen()
         path = "storage/exports"
         base = [("fields", "_all"), ("volume", volume_id)]
         seen: set[str] = set()
@@ -1257,7 +1301,14 @@ class PlatformClient:
             seen.update(j.id for j in out)
             return out
 
+        def enough() -> bool:
+            if max_jobs is None or len(seen - seen_list.oldest_page) < max_jobs:
+                return False
+            seen_list.stopped = True
+            return True
+
         first, total = await page_at(0, PAGE_SIZE)
+        seen_list.total = total
         floor = floor_at()  # now that an answer has said what time the Platform has
         for job in fresh(first):
             yield job
@@ -1269,10 +1320,14 @@ class PlatformClient:
         else:
             last_offset = ((total - 1) // step) * step
             last, _ = await page_at(last_offset, step)
-            for job in fresh(last):
-                yield job
             direction = _list_order(first, last)
             whole = direction == 0
+        seen_list.order = 0 if whole else direction
+        if not whole:
+            oldest = first if direction > 0 else last or []
+            seen_list.oldest_page = frozenset(j.id for j in oldest)
+        for job in fresh(last or []):  # once what the list's order is has been said
+            yield job
         offsets: Iterable[int] = ()
         edge: list[ExportJob] = first
         if not whole and direction < 0:  # newest first: forward from page 2
@@ -1283,12 +1338,15 @@ class PlatformClient:
         for offset in offsets if not whole else ():
             if floor is not None and _older_than(edge, floor):
                 break
+            if enough():
+                return
             jobs, _ = await page_at(offset, step)
             for job in fresh(jobs):
                 yield job
             if not _keeps_order(edge, jobs, direction):
                 log.info("the export list is not in time order: reading all of it")
                 whole = True
+                seen_list.order = 0
                 break
             edge = jobs
         else:
@@ -1302,6 +1360,8 @@ class PlatformClient:
             if offset == last_offset and last is not None:  # read already
                 if len(last) < step:
                     return
+            elif enough():
+                return
             else:
                 jobs, now_total = await page_at(offset, step)
                 for job in fresh(jobs):
@@ -1312,6 +1372,72 @@ class PlatformClient:
             offset += step
             if total is not None and offset >= total:
                 return
+
+    async def _look_up_lean(
+        self, lean: Sequence[ExportJob], priority: Priority
+    ) -> tuple[list[ExportJob], list[ExportJob]]:
+        """Jobs the export list gave without file or destination (the docs' only example of
+        the list has items of ``href, id, state``), looked up by id with the bulk get, whose
+        records carry ``source`` and ``destination``: (found whole, not found so)."""
+        if not lean:
+            return [], []
+        log.info("the export list gave %d job(s) without file or destination: looked up", len(lean))
+        full: list[ExportJob] = []
+        missed: list[ExportJob] = []
+        by_id = {j.id: j for j in lean}
+        for lookup in await self.bulk_get_exports(list(by_id), priority=priority):
+            record = lookup.job
+            if record is not None and not _lean(record):
+                full.append(record)
+            else:
+                missed.append(by_id[lookup.id])
+        return full, missed
+
+    async def export_history(
+        self,
+        volume_id: str,
+        *,
+        since: float,
+        max_jobs: int = HISTORY_MAX_JOBS,
+        priority: Priority = "interactive",
+    ) -> ExportHistory:
+        """The volume's export jobs started since ``since`` (this machine's clock), whoever
+        started them (this app, a script, the official client): read-only, for a person to
+        look at. The list is walked as reconciliation walks it (``_exports_since``: from its
+        newest end when its first and last pages show a time order, stopping at the first
+        page wholly older than ``since``), and never past ``max_jobs`` jobs read: a list in no
+        time order is otherwise read whole. Lean items are looked up by id (the bulk get) for
+        their file, destination and times; those it does not give stay as listed."""
+        seen_list = ExportListSeen()
+
+        def floor() -> float:
+            return since + self.server_offset
+
+        read = [
+            job
+            async for job in self._exports_since(volume_id, floor, priority, seen_list, max_jobs)
+        ]
+        complete = not seen_list.stopped
+        if not complete and seen_list.order:
+            # the walk read the newest jobs back from the newest end, and one page at the
+            # oldest end (to tell the order): that page is not among the newest
+            read = [j for j in read if j.id not in seen_list.oldest_page]
+        lean = [j for j in read if _lean(j)]
+        full, missed = await self._look_up_lean(lean, priority)
+        found = {j.id: j for j in full}
+        jobs = [found.get(j.id, j) for j in read]
+        cut = floor()
+        jobs = [j for j in jobs if (to_timestamp(j.started_on) or cut) >= cut]
+        jobs.sort(key=lambda j: to_timestamp(j.started_on) or math.inf, reverse=True)
+        return ExportHistory(
+            volume=volume_id,
+            jobs=jobs,
+            read=len(read),
+            total=seen_list.total,
+            complete=complete,
+            ordered=seen_list.order != 0,
+            unreadable=[j.id for j in missed],
+        )
 
     async def find_existing_exports(
         self,
@@ -1361,25 +1487,18 @@ class PlatformClient:
                 return
             candidates.append(job)
 
-        lean: list[str] = []
+        lean: list[ExportJob] = []
         async for job in self._exports_since(volume_id, floor, priority):
             if job.id in exclude:
                 continue
-            if job.file_id is None or job.location is None:
-                lean.append(job.id)
+            if _lean(job):
+                lean.append(job)
             else:
                 consider(job)
-        unreadable = 0
-        if lean:
-            log.info(
-                "the export list gave %d job(s) without file or destination: looked up", len(lean)
-            )
-            for lookup in await self.bulk_get_exports(lean, priority=priority):
-                record = lookup.job
-                if record is not None and record.file_id and record.location is not None:
-                    consider(record)
-                else:
-                    unreadable += 1
+        full, missed = await self._look_up_lean(lean, priority)
+        for job in full:
+            consider(job)
+        unreadable = len(missed)
         candidates.sort(key=lambda j: to_timestamp(j.started_on) or 0.0, reverse=True)
         found: dict[int, ExportJob] = {}
         taken: set[str] = set()
@@ -1423,9 +1542,11 @@ class PlatformClient:
 __all__ = [
     "ADVANCE_ACCESS_HEADER",
     "BULK_MAX",
+    "HISTORY_MAX_JOBS",
     "PAGE_SIZE",
     "TOKEN_HEADER",
     "ClientStatus",
+    "ExportHistory",
     "PlatformClient",
     "PlatformError",
     "RetryPolicy",

@@ -476,11 +476,13 @@ class Journal:
         *,
         profile: str | None = None,
         api_base_url: str | None = None,
+        retry_of: dict[str, Any] | None = None,
     ) -> int:
         """Write the run and one row per selected file (one transaction); returns the run id.
 
         Exportable files start ``planned``; files the plan refused start ``skipped`` with the
-        plan's reason, so nothing selected is ever missing from the journal.
+        plan's reason, so nothing selected is ever missing from the journal. ``retry_of``
+        (``RetryPlan.origin``): the run this one retries, kept in its options.
         """
         now = self._clock()
         options = plan.options.to_dict()
@@ -491,6 +493,8 @@ class Journal:
             volume_type=plan.volume_type,
             copy_only=plan.copy_only,
         )
+        if retry_of is not None:
+            options["retry_of"] = dict(retry_of)
         rows = []
         for item in plan.items:
             f = item.file
@@ -630,6 +634,24 @@ class Journal:
         if not found:
             raise JournalError(f"run {run_id} has no item {position}")
         return found[0]
+
+    def items_by_job(self, job_ids: Iterable[str]) -> dict[str, ItemRecord]:
+        """The items (of any run) that hold these export job ids: job id -> item. A job made
+        by this journal's runs is found here; one started elsewhere is not."""
+        ids = list(dict.fromkeys(job_ids))
+        out: dict[str, ItemRecord] = {}
+        for start in range(0, len(ids), 500):
+            part = ids[start : start + 500]
+            rows = self._query(
+                f"SELECT {_ITEM_COLUMNS} FROM items WHERE job_id IN "  # noqa: S608
+                f"({','.join('?' * len(part))}) ORDER BY run_id, position",
+                part,
+            )
+            for r in rows:
+                it = _item(r)
+                if it.job_id is not None:
+                    out.setdefault(it.job_id, it)
+        return out
 
     def changed_since(self, run_ids: int | Iterable[int], since: float) -> list[ItemRecord]:
         """Items of these runs updated after ``since`` (for a jobs table that applies diffs),

@@ -1,6 +1,8 @@
 """What went where: one report of a run, the same from the jobs pane and `sbexport jobs report`.
 
-CSV has one row per selected file; JSON has ``{run, counts, items}`` with the same rows.
+CSV has one row per selected file; JSON has ``{run, counts, items}`` with the same rows. With a
+volume's export history (``export.history``), the JSON has it as ``volume_history`` and a CSV
+report gets it beside it (``NAME.volume-history.csv``); a report of the history alone is that.
 """
 
 from __future__ import annotations
@@ -10,10 +12,13 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .journal import ItemRecord, Journal, RunRecord
 from .states import UNVERIFIED_MESSAGE, unverified_hint
+
+if TYPE_CHECKING:
+    from .history import VolumeHistory
 
 REPORT_FIELDS = (
     "run_id",
@@ -225,19 +230,33 @@ def write_json(path: Path, doc: dict[str, Any]) -> None:
 
 def write_report(
     journal: Journal,
-    run_id: int,
+    run_id: int | None,
     *paths: Path,
     provenance: Mapping[str, Mapping[str, Any]] | None = None,
+    history: VolumeHistory | None = None,
 ) -> int:
     """Write the run's report to each path (.csv or .json by its suffix). Returns the rows.
     ``provenance``: each file's origin task, tags and metadata too (``fetch_provenance``).
+    ``history``: a volume's export history too (JSON: ``volume_history``; CSV: a file beside,
+    ``history_csv_path``); with no ``run_id``, the report is the history alone (its rows).
 
     Raises OSError when a file cannot be written; the folder must exist (a typo in a path is
     an error, not a new folder tree)."""
-    doc = report_document(journal, run_id, provenance)
+    from .history import history_csv_path, history_document, write_history_csv
+
+    if run_id is None and history is None:
+        raise ValueError("a report of what: give a run or a volume's history")
+    doc = report_document(journal, run_id, provenance) if run_id is not None else {}
+    if history is not None:
+        doc["volume_history"] = history_document(history)
     for path in paths:
         if path.suffix.lower() == ".json":
             write_json(path, doc)
+        elif run_id is None:
+            assert history is not None
+            write_history_csv(path, history)
         else:
             write_csv(path, doc)
-    return len(doc["items"])
+            if history is not None:
+                write_history_csv(history_csv_path(path), history)
+    return len(doc["items"]) if run_id is not None else len(doc["volume_history"]["jobs"])

@@ -542,6 +542,11 @@ def print_result(console: Console, result: dict[str, Any], *, waited: bool) -> N
         console.say(f"  {f['count']} {f['state']}: {f['text']}{eg}")
     if c.get("failed") or c.get("rejected"):
         console.say(f"Retry the failed ones: sbexport jobs retry --run {run_id}")
+    if c.get("rejected"):
+        console.say(
+            "Or send the rejected ones to another volume (a volume in another region refuses "
+            f"them again): sbexport jobs retry --run {run_id} --volume OWNER/VOLUME"
+        )
     if c.get("unverified"):
         console.say(f"Look for the unverified ones again: sbexport jobs watch --run {run_id}")
     if not waited and result["unfinished"]:

@@ -26,11 +26,13 @@ from .common import (
     open_journal,
     open_profile_session,
     paths_from_env,
+    pick_profile,
     plural,
     same_api,
 )
 
 if TYPE_CHECKING:
+    from ..export.history import VolumeHistory
     from .progress import Reporter
 
 
@@ -155,46 +157,108 @@ def _report_target(args: argparse.Namespace) -> Path:
 
 
 def cmd_report(
-    args: argparse.Namespace, console: Console, provenance: dict[str, Any] | None = None
+    args: argparse.Namespace,
+    console: Console,
+    provenance: dict[str, Any] | None = None,
+    history: VolumeHistory | None = None,
 ) -> int:
+    from ..export.history import history_csv_path
+
     out = _report_target(args)
+    if args.run is None and history is None:
+        raise Fail(
+            "give the run to report (--run ID), or a volume's history (--volume-history "
+            "OWNER/VOLUME), or both",
+            EXIT_USAGE,
+        )
     journal = _journal(args)
     with journal:
-        run = _run(journal, args.run)
+        run = _run(journal, args.run) if args.run is not None else None
         try:
-            n = write_report(journal, run.id, out, provenance=provenance)
+            n = write_report(
+                journal,
+                run.id if run is not None else None,
+                out,
+                provenance=provenance,
+                history=history,
+            )
         except OSError as e:
             raise Fail(f"cannot write {out}: {e.strerror or e}", EXIT_USAGE) from None
+        beside = history_csv_path(out) if history is not None and run is not None else None
         if args.json:
-            console.emit_json({"run": run.id, "output": str(out), "rows": n})
-        else:
+            doc: dict[str, Any] = {"run": run.id if run else None, "output": str(out), "rows": n}
+            if history is not None:
+                doc["volume_history"] = {
+                    "volume": history.volume,
+                    "jobs": len(history.jobs),
+                    "this_journal": history.own_count,
+                    "elsewhere": history.elsewhere_count,
+                    "complete": history.complete,
+                    "output": str(beside if beside and out.suffix.lower() == ".csv" else out),
+                }
+            console.emit_json(doc)
+            return EXIT_OK
+        if run is not None:
             console.say(f"Wrote {plural(n, 'row')} for run {run.id} to {out}")
+        if history is not None:
+            where = beside if beside is not None and out.suffix.lower() == ".csv" else out
+            console.say(f"Volume history: {history.summary()} (in {where})")
+            for note in history.notes():
+                console.say(f"  {note}")
     return EXIT_OK
 
 
-async def cmd_report_metadata(args: argparse.Namespace, console: Console) -> int:
-    """``jobs report --report-metadata``: the report, with each file's origin task, tags and
-    metadata looked up on the Platform (the run's profile)."""
+async def cmd_report_online(args: argparse.Namespace, console: Console) -> int:
+    """``jobs report --report-metadata`` and/or ``--volume-history``: the report, with each
+    file's origin task, tags and metadata looked up on the Platform (the run's profile), and
+    the volume's export history (read-only: nothing is sent)."""
+    from ..api.errors import NotFound
+    from ..export.history import volume_history
     from ..export.report import fetch_provenance
     from .progress import Reporter
 
     _report_target(args)
+    wanted = getattr(args, "volume_history", None)
+    if wanted is not None and wanted.count("/") != 1:
+        raise Fail(f"--volume-history wants OWNER/VOLUME, not {wanted!r}", EXIT_USAGE)
+    if args.report_metadata and args.run is None:
+        raise Fail("--report-metadata goes with --run ID (the files of a run)", EXIT_USAGE)
     journal = _journal()
     with journal:
-        run = _run(journal, args.run)
-        ids = [it.file_id for it in journal.items(run.id)]
-    profile = profile_for_run(args, run, console)
-    reporter = Reporter(sys.stderr)
-    opened = await open_profile_session(
-        profile, paths_from_env(), retries=args.retries, on_status=reporter.on_status
-    )
-    try:
-        reporter.note(f"run {run.id}: looking up {plural(len(ids), 'file')} for their metadata")
-        provenance = await fetch_provenance(opened.client, ids)
-    finally:
-        reporter.close()
-        await opened.session.close()
-    return cmd_report(args, console, provenance)
+        run = _run(journal, args.run) if args.run is not None else None
+        ids = [it.file_id for it in journal.items(run.id)] if run is not None else []
+        if run is not None:
+            profile = profile_for_run(args, run, console)
+        else:
+            profile = pick_profile(args.profile, paths_from_env(), console)
+        reporter = Reporter(sys.stderr)
+        opened = await open_profile_session(
+            profile, paths_from_env(), retries=args.retries, on_status=reporter.on_status
+        )
+        provenance = history = None
+        try:
+            if args.report_metadata and run is not None:
+                reporter.note(
+                    f"run {run.id}: looking up {plural(len(ids), 'file')} for their metadata"
+                )
+                provenance = await fetch_provenance(opened.client, ids)
+            if wanted is not None:
+                days = args.history_days
+                reporter.note(f"{wanted}: reading its export jobs of the last {days} days")
+                try:
+                    history = await volume_history(
+                        opened.client, journal, wanted, days=args.history_days
+                    )
+                except NotFound:
+                    raise Fail(
+                        f"volume {wanted} was not found or is not shared with you: check the "
+                        "id (OWNER/VOLUME)",
+                        EXIT_USAGE,
+                    ) from None
+        finally:
+            reporter.close()
+            await opened.session.close()
+    return cmd_report(args, console, provenance, history)
 
 
 # ---- watch / retry: these talk to the Platform -------------------------------------------------
@@ -368,11 +432,13 @@ async def cmd_watch(args: argparse.Namespace, console: Console, interrupts: Inte
 
 async def cmd_retry(args: argparse.Namespace, console: Console, interrupts: Interrupts) -> int:
     """A retry is a new run of the failed items, planned again (``export.retry``): the same
-    meaning as in the jobs pane."""
+    meaning as in the jobs pane. ``--volume`` sends them to another volume (rejected and failed
+    items only); ``--dry-run`` shows the new plan (what goes where) and sends nothing."""
+    from ..api.errors import NotFound
     from ..export.plan import prepare_plan
-    from ..export.retry import RETRY_STATES, plan_retry, retry_positions
+    from ..export.retry import RETRY_STATES, RetryError, plan_retry, retry_positions
     from ..export.selecting import SelectionReport
-    from .export_cmd import preflight_lines, refuse_unconfirmed
+    from .export_cmd import dry_run, preflight_lines, refuse_unconfirmed
     from .ondone import refuse_without_wait
     from .progress import Reporter
 
@@ -381,6 +447,10 @@ async def cmd_retry(args: argparse.Namespace, console: Console, interrupts: Inte
     journal = _journal()
     with journal:
         run = _run(journal, args.run)
+        volume_id = getattr(args, "volume", None)
+        if volume_id is not None and volume_id.count("/") != 1:
+            raise Fail(f"--volume wants OWNER/VOLUME, not {volume_id!r}", EXIT_USAGE)
+        dry = getattr(args, "dry_run", False)
         states = tuple(dict.fromkeys(args.state or RETRY_STATES))
         positions = retry_positions(journal, run.id, code=args.code, states=states)
         if not positions:
@@ -390,7 +460,7 @@ async def cmd_retry(args: argparse.Namespace, console: Console, interrupts: Inte
             if args.json:
                 console.emit_json({"run": run.id, "retry_run": None, "exit_code": EXIT_OK})
             return EXIT_OK
-        if run.mode == "move" and not args.yes:
+        if run.mode == "move" and not args.yes and not dry:
             rows = [journal.item(run.id, p) for p in positions]
             size = sum(r.size or 0 for r in rows)
             raise Fail(
@@ -407,25 +477,60 @@ async def cmd_retry(args: argparse.Namespace, console: Console, interrupts: Inte
         handed_over = False
         try:
             client = opened.client
-            retry = await plan_retry(client, journal, run.id, positions)
+            try:
+                retry = await plan_retry(client, journal, run.id, positions, volume_id=volume_id)
+            except RetryError as e:
+                raise Fail(str(e), EXIT_USAGE) from None
+            except NotFound:
+                raise Fail(
+                    f"volume {volume_id or run.volume} was not found or is not shared with "
+                    "you: check the id (OWNER/VOLUME)",
+                    EXIT_USAGE,
+                ) from None
             plan = await prepare_plan(client, retry.selection, retry.volume, retry.options)
             report = SelectionReport(retry.selection)
-            console.say(
-                f"Retry of run {run.id}: a new run of {plural(len(positions), 'item')}, "
+            say = console.diag if dry else console.say
+            where = (
+                f" to {retry.volume.id} (the run's volume was {run.volume})"
+                if retry.elsewhere
+                else ""
+            )
+            say(
+                f"Retry of run {run.id}: a new run of {plural(len(positions), 'item')}{where}, "
                 "planned again against the volume as it is now."
             )
-            for line in preflight_lines(plan, report):
-                console.say(line)
+            if retry.offers_volume and not retry.elsewhere:
+                say(
+                    f"Note: {run.volume} refused these ({retry.rejected_why}); to send them "
+                    f"to another volume: sbexport jobs retry --run {run.id} --volume OWNER/VOLUME"
+                )
             if retry.missing:
                 eg = ", ".join(retry.missing[:3])
-                console.say(f"{plural(len(retry.missing), 'file')} no longer on the Platform: {eg}")
+                say(f"{plural(len(retry.missing), 'file')} no longer on the Platform: {eg}")
+            if dry:
+                reporter.close()
+                return dry_run(
+                    args,
+                    console,
+                    plan,
+                    preflight_lines(plan, report),
+                    report,
+                    paths_from_env().state_dir,
+                )
+            for line in preflight_lines(plan, report):
+                console.say(line)
             if plan.exportable_count == 0:
                 console.say("Nothing to export.")
                 if args.json:
                     console.emit_json({"run": run.id, "retry_run": None, "exit_code": 1})
                 return EXIT_INCOMPLETE
             refuse_unconfirmed(plan, args.yes)
-            new_id = journal.create_run(plan, profile=profile.name, api_base_url=client.base_url)
+            new_id = journal.create_run(
+                plan,
+                profile=profile.name,
+                api_base_url=client.base_url,
+                retry_of=retry.origin(),
+            )
             console.say(f"Run {new_id}: sending {plural(plan.exportable_count, 'file')}.")
             new_run = journal.run(new_id)
             handed_over = True

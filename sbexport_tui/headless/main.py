@@ -42,8 +42,8 @@ async def _dispatch(args: argparse.Namespace, console: Console, interrupts: Inte
         if sub in ("list", "show"):
             return jobs_cmd.cmd_list(args, console)
         if sub == "report":
-            if getattr(args, "report_metadata", False):
-                return await jobs_cmd.cmd_report_metadata(args, console)
+            if getattr(args, "report_metadata", False) or getattr(args, "volume_history", None):
+                return await jobs_cmd.cmd_report_online(args, console)
             return jobs_cmd.cmd_report(args, console)
         if sub == "watch":
             return await jobs_cmd.cmd_watch(args, console, interrupts)

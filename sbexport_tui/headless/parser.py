@@ -54,6 +54,8 @@ examples:
   sbexport jobs watch --run 7
   sbexport jobs report --run 7 --output run-7.csv
   sbexport jobs retry --run 7 --code 9100 --wait
+  sbexport jobs retry --run 7 --volume lab/eu-results --dry-run   (rejected: to another volume)
+  sbexport jobs report --run 7 --output run-7.csv --volume-history lab/eu-results
 
 {EXIT_CODES_TEXT}
 """
@@ -179,6 +181,16 @@ def _retries(text: str) -> int:
         raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
     if not 1 <= n <= MAX_RETRIES:
         raise argparse.ArgumentTypeError(f"must be between 1 and {MAX_RETRIES}, not {n}")
+    return n
+
+
+def _history_days(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number of days: {text!r}") from None
+    if not 1 <= n <= 3650:
+        raise argparse.ArgumentTypeError(f"must be from 1 to 3650 days, not {n}")
     return n
 
 
@@ -399,13 +411,32 @@ def add_subcommands(subparsers: Any) -> None:
         epilog=JOBS_EPILOG,
         formatter_class=RAW,
     )
-    jr.add_argument("--run", type=_positive_int, required=True, metavar="ID")
+    jr.add_argument(
+        "--run",
+        type=_positive_int,
+        metavar="ID",
+        help="the run to report (may be left out with --volume-history: the history alone)",
+    )
     jr.add_argument("--output", required=True, metavar="FILE.csv|FILE.json")
     jr.add_argument(
         "--report-metadata",
         action="store_true",
         help="add each file's origin task, tags and metadata fields, as the Platform has them "
         "now (1 request per 100 files; uses the run's profile)",
+    )
+    jr.add_argument(
+        "--volume-history",
+        metavar="OWNER/VOLUME",
+        help="add the volume's export jobs on the Platform, whoever started them, each marked "
+        "as this journal's (its run) or started elsewhere (a script, the official client); "
+        "read-only. JSON: under volume_history; CSV: in NAME.volume-history.csv beside",
+    )
+    jr.add_argument(
+        "--history-days",
+        type=_history_days,
+        default=30,
+        metavar="DAYS",
+        help="how far back --volume-history goes (default 30; at most 2,000 jobs are read)",
     )
     _common(jr)
     jt = jsub.add_parser(
@@ -424,6 +455,19 @@ def add_subcommands(subparsers: Any) -> None:
         help="retry the items in STATE (repeatable; default: failed and rejected). unknown and "
         "unverified items are retried only when named: their export may have happened",
     )
+    jt.add_argument(
+        "--volume",
+        metavar="OWNER/VOLUME",
+        help="send them to this volume instead of the run's (e.g. after 9027: the run's volume "
+        "is in another region). Only rejected and failed items may go elsewhere: an unknown or "
+        "unverified one may already be on the run's volume",
+    )
+    jt.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="print the new plan's requests (what goes where) and save the plan; send nothing",
+    )
+    jt.add_argument("--plan-file", metavar="FILE", help="where --dry-run saves the plan")
     jt.add_argument("--wait", action="store_true", help="wait until the new jobs finished")
     jt.add_argument(
         "--yes", action="store_true", help="confirm the retry of a MOVE run, or overwrites"

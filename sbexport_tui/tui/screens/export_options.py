@@ -1,4 +1,9 @@
-"""Export options: the volume, where on it, copy or move, collisions, encryption; a live preview."""
+"""Export options: the volume, where on it, copy or move, collisions, encryption; a live preview.
+
+The same screen opens for a retry of rejected items (``RetryPlan.offers_volume``: the volume
+that refused them, e.g. in another region, would refuse them again): its files are the retry's,
+its options the earlier run's, and the volume is chosen; the engine says whether the retry may
+go there (``RetryPlan.to_volume``)."""
 
 from __future__ import annotations
 
@@ -9,7 +14,7 @@ from datetime import date
 from rich.cells import cell_len
 from rich.text import Text
 from textual import on, work
-from textual.app import ComposeResult
+from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
@@ -26,8 +31,10 @@ from ...export.plan import (
     cloud_mismatch,
     volume_reason,
 )
+from ...export.retry import RetryError, RetryPlan
+from ...export.selection import Selection
 from ...export.templates import FLAT, KEEP_STRUCTURE, check_template
-from ..format import cut_middle, encryption_lines
+from ..format import cut_middle, encryption_lines, human_bytes, plural
 from ..selection import SelectionStore
 from ..widgets.fasttable import Column, FastTable, left_cut
 from ..widgets.footer import AppFooter
@@ -86,8 +93,10 @@ class ExportOptionsScreen(Screen):
         volumes: list[Volume]
         error: str | None = None
 
-    def __init__(self) -> None:
+    def __init__(self, retry: RetryPlan | None = None) -> None:
+        """``retry``: the files of a retry, to another volume (see the module's note)."""
         super().__init__()
+        self.retry = retry
         self.volumes: list[Volume] = []
         self.plan: ExportPlan | None = None
 
@@ -98,6 +107,24 @@ class ExportOptionsScreen(Screen):
     @property
     def selection(self) -> SelectionStore:
         return app_of(self).selection
+
+    @property
+    def files(self) -> Selection:
+        """What is exported: the marked files, or the retry's."""
+        return self.retry.selection if self.retry is not None else self.selection.engine
+
+    def what_text(self) -> Text:
+        retry = self.retry
+        if retry is None:
+            return plain(f"Export {self.selection.summary()}. Choose the volume:")
+        files = self.files
+        codes = ", ".join(str(c) for c in sorted(retry.codes))
+        gone = f", {len(retry.missing)} no longer on the Platform" if retry.missing else ""
+        return plain(
+            f"Retry of run {retry.run.id}: {plural(len(files), 'file')} "
+            f"({human_bytes(files.total_bytes)}{gone}) refused by {retry.run.volume}"
+            + (f" ({codes})" if codes else "")
+        )
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -144,12 +171,17 @@ class ExportOptionsScreen(Screen):
     def on_mount(self) -> None:
         self.show_what()
         self.query_one("#volumes", FastTable).focus()
-        self.apply_preset()
+        # after the fields' own first messages (the Destination list's first Changed would
+        # put its template back over the preset's)
+        self.call_after_refresh(self.apply_preset)
         self.load_volumes()
 
     def apply_preset(self) -> None:
-        """Start from the profile's export preset, when there is one."""
-        preset = getattr(self.session, "preset", None)
+        """Start from the profile's export preset, when there is one (a retry: from the earlier
+        run's options)."""
+        preset = self.retry.options if self.retry is not None else None
+        if preset is None:
+            preset = getattr(self.session, "preset", None)
         if preset is None:
             return
         self.query_one("#template", Input).value = preset.location or KEEP_STRUCTURE
@@ -176,15 +208,31 @@ class ExportOptionsScreen(Screen):
                 Text(f"Could not list volumes: {message.error}", style="bold red")
             )
             return
-        clouds = {m.project_location for m in self.selection if m.project_location}
-        usable = [v for v in message.volumes if not volume_note(v, clouds)]
-        others = [v for v in message.volumes if volume_note(v, clouds)]
+        clouds = {m.project_location for m in self.files if m.project_location}
+        # a retry of files the volume refused for where it is: it goes last, and the cursor
+        # starts on the first volume that can take them; refused for another reason (a key
+        # taken, 9107), it stays where it was and the cursor starts on it
+        refused = self.retry.run.volume if self.retry is not None else None
+
+        def note_of(v: Volume) -> str:
+            if v.id == refused and self.retry is not None:
+                codes = ", ".join(str(c) for c in sorted(self.retry.codes))
+                return "refused them" + (f": {codes}" if codes else "")
+            return volume_note(v, clouds)
+
+        wrong = self.retry is not None and self.retry.wrong_volume
+
+        def last(v: Volume) -> bool:
+            return bool(volume_note(v, clouds)) or (wrong and v.id == refused)
+
+        usable = [v for v in message.volumes if not last(v)]
+        others = [v for v in message.volumes if last(v)]
         self.volumes = usable + others
         rows = []
         for v in self.volumes:
             svc = v.service
             where = bucket_prefix(v)
-            note = volume_note(v, clouds)
+            note = note_of(v)
             rows.append(
                 (
                     v.id,
@@ -199,9 +247,13 @@ class ExportOptionsScreen(Screen):
             )
         table = self.query_one("#volumes", FastTable)
         table.set_rows(rows, keep_key=False)
-        preset = getattr(self.session, "preset", None)
-        if preset is not None and preset.volume and table.get_row_index(preset.volume) is not None:
-            table.move_cursor(row=table.get_row_index(preset.volume) or 0)
+        # the preset's volume first (a retry's: see above)
+        preset = getattr(self.session, "preset", None) if self.retry is None else None
+        row = table.get_row_index(preset.volume) if preset is not None and preset.volume else None
+        if self.retry is not None and not wrong:
+            row = table.get_row_index(self.retry.run.volume)
+        if row is not None:
+            table.move_cursor(row=row)
         self.refresh_preview()
 
     # ---- options -------------------------------------------------------------------------
@@ -242,14 +294,22 @@ class ExportOptionsScreen(Screen):
         vol = self.volume()
         where = bucket_prefix(vol) if vol is not None else ""
         if not where:
-            what.update(plain(f"Export {sel.summary()}. Choose the volume:"))
+            what.update(self.what_text())
             return
         width = what.size.width
-        heads = (
-            f"Export {sel.summary()} to bucket/prefix ",
-            f"Export {len(sel):,} marked to bucket/prefix ",
-            "To bucket/prefix ",
-        )
+        if self.retry is not None:
+            run = self.retry.run.id
+            heads: tuple[str, ...] = (
+                f"Retry of run {run}: {plural(len(self.files), 'file')} to bucket/prefix ",
+                f"Retry of run {run} to bucket/prefix ",
+                "To bucket/prefix ",
+            )
+        else:
+            heads = (
+                f"Export {sel.summary()} to bucket/prefix ",
+                f"Export {len(sel):,} marked to bucket/prefix ",
+                "To bucket/prefix ",
+            )
         head = next((h for h in heads if cell_len(h + where) <= width), heads[-1])
         what.update(plain(head + cut_middle(where, max(12, width - cell_len(head)))))
 
@@ -294,7 +354,7 @@ class ExportOptionsScreen(Screen):
             self.plan = None
             out.update(Text(str(e), style="bold red"))
             return
-        self.plan = build_plan(self.selection.engine, vol, options, today=date.today())
+        self.plan = build_plan(self.files, vol, options, today=date.today())
         out.update(preview_text(self.plan, vol, max(40, out.size.width)))
 
     # ---- actions -------------------------------------------------------------------------
@@ -303,12 +363,28 @@ class ExportOptionsScreen(Screen):
         if vol is None or self.plan is None:
             self.notify("Pick a volume and a valid template first", severity="warning")
             return
-        if not len(self.selection):
+        if not len(self.files):
             self.notify("Nothing is marked: mark files first", severity="warning")
             return
         from .preflight import PreflightScreen
 
-        self.app.push_screen(PreflightScreen(vol, self.options()))
+        if self.retry is None:
+            self.app.push_screen(PreflightScreen(vol, self.options()))
+            return
+        try:  # the engine says whether the retry may go there
+            retry = self.retry.to_volume(vol)
+        except RetryError as e:
+            self.notify(str(e), title="Retry", severity="warning", markup=False)
+            return
+        self.app.push_screen(
+            PreflightScreen(
+                vol,
+                self.options(),
+                retry.selection,
+                title=retry.title,
+                retry_of=retry.origin(),
+            )
+        )
 
     def action_save_preset(self) -> None:
         saver = getattr(self.session, "save_preset", None)
@@ -332,6 +408,25 @@ def bucket_prefix(volume: Volume) -> str:
     if volume.bucket:
         return f"{volume.bucket}/{volume.prefix}"
     return volume.prefix or ""
+
+
+def open_retry(app: App[object], retry: RetryPlan, title: str | None = None) -> None:
+    """A retry's next screen: the options with the volume to choose when it offers one (its
+    items were rejected), else the pre-flight on the earlier run's volume."""
+    if retry.offers_volume:
+        app.push_screen(ExportOptionsScreen(retry))
+        return
+    from .preflight import PreflightScreen
+
+    app.push_screen(
+        PreflightScreen(
+            retry.volume,
+            retry.options,
+            retry.selection,
+            title=title or retry.title,
+            retry_of=retry.origin(),
+        )
+    )
 
 
 def preview_text(plan: ExportPlan, volume: Volume, width: int = 78) -> Text:

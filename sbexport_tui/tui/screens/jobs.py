@@ -130,7 +130,9 @@ class JobsScreen(Screen):
         "have happened). Retries ask first. The two lines under the table show the cursor row's"
         " whole destination and its error (the cause first) or source; Enter shows everything, "
         "with the last failed poll in full. Reports (w) go to the reports folder in the app's "
-        "state folder unless you type another path. When a run ends, a toast says so, the bell "
+        "state folder unless you type another path. A retry of rejected items asks for the volume"
+        " first. v lists the run's volume's export jobs on the Platform, whoever started them "
+        "(read-only). When a run ends, a toast says so, the bell "
         "rings and the terminal is asked for a desktop notification (settings: bell, notify)."
     )
     BINDINGS = [
@@ -148,6 +150,7 @@ class JobsScreen(Screen):
         Binding("R", "retry_all", "Retry all failed", show=False, id="jobs.retry_all"),
         Binding("s", "resume", "Send unsent items", show=False, id="jobs.resume"),
         Binding("w", "report", "Report", id="jobs.report"),
+        Binding("v", "history", "History", id="jobs.history"),
         Binding("p", "poll", "Poll now", show=False, id="jobs.poll"),
         Binding("o", "sort", "Sort by the next column", show=False, id="jobs.sort"),
         Binding("O", "sort_reverse", "Sort the other way", show=False, id="jobs.sort_reverse"),
@@ -1255,9 +1258,7 @@ class JobsScreen(Screen):
 
     @dataclass
     class RetryPlanned(Message):
-        volume: Any
-        options: Any
-        selection: Any
+        retry: Any  # export.retry.RetryPlan
         title: str
         error: str | None = None
 
@@ -1273,24 +1274,30 @@ class JobsScreen(Screen):
             assert self.journal is not None
             retry = await plan_retry(self.session.client, self.journal, rid, pos)
         except Exception as e:
-            self.post_message(self.RetryPlanned(None, None, None, title, str(e)))
+            self.post_message(self.RetryPlanned(None, title, str(e)))
             return
         if retry.missing:
             title += (
                 f" ({len(retry.missing)} no longer on the Platform: {', '.join(retry.missing[:3])})"
             )
-        self.post_message(self.RetryPlanned(retry.volume, retry.options, retry.selection, title))
+        self.post_message(self.RetryPlanned(retry, title))
 
     def on_jobs_screen_retry_planned(self, message: RetryPlanned) -> None:
         if message.error:
             self.set_activity(f"Could not plan the retry: {message.error}", error=True)
             return
-        from .preflight import PreflightScreen
+        from .export_options import open_retry
 
         self.set_activity("")
-        self.app.push_screen(
-            PreflightScreen(message.volume, message.options, message.selection, title=message.title)
-        )
+        open_retry(self.app, message.retry, message.title)
+
+    def action_history(self) -> None:
+        """The focused run's volume's export jobs on the Platform, whoever started them."""
+        from .history import VolumeHistoryScreen
+
+        rid = self.focus_run()
+        volume = self.runs[rid].volume if rid is not None else None
+        self.app.push_screen(VolumeHistoryScreen(volume, run_id=rid, clock=self.clock))
 
     def action_resume(self) -> None:
         """Send the items of a stopped run that were never sent (after a confirmation)."""

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 
@@ -44,6 +44,9 @@ from ...text import duration as duration
 from ..format import human_bytes
 from ..widgets.fasttable import Column, LeftCutText
 from ..widgets.table import plain
+
+if TYPE_CHECKING:
+    from ...export.history import VolumeHistory
 
 # ---- filters -----------------------------------------------------------------------------------
 FAILED_STATES = ("failed", "rejected", "unknown")
@@ -579,18 +582,22 @@ def report_paths(text: str) -> tuple[Path, Path]:
 
 def write_report(
     journal: Journal,
-    run_id: int,
+    run_id: int | None,
     csv_path: Path,
     json_path: Path,
     *,
     provenance: dict[str, Any] | None = None,
+    history: VolumeHistory | None = None,
 ) -> int:
     """Write the run as CSV and JSON (export.report, the same as `sbexport jobs report`), with
-    each file's origin task, tags and metadata when ``provenance`` has them."""
+    each file's origin task, tags and metadata when ``provenance`` has them, and a volume's
+    export ``history`` (the history alone without a run)."""
     for folder in {csv_path.parent, json_path.parent}:
         # the default reports folder (made at the first report), or the one typed in the prompt
         folder.mkdir(parents=True, exist_ok=True)
-    return _write_report(journal, run_id, csv_path, json_path, provenance=provenance)
+    return _write_report(
+        journal, run_id, csv_path, json_path, provenance=provenance, history=history
+    )
 
 
 # ---- reading the journal -----------------------------------------------------------------------

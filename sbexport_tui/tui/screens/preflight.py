@@ -78,12 +78,15 @@ class PreflightScreen(Screen):
         selection: Selection | None = None,
         *,
         title: str | None = None,
+        retry_of: dict[str, object] | None = None,
     ) -> None:
-        """`selection` defaults to what the user marked; a retry passes its own."""
+        """`selection` defaults to what the user marked; a retry passes its own, and the run it
+        retries (``RetryPlan.origin``), which the new run records."""
         super().__init__()
         self.volume, self.options = volume, options
         self.own_selection = selection
         self.title_text = title
+        self.retry_of = retry_of
         self.plan: ExportPlan | None = None
         self.submitting = False
         self.saved: tuple[Path, Path] | None = None  # the last dry run's plan and requests
@@ -304,7 +307,10 @@ class PreflightScreen(Screen):
         try:
             journal = Journal(self.session.paths.journal_file)
             run_id = journal.create_run(
-                plan, profile=self.session.profile_name, api_base_url=self.session.client.base_url
+                plan,
+                profile=self.session.profile_name,
+                api_base_url=self.session.client.base_url,
+                retry_of=self.retry_of,
             )
         except JournalError as e:
             self.notify(f"Nothing was sent: {e}", severity="error", markup=False)
