@@ -99,5 +99,7 @@ def test_volume_history(snap_compare, tmp_path, size):
         await prepare(pilot)
         await pilot.press("v")
         await settle(pilot)
+        pilot.app.clear_notifications()  # the run's "finished" toast would cover the rows
+        await settle(pilot)
 
     assert snap_compare(app, terminal_size=size, run_before=before)

@@ -298,18 +298,17 @@ class ExportOptionsScreen(Screen):
             return
         width = what.size.width
         if self.retry is not None:
-            run = self.retry.run.id
-            heads: tuple[str, ...] = (
-                f"Retry of run {run}: {plural(len(self.files), 'file')} to bucket/prefix ",
-                f"Retry of run {run} to bucket/prefix ",
-                "To bucket/prefix ",
-            )
-        else:
-            heads = (
-                f"Export {sel.summary()} to bucket/prefix ",
-                f"Export {len(sel):,} marked to bucket/prefix ",
-                "To bucket/prefix ",
-            )
+            # a retry's line says why first (what refused the files); the highlighted volume's
+            # bucket and prefix follow when they fit, else the table's column shows them
+            said = self.what_text().plain
+            tail = f" → {where}"
+            what.update(plain(said + tail if cell_len(said + tail) <= width else said))
+            return
+        heads = (
+            f"Export {sel.summary()} to bucket/prefix ",
+            f"Export {len(sel):,} marked to bucket/prefix ",
+            "To bucket/prefix ",
+        )
         head = next((h for h in heads if cell_len(h + where) <= width), heads[-1])
         what.update(plain(head + cut_middle(where, max(12, width - cell_len(head)))))
 
