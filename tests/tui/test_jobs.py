@@ -590,10 +590,7 @@ async def test_after_sign_in_open_jobs_from_earlier_are_watched_again(tmp_path):
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         assert isinstance(app.screen, JobsScreen)
-        assert any(
-            n.title == "Still open" and "watching them again" in n.message
-            for n in app.said
-        )
+        assert any(n.title == "Still open" and "watching them again" in n.message for n in app.said)
         clock.advance(120.0)
         app.screen.poll_now()
         await settle(pilot)
@@ -685,9 +682,7 @@ async def test_one_jobs_pane_that_keeps_polling_while_the_user_browses(tmp_path)
         clock.advance(60.0)  # the jobs finish on the Platform while the user browses
         finished = f"Run {run_id} finished"
         # the journal is written in the pass; its end (the count, the toast) arrives after
-        await wait_for(
-            pilot, lambda: any(n.title == finished for n in app.said), timeout=30
-        )
+        await wait_for(pilot, lambda: any(n.title == finished for n in app.said), timeout=30)
         assert journal.counts(run_id)["verified"] == 4
         assert pane.polls > polls and isinstance(app.screen, BrowseScreen)
         await pilot.press("J")
