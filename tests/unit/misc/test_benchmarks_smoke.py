@@ -7,6 +7,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+# the scripts are the benchmarks' own; that they still run is checked once, on python3, not
+# again on each Python of the matrix
+pytestmark = pytest.mark.once
+
 BENCH = Path(__file__).resolve().parents[3] / "benchmarks"
 
 
