@@ -105,6 +105,15 @@ async def jobs(pilot) -> None:
     await settle(pilot)
 
 
+async def jobs_running(pilot) -> None:
+    """The pane while the run goes on: its progress bar part way, its throughput so far."""
+    await preflight(pilot)
+    await pilot.press("c", "y")
+    await settle(pilot)
+    await pilot.pause(4.5)
+    await settle(pilot)
+
+
 SHOTS: list[tuple[str, Steps, tuple[int, int]]] = [
     ("projects", projects, (80, 24)),
     ("browse", browse, (80, 24)),
@@ -112,6 +121,7 @@ SHOTS: list[tuple[str, Steps, tuple[int, int]]] = [
     ("export-options", export_options, (80, 24)),
     ("preflight", preflight, (80, 24)),
     ("jobs", jobs, (80, 24)),
+    ("jobs-running", jobs_running, (80, 24)),
     ("browse-wide", browse, (120, 32)),
 ]
 
