@@ -6,7 +6,7 @@ remembers which folders were marked whole, and says why a marked file cannot go.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 from ..api.models import File
 from ..export.plan import Reason, blocked_reason
@@ -43,6 +43,15 @@ class SelectionStore:
     def clear(self) -> None:
         self.engine.clear()
         self.marked_folders.clear()
+
+    def unmark(self, file_ids: Iterable[str]) -> int:
+        """Unmark these files (those not marked are left alone); a folder marked whole that
+        held one is no longer whole. Returns how many were unmarked."""
+        gone = {i for i in file_ids if self.engine.remove(i)}
+        for folder, ids in list(self.marked_folders.items()):
+            if gone.intersection(ids):
+                del self.marked_folders[folder]
+        return len(gone)
 
     @property
     def total_bytes(self) -> int:

@@ -312,3 +312,51 @@ async def test_files_the_platform_refuses_stay_marked_to_send_elsewhere(demo_app
         await settle(pilot)
         assert {j.file_id for j in sim_jobs(demo_app)} == rejected
         assert len(demo_app.selection) == 0
+
+
+async def test_refused_files_retried_to_another_volume_from_the_jobs_pane_are_unmarked(demo_app):
+    """The files a volume refused stay marked (x sends them elsewhere); retried to another
+    volume from the jobs pane instead (R), they were sent: their marks go, as a submit's do
+    (else the next x, with what the user marks next, sends them a second time). A file the
+    retry did not take (not in its run) keeps its mark."""
+    from sbexport_tui.tui.screens.export_options import ExportOptionsScreen
+    from sbexport_tui.tui.screens.jobs import JobsScreen
+
+    from .flow_helpers import to_preflight
+
+    async with demo_app.run_test(size=SIZE) as pilot:
+        await mark_qc_and_aliases(pilot)
+        browse = demo_app.screen
+        await to_preflight(pilot, volume="demo/us-west-scratch")
+        await pilot.press("c", "y")
+        await settle(pilot)
+        pane = demo_app.screen
+        assert isinstance(pane, JobsScreen)
+        rejected = {f.file_id for f in demo_app.selection}
+        assert len(rejected) == 3  # they stay marked
+        await pilot.press("G", "r")  # the last row: one of the three
+        await settle(pilot)
+        assert isinstance(demo_app.screen, ExportOptionsScreen)
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        assert isinstance(demo_app.screen, PreflightScreen)
+        await pilot.press("c", "y")
+        await settle(pilot)
+        assert demo_app.screen is pane
+        sent = {j.file_id for j in sim_jobs(demo_app)}
+        assert len(sent) == 1 and sent <= rejected
+        assert {f.file_id for f in demo_app.selection} == rejected - sent
+        # the pane shows the retry's run now: the runs, the first one, R retries its two others
+        await pilot.press("backspace", "G", "R")
+        await settle(pilot)
+        assert isinstance(demo_app.screen, ExportOptionsScreen)
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        await pilot.press("c", "y")
+        await settle(pilot)
+        assert {j.file_id for j in sim_jobs(demo_app)} == rejected
+        assert len(demo_app.selection) == 0
+        await pilot.press("q")  # back to browsing: nothing marked
+        await settle(pilot)
+        assert demo_app.screen is browse
+        assert "nothing marked" in str(browse.query_one("#status").render())

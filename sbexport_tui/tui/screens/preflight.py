@@ -363,6 +363,10 @@ class PreflightScreen(Screen):
             self.notify(message.error, severity="error", markup=False)
         if self.own_selection is None:  # what the user marked has been sent
             self.unmark_sent(message.refused)
+        else:  # a retry sent its own files: those the user still had marked were sent too
+            app_of(self).selection.unmark(
+                f.file_id for f in self.own_selection if f.file_id not in message.refused
+            )
         app_of(self).open_jobs(message.run_id)
 
     def unmark_sent(self, refused: frozenset[str]) -> None:
