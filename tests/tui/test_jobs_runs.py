@@ -542,3 +542,16 @@ async def test_a_pane_opened_on_many_runs_fits_the_longest_run_label(tmp_path):
         table = app.screen.table
         assert "Run ↓" in header(table) and line(table, 0).split()[0] == "#12345"
     journal.close()
+
+
+def test_a_run_the_volume_refused_whole_counts_its_files():
+    """Two files refused (9027) and one skipped: the overview reads 3/3 files, 2 issues, not
+    0/0 as if the run had none."""
+    from sbexport_tui.tui.screens.jobs_data import run_stats
+    from sbexport_tui.tui.screens.jobs_runs import RunLine, problems, run_cells
+
+    items = [record(0, state="rejected"), record(1, state="rejected"), record(2, state="skipped")]
+    st = run_stats(items)
+    cells = [c.plain for c in run_cells(run_record(), st, RunLine("chunks/", "demo/wgs-cohort"), False)]
+    assert cells[3] == "3/3", cells
+    assert problems(st) == 2 and cells[5] == "2", cells

@@ -172,15 +172,17 @@ def short_count(n: int) -> str:
 
 
 def files_text(done: int, total: int, cells: int) -> str:
-    """'4,333/5,000': the files whose job ended, of the files to export; shorter when it does
-    not fit ('43k/120k')."""
+    """'4,333/5,000': the files that ended, of the run's files; shorter when it does not fit
+    ('43k/120k')."""
     text = f"{done:,}/{total:,}"
     return text if len(text) <= cells else f"{short_count(done)}/{short_count(total)}"
 
 
 def run_cells(run: RunRecord, st: RunStats, line: RunLine, wide: bool) -> list[Text]:
     state = run_state(run, st)
-    files = files_text(st.finished_work, st.work, 15 if wide else 11)
+    # every file of the run, and those that ended by any way (exported, failed, refused,
+    # skipped): a run the volume refused whole reads 2/2, not 0/0 as if it had no files
+    files = files_text(st.total - st.open, st.total, 15 if wide else 11)
     size = human_bytes(st.total_bytes)
     bad = problems(st)
     move = " (move)" if run.mode == "move" else ""
