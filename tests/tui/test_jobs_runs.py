@@ -552,6 +552,8 @@ def test_a_run_the_volume_refused_whole_counts_its_files():
 
     items = [record(0, state="rejected"), record(1, state="rejected"), record(2, state="skipped")]
     st = run_stats(items)
-    cells = [c.plain for c in run_cells(run_record(), st, RunLine("chunks/", "demo/wgs-cohort"), False)]
+    cells = [
+        c.plain for c in run_cells(run_record(), st, RunLine("chunks/", "demo/wgs-cohort"), False)
+    ]
     assert cells[3] == "3/3", cells
     assert problems(st) == 2 and cells[5] == "2", cells
