@@ -27,6 +27,7 @@ from .screens.help import HelpScreen
 from .selection import SelectionStore
 
 if TYPE_CHECKING:
+    from ..session import Session
     from .screens.jobs import JobsScreen
     from .screens.profiles import ProfilesContext
 
@@ -92,7 +93,9 @@ class SbexportApp(App[int]):
         self.demo = demo
         self._theme_name = theme_name
         self._keymap = keymap or {}
-        self.session: Any = None
+        # the signed-in profile's session; None before sign-in and after a profile switch.
+        # Screens read it through ``screens.base.session_of``.
+        self.session: Session | None = None
         # how the profiles screen was reached (set by the entry point); None in tests and demos
         self.profiles_context: ProfilesContext | None = None
         self.selection = SelectionStore()

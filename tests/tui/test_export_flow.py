@@ -360,3 +360,48 @@ async def test_refused_files_retried_to_another_volume_from_the_jobs_pane_are_un
         await settle(pilot)
         assert demo_app.screen is browse
         assert "nothing marked" in str(browse.query_one("#status").render())
+
+
+async def test_ctrl_t_keeps_the_options_as_the_session_s_preset(tmp_path):
+    from textual.widgets import Input
+
+    from sbexport_tui.tui.screens.export_options import ExportOptionsScreen
+
+    from .pilot import make_app
+
+    app = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        app.push_screen(ExportOptionsScreen())
+        await settle(pilot)
+        app.screen.query_one("#template", Input).value = "kept/{name}"
+        await pilot.press("ctrl+t")
+        await settle(pilot)
+        assert app.said[-1].message == "Saved as the export preset of profile demo"
+        preset = app.session.preset
+        assert preset is not None and preset.location == "kept/{name}"
+        assert preset.volume == app.screen.volume().id
+
+
+async def test_ctrl_t_with_no_volume_listed_says_to_choose_one(tmp_path):
+    """With no volume to keep (the listing failed), Ctrl+T said the session had no saved
+    profile to keep a preset in, which was not why."""
+    from sbexport_tui.tui.screens.export_options import ExportOptionsScreen
+
+    from .pilot import make_app
+
+    app = make_app(tmp_path)
+
+    async def no_volumes():
+        raise OSError("network down")
+        yield  # an async generator, as list_volumes is
+
+    app.session.client.list_volumes = no_volumes
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        app.push_screen(ExportOptionsScreen())
+        await settle(pilot)
+        await pilot.press("ctrl+t")
+        await settle(pilot)
+        assert app.said[-1].message == "Choose a volume first: a preset keeps the volume too"
+        assert app.session.preset is None

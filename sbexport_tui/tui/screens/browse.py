@@ -31,7 +31,7 @@ from ..widgets.fasttable import Column, FastTable
 from ..widgets.filterbox import FilterBox
 from ..widgets.footer import AppFooter
 from ..widgets.table import plain
-from .base import app_of, focus_now
+from .base import app_of, focus_now, session_of
 from .dialogs import PromptScreen
 
 MARK = "●"
@@ -160,10 +160,6 @@ class BrowseScreen(Screen):
 
     # ---- plumbing ------------------------------------------------------------------------
     @property
-    def session(self):
-        return self.app.session
-
-    @property
     def selection(self) -> SelectionStore:
         return app_of(self).selection
 
@@ -225,7 +221,7 @@ class BrowseScreen(Screen):
         self.post_message(self.Moved(moved, ended))
 
     def _moved_now(self) -> dict[str, MovedFile]:
-        session = self.session
+        session = session_of(self)
         if self._journal is None:
             path = session.paths.journal_file
             if not path.exists():
@@ -295,7 +291,7 @@ class BrowseScreen(Screen):
 
     @work(exclusive=True, group="listing", exit_on_error=False)
     async def list_folder(self, folder_id: str) -> None:
-        client = self.session.client
+        client = session_of(self).client
         is_root = folder_id == self.project.root_folder
         source = (
             client.list_project_root(self.project.id) if is_root else client.list_folder(folder_id)
@@ -455,7 +451,7 @@ class BrowseScreen(Screen):
             here += f", {self.sort_words()}"
         parts = [here, self.selection.summary()]
         if self.waiting is not None:
-            now = client_clock(self.session.client)()
+            now = client_clock(session_of(self).client)()
             parts.insert(0, waiting_text(self.waiting, now))
         if self.walking is not None:
             parts.append(f"walking {self.walking.name}/: {self.walk_progress} (Esc cancels)")
@@ -659,7 +655,7 @@ class BrowseScreen(Screen):
         try:
             entries = await asyncio.to_thread(read_manifest, path_text)
             report = await build_selection(
-                self.session.client,
+                session_of(self).client,
                 self.project.id,
                 manifest=entries,
                 with_index=self.with_index,
@@ -718,7 +714,7 @@ class BrowseScreen(Screen):
         def progress(folders: int, files: int, size: int) -> None:
             self.post_message(self.WalkProgress(folders, files, size))
 
-        client = self.session.client
+        client = session_of(self).client
         try:
             with StatusTap(client, self.post_message):
                 found = await walk_folder(

@@ -24,7 +24,7 @@ from ...api.models import File, Task
 from ...export.plan import blocked_reason
 from ..format import human_bytes
 from ..widgets.table import plain
-from .base import app_of
+from .base import session_of
 
 log = logging.getLogger(__name__)
 LABEL = 13  # the width of a line's label
@@ -153,7 +153,7 @@ class FileDetailsScreen(ModalScreen[None]):
 
     @work(exclusive=True, group="file-detail", exit_on_error=False)
     async def read(self) -> None:
-        client = app_of(self).session.client
+        client = session_of(self).client
         try:
             f = await client.get_file(self.file_id)
         except Exception as e:  # in plain words; the details in the log

@@ -22,6 +22,7 @@ from textual.screen import Screen
 from textual.widgets import Header, Input, Label, Select, Static
 
 from ...api.models import Volume
+from ...config.models import ExportPreset
 from ...export.plan import (
     CANNED_ACLS,
     ExportOptions,
@@ -39,7 +40,7 @@ from ..selection import SelectionStore
 from ..widgets.fasttable import Column, FastTable, left_cut
 from ..widgets.footer import AppFooter
 from ..widgets.table import plain
-from .base import app_of
+from .base import app_of, session_of
 
 PRESETS = [("keep the folder structure", KEEP_STRUCTURE), ("flat", FLAT), ("custom", "")]
 MODES = [("copy: the Platform copy stays", "copy"), ("move: Platform copy DELETED", "move")]
@@ -99,10 +100,6 @@ class ExportOptionsScreen(Screen):
         self.retry = retry
         self.volumes: list[Volume] = []
         self.plan: ExportPlan | None = None
-
-    @property
-    def session(self):
-        return self.app.session
 
     @property
     def selection(self) -> SelectionStore:
@@ -179,9 +176,12 @@ class ExportOptionsScreen(Screen):
     def apply_preset(self) -> None:
         """Start from the profile's export preset, when there is one (a retry: from the earlier
         run's options)."""
-        preset = self.retry.options if self.retry is not None else None
+        # the two models carry the same fields (one model for both is on its way)
+        preset: ExportOptions | ExportPreset | None = (
+            self.retry.options if self.retry is not None else None
+        )
         if preset is None:
-            preset = getattr(self.session, "preset", None)
+            preset = session_of(self).preset
         if preset is None:
             return
         self.query_one("#template", Input).value = preset.location or KEEP_STRUCTURE
@@ -196,7 +196,7 @@ class ExportOptionsScreen(Screen):
     @work(exclusive=True, group="volumes", exit_on_error=False)
     async def load_volumes(self) -> None:
         try:
-            volumes = [v async for v in self.session.client.list_volumes()]
+            volumes = [v async for v in session_of(self).client.list_volumes()]
         except Exception as e:
             self.post_message(self.Volumes([], str(e)))
             return
@@ -248,7 +248,7 @@ class ExportOptionsScreen(Screen):
         table = self.query_one("#volumes", FastTable)
         table.set_rows(rows, keep_key=False)
         # the preset's volume first (a retry's: see above)
-        preset = getattr(self.session, "preset", None) if self.retry is None else None
+        preset = session_of(self).preset if self.retry is None else None
         row = table.get_row_index(preset.volume) if preset is not None and preset.volume else None
         if self.retry is not None and not wrong:
             row = table.get_row_index(self.retry.run.volume)
@@ -386,17 +386,16 @@ class ExportOptionsScreen(Screen):
         )
 
     def action_save_preset(self) -> None:
-        saver = getattr(self.session, "save_preset", None)
-        vol = self.volume()
-        if saver is None or vol is None:
-            self.notify("This session has no saved profile to keep a preset in", markup=False)
+        session = session_of(self)
+        if self.volume() is None:  # none listed (yet, or the listing failed): a preset names one
+            self.notify("Choose a volume first: a preset keeps the volume too", markup=False)
             return
         try:
-            saver(self.options())
+            session.save_preset(self.options())
         except Exception as e:
             self.notify(f"Could not save the preset: {e}", severity="error", markup=False)
             return
-        self.notify(f"Saved as the export preset of profile {self.session.profile_name}")
+        self.notify(f"Saved as the export preset of profile {session.profile_name}", markup=False)
 
     def action_back(self) -> None:
         self.app.pop_screen()

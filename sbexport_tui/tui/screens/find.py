@@ -37,7 +37,7 @@ from ..selection import SelectionStore
 from ..widgets.fasttable import Column, FastTable
 from ..widgets.footer import AppFooter
 from ..widgets.table import plain
-from .base import app_of, focus_now
+from .base import app_of, focus_now, session_of
 
 log = logging.getLogger(__name__)
 MARK = "●"
@@ -184,7 +184,7 @@ class FindScreen(Screen):
 
     @work(exclusive=True, group="find", exit_on_error=False)
     async def search(self, query: Query) -> None:
-        client = app_of(self).session.client
+        client = session_of(self).client
 
         def found(items: list[tuple[SelectedFile, list[str]]]) -> None:
             self.post_message(self.Found(items))
@@ -441,7 +441,7 @@ class TaskPickerScreen(ModalScreen[Task | None]):
     @work(exclusive=True, group="tasks", exit_on_error=False)
     async def load(self) -> None:
         try:
-            tasks = await finished_tasks(app_of(self).session.client, self.project.id)
+            tasks = await finished_tasks(session_of(self).client, self.project.id)
         except Exception as e:
             self.post_message(self.Listed([], plain_cause(e).cause))
             return

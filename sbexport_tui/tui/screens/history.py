@@ -10,7 +10,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 from rich.text import Text
 from textual import on, work
@@ -27,7 +26,7 @@ from ...text import counted
 from ..widgets.fasttable import Column, FastTable
 from ..widgets.footer import AppFooter
 from ..widgets.table import plain
-from .base import app_of
+from .base import session_of
 from .dialogs import PromptScreen
 from .jobs_data import clock_time, full_time, local, report_paths, reports_dir, write_report
 
@@ -126,12 +125,8 @@ class VolumeHistoryScreen(Screen):
         self.shown = 0
 
     @property
-    def session(self) -> Any:
-        return app_of(self).session
-
-    @property
     def clock_offset(self) -> float:
-        return float(getattr(self.session.client, "server_offset", 0.0) or 0.0)
+        return session_of(self).client.server_offset
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -173,10 +168,10 @@ class VolumeHistoryScreen(Screen):
     async def fetch(self, volume: str) -> None:
         journal = None
         try:
-            journal = Journal(self.session.paths.journal_file)
+            journal = Journal(session_of(self).paths.journal_file)
             now = self.clock() if self.clock is not None else None
             got = await volume_history(
-                self.session.client, journal, volume, days=self.days, now=now
+                session_of(self).client, journal, volume, days=self.days, now=now
             )
         except NotFound:
             self.post_message(
@@ -296,7 +291,7 @@ class VolumeHistoryScreen(Screen):
         if h is None:
             self.notify("Nothing read yet", title="Report", markup=False)
             return
-        paths = self.session.paths
+        paths = session_of(self).paths
         stem = (
             f"sbexport-run-{self.run_id}"
             if self.run_id is not None
@@ -320,7 +315,7 @@ class VolumeHistoryScreen(Screen):
     def write(self, text: str, h: VolumeHistory) -> None:
         csv_path, json_path = report_paths(text)
         try:
-            with Journal(self.session.paths.journal_file) as journal:
+            with Journal(session_of(self).paths.journal_file) as journal:
                 n = write_report(journal, self.run_id, csv_path, json_path, history=h)
         except (OSError, JournalError) as e:
             self.notify(str(e), title="Could not write the report", severity="error", markup=False)

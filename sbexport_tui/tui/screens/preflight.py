@@ -31,7 +31,7 @@ from ..format import encryption_lines, human_bytes, plural
 from ..widgets.fasttable import left_cut
 from ..widgets.footer import AppFooter
 from ..widgets.table import plain
-from .base import app_of
+from .base import app_of, session_of
 from .dialogs import ConfirmScreen, TypedConfirmScreen
 
 GROUP_FILES_SHOWN = 200
@@ -97,10 +97,6 @@ class PreflightScreen(Screen):
             return self.own_selection
         return app_of(self).selection.engine
 
-    @property
-    def session(self):
-        return self.app.session
-
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static("Checking the volume for keys that already exist...", id="headline")
@@ -122,7 +118,7 @@ class PreflightScreen(Screen):
     async def make_plan(self) -> None:
         try:
             plan = await prepare_plan(
-                self.session.client,
+                session_of(self).client,
                 self.selection,
                 self.volume,
                 self.options,
@@ -215,7 +211,7 @@ class PreflightScreen(Screen):
     def action_dry_run(self) -> None:
         if self.plan is None:
             return
-        folder = Path(self.session.paths.state_dir) / "plans"
+        folder = Path(session_of(self).paths.state_dir) / "plans"
         try:
             folder.mkdir(parents=True, exist_ok=True)
             stem = f"plan-{date.today():%Y%m%d}-{self.volume.id.replace('/', '_')}"
@@ -304,12 +300,13 @@ class PreflightScreen(Screen):
         self.app.push_screen(TypedConfirmScreen("\n".join(lines), phrase), go)
 
     def submit(self, plan: ExportPlan) -> None:
+        session = session_of(self)
         try:
-            journal = Journal(self.session.paths.journal_file)
+            journal = Journal(session.paths.journal_file)
             run_id = journal.create_run(
                 plan,
-                profile=self.session.profile_name,
-                api_base_url=self.session.client.base_url,
+                profile=session.profile_name,
+                api_base_url=session.client.base_url,
                 retry_of=self.retry_of,
             )
         except JournalError as e:
@@ -334,7 +331,7 @@ class PreflightScreen(Screen):
                 return frozenset()
 
         try:
-            await submit_run(self.session.client, journal, run_id, on_progress=progress)
+            await submit_run(session_of(self).client, journal, run_id, on_progress=progress)
         except asyncio.CancelledError:
             journal.close()
             raise

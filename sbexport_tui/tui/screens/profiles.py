@@ -687,11 +687,11 @@ class FirstRunScreen(Screen):
         from .projects import ProjectsScreen
 
         app = app_of(self)
-        app.session = demo_session(Paths.for_demo(env=self.ctx.env))
+        app.session = session = demo_session(Paths.for_demo(env=self.ctx.env))
         app.demo = True
         app.sub_title = "DEMO: simulated Platform, nothing real is exported"
         app.switch_screen(ProjectsScreen())
-        for w in getattr(app.session, "warnings", []):  # its world was reset, say
+        for w in session.warnings:  # its world was reset, say
             app.notify(w, title="Demo", severity="warning", timeout=10, markup=False)
 
 

@@ -22,7 +22,7 @@ from ..netwait import ClientWaiting, DetailLine, StatusTap, client_clock, waitin
 from ..widgets.filterbox import FilterBox
 from ..widgets.footer import AppFooter
 from ..widgets.table import SafeTable, plain
-from .base import app_of
+from .base import app_of, session_of
 
 log = logging.getLogger(__name__)
 STOPPED = PlainCause("Stopped waiting for the Platform: the projects are not listed.", "")
@@ -60,13 +60,11 @@ class ProjectsScreen(Screen):
         self.waiting: ClientStatus | None = None
         self._wait_timer: Timer | None = None
 
-    @property
-    def session(self):
-        return self.app.session
-
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Static(self.session.signed_in_text, id="where", classes="status-line", markup=False)
+        yield Static(
+            session_of(self).signed_in_text, id="where", classes="status-line", markup=False
+        )
         yield FilterBox("filter projects by name or id", id="filter")
         yield SafeTable(id="projects")
         yield Static("Loading projects...", id="status", classes="status-line", markup=False)
@@ -90,7 +88,7 @@ class ProjectsScreen(Screen):
 
     @work(exclusive=True, group="projects", exit_on_error=False)
     async def list_projects(self) -> None:
-        session = self.session
+        session = session_of(self)
         with StatusTap(session.client, self.post_message):
             try:
                 if session.user is None:
@@ -116,7 +114,7 @@ class ProjectsScreen(Screen):
 
     def show_waiting(self) -> None:
         if self.listing and self.waiting is not None:
-            now = client_clock(self.session.client)()
+            now = client_clock(session_of(self).client)()
             self.show_status(plain(waiting_text(self.waiting, now), "bold"))
 
     def show_status(self, text: Text) -> None:
