@@ -4,8 +4,25 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING, TypedDict
 
 from . import __version__
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from .config.paths import Paths
+
+
+class UiOptions(TypedDict):
+    """How the app looks and behaves, from settings.toml and the flags (``ui_options``)."""
+
+    mouse: bool
+    theme: str | None
+    keymap: dict[str, str]
+    bell: bool
+    notify: bool
+    warnings: list[str]
 
 
 def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
@@ -97,7 +114,7 @@ def demo_journal(parser: argparse.ArgumentParser, args: argparse.Namespace) -> N
     )
 
 
-def start_debug_log(log_dir) -> None:
+def start_debug_log(log_dir: Path) -> None:
     """--debug: the log, or one line saying why there is none (the command goes on)."""
     from .logsetup import enable_debug_log
 
@@ -157,7 +174,7 @@ def main(argv: list[str] | None = None) -> int:
     return run_app(profile=args.profile, region=args.region, paths=paths, **ui)
 
 
-def ui_options(args: argparse.Namespace, paths) -> dict:
+def ui_options(args: argparse.Namespace, paths: Paths) -> UiOptions:
     """Theme, mouse, bell and keymap from settings.toml, the flags winning; startup warnings."""
     from .config.errors import ConfigError
     from .config.settings import UiSettings, load_settings
@@ -187,7 +204,7 @@ def run_app(
     *,
     profile: str | None = None,
     region: str | None = None,
-    paths=None,
+    paths: Paths | None = None,
     mouse: bool = True,
     theme: str | None = None,
     keymap: dict[str, str] | None = None,

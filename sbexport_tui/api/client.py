@@ -34,6 +34,7 @@ from collections.abc import (
     Awaitable,
     Callable,
     Collection,
+    Generator,
     Iterable,
     Mapping,
     Sequence,
@@ -127,7 +128,7 @@ class _TokenAuth(httpx.Auth):
         self._token = token
         self._origin = origin
 
-    def auth_flow(self, request: httpx.Request):
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         if _origin(request.url) == self._origin:
             request.headers[TOKEN_HEADER] = self._token.get()
         yield request

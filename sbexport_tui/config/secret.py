@@ -55,5 +55,5 @@ class Secret:
     def __copy__(self) -> Secret:
         return self
 
-    def __deepcopy__(self, memo: dict) -> Secret:
+    def __deepcopy__(self, memo: dict[int, object]) -> Secret:
         return self

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError
@@ -40,7 +41,7 @@ class UiSettings:
     keymap: dict[str, str] = field(default_factory=dict)
 
 
-def settings_path(paths: Paths):
+def settings_path(paths: Paths) -> Path:
     return paths.config_dir / SETTINGS_FILE
 
 

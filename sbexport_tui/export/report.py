@@ -174,7 +174,9 @@ def report_document(
     }
 
 
-def _with(row: dict[str, Any], provenance: Mapping[str, Mapping[str, Any]] | None) -> dict:
+def _with(
+    row: dict[str, Any], provenance: Mapping[str, Mapping[str, Any]] | None
+) -> dict[str, Any]:
     if provenance is None:
         return row
     known = provenance.get(row["file_id"]) or {}

@@ -87,7 +87,9 @@ def bad_request(message: str) -> ApiError:
 
 
 # ---- helpers -------------------------------------------------------------------------------
-def select_fields(record: dict[str, Any], fields: str | None, default: tuple[str, ...] | None):
+def select_fields(
+    record: dict[str, Any], fields: str | None, default: tuple[str, ...] | None
+) -> dict[str, Any]:
     if fields == "_all" or (fields is None and default is None):
         return record
     wanted = default if fields is None else tuple(f.strip() for f in fields.split(",") if f)

@@ -27,6 +27,8 @@ from .screens.help import HelpScreen
 from .selection import SelectionStore
 
 if TYPE_CHECKING:
+    from textual.dom import DOMNode
+
     from ..session import Session
     from .screens.jobs import JobsScreen
     from .screens.profiles import ProfilesContext
@@ -74,7 +76,7 @@ class SbexportApp(App[int]):
 
     def __init__(
         self,
-        first_screen: Callable[[], Screen],
+        first_screen: Callable[[], Screen[Any]],
         *,
         demo: bool = False,
         theme_name: str | None = None,
@@ -236,7 +238,7 @@ class SbexportApp(App[int]):
         self.ansi_color = True
         self.theme = "ansi-dark"
 
-    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
         yield SystemCommand("Help", "Keys of this screen", self.action_help)
         yield SystemCommand(
@@ -286,7 +288,7 @@ class SbexportApp(App[int]):
         pane = self.jobs_pane
         if pane is None:
 
-            def make() -> Screen:
+            def make() -> Screen[Any]:
                 screen = self.jobs_factory(run_id)
                 self.jobs_pane = screen
                 return screen
@@ -395,7 +397,7 @@ def _tty_fd() -> int | None:
     return fd if fd >= 0 and os.isatty(fd) else None
 
 
-def screen_commands(screen: Screen) -> Iterable[SystemCommand]:
+def screen_commands(screen: Screen[Any]) -> Iterable[SystemCommand]:
     """Every described binding of the screen, as a palette command (so the two never drift)."""
     seen: set[str] = set()
     for key, active in screen.active_bindings.items():
@@ -407,7 +409,7 @@ def screen_commands(screen: Screen) -> Iterable[SystemCommand]:
         seen.add(b.action)
         node = active.node
 
-        async def run(node=node, action=b.action) -> None:
-            await node.run_action(action)
+        async def run(node: DOMNode = node, action: str = b.action) -> None:
+            await node.app.run_action(action, node)  # in the namespace of the binding's node
 
         yield SystemCommand(b.description, f"{screen.app.get_key_display(b) or key}", run)

@@ -58,7 +58,7 @@ class Crumb:
     cursor_key: str | None = None
 
 
-class BrowseScreen(Screen):
+class BrowseScreen(Screen[None]):
     HELP_TITLE = "Browse and mark files"
     HELP = (
         "Enter opens a folder, and on a file shows its details (id, size, tags, metadata, the "

@@ -76,7 +76,7 @@ def volume_note(volume: Volume, locations: set[str]) -> str:
     return ""
 
 
-class ExportOptionsScreen(Screen):
+class ExportOptionsScreen(Screen[None]):
     HELP_TITLE = "Export options"
     HELP = (
         "Pick the volume (up/down in the list), then Tab through the options. The preview shows "

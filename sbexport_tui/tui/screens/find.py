@@ -58,7 +58,7 @@ def short_why(why: str) -> str:
     return why
 
 
-class FindScreen(Screen):
+class FindScreen(Screen[None]):
     HELP_TITLE = "Find files"
     HELP = (
         "Find a project's files by what the Platform knows of them, across every folder. Type "

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -10,7 +12,7 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
 
 
-def binding_rows(screen: Screen) -> list[tuple[str, str, str]]:
+def binding_rows(screen: Screen[Any]) -> list[tuple[str, str, str]]:
     """(keys, description, binding id) for every one of our bindings active on `screen`: the
     screen's own first, then its focused widget's, then the app's. The keys every Textual list
     and field has (scrolling, copying) have no id of ours and are summed up in one line."""
@@ -35,7 +37,7 @@ def binding_rows(screen: Screen) -> list[tuple[str, str, str]]:
     return [(", ".join(k), d, i) for _, k, d, i in rows]
 
 
-def generic_keys(screen: Screen) -> str:
+def generic_keys(screen: Screen[Any]) -> str:
     """The keys every list and field has; g/G only where they go to a list's ends."""
     bound = screen.active_bindings
     lists = all(k in bound and bound[k].binding.id in ("table.first", "table.last") for k in "gG")
@@ -51,7 +53,7 @@ class HelpScreen(ModalScreen[None]):
         Binding("escape,q,f1,question_mark", "dismiss", "Close help", id="help.close"),
     ]
 
-    def __init__(self, target: Screen, title: str, about: str = "") -> None:
+    def __init__(self, target: Screen[Any], title: str, about: str = "") -> None:
         super().__init__()
         self.target, self.title_text, self.about = target, title, about
 

@@ -73,7 +73,7 @@ def history_detail(job: HistoryJob, offset: float) -> Text:
     return text
 
 
-class VolumeHistoryScreen(Screen):
+class VolumeHistoryScreen(Screen[None]):
     DEFAULT_CSS = """
     #history-what, #history-current {
         height: 2;

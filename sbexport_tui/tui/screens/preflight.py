@@ -42,7 +42,7 @@ def acl_text(plan: ExportPlan) -> str:
     return plan.options.canned_acl or "the volume's default"
 
 
-class PreflightScreen(Screen):
+class PreflightScreen(Screen[None]):
     HELP_TITLE = "Pre-flight"
     HELP = (
         "What will be exported and what will not, and why. Enter opens a group. c (or Ctrl+S) "
@@ -186,7 +186,7 @@ class PreflightScreen(Screen):
         tree.cursor_line = 0
         self.set_status(SUBMIT_HINT)
 
-    def on_tree_node_highlighted(self, event: Tree.NodeHighlighted) -> None:
+    def on_tree_node_highlighted(self, event: Tree.NodeHighlighted[str]) -> None:
         full = event.node.data
         if isinstance(full, str):
             self.set_status(full)

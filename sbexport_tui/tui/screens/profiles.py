@@ -154,7 +154,7 @@ def profiles_file_problem(error: ConfigError) -> str:
 # ---------------------------------------------------------------- the profiles screen
 
 
-class ProfilesScreen(Screen):
+class ProfilesScreen(Screen[None]):
     HELP_TITLE = "Profiles"
     HELP = (
         "A profile is a Platform region (or API URL) and where its developer token comes from. "
@@ -602,7 +602,7 @@ def token_pages() -> Text:
     return text
 
 
-class FirstRunScreen(Screen):
+class FirstRunScreen(Screen[None]):
     HELP_TITLE = "Welcome"
     HELP = (
         "No profiles yet. A profile says which Platform to use and where its developer token "
@@ -703,7 +703,7 @@ def first_screen(
     *,
     profile: str | None = None,
     region: str | None = None,
-) -> Screen:
+) -> Screen[None]:
     """The first-run screen when there is nothing to sign in with, else the profiles screen
     (signing in at once with `profile` when given)."""
     if profile is None:

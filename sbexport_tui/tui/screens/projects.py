@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 STOPPED = PlainCause("Stopped waiting for the Platform: the projects are not listed.", "")
 
 
-class ProjectsScreen(Screen):
+class ProjectsScreen(Screen[None]):
     HELP_TITLE = "Projects"
     HELP = (
         "Your projects on this Platform. Enter opens one to browse and mark files. Esc or q "

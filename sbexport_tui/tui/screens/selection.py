@@ -17,7 +17,7 @@ from ..widgets.table import SafeTable, plain
 from .base import app_of
 
 
-class SelectionScreen(Screen):
+class SelectionScreen(Screen[None]):
     HELP_TITLE = "Selection"
     HELP = "Every marked file, from every folder and project of this profile."
     BINDINGS = [

@@ -20,7 +20,7 @@ def plain(value: Any, style: str = "") -> Text:
     return Text(s, style=style, no_wrap=True, overflow="ellipsis")
 
 
-class SafeTable(DataTable):
+class SafeTable(DataTable[Text]):
     """A DataTable with row cursor, vim keys as hidden aliases, and text-only cells."""
 
     BINDINGS = [
