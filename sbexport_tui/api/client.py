@@ -522,6 +522,11 @@ class PlatformClient:
     def __repr__(self) -> str:
         return f"PlatformClient({self.base_url!r}, token=<redacted>)"
 
+    @property
+    def clock(self) -> Callable[[], float]:
+        """The clock the client waits on and its statuses' ``until`` are on (a test's fake one)."""
+        return self._clock
+
     def is_token(self, value: str | None) -> bool:
         """Whether ``value`` is this client's token (so that what is handed to another program,
         an environment, is checked without the token ever leaving the client)."""

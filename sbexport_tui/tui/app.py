@@ -376,8 +376,8 @@ class SbexportApp(App[int]):
     def _worker_failed(self, event: Worker.StateChanged) -> None:
         if event.state != WorkerState.ERROR:
             return
-        error: Any = event.worker.error
-        message = str(error) or error.__class__.__name__
+        error = event.worker.error
+        message = str(error) or type(error).__name__
         self.notify(message, title="Something went wrong", severity="error", markup=False)
 
 

@@ -12,16 +12,14 @@ from __future__ import annotations
 
 import logging
 import math
-import time
 from collections.abc import Callable
-from typing import Any
 
 from rich.console import Group
 from rich.text import Text
 from textual.message import Message
 from textual.widgets import Static
 
-from ..api.client import ClientStatus
+from ..api.client import ClientStatus, PlatformClient
 from .widgets.table import plain
 
 log = logging.getLogger(__name__)
@@ -40,7 +38,7 @@ class StatusTap:
     ``ClientWaiting`` messages of the screen while the block runs; on leaving, one last
     ``ClientWaiting(None)``. The listener before it is called first, always."""
 
-    def __init__(self, client: Any, post: Callable[[Message], object]) -> None:
+    def __init__(self, client: PlatformClient, post: Callable[[Message], object]) -> None:
         self.client = client
         self.post = post
         self.prev: Callable[[ClientStatus], None] | None = None
@@ -68,12 +66,6 @@ class StatusTap:
                 log.exception("an on_status listener failed")
         if self.active:
             self.post(ClientWaiting(None if status.kind == "ok" else status))
-
-
-def client_clock(client: Any) -> Callable[[], float]:
-    """The clock ``ClientStatus.until`` is on: the client's (a test's fake one), else time."""
-    clock = getattr(client, "_clock", None)
-    return clock if callable(clock) else time.time
 
 
 def waiting_text(status: ClientStatus, now: float) -> str:

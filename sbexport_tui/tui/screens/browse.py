@@ -25,7 +25,7 @@ from ...export.plan import Reason
 from ...export.selecting import Record
 from ...export.selection import SelectedFile
 from ..format import human_bytes, plural, short_date
-from ..netwait import ClientWaiting, DetailLine, StatusTap, client_clock, waiting_text
+from ..netwait import ClientWaiting, DetailLine, StatusTap, waiting_text
 from ..selection import SelectionStore, unexportable_reason
 from ..widgets.fasttable import Column, FastTable
 from ..widgets.filterbox import FilterBox
@@ -451,7 +451,7 @@ class BrowseScreen(Screen[None]):
             here += f", {self.sort_words()}"
         parts = [here, self.selection.summary()]
         if self.waiting is not None:
-            now = client_clock(session_of(self).client)()
+            now = session_of(self).client.clock()  # the clock its statuses are on
             parts.insert(0, waiting_text(self.waiting, now))
         if self.walking is not None:
             parts.append(f"walking {self.walking.name}/: {self.walk_progress} (Esc cancels)")

@@ -18,7 +18,7 @@ from ...api.client import ClientStatus
 from ...api.errors import PlainCause, plain_cause
 from ...api.models import Project
 from ..format import plural
-from ..netwait import ClientWaiting, DetailLine, StatusTap, client_clock, waiting_text
+from ..netwait import ClientWaiting, DetailLine, StatusTap, waiting_text
 from ..widgets.filterbox import FilterBox
 from ..widgets.footer import AppFooter
 from ..widgets.table import SafeTable, plain
@@ -114,7 +114,7 @@ class ProjectsScreen(Screen[None]):
 
     def show_waiting(self) -> None:
         if self.listing and self.waiting is not None:
-            now = client_clock(session_of(self).client)()
+            now = session_of(self).client.clock()  # the clock its statuses are on
             self.show_status(plain(waiting_text(self.waiting, now), "bold"))
 
     def show_status(self, text: Text) -> None:
