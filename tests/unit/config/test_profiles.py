@@ -453,5 +453,12 @@ def test_a_profiles_file_saved_by_the_last_version_loads_and_is_written_back_the
         "canned_acl": "bucket-owner-full-control",
     }
     assert options.as_preset() == lab.export
+    # and the regions it names are the one Region (api and config alike), by id or by URL
+    from sbexport_tui.api.regions import get_region
+
+    assert lab.resolved_region is get_region("aws-eu")
+    assert lab.api_url == "https://eu-api.sbgenomics.com/v2"
+    local = config.get("local").resolved_region
+    assert local.custom and local.api_url == "http://127.0.0.1:8080/v2"
     save_profiles(paths, config)
     assert paths.profiles_file.read_text() == SAVED_BEFORE_ONE_SETTINGS_MODEL
