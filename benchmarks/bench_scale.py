@@ -77,11 +77,11 @@ def main() -> None:
     n = args.files
     files = cohort(n)
     t_sel, selection = timed(lambda: Selection(files), args.runs)
-    options = ExportOptions(volume_id=VOLUME.id, location="{project}/{path}")
+    options = ExportOptions(volume=VOLUME.id, location="{project}/{path}")
     # a tenth of the keys are already on the volume (relative to its prefix)
     existing = [f"cohort-2026/{f.path}" for f in files[::10]]
     t_skip, plan = timed(lambda: build_plan(selection, VOLUME, options, existing), args.runs)
-    over = ExportOptions(volume_id=VOLUME.id, location="{project}/{path}", on_conflict="overwrite")
+    over = ExportOptions(volume=VOLUME.id, location="{project}/{path}", on_conflict="overwrite")
     t_over, plan_over = timed(lambda: build_plan(selection, VOLUME, over, existing), args.runs)
     t_req, requests = timed(lambda: plan.requests(), args.runs)
 

@@ -1,29 +1,18 @@
-"""Where the Platform lives: the known deployments and the check for a custom API URL."""
+"""Where the Platform lives: the known deployments and the check for a custom API URL.
+
+One ``Region`` (``config/regions.py``: id, name, ``api_url``, token page) and one table of
+deployments; this module is the client's view of them."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from ..config.errors import ConfigError
 from ..config.regions import REGIONS as _CONFIG_REGIONS
-from ..config.regions import normalize_api_url
+from ..config.regions import Region, normalize_api_url
 
 API_PATH = "/v2"
 
-
-@dataclass(frozen=True)
-class Region:
-    id: str
-    name: str
-    base_url: str
-    # The page where a user makes a developer token; None where no source gives it.
-    token_page: str | None = None
-
-
 # The deployments come from the one table in config/regions.py (sources: platform-api.md section 1).
-REGIONS: tuple[Region, ...] = tuple(
-    Region(r.id, r.name, r.api_url, r.token_page) for r in _CONFIG_REGIONS.values()
-)
+REGIONS: tuple[Region, ...] = tuple(_CONFIG_REGIONS.values())
 REGIONS_BY_ID: dict[str, Region] = {r.id: r for r in REGIONS}
 DEFAULT_REGION = "aws-us"
 
@@ -49,7 +38,7 @@ def region_for_url(url: str) -> Region | None:
         clean = validate_base_url(url)
     except BaseUrlError:
         return None
-    return next((r for r in REGIONS if r.base_url == clean), None)
+    return next((r for r in REGIONS if r.api_url == clean), None)
 
 
 def validate_base_url(url: str, *, allow_any_http: bool = False) -> str:
@@ -75,4 +64,4 @@ def resolve_base_url(region_or_url: str) -> str:
     text = (region_or_url or "").strip()
     if "://" in text:
         return validate_base_url(text)
-    return get_region(text).base_url
+    return get_region(text).api_url

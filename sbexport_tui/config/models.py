@@ -339,18 +339,22 @@ def location_fields(template: str) -> list[str]:
 
 
 @dataclass(frozen=True)
-class ExportPreset:
-    """What an export uses unless the user changes it on the export screen."""
+class ExportSettings:
+    """How files are exported: the one model of the export settings, kept by a profile as its
+    preset (``ExportPreset``, the volume may be left to choose) and given to a plan
+    (``export.plan.ExportOptions``, on a volume). One set of fields, one check of their values:
+    a wrong one raises ``ConfigError`` keyed ``export.<field>``."""
 
     volume: str | None = None
-    """`owner/volume_name`, or None to choose every time."""
+    """`owner/volume_name`; a preset's may be None (choose every time)."""
     location: str = DEFAULT_LOCATION
     """Destination key template, relative to the volume's prefix."""
     mode: Mode = "copy"
     on_conflict: OnConflict = "skip"
     """What to do when the key is taken on the volume: skip the file, overwrite, or rename."""
     sse_algorithm: SseAlgorithm | None = None
-    """None: send nothing, so the volume's own settings apply (its KMS key, say)."""
+    """None: send nothing, so the volume's own settings apply (its KMS key, say); "none": no
+    encryption."""
     kms_key_id: str | None = None
     canned_acl: str | None = None
 
@@ -364,13 +368,6 @@ class ExportPreset:
                     fix='Write export.volume = "owner/volume-name" (as shown in the volumes list)',
                 )
         need_str(self.location, "export.location", example='"{project}/{path}"')
-        location_fields(self.location)
-        if self.location.startswith("/"):
-            raise ConfigError(
-                "is relative to the volume's prefix and must not start with /",
-                key="export.location",
-                fix="Remove the leading /",
-            )
         need_choice(self.mode, "export.mode", MODES)
         need_choice(self.on_conflict, "export.on_conflict", ON_CONFLICT_POLICIES)
         if self.sse_algorithm is not None:
@@ -386,6 +383,31 @@ class ExportPreset:
         if self.canned_acl is not None:
             need_choice(self.canned_acl, "export.canned_acl", CANNED_ACLS)
 
+    def settings(self) -> dict[str, Any]:
+        """The fields, by name (to make the other kind of settings from these)."""
+        return {f.name: getattr(self, f.name) for f in fields(ExportSettings)}
+
+    @property
+    def copy_only(self) -> bool:
+        return self.mode == "copy"
+
+
+@dataclass(frozen=True)
+class ExportPreset(ExportSettings):
+    """What an export uses unless the user changes it on the export screen (a profile's
+    ``export`` table). Its location template is checked here too: nothing else reads it
+    before an export."""
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        location_fields(self.location)
+        if self.location.startswith("/"):
+            raise ConfigError(
+                "is relative to the volume's prefix and must not start with /",
+                key="export.location",
+                fix="Remove the leading /",
+            )
+
     @classmethod
     def from_toml(cls, data: object) -> ExportPreset:
         table = need_table(data, "export", '{ mode = "copy" }')
@@ -397,16 +419,7 @@ class ExportPreset:
         return cls(**table)
 
     def to_toml(self) -> dict[str, Any]:
-        d: dict[str, Any] = {}
-        for f in fields(self):
-            value = getattr(self, f.name)
-            if value is not None:
-                d[f.name] = value
-        return d
-
-    @property
-    def copy_only(self) -> bool:
-        return self.mode == "copy"
+        return {k: v for k, v in self.settings().items() if v is not None}
 
 
 # ---------------------------------------------------------------- profile

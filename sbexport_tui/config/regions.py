@@ -1,8 +1,8 @@
 """Built-in Platform regions and validation of custom API URLs.
 
-This is the one table of deployments (`api/regions.py` derives its own view from it); a
-profile stores either a region id from `REGIONS` or a custom API URL, and `resolve_region()` turns
-either into a `Region`.
+This is the one `Region` and the one table of deployments (`api/regions.py` gives the client's
+view of the same objects); a profile stores either a region id from `REGIONS` or a custom API
+URL, and `resolve_region()` turns either into a `Region`.
 """
 
 from __future__ import annotations

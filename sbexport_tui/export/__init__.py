@@ -3,7 +3,7 @@
 The TUI and the headless CLI drive the same steps::
 
     selection = Selection([SelectedFile.from_file(f, folder=..., project_location=...), ...])
-    plan = await prepare_plan(client, selection, volume, ExportOptions(volume_id=volume.id))
+    plan = await prepare_plan(client, selection, volume, ExportOptions(volume=volume.id))
     plan.groups(); plan.requests()          # pre-flight reasons; the dry run
     run_id = journal.create_run(plan, profile=..., api_base_url=client.base_url)
     await submit_run(client, journal, run_id, on_progress=..., stop_event=...)

@@ -23,21 +23,13 @@ from typing import Any
 from ..api.client import ADVANCE_ACCESS_HEADER, BULK_MAX
 from ..api.errors import ApiError, PagingError
 from ..api.models import ExportItem, File, Volume, VolumeObject, VolumePage
-from ..config.models import (
-    CANNED_ACLS,
-    MODES,
-    ON_CONFLICT_POLICIES,
-    SSE_ALGORITHMS,
-    ExportPreset,
-    Mode,
-    OnConflict,
-    SseAlgorithm,
-)
+from ..config.errors import ConfigError
+from ..config.models import CANNED_ACLS as CANNED_ACLS  # the export screen's list
+from ..config.models import ExportPreset, ExportSettings, OnConflict
 from ..text import human_bytes, plural
 from .client import VolumeClient
 from .selection import SelectedFile, Selection
 from .templates import (
-    DEFAULT_TEMPLATE,
     TemplateError,
     check_key,
     join_key,
@@ -48,8 +40,9 @@ from .templates import (
 )
 from .together import side_by_side
 
-# The export settings have one vocabulary, the profile's (config.ExportPreset): location,
-# mode, on_conflict, sse_algorithm, kms_key_id, canned_acl.
+# The export settings are one model, config.ExportSettings: the profile's preset and the plan's
+# options are both of it (volume, location, mode, on_conflict, sse_algorithm, kms_key_id,
+# canned_acl).
 MAX_RENAME = 10_000
 CREATE_PATH = "bulk/storage/exports/create"
 
@@ -150,39 +143,18 @@ REASON_TEXT: dict[Reason, str] = {
 
 # ---- options ----------------------------------------------------------------------------------
 @dataclass(frozen=True)
-class ExportOptions:
-    volume_id: str
-    location: str = DEFAULT_TEMPLATE
-    mode: Mode = "copy"
-    on_conflict: OnConflict = "skip"
-    # None: the volume's own settings (nothing sent); "none": no encryption (null is sent)
-    sse_algorithm: SseAlgorithm | None = None
-    kms_key_id: str | None = None
-    canned_acl: str | None = None
+class ExportOptions(ExportSettings):
+    """The export settings of a plan (``config.ExportSettings``), on a volume. A wrong value
+    raises ``ValueError`` naming the setting."""
+
+    volume: str  # a plan's volume is required
 
     def __post_init__(self) -> None:
-        if not isinstance(self.volume_id, str) or self.volume_id.count("/") != 1:
-            raise ValueError(f"the volume id must be owner/name, not {self.volume_id!r}")
-        if self.mode not in MODES:
-            raise ValueError(f"mode must be copy or move, not {self.mode!r}")
-        if self.on_conflict not in ON_CONFLICT_POLICIES:
-            raise ValueError(
-                f"on_conflict must be skip, overwrite or rename, not {self.on_conflict!r}"
-            )
-        if self.sse_algorithm is not None and self.sse_algorithm not in SSE_ALGORITHMS:
-            raise ValueError(
-                f"sse_algorithm must be AES256, aws:kms or none, not {self.sse_algorithm!r}"
-            )
-        if self.kms_key_id is not None and self.sse_algorithm != "aws:kms":
-            raise ValueError("a KMS key id is only used with sse_algorithm aws:kms")
-        if self.canned_acl is not None and self.canned_acl not in CANNED_ACLS:
-            raise ValueError(
-                f"unknown canned ACL {self.canned_acl!r}; use one of {', '.join(CANNED_ACLS)}"
-            )
-
-    @property
-    def copy_only(self) -> bool:
-        return self.mode == "copy"
+        try:
+            super().__post_init__()
+        except ConfigError as e:
+            name = (e.key or "").removeprefix("export.")
+            raise ValueError(f"{name} {e.problem}" if name else e.problem) from None
 
     def s3_properties(self) -> dict[str, Any]:
         """The ``properties`` of an export to an S3 volume (platform-api.md section 5): only what
@@ -199,15 +171,10 @@ class ExportOptions:
         return props
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "volume_id": self.volume_id,
-            "location": self.location,
-            "mode": self.mode,
-            "on_conflict": self.on_conflict,
-            "sse_algorithm": self.sse_algorithm,
-            "kms_key_id": self.kms_key_id,
-            "canned_acl": self.canned_acl,
-        }
+        """As a journal and a plan's JSON keep them (the volume as ``volume_id``, the name
+        they have always had there)."""
+        settings = self.settings()
+        return {"volume_id": settings.pop("volume"), **settings}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ExportOptions:
@@ -217,36 +184,19 @@ class ExportOptions:
         return cls(**known)
 
     @classmethod
-    def from_preset(cls, preset: ExportPreset, volume_id: str | None = None) -> ExportOptions:
+    def from_preset(cls, preset: ExportSettings, volume_id: str | None = None) -> ExportOptions:
         """The profile's preset, on ``volume_id`` (or the preset's own volume)."""
         vid = volume_id or preset.volume
         if not vid:
             raise ValueError("no volume chosen: give one, or set export.volume in the profile")
-        return cls(
-            volume_id=vid,
-            location=preset.location or DEFAULT_TEMPLATE,
-            mode=preset.mode,
-            on_conflict=preset.on_conflict,
-            sse_algorithm=preset.sse_algorithm,
-            kms_key_id=preset.kms_key_id,
-            canned_acl=preset.canned_acl,
-        )
+        return cls(**{**preset.settings(), "volume": vid})
 
     def as_preset(self) -> ExportPreset:
         """These options as a profile's preset (what Ctrl+T saves)."""
-        sse = self.sse_algorithm
-        return ExportPreset(
-            volume=self.volume_id,
-            location=self.location,
-            mode=self.mode,
-            on_conflict=self.on_conflict,
-            sse_algorithm=sse,
-            kms_key_id=self.kms_key_id,
-            canned_acl=self.canned_acl,
-        )
+        return ExportPreset(**self.settings())
 
 
-LEGACY_NAMES = {"template": "location", "collision": "on_conflict"}
+LEGACY_NAMES = {"template": "location", "collision": "on_conflict", "volume_id": "volume"}
 
 
 # ---- clouds ----------------------------------------------------------------------------------
@@ -622,8 +572,8 @@ def build_plan(
     of objects already on the volume, as listed by the caller (``list_existing_locations``);
     None when not checked.
     """
-    if options.volume_id != volume.id:
-        raise ValueError(f"the options name volume {options.volume_id}, but got {volume.id}")
+    if options.volume != volume.id:
+        raise ValueError(f"the options name volume {options.volume}, but got {volume.id}")
     day = _today(today)
     prefix = volume.prefix
     vtype = volume.service_type.lower() if volume.service_type else None

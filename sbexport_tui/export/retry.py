@@ -107,7 +107,7 @@ class RetryPlan:
             why = self.volume_fixed
             if why is not None:
                 raise RetryError(f"cannot retry to {volume.id}: {why}")
-        return replace(self, volume=volume, options=replace(self.options, volume_id=volume.id))
+        return replace(self, volume=volume, options=replace(self.options, volume=volume.id))
 
     def origin(self) -> dict[str, object]:
         """What the new run records of the run it retries (its ``retry_of`` option)."""
@@ -183,7 +183,7 @@ async def plan_retry(
         selection.add(
             SelectedFile.from_file(f, path=item.project_path, project_location=locations[project])
         )
-    options = replace(ExportOptions.from_dict(run.options), volume_id=volume.id)
+    options = replace(ExportOptions.from_dict(run.options), volume=volume.id)
     return RetryPlan(
         run, volume, options, selection, list(positions), missing, dict(states), dict(codes)
     )

@@ -515,144 +515,254 @@ async def submit_run(
                         "left to it (--force sends them anyway)",
                     ),
                 )
-        return await _submit_run(
+        sender = Sender(
             client,
             journal,
-            run_id,
+            journal.run(run_id),
             on_progress=on_progress,
             stop_event=stop_event,
-            chunk_size=chunk_size,
             max_ambiguous=max_ambiguous,
             renew=renew,
         )
+        return await sender.send_all(chunk_size)
     finally:
         beat.cancel()
         if not lost:
             journal.release_run(run_id, owner)
 
 
-async def _submit_run(
-    client: ExportClient,
-    journal: Journal,
-    run_id: int,
-    *,
-    on_progress: Callable[[Progress], Any] | None,
-    stop_event: StopFlag | None,
-    chunk_size: int,
-    max_ambiguous: int,
-    renew: Callable[[], Any],
-) -> SubmitResult:
-    run = journal.run(run_id)
-    copy_only = run.mode == "copy"
-    result = SubmitResult(run_id)
-    journal.set_run_state(run_id, "submitting")
-    in_a_row = 0  # calls in a row whose answer was lost
-    lone_refusals = 0  # single items in a row refused with a 400
-    named_refusals = 0  # whole calls in a row refused naming their item
+class Sender:
+    """Sends one run's planned items, a bulk-create call at a time (``submit_run`` holds the
+    run's lease around it). Its fields are what a run's sending counts: calls in a row whose
+    answer was lost, single items and whole calls in a row refused, and the result so far.
 
-    last_counted = -PROGRESS_EVERY
+    Each ``send`` takes its items with ``Journal.mark_submitting`` before the request: that
+    writes the item's send record (``Journal.sends``: when, and the proof that allowed it)
+    and is the one place an item may be sent; the answer, a refusal or a reconciliation then
+    gives each item its outcome."""
 
-    def progress(phase: Phase, message: str = "") -> None:
+    def __init__(
+        self,
+        client: ExportClient,
+        journal: Journal,
+        run: RunRecord,
+        *,
+        on_progress: Callable[[Progress], Any] | None,
+        stop_event: StopFlag | None,
+        max_ambiguous: int,
+        renew: Callable[[], Any],
+    ) -> None:
+        self.client = client
+        self.journal = journal
+        self.run = run
+        self.run_id = run.id
+        self.copy_only = run.mode == "copy"
+        self.on_progress = on_progress
+        self.stop_event = stop_event
+        self.max_ambiguous = max_ambiguous
+        self.renew = renew
+        self.result = SubmitResult(run.id)
+        self.in_a_row = 0  # calls in a row whose answer was lost
+        self.lone_refusals = 0  # single items in a row refused with a 400
+        self.named_refusals = 0  # whole calls in a row refused naming their item
+        self.last_counted = -PROGRESS_EVERY  # when the last plain progress note was counted
+
+    def stopping(self) -> bool:
+        return self.stop_event is not None and self.stop_event.is_set()
+
+    def progress(self, phase: Phase, message: str = "") -> None:
         # Counting reads every item of the run: after each chunk of a 100,000-file run that is
         # quadratic. A plain "submitting" note is given at most every PROGRESS_EVERY seconds;
         # the others (a message, a change of phase) always.
-        nonlocal last_counted
         now = time.monotonic()
-        if phase == "submitting" and not message and now - last_counted < PROGRESS_EVERY:
+        if phase == "submitting" and not message and now - self.last_counted < PROGRESS_EVERY:
             return
-        last_counted = now
+        self.last_counted = now
         _notify(
-            on_progress, Progress(run_id, phase, journal.counts(run_id), result.chunks, message)
+            self.on_progress,
+            Progress(
+                self.run_id, phase, self.journal.counts(self.run_id), self.result.chunks, message
+            ),
         )
 
-    def stop(message: str) -> RunStopped:
-        journal.set_run_state(run_id, "stopped", message)
-        result.stopped = True
-        result.counts = journal.counts(run_id)
-        progress("stopped", message)
+    def stop(self, message: str) -> RunStopped:
+        """The run is ``stopped`` with ``message``; returns the error to raise."""
+        self.journal.set_run_state(self.run_id, "stopped", message)
+        self.result.stopped = True
+        self.result.counts = self.journal.counts(self.run_id)
+        self.progress("stopped", message)
         return RunStopped(message)
 
-    async def send(rows: Sequence[ItemRecord]) -> ApiError | None:
+    def clear(self, rows: Sequence[ItemRecord], why: str) -> None:
+        """These rows made no job (``why`` is the proof): ``planned`` again."""
+        self.journal.clear_to_send(self.run_id, [r.position for r in rows], why)
+
+    async def reconcile(
+        self,
+        rows: Sequence[ItemRecord],
+        *,
+        since: float | None = None,
+        candidates: Sequence[str] = (),
+    ) -> int:
+        """``reconcile`` these rows, counted in the result; returns how many were cleared
+        for sending again."""
+        found, cleared, held = await reconcile(
+            self.client, self.journal, self.run, rows, since=since, candidates=candidates
+        )
+        self.result.reconciled += found
+        self.result.resent += cleared
+        self.result.held += held
+        return cleared
+
+    async def send_all(self, chunk_size: int) -> SubmitResult:
+        """Reconcile what a previous session left ``submitting``, then send every planned
+        item, ``chunk_size`` per call, until none is left or ``stop_event`` is set."""
+        journal, run_id, result = self.journal, self.run_id, self.result
+        journal.set_run_state(run_id, "submitting")
+        try:
+            leftover = journal.items(run_id, "submitting")
+            if leftover:
+                self.progress(
+                    "reconciling", f"checking {len(leftover)} item(s) a previous session sent"
+                )
+                await self.reconcile(leftover)
+            unproven = journal.unproven_planned(run_id)
+            if unproven:  # planned again by hand or by a bug, with no proof: never sent blindly
+                journal.hold_unknown(
+                    run_id,
+                    [
+                        (
+                            p,
+                            "not sent again: it was sent before, and nothing shows that send "
+                            "made no job",
+                        )
+                        for p in unproven
+                    ],
+                )
+
+            while True:
+                if self.stopping():
+                    result.stopped = True
+                    break
+                rows = journal.items(run_id, "planned", limit=chunk_size)
+                if not rows:
+                    break
+                refused = await self.send(rows)
+                if refused is not None:
+                    await self.isolate(rows, refused)
+
+        except BaseException as e:
+            if result.stopped:
+                raise  # stopped on purpose, and the journal says why
+            # an error while reconciling, a bug, or the task was cancelled: whatever is in
+            # "submitting" stays there and is reconciled by the next submit_run
+            if journal.run(run_id).state == "submitting":
+                why = (
+                    str(e) if isinstance(e, PlatformError) else f"interrupted ({type(e).__name__})"
+                )
+                journal.set_run_state(run_id, "stopped", why)
+            raise
+
+        state = settle_run_state(journal, run_id, stopped=result.stopped)
+        result.counts = journal.counts(run_id)
+        self.progress("stopped" if result.stopped else ("done" if state == "done" else "submitted"))
+        return result
+
+    async def send(self, rows: Sequence[ItemRecord]) -> ApiError | None:
         """One bulk-create call for these planned rows; their outcome is in the journal after.
 
         Returns the error when the Platform refused the call as a whole for an item's cause
         (a 400, or a 403/404/409 with an item's code: ``ITEM_CODES``) and named no item:
         nothing of it was created and the rows are ``planned`` again, with that proof.
         """
-        nonlocal in_a_row, lone_refusals, named_refusals
-        renew()  # keep the lease while this process sends
-        items = [export_item(run, r) for r in rows]
-        since = journal.mark_submitting(run_id, [r.position for r in rows])
+        self.renew()  # keep the lease while this process sends
+        items = [export_item(self.run, r) for r in rows]
+        since = self.journal.mark_submitting(self.run_id, [r.position for r in rows])
         try:
-            answers = await client.bulk_create_exports(items, copy_only=copy_only)
+            answers = await self.client.bulk_create_exports(items, copy_only=self.copy_only)
         except (AmbiguousSubmitError, BadResponse) as e:
-            result.ambiguous += 1
-            in_a_row += 1
-            done = list(getattr(e, "results", []) or [])
-            unsent = len(getattr(e, "unsent", []) or [])
-            if done:
-                _record_results(journal, run_id, rows[: len(done)], done)
-            unknown = rows[len(done) : len(rows) - unsent]
-            if unsent:
-                journal.clear_to_send(
-                    run_id,
-                    [r.position for r in rows[len(rows) - unsent :]],
-                    "never sent: an earlier part of the same request got no answer",
-                )
-            progress("reconciling", f"no answer for {len(unknown)} item(s): {e}")
-            found, cleared, held = await reconcile(client, journal, run, unknown, since=since)
-            result.reconciled += found
-            result.resent += cleared
-            result.held += held
-            if cleared and in_a_row >= max_ambiguous:
-                raise stop(
-                    f"{in_a_row} submissions in a row got no answer ({e}); stopped. "
-                    "Nothing was sent twice; resume the run when the network is better"
-                ) from e
+            await self.answer_lost(rows, e, since)
             return None
         except ApiError as e:
             # The Platform answered "no" to the whole call: nothing of it was made.
             status = f"{e.status}" + (f", code {e.code}" if e.code is not None else "")
             if isinstance(e, BadRequest) or (e.status in (403, 404, 409) and e.code in ITEM_CODES):
-                named = _named_item(e, rows, items)
-                if named is not None and len(rows) > 1:
-                    # one item fewer each time, as a per-item error would be: a bad item or
-                    # two in a chunk must not stop the run, a chunk of nothing but bad ones does
-                    named_refusals += 1
-                    journal.record_outcomes(run_id, [], [(rows[named].position, e.code, e.message)])
-                    journal.clear_to_send(
-                        run_id,
-                        [r.position for k, r in enumerate(rows) if k != named],
-                        f"the Platform refused the whole request ({status}) for item "
-                        f"{named + 1} of it alone, so it made no job",
-                    )
-                    if named_refusals >= MAX_NAMED_REFUSALS:
-                        raise stop(
-                            f"{named_refusals} files in a row were refused one by one ({e}); "
-                            "stopped, as every request seems to be refused. Nothing else was sent"
-                        ) from e
-                    return None
-                journal.clear_to_send(
-                    run_id,
-                    [r.position for r in rows],
-                    f"the Platform refused the whole request ({status}), so it made no job",
-                )
-                return e
-            journal.clear_to_send(
-                run_id,
-                [r.position for r in rows],
-                f"the Platform refused the whole request ({status}), so it made no job",
+                return self.refused_for_an_item(rows, items, e, status)
+            self.clear(
+                rows, f"the Platform refused the whole request ({status}), so it made no job"
             )
-            stop(str(e))
+            self.stop(str(e))
             raise
         except PlatformError as e:
             # Never left this machine (a refused connection, a bad certificate): nothing of
             # this chunk exists on the Platform.
-            journal.clear_to_send(
-                run_id, [r.position for r in rows], f"the request never reached the Platform ({e})"
-            )
-            stop(str(e))
+            self.clear(rows, f"the request never reached the Platform ({e})")
+            self.stop(str(e))
             raise
+        await self.answered(rows, answers, since)
+        return None
+
+    async def answer_lost(
+        self, rows: Sequence[ItemRecord], e: AmbiguousSubmitError | BadResponse, since: float
+    ) -> None:
+        """The call's answer never came, or came in part: record what it said, clear what it
+        never sent, and reconcile the rest."""
+        result, run_id = self.result, self.run_id
+        result.ambiguous += 1
+        self.in_a_row += 1
+        done = list(getattr(e, "results", []) or [])
+        unsent = len(getattr(e, "unsent", []) or [])
+        if done:
+            _record_results(self.journal, run_id, rows[: len(done)], done)
+        unknown = rows[len(done) : len(rows) - unsent]
+        if unsent:
+            self.clear(
+                rows[len(rows) - unsent :],
+                "never sent: an earlier part of the same request got no answer",
+            )
+        self.progress("reconciling", f"no answer for {len(unknown)} item(s): {e}")
+        cleared = await self.reconcile(unknown, since=since)
+        if cleared and self.in_a_row >= self.max_ambiguous:
+            raise self.stop(
+                f"{self.in_a_row} submissions in a row got no answer ({e}); stopped. "
+                "Nothing was sent twice; resume the run when the network is better"
+            ) from e
+
+    def refused_for_an_item(
+        self, rows: Sequence[ItemRecord], items: Sequence[ExportItem], e: ApiError, status: str
+    ) -> ApiError | None:
+        """The whole call refused for an item's cause: nothing of it was made. When the
+        refusal names one item of several, that item is rejected and the rest are planned
+        again (None); otherwise all are planned again and the error is returned, for
+        ``isolate`` to find the item."""
+        named = _named_item(e, rows, items)
+        if named is not None and len(rows) > 1:
+            # one item fewer each time, as a per-item error would be: a bad item or
+            # two in a chunk must not stop the run, a chunk of nothing but bad ones does
+            self.named_refusals += 1
+            self.journal.record_outcomes(
+                self.run_id, [], [(rows[named].position, e.code, e.message)]
+            )
+            self.clear(
+                [r for k, r in enumerate(rows) if k != named],
+                f"the Platform refused the whole request ({status}) for item "
+                f"{named + 1} of it alone, so it made no job",
+            )
+            if self.named_refusals >= MAX_NAMED_REFUSALS:
+                raise self.stop(
+                    f"{self.named_refusals} files in a row were refused one by one ({e}); "
+                    "stopped, as every request seems to be refused. Nothing else was sent"
+                ) from e
+            return None
+        self.clear(rows, f"the Platform refused the whole request ({status}), so it made no job")
+        return e
+
+    async def answered(
+        self, rows: Sequence[ItemRecord], answers: Sequence[ExportResult], since: float
+    ) -> None:
+        """The call's answer: each item's job or error, recorded; an answer that does not add
+        up is reconciled instead of taken on its word."""
+        journal, run_id, result = self.journal, self.run_id, self.result
         # An id the journal already gives to another item (say, from the last chunk's answer)
         # cannot be this item's job: the answer is not to be trusted for it.
         given = [a.job.id for a in answers if a.job is not None]
@@ -668,7 +778,7 @@ async def _submit_run(
             ]
         sure = [(row, a) for row, a in zip(rows, answers, strict=True) if not a.ambiguous]
         unsure = [row for row, a in zip(rows, answers, strict=True) if a.ambiguous]
-        in_a_row = lone_refusals = named_refusals = 0
+        self.in_a_row = self.lone_refusals = self.named_refusals = 0
         result.chunks += 1
         if not unsure:
             _record_results(journal, run_id, [r for r, _ in sure], [a for _, a in sure])
@@ -689,95 +799,42 @@ async def _submit_run(
                 if c not in reused
             ]
             result.ambiguous += 1
-            progress(
+            self.progress(
                 "reconciling",
                 f"the answer could not be matched to every item ({why}): looking its "
                 f"{plural(len(candidates), 'job')} up, and asking the Platform which jobs exist",
             )
-            found, cleared, held = await reconcile(
-                client, journal, run, unsure, since=since, candidates=candidates
-            )
-            result.reconciled += found
-            result.resent += cleared
-            result.held += held
-        progress("submitting")
-        return None
+            await self.reconcile(unsure, since=since, candidates=candidates)
+        self.progress("submitting")
 
-    async def isolate(rows: Sequence[ItemRecord], error: ApiError) -> None:
+    async def isolate(self, rows: Sequence[ItemRecord], error: ApiError) -> None:
         """A refusal of a whole call for an item's cause that names no item says neither
         which item it was nor whether one bad item fails the call (the docs do not say). Send
         the halves apart until the refused item is alone; it is recorded as rejected with the
         Platform's message, the rest go as usual."""
-        nonlocal lone_refusals
         if len(rows) == 1:
-            lone_refusals += 1
-            journal.record_outcomes(run_id, [], [(rows[0].position, error.code, error.message)])
-            if lone_refusals >= MAX_LONE_REFUSALS:
-                raise stop(
-                    f"{lone_refusals} files in a row were refused one by one ({error}); "
+            self.lone_refusals += 1
+            self.journal.record_outcomes(
+                self.run_id, [], [(rows[0].position, error.code, error.message)]
+            )
+            if self.lone_refusals >= MAX_LONE_REFUSALS:
+                raise self.stop(
+                    f"{self.lone_refusals} files in a row were refused one by one ({error}); "
                     "stopped, as every request seems to be refused. Nothing else was sent"
                 ) from error
             return
-        progress(
+        self.progress(
             "submitting",
             f"the Platform refused a request of {len(rows)} items ({error}); sending it in "
             "halves to find the item it refuses",
         )
         middle = len(rows) // 2
         for half in (rows[:middle], rows[middle:]):
-            if stop_event is not None and stop_event.is_set():
+            if self.stopping():
                 return  # the rest stays planned
-            refused = await send(half)
+            refused = await self.send(half)
             if refused is not None:
-                await isolate(half, refused)
-
-    try:
-        leftover = journal.items(run_id, "submitting")
-        if leftover:
-            progress("reconciling", f"checking {len(leftover)} item(s) a previous session sent")
-            found, cleared, held = await reconcile(client, journal, run, leftover)
-            result.reconciled += found
-            result.resent += cleared
-            result.held += held
-        unproven = journal.unproven_planned(run_id)
-        if unproven:  # planned again by hand or by a bug, with no proof: never sent blindly
-            journal.hold_unknown(
-                run_id,
-                [
-                    (
-                        p,
-                        "not sent again: it was sent before, and nothing shows that send made "
-                        "no job",
-                    )
-                    for p in unproven
-                ],
-            )
-
-        while True:
-            if stop_event is not None and stop_event.is_set():
-                result.stopped = True
-                break
-            rows = journal.items(run_id, "planned", limit=chunk_size)
-            if not rows:
-                break
-            refused = await send(rows)
-            if refused is not None:
-                await isolate(rows, refused)
-
-    except BaseException as e:
-        if result.stopped:
-            raise  # stopped on purpose, and the journal says why
-        # an error while reconciling, a bug, or the task was cancelled: whatever is in
-        # "submitting" stays there and is reconciled by the next submit_run
-        if journal.run(run_id).state == "submitting":
-            why = str(e) if isinstance(e, PlatformError) else f"interrupted ({type(e).__name__})"
-            journal.set_run_state(run_id, "stopped", why)
-        raise
-
-    state = settle_run_state(journal, run_id, stopped=result.stopped)
-    result.counts = journal.counts(run_id)
-    progress("stopped" if result.stopped else ("done" if state == "done" else "submitted"))
-    return result
+                await self.isolate(half, refused)
 
 
 async def poll_once(

@@ -30,7 +30,10 @@ RUN_STATES = ("planned", "submitting", "stopped", "watching", "done")
 # what a retry takes by default ("retry all", ``jobs retry``), and what it may take when named:
 # an unknown or unverified item's export may well have happened (``export.retry``)
 RETRY_STATES = ("failed", "rejected")
-RETRYABLE_STATES = (*RETRY_STATES, "unknown", "unverified")
+# what ended without an export: the job failed, the item was refused, or its outcome cannot be
+# known (the jobs pane's "failed" filter and its failure groups)
+FAILED_STATES = (*RETRY_STATES, "unknown")
+RETRYABLE_STATES = (*FAILED_STATES, "unverified")
 
 # ``unverified``: the job said COMPLETED, but the volume's listing, read to its end, did not show
 # the object. Not a failure (the journal's ``failed`` only ever comes from the Platform's FAILED)

@@ -13,7 +13,6 @@ import json
 import os
 import re
 import shutil
-import time
 
 import pytest
 
@@ -45,27 +44,17 @@ def row_of(screen: str, start: str) -> str:
 def wait_row(t: TmuxApp, start: str, *parts: str, timeout: float = 20.0) -> str:
     """The screen once its line starting with ``start`` holds every one of ``parts`` (a toast,
     over the right half of the table for a few seconds, hides them until it goes)."""
-    deadline = time.monotonic() + timeout
-    screen = ""
-    while time.monotonic() < deadline:
-        screen = t.screen()
-        assert "Traceback" not in screen, screen
+
+    def holds(screen: str) -> bool:
         line = next((x for x in screen.splitlines() if x.strip().startswith(start)), "")
-        if all(p in line for p in parts):
-            return screen
-        time.sleep(0.2)
-    raise AssertionError(f"no line {start!r} with {parts!r}; the screen:\n{screen}")
+        return all(p in line for p in parts)
+
+    return t.until(holds, f"no line {start!r} with {parts!r}", timeout)
 
 
 def wait_gone(t: TmuxApp, text: str, timeout: float = 10.0) -> str:
     """The screen once ``text`` is no longer on it (a modal closed)."""
-    deadline = time.monotonic() + timeout
-    screen = t.screen()
-    while text in screen and time.monotonic() < deadline:
-        time.sleep(0.2)
-        screen = t.screen()
-    assert text not in screen, screen
-    return screen
+    return t.until(lambda screen: text not in screen, f"{text!r} is still there", timeout)
 
 
 def submit(t: TmuxApp, confirm: tuple[str, ...] = ("y",)) -> str:

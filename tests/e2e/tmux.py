@@ -8,6 +8,13 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Callable
+
+
+def bottom_line(screen: str) -> str:
+    """The 24th line of an 80x24 screen ('' while it is not drawn)."""
+    lines = screen.splitlines()
+    return lines[23].strip() if len(lines) >= 24 else ""
 
 
 class TmuxApp:
@@ -37,28 +44,29 @@ class TmuxApp:
             subprocess.run(["tmux", "send-keys", "-t", self.name, k], check=True)
             time.sleep(0.15)
 
-    def wait_for(self, text: str, timeout: float = 30.0) -> str:
+    def until(self, check: Callable[[str], object], what: str, timeout: float = 30.0) -> str:
+        """The screen once ``check(screen)`` holds, read every 0.2 s (a bound, not a
+        measurement); a traceback on it fails at once, and past ``timeout`` an AssertionError
+        says ``what`` and shows the screen. The one wait of the tmux tests."""
         deadline = time.monotonic() + timeout
-        screen = ""
-        while time.monotonic() < deadline:
+        while True:
             screen = self.screen()
             assert "Traceback" not in screen, screen
-            if text in screen:
+            if check(screen):
                 return screen
+            if time.monotonic() >= deadline:
+                raise AssertionError(f"{what}; the screen:\n{screen}")
             time.sleep(0.2)
-        raise AssertionError(f"{text!r} did not appear; the screen:\n{screen}")
+
+    def wait_for(self, text: str, timeout: float = 30.0) -> str:
+        return self.until(lambda s: text in s, f"{text!r} did not appear", timeout)
 
     def footer(self, starts: str, timeout: float = 10.0) -> str:
         """The bottom line, once it starts with ``starts`` (the footer is drawn last)."""
-        deadline = time.monotonic() + timeout
-        line = ""
-        while time.monotonic() < deadline:
-            lines = self.screen().splitlines()
-            line = lines[23].strip() if len(lines) >= 24 else ""
-            if line.startswith(starts):
-                return line
-            time.sleep(0.2)
-        raise AssertionError(f"the footer is {line!r}, not {starts!r}...")
+        screen = self.until(
+            lambda s: bottom_line(s).startswith(starts), f"the footer is not {starts!r}...", timeout
+        )
+        return bottom_line(screen)
 
     def open_sample_s0101(self) -> None:
         """From the projects: WGS cohort 2026 (the third) down to batches/batch-01/S0101, whose

@@ -3,11 +3,14 @@ by path, the pane in its mode."""
 
 from __future__ import annotations
 
+from typing import Any, NamedTuple
+
 from sbexport_tui.api import File, PlatformClient, Volume
 from sbexport_tui.export import ExportOptions, Journal, SelectedFile, Selection, build_plan
 from sbexport_tui.export.runner import submit_run
 from sbexport_tui.session import DEMO_TOKEN
 from sbexport_tui.sim import BASE_URL_INPROCESS, SimTransport
+from sbexport_tui.tui.app import SbexportApp
 from sbexport_tui.tui.screens.jobs import JobsScreen
 
 from ..clocks import FakeClock
@@ -87,6 +90,20 @@ def jobs_app(tmp_path, clock: FakeClock, platform=None, first=None, **kw):
 
 def journal_of(app, clock: FakeClock) -> Journal:
     return Journal(app.session.paths.journal_file, clock=clock)
+
+
+class JobsRun(NamedTuple):
+    """What a jobs pane test arranges (the ``jobs_run`` fixture): the demo app whose first
+    screen is the jobs pane, the fake clock the sim runs on, the journal beside the app and
+    the simulated Platform. ``start`` sends a run through the engine."""
+
+    app: SbexportApp
+    clock: FakeClock
+    journal: Journal
+    platform: Any
+
+    async def start(self, selection: Selection, volume_id: str = EAST) -> int:
+        return await start_run(self.app, self.journal, selection, volume_id)
 
 
 def states(screen) -> list[str]:

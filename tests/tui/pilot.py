@@ -1,8 +1,12 @@
-"""Pilot helpers every TUI test uses: the demo app, letting it settle, reading tables, opening
-folders."""
+"""Pilot helpers every TUI test uses: the demo app, letting it settle, waiting for what it
+shows, reading tables, opening folders."""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
+
+from textual.pilot import Pilot
 from textual.screen import Screen
 
 from sbexport_tui.config.paths import Paths
@@ -29,6 +33,25 @@ async def settle(pilot) -> None:
     for _ in range(3):
         await pilot.app.workers.wait_for_complete()
         await pilot.pause()
+
+
+async def wait_for(
+    pilot: Pilot,
+    condition: Callable[[], object],
+    *,
+    what: str = "the condition",
+    timeout: float = 20.0,
+    step: float | None = 0.02,
+) -> None:
+    """Let the app run until ``condition()`` holds: a bound on the loop's time, not a
+    measurement (``AssertionError`` naming ``what`` past it). Between two looks the app runs
+    ``step`` seconds, or, with ``step=None``, only its pending messages (nothing of a clock
+    moves the app on)."""
+    loop = asyncio.get_running_loop()
+    end = loop.time() + timeout
+    while not condition():
+        assert loop.time() < end, f"{what} never held in {timeout:g} s"
+        await pilot.pause(step)
 
 
 def table_names(screen, table_id: str = "#files") -> list[str]:

@@ -110,6 +110,65 @@ async def test_rows_set_by_key_are_made_only_when_drawn_and_made_again_when_forg
         assert table.cursor_key() == "0"
 
 
+async def test_a_cursor_asked_past_the_end_lands_on_the_last_row_and_the_old_row_is_redrawn():
+    """``validate_cursor_row`` clamps before the watcher: the row the cursor leaves is drawn
+    again (a clamp made in the watcher saw the out-of-range row as the old one, and the row
+    left kept the cursor's look)."""
+    table = FastTable([Column("n", "Name", 20)])
+    async with TableApp(table).run_test(size=(30, 14)) as pilot:
+        table.set_rows([(str(i), [f"row {i}"]) for i in range(10)])
+        table.move_cursor(row=3)
+        await pilot.pause()
+        highlighted: list[int] = []
+        refreshed: list = []
+        real = table.refresh
+
+        def spy(*regions, **kw):
+            refreshed.extend(regions)
+            return real(*regions, **kw)
+
+        real_post = table.post_message
+
+        def post(message):
+            if isinstance(message, FastTable.RowHighlighted):
+                highlighted.append(message.row)
+            return real_post(message)
+
+        table.refresh = spy  # type: ignore[method-assign]
+        table.post_message = post  # type: ignore[method-assign]
+        table.move_cursor(row=99)
+        assert table.cursor_row == 9
+        assert highlighted == [9]
+        lines = {getattr(r, "y", None) for r in refreshed}
+        assert {3 + 1, 9 + 1} <= lines, refreshed  # the row left and the row reached
+        table.move_cursor(row=-5)
+        assert table.cursor_row == 0
+        table.post_message = real_post  # type: ignore[method-assign]
+        table.clear()
+        table.move_cursor(row=4)
+        assert table.cursor_row == 0  # no rows: row 0
+
+
+async def test_a_subclass_redraws_a_row_through_the_public_refresh_row():
+    """``refresh_row`` is the hook for a subclass whose cells move with the clock (the jobs
+    pane's running time): it redraws the row's line on screen, and nothing when it is off it."""
+    table = FastTable([Column("n", "Name", 20)])
+    async with TableApp(table).run_test(size=(30, 6)) as pilot:
+        table.set_rows([(str(i), [f"row {i}"]) for i in range(50)])
+        await pilot.pause()
+        refreshed: list = []
+        real = table.refresh
+
+        def spy(*regions, **kw):
+            refreshed.extend(regions)
+            return real(*regions, **kw)
+
+        table.refresh = spy  # type: ignore[method-assign]
+        table.refresh_row(2)
+        table.refresh_row(40)  # off screen
+        assert [(r.y, r.height) for r in refreshed] == [(3, 1)]
+
+
 def test_a_name_too_long_keeps_its_start_and_its_end():
     """A file name is cut in the middle: the sample at its start and the kind at its end
     (.bam, .bam.bai) both show; wide characters count as two cells; styles are kept."""

@@ -45,7 +45,7 @@ from .jobs_helpers import (
     start_run,
     states,
 )
-from .pilot import make_app, open_path, settle
+from .pilot import make_app, open_path, settle, wait_for
 
 SIZE = (80, 24)
 
@@ -54,11 +54,8 @@ SIZE = (80, 24)
 
 
 # ---- tests -------------------------------------------------------------------------------------
-async def test_states_change_in_place_and_the_cursor_stays(tmp_path):
-    clock = FakeClock()
-    app = jobs_app(tmp_path, clock)
-    journal = journal_of(app, clock)
-    platform = platform_of(app)
+async def test_states_change_in_place_and_the_cursor_stays(jobs_run):
+    app, clock, journal, platform = jobs_run()
     sel = folder_files(platform, CHUNKS, 12)
     run_id = await start_run(app, journal, sel)
     bells: list[int] = []
@@ -96,21 +93,16 @@ async def test_states_change_in_place_and_the_cursor_stays(tmp_path):
             screen.query_one("#jobs-status").render()
         )
         assert "12 verified" in str(screen.query_one("#jobs-summary").render())
-    journal.close()
 
 
-async def test_remote_names_are_never_markup(tmp_path):
-    clock = FakeClock()
-    app = jobs_app(tmp_path, clock)
-    journal = journal_of(app, clock)
-    platform = platform_of(app)
+async def test_remote_names_are_never_markup(jobs_run):
+    app, _, journal, platform = jobs_run()
     sel = files_at(platform, f"{ODD}/[bold red]not markup.tsv", f"{ODD}/results[final].txt")
     await start_run(app, journal, sel)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         names = column(app.screen, "file")
         assert names == ["[bold red]not markup.tsv", "results[final].txt"]
-    journal.close()
 
 
 async def test_restart_shows_every_job_reconciles_and_polls(tmp_path):
@@ -167,11 +159,8 @@ async def retry_through_preflight(pilot, app) -> PreflightScreen:
     return screen
 
 
-async def test_retry_a_failed_group_makes_a_new_plan_through_the_preflight(tmp_path):
-    clock = FakeClock()
-    app = jobs_app(tmp_path, clock)
-    journal = journal_of(app, clock)
-    platform = platform_of(app)
+async def test_retry_a_failed_group_makes_a_new_plan_through_the_preflight(jobs_run):
+    app, clock, journal, platform = jobs_run()
     platform.world.job_fail_rate = 1.0  # every job of this run fails with a storage error
     run_id = await start_run(app, journal, folder_files(platform, CHUNKS, 10))
     platform.world.job_fail_rate = 0.0
@@ -219,14 +208,10 @@ async def test_retry_a_failed_group_makes_a_new_plan_through_the_preflight(tmp_p
         # one new job per retried file; the others were left alone
         per_file = Counter(job.file_id for job in platform.world.exports.values())
         assert sorted(per_file.values()).count(2) == biggest.count
-    journal.close()
 
 
-async def test_retry_one_row_shows_the_collision_and_can_overwrite(tmp_path):
-    clock = FakeClock()
-    app = jobs_app(tmp_path, clock)
-    journal = journal_of(app, clock)
-    platform = platform_of(app)
+async def test_retry_one_row_shows_the_collision_and_can_overwrite(jobs_run):
+    app, clock, journal, platform = jobs_run()
     sel = files_at(platform, "README.txt", "sample_sheet.csv")  # README.txt collides (9107)
     run_id = await start_run(app, journal, sel)
     clock.advance(60.0)
@@ -263,14 +248,10 @@ async def test_retry_one_row_shows_the_collision_and_can_overwrite(tmp_path):
         new_run = max(r.id for r in journal.runs())
         assert journal.counts(new_run)["verified"] == 1
         assert journal.item(run_id, 0).error_code == 9107  # history kept
-    journal.close()
 
 
-async def test_detail_modal_shows_the_plain_language_cause(tmp_path):
-    clock = FakeClock()
-    app = jobs_app(tmp_path, clock)
-    journal = journal_of(app, clock)
-    platform = platform_of(app)
+async def test_detail_modal_shows_the_plain_language_cause(jobs_run):
+    app, clock, journal, platform = jobs_run()
     run_id = await start_run(app, journal, files_at(platform, "README.txt"))
     clock.advance(60.0)
     async with app.run_test(size=SIZE) as pilot:
@@ -292,14 +273,10 @@ async def test_detail_modal_shows_the_plain_language_cause(tmp_path):
         await pilot.press("escape")
         await settle(pilot)
         assert isinstance(app.screen, JobsScreen)
-    journal.close()
 
 
-async def test_filters_by_state_and_text(tmp_path):
-    clock = FakeClock()
-    app = jobs_app(tmp_path, clock)
-    journal = journal_of(app, clock)
-    platform = platform_of(app)
+async def test_filters_by_state_and_text(jobs_run):
+    app, clock, journal, platform = jobs_run()
     sel = Selection(
         [
             *files_at(platform, "README.txt", "sample_sheet.csv"),
@@ -330,14 +307,10 @@ async def test_filters_by_state_and_text(tmp_path):
         assert column(screen, "file") == ["chunk_00003.interval_list.vcf.gz"]
         await pilot.press("enter", "escape")
         assert screen.table.row_count == 9
-    journal.close()
 
 
-async def test_filtered_rows_follow_state_changes(tmp_path):
-    clock = FakeClock()
-    app = jobs_app(tmp_path, clock)
-    journal = journal_of(app, clock)
-    platform = platform_of(app)
+async def test_filtered_rows_follow_state_changes(jobs_run):
+    app, clock, journal, platform = jobs_run()
     await start_run(app, journal, folder_files(platform, CHUNKS, 8))
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
@@ -348,18 +321,17 @@ async def test_filtered_rows_follow_state_changes(tmp_path):
         assert screen.table.row_count == 0  # all finished: they left the "active" view
         await pilot.press("3")
         assert screen.table.row_count == 8
-    journal.close()
 
 
-async def test_two_report_lookups_at_once_leave_the_status_line_as_it_was(tmp_path, monkeypatch):
+async def test_two_report_lookups_at_once_leave_the_status_line_as_it_was(
+    tmp_path, jobs_run, monkeypatch
+):
     """Reports with provenance of two runs, their lookups overlapping: the status line shows a
     lookup while one goes on, then what it said before (not the first one's "looking up")."""
     from sbexport_tui.export import report as report_module
 
-    clock = FakeClock()
-    app = jobs_app(tmp_path, clock)
-    journal = journal_of(app, clock)
-    chunks = folder_files(platform_of(app), CHUNKS, 5).files
+    app, _, journal, platform = jobs_run()
+    chunks = folder_files(platform, CHUNKS, 5).files
     first = await start_run(app, journal, Selection(chunks[:3]))
     second = await start_run(app, journal, Selection(chunks[3:]))
     gates = [asyncio.Event(), asyncio.Event()]
@@ -389,14 +361,10 @@ async def test_two_report_lookups_at_once_leave_the_status_line_as_it_was(tmp_pa
         await pilot.pause(0.1)
         assert status() == before, (before, status())
     assert (tmp_path / "a.csv").exists() and (tmp_path / "b.csv").exists()
-    journal.close()
 
 
-async def test_report_writes_csv_and_json(tmp_path):
-    clock = FakeClock()
-    app = jobs_app(tmp_path, clock)
-    journal = journal_of(app, clock)
-    platform = platform_of(app)
+async def test_report_writes_csv_and_json(tmp_path, jobs_run):
+    app, clock, journal, platform = jobs_run()
     sel = Selection(
         [
             *files_at(platform, "README.txt", f"{ODD}/[bold red]not markup.tsv"),
@@ -453,17 +421,13 @@ async def test_report_writes_csv_and_json(tmp_path):
     first = doc["items"][0]
     assert first["project_path"] == "README.txt" and first["error_code"] == 9107
     assert first["started"] and first["finished"]
-    journal.close()
 
 
-async def test_an_object_the_listing_did_not_show_is_unverified_not_failed(tmp_path):
+async def test_an_object_the_listing_did_not_show_is_unverified_not_failed(jobs_run):
     """The job said COMPLETED, but the volume's whole listing does not show its object: the row
     is ``unverified`` (its own filter, the message saying so), not a failure: not in the
     failure groups, not in Retry all."""
-    clock = FakeClock()
-    app = jobs_app(tmp_path, clock)
-    journal = journal_of(app, clock)
-    platform = platform_of(app)
+    app, clock, journal, platform = jobs_run()
     run_id = await start_run(app, journal, folder_files(platform, CHUNKS, 3))
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
@@ -494,14 +458,10 @@ async def test_an_object_the_listing_did_not_show_is_unverified_not_failed(tmp_p
         await settle(pilot)
         assert any(n.message == f"Run {run_id} has no failed jobs." for n in app.said)
         assert not isinstance(app.screen, PreflightScreen)
-    journal.close()
 
 
-async def test_watch_run_starts_polling_again(tmp_path):
-    clock = FakeClock()
-    app = jobs_app(tmp_path, clock)
-    journal = journal_of(app, clock)
-    platform = platform_of(app)
+async def test_watch_run_starts_polling_again(jobs_run):
+    app, clock, journal, platform = jobs_run()
     first = await start_run(app, journal, folder_files(platform, CHUNKS, 2))
     clock.advance(60.0)
     async with app.run_test(size=SIZE) as pilot:
@@ -518,7 +478,6 @@ async def test_watch_run_starts_polling_again(tmp_path):
         await poll(pilot, clock, 60.0)
         assert journal.counts(second)["verified"] == 2 and journal.counts(first)["verified"] == 2
         assert screen.timer is None
-    journal.close()
 
 
 async def test_jobs_key_opens_the_pane_and_help_lists_its_keys(tmp_path):
@@ -620,7 +579,7 @@ async def test_nothing_open_means_no_jobs_pane_at_start(tmp_path):
     journal.close()
 
 
-async def test_a_journal_locked_mid_watch_is_said_and_the_pane_goes_on(tmp_path, monkeypatch):
+async def test_a_journal_locked_mid_watch_is_said_and_the_pane_goes_on(jobs_run, monkeypatch):
     """Another program holds the journal's write lock while the pane polls: one line says so,
     nothing crashes, and the next poll after the lock is gone records everything."""
     import sqlite3
@@ -628,10 +587,8 @@ async def test_a_journal_locked_mid_watch_is_said_and_the_pane_goes_on(tmp_path,
     from sbexport_tui.export import journal as journal_module
 
     monkeypatch.setattr(journal_module, "BUSY_TIMEOUT", 0.2)
-    clock = FakeClock()
-    app = jobs_app(tmp_path, clock)
-    journal = journal_of(app, clock)
-    run_id = await start_run(app, journal, folder_files(platform_of(app), CHUNKS, 5))
+    app, clock, journal, platform = jobs_run()
+    run_id = await start_run(app, journal, folder_files(platform, CHUNKS, 5))
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         screen = app.screen
@@ -647,28 +604,16 @@ async def test_a_journal_locked_mid_watch_is_said_and_the_pane_goes_on(tmp_path,
         await poll(pilot, clock, 1.0)
         assert journal.counts(run_id)["verified"] == 5
         assert set(states(screen)) == {"verified"}
-    journal.close()
 
 
-async def wait_for(pilot, condition, timeout: float = 20.0) -> None:
-    """Let the app run until ``condition()`` holds (a bound, not a measurement)."""
-    loop = asyncio.get_running_loop()
-    end = loop.time() + timeout
-    while not condition():
-        assert loop.time() < end, "the condition never held"
-        await pilot.pause(0.02)
-
-
-async def test_one_jobs_pane_that_keeps_polling_while_the_user_browses(tmp_path):
+async def test_one_jobs_pane_that_keeps_polling_while_the_user_browses(jobs_run):
     """J opens the jobs mode; Esc goes back to browsing and the same pane polls on behind it,
     tells when the run finishes, and J shows that same pane again."""
     from sbexport_tui.tui.screens.browse import BrowseScreen
     from sbexport_tui.tui.screens.projects import ProjectsScreen
 
-    clock = FakeClock()
-    app = jobs_app(tmp_path, clock, first=ProjectsScreen, interval=0.05, bell=False)
-    journal = journal_of(app, clock)
-    run_id = await start_run(app, journal, folder_files(platform_of(app), CHUNKS, 4))
+    app, clock, journal, platform = jobs_run(first=ProjectsScreen, interval=0.05, bell=False)
+    run_id = await start_run(app, journal, folder_files(platform, CHUNKS, 4))
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         pane = app.screen  # open jobs at start: the pane opened itself
@@ -692,7 +637,6 @@ async def test_one_jobs_pane_that_keeps_polling_while_the_user_browses(tmp_path)
         await pilot.press("q")
         await pilot.pause()
         assert isinstance(app.screen, BrowseScreen)  # back where the user was
-    journal.close()
 
 
 async def test_esc_clears_a_filter_first_then_goes_back(tmp_path):

@@ -4,7 +4,6 @@ columns, the cause of a failed poll, and where reports go."""
 
 from __future__ import annotations
 
-import asyncio
 import re
 from pathlib import Path
 
@@ -22,19 +21,15 @@ from sbexport_tui.tui.screens.jobs import JobsScreen
 from sbexport_tui.tui.screens.jobs_data import budget_text, poll_interval
 from sbexport_tui.tui.screens.jobs_modals import JobDetailScreen
 
-from ..clocks import FakeClock
 from .jobs_helpers import (
     CHUNKS,
     column,
     files_at,
     folder_files,
-    jobs_app,
-    journal_of,
-    platform_of,
     poll,
     start_run,
 )
-from .pilot import settle
+from .pilot import settle, wait_for
 
 SIZE = (80, 24)
 GIB = 2**30
@@ -78,36 +73,22 @@ def jobs_last(platform, durations: dict[str, float]) -> None:
     world.submit_export = submit
 
 
-async def wait_for(pilot, condition, timeout: float = 20.0) -> None:
-    """Let the app run until ``condition()`` holds (a bound, not a measurement)."""
-    loop = asyncio.get_running_loop()
-    end = loop.time() + timeout
-    while not condition():
-        assert loop.time() < end, "the condition never held"
-        await pilot.pause(0.02)
-
-
 def rendered_row(table, row: int) -> str:
     y = row - int(table.scroll_offset.y) + 1
     return "".join(seg.text for seg in table.render_line(y))
 
 
-async def forty_chunks_sent(tmp_path):
+async def forty_chunks_sent(jobs_run):
     """A jobs-pane app on a fake clock, with a run of 40 chunk files sent: (app, clock,
     journal, run id)."""
-    clock = FakeClock()
-    app = jobs_app(tmp_path, clock, bell=False)
-    journal = journal_of(app, clock)
-    run_id = await start_run(app, journal, folder_files(platform_of(app), CHUNKS, 40))
+    app, clock, journal, platform = jobs_run(bell=False)
+    run_id = await start_run(app, journal, folder_files(platform, CHUNKS, 40))
     return app, clock, journal, run_id
 
 
 # ---- A: countdowns tick, the table stays as it is ---------------------------------------------
-async def test_countdowns_tick_every_second_without_refilling_the_table(tmp_path):
-    clock = FakeClock()
-    app = jobs_app(tmp_path, clock, tick=0.05)
-    journal = journal_of(app, clock)
-    platform = platform_of(app)
+async def test_countdowns_tick_every_second_without_refilling_the_table(jobs_run):
+    app, clock, journal, platform = jobs_run(tick=0.05)
     await start_run(app, journal, folder_files(platform, CHUNKS, 30))
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
@@ -145,18 +126,14 @@ async def test_countdowns_tick_every_second_without_refilling_the_table(tmp_path
         # the running job's time moved on, drawn from the clock
         assert seconds(str(table.row_cells(running)[time_col])) == seconds(before) + 10
         assert touched == []
-    journal.close()
 
 
-async def test_the_next_pass_is_an_interval_after_the_last_ones_start(tmp_path, monkeypatch):
+async def test_the_next_pass_is_an_interval_after_the_last_ones_start(jobs_run, monkeypatch):
     """Passes are a poll interval apart from start to start (``watching.next_pass_in``): after
     a pass that took 40 s of a 60 s interval, the next comes 20 s later, not 60."""
     from sbexport_tui.tui.screens import jobs as jobs_module
 
-    clock = FakeClock()
-    app = jobs_app(tmp_path, clock, interval=60.0)
-    journal = journal_of(app, clock)
-    platform = platform_of(app)
+    app, clock, journal, platform = jobs_run(interval=60.0)
     files = folder_files(platform, CHUNKS, 30)
     jobs_last(platform, {f.name: 3600.0 for f in files.files})  # they run all along
     await start_run(app, journal, files)
@@ -176,16 +153,12 @@ async def test_the_next_pass_is_an_interval_after_the_last_ones_start(tmp_path, 
         await wait_for(pilot, lambda: screen.next_poll_at is not None)
         assert screen.next_poll_at - clock.now == pytest.approx(20.0)
         assert "next poll in 20 s" in text_of(screen, "#jobs-status")
-    journal.close()
 
 
-async def test_sending_before_the_polls_is_not_counted_as_the_pass(tmp_path):
+async def test_sending_before_the_polls_is_not_counted_as_the_pass(jobs_run):
     """A pass that first sends a run's unsent items (40 s here) counts its period from its
     polls: the next comes a whole interval after them, not at once."""
-    clock = FakeClock()
-    app = jobs_app(tmp_path, clock, interval=60.0)
-    journal = journal_of(app, clock)
-    platform = platform_of(app)
+    app, clock, journal, platform = jobs_run(interval=60.0)
     files = folder_files(platform, CHUNKS, 30)
     jobs_last(platform, {f.name: 3600.0 for f in files.files})  # they run all along
     run_id = await start_run(app, journal, files)
@@ -202,7 +175,6 @@ async def test_sending_before_the_polls_is_not_counted_as_the_pass(tmp_path):
         await poll(pilot)
         await wait_for(pilot, lambda: screen.next_poll_at is not None)
         assert screen.next_poll_at - clock.now == pytest.approx(60.0)
-    journal.close()
 
 
 # ---- A: a run's duration, whenever the pane saw it, whatever the Platform's clock -------------
@@ -218,16 +190,13 @@ S0101_FILES = [
 
 @pytest.mark.parametrize("opened", ["before the end", "after the end"])
 @pytest.mark.parametrize("variant", [None, "clock-behind", "clock-ahead"])
-async def test_took_is_the_runs_wall_clock_duration(tmp_path, opened, variant):
+async def test_took_is_the_runs_wall_clock_duration(jobs_run, opened, variant):
     """A 40 s run says "took 40s": from its creation to the end of its last job (which failed),
     whether the pane watched it or was opened afterwards, and on a Platform whose clock is 5
     minutes off."""
-    clock = FakeClock()
-    app = jobs_app(tmp_path, clock)
-    platform = platform_of(app)
+    app, clock, journal, platform = jobs_run()
     if variant:
         platform.settings.variants = frozenset({variant})
-    journal = journal_of(app, clock)
     sel = files_at(platform, "README.txt", *S0101_FILES[:3])  # README.txt collides (9107)
     names = ["README.txt", *(p.rsplit("/", 1)[1] for p in S0101_FILES[:3])]
     jobs_last(platform, dict(zip(names, [40.0, 12.0, 25.0, 30.0], strict=True)))
@@ -253,15 +222,11 @@ async def test_took_is_the_runs_wall_clock_duration(tmp_path, opened, variant):
             await poll(pilot)
         assert "1 failed" in text_of(screen, "#jobs-summary")
         assert took_shown(screen) == 40
-    journal.close()
 
 
-async def test_running_times_are_on_this_machines_clock(tmp_path):
-    clock = FakeClock()
-    app = jobs_app(tmp_path, clock)
-    platform = platform_of(app)
+async def test_running_times_are_on_this_machines_clock(jobs_run):
+    app, clock, journal, platform = jobs_run()
     platform.settings.variants = frozenset({"clock-behind"})  # 5 minutes behind ours
-    journal = journal_of(app, clock)
     jobs_last(platform, {"S0101.cram": 60.0})
     await start_run(app, journal, files_at(platform, f"{S0101}/alignments/S0101.cram"))
     async with app.run_test(size=SIZE) as pilot:
@@ -271,16 +236,12 @@ async def test_running_times_are_on_this_machines_clock(tmp_path):
         table = app.screen.table
         time_col = [c.key for c in table.columns].index("time")
         assert str(table.row_cells(0)[time_col]) == "10s"
-    journal.close()
 
 
 # ---- A: an honest ETA ---------------------------------------------------------------------------
-async def test_eta_of_a_steady_run_is_close_to_the_truth(tmp_path):
+async def test_eta_of_a_steady_run_is_close_to_the_truth(jobs_run):
     """Ten jobs end one every 10 s: at each point the ETA is the time really left."""
-    clock = FakeClock()
-    app = jobs_app(tmp_path, clock)
-    journal = journal_of(app, clock)
-    platform = platform_of(app)
+    app, clock, journal, platform = jobs_run()
     sel = folder_files(platform, CHUNKS, 10)
     jobs_last(platform, {f.name: 10.0 * (i + 1) for i, f in enumerate(sel)})
     await start_run(app, journal, sel)
@@ -297,16 +258,12 @@ async def test_eta_of_a_steady_run_is_close_to_the_truth(tmp_path):
             truth = 100.0 - t
             eta = eta_shown(app.screen)
             assert eta is not None and abs(eta - truth) <= max(2.0, 0.1 * truth), (t, eta, truth)
-    journal.close()
 
 
-async def test_eta_of_big_files_side_by_side_is_close_to_the_truth(tmp_path):
+async def test_eta_of_big_files_side_by_side_is_close_to_the_truth(jobs_run):
     """Files of every size at once, each job as long as its size (the big ones end last): the
     ETA is the time the biggest still needs, not minutes too many near the end."""
-    clock = FakeClock()
-    app = jobs_app(tmp_path, clock)
-    journal = journal_of(app, clock)
-    platform = platform_of(app)
+    app, clock, journal, platform = jobs_run()
     sel = files_at(platform, *S0101_FILES, f"{S0101}/alignments/S0101.bam")
     durations = {f.name: 2.0 + f.size / GIB for f in sel}
     jobs_last(platform, durations)
@@ -326,7 +283,6 @@ async def test_eta_of_big_files_side_by_side_is_close_to_the_truth(tmp_path):
         # watched to its end: it took until the pane saw it end (export.figures), 1 s after
         # the last job's end on the Platform
         assert eta_shown(app.screen) is None and abs(took_shown(app.screen) - (end + 1.0)) <= 1.0
-    journal.close()
 
 
 # ---- A: "low" means low -------------------------------------------------------------------------
@@ -348,14 +304,11 @@ def test_the_budget_is_low_only_when_it_is():
 
 
 # ---- B: the destination's end, the cursor row in full -------------------------------------------
-async def test_destinations_show_their_folder_and_the_cursor_row_in_full(tmp_path):
+async def test_destinations_show_their_folder_and_the_cursor_row_in_full(jobs_run):
     """The File column names the file; the destination column, beside it, the end of the
     folder it goes to (not the file's name again, which made 5,000 rows read alike); the line
     under the table the whole key of the cursor row."""
-    clock = FakeClock()
-    app = jobs_app(tmp_path, clock)
-    journal = journal_of(app, clock)
-    platform = platform_of(app)
+    app, clock, journal, platform = jobs_run()
     sel = Selection(
         [
             *files_at(platform, f"{S0101}/alignments/S0101.bam", f"{S0101}/alignments/S0101.cram"),
@@ -393,7 +346,6 @@ async def test_destinations_show_their_folder_and_the_cursor_row_in_full(tmp_pat
         assert lines[0].endswith("sbexport/wgs-cohort/README.txt")
         assert lines[1].startswith("An object already exists at this destination on the volume")
         assert "(9107): Location on volume already contains a file" in lines[1]
-    journal.close()
 
 
 # ---- C: a network outage: the plain cause, and a countdown to the next try ---------------------
@@ -408,10 +360,8 @@ class Flaky(httpx.AsyncBaseTransport):
         return await self.inner.handle_async_request(request)
 
 
-async def test_an_outage_says_its_cause_and_counts_down_to_the_next_try(tmp_path):
-    clock = FakeClock()
-    app = jobs_app(tmp_path, clock, tick=0.05)
-    platform = platform_of(app)
+async def test_an_outage_says_its_cause_and_counts_down_to_the_next_try(jobs_run):
+    app, clock, journal, platform = jobs_run(tick=0.05)
     flaky = Flaky(SimTransport(platform))
     app.session.client = PlatformClient(
         BASE_URL_INPROCESS,
@@ -420,7 +370,6 @@ async def test_an_outage_says_its_cause_and_counts_down_to_the_next_try(tmp_path
         clock=clock,
         retry=RetryPolicy(attempts=2, backoff_base=0.0),
     )
-    journal = journal_of(app, clock)
     await start_run(app, journal, folder_files(platform, CHUNKS, 3))
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
@@ -449,16 +398,13 @@ async def test_an_outage_says_its_cause_and_counts_down_to_the_next_try(tmp_path
         assert screen.problem is None
         assert "Network" not in text_of(screen, "#jobs-status")
         assert journal.counts(max(r.id for r in journal.runs()))["verified"] == 3
-    journal.close()
 
 
 # ---- D: reports go to the app's reports folder --------------------------------------------------
-async def test_report_defaults_to_the_reports_folder(tmp_path, monkeypatch):
+async def test_report_defaults_to_the_reports_folder(tmp_path, jobs_run, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    clock = FakeClock()
-    app = jobs_app(tmp_path, clock)
-    journal = journal_of(app, clock)
-    run_id = await start_run(app, journal, files_at(platform_of(app), "sample_sheet.csv"))
+    app, clock, journal, platform = jobs_run()
+    run_id = await start_run(app, journal, files_at(platform, "sample_sheet.csv"))
     clock.advance(60.0)
     folder = app.session.paths.state_dir / "reports"
     assert not folder.exists()
@@ -477,15 +423,14 @@ async def test_report_defaults_to_the_reports_folder(tmp_path, monkeypatch):
         await settle(pilot)
     assert target.is_file() and target.with_suffix(".json").is_file()
     assert not list(tmp_path.glob("sbexport-run-*"))  # nothing in the current folder
-    journal.close()
 
 
 # ---- rows changed while the table is scrolled are redrawn ---------------------------------------
-async def test_rows_that_change_while_scrolled_are_redrawn(tmp_path):
+async def test_rows_that_change_while_scrolled_are_redrawn(jobs_run):
     """The last rows on screen (the table scrolled down) change state: the screen shows the new
     state, not the old one (a changed row is redrawn on its own line, not one of the virtual
     area's)."""
-    app, clock, journal, _ = await forty_chunks_sent(tmp_path)
+    app, clock, _, _ = await forty_chunks_sent(jobs_run)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         screen = app.screen
@@ -498,12 +443,11 @@ async def test_rows_that_change_while_scrolled_are_redrawn(tmp_path):
         shown = app.export_screenshot()
         assert "pending" not in shown and "running" not in shown
         assert shown.count("verified") >= screen.table.page_rows
-    journal.close()
 
 
 # ---- a big run's figures: counts exact at every change, the rest at most every second -----------
 async def test_a_big_runs_counts_are_exact_at_once_and_its_figures_when_it_ends(
-    tmp_path, monkeypatch
+    jobs_run, monkeypatch
 ):
     """At 100,000 rows the pane works a run's figures (bytes, rate, ETA) out at most every
     STATS_EVERY seconds, not at every poll; its counts are kept change by change, and once the
@@ -512,7 +456,7 @@ async def test_a_big_runs_counts_are_exact_at_once_and_its_figures_when_it_ends(
 
     monkeypatch.setattr(jobs_module, "STATS_LAZY_FROM", 1)  # 40 rows count as big
     monkeypatch.setattr(jobs_module, "STATS_EVERY", 3600.0)  # and their figures never due
-    app, clock, journal, run_id = await forty_chunks_sent(tmp_path)
+    app, clock, journal, run_id = await forty_chunks_sent(jobs_run)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         screen = app.screen
@@ -529,10 +473,9 @@ async def test_a_big_runs_counts_are_exact_at_once_and_its_figures_when_it_ends(
         assert done is not before and not done.open
         assert done.done_bytes == done.total_bytes > 0
         assert took_shown(screen) is not None
-    journal.close()
 
 
-async def test_a_big_pane_keeps_the_collector_off_its_rows_while_it_lives(tmp_path, monkeypatch):
+async def test_a_big_pane_keeps_the_collector_off_its_rows_while_it_lives(jobs_run, monkeypatch):
     """A pane that loaded many rows freezes the heap (no 75 ms full collections between two
     polls at 100,000 rows) and hands it back to the collector when it goes."""
     import gc
@@ -541,11 +484,10 @@ async def test_a_big_pane_keeps_the_collector_off_its_rows_while_it_lives(tmp_pa
 
     monkeypatch.setattr(heap, "BIG_HEAP_ROWS", 1)  # 40 rows count as many
     gc.unfreeze()
-    app, clock, journal, _ = await forty_chunks_sent(tmp_path)
+    app, clock, _, _ = await forty_chunks_sent(jobs_run)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         assert app.screen.heap_frozen and gc.get_freeze_count() > 0
         await poll(pilot, clock, 60.0)  # a frozen heap changes nothing the pane shows
         assert set(column(app.screen, "state")) == {"verified"}
     assert gc.get_freeze_count() == 0
-    journal.close()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from .netfail import Gate, refusing_client
-from .pilot import make_app, open_path, settle
+from .pilot import make_app, open_path, settle, wait_for
 
 SIZES = [(80, 24), (120, 40)]
 
@@ -75,10 +75,11 @@ def test_folder_waiting_for_the_network(snap_compare, tmp_path):
 
     async def before(pilot):
         await _unreachable(pilot, Gate())
-        for _ in range(200):
-            if "Waiting" in str(pilot.app.screen.query_one("#status").render()):
-                break
-            await pilot.pause()
+        await wait_for(
+            pilot,
+            lambda: "Waiting" in str(pilot.app.screen.query_one("#status").render()),
+            step=None,
+        )
 
     assert snap_compare(make_app(tmp_path), terminal_size=(80, 24), run_before=before)
 

@@ -14,7 +14,7 @@ from sbexport_tui.tui.screens.projects import ProjectsScreen
 from sbexport_tui.tui.widgets.footer import AppFooter
 
 from .netfail import Gate, refusing_client
-from .pilot import make_app, open_path, settle, table_names
+from .pilot import make_app, open_path, settle, table_names, wait_for
 
 SIZE = (80, 24)
 WAITING = re.compile(r"^Waiting for the network \(retry in [1-4] s, Esc cancels\)")
@@ -27,16 +27,6 @@ def text_of(screen, selector: str) -> str:
 def on_screen(app) -> str:
     """Everything on screen, as the SVG export has it (spaces become &#160;)."""
     return app.export_screenshot().replace("&#160;", " ")
-
-
-async def until(pilot, condition) -> None:
-    """Let the app run until ``condition()`` holds (no clock involved: a bounded number of
-    turns of its message loop)."""
-    for _ in range(200):
-        if condition():
-            return
-        await pilot.pause()
-    assert condition()
 
 
 def frame_kept(screen) -> None:
@@ -56,12 +46,12 @@ async def test_browse_waits_in_its_status_line_then_says_the_cause_first(demo_ap
         demo_app.session.client = refusing_client(gate)
         screen.table.move_cursor(row=table_names(screen).index("batches/"))
         await pilot.press("enter")
-        await until(pilot, lambda: WAITING.match(text_of(screen, "#status")))
+        await wait_for(pilot, lambda: WAITING.match(text_of(screen, "#status")), step=None)
         frame_kept(screen)
         assert "demo/wgs-cohort / batches" in text_of(screen, "#crumbs")
         assert not screen.query_one("#detail").display
         gate.opened.set()  # no more waiting: the tries run out
-        await until(pilot, lambda: "r retries" in text_of(screen, "#status"))
+        await wait_for(pilot, lambda: "r retries" in text_of(screen, "#status"), step=None)
         frame_kept(screen)
         status = text_of(screen, "#status")
         assert status == "Cannot reach the Platform: connection refused. r retries."
@@ -86,9 +76,9 @@ async def test_esc_stops_the_wait_and_stays_then_goes_up(demo_app):
         screen = demo_app.screen
         demo_app.session.client = refusing_client(Gate())  # the gate never opens
         await pilot.press("r")
-        await until(pilot, lambda: WAITING.match(text_of(screen, "#status")))
+        await wait_for(pilot, lambda: WAITING.match(text_of(screen, "#status")), step=None)
         await pilot.press("escape")
-        await until(pilot, lambda: "r retries" in text_of(screen, "#status"))
+        await wait_for(pilot, lambda: "r retries" in text_of(screen, "#status"), step=None)
         assert demo_app.screen is screen
         assert "/ batches" in text_of(screen, "#crumbs")
         assert text_of(screen, "#status").startswith("Stopped waiting for the Platform")
@@ -103,12 +93,12 @@ async def test_projects_wait_then_say_the_cause_first_and_r_retries(tmp_path):
     app.session.client = refusing_client(gate)
     async with app.run_test(size=SIZE) as pilot:
         screen = app.screen
-        await until(pilot, lambda: isinstance(app.screen, ProjectsScreen))
+        await wait_for(pilot, lambda: isinstance(app.screen, ProjectsScreen), step=None)
         screen = app.screen
-        await until(pilot, lambda: WAITING.match(text_of(screen, "#status")))
+        await wait_for(pilot, lambda: WAITING.match(text_of(screen, "#status")), step=None)
         frame_kept(screen)
         gate.opened.set()
-        await until(pilot, lambda: "r retries" in text_of(screen, "#status"))
+        await wait_for(pilot, lambda: "r retries" in text_of(screen, "#status"), step=None)
         frame_kept(screen)
         assert text_of(screen, "#status") == (
             "Cannot reach the Platform: connection refused. r retries."
@@ -127,11 +117,11 @@ async def test_projects_esc_stops_waiting_then_goes_back(tmp_path):
     app = make_app(tmp_path, first=ProjectsScreen)
     app.session.client = refusing_client(Gate())
     async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: isinstance(app.screen, ProjectsScreen))
+        await wait_for(pilot, lambda: isinstance(app.screen, ProjectsScreen), step=None)
         screen = app.screen
-        await until(pilot, lambda: WAITING.match(text_of(screen, "#status")))
+        await wait_for(pilot, lambda: WAITING.match(text_of(screen, "#status")), step=None)
         await pilot.press("escape")
-        await until(pilot, lambda: "r retries" in text_of(screen, "#status"))
+        await wait_for(pilot, lambda: "r retries" in text_of(screen, "#status"), step=None)
         assert app.screen is screen
         assert text_of(screen, "#status").startswith("Stopped waiting for the Platform")
         await app.session.client.aclose()

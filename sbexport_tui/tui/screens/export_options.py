@@ -267,7 +267,7 @@ class ExportOptionsScreen(Screen[None]):
         kms = self.query_one("#kms", Input).value.strip() or None
         sse = str(self.query_one("#sse", Select).value)
         return ExportOptions(
-            volume_id=vol.id if vol else "none/none",
+            volume=vol.id if vol else "none/none",
             location=self.query_one("#template", Input).value,
             mode=str(self.query_one("#mode", Select).value),  # type: ignore[arg-type]
             on_conflict=str(self.query_one("#collision", Select).value),  # type: ignore[arg-type]

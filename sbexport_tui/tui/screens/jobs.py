@@ -30,6 +30,7 @@ from textual.worker import Worker, WorkerState
 
 from ...api.errors import NetworkError, PlatformError, plain_cause
 from ...export.journal import WATCHED_STATES, ItemRecord, Journal, JournalError, RunRecord
+from ...export.retry import retry_positions
 from ...export.runner import Progress, RunBusy, submit_run
 from ...export.states import RETRYABLE_STATES
 from ...export.watching import next_pass_in, stop_watching, watch_pass
@@ -47,7 +48,6 @@ from .jobs_data import (
     DEFAULT_SORT,
     LIVE_SORTS,
     NARROW_COLUMNS,
-    RETRY_ALL_STATES,
     STATE_FILTERS,
     WIDE,
     EtaSmoother,
@@ -1235,11 +1235,9 @@ class JobsScreen(Screen):
         rid = self.focus_run()
         if rid is None:
             return
-        failed = [
-            self.records[k].position
-            for k in self.by_run.get(rid, [])
-            if self.records[k].state in RETRY_ALL_STATES
-        ]
+        # the engine's choice (not ``unknown`` items, which may well have completed; one can
+        # be retried on its own, through the pre-flight that lists the volume)
+        failed = retry_positions(self.journal, rid) if self.journal is not None else []
         if not failed:
             self.notify(f"Run {rid} has no failed jobs.", title="Retry")
             return

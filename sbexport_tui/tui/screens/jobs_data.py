@@ -38,8 +38,7 @@ from ...export.figures import local as local
 from ...export.figures import run_stats as run_stats
 from ...export.journal import ItemRecord, Journal
 from ...export.report import write_report as _write_report
-from ...export.retry import RETRY_STATES
-from ...export.states import UNVERIFIED_MESSAGE
+from ...export.states import FAILED_STATES, UNVERIFIED_MESSAGE
 from ...text import duration as duration
 from ..format import human_bytes
 from ..widgets.fasttable import Column, LeftCutText
@@ -49,13 +48,9 @@ if TYPE_CHECKING:
     from ...export.history import VolumeHistory
 
 # ---- filters -----------------------------------------------------------------------------------
-FAILED_STATES = ("failed", "rejected", "unknown")
 # the job said COMPLETED, but the volume's listing did not show the object: to be checked, not
 # a failure (not in "retry all"; one can be retried on its own)
 CHECK_STATES = ("unverified",)
-# what "retry all" sends again: the engine's choice (not ``unknown`` items, which may well have
-# completed; one can be retried on its own, through the pre-flight that lists the volume)
-RETRY_ALL_STATES = RETRY_STATES
 
 # (name shown, states it keeps; None = every state); keys 1-6 pick them, f cycles
 STATE_FILTERS: tuple[tuple[str, tuple[str, ...] | None], ...] = (

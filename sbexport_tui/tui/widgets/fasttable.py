@@ -184,9 +184,7 @@ class FastTable(ScrollView, can_focus=True):
         self._index = {k: i for i, k in enumerate(keys)}
         self._resize()
         row = self._index.get(old, None) if old is not None else None
-        self.cursor_row = (
-            row if row is not None else min(self.cursor_row, max(0, self.row_count - 1))
-        )
+        self.cursor_row = row if row is not None else self.cursor_row
         self.refresh()
 
     def add_rows(self, rows: Sequence[tuple[str, Sequence[Any]]]) -> None:
@@ -237,7 +235,7 @@ class FastTable(ScrollView, can_focus=True):
         col = self._col_index(column)
         self._row(i)[col] = plain(value)
         self._drawn.pop(key, None)
-        self._refresh_row(i)
+        self.refresh_row(i)
         return True
 
     def update_row(self, key: str, cells: Sequence[Any]) -> bool:
@@ -246,7 +244,7 @@ class FastTable(ScrollView, can_focus=True):
             return False
         self._cells[i] = _cells(cells)
         self._drawn.pop(key, None)
-        self._refresh_row(i)
+        self.refresh_row(i)
         return True
 
     def forget_row(self, key: str) -> bool:
@@ -258,7 +256,7 @@ class FastTable(ScrollView, can_focus=True):
         if self._make is not None:
             self._cells[i] = None
         self._drawn.pop(key, None)
-        self._refresh_row(i)
+        self.refresh_row(i)
         return True
 
     def forget_rows(self, keys: Iterable[str]) -> int:
@@ -335,14 +333,14 @@ class FastTable(ScrollView, can_focus=True):
     def page_rows(self) -> int:
         return max(1, self.scrollable_content_region.height - 1)
 
+    def validate_cursor_row(self, row: int) -> int:
+        """The cursor stays on a row: any row asked for is clamped to the rows there are (0
+        when there are none), before the watcher sees it."""
+        return max(0, min(row, len(self._keys) - 1))
+
     def watch_cursor_row(self, old: int, new: int) -> None:
-        n = len(self._keys)
-        clamped = max(0, min(new, n - 1)) if n else 0
-        if clamped != new:
-            self.cursor_row = clamped
-            return
-        self._refresh_row(old)
-        self._refresh_row(new)
+        self.refresh_row(old)
+        self.refresh_row(new)
         self._scroll_to_cursor()
         self.post_message(self.RowHighlighted(self, new, self.key_at(new)))
 
@@ -358,7 +356,9 @@ class FastTable(ScrollView, can_focus=True):
         y = row - int(self.scroll_offset.y) + 1
         return y if 1 <= y < self.size.height else None
 
-    def _refresh_row(self, row: int) -> None:
+    def refresh_row(self, row: int) -> None:
+        """Draw ``row`` again if it is on screen (a subclass whose ``row_cells`` changes with
+        something other than the stored rows, e.g. the clock)."""
         # the line on screen, in the widget's own coordinates (``refresh_line`` takes a line of
         # the virtual area, and would miss the row once the table is scrolled)
         y = self._line_of(row)
@@ -422,23 +422,24 @@ class FastTable(ScrollView, can_focus=True):
         return strip.adjust_cell_length(width, style)
 
     # ---- keys ------------------------------------------------------------------------------
+    # (``validate_cursor_row`` keeps each of these on a row)
     def action_cursor_up(self) -> None:
-        self.cursor_row = max(0, self.cursor_row - 1)
+        self.cursor_row -= 1
 
     def action_cursor_down(self) -> None:
-        self.cursor_row = min(max(0, self.row_count - 1), self.cursor_row + 1)
+        self.cursor_row += 1
 
     def action_page_up(self) -> None:
-        self.cursor_row = max(0, self.cursor_row - self.page_rows)
+        self.cursor_row -= self.page_rows
 
     def action_page_down(self) -> None:
-        self.cursor_row = min(max(0, self.row_count - 1), self.cursor_row + self.page_rows)
+        self.cursor_row += self.page_rows
 
     def action_first(self) -> None:
         self.cursor_row = 0
 
     def action_last(self) -> None:
-        self.cursor_row = max(0, self.row_count - 1)
+        self.cursor_row = self.row_count - 1
 
     def action_select(self) -> None:
         key = self.cursor_key()

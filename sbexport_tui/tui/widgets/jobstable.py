@@ -46,7 +46,7 @@ class JobsTable(FastTable):
         for row in range(top, min(top + self.page_rows, self.row_count)):
             key = self.key_at(row)
             if key is not None and key in self.live_keys:
-                self._refresh_row(row)
+                self.refresh_row(row)
                 n += 1
         return n
 

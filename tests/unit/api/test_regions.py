@@ -11,7 +11,7 @@ from sbexport_tui.api import (
 
 
 def test_region_table_has_every_deployment():
-    got = {r.id: r.base_url for r in REGIONS}
+    got = {r.id: r.api_url for r in REGIONS}
     assert got == {
         "aws-us": "https://api.sbgenomics.com/v2",
         "aws-eu": "https://eu-api.sbgenomics.com/v2",
@@ -23,7 +23,7 @@ def test_region_table_has_every_deployment():
     assert get_region("cgc").token_page == "https://cgc.sbgenomics.com/developer"
     assert get_region("AWS-US").token_page == "https://igor.sbgenomics.com/developer"
     for r in REGIONS:
-        assert validate_base_url(r.base_url) == r.base_url
+        assert validate_base_url(r.api_url) == r.api_url
 
 
 def test_unknown_region_lists_the_known_ones():
@@ -82,3 +82,15 @@ def test_resolve_region_or_url():
     )
     assert region_for_url("https://eu-api.sbgenomics.com/v2/").id == "aws-eu"
     assert region_for_url("http://127.0.0.1:1/v2") is None
+
+
+def test_the_client_and_the_profiles_share_one_region():
+    """One ``Region`` class and one table: the client's regions are the profiles' own."""
+    from sbexport_tui.api import Region
+    from sbexport_tui.config import REGIONS as CONFIG_REGIONS
+    from sbexport_tui.config import Region as ConfigRegion
+    from sbexport_tui.config import resolve_region
+
+    assert Region is ConfigRegion
+    assert tuple(CONFIG_REGIONS.values()) == REGIONS
+    assert get_region("cgc") is resolve_region("cgc")

@@ -363,3 +363,102 @@ def test_the_old_overwrite_key_is_read_as_on_conflict_and_saved_under_the_new_na
     text = paths.profiles_file.read_text()
     assert 'on_conflict = "rename"' in text and "overwrite" not in text
     assert store.load().config.get("lab").export.on_conflict == "rename"
+
+
+# profiles.toml as the version before one export-settings model (issue 28) wrote it
+SAVED_BEFORE_ONE_SETTINGS_MODEL = """\
+# sbexport profiles. Edit with care: sbexport checks every key when it starts.
+# Tokens are never stored here; each profile says where its token comes from.
+
+version = 1
+default_profile = "cmd"
+
+[profiles.lab]
+region = "aws-eu"
+
+[profiles.lab.token]
+source = "credentials"
+profile = "default"
+
+[profiles.lab.export]
+volume = "me/results"
+location = "{project}/{path}"
+mode = "move"
+on_conflict = "rename"
+sse_algorithm = "aws:kms"
+kms_key_id = "arn:aws:kms:eu-west-1:111122223333:key/abcd"
+canned_acl = "bucket-owner-full-control"
+
+[profiles.local]
+region = "http://127.0.0.1:8080/v2"
+
+[profiles.local.token]
+source = "env"
+var = "LOCAL_TOKEN"
+
+[profiles.local.export]
+location = "{project}/{path}"
+mode = "copy"
+on_conflict = "skip"
+
+[profiles.cmd]
+region = "cgc"
+
+[profiles.cmd.token]
+source = "command"
+command = "pass show sb/cgc"
+timeout = 3.0
+
+[profiles.cmd.export]
+location = "{project}/{path}"
+mode = "copy"
+on_conflict = "skip"
+
+[profiles.filed]
+region = "f4c"
+
+[profiles.filed.token]
+source = "file"
+path = "tokens/filed.token"
+
+[profiles.filed.export]
+location = "{project}/{path}"
+mode = "copy"
+on_conflict = "skip"
+sse_algorithm = "none"
+"""
+
+
+def test_a_profiles_file_saved_by_the_last_version_loads_and_is_written_back_the_same(
+    paths: Paths,
+) -> None:
+    """The preset is now the shared export-settings model (``ExportSettings``): a file the
+    last version saved loads into the same presets and plans, and is saved byte for byte."""
+    from sbexport_tui.export.plan import ExportOptions
+
+    paths.profiles_file.parent.mkdir(parents=True, exist_ok=True)
+    paths.profiles_file.write_text(SAVED_BEFORE_ONE_SETTINGS_MODEL)
+    config = load_profiles(paths).config
+    assert config == full_config()
+    lab = config.get("lab")
+    assert lab.export.volume == "me/results" and lab.export.mode == "move"
+    options = ExportOptions.from_preset(lab.export)
+    assert options.to_dict() == {
+        "volume_id": "me/results",
+        "location": "{project}/{path}",
+        "mode": "move",
+        "on_conflict": "rename",
+        "sse_algorithm": "aws:kms",
+        "kms_key_id": "arn:aws:kms:eu-west-1:111122223333:key/abcd",
+        "canned_acl": "bucket-owner-full-control",
+    }
+    assert options.as_preset() == lab.export
+    # and the regions it names are the one Region (api and config alike), by id or by URL
+    from sbexport_tui.api.regions import get_region
+
+    assert lab.resolved_region is get_region("aws-eu")
+    assert lab.api_url == "https://eu-api.sbgenomics.com/v2"
+    local = config.get("local").resolved_region
+    assert local.custom and local.api_url == "http://127.0.0.1:8080/v2"
+    save_profiles(paths, config)
+    assert paths.profiles_file.read_text() == SAVED_BEFORE_ONE_SETTINGS_MODEL

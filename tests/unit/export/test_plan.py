@@ -341,16 +341,41 @@ def test_to_json_saves_every_item_with_its_reason(env: Env) -> None:
 
 
 def test_options_are_checked() -> None:
-    with pytest.raises(ValueError, match="copy or move"):
+    """The preset's checks (one model, ``config.ExportSettings``), as a ValueError that names
+    the setting."""
+    with pytest.raises(ValueError, match=r'^mode must be one of "copy", "move"'):
         ExportOptions(EAST, mode="cut")  # type: ignore[arg-type]
-    with pytest.raises(ValueError, match="only used with"):
+    with pytest.raises(ValueError, match=r"^kms_key_id is only used with"):
         ExportOptions(EAST, kms_key_id="k")
-    with pytest.raises(ValueError, match="canned ACL"):
+    with pytest.raises(ValueError, match=r'^canned_acl must be one of "private"'):
         ExportOptions(EAST, canned_acl="everyone")
-    with pytest.raises(ValueError, match="owner/name"):
+    with pytest.raises(ValueError, match=r"^volume must be a volume id: owner/volume-name"):
         ExportOptions("nope")
     assert ExportOptions(EAST).mode == "copy"  # copy by default
     assert ExportOptions(EAST).on_conflict == "skip"
+
+
+def test_options_a_journal_of_an_earlier_version_kept_load() -> None:
+    """A run's options as journals keep them (``volume_id``; earlier still, ``template`` and
+    ``collision``) load into the shared model and are kept under the same names."""
+    old = {"volume_id": EAST, "template": "{name}", "collision": "rename", "mode": "move"}
+    options = ExportOptions.from_dict(old)
+    assert (options.volume, options.location, options.on_conflict, options.mode) == (
+        EAST,
+        "{name}",
+        "rename",
+        "move",
+    )
+    assert options.to_dict() == {
+        "volume_id": EAST,
+        "location": "{name}",
+        "mode": "move",
+        "on_conflict": "rename",
+        "sse_algorithm": None,
+        "kms_key_id": None,
+        "canned_acl": None,
+    }
+    assert ExportOptions.from_dict(options.to_dict()) == options
 
 
 def test_options_from_a_config_preset() -> None:
@@ -358,7 +383,7 @@ def test_options_from_a_config_preset() -> None:
 
     preset = ExportPreset(volume=EAST, location="{name}", mode="move", on_conflict="rename")
     opts = ExportOptions.from_preset(preset)
-    assert (opts.volume_id, opts.location, opts.mode, opts.on_conflict) == (
+    assert (opts.volume, opts.location, opts.mode, opts.on_conflict) == (
         EAST,
         "{name}",
         "move",

@@ -45,7 +45,7 @@ async def test_rejected_items_go_to_the_volume_chosen_as_a_new_run_each_sent_onc
     assert same.offers_volume and same.wrong_volume and same.codes == {9027: 3}
 
     retry = await plan_retry(client, journal, run_id, positions, volume_id=EAST)
-    assert retry.volume.id == EAST and retry.options.volume_id == EAST and retry.elsewhere
+    assert retry.volume.id == EAST and retry.options.volume == EAST and retry.elsewhere
     assert retry.title == f"Retry of run {run_id}: 3 item(s) to {EAST} (not {WEST})"
     plan = await prepare_plan(client, retry.selection, retry.volume, retry.options, today=TODAY)
     assert plan.volume_id == EAST and plan.exportable_count == 3
