@@ -547,9 +547,37 @@ RENDER_REFUSED = counted(
         pytest.param("a//{name}", "empty folder name", id="double-slash"),
         pytest.param("{path}/", "ends with '/'", id="trailing-slash"),
         pytest.param("x" * 1100 + "/{name}", "1024", id="key-over-1024-bytes"),
-        pytest.param("{name}\x00", "control character", id="nul-in-template"),
     ],
 )
+
+
+def test_a_template_with_a_control_character_is_refused_before_any_file_is_planned(
+    home, capsys, sim, tmp_path
+):
+    """No file can make such a template valid: the one settings model (issue 28) refuses it as
+    a usage error (exit 2) with the reason, before a plan is written."""
+    run_cli(
+        capsys, "profiles", "add", "--name", "lab", "--region", sim.url, "--token-env", "SIMTOK"
+    )
+    plan_file = tmp_path / "plan.json"
+    code, _out, err = run_cli(
+        capsys,
+        "export",
+        "--profile",
+        "lab",
+        "--project",
+        PROJECT,
+        "--volume",
+        VOLUME,
+        "--location",
+        "{name}\x00",
+        "--dry-run",
+        "--plan-file",
+        str(plan_file),
+    )
+    assert code == 2, err
+    assert "control character" in err and "Traceback" not in err
+    assert not plan_file.exists()
 
 
 @pytest.mark.parametrize(("template", "says"), RENDER_REFUSED)
