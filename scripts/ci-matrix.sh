@@ -13,17 +13,24 @@ cd "$(dirname "$0")/.."
 
 VERSIONS=(3.10 3.11 3.12 3.13)
 WORK=${SBEXPORT_CI_MATRIX:-.ci-matrix}
-# What each Python runs besides the full suite's: the unit and sim suites on every one; the TUI's
-# pilot tests on the oldest and the newest (a version between them that the full suite does not
-# run gets the unit and sim suites: all of .ci/run has to stay under 20 minutes on 2 cores).
+# What each Python runs besides the full suite's: every module imported, and the unit and sim
+# suites, on every one; the TUI's pilot tests on the newest too (all of .ci/run has to stay under
+# 20 minutes on 2 cores: with them on 3.10 as well it took about that).
 # Tests marked `once` (snapshots, the benchmarks' smoke runs) are the same on every Python and
 # run in the full suite only.
 scope() { # the test folders version $1 runs
   case $1 in
-    3.10 | 3.13) echo tests/unit tests/sim tests/tui ;;
+    3.13) echo tests/unit tests/sim tests/tui ;;
     *) echo tests/unit tests/sim ;;
   esac
 }
+# every module of the package, the TUI's included, is imported on every version first
+IMPORT_ALL='import importlib, pkgutil, sbexport_tui
+names = [m.name for m in pkgutil.walk_packages(sbexport_tui.__path__, "sbexport_tui.")
+         if not m.name.endswith("__main__")]
+for n in names:
+    importlib.import_module(n)
+print(len(names), "modules imported")'
 
 full_version() { python3 -c 'import sys; print("%d.%d" % sys.version_info[:2])'; }
 
@@ -85,6 +92,12 @@ test_all() {
     read -r -a fast <<<"$(scope "$v")"
     echo "== Python $v (${state#installed }): ${fast[*]}, not the 'once' tests"
     # the tests import the package from this tree; the venv holds the wheel's dependencies
+    if ! "$WORK/venv-$v/bin/python" -c "$IMPORT_ALL" >"$WORK/$v.import.log" 2>&1; then
+      tail -20 "$WORK/$v.import.log"
+      summary+=("Python $v: importing every module FAILED")
+      status=1
+      continue
+    fi
     if "$WORK/venv-$v/bin/python" -m pytest -q -n 4 --dist worksteal -p no:cacheprovider \
       -m "not once" "${fast[@]}" >"$WORK/$v.test.log" 2>&1; then
       line=$(grep -E '[0-9]+ passed' "$WORK/$v.test.log" | tail -1)
