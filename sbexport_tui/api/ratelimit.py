@@ -104,6 +104,10 @@ class RateBudget:
         self.server_offset = 0.0
 
     # ---- observation ---------------------------------------------------------------------
+    def now(self) -> float:
+        """The budget's clock (epoch seconds): what ``reset_at`` and ``waiting_until`` are on."""
+        return self._clock()
+
     @property
     def state(self) -> BudgetState:
         return BudgetState(

@@ -19,7 +19,7 @@ from sbexport_tui import cli
 from sbexport_tui.api import PlatformClient, RateBudget, RetryPolicy
 from sbexport_tui.export import Journal, SelectedFile, Selection
 from sbexport_tui.export.plan import ExportOptions, prepare_plan
-from sbexport_tui.headless import driving
+from sbexport_tui.export import watcher
 from sbexport_tui.headless.common import EXIT_NETWORK, Console, Fail, Interrupts, span
 from sbexport_tui.headless.driving import Driver
 from sbexport_tui.headless.parser import build_parser, parse_duration
@@ -154,7 +154,7 @@ async def test_a_two_minute_outage_is_waited_out_and_every_file_is_verified(worl
     assert "could not connect (ConnectError: [Errno 111] Connection refused)" in start[0]
     assert "gave up" not in start[0] and TOKEN not in world.log.getvalue()
     assert "for up to 6h (--give-up-after)" in start[0]
-    assert 130 <= back_after(lines) <= 130 + driving.BACKOFF_MAX + 10
+    assert 130 <= back_after(lines) <= 130 + watcher.BACKOFF_MAX + 10
     # the client's own "retrying in" notes come before the outage is known, never during it
     retrying = [i for i, x in enumerate(lines) if "retrying in" in x]
     assert retrying and max(retrying) < lines.index(start[0])
@@ -173,9 +173,9 @@ async def test_a_long_outage_says_so_every_few_minutes_not_at_every_try(world) -
     still = [x for x in lines if "still no answer after" in x]
     tries = world.cable.refused // 3  # passes that failed (3 client tries each)
     assert tries > 50  # ~one a minute for an hour, after the first short waits
-    assert 3600 / driving.OUTAGE_NOTE_EVERY - 2 <= len(still) <= 3600 / driving.OUTAGE_NOTE_EVERY
+    assert 3600 / watcher.OUTAGE_NOTE_EVERY - 2 <= len(still) <= 3600 / watcher.OUTAGE_NOTE_EVERY
     assert all("network unreachable: POST " in x and "giving up after 6h" in x for x in still)
-    assert 3600 <= back_after(lines) <= 3600 + driving.BACKOFF_MAX + 10
+    assert 3600 <= back_after(lines) <= 3600 + watcher.BACKOFF_MAX + 10
     assert not any("retrying in" in x for x in lines[lines.index(still[0]) :])
 
 
@@ -221,8 +221,8 @@ async def test_a_refused_token_still_ends_the_wait_at_once(world) -> None:
 async def test_ctrl_c_during_the_backoff_wait_stops_at_once(world, monkeypatch) -> None:
     """Real Ctrl-C, real (interruptible) sleep, a backoff of an hour: without the stop, this
     would wait an hour (the test's time-out catches it)."""
-    monkeypatch.setattr(driving, "BACKOFF_FIRST", 3600.0)
-    monkeypatch.setattr(driving, "BACKOFF_MAX", 3600.0)
+    monkeypatch.setattr(watcher, "BACKOFF_FIRST", 3600.0)
+    monkeypatch.setattr(watcher, "BACKOFF_MAX", 3600.0)
     run_id = await world.sent_run()
     world.cable.cut(math.inf)
 

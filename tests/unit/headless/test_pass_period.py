@@ -12,7 +12,7 @@ from rich.console import Console
 
 from sbexport_tui.export.journal import Journal
 from sbexport_tui.export.watching import LEAST_GAP, PassResult, next_pass_in
-from sbexport_tui.headless import driving
+from sbexport_tui.export import watcher
 from sbexport_tui.headless.common import Interrupts
 from sbexport_tui.headless.driving import Driver
 from sbexport_tui.headless.progress import Reporter
@@ -47,7 +47,7 @@ async def test_headless_passes_start_a_period_apart(tmp_path, monkeypatch, lengt
             result.settled.append(1)
         return result
 
-    monkeypatch.setattr(driving, "watch_pass", a_pass)
+    monkeypatch.setattr(watcher, "watch_pass", a_pass)
     console = Console(file=io.StringIO())
     journal = Journal(tmp_path / "journal.sqlite3", clock=clock)
     try:

@@ -9,7 +9,7 @@ from sbexport_tui.export.figures import Figures
 from sbexport_tui.export.journal import ITEM_STATES
 from sbexport_tui.export.runner import Progress
 from sbexport_tui.headless.common import Console, Interrupts
-from sbexport_tui.headless.driving import PassCutoff
+from sbexport_tui.export.watcher import PassCutoff
 from sbexport_tui.headless.progress import Reporter
 
 from ...clocks import FakeClock
@@ -78,7 +78,7 @@ def test_the_cutoff_stops_a_pass_when_the_front_of_the_queue_is_not_done() -> No
     between two progress notes."""
 
     async def go() -> None:
-        cut = PassCutoff(Interrupts(Console()))
+        cut = PassCutoff(Interrupts(Console()).stop)
         cut.begin(full=False)
         cut.after_answer(100, 80)  # 80 of 100 ended: go on
         assert not cut.is_set()
@@ -113,7 +113,7 @@ async def test_poll_once_tells_the_cutoff_of_each_calls_own_chunk(tmp_path) -> N
         run_id = make_run(env, journal, Selection(files))
         await submit_run(client, journal, run_id)  # the jobs have not ended: no time passed
         heard: list[tuple[int, int]] = []
-        cut = PassCutoff(Interrupts(Console()))
+        cut = PassCutoff(Interrupts(Console()).stop)
         cut.begin(full=False)
         real = cut.after_answer
 
