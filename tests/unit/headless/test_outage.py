@@ -17,9 +17,8 @@ import pytest
 
 from sbexport_tui import cli
 from sbexport_tui.api import PlatformClient, RateBudget, RetryPolicy
-from sbexport_tui.export import Journal, SelectedFile, Selection
+from sbexport_tui.export import Journal, SelectedFile, Selection, watcher
 from sbexport_tui.export.plan import ExportOptions, prepare_plan
-from sbexport_tui.export import watcher
 from sbexport_tui.headless.common import EXIT_NETWORK, Console, Fail, Interrupts, span
 from sbexport_tui.headless.driving import Driver
 from sbexport_tui.headless.parser import build_parser, parse_duration

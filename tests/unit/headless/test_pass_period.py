@@ -10,9 +10,9 @@ import io
 import pytest
 from rich.console import Console
 
+from sbexport_tui.export import watcher
 from sbexport_tui.export.journal import Journal
 from sbexport_tui.export.watching import LEAST_GAP, PassResult, next_pass_in
-from sbexport_tui.export import watcher
 from sbexport_tui.headless.common import Interrupts
 from sbexport_tui.headless.driving import Driver
 from sbexport_tui.headless.progress import Reporter

@@ -8,8 +8,8 @@ import time
 from sbexport_tui.export.figures import Figures
 from sbexport_tui.export.journal import ITEM_STATES
 from sbexport_tui.export.runner import Progress
-from sbexport_tui.headless.common import Console, Interrupts
 from sbexport_tui.export.watcher import PassCutoff
+from sbexport_tui.headless.common import Console, Interrupts
 from sbexport_tui.headless.progress import Reporter
 
 from ...clocks import FakeClock
