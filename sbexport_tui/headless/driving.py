@@ -227,6 +227,80 @@ class Driver:
             note(f"run {run_id}: {what} after {span(event.down)}; watching again")
 
 
+# ---- one way to drive a run to its end ---------------------------------------------------------
+@dataclass(frozen=True)
+class Driven:
+    """How ``drive_run`` ended: ``interrupted`` by a stop (Ctrl-C, SIGTERM), and then while
+    doing what (``stopped_how``: submitting, watching or verifying)."""
+
+    run_id: int
+    interrupted: bool
+    stopped_how: str = ""
+
+
+async def drive_run(
+    driver: Driver,
+    client: Any,
+    run_id: int,
+    *,
+    send: bool,
+    wait: bool,
+    verify: bool,
+    after: Callable[[dict[str, Any]], Awaitable[None]],
+) -> Driven:
+    """Send the run (``send``) and, with ``wait``, watch it to its end, through the one
+    watcher: ``export``, ``jobs watch`` and ``jobs retry`` all end here. ``after`` gets the
+    run's result when a wait ended in a give-up (exit 4: ``--on-done`` is told so)."""
+    submitted: SubmitResult | None = None
+    watched = True
+    try:
+        if wait and send:
+            submitted, watched = await driver.submit_and_watch(client, run_id, verify=verify)
+        elif wait:
+            watched = await driver.watch(client, run_id, verify=verify)
+        elif send:
+            submitted = await driver.submit(client, run_id)
+    except Fail as e:
+        if wait:
+            driver.reporter.close()
+            await after(run_result(driver.journal, run_id, e.code, offset=driver.offset))
+        raise
+    driver.reporter.close()
+    stopped_sending = bool(submitted and submitted.stopped and driver.interrupts.requested)
+    if stopped_sending:
+        return Driven(run_id, True, "submitting")
+    if not watched:
+        ended = not driver.journal.unfinished_jobs(run_id)
+        return Driven(run_id, True, "verifying" if ended and verify else "watching")
+    return Driven(run_id, False)
+
+
+def end_run(
+    console: Console,
+    driver: Driver,
+    driven: Driven,
+    *,
+    waited: bool,
+    incomplete: bool = False,
+    **extra: Any,
+) -> dict[str, Any]:
+    """The exit code, the result (for ``--json`` and ``--on-done``) and what is said: how the
+    run ended, or where it stopped and the command that resumes it."""
+    rid = driven.run_id
+    code = exit_code_for(driver.journal.counts(rid), interrupted=driven.interrupted)
+    if code == EXIT_OK and incomplete:
+        code = EXIT_INCOMPLETE
+    result = run_result(driver.journal, rid, code, offset=driver.offset, **extra)
+    if driven.interrupted:
+        console.say(
+            f"Stopped while {driven.stopped_how}; every file's state is in the journal. "
+            f"Resume with: sbexport jobs watch --run {rid}"
+        )
+    else:
+        print_result(console, result, waited=waited)
+    return result
+
+
 # ---- how a run ended -----------------------------------------------------------------------
 def failure_lines(journal: Journal, run_id: int) -> list[dict[str, Any]]:
     """Rejected/failed/skipped items grouped by cause, with a plain-language text each."""

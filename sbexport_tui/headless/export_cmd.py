@@ -32,7 +32,7 @@ from .common import (
     pick_profile,
     plural,
 )
-from .driving import Driver, exit_code_for, print_result, run_result
+from .driving import Driver, drive_run, end_run
 from .ondone import after_run, refuse_without_wait
 from .progress import Reporter
 
@@ -274,60 +274,27 @@ async def run_export(args: argparse.Namespace, console: Console, interrupts: Int
             f"Run {run_id}: sending {plural(plan.exportable_count, 'file')} in "
             f"{plural(chunks, 'request')} (journal {journal.path})"
         )
-        finished = True
-        if args.wait:
-            # watched while it is sent: polls and folder listings overlap the submission
-            try:
-                submitted, watched = await driver.submit_and_watch(
-                    client, run_id, verify=args.verify
-                )
-            except Fail as e:  # gave up on an outage (exit 4): --on-done is told so
-                reporter.close()
-                await after_run(
-                    args,
-                    console,
-                    run_result(journal, run_id, e.code, offset=driver.offset),
-                    client=client,
-                    profile=profile,
-                )
-                raise
-            interrupted = submitted.stopped and interrupts.requested
-            if not interrupted:
-                interrupted = not watched
-                finished = not interrupted or not journal.unfinished_jobs(run_id)
-        else:
-            submitted = await driver.submit(client, run_id)
-            interrupted = submitted.stopped and interrupts.requested
-        reporter.close()
-        code = exit_code_for(journal.counts(run_id), interrupted=interrupted)
-        if code == EXIT_OK and (sel.not_found or sel.outputs_missing):
-            code = EXIT_INCOMPLETE
-        result = run_result(
-            journal,
-            run_id,
-            code,
-            offset=driver.offset,
+
+        async def after(result: dict[str, Any]) -> None:
+            await after_run(args, console, result, client=client, profile=profile)
+
+        driven = await drive_run(
+            driver, client, run_id, send=True, wait=args.wait, verify=args.verify, after=after
+        )
+        result = end_run(
+            console,
+            driver,
+            driven,
+            waited=args.wait,
+            incomplete=bool(sel.not_found or sel.outputs_missing),
             plan=plan.summary(),
             not_found=[*sel.not_found, *sel.outputs_missing],
         )
-        if interrupted:
-            stopped_how = (
-                "submitting"
-                if submitted.stopped
-                else "verifying"
-                if finished and args.wait and args.verify
-                else "watching"
-            )
-            console.say(
-                f"Stopped while {stopped_how}; every file's state is in the journal. "
-                f"Resume with: sbexport jobs watch --run {run_id}"
-            )
-        else:
-            print_result(console, result, waited=args.wait)
+        code = int(result["exit_code"])
         if args.json:
             console.emit_json(result)
         if args.wait:
-            await after_run(args, console, result, client=client, profile=profile)
+            await after(result)
         return code
     finally:
         reporter.close()

@@ -313,12 +313,7 @@ async def _drive_runs(
 ) -> int:
     """Submit (when asked or needed), watch and verify each run; the sessions (opened here, or
     handed over) are closed at the end."""
-    from .driving import (  # the engine: not for `list`
-        Driver,
-        exit_code_for,
-        print_result,
-        run_result,
-    )
+    from .driving import Driver, drive_run, end_run  # the engine: not for `list`
     from .ondone import after_run
     from .progress import Reporter
 
@@ -345,30 +340,29 @@ async def _drive_runs(
             )
             interrupts.run_id = run.id
             wait = getattr(args, "wait", True)
-            try:
-                interrupted = await _drive_one(args, reporter, driver, client, run, submit_first)
-            except Fail as e:  # gave up on an outage (exit 4): --on-done is told so
-                if wait:
-                    reporter.close()
-                    done = run_result(journal, run.id, e.code, offset=driver.offset)
-                    await after_run(args, console, done, client=client, profile=profile)
-                raise
-            reporter.close()
-            code = exit_code_for(journal.counts(run.id), interrupted=interrupted)
-            result = run_result(journal, run.id, code, offset=driver.offset)
-            results.append(result)
-            if interrupted:
-                console.say(
-                    f"Stopped; the journal keeps every job. Resume with: sbexport jobs watch "
-                    f"--run {run.id}"
-                )
-                worst = code
-            else:
-                print_result(console, result, waited=getattr(args, "wait", True))
-                worst = max(worst, code)
-            if wait:
+
+            async def after(
+                result: dict[str, Any], client: Any = client, profile: Any = profile
+            ) -> None:
                 await after_run(args, console, result, client=client, profile=profile)
-            if interrupted:
+
+            counts = journal.counts(run.id)
+            send = submit_first or any(counts[s] for s in UNSENT_STATES)
+            if send and counts["submitting"]:
+                reporter.note(
+                    f"run {run.id}: {plural(counts['submitting'], 'item')} may have reached "
+                    "the Platform before the last process stopped: checking before sending again"
+                )
+            driven = await drive_run(
+                driver, client, run.id, send=send, wait=wait, verify=args.verify, after=after
+            )
+            result = end_run(console, driver, driven, waited=wait)
+            results.append(result)
+            code = int(result["exit_code"])
+            worst = code if driven.interrupted else max(worst, code)
+            if wait:
+                await after(result)
+            if driven.interrupted:
                 break
     finally:
         reporter.close()
@@ -377,35 +371,6 @@ async def _drive_runs(
     if args.json:
         console.emit_json({**(json_head or {}), "runs": results, "exit_code": worst})
     return worst
-
-
-async def _drive_one(
-    args: argparse.Namespace,
-    reporter: Reporter,
-    driver: Any,
-    client: Any,
-    run: RunRecord,
-    submit_first: bool,
-) -> bool:
-    """Send what is left of the run (when asked or needed) and, with --wait, watch it to its
-    end. Returns whether a stop (Ctrl-C, SIGTERM) ended it early."""
-    counts = driver.journal.counts(run.id)
-    interrupts = driver.interrupts
-    wait = getattr(args, "wait", True)
-    if submit_first or any(counts[s] for s in UNSENT_STATES):
-        if counts["submitting"]:
-            reporter.note(
-                f"run {run.id}: {plural(counts['submitting'], 'item')} may have reached "
-                "the Platform before the last process stopped: checking before sending again"
-            )
-        if wait:  # watched while it is sent, as `export --wait` does
-            submitted, watched = await driver.submit_and_watch(client, run.id, verify=args.verify)
-            return bool((submitted.stopped and interrupts.requested) or not watched)
-        submitted = await driver.submit(client, run.id)
-        return bool(submitted.stopped and interrupts.requested)
-    if wait:
-        return not await driver.watch(client, run.id, verify=args.verify)
-    return False
 
 
 async def cmd_watch(args: argparse.Namespace, console: Console, interrupts: Interrupts) -> int:
