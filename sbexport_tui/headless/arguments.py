@@ -45,7 +45,9 @@ def watching_options(p: argparse.ArgumentParser) -> None:
         default=10.0,
         metavar="SECONDS",
         help="seconds from the start of one poll of the job states to the next (default 10; "
-        "a poll that takes longer is followed by the next at once)",
+        "a poll that takes longer is followed by the next at once). Paced by the API budget: "
+        "polls never take more than half of the requests left in the rate-limit window, and "
+        "wait while the Platform says to (429)",
     )
     p.add_argument(
         "--verify",
