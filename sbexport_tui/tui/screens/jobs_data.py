@@ -47,6 +47,30 @@ from ..widgets.table import plain
 if TYPE_CHECKING:
     from ...export.history import VolumeHistory
 
+# ---- the pane's help (its ? screen) ------------------------------------------------------------
+JOBS_HELP = (
+    "Every file of this profile's export runs, newest run first (the Run column: #3), with "
+    "its job's state as the Platform reports it. Backspace (or h) shows the runs, one line "
+    "each (state, progress, files, size, issues, from and to); Enter opens a run's files, "
+    "Esc goes back to the runs, then to every file. The line above the table is the run of "
+    "the cursor: its progress and its throughput over time. o sorts by the next column (its"
+    " header shows the arrow), O the other way; the sort holds while jobs change, and the "
+    "cursor stays on its file. e groups a run's failures by cause. The pane polls only "
+    "unfinished jobs (at most 100 per request), more slowly when there are many or the API "
+    "budget runs low, and stops when all are finished. Items a previous session left "
+    "half-sent are checked and sent first. Finished runs are verified against the volume: a"
+    " job that said completed but whose object the volume's listing did not show is "
+    "'unverified' (key 6 shows them; check the volume; not in Retry all, as the export may "
+    "have happened). Retries ask first. The two lines under the table show the cursor row's"
+    " whole destination and its error (the cause first) or source; Enter shows everything, "
+    "with the last failed poll in full. Reports (w) go to the reports folder in the app's "
+    "state folder unless you type another path. A retry of rejected items asks for the volume"
+    " first. v lists the run's volume's export jobs on the Platform, whoever started them "
+    "(read-only). When a run ends, a toast says so, the bell "
+    "rings and the terminal is asked for a desktop notification (settings: bell, notify)."
+)
+
+
 # ---- filters -----------------------------------------------------------------------------------
 # the job said COMPLETED, but the volume's listing did not show the object: to be checked, not
 # a failure (not in "retry all"; one can be retried on its own)
