@@ -10,7 +10,8 @@ The rules, once for every front end (``watcher.Watcher`` applies them):
   is "low" and said so.
 - While the budget says requests must wait (a 429, the budget used up), the next pass waits
   at least that long.
-- Never more than ``CAP`` seconds between two passes.
+- Never more than ``CAP`` seconds between two passes, unless the front end's own interval is
+  longer.
 """
 
 from __future__ import annotations
@@ -77,4 +78,5 @@ def poll_interval(
         if wait > interval:
             interval = wait
             why = f"waiting: {budget.reason or 'API budget'}"
-    return min(interval, CAP), why
+    # the cap bounds what the budget adds: an interval the user chose longer is kept
+    return min(interval, max(CAP, base or 0.0)), why

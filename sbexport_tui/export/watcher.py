@@ -384,6 +384,11 @@ class Watcher:
             interval = max(interval, budget.waiting_until - now)  # counted from now
         return Wait(interval, "poll", why)
 
+    def failed_beside(self, exc: Exception) -> None:
+        """The front end's own work around a pass (reading what changed) failed: a problem of
+        the pass, tried again as one (``ERROR_RETRY``)."""
+        self._failed(exc, self.clock())
+
     def retry_now(self) -> None:
         """The user asks for a pass now: a give-up or an outage's wait is over."""
         self.gave_up = None

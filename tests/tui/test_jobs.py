@@ -135,7 +135,8 @@ async def test_restart_shows_every_job_reconciles_and_polls(tmp_path):
             screen = app.screen
             assert screen.table.row_count == 8  # both runs, nothing re-entered
             assert screen.table.key_at(0).startswith(f"{crashed}:")  # newest run first
-            assert screen.polls == 1
+            # one pass beside the send, and one right after it to settle what was sent
+            assert 1 <= screen.polls <= 2
             assert any("checking 3 items a previous session was sending" in a for a in activity)
             j = journal_of(app, clock)
             # the old run's jobs were polled in that first pass (and verified)

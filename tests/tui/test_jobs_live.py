@@ -4,6 +4,7 @@ columns, the cause of a failed poll, and where reports go."""
 
 from __future__ import annotations
 
+import math
 import re
 from pathlib import Path
 
@@ -131,7 +132,7 @@ async def test_countdowns_tick_every_second_without_refilling_the_table(jobs_run
 async def test_the_next_pass_is_an_interval_after_the_last_ones_start(jobs_run, monkeypatch):
     """Passes are a poll interval apart from start to start (``watching.next_pass_in``): after
     a pass that took 40 s of a 60 s interval, the next comes 20 s later, not 60."""
-    from sbexport_tui.tui.screens import jobs as jobs_module
+    from sbexport_tui.export import watcher as jobs_module
 
     app, clock, journal, platform = jobs_run(interval=60.0)
     files = folder_files(platform, CHUNKS, 30)
@@ -155,25 +156,34 @@ async def test_the_next_pass_is_an_interval_after_the_last_ones_start(jobs_run, 
         assert "next poll in 20 s" in text_of(screen, "#jobs-status")
 
 
-async def test_sending_before_the_polls_is_not_counted_as_the_pass(jobs_run):
-    """A pass that first sends a run's unsent items (40 s here) counts its period from its
-    polls: the next comes a whole interval after them, not at once."""
+async def test_a_send_beside_the_passes_is_not_counted_as_a_pass(jobs_run, monkeypatch):
+    """The watcher sends a run's unsent items beside its passes (40 s here); when the send
+    ends a pass settles it at once, and the next comes a whole interval after that pass's
+    start: the send's time is not a pass that took long, to be followed by another at once."""
+    from sbexport_tui.export import watcher
+    from sbexport_tui.export.runner import SubmitResult
+
     app, clock, journal, platform = jobs_run(interval=60.0)
     files = folder_files(platform, CHUNKS, 30)
     jobs_last(platform, {f.name: 3600.0 for f in files.files})  # they run all along
     run_id = await start_run(app, journal, files)
+    sent: list[int] = []
+
+    async def sending(client, journal, rid, **kw) -> SubmitResult:
+        sent.append(rid)
+        clock.advance(40.0)
+        return SubmitResult(rid)
+
+    monkeypatch.setattr(watcher, "submit_run", sending)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         screen = app.screen
         assert isinstance(screen, JobsScreen)
-
-        async def sending(journal, client, rid) -> None:
-            clock.advance(40.0)
-
-        screen._submit = sending  # type: ignore[method-assign]
+        polls = screen.polls
         screen.to_submit.add(run_id)
         await poll(pilot)
-        await wait_for(pilot, lambda: screen.next_poll_at is not None)
+        await wait_for(pilot, lambda: screen.polls >= polls + 2 and screen.next_poll_at)
+        assert sent == [run_id]
         assert screen.next_poll_at - clock.now == pytest.approx(60.0)
 
 
@@ -360,7 +370,12 @@ class Flaky(httpx.AsyncBaseTransport):
         return await self.inner.handle_async_request(request)
 
 
-async def test_an_outage_says_its_cause_and_counts_down_to_the_next_try(jobs_run):
+async def test_an_outage_says_its_cause_and_counts_down_to_the_next_try(jobs_run, monkeypatch):
+    from sbexport_tui.export import watcher
+
+    # the watcher's backoff (2 s doubling to 60 s) made an hour here: no try comes on its own
+    monkeypatch.setattr(watcher, "BACKOFF_FIRST", 3600.0)
+    monkeypatch.setattr(watcher, "BACKOFF_MAX", 3600.0)
     app, clock, journal, platform = jobs_run(tick=0.05)
     flaky = Flaky(SimTransport(platform))
     app.session.client = PlatformClient(
@@ -377,12 +392,14 @@ async def test_an_outage_says_its_cause_and_counts_down_to_the_next_try(jobs_run
         flaky.down = True
         await poll(pilot, clock, 1.0)
         status = text_of(screen, "#jobs-status")
-        # (the pane polls every hour here; by default it tries again after 30 s)
-        assert status.startswith("Network unreachable: retrying in 3600 s"), status
+        delay = screen.watcher.outage.delay  # jittered: between half the backoff and all of it
+        assert 1800 <= delay <= 3600
+        assert status.startswith(f"Network unreachable: retrying in {math.ceil(delay)} s"), status
         assert "http" not in status and "POST" not in status
         assert "waiting: network" not in text_of(screen, "#jobs-summary")  # the pass is over
         clock.advance(12.0)
-        await wait_for(pilot, lambda: "retrying in 3588 s" in text_of(screen, "#jobs-status"))
+        later = f"retrying in {math.ceil(delay - 12)} s"
+        await wait_for(pilot, lambda: later in text_of(screen, "#jobs-status"))
 
         await pilot.press("enter")  # the details have the whole message, the URL with it
         await settle(pilot)

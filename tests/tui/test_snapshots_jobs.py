@@ -3,6 +3,7 @@ timer fires (the poll interval is an hour; polls are started by the test)."""
 
 from __future__ import annotations
 
+import random
 import time
 
 import pytest
@@ -38,9 +39,10 @@ def utc(monkeypatch):
 
 def two_runs_app(tmp_path, *, failing: bool = False):
     """The projects list first; ``before`` makes two runs through the engine (an older one that
-    has finished, a newer one in flight), then opens the jobs pane as the J key does."""
+    has finished, a newer one in flight), then opens the jobs pane as the J key does. The
+    watcher's backoff jitter is seeded: a snapshot of an outage draws the same countdown."""
     clock = FakeClock()
-    app = jobs_app(tmp_path, clock, first=ProjectsScreen)
+    app = jobs_app(tmp_path, clock, first=ProjectsScreen, rng=random.Random(28))
 
     async def before(pilot):
         from sbexport_tui.export.runner import poll_once, submit_run, verify_run
@@ -150,11 +152,16 @@ def test_retry_opens_the_preflight_of_a_new_plan(snap_compare, tmp_path):
     assert snap_compare(app, terminal_size=(80, 24), run_before=before)
 
 
-def test_network_outage(snap_compare, tmp_path):
+def test_network_outage(snap_compare, tmp_path, monkeypatch):
     """The Platform cannot be reached: the status line says so plainly and counts down to the
-    next try; the URL is only in the details."""
+    next try (the watcher's backoff, made a steady 45 s here); the URL is only in the
+    details."""
     import httpx
 
+    from sbexport_tui.export import watcher
+
+    # 45 s to the next try: the countdown does not move while the snapshot is taken
+    monkeypatch.setattr(watcher.Watcher, "backoff", lambda self, tries: 45.0)
     app, prepare = two_runs_app(tmp_path)
 
     async def before(pilot):

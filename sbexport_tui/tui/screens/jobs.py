@@ -1,11 +1,13 @@
 """The live jobs pane: every export item of the profile's runs, its job's state as it changes,
 what it costs in API budget, and what to do about the ones that failed.
 
-Polling is one chained, exclusive worker: a pass submits what must be (re)sent (items a crash
-left ``submitting``, retries), then makes the engine's ``watch_pass`` (the unfinished jobs, <= 100
-ids per bulk call; then verification of the runs that have finished, the same as the headless
-commands), then posts the rows that changed. The next
-pass is scheduled only when that message has been handled, so two passes never overlap. The
+Watching is the engine's one watcher (``export.watcher``, the same as the headless commands'):
+a chained, exclusive worker makes its ``step()`` (sending what must be (re)sent beside the pass:
+items a crash left ``submitting``, resumed runs; the unfinished jobs, <= 100 ids per bulk call;
+verification of the runs that have finished), then posts the rows that changed. The next pass
+is a timer on the watcher's ``next_wait()`` (its cadence, its outage backoff and give-up), set
+only when that message has been handled, so two passes never overlap; the pane draws what the
+watcher's events say. The
 table is updated in place, row by row, keyed by run and position.
 
 The pane's other parts are mixins (see jobs_state.py): loading and the rows (jobs_rows.py), what
@@ -26,10 +28,20 @@ from textual.message import Message
 from textual.widgets import Header, Static
 from textual.worker import Worker, WorkerState
 
-from ...api.errors import NetworkError, PlatformError
 from ...export.journal import WATCHED_STATES, ItemRecord, Journal, JournalError, RunRecord
-from ...export.runner import Progress, RunBusy, submit_run
-from ...export.watching import next_pass_in, stop_watching, watch_pass
+from ...export.watcher import Activity as WatchActivity
+from ...export.watcher import (
+    Event,
+    GaveUp,
+    OutageBegan,
+    OutageGoesOn,
+    Problem,
+    Progressed,
+    RunSettled,
+    SendEnded,
+    Verifying,
+    Watcher,
+)
 from ...text import counted
 from ..heap import release_heap
 from ..widgets.filterbox import FilterBox
@@ -44,7 +56,6 @@ from .jobs_data import (
     WIDE,
     RunStats,
     changed_items,
-    poll_interval,
     poll_problem,
     run_stats,
     time_column,
@@ -55,8 +66,6 @@ from .jobs_state import STATS_EVERY, STATS_LAZY_FROM
 from .jobs_view import JobsView
 
 log = logging.getLogger("sbexport.tui.jobs")
-
-ERROR_RETRY = 30.0  # seconds before polling again after an unexpected error
 
 
 class JobsScreen(JobsRows, JobsView, JobsActions):
@@ -111,6 +120,9 @@ class JobsScreen(JobsRows, JobsView, JobsActions):
         error: str | None = None  # the plain cause
         detail: str | None = None  # the whole message (the request's URL): log and details
 
+    class RunSent(Message):
+        """A run was sent whole in the background (the watcher's sender)."""
+
     class BudgetChanged(Message):
         def can_replace(self, message: Message) -> bool:
             return isinstance(message, JobsScreen.BudgetChanged)
@@ -155,8 +167,16 @@ class JobsScreen(JobsRows, JobsView, JobsActions):
             self.set_activity(str(e), error=True)
             self.update_summary()
             return
+        self.watcher = Watcher(
+            client,
+            self.journal,
+            on_event=self._on_watch_event,
+            interval=self.interval,
+            clock=self.clock,
+            rng=self.rng,
+        )
         self.load()
-        if self.autopoll and (self.active_runs or self.to_submit or self.to_verify):
+        if self.autopoll and self.watcher.busy:
             self.poll_now()
         else:
             self.set_activity("Nothing to watch: every job has finished.")
@@ -179,8 +199,8 @@ class JobsScreen(JobsRows, JobsView, JobsActions):
             client.on_status = self._prev_on_status
         self.closing = True
         self.workers.cancel_group(self, "jobs-poll")
-        if self.journal is not None:  # `sbexport jobs list` no longer says "watching"
-            stop_watching(self.journal, self.active_runs | self.to_verify)
+        if self.watcher is not None:  # `sbexport jobs list` no longer says "watching"
+            self.watcher.close()
         if self.journal is not None and not self.polling:
             self.journal.close()
         self.journal = None  # a pass still in flight closes its journal when it ends
@@ -221,28 +241,10 @@ class JobsScreen(JobsRows, JobsView, JobsActions):
     def on_jobs_screen_budget_changed(self, _message: BudgetChanged) -> None:
         self.update_summary()
 
-    # ---- polling -------------------------------------------------------------------------
-    def open_jobs(self) -> int:
-        """Jobs with an id that have not finished, across the shown runs."""
-        total = 0
-        for rid in self.active_runs:
-            counts = self.stats_of(rid).counts if rid in self.runs else {}
-            total += sum(counts.get(s, 0) for s in WATCHED_STATES)
-        return total
-
-    def next_interval(self) -> tuple[float, str]:
-        now = self.now()
-        budget = self.session.client.budget.state
-        n = self.open_jobs()
-        if self.interval is None:
-            return poll_interval(n, budget, now)
-        if callable(self.interval):
-            return float(self.interval(n, budget, now)), ""
-        return float(self.interval), ""
-
+    # ---- watching: the engine's watcher passes, drawn here ------------------------------------
     def poll_now(self) -> None:
         """Start a pass now, or right after the one in flight (never two at once)."""
-        if self.journal is None:
+        if self.watcher is None:
             return
         self.next_poll_at = None
         if self.polling:
@@ -259,93 +261,53 @@ class JobsScreen(JobsRows, JobsView, JobsActions):
 
     @work(exclusive=True, group="jobs-poll", exit_on_error=False)
     async def _poll(self) -> None:
-        journal = self.journal
-        if journal is None:
+        watcher, journal = self.watcher, self.journal
+        if watcher is None or journal is None:
             return
-        client = self.session.client
-        to_submit = set(self.to_submit)
-        self.to_submit.clear()
+        finished: list[int] = []
+        self._finished = finished
         try:
-            await self._pass(journal, client, to_submit)
+            await watcher.step()
+            new_runs: list[tuple[RunRecord, list[ItemRecord]]] = []
+            known = set(self.runs)
+            for run in journal.runs(limit=10):
+                if run.id not in known and run.profile == self.profile:
+                    new_runs.append((run, journal.items(run.id)))
+            changes, since = changed_items(journal, sorted(known), self.since)
+        except Exception as e:  # the journal read after the pass: the watcher's problem too
+            watcher.failed_beside(e)
+            changes, since, new_runs = [], self.since, []
         finally:
             if self.closing:
                 journal.close()
+        self.post_message(self.PollDone(changes, since, new_runs, finished))
 
-    async def _pass(self, journal: Journal, client: Any, to_submit: set[int]) -> None:
-        error: str | None = None
-        detail: str | None = None
-        finished: list[int] = []
-        new_runs: list[tuple[RunRecord, list[ItemRecord]]] = []
-        try:
-            for rid in sorted(to_submit):
-                try:
-                    await self._submit(journal, client, rid)
-                except RunBusy as e:
-                    # another sbexport is sending it: watch, and try again next pass in case
-                    # that process goes away
-                    self.to_submit.add(rid)
-                    self.post_message(self.Activity(str(e)))
-                except PlatformError as e:
-                    if getattr(e, "transient", False) or isinstance(e, NetworkError):
-                        self.to_submit.add(rid)  # try again on the next pass
-                    raise
-            watched = self.active_runs | self.to_verify
-            hold = set()
-            n = 0
-            for rid in watched:
-                counts = journal.counts(rid)
-                n += sum(counts[s] for s in WATCHED_STATES)
-                if counts["submitting"] or (counts["planned"] and rid in self.to_submit):
-                    hold.add(rid)  # being sent (or about to be): not settled yet
-            if n:
-                self.post_message(self.Activity(f"Asking about {counted(n, 'unfinished job')}..."))
-
-            def verifying(rid: int) -> None:
-                self.post_message(self.Activity(f"Verifying run {rid} on the volume..."))
-
-            # the period counts from the polls: sending first (minutes for 20,000 items) is not
-            # a pass that took long, to be followed by another at once
-            self.pass_began = self.now()
-            result = await watch_pass(client, journal, watched, on_verify=verifying, hold=hold)
-            for rid in result.settled:
-                self.to_verify.discard(rid)
-                if rid in self.active_runs:
-                    self.active_runs.discard(rid)
-                    if not journal.counts(rid)["planned"]:
-                        finished.append(rid)
-                    # else: stopped with items unsent, nothing to poll
-        except (PlatformError, JournalError) as e:
-            error, detail = poll_problem(e), str(e)
-        known = set(self.runs)
-        for run in journal.runs(limit=10):
-            if run.id not in known and run.profile == self.profile:
-                new_runs.append((run, journal.items(run.id)))
-        changes, since = changed_items(journal, sorted(known), self.since)
-        self.post_message(self.PollDone(changes, since, new_runs, finished, error, detail))
-
-    async def _submit(self, journal: Journal, client: Any, rid: int) -> None:
-        def progress(p: Progress) -> None:
+    def _on_watch_event(self, event: Event) -> None:
+        """What the watcher says, as the pane shows it (called in the pass's worker)."""
+        if isinstance(event, WatchActivity):
+            self.post_message(self.Activity(event.text))
+        elif isinstance(event, Progressed) and event.sending:
+            p = event.progress
             if p.phase == "reconciling":
-                self.post_message(self.Activity(f"Run {rid}: {p.message or 'reconciling'}..."))
+                self.post_message(self.Activity(f"Run {p.run_id}: {p.message or 'reconciling'}..."))
             elif p.phase == "submitting":
-                self.post_message(self.Activity(f"Run {rid}: sending... {p.line()}"))
-
-        counts = journal.counts(rid)
-        if counts["submitting"]:
-            self.post_message(
-                self.Activity(
-                    f"Run {rid}: checking {counted(counts['submitting'], 'item')} a previous "
-                    "session was sending, then sending the rest..."
-                )
-            )
-        else:
-            self.post_message(
-                self.Activity(f"Run {rid}: sending {counted(counts['planned'], 'item')}...")
-            )
-        await submit_run(client, journal, rid, on_progress=progress)
+                self.post_message(self.Activity(f"Run {p.run_id}: sending... {p.line()}"))
+        elif isinstance(event, Verifying):
+            self.post_message(self.Activity(f"Verifying run {event.run_id} on the volume..."))
+        elif isinstance(event, RunSettled) and event.finished:
+            self._finished.append(event.run_id)
+        elif isinstance(event, SendEnded) and event.result is not None:
+            self.post_message(self.RunSent())
+        elif isinstance(event, OutageBegan | OutageGoesOn | GaveUp | Problem):
+            self._problem(poll_problem(event.error), f"{type(event.error).__name__}: {event.error}")
 
     def on_jobs_screen_activity(self, message: Activity) -> None:
         self.set_activity(message.text, error=message.error)
+
+    def on_jobs_screen_run_sent(self, _message: RunSent) -> None:
+        # a run is sent whole: the watcher settles it at once (next_wait is 0)
+        if not self.polling:
+            self._schedule()
 
     def on_jobs_screen_poll_done(self, message: PollDone) -> None:
         self.polling = False
@@ -356,7 +318,7 @@ class JobsScreen(JobsRows, JobsView, JobsActions):
             if run.id not in self.runs:
                 self._add_run(run, items, at_end=False)
                 if self.stats_of(run.id).open:
-                    self.active_runs.add(run.id)
+                    self._watcher().watch(run.id)
         if message.new_runs:
             self.refill()
         self.apply_changes(message.changes)
@@ -367,12 +329,11 @@ class JobsScreen(JobsRows, JobsView, JobsActions):
             self._run_finished(rid)
         if message.changes or message.finished:  # a move's files are aliases now (browse)
             app_of(self).jobs_changed.publish(tuple(message.finished))
-        if message.error:
-            self._problem(message.error, message.detail or message.error)
-        else:
+        w = self._watcher()
+        if w.outage is None and w.problem is None and w.gave_up is None:
             self.problem = None
         self.update_summary()
-        self._schedule(error=message.error)
+        self._schedule()
 
     def _problem(self, cause: str, detail: str) -> None:
         """A pass failed: the plain cause goes on the status line, the whole message (with the
@@ -380,63 +341,52 @@ class JobsScreen(JobsRows, JobsView, JobsActions):
         self.problem = (cause, detail, self.now())
         log.warning("jobs pane: %s", detail)
 
-    def _schedule(self, *, error: str | None = None) -> None:
+    def _schedule(self) -> None:
+        """The next pass, when the watcher says (``next_wait``), and the status line."""
         self.next_poll_at = None
+        if self.timer is not None:
+            self.timer.stop()
+            self.timer = None
         if self.again:
             self.poll_now()
             return
-        if not self.autopoll:
-            if error:
-                self.set_activity(error, error=True)
-            else:
-                self.set_activity("Polling is off.")
+        wait = self._watcher().next_wait()
+        cause = self.problem[0] if self.problem else None
+        if wait.kind == "gave_up":
+            self.set_activity(f"{cause}: stopped trying (p tries again)", error=True)
             return
-        if not (self.active_runs or self.to_verify):
-            if error:
-                self.set_activity(error, error=True)
+        if not self.autopoll or wait.seconds is None:
+            if cause and wait.kind in ("outage", "error"):
+                self.set_activity(cause, error=True)
+            elif not self.autopoll:
+                self.set_activity("Polling is off.")
             else:
                 self.set_activity("Every job has finished; not polling.")
             return
-        interval, why = self.next_interval()
-        if error:
-            interval = max(interval, ERROR_RETRY)
-        elif self.pass_began is not None:  # passes are a period apart from start to start
-            interval = next_pass_in(interval, self.pass_began, self.now())
-            waiting = self.session.client.budget.state.waiting_until
-            if waiting is not None:  # what the budget says to wait is counted from now
-                interval = max(interval, waiting - self.now())
-        self.timer = self.set_timer(interval, self.poll_now)
-        self.next_poll_at = self.now() + interval
-        if error:
-            self.set_activity(f"{error}: retrying in ", error=True, until=self.next_poll_at)
+        if wait.seconds <= 0:  # due now (a send has ended: settle its run)
+            self.poll_now()
             return
-        n = self.open_jobs()
+        self.timer = self.set_timer(wait.seconds, self.poll_now)
+        self.next_poll_at = self.now() + wait.seconds
+        if wait.kind in ("outage", "error"):
+            self.set_activity(f"{cause}: retrying in ", error=True, until=self.next_poll_at)
+            return
+        n = self._watcher().open_jobs
         self.set_activity(
             f"Watching {counted(n, 'open job')}; next poll in ",
             until=self.next_poll_at,
-            tail=f" ({why})" if why else "",
+            tail=f" ({wait.why})" if wait.why else "",
         )
 
     @on(Worker.StateChanged)
     def _poll_worker_state(self, event: Worker.StateChanged) -> None:
-        if event.worker.group != "jobs-poll":
-            return
-        if event.state == WorkerState.ERROR:
-            self.polling = False
-            err = event.worker.error
-            cause = "Polling stopped by an unexpected error"
-            self._problem(cause, f"{type(err).__name__}: {err}")
-            if self.is_mounted:
-                self.timer = self.set_timer(ERROR_RETRY, self.poll_now)
-                self.next_poll_at = self.now() + ERROR_RETRY
-                self.set_activity(f"{cause}: retrying in ", error=True, until=self.next_poll_at)
-        elif event.state == WorkerState.CANCELLED:
+        if event.worker.group == "jobs-poll" and event.state == WorkerState.CANCELLED:
             self.polling = False
 
     def action_poll(self) -> None:
-        self.active_runs |= {
-            rid
-            for rid in self.runs
-            if any(self.stats_of(rid).counts.get(s, 0) for s in WATCHED_STATES)
-        }
+        w = self._watcher()
+        for rid in self.runs:
+            if any(self.stats_of(rid).counts.get(s, 0) for s in WATCHED_STATES):
+                w.watch(rid)
+        w.retry_now()  # after a give-up too
         self.poll_now()

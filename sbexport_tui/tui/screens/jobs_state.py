@@ -8,6 +8,7 @@ them.
 
 from __future__ import annotations
 
+import random
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -16,9 +17,12 @@ from rich.text import Text
 from textual.screen import Screen
 from textual.timer import Timer
 
+from ...api.client import ClientStatus
 from ...export.journal import ItemRecord, Journal, RunRecord
+from ...export.watcher import Watcher
+from ...session import Session
 from ..widgets.jobstable import JobsTable, RunsTable
-from .base import app_of
+from .base import session_of
 from .jobs_data import DEFAULT_SORT, EtaSmoother, RunStats
 from .jobs_runs import RunLine
 
@@ -48,9 +52,11 @@ class JobsState(Screen[None]):
         desktop: bool | None = None,
         autopoll: bool = True,
         tick: float = TICK,
+        rng: random.Random | None = None,
     ) -> None:
         super().__init__()
         self.tick = tick
+        self.rng = rng or random.Random()  # the watcher's backoff jitter (a test's is seeded)
         self.run_id = run_id
         self.interval = interval
         self.clock = clock
@@ -81,11 +87,10 @@ class JobsState(Screen[None]):
         # the strip's run, the figures and when its throughput was worked out, and that
         self._strip: tuple[int, RunStats, float, list[float]] | None = None
         self.since = 0.0
-        self.active_runs: set[int] = set()  # runs with work in flight while this pane watched
-        self.to_submit: set[int] = set()  # runs whose planned/submitting items must be sent
-        self.to_verify: set[int] = set()
-        self.polling = False
-        self.pass_began: float | None = None  # when the last pass's polls began (its period)
+        # the engine's one watcher (export.watcher): made at mount, with the journal
+        self.watcher: Watcher | None = None
+        self.polling = False  # a pass is in flight (its worker)
+        self._finished: list[int] = []  # runs the pass in flight saw end
         self.lookups: list[str] = []  # the status lines of the report lookups going on
         self.before_lookups: tuple[Text, float | None, str] | None = None
         self.again = False
@@ -99,19 +104,38 @@ class JobsState(Screen[None]):
         self.problem: tuple[str, str, float] | None = None
         self.etas: dict[int, EtaSmoother] = {}  # the ETA shown per run, smoothed
         self._shown: dict[str, tuple[Any, ...]] = {}  # what each line shows now
-        self.client_status: Any = None
-        self._prev_on_status: Any = None
+        self.client_status: ClientStatus | None = None
+        self._prev_on_status: Callable[[ClientStatus], None] | None = None
         self._focus_run: int | None = None
         self.closing = False
-        self._session: Any = None
+        self._session: Session | None = None
 
     # ---- plumbing ------------------------------------------------------------------------
     @property
-    def session(self) -> Any:
+    def session(self) -> Session:
         # the session this pane was opened for: a profile switch ends it and removes the pane
         if self._session is None:
-            self._session = app_of(self).session
+            self._session = session_of(self)
         return self._session
+
+    def _watcher(self) -> Watcher:
+        assert self.watcher is not None, "the watcher is made at mount"
+        return self.watcher
+
+    @property
+    def active_runs(self) -> set[int]:
+        """Runs with jobs in flight while this pane watched (the watcher's)."""
+        return self._watcher().active
+
+    @property
+    def to_submit(self) -> set[int]:
+        """Runs whose planned or half-sent items the watcher sends at its next pass."""
+        return self._watcher().to_send
+
+    @property
+    def to_verify(self) -> set[int]:
+        """Finished runs whose objects are still to be checked on the volume."""
+        return self._watcher().to_verify
 
     @property
     def table(self) -> JobsTable:
