@@ -10,12 +10,16 @@ Then "retry all failed": a new run of those two, which both export.
 from __future__ import annotations
 
 import asyncio
+import logging
+from collections import Counter
 from typing import Any
 
+import httpx
 import pytest
 
 from sbexport_tui import cli
 from sbexport_tui import session as session_module
+from sbexport_tui.api.client import RetryPolicy
 from sbexport_tui.config import Paths
 from sbexport_tui.export.journal import Journal
 from sbexport_tui.session import DEMO_TOKEN, demo_session
@@ -202,3 +206,149 @@ def test_the_tui_and_the_cli_reach_the_same_journal(tmp_path, monkeypatch, capsy
     for a, b in zip(cli_rows, tui_rows, strict=False):
         assert a == b
     assert len(cli_rows) == len(tui_rows) == 8
+
+
+# ---- an outage, a budget wait, and a run that ends while the pane is hidden ------------------
+class Weather(httpx.AsyncBaseTransport):
+    """The network between a front end and its sim. Once the run is sent, the first status
+    call is answered 429 (wait 1 s: the budget's wait), and the next ``OUTAGE`` calls find no
+    network (the client tries once: each is a failed pass, an outage the watcher waits out)."""
+
+    OUTAGE = 3
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self.inner = inner
+        self.sent = False
+        self.status_calls = 0
+        self.refused = 0
+        self.limited = 0
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        path = request.url.path
+        if self.sent and path.endswith("/bulk/storage/exports/get"):
+            self.status_calls += 1
+            if self.status_calls == 1:
+                self.limited += 1
+                body = {"status": 429, "code": 0, "message": "Too many requests"}
+                return httpx.Response(429, headers={"Retry-After": "1"}, json=body)
+            if self.status_calls <= 1 + self.OUTAGE:
+                self.refused += 1
+                raise httpx.ConnectError("[Errno 101] Network is unreachable", request=request)
+        response = await self.inner.handle_async_request(request)
+        if path.endswith("/bulk/storage/exports/create"):
+            self.sent = True
+        return response
+
+
+def calm_platform():
+    return demo_platform(SimSettings(tokens=[DEMO_TOKEN], job_seconds=JOB_SECONDS))
+
+
+def quick_backoff(monkeypatch) -> None:
+    """The watcher's outage rules, made quick for a test (the same for both front ends)."""
+    from sbexport_tui.export import watcher
+
+    monkeypatch.setattr(watcher, "BACKOFF_FIRST", 0.2)
+    monkeypatch.setattr(watcher, "BACKOFF_MAX", 0.4)
+
+
+def run_cli_weather(tmp_path, monkeypatch, capsys) -> tuple[list[tuple], Weather, Any, str]:
+    platform = calm_platform()
+    weather = Weather(SimTransport(platform))
+    real_open = session_module.open_session
+
+    def open_on_sim(profile, paths, env=None, **kw):
+        return real_open(profile, paths, env, transport=weather)
+
+    monkeypatch.setattr(session_module, "open_session", open_on_sim)
+    monkeypatch.setenv("SBEXPORT_HOME", str(tmp_path / "cli"))
+    monkeypatch.setenv("SIMTOK", DEMO_TOKEN)
+    for k in ("SB_API_ENDPOINT", "SB_AUTH_TOKEN"):
+        monkeypatch.delenv(k, raising=False)
+    assert cli.main(["profiles", "add", "--name", "lab", "--region", "aws-us",
+                     "--token-env", "SIMTOK"]) == 0  # fmt: skip
+    code = cli.main(["export", "--profile", "lab", "--project", "demo/wgs-cohort",
+                     "--path", "scatter-gather/chunks", "--glob", "chunk_0000[0-5]*",
+                     "--volume", EAST, "--wait", "--poll-interval", "0.1",
+                     "--retries", "1"])  # fmt: skip
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    return journal_rows(Paths.from_env().journal_file), weather, platform, out + err
+
+
+async def run_tui_weather(tmp_path) -> tuple[list[tuple], Weather, Any, SbexportApp]:
+    app = SbexportApp(ProjectsScreen, demo=True, theme_name="textual-dark")
+    app.session = demo_session(Paths.under(tmp_path / "tui", demo=True))
+    platform = calm_platform()
+    weather = Weather(SimTransport(platform))
+    app.session.client = session_module.PlatformClient(
+        app.session.client.base_url,
+        DEMO_TOKEN,
+        transport=weather,
+        retry=RetryPolicy(attempts=1),
+    )
+    app.session.extra["platform"] = platform
+    path = app.session.paths.journal_file
+
+    def ended() -> bool:
+        if not path.exists():
+            return False
+        with Journal(path) as j:
+            return any(r.id == 1 for r in j.runs()) and j.counts(1)["verified"] == len(NAMES)
+
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_path(pilot, "scatter-gather", "chunks")
+        screen = app.screen
+        for name in NAMES:
+            screen.table.move_cursor(row=[f.name for f in screen.view].index(name))
+            await pilot.press("space")
+        await pilot.press("x")
+        await settle(pilot)
+        volumes = app.screen.query_one("#volumes")
+        volumes.move_cursor(row=volumes.get_row_index(EAST))
+        await settle(pilot)
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        await pilot.press("c")
+        await pilot.press("y")
+        await settle(pilot)
+        loop = asyncio.get_running_loop()
+        end = loop.time() + 20
+        while not isinstance(app.screen, JobsScreen):
+            assert loop.time() < end, "the jobs pane did not open"
+            await asyncio.sleep(0.05)
+            await settle(pilot)
+        pane = app.screen
+        await pilot.press("q")  # hidden: back to the browser while the run goes on
+        await settle(pilot)
+        assert not isinstance(app.screen, JobsScreen)
+        end = loop.time() + 40  # the pane's own timer drives it: no key, no poll_now
+        while not ended():
+            assert loop.time() < end, "the run did not end while the pane was hidden"
+            await asyncio.sleep(0.1)
+        await pilot.press("J")  # back to the pane: it says the run ended
+        await settle(pilot)
+        assert app.screen is pane
+        assert any(s.title == "Run 1 finished" for s in app.said), list(app.said)
+        assert pane.problem is None and not pane.watcher.busy
+    return journal_rows(path), weather, platform, app
+
+
+def test_an_outage_a_budget_wait_and_a_hidden_pane_reach_the_same_journal(
+    tmp_path, monkeypatch, capsys, caplog
+):
+    """Both front ends wait out the same 429 and the same outage by the watcher's rules, the
+    pane while it is hidden, and reach the same journal; each file is exported once."""
+    quick_backoff(monkeypatch)
+    cli_rows, cli_weather, cli_sim, said = run_cli_weather(tmp_path, monkeypatch, capsys)
+    assert "Waiting it out" in said and "network back" in said, said
+    with caplog.at_level(logging.WARNING, logger="sbexport.tui.jobs"):
+        tui_rows, tui_weather, tui_sim, _app = asyncio.run(run_tui_weather(tmp_path))
+    assert any("NetworkError" in r.getMessage() for r in caplog.records)  # the outage, seen
+    for weather in (cli_weather, tui_weather):
+        assert weather.limited == 1 and weather.refused == Weather.OUTAGE
+    for sim in (cli_sim, tui_sim):
+        per_file = Counter(job.file_id for job in sim.world.exports.values())
+        assert len(per_file) == len(NAMES) and set(per_file.values()) == {1}
+    assert cli_rows == tui_rows
+    assert {r[6] for r in cli_rows} == {"verified"} and len(cli_rows) == len(NAMES)

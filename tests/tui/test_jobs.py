@@ -20,7 +20,6 @@ from sbexport_tui.tui.screens.dialogs import ConfirmScreen, PromptScreen, TypedC
 from sbexport_tui.tui.screens.jobs import JobsScreen
 from sbexport_tui.tui.screens.jobs_data import (
     failure_groups,
-    poll_interval,
     report_paths,
 )
 from sbexport_tui.tui.screens.jobs_modals import (
@@ -512,21 +511,6 @@ async def test_jobs_key_opens_the_pane_and_help_lists_its_keys(tmp_path):
         await pilot.press("escape", "q")
         await settle(pilot)
         assert not isinstance(app.screen, JobsScreen)
-
-
-def test_poll_interval_adapts_to_jobs_and_budget():
-    from sbexport_tui.api.ratelimit import BudgetState
-
-    def budget(remaining, reset_in, waiting=None):
-        return BudgetState(1000, remaining, 1000.0 + reset_in, waiting, "pacing", 0, 0, 0)
-
-    assert poll_interval(5, None, 1000.0)[0] == 2.0
-    assert poll_interval(500, budget(900, 300), 1000.0)[0] == 5.0
-    assert poll_interval(4000, budget(900, 30), 1000.0)[0] == 10.0
-    slow, why = poll_interval(4000, budget(100, 300), 1000.0)
-    assert slow > 10.0 and why == "API budget low: 100 left"
-    wait, why = poll_interval(5, budget(900, 300, waiting=1040.0), 1000.0)
-    assert wait == 40.0 and why.startswith("waiting")
 
 
 def test_report_paths():

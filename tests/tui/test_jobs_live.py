@@ -15,11 +15,12 @@ from sbexport_tui.api import PlatformClient
 from sbexport_tui.api.client import RetryPolicy
 from sbexport_tui.api.ratelimit import BudgetState
 from sbexport_tui.export import Selection
+from sbexport_tui.export.cadence import poll_interval
 from sbexport_tui.session import DEMO_TOKEN
 from sbexport_tui.sim import BASE_URL_INPROCESS, SimTransport
 from sbexport_tui.tui.screens.dialogs import PromptScreen
 from sbexport_tui.tui.screens.jobs import JobsScreen
-from sbexport_tui.tui.screens.jobs_data import budget_text, poll_interval
+from sbexport_tui.tui.screens.jobs_data import budget_text
 from sbexport_tui.tui.screens.jobs_modals import JobDetailScreen
 
 from .jobs_helpers import (
@@ -414,6 +415,45 @@ async def test_an_outage_says_its_cause_and_counts_down_to_the_next_try(jobs_run
         await poll(pilot, clock, 60.0)
         assert screen.problem is None
         assert "Network" not in text_of(screen, "#jobs-status")
+        assert journal.counts(max(r.id for r in journal.runs()))["verified"] == 3
+
+
+async def test_an_outage_longer_than_the_give_up_stops_the_pane_until_p(jobs_run, monkeypatch):
+    """The watcher gives up on an outage after ``give_up_after`` (6 hours by default; 250 s
+    here): the pane stops trying, says so and that p tries again; p does, and the pane watches
+    on once the Platform answers."""
+    from sbexport_tui.export import watcher
+
+    monkeypatch.setattr(watcher, "BACKOFF_FIRST", 3600.0)  # no try comes on its own
+    monkeypatch.setattr(watcher, "BACKOFF_MAX", 3600.0)
+    app, clock, journal, platform = jobs_run(tick=0.05, give_up_after=250.0)
+    flaky = Flaky(SimTransport(platform))
+    app.session.client = PlatformClient(
+        BASE_URL_INPROCESS,
+        DEMO_TOKEN,
+        transport=flaky,
+        clock=clock,
+        retry=RetryPolicy(attempts=1, backoff_base=0.0),
+    )
+    await start_run(app, journal, folder_files(platform, CHUNKS, 3))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, JobsScreen)
+        flaky.down = True
+        for _ in range(3):  # failed passes 100 s apart: 200 s into the outage
+            await poll(pilot, clock, 100.0)
+        # the last wait is cut to the give-up's deadline, not a whole backoff
+        assert "retrying in 50 s" in text_of(screen, "#jobs-status")
+        await poll(pilot, clock, 100.0)
+        status = text_of(screen, "#jobs-status")
+        assert "Network unreachable: stopped trying (p tries again)" in status, status
+        assert screen.timer is None and screen.watcher.gave_up is not None
+        flaky.down = False
+        await pilot.press("p")
+        await settle(pilot)
+        await poll(pilot, clock, 60.0)
+        assert screen.problem is None and screen.watcher.gave_up is None
         assert journal.counts(max(r.id for r in journal.runs()))["verified"] == 3
 
 

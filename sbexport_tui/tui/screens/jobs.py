@@ -174,6 +174,7 @@ class JobsScreen(JobsRows, JobsView, JobsActions):
             interval=self.interval,
             clock=self.clock,
             rng=self.rng,
+            give_up_after=self.give_up_after,
         )
         self.load()
         if self.autopoll and self.watcher.busy:

@@ -27,6 +27,7 @@ from ...api.errors import (
     explain,
 )
 from ...config.paths import Paths
+from ...export.cadence import budget_low
 from ...export.figures import (  # re-exported: the pane's figures are the engine's
     ACTIVE_STATES as ACTIVE_STATES,
 )
@@ -412,7 +413,6 @@ def sort_in(columns: list[Column], column: str) -> str:
 
 
 # ---- per-run figures: the engine's (``export.figures``), shown here -----------------------------
-LOW_BUDGET = 0.2  # the API budget is low under a fifth of the window's requests left
 
 
 def counts_text(counts: dict[str, int]) -> str:
@@ -434,17 +434,6 @@ def progress_text(
     them. ``eta`` is the one to show (smoothed by the pane); without it, the raw estimate."""
     return figures_text(
         run_figures(st, now, created=created, offset=offset, watched=watched, eta=eta)
-    )
-
-
-def budget_low(state: Any) -> bool:
-    """Genuinely low: under a fifth of the window's requests left (where the budget itself
-    starts to spread what is left until the reset)."""
-    return (
-        state is not None
-        and state.remaining is not None
-        and state.limit
-        and state.remaining < LOW_BUDGET * state.limit
     )
 
 
@@ -472,47 +461,6 @@ def budget_text(state: Any, now: float, status: Any = None) -> str:
         if state.waiting_until > now:
             text += f" ({math.ceil(state.waiting_until - now)} s)"
     return text
-
-
-# ---- polling interval --------------------------------------------------------------------------
-BULK = 100
-
-
-def poll_interval(open_jobs: int, budget: Any, now: float) -> tuple[float, str]:
-    """Seconds until the next poll, and why it is later than usual (for the status line).
-
-    Few open jobs: every 2 s. More jobs mean more bulk calls per pass, so the pace slows (5 s up
-    to 1,000 jobs, 10 s up to 5,000, 20 s beyond). Polling never takes more than half of the
-    budget left in the window: with many jobs that paces the polls even when plenty is left
-    ("paced: 50 requests a poll"); only under a fifth of the window left is the budget "low".
-    It also waits while the budget says requests must wait."""
-    if open_jobs <= BULK:
-        base = 2.0
-    elif open_jobs <= 1000:
-        base = 5.0
-    elif open_jobs <= 5000:
-        base = 10.0
-    else:
-        base = 20.0
-    why = ""
-    calls = max(1, math.ceil(open_jobs / BULK))
-    interval = base
-    if budget is not None and budget.remaining is not None and budget.reset_at is not None:
-        reset_in = max(0.0, budget.reset_at - now)
-        spare = max(1, budget.remaining - 50)
-        share = 2.0 * calls * reset_in / spare
-        if share > interval:
-            interval = share
-            if budget_low(budget):
-                why = f"API budget low: {budget.remaining} left"
-            else:
-                why = f"paced: {calls} request{'s' if calls > 1 else ''} a poll"
-    if budget is not None and budget.waiting_until is not None and budget.waiting_until > now:
-        wait = budget.waiting_until - now
-        if wait > interval:
-            interval = wait
-            why = f"waiting: {budget.reason or 'API budget'}"
-    return min(interval, 300.0), why
 
 
 # ---- why a pass failed -------------------------------------------------------------------------

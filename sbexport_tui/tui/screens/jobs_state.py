@@ -19,7 +19,7 @@ from textual.timer import Timer
 
 from ...api.client import ClientStatus
 from ...export.journal import ItemRecord, Journal, RunRecord
-from ...export.watcher import Watcher
+from ...export.watcher import GIVE_UP_AFTER, Watcher
 from ...session import Session
 from ..widgets.jobstable import JobsTable, RunsTable
 from .base import session_of
@@ -53,10 +53,12 @@ class JobsState(Screen[None]):
         autopoll: bool = True,
         tick: float = TICK,
         rng: random.Random | None = None,
+        give_up_after: float = GIVE_UP_AFTER,
     ) -> None:
         super().__init__()
         self.tick = tick
         self.rng = rng or random.Random()  # the watcher's backoff jitter (a test's is seeded)
+        self.give_up_after = give_up_after  # how long the watcher waits an outage out
         self.run_id = run_id
         self.interval = interval
         self.clock = clock

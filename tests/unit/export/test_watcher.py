@@ -14,8 +14,9 @@ from typing import Any
 import pytest
 
 from sbexport_tui.api.errors import ApiError, AuthError, NetworkError
-from sbexport_tui.api.ratelimit import RateBudget
+from sbexport_tui.api.ratelimit import BudgetState, RateBudget
 from sbexport_tui.export import watcher as watcher_mod
+from sbexport_tui.export.cadence import poll_interval
 from sbexport_tui.export.journal import Journal
 from sbexport_tui.export.runner import RunBusy, SubmitResult
 from sbexport_tui.export.watcher import (
@@ -176,6 +177,24 @@ async def test_a_function_interval_is_asked_with_the_open_jobs(world) -> None:
     w.watch(1)
     w.open_jobs = 12
     assert w.next_wait().seconds == 0.5 and asked == [12]
+
+
+def test_an_interval_the_user_chose_is_kept_past_the_cap() -> None:
+    assert poll_interval(5, None, 1000.0, base=3600.0) == (3600.0, "")
+    assert poll_interval(5, None, 1000.0, base=10.0) == (10.0, "")
+
+
+def test_poll_interval_adapts_to_jobs_and_budget():
+    def budget(remaining, reset_in, waiting=None):
+        return BudgetState(1000, remaining, 1000.0 + reset_in, waiting, "pacing", 0, 0, 0)
+
+    assert poll_interval(5, None, 1000.0)[0] == 2.0
+    assert poll_interval(500, budget(900, 300), 1000.0)[0] == 5.0
+    assert poll_interval(4000, budget(900, 30), 1000.0)[0] == 10.0
+    slow, why = poll_interval(4000, budget(100, 300), 1000.0)
+    assert slow > 10.0 and why == "API budget low: 100 left"
+    wait, why = poll_interval(5, budget(900, 300, waiting=1040.0), 1000.0)
+    assert wait == 40.0 and why.startswith("waiting")
 
 
 # ---- sending ---------------------------------------------------------------------------------
