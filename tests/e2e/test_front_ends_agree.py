@@ -89,12 +89,12 @@ def journal_rows(path) -> list[tuple]:
 
 
 # ---- the headless front end ----------------------------------------------------------------
-def run_cli_scenario(tmp_path, monkeypatch, capsys) -> list[tuple]:
-    platform = scenario_platform()
+def cli_on(transport: httpx.AsyncBaseTransport, tmp_path, monkeypatch) -> None:
+    """The commands talk to a sim through ``transport``, as the profile "lab"."""
     real_open = session_module.open_session
 
     def open_on_sim(profile, paths, env=None, **kw):
-        return real_open(profile, paths, env, transport=SimTransport(platform))
+        return real_open(profile, paths, env, transport=transport)
 
     monkeypatch.setattr(session_module, "open_session", open_on_sim)
     monkeypatch.setenv("SBEXPORT_HOME", str(tmp_path / "cli"))
@@ -103,6 +103,11 @@ def run_cli_scenario(tmp_path, monkeypatch, capsys) -> list[tuple]:
         monkeypatch.delenv(k, raising=False)
     assert cli.main(["profiles", "add", "--name", "lab", "--region", "aws-us",
                      "--token-env", "SIMTOK"]) == 0  # fmt: skip
+
+
+def run_cli_scenario(tmp_path, monkeypatch, capsys) -> list[tuple]:
+    platform = scenario_platform()
+    cli_on(SimTransport(platform), tmp_path, monkeypatch)
     watch = ["--wait", "--poll-interval", "0.1"]
     code = cli.main(["export", "--profile", "lab", "--project", "demo/wgs-cohort",
                      "--path", "scatter-gather/chunks", "--glob", "chunk_0000[0-5]*",
@@ -255,18 +260,7 @@ def quick_backoff(monkeypatch) -> None:
 def run_cli_weather(tmp_path, monkeypatch, capsys) -> tuple[list[tuple], Weather, Any, str]:
     platform = calm_platform()
     weather = Weather(SimTransport(platform))
-    real_open = session_module.open_session
-
-    def open_on_sim(profile, paths, env=None, **kw):
-        return real_open(profile, paths, env, transport=weather)
-
-    monkeypatch.setattr(session_module, "open_session", open_on_sim)
-    monkeypatch.setenv("SBEXPORT_HOME", str(tmp_path / "cli"))
-    monkeypatch.setenv("SIMTOK", DEMO_TOKEN)
-    for k in ("SB_API_ENDPOINT", "SB_AUTH_TOKEN"):
-        monkeypatch.delenv(k, raising=False)
-    assert cli.main(["profiles", "add", "--name", "lab", "--region", "aws-us",
-                     "--token-env", "SIMTOK"]) == 0  # fmt: skip
+    cli_on(weather, tmp_path, monkeypatch)
     code = cli.main(["export", "--profile", "lab", "--project", "demo/wgs-cohort",
                      "--path", "scatter-gather/chunks", "--glob", "chunk_0000[0-5]*",
                      "--volume", EAST, "--wait", "--poll-interval", "0.1",

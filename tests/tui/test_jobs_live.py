@@ -371,21 +371,27 @@ class Flaky(httpx.AsyncBaseTransport):
         return await self.inner.handle_async_request(request)
 
 
-async def test_an_outage_says_its_cause_and_counts_down_to_the_next_try(jobs_run, monkeypatch):
+def flaky_run(jobs_run, monkeypatch, *, attempts: int, **pane):
+    """A jobs pane whose client talks to the sim through ``Flaky`` (the client tries
+    ``attempts`` times), and the watcher's backoff made an hour: no try comes on its own."""
     from sbexport_tui.export import watcher
 
-    # the watcher's backoff (2 s doubling to 60 s) made an hour here: no try comes on its own
     monkeypatch.setattr(watcher, "BACKOFF_FIRST", 3600.0)
     monkeypatch.setattr(watcher, "BACKOFF_MAX", 3600.0)
-    app, clock, journal, platform = jobs_run(tick=0.05)
+    app, clock, journal, platform = jobs_run(tick=0.05, **pane)
     flaky = Flaky(SimTransport(platform))
     app.session.client = PlatformClient(
         BASE_URL_INPROCESS,
         DEMO_TOKEN,
         transport=flaky,
         clock=clock,
-        retry=RetryPolicy(attempts=2, backoff_base=0.0),
+        retry=RetryPolicy(attempts=attempts, backoff_base=0.0),
     )
+    return app, clock, journal, platform, flaky
+
+
+async def test_an_outage_says_its_cause_and_counts_down_to_the_next_try(jobs_run, monkeypatch):
+    app, clock, journal, platform, flaky = flaky_run(jobs_run, monkeypatch, attempts=2)
     await start_run(app, journal, folder_files(platform, CHUNKS, 3))
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
@@ -422,18 +428,8 @@ async def test_an_outage_longer_than_the_give_up_stops_the_pane_until_p(jobs_run
     """The watcher gives up on an outage after ``give_up_after`` (6 hours by default; 250 s
     here): the pane stops trying, says so and that p tries again; p does, and the pane watches
     on once the Platform answers."""
-    from sbexport_tui.export import watcher
-
-    monkeypatch.setattr(watcher, "BACKOFF_FIRST", 3600.0)  # no try comes on its own
-    monkeypatch.setattr(watcher, "BACKOFF_MAX", 3600.0)
-    app, clock, journal, platform = jobs_run(tick=0.05, give_up_after=250.0)
-    flaky = Flaky(SimTransport(platform))
-    app.session.client = PlatformClient(
-        BASE_URL_INPROCESS,
-        DEMO_TOKEN,
-        transport=flaky,
-        clock=clock,
-        retry=RetryPolicy(attempts=1, backoff_base=0.0),
+    app, clock, journal, platform, flaky = flaky_run(
+        jobs_run, monkeypatch, attempts=1, give_up_after=250.0
     )
     await start_run(app, journal, folder_files(platform, CHUNKS, 3))
     async with app.run_test(size=SIZE) as pilot:
