@@ -228,6 +228,9 @@ def open_session(
 
     register_secret(secret.reveal())
     client = PlatformClient(region.api_url, secret.reveal(), transport=transport)
+    from .export.doctor import apply_learned, load_learned
+
+    apply_learned(client, load_learned(paths.state_dir, profile.name))  # `sbexport doctor`
     return Session(
         profile_name=profile.name,
         region_label=label,

@@ -503,6 +503,11 @@ class PlatformClient:
         self.on_status = on_status
         self.server_offset = 0.0  # the Platform's clock minus ours (see _observe_date)
         self.request_deadline = request_deadline
+        self.requests_sent = 0  # every request that left this machine (each try counts)
+        self.clock_skew: float | None = None  # the last Date header's offset, unrounded
+        # what `sbexport doctor` learnt of this Platform (config.learned): how to page files
+        self.prefer_scroll = False
+        self.learned_offsets_work: str | None = None  # when the doctor saw offsets past 1,000
         self._http = httpx.AsyncClient(
             base_url=self.base_url + "/",
             auth=_TokenAuth(self._token, _origin(httpx.URL(self.base_url))),
@@ -589,6 +594,7 @@ class PlatformClient:
         offset = server - self._clock()
         if not math.isfinite(offset):
             return
+        self.clock_skew = offset
         self.server_offset = offset if abs(offset) >= CLOCK_TOLERANCE else 0.0
         self.budget.server_offset = self.server_offset
 
@@ -648,6 +654,7 @@ class PlatformClient:
                 headers=headers,
             )
             shown = str(request.url)
+            self.requests_sent += 1
             try:
                 response = await self._send_within_deadline(request, deadline)
             except httpx.TransportError as exc:
@@ -915,6 +922,28 @@ class PlatformClient:
             yield _parse(model, item, "GET", self._url(path))
 
     # ---- user, rate limit ----------------------------------------------------------------
+    async def probe(
+        self, path: str, params: Sequence[tuple[str, Any]] | None = None
+    ) -> tuple[Any, Mapping[str, str]]:
+        """A GET answered as the Platform gave it (the JSON and the headers), for `sbexport
+        doctor`, which looks at the shape of answers rather than their models."""
+        data, response = await self._get_json(path, params)
+        return data, response.headers
+
+    async def probe_post(self, path: str, body: Any) -> Any:
+        """A read-only POST (the bulk *get* calls) answered as the Platform gave it."""
+        return await self._post_json(path, body)
+
+    async def get_volume_member(self, volume_id: str, username: str) -> dict[str, Any]:
+        """The user's own permissions on a volume (``read``, ``copy``, ``write``, ``admin``):
+        ``write`` is needed to export to it [OAS volume members]."""
+        data, _ = await self._get_json(
+            f"storage/volumes/{_id_path(volume_id)}/members/{_q(username)}"
+        )
+        if not isinstance(data, dict):
+            raise BadResponse("the volume member answer is not an object")
+        return data
+
     async def get_user(self) -> User:
         """Who the token belongs to (also the check that the URL and token work: the sign-in,
         which a person waits for, so it gives up after ``SIGN_IN_DEADLINE``, not the long
@@ -962,6 +991,10 @@ class PlatformClient:
         Every file comes once: the scroll restarts at the beginning and skips what was seen."""
         params = {**where, "fields": "_all"}
         seen: set[str] = set()
+        if self.prefer_scroll:  # the doctor saw this Platform refuse offsets past 1,000
+            async for f in self._scroll_files(params, priority):
+                yield f
+            return
         try:
             async for f in self._paginate_models(File, "files", params, priority):
                 seen.add(f.id)
@@ -973,6 +1006,13 @@ class PlatformClient:
             log.info(
                 "offset paging refused after %d files (%s): continuing by scroll", len(seen), e
             )
+            if self.learned_offsets_work:
+                log.warning(
+                    "this Platform refused an offset past %d files, which `sbexport doctor` saw "
+                    "it accept on %s: run `sbexport doctor` again (paging by scroll meanwhile)",
+                    len(seen),
+                    self.learned_offsets_work,
+                )
         async for f in self._scroll_files(params, priority):
             if f.id not in seen:
                 seen.add(f.id)

@@ -465,6 +465,28 @@ class Handlers:
         vid = f"{request.path_params['owner']}/{request.path_params['name']}"
         return detail(request, self.get_volume(vid).record(self.base(request)))
 
+    async def volume_member(self, request: Request) -> Response:
+        """`GET /storage/volumes/{owner}/{name}/members/{username}`: a member's permissions
+        [OAS volume members: ``{username, email, href, permissions{read, copy, write, admin},
+        type, id}``]. Only the signed-in user is a member here; another name is 404 (9011 is
+        the docs' "member does not exist" code)."""
+        vid = f"{request.path_params['owner']}/{request.path_params['name']}"
+        vol = self.get_volume(vid)
+        user = self.world.user
+        if request.path_params["username"] != user.username:
+            raise ApiError(404, 9011, "Requested member does not exist.")
+        perms = {p: p in vol.permissions for p in ("read", "copy", "write", "admin")}
+        return JSONResponse(
+            {
+                "href": f"{self.base(request)}/storage/volumes/{vid}/members/{user.username}",
+                "id": user.username,
+                "username": user.username,
+                "email": user.record(self.base(request)).get("email"),
+                "type": "USER",
+                "permissions": perms,
+            }
+        )
+
     async def volume_list(self, request: Request) -> Response:
         """Objects of a volume under a prefix, one level deep (like an S3 listing with '/').
 
@@ -645,6 +667,10 @@ class Handlers:
             raise ApiError(409, 9069, "Volume is inactive. Activate it before exporting.")
         if vol.access_mode != "RW":
             raise ApiError(403, 9026, "Volume is not configured for read-write access.")
+        if "write" not in vol.permissions:
+            # 9020: "Insufficient privileges to access the volume" [D:codes]; a member needs
+            # `write` to export to a volume [OAS volume members]
+            raise ApiError(403, 9020, "Insufficient privileges to access the volume.")
         src_loc = self.world.projects[node.project].location
         if src_loc != vol.location:
             # The docs: "export is possible only to a volume that is in the same location (cloud
@@ -871,6 +897,7 @@ def build_starlette(world: World, settings: SimSettings) -> Starlette:
         Route("/v2/storage/volumes", h.volumes),
         Route("/v2/storage/volumes/{owner}/{name}", h.volume),
         Route("/v2/storage/volumes/{owner}/{name}/list", h.volume_list),
+        Route("/v2/storage/volumes/{owner}/{name}/members/{username}", h.volume_member),
         Route("/v2/storage/exports", h.exports, methods=["GET"]),
         Route("/v2/storage/exports", h.export_create, methods=["POST"]),
         Route("/v2/storage/exports/{export_id}", h.export_get),
@@ -916,6 +943,9 @@ class Gate:
         self.storm_until = 0.0
         self.maintenance_until = 0.0
         self.requests = 0  # authenticated requests seen (for tests and benchmarks)
+        # (method, path) of the recent authenticated requests: the doctor's read-only promise
+        # is checked against this, the sim's own record
+        self.log: deque[tuple[str, str]] = deque(maxlen=10000)
         self.responses_429 = 0
 
     def _window(self, token: str, now: float) -> tuple[float, int]:
@@ -1026,6 +1056,7 @@ class SimPlatform:
         used += 1
         g.windows[token] = (start, used)
         g.requests += 1
+        g.log.append((str(scope.get("method", "")), path))
         g.roll_hostile(scope)
         rate_headers = self.rate_headers(s.rate_limit - used, reset)
         if g.roll("5xx"):

@@ -264,6 +264,9 @@ class Volume:
     objects: ObjectStore = field(default_factory=ObjectStore)  # bucket key (prefix incl.) -> size
     # bucket key -> the properties the object was written with (what an export applied)
     object_properties: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # the signed-in user's own permissions on the volume (`GET .../members/{username}`): an
+    # export needs ``write`` (9020 otherwise) [OAS volume members; D:codes 9020]
+    permissions: frozenset[str] = frozenset({"read", "copy", "write", "admin"})
 
     def __post_init__(self) -> None:
         if not isinstance(self.objects, ObjectStore):
