@@ -150,7 +150,7 @@ def main(argv: list[str] | None = None) -> int:
         from .sim.server import run
 
         return run(args)
-    if args.command in ("export", "tasks", "jobs", "profiles"):
+    if args.command in ("export", "tasks", "jobs", "profiles", "doctor"):
         from .headless import run as run_headless
 
         if args.demo:

@@ -28,7 +28,7 @@ from ..api.models import Volume
 from ..config.errors import ConfigError
 from ..config.fileio import atomic_write
 from ..config.regions import region_for_url
-from .journal import Journal, JournalError
+from .journal import ItemRecord, Journal, JournalError
 from .plan import cloud_mismatch, volume_reason
 
 BUDGET = 20  # requests: 2 % of the 5-minute limit of 1,000
@@ -38,6 +38,7 @@ CLOCK_NOTE = 2.0  # seconds of skew worth a note (the Date header has whole seco
 CLOCK_VARIANT = 60.0  # the clock variants run 5 minutes off: a minute tells them apart
 OFFSET_CAP = 1000
 SMALL_PAGE_LIMIT = 4
+SMALL_PAGES = 3  # pages read to tell small pages from chance
 
 Verdict = Literal["PASS", "NOTE", "PROBLEM", "UNDECIDED"]
 
@@ -64,6 +65,22 @@ VARIANTS = (
     "refuse-whole-call",
 )
 # what only a write can tell (or a request the doctor never makes: an invalid one)
+# the variants each step decides (undecided, with the reason, when the step cannot finish)
+STEP_VARIANTS = {
+    "sign_in": ("clock-ahead", "clock-behind"),
+    "files": ("offset-cap", "filters-whole-project"),
+    "exports": (
+        "lean-export-list",
+        "bulk-get-unordered",
+        "job-forbidden",
+        "exports-newest-first",
+        "exports-unordered",
+        "echo-prefixed",
+        "echo-odd-volume",
+        "echo-slashes",
+    ),
+    "listing": ("lean-volume-listing", "listing-folder-name", "listing-small-pages"),
+}
 NEEDS_WRITE = {
     "conflict-at-submit": "only a second export to the same key tells (--write-test)",
     "bulk-all-or-nothing": "only a bulk export with an invalid item tells; the doctor never "
@@ -184,6 +201,7 @@ class Doctor:
     # ---- the whole check -----------------------------------------------------------------
     async def run(self) -> Report:
         r = self.report
+        self.project = self._project()
         steps: list[Callable[[], Awaitable[None]]] = [
             self.sign_in,
             self.volumes,
@@ -194,22 +212,19 @@ class Doctor:
         for step in steps:
             try:
                 await step()
-            except OutOfBudget:
-                r.add(
-                    step.__name__.replace("_", " "),
-                    "UNDECIDED",
-                    f"the doctor's budget of {self.budget} requests was spent before this",
-                    "nothing: run `sbexport doctor --volume V` to look at one volume",
+            except (OutOfBudget, PlatformError) as e:
+                if isinstance(e, PlatformError) and step == self.sign_in:
+                    raise  # a refused token or a dead network: said as any command says it
+                why = (
+                    f"the doctor's budget of {self.budget} requests was spent before this"
+                    if isinstance(e, OutOfBudget)
+                    else f"the Platform's answer: {e}"
                 )
-            except PlatformError as e:
-                if step == self.sign_in:
-                    raise
-                r.add(
-                    step.__name__.replace("_", " "),
-                    "UNDECIDED",
-                    f"the Platform's answer: {e}",
-                    "nothing decided from this step",
-                )
+                r.add(step.__name__, "UNDECIDED", why, "nothing decided from this step")
+                decided = set(r.seen) | set(r.ruled_out) | set(r.undecided)
+                for v in STEP_VARIANTS.get(step.__name__, ()):
+                    if v not in decided:  # never a guess from half an answer
+                        r.decide(v, None, f"could not ask: {why}")
         r.requests = self.spent
         r.finish()
         return r
@@ -472,6 +487,30 @@ class Doctor:
         )
 
     # ---- the volume's export list and the bulk get ---------------------------------------
+    def _project(self) -> str | None:
+        if self.project or self.journal is None:
+            return self.project
+        with contextlib.suppress(JournalError):
+            for run in self.journal.runs(limit=20):
+                for item in self.journal.items(run.id)[:1]:
+                    return item.project
+        return None
+
+    def _sent_folder(self, volume: str) -> str | None:
+        """A folder of the volume that sbexport exported several files into (the journal)."""
+        if self.journal is None:
+            return None
+        with contextlib.suppress(JournalError):
+            for run in self.journal.runs(limit=20):
+                if run.volume != volume:
+                    continue
+                folders = [(i.location or "").rsplit("/", 1)[0] for i in self.journal.items(run.id)]
+                folders = [f for f in folders if f]
+                for f in folders:
+                    if folders.count(f) > SMALL_PAGE_LIMIT:
+                        return f
+        return None
+
     def _target(self) -> str | None:
         if self.volume:
             return self.volume
@@ -594,7 +633,7 @@ class Doctor:
         """How the answers echo a destination, against what sbexport sent (the journal)."""
         r = self.report
         vs = ("echo-prefixed", "echo-odd-volume", "echo-slashes")
-        sent: dict[str, Any] = {}
+        sent: dict[str, ItemRecord] = {}
         if self.journal is not None:
             with contextlib.suppress(JournalError):
                 sent = self.journal.items_by_job(found)
@@ -611,9 +650,10 @@ class Doctor:
                 odd += 1
             if loc != loc.strip("/"):
                 slashes += 1
-            if loc.strip("/") != item.location.strip("/"):
+            mine = str(item.location or "").strip("/")
+            if loc.strip("/") != mine:
                 prefixed += 1
-                prefix = loc.strip("/")[: -len(item.location) - 1]
+                prefix = loc.strip("/")[: -len(mine) - 1]
         n = len(pairs)
         r.decide("echo-odd-volume", odd > 0, f"{odd} of {n} echoes name another volume")
         r.decide("echo-slashes", slashes > 0, f"{slashes} of {n} echoes add a '/'")
@@ -680,16 +720,36 @@ class Doctor:
             f"prefix={name!r} gave {'what is in the folder' if as_name else 'the folder entry'}",
         )
         asked = name if as_name else folder
+        sent = self._sent_folder(volume)
+        if sent is not None:  # a folder the journal knows holds more than a page of objects
+            asked = sent if as_name else sent + "/"
+        # up to SMALL_PAGES pages: one of fewer than the limit, with more after it, is a
+        # small page (a full page could be chance: the reading is only ruled out after three)
         small, _ = await self.ask(
             self.client.probe(path, [("prefix", asked), ("limit", SMALL_PAGE_LIMIT)])
         )
-        objects += [o for o in small.get("items", []) if isinstance(o, dict)]
-        entries = len(small.get("items", [])) + len(small.get("prefixes", []))
-        more = bool(small.get("links")) or small.get("truncated") is True
-        if more and entries < SMALL_PAGE_LIMIT:
-            r.decide("listing-small-pages", True, f"{entries} of {SMALL_PAGE_LIMIT} with more")
-        elif more:
-            r.decide("listing-small-pages", False, f"a full page of {SMALL_PAGE_LIMIT} with more")
+        page, full_pages = small, 0
+        verdict: bool | None = None
+        for _ in range(SMALL_PAGES):
+            objects += [o for o in page.get("items", []) if isinstance(o, dict)]
+            entries = len(page.get("items", [])) + len(page.get("prefixes", []))
+            nexts = _next_links(page)
+            if not nexts and page.get("truncated") is not True:
+                break
+            if entries < SMALL_PAGE_LIMIT:
+                verdict = True
+                break
+            full_pages += 1
+            if full_pages == SMALL_PAGES or not nexts:
+                verdict = False
+                break
+            page, _ = await self.ask(self.client.probe(nexts[0]))
+        if verdict is True:
+            r.decide(
+                "listing-small-pages", True, f"a page of fewer than {SMALL_PAGE_LIMIT} with more"
+            )
+        elif verdict is False:
+            r.decide("listing-small-pages", False, f"{full_pages} full pages of {SMALL_PAGE_LIMIT}")
         else:
             r.decide("listing-small-pages", None, "the folder fits in one page")
         relative = all(
@@ -702,6 +762,20 @@ class Doctor:
             + ("; locations relative to the volume's prefix" if relative else ""),
             "the client follows the listing's own hrefs, whichever reading",
         )
+
+
+def _next_links(page: dict[str, Any]) -> list[str]:
+    """A listing's ``next`` links, in either shape the docs show: ``{"next": URL}`` (the
+    volume listing) or ``{"rel": "next", "href": URL}`` (the other lists)."""
+    out = []
+    for link in page.get("links") or []:
+        if not isinstance(link, dict):
+            continue
+        if link.get("next"):
+            out.append(str(link["next"]))
+        elif str(link.get("rel", "")).lower() == "next" and link.get("href"):
+            out.append(str(link["href"]))
+    return out
 
 
 def _int(value: str | None) -> int | None:
@@ -742,7 +816,12 @@ def save_report(state_dir: Path, profile: str, report: Report) -> Path:
     """Keep the report (names included: it stays on this machine) for the client to use."""
     path = report_path(state_dir, profile)
     path.parent.mkdir(parents=True, exist_ok=True)
-    data = json.dumps(report.as_json(names=True), indent=2, sort_keys=True).encode()
+    data_out = report.as_json(names=True)
+    earlier = load_learned(state_dir, profile)
+    earlier.pop("when", None)
+    # what an earlier check learnt and this one could not decide (no --project) is kept
+    data_out["learned"] = {**earlier, **report.learned}
+    data = json.dumps(data_out, indent=2, sort_keys=True).encode()
     atomic_write(path, data + b"\n")
     return path
 

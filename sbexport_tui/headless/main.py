@@ -31,6 +31,10 @@ async def _dispatch(args: argparse.Namespace, console: Console, interrupts: Inte
         from . import export_cmd
 
         return await export_cmd.run_export(args, console, interrupts)
+    if cmd == "doctor":
+        from . import doctor_cmd
+
+        return await doctor_cmd.cmd_doctor(args, console)
     if cmd == "tasks":
         from . import tasks_cmd
 
