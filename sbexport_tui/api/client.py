@@ -934,6 +934,18 @@ class PlatformClient:
         """A read-only POST (the bulk *get* calls) answered as the Platform gave it."""
         return await self._post_json(path, body)
 
+    async def probe_create(self, items: Sequence[ExportItem], *, copy_only: bool) -> Any:
+        """One bulk export call answered as the Platform gave it, never sent twice (for
+        `sbexport doctor --write-test`, which reads how the answer is shaped)."""
+        params, headers = self._copy_only(copy_only)
+        return await self._post_json(
+            "bulk/storage/exports/create",
+            {"items": [it.to_body() for it in items]},
+            params=params,
+            headers=headers,
+            repeatable=False,
+        )
+
     async def get_volume_member(self, volume_id: str, username: str) -> dict[str, Any]:
         """The user's own permissions on a volume (``read``, ``copy``, ``write``, ``admin``):
         ``write`` is needed to export to it [OAS volume members]."""

@@ -847,3 +847,223 @@ def apply_learned(client: PlatformClient, learned: dict[str, Any]) -> None:
     client.prefer_scroll = paging == "scroll"
     when = str(learned.get("when") or "an earlier day")
     client.learned_offsets_work = when if paging == "offset" else None
+
+
+# ---- --write-test: one small copy, and a second export to the same key -------------------------
+WRITE_FOLDER = "sbexport-doctor"
+WRITE_WAIT = 600.0  # seconds a test export is waited for, at most
+WRITE_POLL = 2.0
+WRITE_MAX_BYTES = 100 * 1024 * 1024  # "a small file": the test copies it (and pays for it)
+
+
+class WriteTestError(Exception):
+    """The write test cannot be made as asked (no such file, too big, a folder): the message
+    says what to do."""
+
+
+@dataclass(frozen=True)
+class WritePlan:
+    """What ``--write-test`` will do, said to the user before it does it."""
+
+    file_id: str
+    name: str
+    size: int
+    volume: str
+    location: str
+
+    def text(self) -> str:
+        return (
+            f"copy {self.name} ({self.size:,} bytes) to {self.volume} at {self.location} "
+            "(copy_only: the Platform file stays as it is), wait for it (at most "
+            f"{WRITE_WAIT / 60:.0f} minutes), list the volume to see it; then ask for a second "
+            "export to the same key without overwrite, to see whether the Platform refuses it "
+            "at submission or fails it later. Nothing is moved, overwritten or deleted; the "
+            "object stays on the volume (remove it there when you like)."
+        )
+
+
+async def plan_write_test(
+    client: PlatformClient, project: str, path: str, volume: str, *, now: float
+) -> WritePlan:
+    """The file at ``path`` in ``project`` (one name filter per level), and where it goes."""
+    parts = [p for p in path.strip("/").split("/") if p]
+    if not parts:
+        raise WriteTestError("--file wants a file's path in the project (FOLDER/NAME)")
+    where: list[tuple[str, Any]] = [("project", project)]
+    found: dict[str, Any] | None = None
+    for i, part in enumerate(parts):
+        page, _ = await client.probe("files", [*where, ("name", part), ("fields", "_all")])
+        items = [x for x in page.get("items", []) if isinstance(x, dict)]
+        found = next((x for x in items if x.get("name") == part), None)
+        if found is None:
+            raise WriteTestError(f"no {'/'.join(parts[: i + 1])} in {project}")
+        where = [("parent", found["id"])]
+    assert found is not None
+    if found.get("type") == "folder":
+        raise WriteTestError(f"{path} is a folder: name one small file")
+    size = int(found.get("size") or 0)
+    if size > WRITE_MAX_BYTES:
+        raise WriteTestError(
+            f"{path} is {size:,} bytes: the write test copies one small file (at most "
+            f"{WRITE_MAX_BYTES // (1024 * 1024)} MB); name a smaller one"
+        )
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(now))
+    location = f"{WRITE_FOLDER}/{stamp}/{parts[-1]}"
+    return WritePlan(found["id"], parts[-1], size, volume, location)
+
+
+async def write_test(
+    client: PlatformClient,
+    plan: WritePlan,
+    report: Report,
+    *,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], Awaitable[None]] | None = None,
+) -> None:
+    """Make the write test (``plan``) and add what it shows to ``report``."""
+    import asyncio
+
+    from ..api.models import ExportItem
+
+    pause = sleep or asyncio.sleep
+    item = ExportItem(file_id=plan.file_id, volume=plan.volume, location=plan.location)
+    started = clock()
+    answer = await client.probe_create([item], copy_only=True)
+    record = _only_record(answer)
+    if record.get("error"):
+        err = record["error"]
+        report.add(
+            "write test",
+            "PROBLEM",
+            f"the copy was refused: {err.get('status')} code {err.get('code')}: "
+            f"{err.get('message')}",
+            "nothing was made; the error's advice says what to change",
+        )
+        return
+    job = record.get("resource") or {}
+    dest = job.get("destination") or {}
+    echo = f"echoed as {dest.get('volume')}: {dest.get('location')}"
+    same = dest.get("volume") == plan.volume and dest.get("location") == plan.location
+    report.add(
+        "write test: echo",
+        "PASS" if same else "NOTE",
+        f"sent {plan.volume}: {plan.location}, {echo}",
+        "echoes are compared loosely; the job is known by its id",
+        names=True,
+    )
+    state, waited = await _wait_job(client, str(job.get("id")), clock, pause, started)
+    if state != "COMPLETED":
+        report.add(
+            "write test: job",
+            "PROBLEM" if state else "UNDECIDED",
+            f"the copy ended {state}" if state else f"not ended after {waited:.0f} s",
+            "see the job on the Platform" if state else "run the doctor again later",
+        )
+        return
+    report.add("write test: job", "PASS", f"copied in {waited:.0f} s", "none")
+    folder = plan.location.rsplit("/", 1)[0] + "/"
+    page, _ = await client.probe(
+        f"storage/volumes/{plan.volume}/list", [("prefix", folder), ("fields", "_all")]
+    )
+    obj = next(
+        (o for o in page.get("items", []) if str(o.get("location", "")).endswith(plan.name)),
+        None,
+    )
+    if obj is None:
+        report.add(
+            "write test: object",
+            "NOTE",
+            f"the volume's listing of {folder} does not show the object",
+            "a completed job whose object is not listed is 'unverified', never failed",
+            names=True,
+        )
+    else:
+        meta = obj.get("metadata") or {}
+        enc = meta.get("x-amz-server-side-encryption") or meta.get("sse_algorithm") or "not said"
+        report.add(
+            "write test: object",
+            "PASS" if meta.get("size") == plan.size else "NOTE",
+            f"listed with size {meta.get('size')} (sent {plan.size}), encryption {enc}",
+            "sizes are checked when a run is verified",
+        )
+    await _second_export(client, item, report, clock, pause)
+
+
+async def _second_export(
+    client: PlatformClient,
+    item: Any,
+    report: Report,
+    clock: Callable[[], float],
+    pause: Callable[[float], Awaitable[None]],
+) -> None:
+    """The same key again, without overwrite: refused at submission, or failed later?"""
+    try:
+        answer = await client.probe_create([item], copy_only=True)
+    except ApiError as e:  # the whole call refused
+        report.decide("conflict-at-submit", True, f"the whole call refused ({e.status})")
+        report.decide("bulk-all-or-nothing", e.status == 400, f"the whole call: {e.status}")
+        report.decide(
+            "refuse-whole-call", e.status != 400, f"the whole call: {e.status} code {e.code}"
+        )
+        report.add(
+            "write test: same key",
+            "NOTE",
+            f"a second export to the key refused as a whole call ({e.status}, code {e.code})",
+            "a refused call is split to find its item; the rest is sent",
+        )
+        return
+    record = _only_record(answer)
+    if record.get("error"):
+        err = record["error"]
+        report.decide("conflict-at-submit", True, f"per-item {err.get('code')} at submission")
+        report.decide("bulk-all-or-nothing", False, "a per-item error in the answer")
+        report.decide("refuse-whole-call", False, "a per-item error in the answer")
+        report.add(
+            "write test: same key",
+            "NOTE",
+            f"refused at submission: code {err.get('code')} ({err.get('message')})",
+            "the item is 'rejected' at once, with the error",
+        )
+        return
+    job_id = str((record.get("resource") or {}).get("id"))
+    state, waited = await _wait_job(client, job_id, clock, pause, clock())
+    if state == "FAILED":
+        report.decide("conflict-at-submit", False, f"accepted, then FAILED after {waited:.0f} s")
+        report.add(
+            "write test: same key",
+            "PASS",
+            "accepted, then the job FAILED (as the docs' example of 9107)",
+            "the item is 'failed' with 9107 when its job ends",
+        )
+    else:
+        report.add(
+            "write test: same key",
+            "PROBLEM" if state == "COMPLETED" else "UNDECIDED",
+            f"a second export to the same key without overwrite ended {state or 'unended'}",
+            "report this: sbexport expects 9107 for an occupied key",
+        )
+
+
+async def _wait_job(
+    client: PlatformClient,
+    job_id: str,
+    clock: Callable[[], float],
+    pause: Callable[[float], Awaitable[None]],
+    started: float,
+) -> tuple[str | None, float]:
+    """Until the job has ended (its state) or ``WRITE_WAIT`` has passed (None)."""
+    while clock() - started < WRITE_WAIT:
+        answer = await client.probe_post("bulk/storage/exports/get", {"export_ids": [job_id]})
+        rec = _only_record(answer).get("resource") or {}
+        state = str(rec.get("state") or "").upper()
+        if state in ("COMPLETED", "FAILED", "ABORTED"):
+            return state, clock() - started
+        await pause(WRITE_POLL)
+    return None, clock() - started
+
+
+def _only_record(answer: Any) -> dict[str, Any]:
+    items = answer.get("items") if isinstance(answer, dict) else None
+    if isinstance(items, list) and items and isinstance(items[0], dict):
+        return items[0]
+    return {}

@@ -35,5 +35,18 @@ def add_parser(subparsers: Any) -> None:
         action="store_true",
         help="name files and folders in the report (left out by default)",
     )
+    d.add_argument(
+        "--write-test",
+        action="store_true",
+        help="also copy one small file (--file) to --volume under sbexport-doctor/ with "
+        "copy_only, wait, list it, and ask for a second export to the same key (says exactly "
+        "what it will do and asks first; never moves or deletes anything)",
+    )
+    d.add_argument(
+        "--file",
+        metavar="PATH",
+        help="with --write-test: the file of --project to copy (its path, FOLDER/NAME)",
+    )
+    d.add_argument("--yes", action="store_true", help="with --write-test: do it without asking")
     common_options(d)
     d.set_defaults(command="doctor")

@@ -6,8 +6,17 @@ from __future__ import annotations
 import argparse
 import contextlib
 import sys
+import time
 
-from ..export.doctor import Report, run_doctor, save_report
+from ..api.client import PlatformClient
+from ..export.doctor import (
+    Report,
+    WriteTestError,
+    plan_write_test,
+    run_doctor,
+    save_report,
+    write_test,
+)
 from ..export.journal import Journal, JournalError
 from .common import (
     EXIT_OK,
@@ -29,6 +38,14 @@ def _pair(value: str | None, flag: str) -> None:
 async def cmd_doctor(args: argparse.Namespace, console: Console) -> int:
     _pair(args.project, "--project")
     _pair(args.volume, "--volume")
+    if args.write_test and not (args.project and args.volume and args.file):
+        raise Fail(
+            "--write-test needs --project, --volume and --file (a small file of the project, "
+            "FOLDER/NAME, to copy)",
+            EXIT_USAGE,
+        )
+    if (args.file or args.yes) and not args.write_test:
+        raise Fail("--file and --yes go with --write-test", EXIT_USAGE)
     paths = paths_from_env()
     profile = pick_profile(args.profile, paths, console)
     journal: Journal | None = None
@@ -52,6 +69,8 @@ async def cmd_doctor(args: argparse.Namespace, console: Console) -> int:
             journal=journal,
             folder=args.folder,
         )
+        if args.write_test:
+            await _write_test(args, console, opened.client, report)
     finally:
         reporter.close()
         await opened.session.close()
@@ -67,6 +86,25 @@ async def cmd_doctor(args: argparse.Namespace, console: Console) -> int:
     if saved is not None:
         console.say(f"Kept with profile {profile.name} (sbexport uses it): {saved}")
     return EXIT_OK
+
+
+async def _write_test(
+    args: argparse.Namespace, console: Console, client: PlatformClient, report: Report
+) -> None:
+    """Say exactly what the write test will do, ask (unless --yes), then do it."""
+    try:
+        plan = await plan_write_test(client, args.project, args.file, args.volume, now=time.time())
+    except WriteTestError as e:
+        raise Fail(str(e), EXIT_USAGE) from None
+    console.say(f"The write test will {plan.text()}")
+    if not args.yes:
+        if not sys.stdin.isatty():
+            raise Fail("the write test asks first: add --yes to do it without asking", EXIT_USAGE)
+        console.diag("Type yes to go on: ")
+        if sys.stdin.readline().strip().lower() != "yes":
+            console.say("Write test not made.")
+            return
+    await write_test(client, plan, report)
 
 
 def print_report(console: Console, report: Report, *, names: bool) -> None:

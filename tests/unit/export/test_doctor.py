@@ -171,3 +171,78 @@ async def test_what_it_could_not_ask_it_says_it_cannot_tell(tmp_path) -> None:
         assert "could not ask" in report.undecided[v]
     assert any(f.verdict == "UNDECIDED" and "503" in f.evidence for f in report.findings)
     assert set(report.seen) == set()  # nothing guessed from the answers that did come
+
+
+# ---- --write-test ------------------------------------------------------------------------------
+SMALL = "sample_sheet.csv"  # 9.9 KB at the project's root
+
+
+async def write_tested(variants: frozenset[str]):
+    import asyncio
+
+    from sbexport_tui.export.doctor import Report, plan_write_test, write_test
+
+    platform = demo_platform(SimSettings(tokens=[DEMO_TOKEN], job_seconds=0.05, variants=variants))
+    async with PlatformClient(
+        BASE_URL_INPROCESS, DEMO_TOKEN, transport=SimTransport(platform)
+    ) as client:
+        plan = await plan_write_test(client, PROJECT, SMALL, VOLUME, now=1_800_000_000.0)
+        report = Report(BASE_URL_INPROCESS, "sim")
+        report.finish()
+
+        async def quick(seconds: float) -> None:
+            await asyncio.sleep(0.02)
+
+        await write_test(client, plan, report, sleep=quick)
+    return plan, report, platform
+
+
+async def test_the_write_test_copies_one_file_and_sees_a_later_failure_by_default() -> None:
+    plan, report, platform = await write_tested(frozenset())
+    assert plan.location == f"sbexport-doctor/20270115T080000Z/{SMALL}"
+    assert "copy_only" in plan.text() and "Nothing is moved" in plan.text()
+    verdicts = {f.topic: f.verdict for f in report.findings}
+    assert verdicts == {
+        "write test: echo": "PASS",
+        "write test: job": "PASS",
+        "write test: object": "PASS",
+        "write test: same key": "PASS",
+    }
+    assert "conflict-at-submit" in report.ruled_out
+    made = list(platform.world.exports.values())
+    assert len(made) == 2 and all(j.copy_only for j in made)  # never a move
+    assert {j.key for j in made} == {f"sbexport/{plan.location}"}
+    posts = [p for m, p in platform.gate.log if m == "POST"]
+    assert posts.count("/v2/bulk/storage/exports/create") == 2
+
+
+@pytest.mark.parametrize(
+    "variants",
+    [
+        {"conflict-at-submit"},
+        {"conflict-at-submit", "bulk-all-or-nothing"},
+        {"conflict-at-submit", "refuse-whole-call"},
+    ],
+)
+async def test_the_write_test_tells_how_an_occupied_key_is_refused(variants) -> None:
+    _, report, platform = await write_tested(frozenset(variants))
+    assert set(report.seen) == variants
+    assert len(platform.world.exports) == 1  # the second export was never made
+
+
+async def test_a_big_file_or_a_folder_is_refused_before_any_write() -> None:
+    from sbexport_tui.export.doctor import WriteTestError, plan_write_test
+
+    platform = demo_platform(SimSettings(tokens=[DEMO_TOKEN]))
+    async with PlatformClient(
+        BASE_URL_INPROCESS, DEMO_TOKEN, transport=SimTransport(platform)
+    ) as client:
+        with pytest.raises(WriteTestError, match="is a folder"):
+            await plan_write_test(client, PROJECT, "scatter-gather", VOLUME, now=0.0)
+        with pytest.raises(WriteTestError, match="no scatter-gather/nothing"):
+            await plan_write_test(client, PROJECT, "scatter-gather/nothing", VOLUME, now=0.0)
+        with pytest.raises(WriteTestError, match="one small file"):
+            await plan_write_test(
+                client, PROJECT, "reference/human_g1k_v37_decoy.fasta", VOLUME, now=0.0
+            )
+    assert not platform.world.exports
