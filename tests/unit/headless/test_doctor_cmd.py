@@ -77,3 +77,32 @@ def test_a_bad_project_id_is_refused_before_any_request(lab, capsys) -> None:
     assert cli.main(["doctor", "--profile", "lab", "--project", "wgs-cohort"]) == 2
     assert "--project wants OWNER/NAME" in capsys.readouterr().err
     assert len(platform.gate.log) == seen
+
+
+def test_the_write_test_says_what_it_will_do_and_asks_first(lab, capsys) -> None:
+    platform, _ = lab
+    base = ["doctor", "--profile", "lab", "--project", "demo/wgs-cohort", "--volume",
+            "demo/us-east-results", "--write-test", "--file", "sample_sheet.csv"]  # fmt: skip
+    assert cli.main(base) == 2  # not a terminal here: it cannot ask
+    out, err = capsys.readouterr()
+    assert "The write test will copy sample_sheet.csv" in out
+    assert "add --yes" in err
+    assert not platform.world.exports  # nothing made
+    assert cli.main(["doctor", "--profile", "lab", "--write-test"]) == 2
+    assert "--write-test needs --project, --volume and --file" in capsys.readouterr().err
+    assert cli.main(["doctor", "--profile", "lab", "--file", "x"]) == 2
+    assert "go with --write-test" in capsys.readouterr().err
+
+
+def test_the_write_test_with_yes_copies_and_reports(lab, capsys, monkeypatch) -> None:
+    from sbexport_tui.export import doctor
+
+    platform, _ = lab
+    platform.world.job_seconds = 0.05
+    monkeypatch.setattr(doctor, "WRITE_POLL", 0.05)
+    assert cli.main([*ARGS, "--write-test", "--file", "sample_sheet.csv", "--yes"]) == 0
+    out, _ = capsys.readouterr()
+    assert "PASS      write test: job: copied in" in out
+    assert "PASS      write test: same key: accepted, then the job FAILED" in out
+    assert "conflict-at-submit" in out.split("Ruled out:")[1].splitlines()[0]
+    assert all(j.copy_only for j in platform.world.exports.values())
