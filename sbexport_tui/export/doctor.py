@@ -717,7 +717,8 @@ class Doctor:
         r.decide(
             "listing-folder-name",
             as_name,
-            f"prefix={name!r} gave {'what is in the folder' if as_name else 'the folder entry'}",
+            "prefix=FOLDER gave "
+            + ("what is in the folder" if as_name else "the folder entry FOLDER/"),
         )
         asked = name if as_name else folder
         sent = self._sent_folder(volume)
@@ -755,11 +756,13 @@ class Doctor:
         relative = all(
             not str(o.get("location", "")).startswith(volume) for o in small.get("items", [])
         )
+        said = "says" if small.get("truncated") is True else "does not say"
         r.add(
             "volume listing",
             "PASS" if not as_name else "NOTE",
             ("prefix names a folder by its name" if as_name else "prefix=dir gives dir/")
-            + ("; locations relative to the volume's prefix" if relative else ""),
+            + ("; locations relative to the volume's prefix" if relative else "")
+            + f"; a page with more after it {said} truncated",
             "the client follows the listing's own hrefs, whichever reading",
         )
 

@@ -119,7 +119,9 @@ async def test_the_json_names_no_file_and_holds_no_token(tmp_path) -> None:
     report, _ = await checked(tmp_path, frozenset({"offset-cap"}))
     text = str(report.as_json())
     assert DEMO_TOKEN not in text
-    assert "chunk_0" not in text and "chunks" not in text  # no file or folder name
+    # no file or folder name (the project's folders, the volume's folders)
+    for name in ("chunk_0", "chunks", "scatter-gather", "wgs-cohort/"):
+        assert name not in text, name
     assert "chunk_0" in str(report.as_json(names=True))
 
 
@@ -246,3 +248,24 @@ async def test_a_big_file_or_a_folder_is_refused_before_any_write() -> None:
                 client, PROJECT, "reference/human_g1k_v37_decoy.fasta", VOLUME, now=0.0
             )
     assert not platform.world.exports
+
+
+async def test_a_later_answer_that_contradicts_the_doctor_is_warned_about(tmp_path, caplog) -> None:
+    """The doctor saw offsets past 1,000 work; the Platform now refuses them: the listing goes
+    on by scroll, and the log says to run the doctor again."""
+    import logging
+
+    platform = demo_platform(SimSettings(tokens=[DEMO_TOKEN], variants=frozenset({"offset-cap"})))
+    async with PlatformClient(
+        BASE_URL_INPROCESS, DEMO_TOKEN, transport=SimTransport(platform)
+    ) as client:
+        apply_learned(client, {"file_paging": "offset", "when": "2026-12-01T10:00:00Z"})
+        w = platform.world
+        folder = w.files[w.projects[PROJECT].root_folder]
+        for part in FOLDER.split("/"):
+            folder = next(w.files[c] for c in folder.children if w.files[c].name == part)
+        with caplog.at_level(logging.WARNING):
+            names = [f.name async for f in client.list_folder(folder.id)]
+    assert len(names) == len(set(names)) == 5000
+    warned = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert any("saw it accept on 2026-12-01T10:00:00Z" in m for m in warned), warned
