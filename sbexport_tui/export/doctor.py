@@ -215,12 +215,20 @@ class Doctor:
             except (OutOfBudget, PlatformError) as e:
                 if isinstance(e, PlatformError) and step == self.sign_in:
                     raise  # a refused token or a dead network: said as any command says it
-                why = (
-                    f"the doctor's budget of {self.budget} requests was spent before this"
-                    if isinstance(e, OutOfBudget)
-                    else f"the Platform's answer: {e}"
-                )
-                r.add(step.__name__, "UNDECIDED", why, "nothing decided from this step")
+                if isinstance(e, OutOfBudget):
+                    why = f"the doctor's budget of {self.budget} requests was spent before this"
+                    r.add(step.__name__, "UNDECIDED", why, "nothing decided from this step")
+                else:
+                    # the whole message names the request's URL (a folder, a file): --names
+                    status = getattr(e, "status", None)
+                    why = f"the Platform answered {status or type(e).__name__}"
+                    r.add(
+                        step.__name__,
+                        "UNDECIDED",
+                        f"{why}: {e}",
+                        "nothing decided from this step",
+                        names=True,
+                    )
                 decided = set(r.seen) | set(r.ruled_out) | set(r.undecided)
                 for v in STEP_VARIANTS.get(step.__name__, ()):
                     if v not in decided:  # never a guess from half an answer

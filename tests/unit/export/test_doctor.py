@@ -172,6 +172,8 @@ async def test_what_it_could_not_ask_it_says_it_cannot_tell(tmp_path) -> None:
     for v in ("lean-volume-listing", "listing-folder-name", "listing-small-pages"):
         assert "could not ask" in report.undecided[v]
     assert any(f.verdict == "UNDECIDED" and "503" in f.evidence for f in report.findings)
+    assert "503" in report.undecided["lean-export-list"]
+    assert "/v2/" not in str(report.as_json())  # no request URL (a folder's name) without names
     assert set(report.seen) == set()  # nothing guessed from the answers that did come
 
 
