@@ -90,14 +90,14 @@ def write_report_json(path: Path, report: Report) -> Path:
 
 class DoctorScreen(Screen[None]):
     DEFAULT_CSS = """
-    #doctor-what, #doctor-action {
+    #doctor-what {
         height: 1;
         padding: 0 1;
         text-wrap: nowrap;
         text-overflow: ellipsis;
     }
-    #doctor-evidence {
-        height: 3;
+    #doctor-detail {
+        height: 4;
         padding: 0 1;
     }
     """
@@ -147,8 +147,7 @@ class DoctorScreen(Screen[None]):
             ],
             id="doctor-variants",
         )
-        yield Static(id="doctor-action", markup=False)
-        yield Static(id="doctor-evidence", markup=False)
+        yield Static(id="doctor-detail", markup=False)
         yield AppFooter()
 
     def on_mount(self) -> None:
@@ -191,24 +190,20 @@ class DoctorScreen(Screen[None]):
         self.query_one("#doctor-what", Static).update(text)
 
     def show_current(self) -> None:
-        """Under the table, the cursor row whole: what sbexport does, then the evidence."""
-        action = Text(no_wrap=True, overflow="ellipsis")
-        evidence = Text()
+        """Under the table, the cursor row's evidence whole (wrapped), then what sbexport does
+        about it; for a variant, why the answers showed it, ruled it out or cannot tell."""
+        text = Text()
         key = self.table.cursor_key()
         if key is not None and self.showing_variants:
-            name, word, style, why = next(v for v in self.variants if v[0] == key)
-            action.append_text(plain(name, "bold"))
-            action.append_text(plain(" · ", "dim"))
-            action.append_text(plain(word, style))
-            evidence = wrapped(why)
+            why = next(v[3] for v in self.variants if v[0] == key)
+            text = wrapped(why)
         elif key is not None:
             finding = self.report.findings[int(key)]
-            action.append_text(plain(finding.topic, "bold"))
-            action.append_text(plain(" · what sbexport does: ", "dim"))
-            action.append_text(plain(finding.action))
-            evidence = wrapped(finding.evidence)
-        self.query_one("#doctor-action", Static).update(action)
-        self.query_one("#doctor-evidence", Static).update(evidence)
+            text = wrapped(finding.evidence)
+            text.append("\n")
+            text.append_text(plain("what sbexport does: ", "dim"))
+            text.append_text(wrapped(finding.action))
+        self.query_one("#doctor-detail", Static).update(text)
 
     @on(FastTable.RowHighlighted)
     def _highlighted(self) -> None:
