@@ -1,7 +1,9 @@
 """Take the README's screenshots from the real app on the demo world (SVG, 80x24 unless noted).
 
-Run from the project root:  python screenshots/take_screenshots.py
-Each picture is the app driven by keys, exactly as a user would get there.
+Run from the project root:  python screenshots/take_screenshots.py [NAME...]
+Each picture is the app driven by keys, exactly as a user would get there. The doctor's is
+taken from the profiles screen (the demo has no profiles): a profile on the simulated Platform,
+with a run already sent from it, so that the check has a project and a volume to look at.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import tempfile
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
+from sbexport_tui.config import EnvSource, Profile, ProfileStore
 from sbexport_tui.config.paths import Paths
 from sbexport_tui.session import demo_session
 from sbexport_tui.tui.app import SbexportApp
@@ -114,6 +117,66 @@ async def jobs_running(pilot) -> None:
     await settle(pilot)
 
 
+SIM_URL = "http://127.0.0.1:9/v2"  # never dialled: the transport is in-process
+SIM_TOKEN = "screenshot-token-not-a-secret"  # noqa: S105 (the simulated Platform's only one)
+
+
+async def send_a_run(paths: Paths, platform: object, profile: str) -> None:
+    """Four files of demo/wgs-cohort's scatter-gather/chunks sent to demo/us-east-results, as
+    the app would have sent them: in the journal, and on the simulated Platform."""
+    from sbexport_tui.api import PlatformClient
+    from sbexport_tui.export import ExportOptions, Journal, SelectedFile, Selection, build_plan
+    from sbexport_tui.export.runner import submit_run
+    from sbexport_tui.sim import SimTransport
+
+    async with PlatformClient(SIM_URL, SIM_TOKEN, transport=SimTransport(platform)) as client:
+        project = await client.get_project("demo/wgs-cohort")
+        folder = "scatter-gather/chunks"
+        parent = None
+        async for f in client.list_project_root(project):
+            parent = f if f.name == folder.split("/")[0] else parent
+        assert parent is not None
+        async for f in client.list_folder(parent.id):
+            parent = f if f.name == folder.split("/")[1] else parent
+        files = [f async for f in client.list_folder(parent.id) if f.type == "file"][:4]
+        selection = Selection(
+            SelectedFile.from_file(f, folder=folder, project_location=project.location)
+            for f in files
+        )
+        volume = await client.get_volume("demo/us-east-results")
+        plan = build_plan(selection, volume, ExportOptions(volume.id))
+        with Journal(paths.journal_file) as journal:
+            run_id = journal.create_run(plan, profile=profile, api_base_url=SIM_URL)
+            await submit_run(client, journal, run_id)
+
+
+async def doctor_app(home: Path) -> SbexportApp:
+    """The profiles screen of ``lab``, a profile on the simulated Platform."""
+    from sbexport_tui.sim import SimSettings, SimTransport, demo_platform
+    from sbexport_tui.tui.screens.profiles import ProfilesContext, first_screen
+
+    env = {"HOME": str(home), "SBEXPORT_HOME": str(home / ".sbexport"), "LAB_TOKEN": SIM_TOKEN}
+    platform = demo_platform(SimSettings(tokens=[SIM_TOKEN], job_seconds=1.0))
+    ctx = ProfilesContext(Paths.from_env(env), env, lambda: SimTransport(platform))
+    ProfileStore(ctx.paths, env).add(Profile("lab", SIM_URL, EnvSource("LAB_TOKEN")))
+    await send_a_run(ctx.paths, platform, "lab")
+    app = SbexportApp(lambda: first_screen(ctx), theme_name="textual-dark")
+    app.profiles_context = ctx
+    return app
+
+
+async def doctor(pilot) -> None:
+    """c on the profiles screen: the doctor's report of the profile's Platform."""
+    await settle(pilot)
+    await pilot.press("c")
+    for _ in range(100):
+        await settle(pilot)
+        if type(pilot.app.screen).__name__ == "DoctorScreen":
+            break
+    await pilot.press(*["down"] * 7)  # a volume that cannot take exports: why, and what then
+    await settle(pilot)
+
+
 SHOTS: list[tuple[str, Steps, tuple[int, int]]] = [
     ("projects", projects, (80, 24)),
     ("browse", browse, (80, 24)),
@@ -123,12 +186,18 @@ SHOTS: list[tuple[str, Steps, tuple[int, int]]] = [
     ("jobs", jobs, (80, 24)),
     ("jobs-running", jobs_running, (80, 24)),
     ("browse-wide", browse, (120, 32)),
+    ("doctor", doctor, (80, 24)),
 ]
+# the shots that do not start on the demo's projects: how their app is made
+APPS: dict[str, Callable[[Path], Awaitable[SbexportApp]]] = {"doctor": doctor_app}
 
 
 async def take(name: str, steps: Steps, size: tuple[int, int], home: Path) -> Path:
-    app = SbexportApp(ProjectsScreen, demo=True, theme_name="textual-dark")
-    app.session = demo_session(Paths.under(home / name, demo=True))
+    if name in APPS:
+        app = await APPS[name](home / name)
+    else:
+        app = SbexportApp(ProjectsScreen, demo=True, theme_name="textual-dark")
+        app.session = demo_session(Paths.under(home / name, demo=True))
     async with app.run_test(size=size) as pilot:
         await steps(pilot)
         app.clear_notifications()

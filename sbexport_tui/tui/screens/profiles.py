@@ -1,8 +1,9 @@
 """Profiles: the first screen of `sbexport` (without --demo). Pick a profile and sign in.
 
 Also the first-run screen (no profiles yet): what a developer token is, where to get one, and a
-way into the demo. Network work (the `get_user()` check) runs in a worker; the token is never
-shown, and every string from a file, the user or the server is shown as plain text.
+way into the demo. Network work (the `get_user()` check, and `c`: the doctor's read-only check
+of how the profile's Platform behaves) runs in a worker; the token is never shown, and every
+string from a file, the user or the server is shown as plain text.
 """
 
 from __future__ import annotations
@@ -53,7 +54,8 @@ from ...config import (
     load_state,
     remember_last_used,
 )
-from ...export.journal import JournalError, open_jobs_by_profile
+from ...export.doctor import BUDGET, Report, apply_learned, load_learned, run_doctor, save_report
+from ...export.journal import Journal, JournalError, open_jobs_by_profile
 from ...session import Session, open_session
 from ..format import plural
 from ..widgets.footer import AppFooter
@@ -140,6 +142,54 @@ def describe_failure(error: BaseException, profile: Profile) -> str:
     return f"{head}. {detail[:1].upper() + detail[1:]}" if detail else head + "."
 
 
+def check_failure(error: BaseException, profile: Profile) -> str:
+    """Why the doctor could not run, on one plain line (the sign-in's words, its first line)."""
+    if isinstance(error, (ConfigError, PlatformError)):
+        head = describe_failure(error, profile).splitlines()[0]
+    else:  # not the Platform's answer: what stopped the check, never its traceback
+        detail = str(error).strip().splitlines()[:1]
+        head = f"{type(error).__name__}: {detail[0]}" if detail else type(error).__name__
+    return f"Could not check {profile.name}: {head}"
+
+
+def open_journal(path: Path) -> Journal | None:
+    """The journal when there is one (the doctor reads what it sent); never made here, and
+    None when it cannot be read (the doctor then asks only the Platform)."""
+    if not path.exists():
+        return None
+    try:
+        return Journal(path)
+    except JournalError:
+        return None
+
+
+def last_target(journal: Journal | None, profile: str) -> tuple[str | None, str | None]:
+    """(project, volume) of the profile's most recent run in the journal, or (None, None)."""
+    if journal is None:
+        return None, None
+    try:
+        run = next((r for r in journal.runs(limit=50) if r.profile == profile), None)
+        if run is None:
+            return None, None
+        items = journal.items(run.id, limit=1)
+    except JournalError:
+        return None, None
+    return (items[0].project if items else None), run.volume
+
+
+def learned_text(report: Report) -> str:
+    paging = report.learned.get("file_paging")
+    if paging == "scroll":
+        return " (files are paged by scroll: this Platform refused offsets past 1,000)"
+    return ""
+
+
+def reports_folder(paths: Paths) -> Path:
+    from .jobs_data import reports_dir
+
+    return reports_dir(paths)
+
+
 def profiles_file_problem(error: ConfigError) -> str:
     return (
         f"The profiles file cannot be used: {error}\n"
@@ -158,8 +208,10 @@ class ProfilesScreen(Screen[None]):
     HELP_TITLE = "Profiles"
     HELP = (
         "A profile is a Platform region (or API URL) and where its developer token comes from. "
-        "Enter signs in with the selected profile; t only tests it. Tokens are never shown and "
-        "never written to profiles.toml."
+        "Enter signs in with the selected profile; t only tests it. c (Doctor) checks how its "
+        "Platform behaves, read-only and in at most 20 requests, and shows what it found; "
+        "what it learnt is kept with the profile and used when you sign in. Tokens are never "
+        "shown and never written to profiles.toml."
     )
     CSS_PATH = "../styles/profiles.tcss"
     BINDINGS = [
@@ -171,6 +223,7 @@ class ProfilesScreen(Screen[None]):
         Binding("d", "delete", "Delete", id="profiles.delete"),
         Binding("asterisk,D", "set_default", "Default", show=False, id="profiles.default"),
         Binding("i", "import", "Import", id="profiles.import"),
+        Binding("c", "doctor", "Doctor", id="profiles.doctor"),
         Binding("t", "test", "Test", show=False, id="profiles.test"),
         Binding("escape", "cancel", "Cancel sign-in", show=False, id="profiles.cancel"),
     ]
@@ -183,6 +236,20 @@ class ProfilesScreen(Screen[None]):
 
     @dataclass
     class SignInFailed(Message):
+        profile: Profile
+        text: str
+
+    @dataclass
+    class Checked(Message):
+        """The doctor's report, and where it is kept (None: it could not be, ``kept_error``)."""
+
+        profile: Profile
+        report: Report
+        kept: Path | None
+        kept_error: str | None = None
+
+    @dataclass
+    class CheckFailed(Message):
         profile: Profile
         text: str
 
@@ -446,6 +513,76 @@ class ProfilesScreen(Screen[None]):
         if any(w.group == "signin" and w.is_running for w in self.workers):
             self.workers.cancel_group(self, "signin")
             self.say("Sign-in cancelled.")
+        elif any(w.group == "doctor" and w.is_running for w in self.workers):
+            self.workers.cancel_group(self, "doctor")
+            self.say("Check cancelled.")
+
+    # ---- the doctor: how the profile's Platform behaves (read-only) --------------------------
+    def action_doctor(self) -> None:
+        profile = self.current()
+        if profile is None:
+            self.say("No profile to check: n creates one.", error=True)
+            return
+        self.say(
+            f"Checking how {profile.resolved_region.name} behaves… (read-only, at most "
+            f"{BUDGET} requests; Esc cancels)"
+        )
+        self.check(profile)
+
+    @work(exclusive=True, group="doctor", exit_on_error=False)
+    async def check(self, profile: Profile) -> None:
+        """Open the profile's own session (as ``t`` does), run the doctor on the project and
+        volume of the profile's last run, keep the report with the profile."""
+        post = self.post_message
+        paths = self.ctx.paths
+        try:
+            session = await asyncio.to_thread(
+                open_session, profile, paths, self.ctx.env, transport=self.ctx.transport()
+            )
+        except Exception as e:  # ConfigError mostly; one plain line, never a traceback
+            post(self.CheckFailed(profile, check_failure(e, profile)))
+            return
+        client = session.client
+        client.retry = SIGNIN_RETRY  # a person waits for it: no waiting out a maintenance
+        journal: Journal | None = None
+        try:
+            journal = await asyncio.to_thread(open_journal, paths.journal_file)
+            project, volume = await asyncio.to_thread(last_target, journal, profile.name)
+            report = await run_doctor(client, project=project, volume=volume, journal=journal)
+        except Exception as e:
+            post(self.CheckFailed(profile, check_failure(e, profile)))
+            return
+        finally:
+            if journal is not None:
+                journal.close()
+            await session.close()
+        try:
+            kept = await asyncio.to_thread(save_report, paths.state_dir, profile.name, report)
+        except (OSError, ConfigError) as e:
+            post(self.Checked(profile, report, None, getattr(e, "strerror", None) or str(e)))
+            return
+        post(self.Checked(profile, report, kept))
+
+    def on_profiles_screen_checked(self, message: ProfilesScreen.Checked) -> None:
+        from .doctor import DoctorScreen, verdict_counts
+
+        profile, report = message.profile, message.report
+        said = f"Checked {profile.name} on {report.deployment}: {verdict_counts(report)}"
+        if message.kept is None:
+            said += f"; could not keep it with the profile: {message.kept_error}"
+        else:
+            said += "; kept with the profile" + learned_text(report)
+            # the signed-in profile's client uses it at once (else: at its next sign-in)
+            session = app_of(self).session
+            if session is not None and session.profile_name == profile.name and not session.demo:
+                apply_learned(session.client, load_learned(self.ctx.paths.state_dir, profile.name))
+        self.say(said + ".", error=message.kept is None, ok=report.worst != "PROBLEM")
+        self.app.push_screen(
+            DoctorScreen(report, profile=profile.name, reports=reports_folder(self.ctx.paths))
+        )
+
+    def on_profiles_screen_check_failed(self, message: ProfilesScreen.CheckFailed) -> None:
+        self.say(message.text, error=True)
 
     def on_profiles_screen_signed_in(self, message: ProfilesScreen.SignedIn) -> None:
         session, profile = message.session, message.profile
