@@ -331,7 +331,7 @@ class Doctor:
         other = cloud_mismatch(location, v) if location else None
         if other:
             problems.append(f"another cloud ({other}) than the project's {location}")
-        perm = "not asked (budget)"
+        perm = "not asked (it cannot take exports anyway)" if problems else "not asked (budget)"
         if ask_member and r.user:
             try:
                 member = await self.ask(self.client.get_volume_member(v.id, r.user))
@@ -364,9 +364,14 @@ class Doctor:
     async def files(self) -> None:
         r = self.report
         if not self.project:
-            r.add("file paging", "UNDECIDED", "no project given (--project)", "none")
+            r.add(
+                "file paging",
+                "UNDECIDED",
+                "no project to look at (--project, or a first export)",
+                "none",
+            )
             for v in ("offset-cap", "filters-whole-project"):
-                r.decide(v, None, "no project given")
+                r.decide(v, None, "no project to look at")
             return
         root, _ = await self.ask(
             self.client.probe(
@@ -379,6 +384,10 @@ class Doctor:
         queue = list(folders)
         if self.folder:  # the user's folder: walked to, level by level
             queue = await self._walk(folders, self.folder.strip("/").split("/"))
+        else:  # the folder sbexport exported most from (the journal) first: it may be big
+            sent = await self._sent_from()
+            if sent is not None:
+                queue = [sent, *(f for f in queue if f.get("id") != sent.get("id"))]
         for _ in range(FOLDERS_LISTED):
             if not queue:
                 break
@@ -399,8 +408,34 @@ class Doctor:
                     queue.append(item)
                 elif nested is None and item.get("name"):
                     nested = (item["name"], folder.get("name", ""))
+            if biggest[0] > OFFSET_CAP and nested is not None:
+                break  # enough to ask both questions: the rest of the budget is for the volume
         await self._offsets(biggest)
         await self._filters(nested)
+
+    async def _sent_from(self) -> dict[str, Any] | None:
+        """The project folder the journal's runs exported most files from, by its id (a file
+        of it names its parent), or None."""
+        if self.journal is None or self.project is None:
+            return None
+        counts: dict[str, tuple[int, str]] = {}
+        with contextlib.suppress(JournalError):
+            for run in self.journal.runs(limit=20):
+                for item in self.journal.items(run.id):
+                    path = item.project_path or ""
+                    if item.project != self.project or "/" not in path:
+                        continue
+                    folder = path.rsplit("/", 1)[0]
+                    n, fid = counts.get(folder, (0, item.file_id))
+                    counts[folder] = (n + 1, fid)
+        if not counts:
+            return None
+        folder, (_, file_id) = max(counts.items(), key=lambda kv: kv[1][0])
+        record, _ = await self.ask(self.client.probe(f"files/{file_id}"))
+        parent = record.get("parent") if isinstance(record, dict) else None
+        if not parent:
+            return None
+        return {"id": parent, "name": folder.rsplit("/", 1)[-1], "type": "folder"}
 
     async def _walk(self, folders: list[dict[str, Any]], parts: list[str]) -> list[dict[str, Any]]:
         """The folder at ``parts`` under the root (whose folders are ``folders``), as a queue of
@@ -536,8 +571,13 @@ class Doctor:
         job_vs = ("lean-export-list", "bulk-get-unordered", "job-forbidden", *order_vs, *echo_vs)
         if volume is None:
             for v in job_vs:
-                r.decide(v, None, "no volume given (--volume) and none in the journal")
-            r.add("export list", "UNDECIDED", "no volume to look at (--volume)", "none")
+                r.decide(v, None, "no volume to look at (--volume, or a first export)")
+            r.add(
+                "export list",
+                "UNDECIDED",
+                "no volume to look at (--volume, or a first export)",
+                "none",
+            )
             return
         data, _ = await self.ask(
             self.client.probe(
@@ -687,7 +727,7 @@ class Doctor:
         vs = ("lean-volume-listing", "listing-folder-name", "listing-small-pages")
         if volume is None:
             for v in vs:
-                r.decide(v, None, "no volume given (--volume)")
+                r.decide(v, None, "no volume to look at")
             return
         path = f"storage/volumes/{volume}/list"
         top, _ = await self.ask(self.client.probe(path, [("limit", 100)]))

@@ -36,7 +36,7 @@ READ_POSTS = {"/v2/bulk/storage/exports/get", "/v2/bulk/files/get"}
 DECIDABLE = sorted(set(VARIANTS) - set(NEEDS_WRITE))
 
 
-async def checked(tmp_path, variants: frozenset[str], *, names: bool = False):
+async def checked(tmp_path, variants: frozenset[str], *, paging_in: str | None = FOLDER):
     """A sim with these variants, a first export of SENT files through the engine (recorded in
     the journal, as sbexport's own runs are), then the doctor; its report and the sim."""
     platform = demo_platform(SimSettings(tokens=[DEMO_TOKEN], job_seconds=0.01, variants=variants))
@@ -62,12 +62,20 @@ async def checked(tmp_path, variants: frozenset[str], *, names: bool = False):
             await submit_run(client, journal, run_id)
             before = len(platform.gate.log)
             report = await run_doctor(
-                client, project=PROJECT, volume=VOLUME, journal=journal, folder=FOLDER
+                client, project=PROJECT, volume=VOLUME, journal=journal, folder=paging_in
             )
             calls = list(platform.gate.log)[before:]
         finally:
             journal.close()
     return report, calls
+
+
+async def test_without_a_folder_it_pages_where_sbexport_exported_from(tmp_path) -> None:
+    """No --folder: the folder the journal's runs exported most from is tried first (the
+    5,000-file folder here), so a first check after an export decides the paging."""
+    report, calls = await checked(tmp_path, frozenset({"offset-cap"}), paging_in=None)
+    assert set(report.seen) == {"offset-cap"}
+    assert report.requests == len(calls) <= BUDGET
 
 
 def test_every_sim_variant_is_known_to_the_doctor() -> None:
