@@ -63,6 +63,7 @@ VARIANTS = (
     "listing-small-pages",
     "job-forbidden",
     "refuse-whole-call",
+    "job-queue",
 )
 # what only a write can tell (or a request the doctor never makes: an invalid one)
 # the variants each step decides (undecided, with the reason, when the step cannot finish)
@@ -88,6 +89,7 @@ NEEDS_WRITE = {
     "refuse-whole-call": "only a bulk export with an invalid item tells; the doctor never "
     "sends one",
     "volume-listing-snapshot": "only an object written while a listing is read tells",
+    "job-queue": "only many jobs at once tell (whether some wait PENDING for others)",
 }
 
 

@@ -25,7 +25,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from .settings import JOB_FORBIDDEN_RATE, OFFSET_CAP, SimSettings
+from .settings import JOB_FORBIDDEN_RATE, JOB_QUEUE_SLOTS, OFFSET_CAP, SimSettings
 from .world import FileNode, Volume, World, error_body, s3_defaults
 
 API_PREFIX = "/v2"
@@ -981,6 +981,8 @@ class SimPlatform:
         self.world = world
         self.settings = settings or SimSettings()
         world.job_seconds = self.settings.job_seconds
+        world.job_rate = self.settings.job_rate
+        world.job_slots = JOB_QUEUE_SLOTS if self.settings.has("job-queue") else None
         world.job_fail_rate = self.settings.faults.get("job_fail", 0.0)
         world.job_abort_rate = self.settings.faults.get("unknown_state", 0.0)
         self.socket_mode = socket_mode

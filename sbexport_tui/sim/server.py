@@ -42,6 +42,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--job-seconds", type=float, default=10.0, metavar="S", help="time scale of export jobs"
     )
     p.add_argument(
+        "--job-rate",
+        type=float,
+        default=None,
+        metavar="MB/S",
+        help="jobs take their file's size at this rate (+-30%%) instead of --job-seconds: a "
+        "2 KB file seconds, a 150 GB one about an hour at 40 MB/s",
+    )
+    p.add_argument(
         "--latency-ms", type=float, default=0.0, metavar="L", help="latency added to every request"
     )
     p.add_argument(
@@ -96,6 +104,7 @@ def settings_from_args(args: argparse.Namespace) -> SimSettings:
     kw = {"tokens": args.token} if args.token else {}
     return SimSettings(
         job_seconds=args.job_seconds,
+        job_rate=None if args.job_rate is None else args.job_rate * 1e6,
         latency_ms=args.latency_ms,
         rate_limit=limit,
         rate_window=window,
@@ -169,7 +178,12 @@ def run(args: argparse.Namespace) -> int:
         print(f"Accepted token: {t}", flush=True)
     faults = ", ".join(f"{k}={v}" for k, v in settings.faults.items()) or "none"
     print(
-        f"Jobs scale {settings.job_seconds:g}s, latency {settings.latency_ms:g} ms, rate limit "
+        (
+            f"Jobs at {settings.job_rate / 1e6:g} MB/s"
+            if settings.job_rate
+            else f"Jobs scale {settings.job_seconds:g}s"
+        )
+        + f", latency {settings.latency_ms:g} ms, rate limit "
         f"{settings.rate_limit}/{settings.rate_window:g}s, faults: {faults}, seed {settings.seed}, "
         f"variants: {', '.join(sorted(settings.variants)) or 'none'}"
         + (", hostile" if settings.hostile else "")

@@ -29,6 +29,8 @@ FAULT_KINDS = {
 # Behaviours the Platform's documentation does not settle. The default of each is the reading
 # that follows the docs' own examples (or, failing that, the more conservative one); a variant
 # turns on the other reading, so the client can be tested under every one of them.
+JOB_QUEUE_SLOTS = 100  # jobs of a user that run at once under the job-queue variant
+
 VARIANTS = {
     "conflict-at-submit": (
         "an occupied destination (no overwrite) is refused at submission with a per-item 9107 "
@@ -62,6 +64,10 @@ VARIANTS = {
         "GET /files with project= and a filter (name, tag, metadata, origin.task) searches the "
         "whole project; default: the project's root only, as without filters (the docs: the "
         "call is not recursive)"
+    ),
+    "job-queue": (
+        "holds a user's jobs PENDING while JOB_QUEUE_SLOTS of them run (a queue); default: "
+        "every job starts as soon as it is accepted (the docs give no concurrency limit)"
     ),
     "offset-cap": (
         "file listings refuse offset paging past 1,000 items (400); the client must continue "
@@ -143,6 +149,8 @@ class SettingsError(ValueError):
 class SimSettings:
     tokens: list[str] = field(default_factory=lambda: [secrets.token_hex(16)])
     job_seconds: float = 10.0
+    # bytes a second a job transfers (None: the job_seconds time scale, whatever the size)
+    job_rate: float | None = None
     latency_ms: float = 0.0
     rate_limit: int = 1000
     rate_window: float = 300.0
@@ -179,6 +187,8 @@ class SimSettings:
             raise SettingsError("rate limit must be at least 1 request per a positive window")
         if self.job_seconds < 0:
             raise SettingsError("job seconds must not be negative")
+        if self.job_rate is not None and not self.job_rate > 0:
+            raise SettingsError("the job rate must be a positive number of MB/s")
         if not 0.0 <= self.hostile_rate <= 1.0:
             raise SettingsError(f"hostile rate must be between 0 and 1, not {self.hostile_rate}")
 

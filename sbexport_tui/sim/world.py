@@ -482,6 +482,15 @@ class World:
         self._pending: list[tuple[float, int, str]] = []  # heap of (done_at, seq, job id)
         self._seq = 0
         self.job_seconds = 10.0
+        # [docs silent] how long a job takes. None: the time-scale model (``job_seconds``, a
+        # few seconds whatever the size). A rate (bytes a second): a job's transfer takes its
+        # size over the rate, with +-30 % jitter, after a short start-up; so a cohort mixes
+        # jobs of seconds and of an hour, as real exports do.
+        self.job_rate: float | None = None
+        # [docs silent] how many jobs of a user run at once: None, no limit (the default);
+        # the job-queue variant sets JOB_QUEUE_SLOTS, and a job waits PENDING for a slot.
+        self.job_slots: int | None = None
+        self._slots: list[float] = []  # heap of the running jobs' ends (with job_slots)
         self.job_fail_rate = 0.0
         self.job_abort_rate = 0.0
         self._job_rng = random.Random(seed + 7)
@@ -600,6 +609,9 @@ class World:
         """(pending seconds, running seconds) for a file of this size: deterministic per job."""
         scale = self.job_seconds
         jitter = int(hashlib.sha256(job_id.encode()).hexdigest()[:8], 16) / 0xFFFFFFFF
+        if self.job_rate is not None:
+            # a start-up of 1 to 3 s, then the size at the rate, +-30 %
+            return 1.0 + 2.0 * jitter, size / self.job_rate * (0.7 + 0.6 * jitter)
         gib = size / 2**30
         pending = scale * (0.1 + 0.2 * jitter)
         running = scale * (0.2 + 0.6 * min(1.0, gib / 100.0) + 0.2 * jitter)
@@ -664,13 +676,25 @@ class World:
             copy_only=copy_only,
             properties=properties,
             submitted=now,
-            run_at=now + pending,
-            done_at=now + pending + running,
+            run_at=(start := self._slot(now + pending, running)),
+            done_at=start + running,
             planned_error=planned,
             aborted=aborted,
         )
         self._track(job)
         return job
+
+    def _slot(self, ready: float, running: float) -> float:
+        """When a job ready at ``ready`` starts: then, or (job-queue) when a slot frees."""
+        if self.job_slots is None:
+            return ready
+        while self._slots and self._slots[0] <= ready:
+            heapq.heappop(self._slots)
+        start = ready
+        if len(self._slots) >= self.job_slots:
+            start = max(ready, heapq.heappop(self._slots))
+        heapq.heappush(self._slots, start + running)
+        return start
 
     def _track(self, job: ExportJob) -> None:
         self.exports[job.id] = job
