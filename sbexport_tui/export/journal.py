@@ -692,6 +692,21 @@ class Journal:
             params.append(limit)
         return [_item(r) for r in self._query(sql, params)]
 
+    def transfer_rates(self, run_ids: Iterable[int], limit: int = 200) -> list[float]:
+        """Bytes a second of the most recently ended jobs of these runs that completed with a
+        size, a start and an end (their Platform times): what a job of theirs transfers."""
+        ids = list(run_ids)
+        if not ids:
+            return []
+        rows = self._query(
+            "SELECT size, finished - started FROM items WHERE run_id IN "  # noqa: S608
+            f"({','.join('?' * len(ids))}) AND state IN ('completed', 'verified', 'unverified') "
+            "AND size > 0 AND started IS NOT NULL AND finished > started "
+            "ORDER BY finished DESC LIMIT ?",
+            (*ids, limit),
+        )
+        return [size / span for size, span in rows]
+
     def counts(self, run_id: int) -> dict[str, int]:
         """Items per state (every state present, 0 when none)."""
         out = dict.fromkeys(ITEM_STATES, 0)

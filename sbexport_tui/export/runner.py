@@ -845,14 +845,20 @@ async def poll_once(
     on_progress: Callable[[Progress], Any] | None = None,
     stop_event: StopFlag | None = None,
     on_answer: Callable[[int], Any] | None = None,
+    choose: Callable[[list[ItemRecord]], list[str]] | None = None,
 ) -> PollResult:
     """One pass over every unfinished job (of one run, or of all runs): <= 100 ids per call,
     ``POLL_CONCURRENCY`` calls in flight. ``on_answer(changed)``: after each call's states are
     in the journal. ``stop_event`` ends the pass before the next call (those in flight end);
-    its ``after_answer(asked, ended)``, if it has one, hears of each call's chunk."""
+    its ``after_answer(asked, ended)``, if it has one, hears of each call's chunk. ``choose``:
+    which of the open jobs to ask about, in which order (``expect.Expectation``); all of them,
+    least recently changed first, without it."""
     result = PollResult(run_id)
     rows = journal.unfinished_jobs(run_id)
-    ids = list(dict.fromkeys(r.job_id for r in rows if r.job_id))
+    if choose is not None:
+        ids = choose(rows)
+    else:
+        ids = list(dict.fromkeys(r.job_id for r in rows if r.job_id))
     runs = {r.run_id for r in rows}
     counted = -PROGRESS_EVERY
     starts = iter(range(0, len(ids), BULK_MAX))

@@ -60,7 +60,8 @@ from ..api.errors import (
 )
 from ..api.ratelimit import RateBudget
 from .cadence import poll_interval
-from .journal import Journal, JournalError
+from .expect import Expectation
+from .journal import ItemRecord, Journal, JournalError
 from .runner import Progress, RunBusy, StopFlag, SubmitResult, submit_run
 from .states import WATCHED_STATES
 from .watching import (
@@ -294,6 +295,8 @@ class Watcher:
     give_up_after: float = GIVE_UP_AFTER
     errors: Literal["raise", "retry"] = "retry"
     stop: StopFlag | None = None  # ends a pass, a send and ``run()`` between two requests
+    # polling by expectation (``expect``): which open jobs a pass asks about; None asks all
+    expect: Expectation | None = field(default_factory=Expectation)
     clock: Callable[[], float] = time.monotonic
     rng: random.Random = field(default_factory=random.Random)
 
@@ -319,6 +322,7 @@ class Watcher:
         self._send_ended = False  # a send ended since the last pass began: settle at once
         self._wake: asyncio.Event | None = None
         self._stepping = False
+        self._period = 2.0  # the last poll period worked out (the expectation's bound)
 
     # ---- what to watch -------------------------------------------------------------------
     def send(self, run_id: int) -> None:
@@ -378,6 +382,7 @@ class Watcher:
             interval = float(self.interval(n, budget, now))
         else:
             interval, why = poll_interval(n, budget, now, base=self.interval, calls=self.last_calls)
+        self._period = interval
         if self.pass_began is not None:  # passes are a period apart from start to start
             interval = next_pass_in(interval, self.pass_began, self.clock())
         if budget is not None and budget.waiting_until is not None:
@@ -529,6 +534,7 @@ class Watcher:
                 verify_stop=self.stop,
                 hold=hold,
                 pause=self.pause(),
+                choose=self._choose if self.expect is not None else None,
             )
             if self.errors == "retry":
                 self._raise_send_error()
@@ -551,6 +557,13 @@ class Watcher:
         self.open_jobs = self._open(self.active | self.sending)
         self._emit(PassDone(result))
         return result
+
+    def _choose(self, rows: list[ItemRecord]) -> list[str]:
+        assert self.expect is not None
+        offset = float(getattr(self.client, "server_offset", 0.0) or 0.0)
+        return self.expect.choose(
+            self.journal, rows, now=self.journal.now(), period=self._period, offset=offset
+        )
 
     def _open(self, runs: set[int]) -> int:
         return sum(self.journal.counts(rid)[s] for rid in runs for s in WATCHED_STATES)

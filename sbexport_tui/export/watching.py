@@ -46,7 +46,7 @@ from typing import Any, Protocol
 
 from .client import ExportClient, PageClient, VolumeClient
 from .following import followed_by
-from .journal import WATCHED_STATES, Journal
+from .journal import WATCHED_STATES, ItemRecord, Journal
 from .runner import Progress, StopFlag, poll_once, settle_if_sent, verify_run
 from .together import side_by_side
 from .watchers import (  # re-exported: the front ends watch through this module
@@ -103,6 +103,7 @@ async def watch_pass(
     verify_stop: StopFlag | None = None,
     hold: Collection[int] = (),
     pause: float = LONGEST_PAUSE,
+    choose: Callable[[list[ItemRecord]], list[str]] | None = None,
 ) -> PassResult:
     """One pass over these runs (see the module's doc). ``hold``: runs not to verify or settle
     yet (the front end is about to send their unsent items). ``on_verify(run_id)`` is called
@@ -126,6 +127,7 @@ async def watch_pass(
             stop_event,
             verify_stop,
             hold,
+            choose,
         )
     finally:
         # the pass's end is the span's end too: when the runs it settled were seen ended
@@ -143,6 +145,7 @@ async def _watch_pass(
     stop_event: StopFlag | None,
     verify_stop: StopFlag | None,
     hold: Collection[int],
+    choose: Callable[[list[ItemRecord]], list[str]] | None = None,
 ) -> PassResult:
     changed: set[int] = set()
 
@@ -168,6 +171,7 @@ async def _watch_pass(
                         on_progress=on_progress,
                         stop_event=stop_event,
                         on_answer=on_answer,
+                        choose=choose,
                     )
                     result.calls += polled.calls
                     result.changed += polled.changed
