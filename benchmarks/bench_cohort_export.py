@@ -16,6 +16,14 @@ the client's CPU time (as a share of the wall) and its peak RSS. Not a test: not
     python benchmarks/bench_cohort_export.py [--files 100000] [--latency-ms 50]
         [--rate-limit 1000/30] [--job-seconds 2] [--poll-interval 10] [--cap 1800]
         [--timeline] [--profile FILE]
+
+``--realistic`` gives the jobs real lengths instead: each takes its file's size at
+``--job-rate`` MB/s (40 by default: an index in seconds, a 90 GB BAM in about 40 minutes; the
+cohort's own size mix), polled every 10 s, and runs the official client's bulk-get loop beside
+ours on a second sim of the same settings, in the same run. Ours runs with ``--no-verify`` there,
+so that the journal's last change of each item is the moment it was shown finished. Printed for
+both: requests / floor, 429s, the time from each job's end to its being seen finished (median
+and 95th percentile, in poll intervals), the end after the last job, CPU / wall and peak RSS.
 """
 
 from __future__ import annotations
@@ -34,7 +42,7 @@ from simthread import TOKEN, SimThread
 VOLUME = "demo/us-east-results"
 
 
-def sim_thread(files: int, args: argparse.Namespace) -> SimThread:
+def sim_thread(files: int, args: argparse.Namespace, job_rate: float | None = None) -> SimThread:
     from sbexport_tui.sim.demo import build_cohort_world
     from sbexport_tui.sim.settings import SimSettings, parse_rate_limit
 
@@ -45,6 +53,7 @@ def sim_thread(files: int, args: argparse.Namespace) -> SimThread:
         latency_ms=args.latency_ms,
         rate_limit=limit,
         rate_window=window,
+        job_rate=job_rate,
     )
     return SimThread(build_cohort_world(files), settings)
 
@@ -65,7 +74,19 @@ def main() -> int:
         metavar="FILE",
         help="run the client under cProfile and write its statistics to FILE (pstats)",
     )
+    p.add_argument(
+        "--realistic",
+        action="store_true",
+        help="real job lengths (--job-rate) and the official client's loop beside ours",
+    )
+    p.add_argument("--job-rate", type=float, default=40.0, metavar="MB/S")
+    p.add_argument("--official", nargs=2, metavar=("URL", "FILES"), help=argparse.SUPPRESS)
     args = p.parse_args()
+    if args.official:
+        official_loop(args.official[0], args.poll_interval)
+        return 0
+    if args.realistic:
+        return realistic(args)
     n = args.files
     pages = math.ceil(n / 100)
     folders = 3
@@ -144,6 +165,161 @@ def main() -> int:
         for start in range(0, int(seen[-1][0] - t0) + 1, 10):
             row = [k for t, k in seen if start <= t - t0 < start + 10]
             print(f"{start:>7} " + " ".join(f"{row.count(k):>7}" for k in kinds))
+    return 0
+
+
+# ---- --realistic: real job lengths, ours beside the official client's bulk-get loop ------------
+def official_loop(url: str, poll: float) -> None:
+    """sevenbridges-python as its docs show: bulk_submit in chunks of 100 (copy_only, advance
+    access), then bulk_get of the unfinished jobs every ``poll`` seconds; prints, as JSON, when
+    it saw each job finished."""
+    import json
+
+    import sevenbridges as sbg
+    from sevenbridges.http.error_handlers import maintenance_sleeper, rate_limit_sleeper
+
+    api = sbg.Api(
+        url=url,
+        token=TOKEN,
+        advance_access=True,
+        debug=True,  # only to allow http:// on loopback (the sim)
+        error_handlers=[rate_limit_sleeper, maintenance_sleeper],
+    )
+    project = api.projects.get("demo/cohort")
+    files = []
+    for folder in api.files.query(project=project, limit=100).all():
+        files += [(folder.name, f) for f in api.files.query(parent=folder.id, limit=100).all()]
+    jobs = []
+    for start in range(0, len(files), 100):
+        records = api.exports.bulk_submit(
+            exports=[
+                {"file": f.id, "volume": VOLUME, "location": f"official/{name}/{f.name}"}
+                for name, f in files[start : start + 100]
+            ],
+            copy_only=True,
+        )
+        jobs += [r.resource.id for r in records if r.valid]
+    seen: dict[str, float] = {}
+    unfinished = jobs
+    while unfinished:
+        still = []
+        for start in range(0, len(unfinished), 100):
+            for r in api.exports.bulk_get(exports=unfinished[start : start + 100]):
+                if r.resource.state in ("COMPLETED", "FAILED"):
+                    seen[r.resource.id] = time.time()
+                else:
+                    still.append(r.resource.id)
+        unfinished = still
+        if unfinished:
+            time.sleep(poll)
+    print(json.dumps(seen))
+
+
+def realistic(args: argparse.Namespace) -> int:
+    import json
+    import sqlite3
+    import statistics
+
+    from sbexport_tui.config import Paths
+
+    n = args.files
+    pages = math.ceil(n / 100)
+    floor = (1 + 3 + pages) + pages + pages  # list, submit, poll (no verification here)
+    env0 = {k: v for k, v in os.environ.items() if not k.startswith(("SB_", "SBEXPORT_"))}
+    rows = []
+    for way in ("sbexport export --wait --no-verify", "sevenbridges-python bulk_get loop"):
+        home = tempfile.mkdtemp(prefix="sbexport-bench-")
+        with sim_thread(n, args, job_rate=args.job_rate * 1e6) as sim:
+            env = {**env0, "SB_API_ENDPOINT": sim.url, "SB_AUTH_TOKEN": TOKEN}
+            env["SBEXPORT_HOME"] = home
+            if way.startswith("sbexport"):
+                cmd = [
+                    sys.executable, "-m", "sbexport_tui.headless", "export", "--project",
+                    "demo/cohort", "--recursive", "--volume", VOLUME, "--wait", "--no-verify",
+                    "--poll-interval", str(args.poll_interval), "--json",
+                ]  # fmt: skip
+            else:
+                me = os.path.abspath(__file__)
+                cmd = [sys.executable, me, "--official", sim.url, str(n),
+                       "--poll-interval", str(args.poll_interval)]  # fmt: skip
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
+            t0 = time.time()
+            proc = subprocess.Popen(
+                cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+            )
+            try:
+                out, err = proc.communicate(timeout=args.cap)
+                end: float | None = time.time()
+                note = (
+                    "" if proc.returncode in (0, 1) else f"exit {proc.returncode}: {err[-200:]!r}"
+                )
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                out, _ = proc.communicate()
+                end, note = None, f"did not finish in {args.cap:.0f} s"
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            gate = sim.platform.gate
+            jobs = {j.id: j for j in sim.platform.world.exports.values()}
+            last = max((j.done_at for j in jobs.values()), default=None)
+            if way.startswith("sbexport"):
+                db = sqlite3.connect(Paths.from_env({"SBEXPORT_HOME": home}).journal_file)
+                seen = dict(
+                    db.execute(
+                        "SELECT job_id, updated FROM items WHERE job_id IS NOT NULL "
+                        "AND state NOT IN ('submitted', 'pending', 'running')"
+                    ).fetchall()
+                )
+                db.close()
+            else:
+                seen = json.loads(out.strip().splitlines()[-1]) if out.strip() else {}
+            lags = sorted(seen[j] - jobs[j].done_at for j in seen if j in jobs)
+            cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+            wall = (end - t0) if end is not None else None
+            rows.append(
+                {
+                    "way": way,
+                    "requests": gate.requests + gate.responses_429,
+                    "r429": gate.responses_429,
+                    "jobs": len(jobs),
+                    "lag50": statistics.median(lags) if lags else None,
+                    "lag95": lags[int(0.95 * (len(lags) - 1))] if lags else None,
+                    "after": (end - last) if (end and last) else None,
+                    "wall": wall,
+                    "cpu": cpu,
+                    "rss": after.ru_maxrss / 1024,
+                    "lengths": sorted(j.done_at - j.submitted for j in jobs.values()),
+                    "note": note,
+                }
+            )
+        print(f"  done: {way}", file=sys.stderr, flush=True)
+    poll = args.poll_interval
+    lengths = rows[0]["lengths"]
+    print(
+        f"Realistic cohort export of {n:,} files (demo/cohort -> {VOLUME}); jobs at "
+        f"{args.job_rate:g} MB/s (+-30 %): {lengths[0]:.0f} s to {lengths[-1]:.0f} s, median "
+        f"{statistics.median(lengths):.0f} s; poll interval {poll:g} s; rate limit "
+        f"{args.rate_limit}; latency {args.latency_ms:g} ms; a fresh sim per way. Floor = "
+        f"{floor:,} requests (list + submit + one status call per 100 files)."
+    )
+    head = (
+        f"{'way':<36} {'requests':>8} {'/ floor':>7} {'429s':>5} {'seen lag p50':>12} "
+        f"{'p95':>6} {'end-last':>8} {'CPU/wall':>8} {'RSS MB':>6}"
+    )
+    print(head)
+    print("-" * len(head))
+    for r in rows:
+        lag = (
+            f"{r['lag50'] / poll:>10.2f} i {r['lag95'] / poll:>4.2f} i"
+            if r["lag50"] is not None
+            else f"{'-':>12} {'-':>6}"
+        )
+        share = f"{100 * r['cpu'] / r['wall']:.1f} %" if r["wall"] else "-"
+        tail = f"{r['after']:.1f} s" if r["after"] is not None else "-"
+        print(
+            f"{r['way']:<36} {r['requests']:>8,} {r['requests'] / floor:>6.2f}x "
+            f"{r['r429']:>5} {lag} {tail:>8} {share:>8} {r['rss']:>6.0f}  {r['note']}"
+        )
+    print("(lag: from a job's end on the Platform to the client's seeing it, in poll intervals i)")
     return 0
 
 
