@@ -45,6 +45,17 @@ def test_bench_cohort_export_at_1000_files():
     assert "requests by kind" in out, out
 
 
+def test_bench_cohort_export_realistic_at_120_files():
+    out = bench(
+        "bench_cohort_export.py", "--realistic", "--files", "120", "--job-rate", "50000",
+        "--poll-interval", "1",
+    )  # fmt: skip
+    assert "Realistic cohort export of 120 files" in out, out
+    for way in ("sbexport export --wait --no-verify", "sevenbridges-python bulk_get loop"):
+        line = next(x for x in out.splitlines() if x.startswith(way))
+        assert " i " in line and "exit" not in line and "did not finish" not in line, out
+
+
 def test_bench_jobs_pane_at_100_jobs():
     out = bench("bench_jobs_pane.py", "--jobs", "100", "--changed", "10")
     assert "jobs pane: 100 jobs, 10 state changes per round" in out, out
