@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import os
@@ -10,10 +9,14 @@ import signal
 import sys
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
-# Light imports only: `sbexport jobs list` and `profiles list` go through here, and load no HTTP
-# client, models or engine (the api's errors are imported when an error is classified).
+if TYPE_CHECKING:
+    import asyncio
+
+# Light imports only (asyncio too: imported where a command waits): `sbexport jobs list` and
+# `profiles list` go through here, and load no HTTP client, models or engine (the api's errors
+# are imported when an error is classified).
 from ..config import ConfigError, Paths, Profile, environment_profile, load_profiles
 from ..export.journal import Journal, JournalError, JournalUnusable, clean_base_url
 from ..export.templates import TemplateError
@@ -241,6 +244,8 @@ async def open_profile_session(
     env: Mapping[str, str] | None = None,
 ) -> Opened:
     """A session for the profile (token from its source, in a thread: it may run a command)."""
+    import asyncio
+
     from ..api.client import RetryPolicy
     from ..session import open_session
 
@@ -272,6 +277,8 @@ class Interrupts:
     A second Ctrl-C cancels at once."""
 
     def __init__(self, console: Console) -> None:
+        import asyncio
+
         self.console = console
         self.stop = asyncio.Event()
         self.graceful = False  # True while a stop_event-aware step runs
@@ -298,6 +305,8 @@ class Interrupts:
 
     @contextlib.contextmanager
     def installed(self) -> Iterator[Interrupts]:
+        import asyncio
+
         loop = asyncio.get_running_loop()
         self._task = asyncio.current_task()
         added = []
@@ -317,5 +326,7 @@ class Interrupts:
         """Sleep, but wake up at once when a stop is requested."""
         if self.stop.is_set():
             return
+        import asyncio
+
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(self.stop.wait(), timeout=max(0.0, seconds))

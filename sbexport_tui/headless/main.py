@@ -6,10 +6,10 @@ Imported only once a command runs (``sbexport_tui.headless`` itself stays light,
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
 import sqlite3
 import sys
+from collections.abc import Callable
 
 from .codes import EXIT_PIPE
 from .common import (
@@ -26,7 +26,11 @@ from .common import (
 
 
 async def _dispatch(args: argparse.Namespace, console: Console, interrupts: Interrupts) -> int:
+    """The commands that talk to the Platform (``_sync_command`` runs the others)."""
     cmd = args.command  # each command's module on its own: `jobs list` needs no engine
+    sync = _sync_command(args, console)
+    if sync is not None:
+        return sync()
     if cmd == "export":
         from . import export_cmd
 
@@ -43,34 +47,22 @@ async def _dispatch(args: argparse.Namespace, console: Console, interrupts: Inte
         from . import jobs_cmd
 
         sub = args.jobs_command
-        if sub in ("list", "show"):
-            return jobs_cmd.cmd_list(args, console)
         if sub == "report":
-            if getattr(args, "report_metadata", False) or getattr(args, "volume_history", None):
-                return await jobs_cmd.cmd_report_online(args, console)
-            return jobs_cmd.cmd_report(args, console)
+            return await jobs_cmd.cmd_report_online(args, console)
         if sub == "watch":
             return await jobs_cmd.cmd_watch(args, console, interrupts)
         if sub == "retry":
             return await jobs_cmd.cmd_retry(args, console, interrupts)
-    if cmd == "profiles":
+    if cmd == "profiles" and args.profiles_command == "test":
         from . import profiles_cmd
 
-        sub = args.profiles_command
-        if sub == "list":
-            return profiles_cmd.cmd_list(args, console)
-        if sub == "show":
-            return profiles_cmd.cmd_show(args, console)
-        if sub == "add":
-            return profiles_cmd.cmd_add(args, console)
-        if sub == "test":
-            return await profiles_cmd.cmd_test(args, console)
-        if sub == "path":
-            return profiles_cmd.cmd_path(args, console)
+        return await profiles_cmd.cmd_test(args, console)
     raise Fail(f"unknown command {cmd!r} {getattr(args, 'jobs_command', '') or ''}".strip())
 
 
 async def _main(args: argparse.Namespace, console: Console) -> int:
+    import asyncio
+
     interrupts = Interrupts(console)
     with interrupts.installed():
         try:
@@ -80,27 +72,59 @@ async def _main(args: argparse.Namespace, console: Console) -> int:
                 raise
             return _interrupted(console, interrupts)
         except Exception as e:
-            if isinstance(e, BrokenPipeError):
-                return _pipe_closed()
-            if isinstance(e, user_errors()):
-                return _user_error(console, interrupts, e)
-            if isinstance(e, sqlite3.Error):
-                from ..config import Paths
-                from ..storage_errors import EXIT_STORAGE, storage_message
-
-                console.error(storage_message(e, Paths.from_env().journal_file))
-                return EXIT_STORAGE
-            raise
+            return _failed(console, interrupts.run_id, e)
 
 
-def _user_error(console: Console, interrupts: Interrupts, e: Exception) -> int:
+def _failed(console: Console, run_id: int | None, e: Exception) -> int:
+    """A command's failure as its exit code and one line (or raised again: a bug)."""
+    if isinstance(e, BrokenPipeError):
+        return _pipe_closed()
+    if isinstance(e, user_errors()):
+        return _user_error(console, run_id, e)
+    if isinstance(e, sqlite3.Error):
+        from ..config import Paths
+        from ..storage_errors import EXIT_STORAGE, storage_message
+
+        console.error(storage_message(e, Paths.from_env().journal_file))
+        return EXIT_STORAGE
+    raise e
+
+
+def _sync_command(args: argparse.Namespace, console: Console) -> Callable[[], int] | None:
+    """The commands that only read or write local files (the journal, the profiles), run
+    without an event loop: `sbexport jobs list` starts without importing asyncio (or ssl)."""
+    cmd = args.command
+    if cmd == "jobs":
+        from . import jobs_cmd
+
+        sub = args.jobs_command
+        if sub in ("list", "show"):
+            return lambda: jobs_cmd.cmd_list(args, console)
+        online = getattr(args, "report_metadata", False) or getattr(args, "volume_history", None)
+        if sub == "report" and not online:
+            return lambda: jobs_cmd.cmd_report(args, console)
+    if cmd == "profiles":
+        from . import profiles_cmd
+
+        sync = {
+            "list": profiles_cmd.cmd_list,
+            "show": profiles_cmd.cmd_show,
+            "add": profiles_cmd.cmd_add,
+            "path": profiles_cmd.cmd_path,
+        }.get(args.profiles_command)
+        if sync is not None:
+            return lambda: sync(args, console)
+    return None
+
+
+def _user_error(console: Console, run_id: int | None, e: Exception) -> int:
     code = error_code_for(e)
     message = str(e) + error_hint(e)
-    resume = f"sbexport jobs watch --run {interrupts.run_id}"
-    if interrupts.run_id is not None and code != EXIT_USAGE and resume not in message:
+    resume = f"sbexport jobs watch --run {run_id}"
+    if run_id is not None and code != EXIT_USAGE and resume not in message:
         message += (
-            f" Run {interrupts.run_id} is saved in the journal; resume it with: "
-            f"sbexport jobs watch --run {interrupts.run_id}"
+            f" Run {run_id} is saved in the journal; resume it with: "
+            f"sbexport jobs watch --run {run_id}"
         )
     console.error(message)
     return code
@@ -143,6 +167,14 @@ def run(args: argparse.Namespace) -> int:
             console.error(f"give a {args.command} command; see sbexport {args.command} --help")
         return EXIT_USAGE
     try:
+        sync = _sync_command(args, console)
+        if sync is not None:
+            try:
+                return sync()
+            except Exception as e:
+                return _failed(console, None, e)
+        import asyncio
+
         return asyncio.run(_main(args, console))
     except KeyboardInterrupt:
         console.diag("Interrupted.")
