@@ -7,8 +7,10 @@ ended. So, once a run's ended jobs say how fast a job transfers (``MIN_SEEN`` of
 - a job's *earliest end* is its start (the Platform's ``started_on``, or when it was sent, while
   it is pending) plus its size at ``MARGIN`` times the fastest rate seen: no job of the run was
   faster, and the margin covers one that is;
-- a pass asks about the jobs whose earliest end has come, those that ended earliest first (the
-  most likely to be done), and about every job not asked for ``BOUND`` poll periods, whatever
+- a pass asks about the jobs whose earliest end has come, in the order of their *expected* end
+  (their start plus their size at the median rate seen): the likeliest to be done first, so that
+  the headless cut-off (a call that finds fewer than half of its jobs ended ends the pass) stops
+  where the ended jobs stop; and about every job not asked for ``BOUND`` poll periods, whatever
   its expectation: **no open job waits longer than ``BOUND`` times the poll period** (plus the
   pass's own length) between two questions;
 - the rest (jobs that cannot have ended yet) are left for a later pass.
@@ -58,6 +60,7 @@ class Expectation:
             self.skipped = 0
             return list(dict.fromkeys(ids))
         fastest = max(rates) * MARGIN
+        typical = sorted(rates)[len(rates) // 2]
         due: list[tuple[float, str]] = []
         overdue: list[str] = []
         for r in rows:
@@ -67,9 +70,9 @@ class Expectation:
                 began = r.started - offset  # on this machine's clock
             else:
                 began = r.submitted if r.submitted is not None else now
-            earliest = began + (r.size or 0) / fastest
-            if earliest <= now:
-                due.append((earliest, r.job_id))
+            size = r.size or 0
+            if began + size / fastest <= now:  # it could have ended
+                due.append((began + size / typical, r.job_id))
             elif now - self.asked.get(r.job_id, -1e18) >= self.bound * period:
                 overdue.append(r.job_id)
         chosen = [j for _, j in sorted(due)] + overdue

@@ -99,3 +99,14 @@ def test_the_margin_covers_a_job_faster_than_any_seen() -> None:
     quick = job(0, int(40 * MB * MARGIN * 10), started=0.0)  # ends at 10 s at that speed
     e = Expectation()
     assert e.choose(journal, [quick], now=10.0, period=1e9) == ["j0"]
+
+
+def test_the_order_is_by_the_expected_end_at_the_median_rate() -> None:
+    """A big job started early could have ended (at the fastest rate seen), but a small one
+    started later is the likelier to have: it is asked first, so the cut-off stops where the
+    ended jobs stop."""
+    journal = Rates([5 * MB, 10 * MB, 10 * MB, 10 * MB, 40 * MB])  # median 10, fastest 40
+    big = job(0, 800 * MB, started=0.0)  # could end at 10 s (80 MB/s); expected at 80 s
+    small = job(1, 1 * MB, started=15.0)  # could end at 15.01 s; expected at 15.1 s
+    e = Expectation()
+    assert e.choose(journal, [big, small], now=20.0, period=10.0) == ["j1", "j0"]
