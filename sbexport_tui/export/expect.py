@@ -15,9 +15,11 @@ ended. So, once a run's ended jobs say how fast a job transfers (``MIN_SEEN`` of
   pass's own length) between two questions;
 - the rest (jobs that cannot have ended yet) are left for a later pass.
 
-Before a run has ``MIN_SEEN`` ended jobs to learn from, every open job is asked, as before. The
-choice is made afresh at each pass from the journal; only when each job was last asked is kept
-(in memory: a new process asks everything once).
+Before a run has ``MIN_SEEN`` ended jobs to learn from, every open job is asked, the smallest
+first: whatever the rate, a small file's job ends before a big one's started with it (in the
+journal's order a cohort's first 100 jobs are FASTQs, and the cut-off ended the pass on them
+while thousands of indexes had ended). The choice is made afresh at each pass from the journal;
+only when each job was last asked is kept (in memory: a new process asks everything once).
 """
 
 from __future__ import annotations
@@ -56,9 +58,10 @@ class Expectation:
             self.asked = {j: t for j, t in self.asked.items() if j in open_ids}
         rates = journal.transfer_rates({r.run_id for r in rows})
         if len(rates) < MIN_SEEN or period <= 0:
-            self._mark(ids, now)
+            ordered = [r.job_id for r in sorted(rows, key=_small_first) if r.job_id]
+            self._mark(ordered, now)
             self.skipped = 0
-            return list(dict.fromkeys(ids))
+            return list(dict.fromkeys(ordered))
         fastest = max(rates) * MARGIN
         typical = sorted(rates)[len(rates) // 2]
         due: list[tuple[float, str]] = []
@@ -84,3 +87,7 @@ class Expectation:
     def _mark(self, ids: Sequence[str], now: float) -> None:
         for j in ids:
             self.asked[j] = now
+
+
+def _small_first(r: ItemRecord) -> tuple[int, float]:
+    return (r.size or 0, r.submitted or 0.0)

@@ -33,11 +33,11 @@ def job(n: int, size: int, *, started: float | None, submitted: float = 0.0) -> 
     )  # fmt: skip
 
 
-def test_with_nothing_learnt_every_job_is_asked_in_the_journals_order() -> None:
-    rows = [job(i, 10 * MB, started=0.0) for i in range(5)]
+def test_with_nothing_learnt_every_job_is_asked_the_smallest_first() -> None:
+    rows = [job(i, (5 - i) * MB, started=0.0) for i in range(5)]
     e = Expectation()
     journal = Rates([40 * MB] * (MIN_SEEN - 1))
-    assert e.choose(journal, rows, now=1.0, period=10.0) == [f"j{i}" for i in range(5)]
+    assert e.choose(journal, rows, now=1.0, period=10.0) == [f"j{i}" for i in range(4, -1, -1)]
 
 
 def test_the_likeliest_ended_first_and_what_cannot_have_ended_left() -> None:
