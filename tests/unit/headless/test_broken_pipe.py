@@ -17,11 +17,13 @@ from ..export.conftest import Env, small_plan
 
 @pytest.fixture
 def home_with_runs(tmp_path: Path) -> Path:
-    """SBEXPORT_HOME with a journal of 400 runs: more than a pipe's buffer of lines."""
+    """SBEXPORT_HOME with a journal of 1,000 runs: about 110 KB of lines, more than a pipe's
+    buffer (64 KB), so the lister is still writing when the reader goes away (400 runs made
+    45 KB, which a quick lister could write whole before the reader closed: exit 0)."""
     env = Env(tmp_path)
     journal = Journal(env.journal_path)
     plan = small_plan(env)
-    for _ in range(400):
+    for _ in range(1000):
         journal.create_run(plan, profile="demo")
     journal.close()
     return tmp_path
