@@ -257,6 +257,13 @@ async def open_profile_session(
     return Opened(profile, session)
 
 
+def owner_name(value: str | None, flag: str, shape: str = "OWNER/NAME") -> None:
+    """Refuse (exit 2, before any request) an id that is not ``OWNER/NAME``: one ``/`` with a
+    part on each side, as a project or a volume is named."""
+    if value is not None and (value.count("/") != 1 or not all(value.split("/"))):
+        raise Fail(f"{flag} wants {shape}, not {value!r}", EXIT_USAGE)
+
+
 def same_api(url_a: str | None, url_b: str | None) -> bool:
     a, b = clean_base_url(url_a), clean_base_url(url_b)
     return a is None or b is None or a.rstrip("/") == b.rstrip("/")

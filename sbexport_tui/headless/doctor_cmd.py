@@ -24,20 +24,16 @@ from .common import (
     Console,
     Fail,
     open_profile_session,
+    owner_name,
     paths_from_env,
     pick_profile,
 )
 from .progress import Reporter
 
 
-def _pair(value: str | None, flag: str) -> None:
-    if value is not None and (value.count("/") != 1 or not all(value.split("/"))):
-        raise Fail(f"{flag} wants OWNER/NAME, not {value!r}", EXIT_USAGE)
-
-
 async def cmd_doctor(args: argparse.Namespace, console: Console) -> int:
-    _pair(args.project, "--project")
-    _pair(args.volume, "--volume")
+    owner_name(args.project, "--project")
+    owner_name(args.volume, "--volume")
     if args.write_test and not (args.project and args.volume and args.file):
         raise Fail(
             "--write-test needs --project, --volume and --file (a small file of the project, "

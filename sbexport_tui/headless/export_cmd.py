@@ -28,6 +28,7 @@ from .common import (
     human_bytes,
     open_journal,
     open_profile_session,
+    owner_name,
     paths_from_env,
     pick_profile,
     plural,
@@ -192,8 +193,7 @@ async def run_export(args: argparse.Namespace, console: Console, interrupts: Int
             "no volume: give --volume OWNER/VOLUME (or set export.volume in the profile)",
             EXIT_USAGE,
         )
-    if volume_id.count("/") != 1:
-        raise Fail(f"--volume wants OWNER/VOLUME, not {volume_id!r}", EXIT_USAGE)
+    owner_name(volume_id, "--volume", "OWNER/VOLUME")
     reporter = Reporter(sys.stderr)
     opened = await open_profile_session(
         profile, paths, retries=args.retries, on_status=reporter.on_status

@@ -25,6 +25,7 @@ from .common import (
     one_line,
     open_journal,
     open_profile_session,
+    owner_name,
     paths_from_env,
     pick_profile,
     plural,
@@ -219,8 +220,7 @@ async def cmd_report_online(args: argparse.Namespace, console: Console) -> int:
 
     _report_target(args)
     wanted = getattr(args, "volume_history", None)
-    if wanted is not None and wanted.count("/") != 1:
-        raise Fail(f"--volume-history wants OWNER/VOLUME, not {wanted!r}", EXIT_USAGE)
+    owner_name(wanted, "--volume-history", "OWNER/VOLUME")
     if args.report_metadata and args.run is None:
         raise Fail("--report-metadata goes with --run ID (the files of a run)", EXIT_USAGE)
     journal = _journal()
@@ -413,8 +413,7 @@ async def cmd_retry(args: argparse.Namespace, console: Console, interrupts: Inte
     with journal:
         run = _run(journal, args.run)
         volume_id = getattr(args, "volume", None)
-        if volume_id is not None and volume_id.count("/") != 1:
-            raise Fail(f"--volume wants OWNER/VOLUME, not {volume_id!r}", EXIT_USAGE)
+        owner_name(volume_id, "--volume", "OWNER/VOLUME")
         dry = getattr(args, "dry_run", False)
         states = tuple(dict.fromkeys(args.state or RETRY_STATES))
         positions = retry_positions(journal, run.id, code=args.code, states=states)

@@ -14,6 +14,7 @@ from .common import (
     Console,
     Fail,
     open_profile_session,
+    owner_name,
     paths_from_env,
     pick_profile,
     plural,
@@ -22,8 +23,7 @@ from .progress import Reporter
 
 
 async def cmd_tasks(args: argparse.Namespace, console: Console) -> int:
-    if args.project.count("/") != 1 or not all(args.project.split("/")):
-        raise Fail(f"--project wants OWNER/PROJECT, not {args.project!r}", EXIT_USAGE)
+    owner_name(args.project, "--project", "OWNER/PROJECT")
     paths = paths_from_env()
     profile = pick_profile(args.profile, paths, console)
     reporter = Reporter(sys.stderr)
