@@ -27,7 +27,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from .journal import ItemRecord, Journal
+from .journal import Journal, OpenJob
 
 BOUND = 6  # an open job is asked at least once every this many poll periods
 MARGIN = 2.0  # a job may transfer this much faster than the fastest one seen
@@ -43,7 +43,7 @@ class Expectation:
     def choose(
         self,
         journal: Journal,
-        rows: Sequence[ItemRecord],
+        rows: Sequence[OpenJob],
         *,
         now: float,
         period: float,
@@ -89,5 +89,5 @@ class Expectation:
             self.asked[j] = now
 
 
-def _small_first(r: ItemRecord) -> tuple[int, float]:
+def _small_first(r: OpenJob) -> tuple[int, float]:
     return (r.size or 0, r.submitted or 0.0)

@@ -36,7 +36,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import urlsplit, urlunsplit
 
 from ..fsinfo import journal_mode_for
@@ -227,6 +227,17 @@ class WatchState:
         if self.last_recorded is not None:
             times.append(self.last_recorded)
         return max(times) if times else None
+
+
+class OpenJob(NamedTuple):
+    """What a watch pass needs of an open job to choose whether to ask about it: a light
+    tuple, not an ``ItemRecord`` (a 100,000-job run's pass made 100,000 of those, 1 s each)."""
+
+    job_id: str
+    run_id: int
+    size: int | None
+    submitted: float | None
+    started: float | None
 
 
 def _item(row: Sequence[Any]) -> ItemRecord:
@@ -691,6 +702,31 @@ class Journal:
             sql += " LIMIT ?"
             params.append(limit)
         return [_item(r) for r in self._query(sql, params)]
+
+    def open_jobs(self, run_id: int | None = None) -> list[OpenJob]:
+        """``unfinished_jobs`` as light tuples (a watch pass reads them every poll period)."""
+        sql = (
+            "SELECT job_id, run_id, size, submitted, started FROM items "  # noqa: S608
+            f"WHERE job_id IS NOT NULL AND state IN ({','.join('?' * len(WATCHED_STATES))})"
+        )
+        params: list[Any] = list(WATCHED_STATES)
+        if run_id is not None:
+            sql += " AND run_id = ?"
+            params.append(run_id)
+        sql += " ORDER BY updated, run_id, position"
+        return list(map(OpenJob._make, self._query(sql, params)))
+
+    def count_unfinished(self, run_id: int | None = None) -> int:
+        """How many items have a job that has not finished (by the state index, no rows read)."""
+        sql = (
+            "SELECT COUNT(*) FROM items WHERE job_id IS NOT NULL "  # noqa: S608
+            f"AND state IN ({','.join('?' * len(WATCHED_STATES))})"
+        )
+        params: list[Any] = list(WATCHED_STATES)
+        if run_id is not None:
+            sql += " AND run_id = ?"
+            params.append(run_id)
+        return int(self._query(sql, params)[0][0])
 
     def transfer_rates(self, run_ids: Iterable[int], limit: int = 200) -> list[float]:
         """Bytes a second of the most recently ended jobs of these runs that completed with a

@@ -37,6 +37,7 @@ from .journal import (
     ItemRecord,
     Journal,
     JournalError,
+    OpenJob,
     RunRecord,
     lease_owner,
 )
@@ -845,7 +846,7 @@ async def poll_once(
     on_progress: Callable[[Progress], Any] | None = None,
     stop_event: StopFlag | None = None,
     on_answer: Callable[[int], Any] | None = None,
-    choose: Callable[[list[ItemRecord]], list[str]] | None = None,
+    choose: Callable[[list[OpenJob]], list[str]] | None = None,
 ) -> PollResult:
     """One pass over every unfinished job (of one run, or of all runs): <= 100 ids per call,
     ``POLL_CONCURRENCY`` calls in flight. ``on_answer(changed)``: after each call's states are
@@ -854,7 +855,7 @@ async def poll_once(
     which of the open jobs to ask about, in which order (``expect.Expectation``); all of them,
     least recently changed first, without it."""
     result = PollResult(run_id)
-    rows = journal.unfinished_jobs(run_id)
+    rows = journal.open_jobs(run_id)
     if choose is not None:
         ids = choose(rows)
     else:
@@ -933,7 +934,7 @@ async def poll_once(
     await side_by_side(*(asker() for _ in range(min(POLL_CONCURRENCY, calls))))
     for rid in runs:
         settle_if_sent(journal, rid)
-    result.unfinished = len(journal.unfinished_jobs(run_id))
+    result.unfinished = journal.count_unfinished(run_id)
     if run_id is not None:
         result.counts = journal.counts(run_id)
     return result

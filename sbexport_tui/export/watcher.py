@@ -61,7 +61,7 @@ from ..api.errors import (
 from ..api.ratelimit import RateBudget
 from .cadence import poll_interval
 from .expect import Expectation
-from .journal import ItemRecord, Journal, JournalError
+from .journal import Journal, JournalError, OpenJob
 from .runner import Progress, RunBusy, StopFlag, SubmitResult, submit_run
 from .states import WATCHED_STATES
 from .watching import (
@@ -558,7 +558,7 @@ class Watcher:
         self._emit(PassDone(result))
         return result
 
-    def _choose(self, rows: list[ItemRecord]) -> list[str]:
+    def _choose(self, rows: list[OpenJob]) -> list[str]:
         assert self.expect is not None
         offset = float(getattr(self.client, "server_offset", 0.0) or 0.0)
         return self.expect.choose(

@@ -46,7 +46,7 @@ from typing import Any, Protocol
 
 from .client import ExportClient, PageClient, VolumeClient
 from .following import followed_by
-from .journal import WATCHED_STATES, ItemRecord, Journal
+from .journal import WATCHED_STATES, Journal, OpenJob
 from .runner import Progress, StopFlag, poll_once, settle_if_sent, verify_run
 from .together import side_by_side
 from .watchers import (  # re-exported: the front ends watch through this module
@@ -103,7 +103,7 @@ async def watch_pass(
     verify_stop: StopFlag | None = None,
     hold: Collection[int] = (),
     pause: float = LONGEST_PAUSE,
-    choose: Callable[[list[ItemRecord]], list[str]] | None = None,
+    choose: Callable[[list[OpenJob]], list[str]] | None = None,
 ) -> PassResult:
     """One pass over these runs (see the module's doc). ``hold``: runs not to verify or settle
     yet (the front end is about to send their unsent items). ``on_verify(run_id)`` is called
@@ -145,7 +145,7 @@ async def _watch_pass(
     stop_event: StopFlag | None,
     verify_stop: StopFlag | None,
     hold: Collection[int],
-    choose: Callable[[list[ItemRecord]], list[str]] | None = None,
+    choose: Callable[[list[OpenJob]], list[str]] | None = None,
 ) -> PassResult:
     changed: set[int] = set()
 

@@ -270,7 +270,7 @@ async def drive_run(
     if stopped_sending:
         return Driven(run_id, True, "submitting")
     if not watched:
-        ended = not driver.journal.unfinished_jobs(run_id)
+        ended = not driver.journal.count_unfinished(run_id)
         return Driven(run_id, True, "verifying" if ended and verify else "watching")
     return Driven(run_id, False)
 

@@ -71,8 +71,17 @@ def test_runs_newest_first_and_queries(env: Env, journal: Journal) -> None:
     assert "public/reference copy" in (rejected.explanation or "")  # the plain-language cause
     assert [i.job_id for i in journal.unfinished_jobs()] == ["J" * 32]
     assert journal.unfinished_jobs(first) == []
+    # the watch pass's light view of the same rows, and their count
+    item = journal.item(second, 1)
+    assert (
+        journal.open_jobs() == [("J" * 32, second, item.size, item.submitted, item.started)]
+        and journal.open_jobs(second)[0].job_id == "J" * 32
+    )
+    assert journal.open_jobs(first) == [] and journal.count_unfinished(first) == 0
+    assert journal.count_unfinished() == journal.count_unfinished(second) == 1
     assert journal.update_job_states([("J" * 32, "completed", {"finished": 5.0})]) == 1
-    assert journal.unfinished_jobs() == []
+    assert journal.unfinished_jobs() == [] and journal.open_jobs() == []
+    assert journal.count_unfinished() == 0
     assert journal.item(second, 1).finished == 5.0
     with pytest.raises(ValueError, match="unknown item state"):
         journal.items(second, "exploded")
