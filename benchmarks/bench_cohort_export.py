@@ -20,7 +20,8 @@ the client's CPU time (as a share of the wall) and its peak RSS. Not a test: not
 ``--realistic`` gives the jobs real lengths instead: each takes its file's size at
 ``--job-rate`` MB/s (40 by default: an index in seconds, a 90 GB BAM in about 40 minutes; the
 cohort's own size mix), polled every 10 s, and runs the official client's bulk-get loop beside
-ours on a second sim of the same settings, in the same run. Ours runs with ``--no-verify`` there,
+ours on a second sim of the same settings, in the same run (``--together``: both at once, each
+client's CPU and RSS its own). Ours runs with ``--no-verify`` there,
 so that the journal's last change of each item is the moment it was shown finished. Printed for
 both: requests / floor, 429s, the time from each job's end to its being seen finished (median
 and 95th percentile, in poll intervals), the end after the last job, CPU / wall and peak RSS.
@@ -80,6 +81,11 @@ def main() -> int:
         help="real job lengths (--job-rate) and the official client's loop beside ours",
     )
     p.add_argument("--job-rate", type=float, default=40.0, metavar="MB/S")
+    p.add_argument(
+        "--together",
+        action="store_true",
+        help="with --realistic: run both ways at once, each on its own sim (half the wall)",
+    )
     p.add_argument("--official", nargs=2, metavar=("URL", "FILES"), help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.official:
@@ -215,83 +221,106 @@ def official_loop(url: str, poll: float) -> None:
     print(json.dumps(seen))
 
 
-def realistic(args: argparse.Namespace) -> int:
+def one_way(way: str, args: argparse.Namespace) -> dict:
+    """One client's run on a fresh sim: what the realistic table prints of it. The client's
+    CPU and peak RSS are its own (``wait4``), so that two ways can run at once."""
     import json
     import sqlite3
-    import statistics
+    import threading
 
     from sbexport_tui.config import Paths
 
     n = args.files
+    env0 = {k: v for k, v in os.environ.items() if not k.startswith(("SB_", "SBEXPORT_"))}
+    home = tempfile.mkdtemp(prefix="sbexport-bench-")
+    with sim_thread(n, args, job_rate=args.job_rate * 1e6) as sim:
+        env = {**env0, "SB_API_ENDPOINT": sim.url, "SB_AUTH_TOKEN": TOKEN}
+        env["SBEXPORT_HOME"] = home
+        if way.startswith("sbexport"):
+            cmd = [
+                sys.executable, "-m", "sbexport_tui.headless", "export", "--project",
+                "demo/cohort", "--recursive", "--volume", VOLUME, "--wait", "--no-verify",
+                "--poll-interval", str(args.poll_interval), "--json",
+            ]  # fmt: skip
+        else:
+            me = os.path.abspath(__file__)
+            cmd = [sys.executable, me, "--official", sim.url, str(n),
+                   "--poll-interval", str(args.poll_interval)]  # fmt: skip
+        out_path = os.path.join(home, "stdout")
+        err_path = os.path.join(home, "stderr")
+        with open(out_path, "w") as out_f, open(err_path, "w") as err_f:
+            t0 = time.time()
+            proc = subprocess.Popen(cmd, env=env, stdout=out_f, stderr=err_f)
+            timer = threading.Timer(args.cap, proc.kill)
+            timer.start()
+            _, status, usage = os.wait4(proc.pid, 0)
+            proc.returncode = os.waitstatus_to_exitcode(status)
+            end: float | None = time.time()
+            timed_out = not timer.is_alive()
+            timer.cancel()
+        with open(out_path) as f:
+            out = f.read()
+        with open(err_path) as f:
+            err = f.read()
+        if timed_out:
+            end, note = None, f"did not finish in {args.cap:.0f} s"
+        else:
+            note = "" if proc.returncode in (0, 1) else f"exit {proc.returncode}: {err[-200:]!r}"
+        gate = sim.platform.gate
+        jobs = {j.id: j for j in sim.platform.world.exports.values()}
+        last = max((j.done_at for j in jobs.values()), default=None)
+        if way.startswith("sbexport"):
+            db = sqlite3.connect(Paths.from_env({"SBEXPORT_HOME": home}).journal_file)
+            seen = dict(
+                db.execute(
+                    "SELECT job_id, updated FROM items WHERE job_id IS NOT NULL "
+                    "AND state NOT IN ('submitted', 'pending', 'running')"
+                ).fetchall()
+            )
+            db.close()
+        else:
+            seen = json.loads(out.strip().splitlines()[-1]) if out.strip() else {}
+        lags = sorted(seen[j] - jobs[j].done_at for j in seen if j in jobs)
+        cpu = usage.ru_utime + usage.ru_stime
+        wall = (end - t0) if end is not None else None
+        row = {
+            "way": way,
+            "requests": gate.requests + gate.responses_429,
+            "r429": gate.responses_429,
+            "jobs": len(jobs),
+            "lag50": lags[len(lags) // 2] if lags else None,
+            "lag95": lags[int(0.95 * (len(lags) - 1))] if lags else None,
+            "after": (end - last) if (end and last) else None,
+            "wall": wall,
+            "cpu": cpu,
+            "rss": usage.ru_maxrss / 1024,
+            "lengths": sorted(j.done_at - j.submitted for j in jobs.values()),
+            "note": note,
+        }
+    print(f"  done: {way}", file=sys.stderr, flush=True)
+    return row
+
+
+def realistic(args: argparse.Namespace) -> int:
+    import statistics
+    import threading
+
+    n = args.files
     pages = math.ceil(n / 100)
     floor = (1 + 3 + pages) + pages + pages  # list, submit, poll (no verification here)
-    env0 = {k: v for k, v in os.environ.items() if not k.startswith(("SB_", "SBEXPORT_"))}
-    rows = []
-    for way in ("sbexport export --wait --no-verify", "sevenbridges-python bulk_get loop"):
-        home = tempfile.mkdtemp(prefix="sbexport-bench-")
-        with sim_thread(n, args, job_rate=args.job_rate * 1e6) as sim:
-            env = {**env0, "SB_API_ENDPOINT": sim.url, "SB_AUTH_TOKEN": TOKEN}
-            env["SBEXPORT_HOME"] = home
-            if way.startswith("sbexport"):
-                cmd = [
-                    sys.executable, "-m", "sbexport_tui.headless", "export", "--project",
-                    "demo/cohort", "--recursive", "--volume", VOLUME, "--wait", "--no-verify",
-                    "--poll-interval", str(args.poll_interval), "--json",
-                ]  # fmt: skip
-            else:
-                me = os.path.abspath(__file__)
-                cmd = [sys.executable, me, "--official", sim.url, str(n),
-                       "--poll-interval", str(args.poll_interval)]  # fmt: skip
-            before = resource.getrusage(resource.RUSAGE_CHILDREN)
-            t0 = time.time()
-            proc = subprocess.Popen(
-                cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-            )
-            try:
-                out, err = proc.communicate(timeout=args.cap)
-                end: float | None = time.time()
-                note = (
-                    "" if proc.returncode in (0, 1) else f"exit {proc.returncode}: {err[-200:]!r}"
-                )
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                out, _ = proc.communicate()
-                end, note = None, f"did not finish in {args.cap:.0f} s"
-            after = resource.getrusage(resource.RUSAGE_CHILDREN)
-            gate = sim.platform.gate
-            jobs = {j.id: j for j in sim.platform.world.exports.values()}
-            last = max((j.done_at for j in jobs.values()), default=None)
-            if way.startswith("sbexport"):
-                db = sqlite3.connect(Paths.from_env({"SBEXPORT_HOME": home}).journal_file)
-                seen = dict(
-                    db.execute(
-                        "SELECT job_id, updated FROM items WHERE job_id IS NOT NULL "
-                        "AND state NOT IN ('submitted', 'pending', 'running')"
-                    ).fetchall()
-                )
-                db.close()
-            else:
-                seen = json.loads(out.strip().splitlines()[-1]) if out.strip() else {}
-            lags = sorted(seen[j] - jobs[j].done_at for j in seen if j in jobs)
-            cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-            wall = (end - t0) if end is not None else None
-            rows.append(
-                {
-                    "way": way,
-                    "requests": gate.requests + gate.responses_429,
-                    "r429": gate.responses_429,
-                    "jobs": len(jobs),
-                    "lag50": statistics.median(lags) if lags else None,
-                    "lag95": lags[int(0.95 * (len(lags) - 1))] if lags else None,
-                    "after": (end - last) if (end and last) else None,
-                    "wall": wall,
-                    "cpu": cpu,
-                    "rss": after.ru_maxrss / 1024,
-                    "lengths": sorted(j.done_at - j.submitted for j in jobs.values()),
-                    "note": note,
-                }
-            )
-        print(f"  done: {way}", file=sys.stderr, flush=True)
+    ways = ("sbexport export --wait --no-verify", "sevenbridges-python bulk_get loop")
+    if args.together:  # both at once, each on its own sim: half the wall, the same machine load
+        found: dict[str, dict] = {}
+        threads = [
+            threading.Thread(target=lambda w=w: found.update({w: one_way(w, args)})) for w in ways
+        ]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        rows = [found[w] for w in ways]
+    else:
+        rows = [one_way(w, args) for w in ways]
     poll = args.poll_interval
     lengths = rows[0]["lengths"]
     print(
