@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hmac
 from typing import NoReturn
 
 MASK = "***"
@@ -40,6 +39,8 @@ class Secret:
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, Secret):
+            import hmac  # only when two tokens are compared: not at every start-up
+
             return hmac.compare_digest(self._value.encode(), other._value.encode())
         return NotImplemented
 

@@ -6,13 +6,12 @@ failed and how to fix it. No message here ever contains a token or a command's o
 
 from __future__ import annotations
 
-import configparser
 import os
 import re
-import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .errors import ConfigError
 from .fileio import MAX_TOKEN_BYTES, atomic_write, read_text
@@ -28,6 +27,9 @@ from .models import (
 from .paths import Paths, make_private_dir
 from .regions import resolve_region
 from .secret import Secret
+
+if TYPE_CHECKING:
+    import configparser
 
 ENDPOINT_ENV = "SB_API_ENDPOINT"
 TOKEN_ENV = "SB_AUTH_TOKEN"  # noqa: S105 (a variable name)
@@ -86,6 +88,8 @@ class CredentialsSection:
 
 
 def _parse_credentials(path: Path) -> configparser.ConfigParser:
+    import configparser  # only when a credentials file is read (not for `jobs list`)
+
     text = read_text(path, what="credentials file")
     parser = configparser.ConfigParser(interpolation=None, default_section="\x00no-default")
     try:
@@ -160,6 +164,8 @@ def _from_env(source: EnvSource, env: Mapping[str, str]) -> Secret:
 
 
 def _from_command(source: CommandSource, env: Mapping[str, str]) -> Secret:
+    import subprocess  # only when a token comes from a command
+
     argv = source.argv
     name = source.program
     try:

@@ -27,11 +27,9 @@ import json
 import logging
 import math
 import os
-import socket
 import sqlite3
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -259,11 +257,15 @@ def _run(row: Sequence[Any]) -> RunRecord:
 
 def lease_owner() -> str:
     """This process, as a lease owner: host, pid and a random part."""
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    import socket  # here, not at import: `jobs list` takes no lease
+
+    return f"{socket.gethostname()}:{os.getpid()}:{os.urandom(4).hex()}"
 
 
 def lease_alive(owner: str) -> bool:
     """False only when the owner is a process of this machine that has gone."""
+    import socket
+
     host, _, rest = owner.partition(":")
     pid_text = rest.partition(":")[0]
     if host != socket.gethostname() or not pid_text.isdigit():
