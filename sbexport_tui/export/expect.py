@@ -2,47 +2,59 @@
 
 Real exports last from seconds (a 2 KB index) to an hour (a 150 GB BAM), and a cohort mixes
 them. Asking about every open job at every pass spends most requests on jobs that cannot have
-ended. So, once a run's ended jobs say how fast a job transfers (``MIN_SEEN`` of them):
+ended; asking each job once at its expected end misses the ones that run slow. So, once a run's
+ended jobs say how fast a job transfers (``MIN_SEEN`` of them, the last ``SAMPLE``):
 
-- a job's *earliest end* is its start (the Platform's ``started_on``, or when it was sent, while
-  it is pending) plus its size at ``MARGIN`` times the fastest rate seen: no job of the run was
-  faster, and the margin covers one that is;
-- a pass asks about the jobs whose earliest end has come, in the order of their *expected* end
-  (their start plus their size at the median rate seen): the likeliest to be done first, so that
-  the headless cut-off (a call that finds fewer than half of its jobs ended ends the pass) stops
-  where the ended jobs stop; and about every job not asked for ``BOUND`` poll periods, whatever
-  its expectation: **no open job waits longer than ``BOUND`` times the poll period** (plus the
-  pass's own length) between two questions;
-- the rest (jobs that cannot have ended yet) are left for a later pass.
+- a job's chance of having ended by now is the share of the rates seen that would have moved
+  its size in the time since it began (the Platform's ``started_on``, or when it was sent while
+  it is pending): the rates are the model, not a single speed, so a run whose jobs vary by a
+  third is expected to vary by a third;
+- its *hazard* is the chance that it ended since it was last asked (given that it had not
+  then); a job is asked when its hazard is at least ``WORTH`` (more likely than not), the most
+  likely first. A job that has outlived every rate seen (a stall, a queue the Platform holds it
+  in) is asked again as ``STALE`` poll periods pass;
+- a call holds up to 100 ids whatever their number: the last call of a pass is filled up with the
+  next likeliest jobs, at no cost;
+- **no open job goes unasked for longer than ``BOUND`` poll periods** (from when it was sent or
+  last asked), whatever the model says: a model that is wrong costs at most that lag.
 
 Before a run has ``MIN_SEEN`` ended jobs to learn from, every open job is asked, the smallest
-first: whatever the rate, a small file's job ends before a big one's started with it (in the
-journal's order a cohort's first 100 jobs are FASTQs, and the cut-off ended the pass on them
-while thousands of indexes had ended). The choice is made afresh at each pass from the journal;
-only when each job was last asked is kept (in memory: a new process asks everything once).
+first: whatever the rate, a small file's job ends before a big one's started with it. The
+choice is made afresh at each pass; only when each job was last asked is kept (in memory: a new
+process starts from the model alone).
+
+What this costs and gives on the realistic cohort is in ``benchmarks/README.md`` ("Real job
+lengths"); ``benchmarks/model_expect.py`` replays a cohort through it in seconds.
 """
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from .journal import Journal, OpenJob
+from .journal import OpenJob
 
-BOUND = 6  # an open job is asked at least once every this many poll periods
-MARGIN = 2.0  # a job may transfer this much faster than the fastest one seen
-MIN_SEEN = 5  # ended jobs with a size, a start and an end before any job is skipped
+BOUND = 60  # an open job is asked at least once every this many poll periods
+WORTH = 0.5  # a job is asked when it is at least this likely to have ended since last asked
+STALE = 4.0  # a job past every rate seen: asked again as this many poll periods pass
+MIN_SEEN = 5  # ended jobs with a size, a start and an end before the model is used
+SAMPLE = 500  # the most recent ended jobs whose rates make the model
+BULK = 100  # ids a status call holds
 
 
 @dataclass
 class Expectation:
     bound: int = BOUND
+    worth: float = WORTH
     asked: dict[str, float] = field(default_factory=dict)  # job id -> when last asked (local)
-    skipped: int = 0  # jobs left out by the last choice (for a benchmark's curiosity)
+    skipped: int = 0  # open jobs left out by the last choice
+    deciding: bool = False  # the last choice used the model (so no pass cut-off is needed)
+    parts: tuple[int, int, int] = (0, 0, 0)  # the last choice: likely, overdue, riding along
 
     def choose(
         self,
-        journal: Journal,
+        rates: Sequence[float],
         rows: Sequence[OpenJob],
         *,
         now: float,
@@ -50,37 +62,78 @@ class Expectation:
         offset: float = 0.0,
     ) -> list[str]:
         """The job ids of ``rows`` (open jobs) to ask about now, the likeliest ended first.
-        ``now``: this machine's clock; ``offset``: the Platform's clock ahead of it;
-        ``period``: the poll period (the bound is counted in it)."""
+        ``rates``: bytes a second of the run's recently ended jobs; ``now``: this machine's
+        clock; ``offset``: the Platform's clock ahead of it; ``period``: the poll period (the
+        bound is counted in it)."""
         ids = [r.job_id for r in rows if r.job_id]
         if len(self.asked) > 2 * len(ids) + 1000:  # ended jobs need no memory
             open_ids = set(ids)
             self.asked = {j: t for j, t in self.asked.items() if j in open_ids}
-        rates = journal.transfer_rates({r.run_id for r in rows})
         if len(rates) < MIN_SEEN or period <= 0:
             ordered = [r.job_id for r in sorted(rows, key=_small_first) if r.job_id]
             self._mark(ordered, now)
             self.skipped = 0
+            self.deciding = False
             return list(dict.fromkeys(ordered))
-        fastest = max(rates) * MARGIN
-        typical = sorted(rates)[len(rates) // 2]
-        due: list[tuple[float, str]] = []
+        model = sorted(rates)
+        n = len(model)
+
+        def ended_by(size: int, span: float) -> float:
+            """The share of the rates seen that would have moved ``size`` bytes in ``span`` s."""
+            if span <= 0:
+                return 0.0
+            if size <= 0:
+                return 1.0
+            return (n - bisect_left(model, size / span)) / n
+
+        must: list[tuple[float, str]] = []
+        rest: list[tuple[float, str]] = []
+        aging: list[tuple[float, str]] = []  # (waited, id): past half the bound
         overdue: list[str] = []
+        bound = self.bound * period
         for r in rows:
-            if not r.job_id:
+            jid = r.job_id
+            if not jid:
                 continue
             if r.started is not None:
                 began = r.started - offset  # on this machine's clock
             else:
                 began = r.submitted if r.submitted is not None else now
             size = r.size or 0
-            if began + size / fastest <= now:  # it could have ended
-                due.append((began + size / typical, r.job_id))
-            elif now - self.asked.get(r.job_id, -1e18) >= self.bound * period:
-                overdue.append(r.job_id)
-        chosen = [j for _, j in sorted(due)] + overdue
+            last = self.asked.get(jid)
+            since = last if last is not None and last > began else None
+            sent = r.submitted if r.submitted is not None else began
+            waited = now - (last if last is not None and last > sent else sent)
+            if waited >= bound:
+                overdue.append(jid)
+                continue
+            f_now = ended_by(size, now - began)
+            if since is None:
+                hazard = f_now
+            else:
+                f_then = ended_by(size, since - began)
+                if f_then >= 1.0:  # it outlived every rate seen: asked as time passes
+                    hazard = min(1.0, (now - since) / (STALE * period))
+                else:
+                    hazard = (f_now - f_then) / (1.0 - f_then)
+            if hazard >= self.worth:
+                must.append((hazard, jid))
+            elif waited >= bound / 2:
+                aging.append((waited, jid))
+            else:
+                rest.append((hazard, jid))
+        must.sort(reverse=True)
+        chosen = [j for _, j in must] + overdue
+        room = -len(chosen) % BULK
+        if chosen and room:  # the last call has room: the jobs nearest their bound ride along
+            aging.sort(reverse=True)  # (so that fewer become overdue), then the likeliest
+            rest.sort(reverse=True)
+            chosen += [j for _, j in aging[:room]]
+            chosen += [j for h, j in rest[: max(0, room - len(aging))] if h > 0.0]
+        self.parts = (len(must), len(overdue), len(chosen) - len(must) - len(overdue))
         chosen = list(dict.fromkeys(chosen))
         self.skipped = len(set(ids)) - len(chosen)
+        self.deciding = True
         self._mark(chosen, now)
         return chosen
 

@@ -1,112 +1,118 @@
-"""Polling by expectation (``export.expect``): the jobs likeliest to have ended are asked first,
-those that cannot have ended are left for later, and no open job goes unasked for longer than
-``BOUND`` poll periods; with nothing learnt yet, every job is asked, as before."""
+"""Polling by expectation (``export.expect``): a job is asked when it is more likely than not to
+have ended since it was last asked (by the rates of the jobs that have ended), the likeliest
+first; a call's spare room carries the next jobs; no open job goes unasked for longer than
+``BOUND`` poll periods; with nothing learnt yet, every job is asked, the smallest first."""
 
 from __future__ import annotations
 
-import itertools
 import random
-from dataclasses import dataclass, field
 
-from sbexport_tui.export.expect import BOUND, MARGIN, MIN_SEEN, Expectation
-from sbexport_tui.export.journal import ItemRecord
+from sbexport_tui.export.expect import BOUND, BULK, MIN_SEEN, STALE, Expectation
+from sbexport_tui.export.journal import OpenJob
 
 MB = 1_000_000
 
 
-@dataclass
-class Rates:
-    """A journal's ``transfer_rates`` as a test sets them."""
-
-    rates: list[float] = field(default_factory=list)
-
-    def transfer_rates(self, run_ids, limit: int = 200) -> list[float]:
-        return list(self.rates)
-
-
-def job(n: int, size: int, *, started: float | None, submitted: float = 0.0) -> ItemRecord:
-    return ItemRecord(
-        run_id=1, position=n, file_id=f"f{n}", project="p", project_path=f"x/{n}", name=str(n),
-        size=size, volume="o/v", location=f"x/{n}", key=None, overwrite=False, state="running",
-        reason=None, job_id=f"j{n}", error_code=None, error_message=None, attempts=1,
-        submitted=submitted, started=started, finished=None, updated=0.0,
-    )  # fmt: skip
+def job(n: int, size: int, *, started: float | None, submitted: float = 0.0) -> OpenJob:
+    return OpenJob(f"j{n}", 1, size, submitted, started)
 
 
 def test_with_nothing_learnt_every_job_is_asked_the_smallest_first() -> None:
     rows = [job(i, (5 - i) * MB, started=0.0) for i in range(5)]
     e = Expectation()
-    journal = Rates([40 * MB] * (MIN_SEEN - 1))
-    assert e.choose(journal, rows, now=1.0, period=10.0) == [f"j{i}" for i in range(4, -1, -1)]
+    assert e.choose([40 * MB] * (MIN_SEEN - 1), rows, now=1.0, period=10.0) == [
+        f"j{i}" for i in range(4, -1, -1)
+    ]
+    assert not e.deciding  # the watcher keeps its cut-off then
 
 
-def test_the_likeliest_ended_first_and_what_cannot_have_ended_left() -> None:
-    # jobs transfer at 40 MB/s at most (2x margin: 80 MB/s)
-    journal = Rates([40 * MB] * MIN_SEEN)
-    index = job(0, 2_000, started=100.0)  # a 2 KB index: could have ended at once
-    bam = job(1, 150_000 * MB, started=100.0)  # 150 GB: not before 100 + 1,875 s
-    vcf = job(2, 800 * MB, started=50.0)  # 800 MB: from 60 s
-    pending = job(3, 1 * MB, started=None, submitted=99.0)
+def test_a_job_is_asked_once_it_is_more_likely_than_not_to_have_ended() -> None:
+    rates = [10 * MB, 20 * MB, 30 * MB, 40 * MB, 50 * MB]  # what ended jobs moved a second
+    index = job(0, 2_000, started=100.0)  # 2 KB: any rate moves it in a second
+    vcf = job(1, 800 * MB, started=70.0)  # 50 s: 16 MB/s needed, 4 of 5 rates do it
+    fastq = job(2, 2_000 * MB, started=70.0)  # 50 s: 40 MB/s needed, 2 of 5 (0.4)
+    bam = job(3, 150_000 * MB, started=100.0)  # 20 s: nothing moves 7.5 GB/s
     e = Expectation()
-    e.asked["j1"] = 115.0  # the BAM was asked 5 s ago
-    chosen = e.choose(journal, [bam, index, vcf, pending], now=120.0, period=10.0)
-    assert chosen == ["j2", "j3", "j0"]  # earliest possible end first; the BAM left out
+    chosen = e.choose(rates, [bam, fastq, vcf, index], now=120.0, period=10.0)
+    # the two likely ones, likeliest first; the FASTQ (0.4) rides along in the call's room
+    assert chosen == ["j0", "j1", "j2"] and e.deciding
+    assert e.parts == (2, 0, 1) and e.skipped == 1  # the BAM (chance 0) is left
+
+
+def test_asked_and_not_ended_a_job_waits_until_it_is_likely_again() -> None:
+    rates = [float(r * MB) for r in range(10, 60, 10)]  # 10..50 MB/s
+    vcf = job(1, 1_000 * MB, started=0.0)
+    e = Expectation()
+    # at 50 s: 20 MB/s needed, 4 of 5 (0.8): asked
+    assert e.choose(rates, [vcf], now=50.0, period=10.0) == ["j1"]
+    # not ended: at 60 s it needed 16.7 MB/s, still 4 of 5: nothing new, not asked
+    assert e.choose(rates, [vcf], now=60.0, period=10.0) == []
+    # at 110 s (9.1 MB/s: all 5): it is certain to have ended since (hazard 1): asked
+    assert e.choose(rates, [vcf], now=110.0, period=10.0) == ["j1"]
+    # past every rate seen and not ended (a stall, a queue): asked again as time passes
+    assert e.choose(rates, [vcf], now=120.0, period=10.0) == []
+    assert e.choose(rates, [vcf], now=110.0 + STALE * 10.0 / 2, period=10.0) == ["j1"]
+
+
+def test_the_room_of_the_last_call_is_filled_with_the_jobs_nearest_their_bound() -> None:
+    rates = [40 * MB] * MIN_SEEN
+    small = [job(i, 1_000, started=0.0) for i in range(30)]  # all certainly ended
+    bams = [job(100 + i, 150_000 * MB, started=0.0) for i in range(BULK)]  # cannot have
+    e = Expectation()
+    for i in range(BULK):  # asked long ago, most a bit over half the bound ago
+        e.asked[f"j{100 + i}"] = 1.0 if i < 80 else 500.0
+    now = 1.0 + BOUND * 10.0 * 0.6
+    chosen = e.choose(rates, small + bams, now=now, period=10.0)
+    assert len(chosen) == BULK  # one call, full
+    assert set(chosen[:30]) == {f"j{i}" for i in range(30)}  # the likely ones first
+    assert set(chosen[30:]) <= {f"j{100 + i}" for i in range(80)}  # then the longest waiting
+
+
+def test_nothing_likely_nothing_asked() -> None:
+    rates = [40 * MB] * MIN_SEEN
+    bam = job(1, 150_000 * MB, started=100.0)
+    e = Expectation()
+    e.asked["j1"] = 105.0
+    assert e.choose(rates, [bam], now=110.0, period=10.0) == []  # no call made for nothing
     assert e.skipped == 1
 
 
-def test_a_job_never_asked_is_asked_once_then_waits_at_most_the_bound() -> None:
-    journal = Rates([40 * MB] * MIN_SEEN)
-    bam = job(1, 150_000 * MB, started=100.0)
-    e = Expectation()
-    asked_at = [
-        t
-        for t in range(0, 1000, 10)
-        if "j1" in e.choose(journal, [bam], now=100.0 + t, period=10.0)
-    ]
-    assert asked_at[0] == 0  # a job never asked is asked at its first pass
-    gaps = [b - a for a, b in itertools.pairwise(asked_at)]
-    assert gaps and max(gaps) <= BOUND * 10
-
-
 def test_no_open_job_waits_longer_than_the_bound_whatever_the_mix() -> None:
-    """A property over random cohorts and pass lengths: between two questions about an open
-    job there are never more than BOUND periods plus one pass."""
+    """A property over random cohorts, rates and pass lengths: from its sending, and between
+    two questions, an open job never waits more than BOUND periods plus one pass."""
     rng = random.Random(30)
     for _ in range(20):
-        journal = Rates([rng.uniform(5, 100) * MB for _ in range(MIN_SEEN)])
+        rates = [rng.uniform(5, 100) * MB for _ in range(rng.randint(MIN_SEEN, 50))]
+        sizes = rng.sample([2e3, 5e8, 2e10, 1.5e11, 1e13, 1e14], rng.randint(1, 3))
         rows = [
-            job(i, int(rng.choice([2e3, 5e8, 2e10, 1.5e11])), started=rng.uniform(0, 50))
+            job(
+                i,
+                int(rng.choice(sizes)),
+                started=rng.choice([None, rng.uniform(0, 50)]),
+                submitted=rng.uniform(0, 50),
+            )
             for i in range(200)
         ]
         period = rng.choice([2.0, 10.0, 30.0])
         e = Expectation()
-        last: dict[str, float] = {}
+        last = {r.job_id: r.submitted for r in rows}
         worst = 0.0
         now = 50.0
-        for _ in range(200):
-            for j in e.choose(journal, rows, now=now, period=period):
-                if j in last:
-                    worst = max(worst, now - last[j])
+        for _ in range(3 * BOUND):
+            for j in e.choose(rates, rows, now=now, period=period):
+                worst = max(worst, now - last[j])
                 last[j] = now
             now += period * rng.uniform(1.0, 1.5)  # passes a period or a little more apart
-        assert set(last) == {r.job_id for r in rows}  # every job asked
+        for r in rows:  # and none left waiting at the end
+            worst = max(worst, now - period * 1.5 - last[r.job_id])
         assert worst <= (BOUND + 1.5) * period, (worst, period)
 
 
-def test_the_margin_covers_a_job_faster_than_any_seen() -> None:
-    journal = Rates([40 * MB] * MIN_SEEN)
-    # a job as fast as MARGIN times the fastest seen could have ended: it is asked
-    quick = job(0, int(40 * MB * MARGIN * 10), started=0.0)  # ends at 10 s at that speed
+def test_a_pending_job_counts_from_its_sending_and_the_clock_offset_is_applied() -> None:
+    rates = [10 * MB] * MIN_SEEN
+    pending = job(0, 100 * MB, started=None, submitted=0.0)  # 10 s at 10 MB/s
+    running = job(1, 100 * MB, started=1_000.0)  # the Platform's clock: 1,000 s ahead
     e = Expectation()
-    assert e.choose(journal, [quick], now=10.0, period=1e9) == ["j0"]
-
-
-def test_the_order_is_by_the_expected_end_at_the_median_rate() -> None:
-    """A big job started early could have ended (at the fastest rate seen), but a small one
-    started later is the likelier to have: it is asked first, so the cut-off stops where the
-    ended jobs stop."""
-    journal = Rates([5 * MB, 10 * MB, 10 * MB, 10 * MB, 40 * MB])  # median 10, fastest 40
-    big = job(0, 800 * MB, started=0.0)  # could end at 10 s (80 MB/s); expected at 80 s
-    small = job(1, 1 * MB, started=15.0)  # could end at 15.01 s; expected at 15.1 s
-    e = Expectation()
-    assert e.choose(journal, [big, small], now=20.0, period=10.0) == ["j1", "j0"]
+    assert e.choose(rates, [pending, running], now=5.0, period=10.0, offset=1_000.0) == []
+    chosen = e.choose(rates, [pending, running], now=11.0, period=10.0, offset=1_000.0)
+    assert sorted(chosen) == ["j0", "j1"]

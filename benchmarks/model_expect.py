@@ -1,0 +1,140 @@
+"""Model: polling by expectation (``export/expect.py``) replayed over a cohort in seconds.
+
+The realistic cohort benchmark (``bench_cohort_export.py --realistic``) takes an hour at
+100,000 files and 40 MB/s, since its jobs do. This replays the same mix without a sim or a
+network: the cohort's sizes (``sim.demo.COHORT_KINDS``), jobs sent in the journal's order over
+the first ``--send-seconds``, each job taking 1 to 3 s and then its size at ``--job-rate``
+MB/s +-30 % (the sim's ``World.job_duration``), a pass every ``--poll-interval`` seconds that
+asks what ``Expectation.choose`` picks, 100 ids a call. Printed per setting of the expectation:
+status calls against their floor (one per 100 jobs), the lag from each job's end to its being
+seen (median, 95th percentile, worst, in poll intervals) and the jobs seen more than the bound
+after their end (there must be none).
+
+It is a model: no latency, no rate limit, passes exactly a period apart. The real run checks it.
+
+    python benchmarks/model_expect.py [--files 100000] [--job-rate 40] [--poll-interval 10]
+        [--worth 0.5 0.3] [--bound 30]
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import heapq
+import random
+import statistics
+from collections import deque
+
+from sbexport_tui.export.expect import BOUND, BULK, Expectation
+from sbexport_tui.export.journal import OpenJob
+from sbexport_tui.export.watcher import CUTOFF_FRACTION, FULL_PASS_EVERY
+from sbexport_tui.sim.demo import COHORT_KINDS
+
+
+def cohort(n: int, rate: float, send_seconds: float, seed: int) -> list[tuple[int, float, float]]:
+    """(size, start, end) of each job, in the journal's order (the folders one after another)."""
+    rng = random.Random(seed)
+    sizes = []
+    for i in range(n):
+        _, kind = divmod(i, len(COHORT_KINDS))
+        folder, _, (lo, hi) = COHORT_KINDS[kind]
+        sizes.append((folder, rng.randint(lo, hi), i))
+    order = {name: k for k, (name, _, _) in enumerate(COHORT_KINDS)}
+    sizes.sort(key=lambda t: (order[t[0]], t[2]))
+    jobs = []
+    for k, (_, size, i) in enumerate(sizes):
+        sent = send_seconds * k / n
+        jitter = int(hashlib.sha256(f"job{i}".encode()).hexdigest()[:8], 16) / 0xFFFFFFFF
+        start = sent + 1.0 + 2.0 * jitter
+        jobs.append((size, sent, start, start + size / rate * (0.7 + 0.6 * jitter)))
+    return [(s, sent, end) for s, sent, _, end in jobs], [start for _, _, start, _ in jobs]
+
+
+def replay(args: argparse.Namespace, worth: float) -> dict[str, float]:
+    rate = args.job_rate * 1e6
+    period = args.poll_interval
+    jobs, starts = cohort(args.files, rate, args.send_seconds, args.seed)
+    expect = Expectation(bound=args.bound, worth=worth)
+    pending = sorted(range(len(jobs)), key=lambda i: jobs[i][1])  # by when sent
+    sent_next = 0
+    open_jobs: dict[int, None] = {}
+    ended: deque[float] = deque(maxlen=500)  # the most recent ended jobs' rates
+    lags: list[float] = []
+    calls = passes = 0
+    now = period
+    endings = [(jobs[i][2], i) for i in range(len(jobs))]
+    heapq.heapify(endings)
+    while sent_next < len(pending) or open_jobs:
+        while sent_next < len(pending) and jobs[pending[sent_next]][1] <= now:
+            open_jobs[pending[sent_next]] = None
+            sent_next += 1
+        rows = []
+        for i in open_jobs:
+            size, sent, _ = jobs[i]
+            # the Platform's started_on is known once a call has seen the job running
+            seen_running = expect.asked.get(f"j{i}", -1.0) >= starts[i]
+            rows.append(OpenJob(f"j{i}", 1, size, sent, starts[i] if seen_running else None))
+        chosen = expect.choose(list(ended), rows, now=now, period=period)
+        # the watcher's cut-off while the model is not used: a call that finds fewer than half
+        # of its jobs ended ends the pass, but for every sixth pass
+        cut = not expect.deciding and (passes == 0 or passes % FULL_PASS_EVERY != 0)
+        passes += 1
+        for c in range(0, len(chosen), BULK):
+            calls += 1
+            found = 0
+            for jid in chosen[c : c + BULK]:
+                i = int(jid[1:])
+                size, _, end = jobs[i]
+                if end <= now:
+                    found += 1
+                    del open_jobs[i]
+                    lags.append(now - end)
+                    ended.append(size / (end - starts[i]))
+            if cut and found < CUTOFF_FRACTION * len(chosen[c : c + BULK]):
+                break
+        now += period
+    lags.sort()
+    floor = -(-len(jobs) // BULK)
+    return {
+        "calls": calls,
+        "floor": floor,
+        "p50": lags[len(lags) // 2] / period,
+        "p95": lags[int(0.95 * (len(lags) - 1))] / period,
+        "max": lags[-1] / period,
+        "over": sum(1 for lag in lags if lag > (args.bound + 1) * period),
+        "mean": statistics.fmean(lags) / period,
+    }
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--files", type=int, default=100_000)
+    p.add_argument("--job-rate", type=float, default=40.0, metavar="MB/S")
+    p.add_argument("--poll-interval", type=float, default=10.0)
+    p.add_argument("--send-seconds", type=float, default=60.0)
+    p.add_argument("--worth", type=float, nargs="+", default=[0.5])
+    p.add_argument("--bound", type=int, default=BOUND)
+    p.add_argument("--seed", type=int, default=0)
+    args = p.parse_args()
+    print(
+        f"{args.files:,} cohort jobs at {args.job_rate:g} MB/s +-30 %, sent over "
+        f"{args.send_seconds:g} s, a pass every {args.poll_interval:g} s, bound {args.bound} "
+        "periods"
+    )
+    head = (
+        f"{'worth':>5} {'calls':>7} {'/ floor':>7} {'lag p50':>8} {'p95':>6} {'mean':>6} "
+        f"{'max':>6} {'> bound':>7}"
+    )
+    print(head)
+    print("-" * len(head))
+    for worth in args.worth:
+        r = replay(args, worth)
+        print(
+            f"{worth:>5.2f} {r['calls']:>7,} {r['calls'] / r['floor']:>6.2f}x {r['p50']:>7.2f}i "
+            f"{r['p95']:>5.2f}i {r['mean']:>5.2f}i {r['max']:>5.1f}i {r['over']:>7}"
+        )
+    print("(lag in poll intervals i, from a job's end to the pass that saw it)")
+
+
+if __name__ == "__main__":
+    main()
