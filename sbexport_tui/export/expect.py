@@ -11,8 +11,11 @@ ended jobs say how fast a job transfers (``MIN_SEEN`` of them, the last ``SAMPLE
   third is expected to vary by a third;
 - its *hazard* is the chance that it ended since it was last asked (given that it had not
   then); a job is asked when its hazard is at least ``WORTH`` (more likely than not), the most
-  likely first. A job that has outlived every rate seen (a stall, a queue the Platform holds it
-  in) is asked again as ``STALE`` poll periods pass;
+  likely first. A *late* job (likely ended when it was last asked, and it was not: a slow one, a
+  stall, a queue the Platform holds it in) is asked again as time passes: its chance grows to 1
+  over ``STALE`` poll periods, or over ``LATE`` of the time it has run if that is longer;
+- when the open jobs fit in one call, that call asks them all at every pass: a run's tail is
+  what its user waits for, and one request a period is the least any polling costs;
 - a call holds up to 100 ids whatever their number: the last call of a pass is filled up with the
   next likeliest jobs, at no cost;
 - **no open job goes unasked for longer than ``BOUND`` poll periods** (from when it was sent or
@@ -37,7 +40,8 @@ from .journal import OpenJob
 
 BOUND = 60  # an open job is asked at least once every this many poll periods
 WORTH = 0.5  # a job is asked when it is at least this likely to have ended since last asked
-STALE = 4.0  # a job past every rate seen: asked again as this many poll periods pass
+STALE = 4.0  # a late job: its chance of having ended grows to 1 over this many poll periods
+LATE = 0.1  # ... or over this share of the time it has run, if longer
 MIN_SEEN = 5  # ended jobs with a size, a start and an end before the model is used
 SAMPLE = 500  # the most recent ended jobs whose rates make the model
 BULK = 100  # ids a status call holds
@@ -112,10 +116,12 @@ class Expectation:
                 hazard = f_now
             else:
                 f_then = ended_by(size, since - began)
-                if f_then >= 1.0:  # it outlived every rate seen: asked as time passes
-                    hazard = min(1.0, (now - since) / (STALE * period))
-                else:
-                    hazard = (f_now - f_then) / (1.0 - f_then)
+                hazard = (f_now - f_then) / (1.0 - f_then) if f_then < 1.0 else 0.0
+                if f_then >= self.worth:  # late: likely ended when last asked, and was not
+                    # (a slow job, a stall, a queue): asked again as time passes, less often
+                    # the longer it has run
+                    every = max(STALE * period, LATE * (now - began))
+                    hazard = max(hazard, min(1.0, (now - since) / every))
             if hazard >= self.worth:
                 must.append((hazard, jid))
             elif waited >= bound / 2:
@@ -125,7 +131,10 @@ class Expectation:
         must.sort(reverse=True)
         chosen = [j for _, j in must] + overdue
         room = -len(chosen) % BULK
-        if chosen and room:  # the last call has room: the jobs nearest their bound ride along
+        if len(ids) <= BULK:  # one call holds them all: the tail of a run is asked every pass
+            rest.sort(reverse=True)
+            chosen += [j for _, j in aging] + [j for _, j in rest]
+        elif chosen and room:  # the last call has room: the jobs nearest their bound ride along
             aging.sort(reverse=True)  # (so that fewer become overdue), then the likeliest
             rest.sort(reverse=True)
             chosen += [j for _, j in aging[:room]]

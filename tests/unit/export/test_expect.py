@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import random
 
-from sbexport_tui.export.expect import BOUND, BULK, MIN_SEEN, STALE, Expectation
+from sbexport_tui.export.expect import BOUND, BULK, LATE, MIN_SEEN, STALE, Expectation
 from sbexport_tui.export.journal import OpenJob
 
 MB = 1_000_000
@@ -15,6 +15,12 @@ MB = 1_000_000
 
 def job(n: int, size: int, *, started: float | None, submitted: float = 0.0) -> OpenJob:
     return OpenJob(f"j{n}", 1, size, submitted, started)
+
+
+def crowd() -> list[OpenJob]:
+    """More open jobs than a call holds, none of which can have ended (a petabyte each, just
+    begun): the choice among the others is then the model's, not the one-call tail's."""
+    return [job(10_000 + i, 10**15, started=1e9, submitted=1e9) for i in range(BULK)]
 
 
 def test_with_nothing_learnt_every_job_is_asked_the_smallest_first() -> None:
@@ -33,25 +39,47 @@ def test_a_job_is_asked_once_it_is_more_likely_than_not_to_have_ended() -> None:
     fastq = job(2, 2_000 * MB, started=70.0)  # 50 s: 40 MB/s needed, 2 of 5 (0.4)
     bam = job(3, 150_000 * MB, started=100.0)  # 20 s: nothing moves 7.5 GB/s
     e = Expectation()
-    chosen = e.choose(rates, [bam, fastq, vcf, index], now=120.0, period=10.0)
+    chosen = e.choose(rates, [bam, fastq, vcf, index, *crowd()], now=120.0, period=10.0)
     # the two likely ones, likeliest first; the FASTQ (0.4) rides along in the call's room
     assert chosen == ["j0", "j1", "j2"] and e.deciding
-    assert e.parts == (2, 0, 1) and e.skipped == 1  # the BAM (chance 0) is left
+    assert e.parts == (2, 0, 1) and e.skipped == 1 + BULK  # the BAM (chance 0) is left
 
 
 def test_asked_and_not_ended_a_job_waits_until_it_is_likely_again() -> None:
     rates = [float(r * MB) for r in range(10, 60, 10)]  # 10..50 MB/s
     vcf = job(1, 1_000 * MB, started=0.0)
+    others = crowd()
     e = Expectation()
+    # at 25 s: 40 MB/s needed, 2 of 5 (0.4): not yet
+    assert e.choose(rates, [vcf, *others], now=25.0, period=10.0) == []
     # at 50 s: 20 MB/s needed, 4 of 5 (0.8): asked
-    assert e.choose(rates, [vcf], now=50.0, period=10.0) == ["j1"]
+    assert e.choose(rates, [vcf, *others], now=50.0, period=10.0) == ["j1"]
     # not ended: at 60 s it needed 16.7 MB/s, still 4 of 5: nothing new, not asked
-    assert e.choose(rates, [vcf], now=60.0, period=10.0) == []
-    # at 110 s (9.1 MB/s: all 5): it is certain to have ended since (hazard 1): asked
-    assert e.choose(rates, [vcf], now=110.0, period=10.0) == ["j1"]
-    # past every rate seen and not ended (a stall, a queue): asked again as time passes
-    assert e.choose(rates, [vcf], now=120.0, period=10.0) == []
-    assert e.choose(rates, [vcf], now=110.0 + STALE * 10.0 / 2, period=10.0) == ["j1"]
+    assert e.choose(rates, [vcf, *others], now=60.0, period=10.0) == []
+    # late (likely ended when asked, and not): asked again once half of STALE periods pass
+    later = 50.0 + STALE * 10.0 / 2
+    assert e.choose(rates, [vcf, *others], now=later - 1, period=10.0) == []
+    assert e.choose(rates, [vcf, *others], now=later, period=10.0) == ["j1"]
+
+
+def test_a_late_job_that_has_run_long_is_asked_less_often() -> None:
+    rates = [40 * MB] * MIN_SEEN
+    bam = job(1, 100_000 * MB, started=0.0)  # 2,500 s at 40 MB/s
+    e = Expectation()
+    assert e.choose(rates, [bam, *crowd()], now=2_600.0, period=10.0) == ["j1"]
+    # late after 2,600 s: asked again as LATE of that passes (130 s for half of it), not 20 s
+    assert e.choose(rates, [bam, *crowd()], now=2_700.0, period=10.0) == []
+    # at 2,740 s: 140 s since, of LATE x 2,740 = 274 s: past half
+    assert 140.0 / (LATE * 2_740.0) > 0.5
+    assert e.choose(rates, [bam, *crowd()], now=2_740.0, period=10.0) == ["j1"]
+
+
+def test_when_the_open_jobs_fit_in_one_call_all_are_asked_at_every_pass() -> None:
+    rates = [40 * MB] * MIN_SEEN
+    rows = [job(i, 150_000 * MB, started=0.0) for i in range(BULK)]  # none can have ended
+    e = Expectation()
+    for now in (10.0, 20.0, 30.0):
+        assert sorted(e.choose(rates, rows, now=now, period=10.0)) == sorted(r.job_id for r in rows)
 
 
 def test_the_room_of_the_last_call_is_filled_with_the_jobs_nearest_their_bound() -> None:
@@ -73,8 +101,8 @@ def test_nothing_likely_nothing_asked() -> None:
     bam = job(1, 150_000 * MB, started=100.0)
     e = Expectation()
     e.asked["j1"] = 105.0
-    assert e.choose(rates, [bam], now=110.0, period=10.0) == []  # no call made for nothing
-    assert e.skipped == 1
+    assert e.choose(rates, [bam, *crowd()], now=110.0, period=10.0) == []  # no call for nothing
+    assert e.skipped == 1 + BULK
 
 
 def test_no_open_job_waits_longer_than_the_bound_whatever_the_mix() -> None:
@@ -113,6 +141,7 @@ def test_a_pending_job_counts_from_its_sending_and_the_clock_offset_is_applied()
     pending = job(0, 100 * MB, started=None, submitted=0.0)  # 10 s at 10 MB/s
     running = job(1, 100 * MB, started=1_000.0)  # the Platform's clock: 1,000 s ahead
     e = Expectation()
-    assert e.choose(rates, [pending, running], now=5.0, period=10.0, offset=1_000.0) == []
-    chosen = e.choose(rates, [pending, running], now=11.0, period=10.0, offset=1_000.0)
+    rows = [pending, running, *crowd()]
+    assert e.choose(rates, rows, now=5.0, period=10.0, offset=1_000.0) == []
+    chosen = e.choose(rates, rows, now=11.0, period=10.0, offset=1_000.0)
     assert sorted(chosen) == ["j0", "j1"]
