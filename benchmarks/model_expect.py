@@ -4,16 +4,16 @@ The realistic cohort benchmark (``bench_cohort_export.py --realistic``) takes an
 100,000 files and 40 MB/s, since its jobs do. This replays the same mix without a sim or a
 network: the cohort's sizes (``sim.demo.COHORT_KINDS``), jobs sent in the journal's order over
 the first ``--send-seconds``, each job taking 1 to 3 s and then its size at ``--job-rate``
-MB/s +-30 % (the sim's ``World.job_duration``), a pass every ``--poll-interval`` seconds that
-asks what ``Expectation.choose`` picks, 100 ids a call. Printed per setting of the expectation:
-status calls against their floor (one per 100 jobs), the lag from each job's end to its being
-seen (median, 95th percentile, worst, in poll intervals) and the jobs seen more than the bound
-after their end (there must be none).
+MB/s +-30 % (the sim's ``World.job_duration``; ``--job-seconds`` for its older lengths), a
+pass every ``--poll-interval`` seconds that asks what ``Expectation.choose`` picks, 100 ids a
+call. Printed per setting of the expectation: status calls against their floor (one per 100
+jobs), the lag from each job's end to its being seen (median, 95th percentile, worst, in poll
+intervals) and the jobs seen more than the bound after their end (there must be none).
 
 It is a model: no latency, no rate limit, passes exactly a period apart. The real run checks it.
 
     python benchmarks/model_expect.py [--files 100000] [--job-rate 40] [--poll-interval 10]
-        [--worth 0.5 0.3] [--bound 30]
+        [--worth 0.5 0.3] [--bound 60] [--job-seconds 2]
 """
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ import hashlib
 import heapq
 import random
 import statistics
-from collections import deque
 
 from sbexport_tui.export.expect import BOUND, BULK, Expectation
 from sbexport_tui.export.journal import OpenJob
@@ -31,8 +30,12 @@ from sbexport_tui.export.watcher import CUTOFF_FRACTION, FULL_PASS_EVERY
 from sbexport_tui.sim.demo import COHORT_KINDS
 
 
-def cohort(n: int, rate: float, send_seconds: float, seed: int) -> list[tuple[int, float, float]]:
-    """(size, start, end) of each job, in the journal's order (the folders one after another)."""
+def cohort(
+    n: int, rate: float, send_seconds: float, seed: int, job_seconds: float | None = None
+) -> list[tuple[int, float, float]]:
+    """(size, sent, end) of each job, in the journal's order (the folders one after another):
+    the sim's ``World.job_duration``, at ``rate`` bytes/s or (``job_seconds``) its older model
+    of lengths that hardly depend on size."""
     rng = random.Random(seed)
     sizes = []
     for i in range(n):
@@ -45,20 +48,23 @@ def cohort(n: int, rate: float, send_seconds: float, seed: int) -> list[tuple[in
     for k, (_, size, i) in enumerate(sizes):
         sent = send_seconds * k / n
         jitter = int(hashlib.sha256(f"job{i}".encode()).hexdigest()[:8], 16) / 0xFFFFFFFF
-        start = sent + 1.0 + 2.0 * jitter
-        jobs.append((size, sent, start, start + size / rate * (0.7 + 0.6 * jitter)))
-    return [(s, sent, end) for s, sent, _, end in jobs], [start for _, _, start, _ in jobs]
+        if job_seconds:
+            pending = job_seconds * (0.1 + 0.2 * jitter)
+            running = job_seconds * (0.2 + 0.6 * min(1.0, size / 2**30 / 100) + 0.2 * jitter)
+        else:
+            pending, running = 1.0 + 2.0 * jitter, size / rate * (0.7 + 0.6 * jitter)
+        jobs.append((size, sent, sent + pending + running))
+    return jobs
 
 
 def replay(args: argparse.Namespace, worth: float) -> dict[str, float]:
     rate = args.job_rate * 1e6
     period = args.poll_interval
-    jobs, starts = cohort(args.files, rate, args.send_seconds, args.seed)
+    jobs = cohort(args.files, rate, args.send_seconds, args.seed, args.job_seconds)
     expect = Expectation(bound=args.bound, worth=worth)
     pending = sorted(range(len(jobs)), key=lambda i: jobs[i][1])  # by when sent
     sent_next = 0
     open_jobs: dict[int, None] = {}
-    ended: deque[float] = deque(maxlen=500)  # the most recent ended jobs' rates
     lags: list[float] = []
     calls = passes = 0
     now = period
@@ -71,10 +77,10 @@ def replay(args: argparse.Namespace, worth: float) -> dict[str, float]:
         rows = []
         for i in open_jobs:
             size, sent, _ = jobs[i]
-            # the Platform's started_on is known once a call has seen the job running
-            seen_running = expect.asked.get(f"j{i}", -1.0) >= starts[i]
-            rows.append(OpenJob(f"j{i}", 1, size, sent, starts[i] if seen_running else None))
-        chosen = expect.choose(list(ended), rows, now=now, period=period)
+            # the sim's started_on is the job's creation: known once a call has seen the job
+            asked = f"j{i}" in expect.asked
+            rows.append(OpenJob(f"j{i}", 1, size, sent, sent if asked else None))
+        chosen = expect.choose(rows, now=now, period=period)
         # the watcher's cut-off while the model is not used: a call that finds fewer than half
         # of its jobs ended ends the pass, but for every sixth pass
         cut = not expect.deciding and (passes == 0 or passes % FULL_PASS_EVERY != 0)
@@ -89,7 +95,7 @@ def replay(args: argparse.Namespace, worth: float) -> dict[str, float]:
                     found += 1
                     del open_jobs[i]
                     lags.append(now - end)
-                    ended.append(size / (end - starts[i]))
+                    expect.learn([(size, end - jobs[i][1])])
             if cut and found < CUTOFF_FRACTION * len(chosen[c : c + BULK]):
                 break
         now += period
@@ -112,6 +118,11 @@ def main() -> None:
     p.add_argument("--job-rate", type=float, default=40.0, metavar="MB/S")
     p.add_argument("--poll-interval", type=float, default=10.0)
     p.add_argument("--send-seconds", type=float, default=60.0)
+    p.add_argument(
+        "--job-seconds",
+        type=float,
+        help="the sim's older job lengths (about this many seconds whatever the size)",
+    )
     p.add_argument("--worth", type=float, nargs="+", default=[0.5])
     p.add_argument("--bound", type=int, default=BOUND)
     p.add_argument("--seed", type=int, default=0)

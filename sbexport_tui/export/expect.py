@@ -11,9 +11,10 @@ ended jobs say how fast a job transfers (``MIN_SEEN`` of them, the last ``SAMPLE
   third is expected to vary by a third;
 - its *hazard* is the chance that it ended since it was last asked (given that it had not
   then); a job is asked when its hazard is at least ``WORTH`` (more likely than not), the most
-  likely first. A *late* job (likely ended when it was last asked, and it was not: a slow one, a
-  stall, a queue the Platform holds it in) is asked again as time passes: its chance grows to 1
-  over ``STALE`` poll periods, or over ``LATE`` of the time it has run if that is longer;
+  likely first. A job asked and not ended that some rate seen would have moved by now (a slow
+  one, a stall, a queue the Platform holds it in, a gap in the rates) is asked again as time
+  passes too: its chance grows to 1 over ``STALE`` poll periods, or over ``LATE`` of the time it
+  has run if that is longer;
 - when the open jobs fit in one call, that call asks them all at every pass: a run's tail is
   what its user waits for, and one request a period is the least any polling costs;
 - a call holds up to 100 ids whatever their number: the last call of a pass is filled up with the
@@ -32,18 +33,20 @@ lengths"); ``benchmarks/model_expect.py`` replays a cohort through it in seconds
 
 from __future__ import annotations
 
-from bisect import bisect_left
-from collections.abc import Sequence
+from bisect import bisect_left, bisect_right
+from collections import deque
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from .journal import OpenJob
 
 BOUND = 60  # an open job is asked at least once every this many poll periods
 WORTH = 0.5  # a job is asked when it is at least this likely to have ended since last asked
-STALE = 4.0  # a late job: its chance of having ended grows to 1 over this many poll periods
+STALE = 4.0  # an asked job's chance of having ended grows to 1 over this many poll periods
 LATE = 0.1  # ... or over this share of the time it has run, if longer
 MIN_SEEN = 5  # ended jobs with a size, a start and an end before the model is used
-SAMPLE = 500  # the most recent ended jobs whose rates make the model
+SPAN = 100  # sizes this many times apart that ended as quickly: a length does not follow size
+SAMPLE = 50  # the most recent ended jobs of each size (a factor of 2) that make the model
 BULK = 100  # ids a status call holds
 
 
@@ -56,9 +59,22 @@ class Expectation:
     deciding: bool = False  # the last choice used the model (so no pass cut-off is needed)
     parts: tuple[int, int, int] = (0, 0, 0)  # the last choice: likely, overdue, riding along
 
+    learnt: dict[int, deque[tuple[int, float]]] = field(default_factory=dict)  # by size
+    learnt_until: float = float("-inf")  # the journal stamp the ended jobs were read up to
+
+    def learn(self, ended: Iterable[tuple[int, float]]) -> None:
+        """Ended jobs' (size, seconds): the last ``SAMPLE`` of each size (within a factor of 2)
+        are kept, so that the small files of a cohort's first minutes still say what a
+        start-up is an hour later."""
+        for size, span in ended:
+            if size > 0 and span > 0:
+                bucket = self.learnt.get(size.bit_length())
+                if bucket is None:
+                    bucket = self.learnt[size.bit_length()] = deque(maxlen=SAMPLE)
+                bucket.append((size, span))
+
     def choose(
         self,
-        rates: Sequence[float],
         rows: Sequence[OpenJob],
         *,
         now: float,
@@ -66,29 +82,20 @@ class Expectation:
         offset: float = 0.0,
     ) -> list[str]:
         """The job ids of ``rows`` (open jobs) to ask about now, the likeliest ended first.
-        ``rates``: bytes a second of the run's recently ended jobs; ``now``: this machine's
-        clock; ``offset``: the Platform's clock ahead of it; ``period``: the poll period (the
-        bound is counted in it)."""
+        ``now``: this machine's clock; ``offset``: the Platform's clock ahead of it;
+        ``period``: the poll period (the bound is counted in it). What ended is ``learn``t."""
         ids = [r.job_id for r in rows if r.job_id]
         if len(self.asked) > 2 * len(ids) + 1000:  # ended jobs need no memory
             open_ids = set(ids)
             self.asked = {j: t for j, t in self.asked.items() if j in open_ids}
-        if len(rates) < MIN_SEEN or period <= 0:
+        ended = [x for bucket in self.learnt.values() for x in bucket]
+        ended_by = _model(ended) if period > 0 else None
+        if ended_by is None:
             ordered = [r.job_id for r in sorted(rows, key=_small_first) if r.job_id]
             self._mark(ordered, now)
             self.skipped = 0
             self.deciding = False
             return list(dict.fromkeys(ordered))
-        model = sorted(rates)
-        n = len(model)
-
-        def ended_by(size: int, span: float) -> float:
-            """The share of the rates seen that would have moved ``size`` bytes in ``span`` s."""
-            if span <= 0:
-                return 0.0
-            if size <= 0:
-                return 1.0
-            return (n - bisect_left(model, size / span)) / n
 
         must: list[tuple[float, str]] = []
         rest: list[tuple[float, str]] = []
@@ -118,8 +125,8 @@ class Expectation:
                 f_then = ended_by(size, since - began)
                 hazard = (f_now - f_then) / (1.0 - f_then) if f_then < 1.0 else 0.0
                 if f_then >= self.worth:  # late: likely ended when last asked, and was not
-                    # (a slow job, a stall, a queue): asked again as time passes, less often
-                    # the longer it has run
+                    # (a slow job, a stall, a queue): its chance also grows with time, the
+                    # slower the longer it has run
                     every = max(STALE * period, LATE * (now - began))
                     hazard = max(hazard, min(1.0, (now - since) / every))
             if hazard >= self.worth:
@@ -149,6 +156,45 @@ class Expectation:
     def _mark(self, ids: Sequence[str], now: float) -> None:
         for j in ids:
             self.asked[j] = now
+
+
+def _model(ended: Sequence[tuple[int, float]]) -> Callable[[int, float], float] | None:
+    """From the (size, seconds) of ended jobs: the chance that a job of a size has ended a time
+    after it began; None while they cannot tell.
+
+    A job takes a start-up (``o``: the median length of the smallest quarter of the ended
+    jobs) and then its size at a rate. Once ``MIN_SEEN`` ended jobs took at least three times
+    the start-up, their rates (size over the time past the start-up) are the model: a job has
+    ended when one of those rates would have moved its size. While none did, but ended jobs
+    span sizes ``SPAN`` times apart, a job's length does not follow its size (a Platform, or a
+    sim, whose jobs are mostly start-up): a job has ended when one of the lengths seen has
+    passed. Ended jobs of sizes close together (the first minutes of a cohort are its small
+    files) tell neither: None."""
+    sample = sorted((d, s) for s, d in ended if s > 0 and d > 0)
+    if len(sample) < MIN_SEEN:
+        return None
+    by_size = sorted(sample, key=lambda x: x[1])
+    smallest = sorted(d for d, _ in by_size[: max(1, len(by_size) // 4)])
+    o = smallest[len(smallest) // 2]
+    rates = sorted(s / (d - o) for d, s in sample if d >= 3 * o)
+    if len(rates) >= MIN_SEEN:
+        n = len(rates)
+
+        def transfers(size: int, span: float) -> float:
+            if span <= o:
+                return 0.0
+            return (n - bisect_left(rates, size / (span - o))) / n
+
+        return transfers
+    if by_size[-1][1] < SPAN * by_size[0][1]:
+        return None
+    lengths = [d for d, _ in sample]
+    m = len(lengths)
+
+    def takes(size: int, span: float) -> float:
+        return bisect_right(lengths, span) / m if span > 0 else 0.0
+
+    return takes
 
 
 def _small_first(r: OpenJob) -> tuple[int, float]:

@@ -730,20 +730,24 @@ class Journal:
             params.append(run_id)
         return int(self._query(sql, params)[0][0])
 
-    def transfer_rates(self, run_ids: Iterable[int], limit: int = 200) -> list[float]:
-        """Bytes a second of the most recently ended jobs of these runs that completed with a
-        size, a start and an end (their Platform times): what a job of theirs transfers."""
+    def ended_since(
+        self, run_ids: Iterable[int], since: float
+    ) -> tuple[list[tuple[int, float]], float]:
+        """(size, seconds) of the jobs of these runs that completed, with a size, a start and an
+        end (their Platform times), in rows changed after ``since`` (by the stamp's index: a
+        pass reads what ended since the last, not the run); and the newest stamp read."""
         ids = list(run_ids)
         if not ids:
-            return []
+            return [], since
         rows = self._query(
-            "SELECT size, finished - started FROM items WHERE run_id IN "  # noqa: S608
-            f"({','.join('?' * len(ids))}) AND state IN ('completed', 'verified', 'unverified') "
-            "AND size > 0 AND started IS NOT NULL AND finished > started "
-            "ORDER BY finished DESC LIMIT ?",
-            (*ids, limit),
+            "SELECT size, finished - started, updated FROM items INDEXED BY items_by_stamp "  # noqa: S608
+            f"WHERE updated > ? AND run_id IN ({','.join('?' * len(ids))}) AND state IN "
+            "('completed', 'verified', 'unverified') AND size > 0 AND started IS NOT NULL "
+            "AND finished > started",
+            (since, *ids),
         )
-        return [size / span for size, span in rows]
+        newest = max((r[2] for r in rows), default=since)
+        return [(int(size), float(span)) for size, span, _ in rows], newest
 
     def counts(self, run_id: int) -> dict[str, int]:
         """Items per state (every state present, 0 when none)."""

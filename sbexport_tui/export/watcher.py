@@ -60,7 +60,7 @@ from ..api.errors import (
 )
 from ..api.ratelimit import RateBudget
 from .cadence import poll_interval
-from .expect import SAMPLE, Expectation
+from .expect import Expectation
 from .journal import Journal, JournalError, OpenJob
 from .runner import Progress, RunBusy, StopFlag, SubmitResult, submit_run
 from .states import WATCHED_STATES
@@ -561,9 +561,12 @@ class Watcher:
     def _choose(self, rows: list[OpenJob]) -> list[str]:
         assert self.expect is not None
         offset = float(getattr(self.client, "server_offset", 0.0) or 0.0)
-        rates = self.journal.transfer_rates({r.run_id for r in rows}, limit=SAMPLE)
+        ended, self.expect.learnt_until = self.journal.ended_since(
+            {r.run_id for r in rows}, self.expect.learnt_until
+        )
+        self.expect.learn(ended)
         chosen = self.expect.choose(
-            rates, rows, now=self.journal.now(), period=self._period, offset=offset
+            rows, now=self.journal.now(), period=self._period, offset=offset
         )
         if self.expect.deciding:  # each call of the choice is worth its request: no cut-off
             self._cut.enabled = False

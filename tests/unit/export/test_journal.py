@@ -79,7 +79,15 @@ def test_runs_newest_first_and_queries(env: Env, journal: Journal) -> None:
     )
     assert journal.open_jobs(first) == [] and journal.count_unfinished(first) == 0
     assert journal.count_unfinished() == journal.count_unfinished(second) == 1
-    assert journal.update_job_states([("J" * 32, "completed", {"finished": 5.0})]) == 1
+    before, since = journal.ended_since([second], float("-inf"))
+    assert before == []  # nothing completed yet
+    assert journal.update_job_states(
+        [("J" * 32, "running", {"started": 1.0}), ("J" * 32, "completed", {"finished": 5.0})]
+    )
+    ended, since = journal.ended_since([second], since)
+    assert ended == [(item.size, 4.0)] and since == journal.item(second, 1).updated
+    assert journal.ended_since([second], since) == ([], since)  # read once
+    assert journal.ended_since([first], float("-inf"))[0] == []
     assert journal.unfinished_jobs() == [] and journal.open_jobs() == []
     assert journal.count_unfinished() == 0
     assert journal.item(second, 1).finished == 5.0
