@@ -64,6 +64,8 @@ VARIANTS = (
     "job-forbidden",
     "refuse-whole-call",
     "job-queue",
+    "import-conflict-at-submit",
+    "import-echo-prefixed",
 )
 # what only a write can tell (or a request the doctor never makes: an invalid one)
 # the variants each step decides (undecided, with the reason, when the step cannot finish)
@@ -90,6 +92,8 @@ NEEDS_WRITE = {
     "sends one",
     "volume-listing-snapshot": "only an object written while a listing is read tells",
     "job-queue": "only many jobs at once tell (whether some wait PENDING for others)",
+    "import-conflict-at-submit": "only an import onto a name that is taken tells",
+    "import-echo-prefixed": "only an import job's record tells; the doctor reads export jobs",
 }
 
 

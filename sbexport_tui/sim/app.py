@@ -26,7 +26,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from .settings import JOB_FORBIDDEN_RATE, JOB_QUEUE_SLOTS, OFFSET_CAP, SimSettings
-from .world import FileNode, Volume, World, error_body, s3_defaults
+from .world import NAME_CLASH, FileNode, Volume, World, error_body, s3_defaults
 
 API_PREFIX = "/v2"
 MAX_LIMIT = 100
@@ -50,6 +50,7 @@ DEFAULT_FIELDS = {
     "folder_list": ("href", "id", "name", "project", "parent", "type"),
     "volumes": ("href", "id", "name"),
     "exports": ("href", "id", "state"),
+    "imports": ("href", "id", "state"),  # the docs' example list items [OAS list-import-jobs]
     # [U] a task list's default items are not documented; the official Python client always
     # sends fields=_all for tasks, as sbexport does
     "tasks": ("href", "id", "name"),
@@ -755,6 +756,158 @@ class Handlers:
         self.garble(request, out)
         return JSONResponse({"items": out})
 
+    # ---- imports (docs/platform-import.md) ---------------------------------------------------
+    def check_import(self, item: Any, conflict_at_submit: bool, now: float) -> dict[str, Any]:
+        """One import item's checks at submission, as the docs make them certain; the rest is
+        the job's outcome. Returns ``World.submit_import``'s arguments."""
+        if not isinstance(item, dict):
+            raise bad_request("each item must be an object")
+        src, dst = item.get("source"), item.get("destination")
+        if not isinstance(src, dict) or not isinstance(src.get("volume"), str):
+            raise bad_request("source.volume is required")
+        location = src.get("location")
+        if not isinstance(location, str) or not location:
+            raise bad_request("source.location is required")
+        if not isinstance(dst, dict):
+            raise bad_request("destination is required")
+        project_id, parent_id = dst.get("project"), dst.get("parent")
+        if (project_id is None) == (parent_id is None):
+            # "destination.project or destination.parent" [D:bulk-import; SBPY: mutually
+            # exclusive]
+            raise bad_request("give destination.project or destination.parent, one of them")
+        name = dst.get("name")
+        if name is not None and (not isinstance(name, str) or not name or "/" in name):
+            raise bad_request("destination.name must be a file name")
+        flags = {k: item.get(k, False) for k in ("overwrite", "autorename")}
+        for k, v in flags.items():
+            if not isinstance(v, bool):
+                raise bad_request(f"{k} must be true or false")
+        if location.endswith("/"):
+            # a folder's import (preserve_folder_structure, per-file results): the docs leave
+            # its per-file answers open and sbexport imports object by object; not simulated
+            raise bad_request("folder imports (a location ending in '/') are not simulated")
+        vol = self.world.volumes.get(src["volume"])
+        if vol is None:
+            raise ApiError(404, 9104, "Requested volume does not exist.")
+        if not vol.active:
+            raise ApiError(409, 9069, "Volume is inactive.")
+        if "read" not in vol.permissions:
+            raise ApiError(403, 9020, "Insufficient privileges to access the volume.")
+        if isinstance(project_id, str):
+            project = self.world.projects.get(project_id)
+            if project is None:
+                raise ApiError(404, 3002, "Requested project does not exist.")
+            folder = self.world.files[project.root_folder]
+        else:
+            node = self.world.files.get(parent_id) if isinstance(parent_id, str) else None
+            if node is None or not node.is_folder:
+                raise ApiError(404, 9109, "Requested folder does not exist or is not accessible.")
+            folder = node
+        target = name or location.rsplit("/", 1)[-1]
+        clash = self.world.child_named(folder, target)
+        if conflict_at_submit and clash is not None and not any(flags.values()):
+            # the import-conflict-at-submit variant: a name clash is refused at submission
+            raise ApiError(*NAME_CLASH)
+        return {
+            "volume": vol,
+            "location": location,
+            "folder": folder,
+            "by_parent": parent_id is not None,
+            "name": name,
+            "overwrite": flags["overwrite"],
+            "autorename": flags["autorename"],
+            "now": now,
+        }
+
+    def import_echoed(self, request: Request, rec: dict[str, Any]) -> dict[str, Any]:
+        """[docs silent] whether ``source.location`` is echoed as passed or with the volume's
+        prefix: the import-echo-prefixed variant prepends it."""
+        if not self.on("import-echo-prefixed", request):
+            return rec
+        src = dict(rec["source"])
+        src["location"] = self.world.volumes[src["volume"]].key_for(src["location"])
+        return {**rec, "source": src}
+
+    async def bulk_import_create(self, request: Request) -> Response:
+        now = self.now(request)
+        body = await json_body(request)
+        items = body.get("items") if isinstance(body, dict) else None
+        if not isinstance(items, list):
+            raise bad_request('the body must be {"items": [...]}')
+        if len(items) > MAX_BULK:
+            raise bad_request(f"at most {MAX_BULK} items per bulk call, got {len(items)}")
+        base = self.base(request)
+        at_submit = self.on("import-conflict-at-submit", request)
+        out: list[dict[str, Any]] = []
+        for item in items:  # per-item errors, as the bulk pages describe
+            try:
+                args = self.check_import(item, at_submit, now)
+            except ApiError as e:
+                out.append({"error": error_body(e.status, e.code, e.message)})
+                continue
+            job = self.world.submit_import(**args)
+            out.append({"resource": self.import_echoed(request, job.record(base, now))})
+        return JSONResponse({"items": out})
+
+    async def import_create(self, request: Request) -> Response:
+        now = self.now(request)
+        body = await json_body(request)
+        args = self.check_import(body, self.on("import-conflict-at-submit", request), now)
+        job = self.world.submit_import(**args)
+        return JSONResponse(
+            self.import_echoed(request, job.record(self.base(request), now)), status_code=201
+        )
+
+    async def bulk_import_get(self, request: Request) -> Response:
+        now = self.now(request)
+        body = await json_body(request)
+        ids = body.get("import_ids") if isinstance(body, dict) else None
+        if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
+            raise bad_request('the body must be {"import_ids": [...]}')
+        if len(ids) > MAX_BULK:
+            raise bad_request(f"at most {MAX_BULK} items per bulk call, got {len(ids)}")
+        base = self.base(request)
+        items = []
+        for jid in ids:
+            job = self.world.imports.get(jid)
+            if job is None:
+                items.append(
+                    {"error": error_body(404, 9008, "Requested import job does not exist.")}
+                )
+            else:
+                items.append({"resource": self.import_echoed(request, job.record(base, now))})
+        return JSONResponse({"items": items})
+
+    async def import_get(self, request: Request) -> Response:
+        now = self.now(request)
+        job = self.world.imports.get(request.path_params["import_id"])
+        if job is None:
+            raise ApiError(404, 9008, "Requested import job does not exist.")
+        return detail(request, self.import_echoed(request, job.record(self.base(request), now)))
+
+    async def imports(self, request: Request) -> Response:
+        """``GET /storage/imports``: the user's import jobs, filtered by volume, project and
+        state [OAS list-import-jobs], in the order they were made (the docs give none)."""
+        now = self.now(request)
+        q = request.query_params
+        volume, project = q.get("volume"), q.get("project")
+        states = {s.upper() for s in q.getlist("state")}
+        base = self.base(request)
+        recs = [
+            job
+            for jid in self.world.import_order
+            if (job := self.world.imports[jid]).user == self.world.user.username
+            and (not volume or job.volume_id == volume)
+            and (not project or job.project == project)
+            and (not states or job.state_at(now) in states)
+        ]
+        return list_response(
+            request,
+            recs,
+            DEFAULT_FIELDS["imports"],
+            lambda j: self.import_echoed(request, j.record(base, now)),
+        )
+
     def garble(self, request: Request, out: list[dict[str, Any]]) -> None:
         """The answer faults: the jobs are made as asked, but the answer says it wrongly."""
         gate: Gate = request.app.state.gate
@@ -903,6 +1056,11 @@ def build_starlette(world: World, settings: SimSettings) -> Starlette:
         Route("/v2/storage/exports/{export_id}", h.export_get),
         Route("/v2/bulk/storage/exports/create", h.bulk_export_create, methods=["POST"]),
         Route("/v2/bulk/storage/exports/get", h.bulk_export_get, methods=["POST"]),
+        Route("/v2/storage/imports", h.imports, methods=["GET"]),
+        Route("/v2/storage/imports", h.import_create, methods=["POST"]),
+        Route("/v2/storage/imports/{import_id}", h.import_get),
+        Route("/v2/bulk/storage/imports/create", h.bulk_import_create, methods=["POST"]),
+        Route("/v2/bulk/storage/imports/get", h.bulk_import_get, methods=["POST"]),
         Route("/_sim/exports", h.sim_exports),
         Route("/_sim/maintenance", h.sim_maintenance, methods=["POST"]),
     ]

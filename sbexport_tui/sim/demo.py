@@ -367,7 +367,45 @@ def build_demo_world(seed: int = 0) -> World:
         world.add_node(folder.id, f"P{s:03d}.cram.crai", size=700 * KiB)
         world.add_node(folder.id, f"P{s:03d}.g.vcf.gz", size=4 * GiB + s)
     world.add_node(world.files[eu.root_folder].id, "consent_manifest.tsv", size=31_000)
+    _delivery(world, t0)
     return world
+
+
+DELIVERY_VOLUME = "demo/seqcore-delivery"
+DELIVERY_RUN = "2026-11-30_A01234_0417_BHVNKJDSX7"
+
+
+def _delivery(world: World, t0: float) -> None:
+    """A sequencing provider's delivery into the lab's bucket (read-only to the lab), to import
+    (issue 31): a run folder, a sample sheet, per sample and lane the paired FASTQs, each with
+    its .md5, and the run's md5sums.txt. Sizes by arithmetic, not the world's random numbers:
+    every other demo object and id stays as it was."""
+    delivery = world.add_volume(
+        Volume(
+            DELIVERY_VOLUME,
+            "s3",
+            "RO",
+            True,
+            "seqcore-delivery-use1",
+            "lab-demo/",
+            "aws:us-east-1",
+            t0,
+            description="Sequencing core's deliveries to the lab (read-only)",
+        )
+    )
+    run = f"{DELIVERY_RUN}/Project_DemoLab"
+    delivery.put(f"{DELIVERY_RUN}/SampleSheet.csv", 4_321)
+    sums = []
+    for s in range(1, 7):
+        sample = f"DL{s:03d}"
+        for lane in (1, 2):
+            for mate in (1, 2):
+                name = f"{sample}_S{s}_L00{lane}_R{mate}_001.fastq.gz"
+                size = (3 + s % 3) * GiB + 7_919 * s + 131 * lane + mate
+                delivery.put(f"{run}/Sample_{sample}/{name}", size)
+                delivery.put(f"{run}/Sample_{sample}/{name}.md5", 33 + len(name) + 1)
+                sums.append(name)
+    delivery.put(f"{DELIVERY_RUN}/md5sums.txt", sum(34 + len(n) + 1 for n in sums))
 
 
 # ---- the cohort world: the demo plus one large project, for scale ------------------------------

@@ -107,6 +107,15 @@ VARIANTS = {
         "a bulk get answers 403 code 9005 for some jobs that exist (a fifth of the ids); "
         "default: only the job_forbidden fault does"
     ),
+    "import-conflict-at-submit": (
+        "an import whose file name is taken in the destination folder (no overwrite, no "
+        "autorename) is refused at submission with a per-item 9108; default: the item is "
+        "accepted and the job FAILS with 9108, as an export's occupied location does"
+    ),
+    "import-echo-prefixed": (
+        "import job records echo source.location with the volume's prefix prepended; default: "
+        "the location as passed"
+    ),
     "refuse-whole-call": (
         "an invalid item refuses the whole bulk create call with that item's own status and "
         "code, nothing created; default: a per-item error in the answer"
@@ -125,6 +134,8 @@ HOSTILE_VARIANTS = (
     "echo-slashes",
     "exports-newest-first",
     "exports-unordered",
+    "import-conflict-at-submit",
+    "import-echo-prefixed",
     "job-forbidden",
     "lean-export-list",
     "lean-volume-listing",

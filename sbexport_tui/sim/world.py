@@ -382,6 +382,68 @@ class ExportJob:
         return rec
 
 
+@dataclass
+class ImportJob:
+    """An import of one object of a volume into a project folder (docs/platform-import.md).
+    The file it makes is an alias of the object (``storage.type VOLUME``)."""
+
+    id: str
+    user: str
+    volume_id: str
+    location: str  # as requested, without the volume prefix
+    key: str  # full object key, volume prefix included
+    project: str  # the destination project's id
+    parent: str  # the destination folder's id (the project's root folder for destination.project)
+    by_parent: bool  # destination given as {parent} (else {project})
+    name: str | None  # destination.name as requested (None: the object's own name)
+    overwrite: bool
+    autorename: bool
+    submitted: float
+    run_at: float  # PENDING until then
+    done_at: float  # RUNNING until then
+    planned_error: dict[str, Any] | None = None  # a failure decided at submission
+    final_state: str | None = None
+    error: dict[str, Any] | None = None
+    result: dict[str, Any] | None = None
+    made: str | None = None  # the id of the file it made
+
+    def state_at(self, now: float) -> str:
+        if self.final_state is not None:
+            return self.final_state
+        return "PENDING" if now < self.run_at else "RUNNING"
+
+    def record(self, base: str, now: float) -> dict[str, Any]:
+        # the job record of the import pages: "id, state, source, destination (as passed),
+        # overwrite, autorename, preserve_folder_structure, result, error" [D:bulk-import]
+        destination: dict[str, Any] = (
+            {"parent": self.parent} if self.by_parent else {"project": self.project}
+        )
+        if self.name is not None:
+            destination["name"] = self.name
+        rec: dict[str, Any] = {
+            "href": f"{base}/storage/imports/{self.id}",
+            "id": self.id,
+            "state": self.state_at(now),
+            "source": {"volume": self.volume_id, "location": self.location},
+            "destination": destination,
+            "overwrite": self.overwrite,
+            "autorename": self.autorename,
+            "preserve_folder_structure": False,  # a file's import: no folders to keep
+            "started_on": iso(self.submitted),
+        }
+        if self.final_state is not None:
+            rec["finished_on"] = iso(self.done_at)
+        if self.final_state == "COMPLETED" and self.result is not None:
+            rec["result"] = self.result
+        if self.final_state == "FAILED" and self.error is not None:
+            rec["error"] = self.error
+        return rec
+
+
+NAME_CLASH = (409, 9108, "Requested file already exists.")  # [D:codes 9108]
+LOCATION_NOT_FOUND = (404, 9105, "Location on volume not found.")  # [OAS import job example]
+
+
 def error_body(status: int, code: int, message: str) -> dict[str, Any]:
     return {
         "status": status,
@@ -479,6 +541,8 @@ class World:
         self.volumes: dict[str, Volume] = {}
         self.exports: dict[str, ExportJob] = {}
         self.export_order: list[str] = []
+        self.imports: dict[str, ImportJob] = {}
+        self.import_order: list[str] = []
         self._pending: list[tuple[float, int, str]] = []  # heap of (done_at, seq, job id)
         self._seq = 0
         self.job_seconds = 10.0
@@ -549,7 +613,7 @@ class World:
     def new_job_id(self) -> str:
         while True:
             jid = "".join(self._job_rng.choice(ALNUM) for _ in range(32))
-            if jid not in self.exports:
+            if jid not in self.exports and jid not in self.imports:
                 return jid
 
     # ---- building --------------------------------------------------------------------------
@@ -716,7 +780,10 @@ class World:
         """Apply the effects of every job whose time has come, in order of finishing."""
         while self._pending and self._pending[0][0] <= now:
             _, _, jid = heapq.heappop(self._pending)
-            self._finish(self.exports[jid], base)
+            if jid in self.imports:
+                self._finish_import(self.imports[jid], base)
+            else:
+                self._finish(self.exports[jid], base)
 
     def _finish(self, job: ExportJob, base: str) -> None:
         file = self.files[job.file_id]
@@ -747,3 +814,87 @@ class World:
             file.storage_volume, file.storage_location = volume.id, job.location
         job.final_state = "COMPLETED"
         job.result = file.record(base, project.location)
+
+    # ---- import jobs -----------------------------------------------------------------------
+    def submit_import(
+        self,
+        volume: Volume,
+        location: str,
+        folder: FileNode,
+        by_parent: bool,
+        name: str | None,
+        overwrite: bool,
+        autorename: bool,
+        now: float,
+        planned_error: dict[str, Any] | None = None,
+    ) -> ImportJob:
+        """Queue the import of the object at ``location`` into ``folder``; its length is the
+        object's size, as an export's is its file's."""
+        jid = self.new_job_id()
+        key = volume.key_for(location)
+        pending, running = self.job_duration(volume.objects.get(key, 0), jid)
+        if planned_error is not None:
+            running = 0.0
+        job = ImportJob(
+            id=jid,
+            user=self.user.username,
+            volume_id=volume.id,
+            location=location,
+            key=key,
+            project=folder.project,
+            parent=folder.id,
+            by_parent=by_parent,
+            name=name,
+            overwrite=overwrite,
+            autorename=autorename,
+            submitted=now,
+            run_at=(start := self._slot(now + pending, running)),
+            done_at=start + running,
+            planned_error=planned_error,
+        )
+        self.imports[job.id] = job
+        self.import_order.append(job.id)
+        self._seq += 1
+        heapq.heappush(self._pending, (job.done_at, self._seq, job.id))
+        return job
+
+    def child_named(self, folder: FileNode, name: str) -> FileNode | None:
+        for cid in folder.children:
+            child = self.files[cid]
+            if child.name == name:
+                return child
+        return None
+
+    def _finish_import(self, job: ImportJob, base: str) -> None:
+        if job.planned_error is not None:
+            job.final_state, job.error = "FAILED", job.planned_error
+            return
+        volume = self.volumes[job.volume_id]
+        size = volume.objects.get(job.key)
+        if size is None:
+            # the docs' example of a failed import: 404 9105 "Location on volume not found."
+            job.final_state, job.error = "FAILED", error_body(*LOCATION_NOT_FOUND)
+            return
+        folder = self.files[job.parent]
+        name = job.name or job.location.rsplit("/", 1)[-1]
+        clash = self.child_named(folder, name)
+        if clash is not None and job.autorename:
+            # "prefix the name with an underscore and a number" [D:bulk-import]
+            k = 1
+            while self.child_named(folder, f"_{k}_{name}") is not None:
+                k += 1
+            name, clash = f"_{k}_{name}", None
+        if clash is not None and (not job.overwrite or clash.is_folder):
+            # [docs silent] a name clash without overwrite or autorename: by default the job
+            # fails (as an export's occupied location does, 9107); the
+            # import-conflict-at-submit variant refuses the item at submission instead
+            job.final_state, job.error = "FAILED", error_body(*NAME_CLASH)
+            return
+        if clash is not None:  # overwrite: the file of that name is replaced by the alias
+            folder.children.remove(clash.id)
+            del self.files[clash.id]
+        node = self.add_node(folder.id, name, size=size, created=job.done_at)
+        node.storage_volume, node.storage_location = volume.id, job.location
+        job.made = node.id
+        job.final_state = "COMPLETED"
+        job.result = node.record(base, self.projects[folder.project].location)

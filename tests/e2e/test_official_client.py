@@ -127,3 +127,39 @@ def test_sim_socket_faults_drop_and_time_out(sim_server):
     server = sim_server("--fault", "reset=1")
     with pytest.raises(httpx.RemoteProtocolError):
         httpx.get(server.url + "/user", headers={"X-SBG-Auth-Token": server.token}, timeout=10)
+
+
+def test_official_client_imports_from_the_delivery_bucket(sim_server):
+    """The official client's imports resource (bulk_submit, bulk_get, query) against the sim's
+    import endpoints: the files it makes are aliases of the delivered objects, of their sizes."""
+    server = sim_server("--job-seconds", "0.5")
+    api = sbg.Api(url=server.url, token=server.token, debug=True)
+    delivery = api.volumes.get("demo/seqcore-delivery")
+    assert delivery.access_mode == "RO"
+    prefix = ""
+    for _ in range(3):  # the run's folder, its project folder, the first sample's folder
+        prefix = delivery.list(prefix=prefix).prefixes[-1].prefix
+    objects = [o for o in delivery.list(prefix=prefix) if o.location.endswith(".gz")]
+    assert len(objects) == 4  # two lanes, paired
+    records = api.imports.bulk_submit(
+        imports=[
+            {"volume": delivery, "location": o.location, "project": "demo/rnaseq-pilot"}
+            for o in objects
+        ]
+    )
+    assert all(r.valid for r in records)
+    ids = [r.resource.id for r in records]
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        jobs = [r.resource for r in api.imports.bulk_get(imports=ids)]
+        if all(j.state == "COMPLETED" for j in jobs):
+            break
+        time.sleep(0.3)
+    assert [j.state for j in jobs] == ["COMPLETED"] * 4
+    for job, obj in zip(jobs, objects, strict=True):
+        made = api.files.get(job.result.id)
+        assert made.name == obj.location.rsplit("/", 1)[-1]
+        assert made.size == int(obj.metadata["size"]) > 0  # the object's size, from its listing
+        assert made.storage.type == "VOLUME" and made.storage.location == obj.location
+    listed = api.imports.query(volume=delivery, project="demo/rnaseq-pilot").all()
+    assert sorted(i.id for i in listed) == sorted(ids)

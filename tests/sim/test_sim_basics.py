@@ -174,7 +174,7 @@ async def test_volumes_default_fields_all_and_details(sim):
     r = await sim.get("/storage/volumes")
     assert all(set(v) == {"href", "id", "name"} for v in r.json()["items"])
     vols = {v["id"]: v for v in (await sim.get("/storage/volumes", fields="_all")).json()["items"]}
-    assert len(vols) == 8
+    assert len(vols) == 9
     assert vols["demo/us-east-results"]["access_mode"] == "RW"
     assert vols["demo/us-east-results"]["service"]["prefix"] == "sbexport/"
     assert vols["demo/lab-archive"]["access_mode"] == "RO"

@@ -134,7 +134,7 @@ class DoctorScreen(Screen[None]):
         yield FastTable(
             [
                 Column("verdict", "Verdict", 9),
-                Column("topic", "Topic", 27, cut="middle"),
+                Column("topic", "Topic", 29, cut="middle"),
                 Column("evidence", "Evidence", None, min_width=12),
             ],
             id="doctor-findings",
@@ -142,7 +142,7 @@ class DoctorScreen(Screen[None]):
         yield FastTable(
             [
                 Column("answer", "Answer", 11),
-                Column("variant", "Variant", 23),
+                Column("variant", "Variant", 25),
                 Column("why", "Why", None, min_width=12),
             ],
             id="doctor-variants",

@@ -138,7 +138,7 @@ async def test_listing_survives_every_fault_the_sim_injects(clock):
     failures = [r for r in env.transport.responses if r != 200]
     assert len(env.transport.sent) > 50 and failures  # faults did happen ...
     volumes = [v.id async for v in client.list_volumes()]
-    assert len(volumes) == 8  # ... and nothing was lost
+    assert len(volumes) == 9  # ... and nothing was lost
     await client.aclose()
 
 
