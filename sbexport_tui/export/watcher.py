@@ -63,7 +63,6 @@ from .cadence import poll_interval
 from .expect import Expectation
 from .journal import Journal, JournalError, OpenJob
 from .runner import Progress, RunBusy, StopFlag, SubmitResult, submit_run
-from .states import WATCHED_STATES
 from .watching import (
     LONGEST_PAUSE,
     PassResult,
@@ -573,7 +572,9 @@ class Watcher:
         return chosen
 
     def _open(self, runs: set[int]) -> int:
-        return sum(self.journal.counts(rid)[s] for rid in runs for s in WATCHED_STATES)
+        # by the state index: three GROUP BYs over each run here were 45 % of a 100,000-job
+        # watch's CPU (py-spy, 55 of 122 samples with the pass's own counts)
+        return sum(self.journal.count_unfinished(rid) for rid in runs)
 
     def _raise_send_error(self) -> None:
         error, self._send_error = self._send_error, None

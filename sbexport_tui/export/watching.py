@@ -163,7 +163,7 @@ async def _watch_pass(
                 if stop_event is not None and stop_event.is_set():
                     result.stopped = True
                     break
-                if any(journal.counts(rid)[s] for s in WATCHED_STATES):
+                if journal.count_unfinished(rid):  # by the state index, not a count per state
                     polled = await poll_once(
                         client,
                         journal,
