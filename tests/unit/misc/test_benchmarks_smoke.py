@@ -56,6 +56,25 @@ def test_bench_cohort_export_realistic_at_120_files():
         assert " i " in line and "exit" not in line and "did not finish" not in line, out
 
 
+def test_bench_cohort_export_realistic_together_at_120_files():
+    out = bench(
+        "bench_cohort_export.py", "--realistic", "--together", "--files", "120",
+        "--job-rate", "50000", "--poll-interval", "1",
+    )  # fmt: skip
+    for way in ("sbexport export --wait --no-verify", "sevenbridges-python bulk_get loop"):
+        line = next(x for x in out.splitlines() if x.startswith(way))
+        assert " i " in line and "exit" not in line and "did not finish" not in line, out
+
+
+def test_model_expect_at_3000_files():
+    out = bench("model_expect.py", "--files", "3000", "--worth", "0.5", "0.3")
+    rows = [x.split() for x in out.splitlines() if x.strip().startswith(("0.50", "0.30"))]
+    assert len(rows) == 2, out
+    for row in rows:
+        assert row[-1] == "0", out  # no job seen more than the bound after its end
+        assert int(row[1].replace(",", "")) >= 30, out  # at least the floor's 30 calls
+
+
 def test_bench_jobs_pane_at_100_jobs():
     out = bench("bench_jobs_pane.py", "--jobs", "100", "--changed", "10")
     assert "jobs pane: 100 jobs, 10 state changes per round" in out, out
