@@ -686,19 +686,25 @@ class Journal:
         )
         return [_item(r) for r in rows]
 
-    def unfinished_jobs(
-        self, run_id: int | None = None, limit: int | None = None
-    ) -> list[ItemRecord]:
-        """Items with a job id that has not finished (submitted/pending/running), least recently
-        updated first; all runs when ``run_id`` is None."""
+    @staticmethod
+    def _unfinished(columns: str, run_id: int | None) -> tuple[str, list[Any]]:
+        """The query of the items whose job has not finished (of one run, or of all)."""
         sql = (
-            f"SELECT {_ITEM_COLUMNS} FROM items WHERE job_id IS NOT NULL AND state IN "  # noqa: S608
+            f"SELECT {columns} FROM items WHERE job_id IS NOT NULL AND state IN "  # noqa: S608
             f"({','.join('?' * len(WATCHED_STATES))})"
         )
         params: list[Any] = list(WATCHED_STATES)
         if run_id is not None:
             sql += " AND run_id = ?"
             params.append(run_id)
+        return sql, params
+
+    def unfinished_jobs(
+        self, run_id: int | None = None, limit: int | None = None
+    ) -> list[ItemRecord]:
+        """Items with a job id that has not finished (submitted/pending/running), least recently
+        updated first; all runs when ``run_id`` is None."""
+        sql, params = self._unfinished(_ITEM_COLUMNS, run_id)
         sql += " ORDER BY updated, run_id, position"
         if limit is not None:
             sql += " LIMIT ?"
@@ -707,27 +713,14 @@ class Journal:
 
     def open_jobs(self, run_id: int | None = None) -> list[OpenJob]:
         """``unfinished_jobs`` as light tuples (a watch pass reads them every poll period)."""
-        sql = (
-            "SELECT job_id, run_id, size, submitted, started FROM items "  # noqa: S608
-            f"WHERE job_id IS NOT NULL AND state IN ({','.join('?' * len(WATCHED_STATES))})"
+        sql, params = self._unfinished("job_id, run_id, size, submitted, started", run_id)
+        return list(
+            map(OpenJob._make, self._query(sql + " ORDER BY updated, run_id, position", params))
         )
-        params: list[Any] = list(WATCHED_STATES)
-        if run_id is not None:
-            sql += " AND run_id = ?"
-            params.append(run_id)
-        sql += " ORDER BY updated, run_id, position"
-        return list(map(OpenJob._make, self._query(sql, params)))
 
     def count_unfinished(self, run_id: int | None = None) -> int:
         """How many items have a job that has not finished (by the state index, no rows read)."""
-        sql = (
-            "SELECT COUNT(*) FROM items WHERE job_id IS NOT NULL "  # noqa: S608
-            f"AND state IN ({','.join('?' * len(WATCHED_STATES))})"
-        )
-        params: list[Any] = list(WATCHED_STATES)
-        if run_id is not None:
-            sql += " AND run_id = ?"
-            params.append(run_id)
+        sql, params = self._unfinished("COUNT(*)", run_id)
         return int(self._query(sql, params)[0][0])
 
     def ended_since(
