@@ -150,7 +150,9 @@ def main(argv: list[str] | None = None) -> int:
         from .sim.server import run
 
         return run(args)
-    if args.command in ("export", "tasks", "jobs", "profiles", "doctor"):
+    from .headless import COMMANDS  # light: the headless commands' names
+
+    if args.command in COMMANDS:
         from .headless import run as run_headless
 
         if args.demo:

@@ -60,6 +60,8 @@ from .errors import (
     error_from,
 )
 from .models import (
+    AnyItem,
+    AnyJob,
     ApiErrorBody,
     BulkRecord,
     ExportItem,
@@ -67,6 +69,8 @@ from .models import (
     ExportResult,
     File,
     Held,
+    ImportItem,
+    ImportJob,
     JobLookup,
     Page,
     Project,
@@ -222,19 +226,44 @@ def _parse(model: type[M], data: Any, method: str, url: str) -> M:
         ) from None
 
 
-_RECORDS: TypeAdapter[list[BulkRecord[ExportJob]]] | None = None
+@dataclass(frozen=True)
+class JobKind:
+    """One direction's calls: the same engine sends and watches exports and imports through
+    these (docs/platform-import.md: the import calls are the export ones' siblings)."""
+
+    name: str  # "export" | "import"
+    path: str  # the single create, the list, and (with /id) one job
+    ids_key: str  # the bulk get's body: {ids_key: [...]}
+    model: type[ExportJob] | type[ImportJob]
+
+    @property
+    def bulk_create(self) -> str:
+        return f"bulk/{self.path}/create"
+
+    @property
+    def bulk_get(self) -> str:
+        return f"bulk/{self.path}/get"
 
 
-def _parse_records(raw: list[Any], method: str, url: str) -> list[BulkRecord[ExportJob]]:
+EXPORTS = JobKind("export", "storage/exports", "export_ids", ExportJob)
+IMPORTS = JobKind("import", "storage/imports", "import_ids", ImportJob)
+KINDS = {k.name: k for k in (EXPORTS, IMPORTS)}
+
+_RECORDS: dict[str, TypeAdapter[Any]] = {}
+
+
+def _parse_records(
+    raw: list[Any], method: str, url: str, kind: JobKind = EXPORTS
+) -> list[BulkRecord[Any]]:
     """A bulk get's records, validated in one call (a quarter cheaper than one by one, for the
     1,000 answers of a 100,000-job pass); one that does not fit is named as ``_parse`` does."""
-    global _RECORDS
-    if _RECORDS is None:
-        _RECORDS = TypeAdapter(list[BulkRecord[ExportJob]])
+    adapter = _RECORDS.get(kind.name)
+    if adapter is None:
+        adapter = _RECORDS[kind.name] = TypeAdapter(list[BulkRecord[kind.model]])  # type: ignore[name-defined]
     try:
-        return _RECORDS.validate_python(raw)
+        return adapter.validate_python(raw)
     except ValidationError:
-        return [_parse(BulkRecord[ExportJob], it, method, url) for it in raw]
+        return [_parse(BulkRecord[kind.model], it, method, url) for it in raw]  # type: ignore[name-defined]
 
 
 def _page_key(url: str) -> str:
@@ -322,6 +351,21 @@ def _trim(location: str) -> str:
     return location.strip("/")
 
 
+def key_named(job_key: str | None, keys: Collection[str]) -> str | None:
+    """The item key (of ``keys``) that a job's key names: itself, or, for an import's object
+    location echoed behind the volume's prefix (the docs: the prefix "is prepended"), its
+    end after a ``/``. An export's key is a file id, which holds no ``/``."""
+    if job_key is None:
+        return None
+    k = _trim(job_key)
+    while True:
+        if k in keys:
+            return k
+        if "/" not in k:
+            return None
+        k = k.split("/", 1)[1]
+
+
 def location_rank(sent: str, echoed: str | None) -> int:
     """How well an answer's echo of a destination location agrees with what was sent: 2 the
     same (leading and trailing ``/`` aside), 1 the same behind a prefix (the docs: the volume's
@@ -341,8 +385,8 @@ def location_rank(sent: str, echoed: str | None) -> int:
 
 
 def pair_jobs(
-    items: Sequence[ExportItem], jobs: Sequence[ExportJob], *, by_file: bool
-) -> list[ExportJob | None]:
+    items: Sequence[AnyItem], jobs: Sequence[AnyJob], *, by_file: bool
+) -> list[AnyJob | None]:
     """Each item's job among these, or None: a job is given to the item whose file it names
     (``source.file``), and among items of the same file to the one whose location its echo
     agrees with best (same, then behind a prefix). No job is given twice, and a tie leaves
@@ -352,26 +396,27 @@ def pair_jobs(
     ids looked up), so a job naming a file that only one of the items has is that item's
     whatever its location's echo says. Otherwise (jobs from a list of the volume's exports,
     which may hold other runs' jobs of the same file) the location must agree too."""
-    out: list[ExportJob | None] = [None] * len(items)
+    out: list[AnyJob | None] = [None] * len(items)
     by_id: dict[str, list[int]] = {}
     for i, it in enumerate(items):
-        by_id.setdefault(it.file_id, []).append(i)
+        by_id.setdefault(_trim(it.key), []).append(i)
     taken: set[str] = set()
     for rank in (2, 1, 0):
         if rank == 0 and not by_file:
             break
         # the candidates of each still unmatched item at this rank
-        wants: dict[int, list[ExportJob]] = {}
+        wants: dict[int, list[AnyJob]] = {}
         for job in jobs:
-            if job.id in taken or not job.file_id:
+            key = key_named(job.key, by_id)
+            if job.id in taken or key is None:
                 continue
-            mine = [i for i in by_id.get(job.file_id, []) if out[i] is None]
+            mine = [i for i in by_id[key] if out[i] is None]
             if rank == 0:
-                if len(by_id.get(job.file_id, [])) == 1 and mine:
+                if len(by_id[key]) == 1 and mine:
                     wants.setdefault(mine[0], []).append(job)
                 continue
             for i in mine:
-                if location_rank(items[i].location, job.location) == rank:
+                if _echo_rank(items[i], job) == rank:
                     wants.setdefault(i, []).append(job)
         claimed = Counter(j.id for js in wants.values() for j in js)
         for i, js in wants.items():
@@ -382,8 +427,16 @@ def pair_jobs(
     return out
 
 
+def _echo_rank(item: AnyItem, job: AnyJob) -> int:
+    """``location_rank`` of the item's echoed part (an export's location; an import's name,
+    where one was sent: else the job's echo proves nothing either way)."""
+    if item.echo is None:
+        return -1
+    return location_rank(item.echo, job.echo)
+
+
 def match_answers(
-    items: Sequence[ExportItem], records: Sequence[BulkRecord[ExportJob]]
+    items: Sequence[AnyItem], records: Sequence[BulkRecord[Any]]
 ) -> list[ExportResult]:
     """The bulk answer, one result per item: by position when the records agree with the
     items at their positions (the docs: "in request order"), else by content.
@@ -399,19 +452,19 @@ def match_answers(
     jobs = [rec.resource if rec.error is None else None for rec in records]
     ids = Counter(j.id for j in jobs if j is not None)
 
-    def holds(i: int, item: ExportItem, job: ExportJob | None) -> bool:
+    def holds(i: int, item: AnyItem, job: AnyJob | None) -> bool:
         if job is None:
             return True
-        if ids[job.id] != 1 or job.file_id not in (None, item.file_id):
+        if ids[job.id] != 1:
             return False
-        if location_rank(item.location, job.location) != 0:
+        if job.key is not None and key_named(job.key, {_trim(item.key)}) is None:
+            return False
+        if _echo_rank(item, job) != 0:
             return True
         # an echo that agrees with no item: the docs' own example garbles echoes, so the
         # position stands unless the echo names another item of the same file
         return not any(
-            k != i
-            and other.file_id == item.file_id
-            and location_rank(other.location, job.location) > 0
+            k != i and other.key == item.key and _echo_rank(other, job) > 0
             for k, other in enumerate(items)
         )
 
@@ -455,8 +508,11 @@ def match_answers(
 HISTORY_MAX_JOBS = 2_000  # a volume's history is read no further: 20 list requests at most
 
 
-def _lean(job: ExportJob) -> bool:
-    """Whether a listed job lacks its file or destination (to be looked up by id)."""
+def _lean(job: AnyJob) -> bool:
+    """Whether a listed job lacks its file (an import: its object) or destination (to be
+    looked up by id)."""
+    if isinstance(job, ImportJob):
+        return job.key is None or job.destination is None
     return job.file_id is None or job.location is None
 
 
@@ -1228,12 +1284,29 @@ class PlatformClient:
         priority: Priority = "background",
     ) -> list[ExportResult]:
         """One ``bulk/storage/exports/create`` call (<= 100 items); results by position."""
+        params, headers = self._copy_only(copy_only)
+        return await self._submit_chunk(EXPORTS, items, params, headers, priority)
+
+    async def submit_import_chunk(
+        self, items: Sequence[ImportItem], *, priority: Priority = "background"
+    ) -> list[ExportResult]:
+        """One ``bulk/storage/imports/create`` call (<= 100 objects); results by position,
+        paired as an export's are (``match_answers``: by the object's location and name)."""
+        return await self._submit_chunk(IMPORTS, items, {}, {}, priority)
+
+    async def _submit_chunk(
+        self,
+        kind: JobKind,
+        items: Sequence[AnyItem],
+        params: dict[str, str],
+        headers: dict[str, str],
+        priority: Priority,
+    ) -> list[ExportResult]:
         if not items:
             return []
         if len(items) > BULK_MAX:
             raise ValueError(f"at most {BULK_MAX} items per bulk call, got {len(items)}")
-        params, headers = self._copy_only(copy_only)
-        what = "bulk/storage/exports/create"
+        what = kind.bulk_create
         try:
             data = await self._post_json(
                 what,
@@ -1246,7 +1319,7 @@ class PlatformClient:
         except AmbiguousSubmitError as e:
             e.items = list(items)
             raise
-        records = self._bulk_records(BulkRecord[ExportJob], data, len(items), what)
+        records = self._bulk_records(BulkRecord[kind.model], data, len(items), what)  # type: ignore[name-defined]
         return match_answers(items, records)
 
     async def bulk_create_exports(
@@ -1278,6 +1351,18 @@ class PlatformClient:
     async def bulk_get_exports(
         self, export_ids: Sequence[str], *, priority: Priority = "background"
     ) -> list[JobLookup]:
+        """The current record of each export job id (``bulk_get_jobs``)."""
+        return await self.bulk_get_jobs(EXPORTS, export_ids, priority=priority)
+
+    async def bulk_get_imports(
+        self, import_ids: Sequence[str], *, priority: Priority = "background"
+    ) -> list[JobLookup]:
+        """The current record of each import job id (``bulk_get_jobs``)."""
+        return await self.bulk_get_jobs(IMPORTS, import_ids, priority=priority)
+
+    async def bulk_get_jobs(
+        self, kind: JobKind, export_ids: Sequence[str], *, priority: Priority = "background"
+    ) -> list[JobLookup]:
         """The current record of each job id, in the order asked (chunks of 100; safe to
         resend).
 
@@ -1288,9 +1373,9 @@ class PlatformClient:
         for the one id left; else that id gets neither a job nor an error (no answer: it is
         asked again)."""
         out: list[JobLookup] = []
-        what = "bulk/storage/exports/get"
+        what = kind.bulk_get
         for chunk in _chunks(list(export_ids), BULK_MAX):
-            data = await self._post_json(what, {"export_ids": list(chunk)}, priority=priority)
+            data = await self._post_json(what, {kind.ids_key: list(chunk)}, priority=priority)
             raw = data.get("items") if isinstance(data, dict) else None
             if not isinstance(raw, list):
                 raise BadResponse(
@@ -1298,9 +1383,9 @@ class PlatformClient:
                     method="POST",
                     url=self._url(what),
                 )
-            records = _parse_records(raw, "POST", self._url(what))
+            records = _parse_records(raw, "POST", self._url(what), kind)
             asked = set(chunk)
-            found: dict[str, ExportJob] = {}
+            found: dict[str, AnyJob] = {}
             for rec in records:
                 job = rec.resource if rec.error is None else None
                 if job is not None and job.id in asked:
@@ -1337,7 +1422,9 @@ class PlatformClient:
         priority: Priority,
         seen_list: ExportListSeen | None = None,
         max_jobs: int | None = None,
-    ) -> AsyncIterator[ExportJob]:
+        kind: JobKind = EXPORTS,
+        where: Sequence[tuple[str, str]] = (),
+    ) -> AsyncIterator[Any]:
         """The volume's export jobs, enough of them to hold every job started at or after
         ``floor_at()`` (the server's clock, asked after the first page has been read); all of
         them when that cannot be shown.
@@ -1359,15 +1446,15 @@ class PlatformClient:
         then says so.
         """
         seen_list = seen_list if seen_list is not None else ExportListSeen()
-        path = "storage/exports"
-        base = [("fields", "_all"), ("volume", volume_id)]
+        path = kind.path
+        base = [("fields", "_all"), ("volume", volume_id), *where]
         seen: set[str] = set()
 
-        async def page_at(offset: int, limit: int) -> tuple[list[ExportJob], int | None]:
+        async def page_at(offset: int, limit: int) -> tuple[list[Any], int | None]:
             page, total, url = await self._page(
                 path, [*base, ("offset", offset), ("limit", limit)], priority
             )
-            return [_parse(ExportJob, it, "GET", url) for it in page.items], total
+            return [_parse(kind.model, it, "GET", url) for it in page.items], total
 
         def fresh(jobs: list[ExportJob]) -> list[ExportJob]:
             out = [j for j in jobs if j.id not in seen]
@@ -1447,18 +1534,18 @@ class PlatformClient:
                 return
 
     async def _look_up_lean(
-        self, lean: Sequence[ExportJob], priority: Priority
-    ) -> tuple[list[ExportJob], list[ExportJob]]:
+        self, lean: Sequence[Any], priority: Priority, kind: JobKind = EXPORTS
+    ) -> tuple[list[Any], list[Any]]:
         """Jobs the export list gave without file or destination (the docs' only example of
         the list has items of ``href, id, state``), looked up by id with the bulk get, whose
         records carry ``source`` and ``destination``: (found whole, not found so)."""
         if not lean:
             return [], []
         log.info("the export list gave %d job(s) without file or destination: looked up", len(lean))
-        full: list[ExportJob] = []
-        missed: list[ExportJob] = []
+        full: list[Any] = []
+        missed: list[Any] = []
         by_id = {j.id: j for j in lean}
-        for lookup in await self.bulk_get_exports(list(by_id), priority=priority):
+        for lookup in await self.bulk_get_jobs(kind, list(by_id), priority=priority):
             record = lookup.job
             if record is not None and not _lean(record):
                 full.append(record)
@@ -1521,6 +1608,47 @@ class PlatformClient:
         priority: Priority = "background",
         exclude: Collection[str] = (),
     ) -> list[ExportJob | Held | None]:
+        """``find_existing_jobs`` for exports."""
+        found = await self.find_existing_jobs(
+            EXPORTS, volume_id, items, since=since, priority=priority, exclude=exclude
+        )
+        return cast("list[ExportJob | Held | None]", found)
+
+    async def find_existing_imports(
+        self,
+        volume_id: str,
+        items: Sequence[ImportItem],
+        *,
+        since: datetime | float | None = None,
+        priority: Priority = "background",
+        exclude: Collection[str] = (),
+    ) -> list[ImportJob | Held | None]:
+        """``find_existing_jobs`` for imports (the list ``GET /storage/imports?volume=``,
+        also filtered by the destination project when all the items name the same one)."""
+        projects = {it.project for it in items}
+        where = [("project", p) for p in projects if p is not None] if len(projects) == 1 else []
+        found = await self.find_existing_jobs(
+            IMPORTS,
+            volume_id,
+            items,
+            since=since,
+            priority=priority,
+            exclude=exclude,
+            where=where,
+        )
+        return cast("list[ImportJob | Held | None]", found)
+
+    async def find_existing_jobs(
+        self,
+        kind: JobKind,
+        volume_id: str,
+        items: Sequence[AnyItem],
+        *,
+        since: datetime | float | None = None,
+        priority: Priority = "background",
+        exclude: Collection[str] = (),
+        where: Sequence[tuple[str, str]] = (),
+    ) -> list[AnyJob | Held | None]:
         """For each item, the export job already started for it on this volume; ``None`` only
         on proof that it has none; else ``Held`` with why neither can be said.
 
@@ -1539,7 +1667,7 @@ class PlatformClient:
         ``exclude`` belong to other items (the journal says so) and are never these items'.
         """
         mine = [it for it in items if it.volume == volume_id]
-        files = {it.file_id for it in mine}
+        files = {_trim(it.key) for it in mine}
         local = to_timestamp(since)
 
         def floor() -> float | None:
@@ -1550,57 +1678,56 @@ class PlatformClient:
                 return None
             return local + self.server_offset - CLOCK_MARGIN
 
-        candidates: list[ExportJob] = []
+        candidates: list[AnyJob] = []
 
-        def consider(job: ExportJob) -> None:
-            if job.id in exclude or job.file_id not in files:
+        def consider(job: AnyJob) -> None:
+            if job.id in exclude or key_named(job.key, files) is None:
                 return
             started, margin = to_timestamp(job.started_on), floor()
             if margin is not None and started is not None and started < margin:
                 return
             candidates.append(job)
 
-        lean: list[ExportJob] = []
-        async for job in self._exports_since(volume_id, floor, priority):
+        lean: list[AnyJob] = []
+        async for job in self._exports_since(volume_id, floor, priority, kind=kind, where=where):
             if job.id in exclude:
                 continue
             if _lean(job):
                 lean.append(job)
             else:
                 consider(job)
-        full, missed = await self._look_up_lean(lean, priority)
+        full, missed = await self._look_up_lean(lean, priority, kind)
         for job in full:
             consider(job)
         unreadable = len(missed)
         candidates.sort(key=lambda j: to_timestamp(j.started_on) or 0.0, reverse=True)
-        found: dict[int, ExportJob] = {}
+        found: dict[int, AnyJob] = {}
         taken: set[str] = set()
+
+        def same(it: AnyItem, job: AnyJob) -> bool:
+            return key_named(job.key, {_trim(it.key)}) is not None
+
         for rank in (2, 1):  # the same location first, then behind a prefix
             for i, it in enumerate(mine):
                 if i in found:
                     continue
                 for job in candidates:
-                    if (
-                        job.id not in taken
-                        and job.file_id == it.file_id
-                        and location_rank(it.location, job.location) == rank
-                    ):
+                    if job.id not in taken and same(it, job) and _echo_rank(it, job) == rank:
                         found[i] = job
                         taken.add(job.id)
                         break
-        answers: dict[int, ExportJob | Held | None] = {}
+        answers: dict[int, AnyJob | Held | None] = {}
         for i, it in enumerate(mine):
             if i in found:
                 answers[id(it)] = found[i]
                 continue
-            other = next(
-                (j for j in candidates if j.file_id == it.file_id and j.id not in taken), None
-            )
+            other = next((j for j in candidates if same(it, j) and j.id not in taken), None)
             if other is not None:
+                what = "file on the volume" if kind is EXPORTS else "object in the project"
                 answers[id(it)] = Held(
-                    f"a job for this file on the volume ({other.id}) names the location "
-                    f"{other.location!r}: it may be this item's, echoed otherwise, so the item "
-                    "is not sent again"
+                    f"a job for this {what} ({other.id}) names the "
+                    f"{'location' if kind is EXPORTS else 'name'} {other.echo!r}: it may be "
+                    "this item's, echoed otherwise, so the item is not sent again"
                 )
             elif unreadable:
                 answers[id(it)] = Held(

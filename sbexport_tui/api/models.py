@@ -413,6 +413,21 @@ class ExportJob(Model):
     def location(self) -> str | None:
         return self.destination.location if self.destination else None
 
+    # what pairs a job with the item it was made for (``client.pair_jobs``): the file it
+    # names, and the location it echoes
+    @property
+    def key(self) -> str | None:
+        return self.file_id
+
+    @property
+    def echo(self) -> str | None:
+        return self.location
+
+    @property
+    def result_id(self) -> str | None:
+        """The file the job made: none for an export (the project's file keeps its id)."""
+        return None
+
 
 class ExportItem(BaseModel):
     """One file to export: what a bulk create sends per item."""
@@ -435,6 +450,118 @@ class ExportItem(BaseModel):
             body["properties"] = dict(self.properties)
         return body
 
+    @property
+    def key(self) -> str:
+        return self.file_id
+
+    @property
+    def echo(self) -> str:
+        return self.location
+
+
+# ---- imports (docs/platform-import.md) ------------------------------------------------------
+class ImportSource(Model):
+    volume: str | None = None
+    location: str | None = None
+
+
+class ImportDestination(Model):
+    project: str | None = None
+    parent: str | None = None
+    name: str | None = None
+
+
+class ImportJob(Model):
+    """An import job (volume object -> project file): the export job's sibling, read through
+    the same ``key``/``echo``/``state`` so that one engine sends and watches both."""
+
+    href: str | None = None
+    id: str
+    state: Annotated[str | None, BeforeValidator(_upper)] = None
+    source: ImportSource | None = None
+    destination: ImportDestination | None = None
+    overwrite: bool | None = None
+    autorename: bool | None = None
+    started_on: Timestamp = None
+    finished_on: Timestamp = None
+    result: Any = None  # the file made (an alias of the object), when COMPLETED
+    error: ApiErrorBody | None = None
+
+    @property
+    def is_final(self) -> bool:
+        return self.state in FINAL_STATES
+
+    @property
+    def volume_id(self) -> str | None:
+        return self.source.volume if self.source else None
+
+    @property
+    def location(self) -> str | None:
+        """The object's location on the volume, as echoed (perhaps behind the volume's
+        prefix: the docs say it "is prepended")."""
+        return self.source.location if self.source else None
+
+    @property
+    def key(self) -> str | None:
+        return self.location
+
+    @property
+    def echo(self) -> str | None:
+        return self.destination.name if self.destination else None
+
+    @property
+    def result_id(self) -> str | None:
+        r = self.result
+        rid = r.get("id") if isinstance(r, dict) else None
+        return rid if isinstance(rid, str) and rid else None
+
+
+class ImportItem(BaseModel):
+    """One object to import: what a bulk import create sends per item. Always one object (a
+    location that does not end with ``/``): a folder's import makes one job for many files."""
+
+    model_config = ConfigDict(frozen=True)
+
+    volume: str
+    location: str
+    project: str | None = None  # the destination: the project's root ...
+    parent: str | None = None  # ... or a folder's id (one of the two)
+    name: str | None = None
+    overwrite: bool = False
+    autorename: bool = False
+
+    def to_body(self) -> dict[str, Any]:
+        dest: dict[str, Any] = (
+            {"parent": self.parent} if self.parent is not None else {"project": self.project}
+        )
+        if self.name is not None:
+            dest["name"] = self.name
+        body: dict[str, Any] = {
+            "source": {"volume": self.volume, "location": self.location},
+            "destination": dest,
+            "overwrite": self.overwrite,
+        }
+        if self.autorename:
+            body["autorename"] = True
+        return body
+
+    @property
+    def key(self) -> str:
+        return self.location
+
+    @property
+    def echo(self) -> str | None:
+        return self.name
+
+    @property
+    def file_id(self) -> str:
+        """Imports name no file of the project (one is made): pairing goes by ``key``."""
+        return ""
+
+
+AnyItem = ExportItem | ImportItem
+AnyJob = ExportJob | ImportJob
+
 
 T = TypeVar("T")
 
@@ -455,8 +582,8 @@ class ExportResult(BaseModel):
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
-    item: ExportItem
-    job: ExportJob | None = None
+    item: ExportItem | ImportItem
+    job: ExportJob | ImportJob | None = None
     error: ApiErrorBody | None = None
     # why the answer for this item cannot be trusted (it may or may not have a job): reconcile
     ambiguous: str | None = None
@@ -481,7 +608,7 @@ class JobLookup(BaseModel):
     """The outcome of asking for one export job id."""
 
     id: str
-    job: ExportJob | None = None
+    job: ExportJob | ImportJob | None = None
     error: ApiErrorBody | None = None
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Collection, Sequence
 from typing import Any, Protocol
 
+from ..api.client import JobKind
 from ..api.models import (
     BulkRecord,
     ExportItem,
@@ -13,6 +14,8 @@ from ..api.models import (
     ExportResult,
     File,
     Held,
+    ImportItem,
+    ImportJob,
     JobLookup,
     Project,
     Task,
@@ -30,6 +33,19 @@ class ExportClient(Protocol):
     ) -> list[ExportResult]: ...
 
     async def bulk_get_exports(self, export_ids: Sequence[str]) -> list[JobLookup]: ...
+
+    async def bulk_get_jobs(self, kind: JobKind, export_ids: Sequence[str]) -> list[JobLookup]: ...
+
+    async def submit_import_chunk(self, items: Sequence[ImportItem]) -> list[ExportResult]: ...
+
+    async def find_existing_imports(
+        self,
+        volume_id: str,
+        items: Sequence[ImportItem],
+        *,
+        since: Any = None,
+        exclude: Collection[str] = (),
+    ) -> list[ImportJob | Held | None]: ...
 
     async def find_existing_exports(
         self,
@@ -60,6 +76,18 @@ class VolumeClient(PageClient, Protocol):
     """Reading a volume: the plan's collision check and verification (``plan.read_folders``)."""
 
     async def get_volume(self, volume_id: str) -> Volume: ...
+
+
+class FileLookupClient(Protocol):
+    """Files by id (an import's files, verified)."""
+
+    async def bulk_get_files(
+        self, file_ids: Sequence[str], *, priority: Priority = "interactive"
+    ) -> list[BulkRecord[File]]: ...
+
+
+class VerifyClient(VolumeClient, FileLookupClient, Protocol):
+    """Verifying a run: an export by its volume's listing, an import by its files."""
 
 
 class FilesClient(Protocol):

@@ -135,6 +135,10 @@ class Followed:
         """The run's followed folders, read from the journal the first time."""
         run = self.runs.get(run_id)
         if run is None:
+            record = journal.run(run_id)
+            if record.is_import:  # its locations are its sources: nothing to follow there
+                run = self.runs[run_id] = RunListings(record.volume, [])
+                return run
             by_folder: dict[str, tuple[list[str], list[int]]] = {}
             for loc, pos in journal.locations(run_id):
                 locs, poss = by_folder.setdefault(folder_of(loc), ([], []))

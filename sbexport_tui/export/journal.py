@@ -41,11 +41,13 @@ from ..fsinfo import journal_mode_for
 from ..storage_errors import storage_message
 
 if TYPE_CHECKING:  # the journal is read by `jobs list` without the engine or the models
+    from .importing import ImportPlan
     from .plan import ExportPlan
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 2  # 2: the log of sends (``sends``), ``send_why``, ``lookup_errors``
+SCHEMA_VERSION = 3  # 2: the log of sends (``sends``), ``send_why``, ``lookup_errors``;
+# 3: ``runs.direction`` (export | import)
 # How long a write waits for another process's transaction before the journal is called locked.
 BUSY_TIMEOUT = 30.0
 WAL_LIMIT = 4 * 1024 * 1024  # bytes the WAL is cut back to after a checkpoint
@@ -71,7 +73,8 @@ CREATE TABLE IF NOT EXISTS runs (
     mode          TEXT    NOT NULL CHECK (mode IN ('copy', 'move')),
     state         TEXT    NOT NULL,
     error         TEXT,
-    updated       REAL    NOT NULL
+    updated       REAL    NOT NULL,
+    direction     TEXT    NOT NULL DEFAULT 'export'
 );
 CREATE TABLE IF NOT EXISTS items (
     run_id        INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
@@ -148,6 +151,15 @@ class RunRecord:
     state: str
     error: str | None
     updated: float
+    # export: project files -> volume objects; import: volume objects -> project files. An
+    # import item's ``volume``/``location``/``key`` are its object, ``project``/
+    # ``project_path``/``name`` where its file goes, and ``file_id`` the file made ("" until
+    # its job COMPLETED)
+    direction: str = "export"
+
+    @property
+    def is_import(self) -> bool:
+        return self.direction == "import"
 
     @property
     def copy_only(self) -> bool:
@@ -202,7 +214,9 @@ _ITEM_COLUMNS = (
     "overwrite, state, reason, job_id, error_code, error_message, attempts, submitted, started, "
     "finished, updated"
 )
-_RUN_COLUMNS = "id, created, profile, api_base_url, volume, options, mode, state, error, updated"
+_RUN_COLUMNS = (
+    "id, created, profile, api_base_url, volume, options, mode, state, error, updated, direction"
+)
 
 
 WATCH_SPANS_KEPT = 20  # a run keeps the spans of its last this many watchers
@@ -408,6 +422,8 @@ class Journal:
             self._db.execute(
                 "ALTER TABLE items ADD COLUMN lookup_errors INTEGER NOT NULL DEFAULT 0"
             )
+        if "direction" not in {r[1] for r in self._db.execute("PRAGMA table_info(runs)")}:
+            self._db.execute("ALTER TABLE runs ADD COLUMN direction TEXT NOT NULL DEFAULT 'export'")
 
     # ---- plumbing ----
     def close(self) -> None:
@@ -540,6 +556,63 @@ class Journal:
                     plan.volume_id,
                     json.dumps(options, ensure_ascii=False),
                     plan.options.mode,
+                    now,
+                ),
+            )
+            run_id = int(cur.lastrowid or 0)
+            db.executemany(
+                "INSERT INTO items (run_id, position, file_id, project, project_path, name, size, "
+                "volume, location, key, overwrite, state, reason, error_message, updated) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [(run_id, *r, now) for r in rows],
+            )
+        return run_id
+
+    def create_import_run(
+        self,
+        plan: ImportPlan,
+        *,
+        profile: str | None = None,
+        api_base_url: str | None = None,
+        retry_of: dict[str, Any] | None = None,
+    ) -> int:
+        """``create_run`` for an import (``direction`` import): one row per object chosen,
+        ``planned``, or ``skipped`` with the plan's reason. A row's ``volume``/``location``/
+        ``key`` are its object; ``project``/``project_path``/``name`` where its file goes;
+        ``file_id`` is "" until its job makes the file."""
+        now = self._clock()
+        options = plan.options()
+        if retry_of is not None:
+            options["retry_of"] = dict(retry_of)
+        rows = [
+            (
+                item.position,
+                "",
+                plan.project_id,
+                plan.path_of(item),
+                item.name,
+                item.obj.size,
+                plan.volume_id,
+                item.obj.location,
+                item.obj.location,
+                int(item.overwrite),
+                "planned" if item.importable else "skipped",
+                None if item.reason is None else item.reason.value,
+                item.reason_text,
+            )
+            for item in plan.items
+        ]
+        with self._tx() as db:
+            now = self._stamp(db, now)
+            cur = db.execute(
+                "INSERT INTO runs (created, profile, api_base_url, volume, options, mode, state, "
+                "updated, direction) VALUES (?, ?, ?, ?, ?, 'copy', 'planned', ?, 'import')",
+                (
+                    now,
+                    profile,
+                    clean_base_url(api_base_url),
+                    plan.volume_id,
+                    json.dumps(options, ensure_ascii=False),
                     now,
                 ),
             )
@@ -1055,6 +1128,7 @@ class Journal:
             db.executemany(
                 "UPDATE items SET state = ?, job_id = ?, error_code = ?, error_message = ?, "
                 "started = COALESCE(?, started), finished = COALESCE(?, finished), "
+                "file_id = COALESCE(?, file_id), "
                 "updated = ? WHERE run_id = ? AND position = ?",
                 [
                     (
@@ -1064,6 +1138,7 @@ class Journal:
                         extra.get("error_message"),
                         extra.get("started"),
                         extra.get("finished"),
+                        extra.get("file_id"),  # an import's file, once made
                         now,
                         run_id,
                         position,
@@ -1094,7 +1169,8 @@ class Journal:
 
     def held_elsewhere(self, run_id: int) -> dict[int, int]:
         """Unsent items of this run that an earlier run still has open (planned, in a request,
-        or a job not finished) for the same file, volume and location: position -> that run.
+        or a job not finished) for the same file, volume and location (an import: the same
+        object into the same project path): position -> that run.
 
         Only earlier runs count, so of two runs of the same selection started together the
         first goes on and the second stands aside (instead of both refusing)."""
@@ -1102,6 +1178,10 @@ class Journal:
             "SELECT mine.position, MIN(other.run_id) FROM items AS mine JOIN items AS other "
             "ON other.file_id = mine.file_id AND other.volume = mine.volume "
             "AND other.location = mine.location AND other.run_id < mine.run_id "
+            # an import's file_id is "" until its file is made: the same object to the same
+            # place in the same project
+            "AND (mine.file_id != '' OR (other.project IS mine.project "
+            "AND other.project_path IS mine.project_path)) "
             "WHERE mine.run_id = ? AND mine.state = 'planned' AND other.state IN "
             "('planned', 'submitting', 'submitted', 'pending', 'running') "
             "GROUP BY mine.position",
@@ -1110,7 +1190,12 @@ class Journal:
         return {int(p): int(r) for p, r in rows}
 
     def skip_held(self, run_id: int, held: dict[int, int]) -> int:
-        """Skip the items another run is exporting, naming that run; returns how many."""
+        """Skip the items another run is sending, naming that run; returns how many."""
+        doing = (
+            "importing the same object to the same place"
+            if self.run(run_id).is_import
+            else "exporting the same file to the same key"
+        )
         now = self._clock()
         with self._tx() as db:
             now = self._stamp(db, now)
@@ -1120,7 +1205,7 @@ class Journal:
                 "AND state = 'planned'",
                 [
                     (
-                        f"run {other} is exporting the same file to the same key; "
+                        f"run {other} is {doing}; "
                         f"follow it with `sbexport jobs watch --run {other}`",
                         now,
                         run_id,
@@ -1145,6 +1230,7 @@ class Journal:
                     extra.get("error_message"),
                     extra.get("started"),
                     extra.get("finished"),
+                    extra.get("file_id"),  # an import's file, once made
                     job_id,
                     state,
                 )
@@ -1155,9 +1241,10 @@ class Journal:
                 "UPDATE items SET state = ?, error_code = COALESCE(?, error_code), "
                 "error_message = COALESCE(?, error_message), "
                 "started = COALESCE(started, ?), finished = COALESCE(finished, ?), "
+                "file_id = COALESCE(?, file_id), "
                 "updated = ? WHERE job_id = ? "
                 "AND state IN ('submitted', 'pending', 'running') AND state != ?",
-                [(*r[:5], now, *r[5:]) for r in rows],
+                [(*r[:6], now, *r[6:]) for r in rows],
             )
             return max(0, cur.rowcount)
 

@@ -67,6 +67,10 @@ class Reason(str, Enum):
     TEMPLATE = "template"
     DUPLICATE = "duplicate"
     EXISTS = "exists"
+    # imports (export/importing.py)
+    IMPORTED = "already_imported"
+    NAME_TAKEN = "name_taken"
+    SAME_NAME = "same_name"
 
     @property
     def text(self) -> str:
@@ -94,6 +98,9 @@ REASON_TITLE: dict[Reason, str] = {
     Reason.TEMPLATE: "No valid destination",
     Reason.DUPLICATE: "Same destination as another file",
     Reason.EXISTS: "Destination already exists",
+    Reason.IMPORTED: "Already imported (an alias of the object is there)",
+    Reason.NAME_TAKEN: "Name taken in the destination folder",
+    Reason.SAME_NAME: "Same name as another object",
 }
 
 REASON_SHORT: dict[Reason, str] = {
@@ -107,6 +114,9 @@ REASON_SHORT: dict[Reason, str] = {
     Reason.TEMPLATE: "no key",
     Reason.DUPLICATE: "same key",
     Reason.EXISTS: "exists",
+    Reason.IMPORTED: "imported",
+    Reason.NAME_TAKEN: "name taken",
+    Reason.SAME_NAME: "same name",
 }
 
 REASON_TEXT: dict[Reason, str] = {
@@ -138,6 +148,18 @@ REASON_TEXT: dict[Reason, str] = {
         "another selected file would be written to the same key, and only one can win"
     ),
     Reason.EXISTS: ("an object already exists at this key on the volume (collision policy: skip)"),
+    Reason.IMPORTED: (
+        "the destination folder already has a file of this name that is an alias of this very "
+        "object (imported before): importing it again would only replace it with itself"
+    ),
+    Reason.NAME_TAKEN: (
+        "the destination folder has another file of this name (on a name clash: skip); "
+        "choose overwrite or rename to bring it anyway"
+    ),
+    Reason.SAME_NAME: (
+        "another selected object has the same name and the folders are flattened; choose "
+        "rename on a name clash, or import the folders apart"
+    ),
 }
 
 

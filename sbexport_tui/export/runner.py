@@ -26,11 +26,22 @@ from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
-from ..api.client import BULK_MAX, pair_jobs, to_timestamp
+from ..api.client import BULK_MAX, EXPORTS, IMPORTS, JobKind, pair_jobs, to_timestamp
 from ..api.errors import AmbiguousSubmitError, ApiError, BadRequest, BadResponse, PlatformError
-from ..api.models import ApiErrorBody, ExportItem, ExportJob, ExportResult, Held
+from ..api.models import (
+    AnyItem,
+    AnyJob,
+    ApiErrorBody,
+    ExportItem,
+    ExportJob,
+    ExportResult,
+    Held,
+    ImportItem,
+    ImportJob,
+)
 from ..text import plural
-from .client import ExportClient, VolumeClient
+from .client import ExportClient, FileLookupClient, VerifyClient
+from .importing import request_item
 from .journal import (
     UNSENT_STATES,
     WATCHED_STATES,
@@ -204,7 +215,7 @@ def _holder_text(holder: str) -> str:
     return f"process {rest.partition(':')[0]} on {host}"
 
 
-def job_outcome(job: ExportJob, now: float) -> tuple[str, dict[str, Any]]:
+def job_outcome(job: AnyJob, now: float) -> tuple[str, dict[str, Any]]:
     """The item state and the journal fields for a job record.
 
     A state the docs do not list (PENDING, RUNNING, COMPLETED, FAILED) is final for sbexport:
@@ -229,8 +240,21 @@ def job_outcome(job: ExportJob, now: float) -> tuple[str, dict[str, Any]]:
     if state == "failed":
         err = job.error
         extra["error_code"] = err.code if err else None
-        extra["error_message"] = (err.message if err else None) or "the export job failed"
+        extra["error_message"] = (
+            err.message if err else None
+        ) or f"the {_kind_word(job)} job failed"
+    if state == "completed" and job.result_id:
+        extra["file_id"] = job.result_id  # an import's file, made now
     return state, extra
+
+
+def _kind_word(job: AnyJob) -> str:
+    return "import" if isinstance(job, ImportJob) else "export"
+
+
+def kind_of(run: RunRecord) -> JobKind:
+    """The run's direction's calls (``api.client.JobKind``)."""
+    return IMPORTS if run.is_import else EXPORTS
 
 
 def plain_state(raw: str) -> str:
@@ -243,6 +267,8 @@ def export_item(run: RunRecord, row: ItemRecord) -> ExportItem:
     """The request item for a journaled row (what was planned, byte for byte)."""
     if row.location is None:
         raise ValueError(f"item {row.position} of run {run.id} has no destination")
+    if run.is_import:
+        raise ValueError(f"run {run.id} is an import: its items are run_item's")
     props = run.properties
     return ExportItem(
         file_id=row.file_id,
@@ -251,6 +277,27 @@ def export_item(run: RunRecord, row: ItemRecord) -> ExportItem:
         overwrite=row.overwrite,
         properties=dict(props) if props is not None else None,
     )
+
+
+def import_item(run: RunRecord, row: ItemRecord) -> ImportItem:
+    """The import request item for a journaled row: its object, and where its file goes
+    (the run's folder, or its project's root), under the name planned."""
+    if row.location is None:
+        raise ValueError(f"item {row.position} of run {run.id} has no object location")
+    return request_item(
+        row.volume,
+        row.location,
+        row.name,
+        row.overwrite,
+        project=row.project,
+        parent=run.options.get("parent"),
+        autorename=bool(run.options.get("autorename")),
+    )
+
+
+def run_item(run: RunRecord, row: ItemRecord) -> AnyItem:
+    """The request item of a row, in the run's direction."""
+    return import_item(run, row) if run.is_import else export_item(run, row)
 
 
 def _notify(on_progress: Callable[[Progress], Any] | None, progress: Progress) -> None:
@@ -322,35 +369,48 @@ async def reconcile(
     if since is None:
         sent = [r.submitted for r in rows if r.submitted is not None]
         since = min(sent) if sent else None
-    items = [export_item(run, r) for r in rows]
+    items = [run_item(run, r) for r in rows]
+    kind = kind_of(run)
     # a job the journal already gives to another item (of this run or an earlier one that
     # exported the same file to the same key) is never one of these items' jobs
     known = journal.job_ids_on_volume(run.volume)
     now = journal.now()
     jobs: list[tuple[int, str, str, dict[str, Any]]] = []
-    outcome: dict[int, ExportJob | Held | None] = {}
+    outcome: dict[int, AnyJob | Held | None] = {}
     untied: list[str] = [c for c in dict.fromkeys(candidates) if c not in known]
     if untied:
-        looked = await client.bulk_get_exports(untied)
+        looked = await client.bulk_get_jobs(kind, untied)
         records = [lk.job for lk in looked if lk.job is not None]
         for row, job in zip(rows, pair_jobs(items, records, by_file=True), strict=True):
             if job is not None:
                 outcome[row.position] = job
-        tied = {j.id for j in outcome.values() if isinstance(j, ExportJob)}
+        tied = {j.id for j in outcome.values() if isinstance(j, ExportJob | ImportJob)}
         untied = [c for c in untied if c not in tied]
     rest = [(r, it) for r, it in zip(rows, items, strict=True) if r.position not in outcome]
     if rest:
-        exclude = known | {j.id for j in outcome.values() if isinstance(j, ExportJob)}
-        found = await client.find_existing_exports(
-            run.volume, [it for _, it in rest], since=since, exclude=exclude
-        )
+        exclude = known | {j.id for j in outcome.values() if isinstance(j, ExportJob | ImportJob)}
+        found: Sequence[AnyJob | Held | None]
+        if run.is_import:
+            found = await client.find_existing_imports(
+                run.volume,
+                [it for _, it in rest if isinstance(it, ImportItem)],
+                since=since,
+                exclude=exclude,
+            )
+        else:
+            found = await client.find_existing_exports(
+                run.volume,
+                [it for _, it in rest if isinstance(it, ExportItem)],
+                since=since,
+                exclude=exclude,
+            )
         for (row, _), what in zip(rest, found, strict=True):
             outcome[row.position] = what
     cleared: list[int] = []
     held: list[tuple[int, str]] = []
     for row in rows:
         what = outcome[row.position]
-        if isinstance(what, ExportJob):
+        if isinstance(what, ExportJob | ImportJob):
             state, extra = job_outcome(what, now)
             jobs.append((row.position, what.id, state, extra))
         elif isinstance(what, Held):
@@ -397,7 +457,7 @@ async def reconcile(
 
 
 def _named_item(
-    error: ApiError, rows: Sequence[ItemRecord], items: Sequence[ExportItem]
+    error: ApiError, rows: Sequence[ItemRecord], items: Sequence[AnyItem]
 ) -> int | None:
     """The item of a request that a whole call's refusal names, by index (``items[3]``) or by
     its file id, when exactly one is named; else None."""
@@ -408,7 +468,7 @@ def _named_item(
         if 0 <= k < len(rows):
             named.add(k)
     for k, it in enumerate(items):
-        if it.file_id in text:
+        if it.key and it.key in text:  # an export's file id, an import's object location
             named.add(k)
     return named.pop() if len(named) == 1 else None
 
@@ -677,10 +737,17 @@ class Sender:
         nothing of it was created and the rows are ``planned`` again, with that proof.
         """
         self.renew()  # keep the lease while this process sends
-        items = [export_item(self.run, r) for r in rows]
+        items = [run_item(self.run, r) for r in rows]
         since = self.journal.mark_submitting(self.run_id, [r.position for r in rows])
         try:
-            answers = await self.client.bulk_create_exports(items, copy_only=self.copy_only)
+            if self.run.is_import:
+                answers = await self.client.submit_import_chunk(
+                    [it for it in items if isinstance(it, ImportItem)]
+                )
+            else:
+                answers = await self.client.bulk_create_exports(
+                    [it for it in items if isinstance(it, ExportItem)], copy_only=self.copy_only
+                )
         except (AmbiguousSubmitError, BadResponse) as e:
             await self.answer_lost(rows, e, since)
             return None
@@ -730,7 +797,7 @@ class Sender:
             ) from e
 
     def refused_for_an_item(
-        self, rows: Sequence[ItemRecord], items: Sequence[ExportItem], e: ApiError, status: str
+        self, rows: Sequence[ItemRecord], items: Sequence[AnyItem], e: ApiError, status: str
     ) -> ApiError | None:
         """The whole call refused for an item's cause: nothing of it was made. When the
         refusal names one item of several, that item is rejected and the rest are planned
@@ -862,11 +929,18 @@ async def poll_once(
         ids = list(dict.fromkeys(r.job_id for r in rows if r.job_id))
     runs = {r.run_id for r in rows}
     counted = -PROGRESS_EVERY
-    starts = iter(range(0, len(ids), BULK_MAX))
+    # a call asks about jobs of one direction (the export and the import calls are apart)
+    kinds = {rid: kind_of(journal.run(rid)) for rid in runs}
+    kind_of_job = {r.job_id: kinds[r.run_id] for r in rows if r.job_id}
+    chunks: list[tuple[JobKind, list[str]]] = []
+    for kind in (EXPORTS, IMPORTS):
+        mine = [j for j in ids if kind_of_job.get(j, EXPORTS) is kind]
+        chunks += [(kind, mine[i : i + BULK_MAX]) for i in range(0, len(mine), BULK_MAX)]
+    starts = iter(chunks)
 
-    async def ask(chunk: list[str]) -> None:
+    async def ask(kind: JobKind, chunk: list[str]) -> None:
         nonlocal counted
-        lookups = await client.bulk_get_exports(chunk)
+        lookups = await client.bulk_get_jobs(kind, chunk)
         result.calls += 1
         now = journal.now()
         updates = []
@@ -924,13 +998,13 @@ async def poll_once(
             _notify(on_progress, Progress(run_id, "polling", journal.counts(run_id)))
 
     async def asker() -> None:
-        for start in starts:  # shared: each chunk is asked by one asker
+        for kind, chunk in starts:  # shared: each chunk is asked by one asker
             if stop_event is not None and stop_event.is_set():
                 return
-            await ask(ids[start : start + BULK_MAX])
+            await ask(kind, chunk)
 
     # a few requests in flight: a pass over 20,000 jobs is not 200 round trips end to end
-    calls = -(-len(ids) // BULK_MAX)
+    calls = len(chunks)
     await side_by_side(*(asker() for _ in range(min(POLL_CONCURRENCY, calls))))
     for rid in runs:
         settle_if_sent(journal, rid)
@@ -994,7 +1068,7 @@ def _checked_again(row: ItemRecord) -> bool:
 
 
 async def verify_run(
-    client: VolumeClient,
+    client: VerifyClient,
     journal: Journal,
     run_id: int,
     *,
@@ -1023,6 +1097,8 @@ async def verify_run(
     was seen is recorded, the rest stays for the next verification.
     """
     run = journal.run(run_id)
+    if run.is_import:
+        return await verify_imports(client, journal, run)
     states = ("completed", "unknown", "unverified", "failed")
     rows = [
         r
@@ -1062,7 +1138,54 @@ async def verify_run(
     return len(ok)
 
 
-def record_unverified(journal: Journal, run_id: int, items: Sequence[ItemRecord]) -> int:
+async def verify_imports(client: FileLookupClient, journal: Journal, run: RunRecord) -> int:
+    """An import's completed items, each by the file its job made (``GET`` of the files by
+    id, the bulk files get): there, an alias of the item's object (``storage.type`` VOLUME,
+    on the run's volume), of the object's size when both are known: ``verified``. A file
+    the Platform says is not there (404/9009: an answer, not a failure to answer) is
+    ``unverified``; one shown otherwise (another object, another size) is ``unverified``
+    with what it shows. An item whose job named no file stays ``completed``."""
+    rows = [r for r in journal.items(run.id, ("completed", "unverified")) if r.file_id]
+    if not rows:
+        return 0
+    records = await client.bulk_get_files([r.file_id for r in rows])
+    ok: list[int] = []
+    off: list[ItemRecord] = []
+    for row, rec in zip(rows, records, strict=True):
+        f = rec.resource if rec.error is None else None
+        if f is None:
+            if rec.error is not None and rec.error.http_status in (404, None):
+                off.append(row)
+            continue
+        storage = f.storage
+        same_object = (
+            storage is not None
+            and (storage.type or "").upper() == "VOLUME"
+            and (storage.volume in (None, row.volume))
+        )
+        same_size = row.size is None or f.size is None or f.size == row.size
+        if same_object and same_size:
+            ok.append(row.position)
+        elif row.state != "unverified":
+            off.append(row)
+    if ok:
+        journal.mark_verified(run.id, ok)
+    record_unverified(journal, run.id, off, IMPORT_UNVERIFIED_MESSAGE)
+    return len(ok)
+
+
+IMPORT_UNVERIFIED_MESSAGE = (
+    "the import job said COMPLETED, but the file it made is not there as an alias of the "
+    "object (looked up by its id)"
+)
+
+
+def record_unverified(
+    journal: Journal,
+    run_id: int,
+    items: Sequence[ItemRecord],
+    message: str = UNVERIFIED_MESSAGE,
+) -> int:
     """Completed items that a whole listing did not show: ``unverified``, with their job, times
     and ``UNVERIFIED_MESSAGE`` (never ``failed``: the Platform said COMPLETED)."""
     rows = [
@@ -1072,7 +1195,7 @@ def record_unverified(journal: Journal, run_id: int, items: Sequence[ItemRecord]
             "unverified",
             {
                 "error_code": None,
-                "error_message": UNVERIFIED_MESSAGE,
+                "error_message": message,
                 "started": it.started,
                 "finished": it.finished,
             },

@@ -44,7 +44,7 @@ from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from .client import ExportClient, PageClient, VolumeClient
+from .client import ExportClient, PageClient, VerifyClient
 from .following import followed_by
 from .journal import WATCHED_STATES, Journal, OpenJob
 from .runner import Progress, StopFlag, poll_once, settle_if_sent, verify_run
@@ -72,7 +72,7 @@ def next_pass_in(period: float, began: float, now: float) -> float:
     return max(min(LEAST_GAP, period), period - max(0.0, now - began))
 
 
-class WatchClient(ExportClient, VolumeClient, PageClient, Protocol):
+class WatchClient(ExportClient, VerifyClient, PageClient, Protocol):
     """Polling jobs and listing the volume to verify."""
 
 

@@ -34,7 +34,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-COMMANDS = ("export", "tasks", "jobs", "profiles", "doctor")
+COMMANDS = ("export", "import", "tasks", "jobs", "profiles", "doctor")
 
 __all__ = ["COMMANDS", "add_subcommands", "run"]
 

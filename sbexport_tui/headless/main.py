@@ -35,6 +35,10 @@ async def _dispatch(args: argparse.Namespace, console: Console, interrupts: Inte
         from . import export_cmd
 
         return await export_cmd.run_export(args, console, interrupts)
+    if cmd == "import":
+        from . import import_cmd
+
+        return await import_cmd.run_import(args, console, interrupts)
     if cmd == "doctor":
         from . import doctor_cmd
 

@@ -8,7 +8,7 @@ import argparse
 from typing import Any
 
 # light modules only: `sbexport --help` must not load the engine, httpx or pydantic
-from . import doctor_args, export_args, jobs_args, profiles_args, tasks_args
+from . import doctor_args, export_args, import_args, jobs_args, profiles_args, tasks_args
 from .arguments import RAW, parse_duration
 from .codes import EXIT_CODES_TEXT
 
@@ -16,9 +16,9 @@ __all__ = ["add_subcommands", "build_parser", "parse_duration"]
 
 
 def add_subcommands(subparsers: Any) -> None:
-    """Add ``export``, ``tasks``, ``jobs``, ``profiles`` and ``doctor`` to the ``sbexport``
-    sub-parsers."""
-    for command in (export_args, tasks_args, jobs_args, profiles_args, doctor_args):
+    """Add ``export``, ``import``, ``tasks``, ``jobs``, ``profiles`` and ``doctor`` to the
+    ``sbexport`` sub-parsers."""
+    for command in (export_args, import_args, tasks_args, jobs_args, profiles_args, doctor_args):
         command.add_parser(subparsers)
 
 

@@ -235,21 +235,21 @@ async def test_a_pass_has_two_polls_in_flight_and_a_stop_ends_it_between_calls(
         run_id = make_run(env, journal, Selection(env.folder_files(WGS, CHUNKS, 450)))
         await submit_run(client, journal, run_id)
         env.clock.advance(60)
-        real = client.bulk_get_exports
+        real = client.bulk_get_jobs
         flying = peak = 0
         asked: list[str] = []
         stop = asyncio.Event()
 
-        async def slow(ids, **kw):
+        async def slow(kind, ids, **kw):
             nonlocal flying, peak
             flying += 1
             peak = max(peak, flying)
             asked.extend(ids)
             await asyncio.sleep(0.01)  # a round trip: the other asker goes meanwhile
             flying -= 1
-            return await real(ids, **kw)
+            return await real(kind, ids, **kw)
 
-        client.bulk_get_exports = slow  # type: ignore[method-assign]
+        client.bulk_get_jobs = slow  # type: ignore[method-assign]
         result = await poll_once(
             client,
             journal,

@@ -1,0 +1,225 @@
+"""``sbexport import``: the objects chosen -> pre-flight plan -> journal -> submit (-> watch ->
+verify), on the same engine and driver as ``sbexport export``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from ..api.errors import NotFound
+from ..export.importing import (
+    ImportPlan,
+    ImportPlanError,
+    destination,
+    list_objects,
+    objects_by_key,
+    plan_import,
+)
+from ..export.matching import compile_pattern
+from .common import (
+    EXIT_INCOMPLETE,
+    EXIT_OK,
+    EXIT_USAGE,
+    Console,
+    Fail,
+    Interrupts,
+    human_bytes,
+    open_journal,
+    open_profile_session,
+    owner_name,
+    paths_from_env,
+    pick_profile,
+    plural,
+)
+from .driving import Driver, drive_run, end_run
+from .export_cmd import EXAMPLES_IN_GROUP, read_manifest
+from .ondone import after_run, refuse_without_wait
+from .progress import Reporter
+
+
+def preflight_lines(plan: ImportPlan, missing: list[str]) -> list[str]:
+    lines = [f"Pre-flight: {plan.headline()} ({human_bytes(plan.bytes)})."]
+    if plan.overwrites:
+        eg = next(plan.path_of(i) for i in plan.to_send if i.overwrite)
+        lines.append(
+            f"  {plural(plan.overwrites, 'file')} of {plan.project_id} will be REPLACED by the "
+            f"imported objects of the same names (e.g. {eg})"
+        )
+    example = next((i for i in plan.to_send), None)
+    if example is not None:
+        lines.append(f"  e.g. {example.obj.location} -> {plan.path_of(example)}")
+    if plan.on_conflict == "rename":
+        lines.append("  a name already taken gets a _N_ prefix (--on-conflict rename)")
+    if plan.refused:
+        lines.append(f"{plural(len(plan.refused), 'object')} will not be imported:")
+        by: dict[Any, list[str]] = {}
+        for i in plan.refused:
+            by.setdefault(i.reason, []).append(i.obj.location)
+        for reason, locs in sorted(by.items(), key=lambda x: -len(x[1])):
+            eg = ", ".join(locs[:EXAMPLES_IN_GROUP])
+            more = (
+                f" and {len(locs) - EXAMPLES_IN_GROUP} more"
+                if len(locs) > EXAMPLES_IN_GROUP
+                else ""
+            )
+            lines.append(f"  {len(locs)} {reason.heading}: {reason.text} (e.g. {eg}{more})")
+    if missing:
+        eg = ", ".join(missing[:EXAMPLES_IN_GROUP])
+        lines.append(
+            f"{plural(len(missing), 'manifest entry', 'manifest entries')} matched no object: {eg}"
+        )
+    return lines
+
+
+async def run_import(args: argparse.Namespace, console: Console, interrupts: Interrupts) -> int:
+    refuse_without_wait(args)
+    owner_name(args.volume, "--volume", "OWNER/VOLUME")
+    owner_name(args.project, "--project", "OWNER/PROJECT")
+    patterns = []
+    for pattern in args.glob or ():  # a bad pattern is a usage error, before anything else
+        try:
+            patterns.append(compile_pattern(pattern))
+        except ValueError as e:
+            raise Fail(f"--glob {pattern!r}: {e}", EXIT_USAGE) from None
+    manifest = read_manifest(args.manifest) if args.manifest else None
+    paths = paths_from_env()
+    profile = pick_profile(args.profile, paths, console)
+    reporter = Reporter(sys.stderr)
+    opened = await open_profile_session(
+        profile, paths, retries=args.retries, on_status=reporter.on_status
+    )
+    client = opened.client
+    try:
+        try:
+            await client.get_volume(args.volume)
+        except NotFound:
+            raise Fail(
+                f"volume {args.volume} was not found or is not shared with you: check the id "
+                "(OWNER/VOLUME) or attach the volume on the Platform first",
+                EXIT_USAGE,
+            ) from None
+        try:
+            await client.get_project(args.project)
+        except NotFound:
+            raise Fail(
+                f"project {args.project} was not found or you are not a member: check the id "
+                "(OWNER/PROJECT)",
+                EXIT_USAGE,
+            ) from None
+        missing: list[str] = []
+        if manifest is not None:
+            objects, missing = await objects_by_key(client, args.volume, manifest)
+        else:
+            objects = await list_objects(
+                client,
+                args.volume,
+                args.prefix,
+                recursive=args.recursive,
+                match=(lambda n: any(p(n) for p in patterns)) if patterns else None,
+            )
+        if manifest is not None and patterns:
+            objects = [o for o in objects if any(p(o.name) for p in patterns)]
+        if not objects:
+            what = "the manifest" if manifest is not None else f"{args.volume}/{args.prefix}"
+            hint = (
+                "" if args.recursive or manifest is not None else " (sub-folders need --recursive)"
+            )
+            raise Fail(f"no object selected from {what}{hint}", EXIT_USAGE)
+        try:
+            parent, files = await destination(client, args.project, args.folder)
+            plan = plan_import(
+                objects,
+                files,
+                volume_id=args.volume,
+                project_id=args.project,
+                folder=args.folder,
+                parent=parent,
+                on_conflict=args.on_conflict,
+            )
+        except ImportPlanError as e:
+            raise Fail(str(e), EXIT_USAGE) from None
+        preflight = preflight_lines(plan, missing)
+        if args.dry_run:
+            for line in preflight:
+                console.diag(line)
+            requests = plan.requests()
+            console.diag(
+                f"Dry run: nothing was sent. {plural(len(requests), 'request')} would be sent "
+                "(printed on stdout)"
+            )
+            code = EXIT_OK if not plan.refused and not missing else EXIT_INCOMPLETE
+            if args.json:
+                console.emit_json(
+                    {
+                        "dry_run": True,
+                        "summary": plan.summary(),
+                        "not_found": missing,
+                        "requests": requests,
+                        "exit_code": code,
+                    }
+                )
+            else:
+                console.emit_json(requests)
+            return code
+        for line in preflight:
+            console.say(line)
+        if not plan.to_send:
+            console.say("Nothing to import.")
+            if args.json:
+                console.emit_json({"run": None, "plan": plan.summary(), "exit_code": 1})
+            return EXIT_INCOMPLETE
+        if plan.overwrites and not args.yes:
+            eg = next(plan.path_of(i) for i in plan.to_send if i.overwrite)
+            raise Fail(
+                f"refusing to overwrite without --yes: {plural(plan.overwrites, 'file')} of "
+                f"{plan.project_id} would be REPLACED (e.g. {eg}). Add --yes to confirm, or use "
+                "--on-conflict skip (the default) or rename to keep them",
+                EXIT_USAGE,
+            )
+
+        journal = open_journal(paths)
+        driver = Driver(
+            console,
+            journal,
+            reporter,
+            interrupts,
+            poll_interval=args.poll_interval,
+            force=args.force,
+            give_up_after=args.give_up_after,
+        )
+        run_id = journal.create_import_run(plan, profile=profile.name, api_base_url=client.base_url)
+        interrupts.run_id = run_id
+        n = len(plan.to_send)
+        console.say(
+            f"Run {run_id}: importing {plural(n, 'object')} in {plural(-(-n // 100), 'request')} "
+            f"(journal {journal.path})"
+        )
+
+        async def after(result: dict[str, Any]) -> None:
+            await after_run(args, console, result, client=client, profile=profile)
+
+        driven = await drive_run(
+            driver, client, run_id, send=True, wait=args.wait, verify=args.verify, after=after
+        )
+        result = end_run(
+            console,
+            driver,
+            driven,
+            waited=args.wait,
+            incomplete=bool(missing),
+            plan=plan.summary(),
+            not_found=missing,
+        )
+        code = int(result["exit_code"])
+        if args.json:
+            console.emit_json(result)
+        if args.wait:
+            await after(result)
+        return code
+    finally:
+        reporter.close()
+        await opened.session.close()
+
+
+__all__ = ["run_import"]

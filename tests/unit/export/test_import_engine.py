@@ -1,0 +1,243 @@
+"""Import on the one engine (issue 31): the export side's guarantees, held for imports by the
+same sender, reconciliation, watcher and verification. Each test checks the sim's own record
+of the import jobs it made (``World.imports``), not the journal."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import httpx
+import pytest
+
+from sbexport_tui.api.models import File
+from sbexport_tui.export import Journal
+from sbexport_tui.export.importing import (
+    ImportObject,
+    ImportPlanError,
+    destination,
+    list_objects,
+    objects_by_key,
+    plan_import,
+)
+from sbexport_tui.export.plan import Reason
+from sbexport_tui.export.runner import poll_run, submit_run, verify_run
+from sbexport_tui.sim import BASE_URL_INPROCESS
+from sbexport_tui.sim.demo import DELIVERY_RUN, DELIVERY_VOLUME
+
+from .conftest import Env
+
+PROJECT = "demo/wgs-cohort"
+SAMPLE = f"{DELIVERY_RUN}/Project_DemoLab/Sample_DL001"
+CREATE = "/bulk/storage/imports/create"
+LIST = "/storage/imports"
+
+
+async def plan_of(env: Env, client, prefix: str = SAMPLE, **kw):
+    objects = await list_objects(client, DELIVERY_VOLUME, prefix, recursive=True)
+    parent, files = await destination(client, PROJECT, kw.pop("folder", ""))
+    return plan_import(
+        objects,
+        files,
+        volume_id=DELIVERY_VOLUME,
+        project_id=PROJECT,
+        parent=parent,
+        **kw,
+    )
+
+
+async def import_run(env: Env, client, journal: Journal, **kw) -> int:
+    plan = await plan_of(env, client, **kw)
+    return journal.create_import_run(plan, profile="demo", api_base_url=BASE_URL_INPROCESS)
+
+
+def jobs_per_object(env: Env) -> Counter[str]:
+    return Counter(j.location for j in env.world.imports.values())
+
+
+def assert_one_job_per_object(env: Env, journal: Journal, run_id: int) -> None:
+    """The sim's own record agrees with the journal: each sent item has exactly one job."""
+    per = jobs_per_object(env)
+    assert max(per.values(), default=0) <= 1, per.most_common(3)
+    for item in journal.items(run_id):
+        if item.job_id is not None:
+            job = env.world.imports[item.job_id]
+            assert job.location == item.location and per[item.location or ""] == 1
+        else:
+            assert per[item.location or ""] == 0, item
+
+
+async def test_an_import_run_is_sent_watched_and_verified_by_the_engine(
+    env: Env, client, journal: Journal
+) -> None:
+    run_id = await import_run(env, client, journal)
+    run = journal.run(run_id)
+    assert run.direction == "import" and run.is_import
+    assert len(journal.items(run_id)) == 8  # two lanes, two mates, each with its .md5
+    await submit_run(client, journal, run_id)
+    assert env.hook.count(CREATE) == 1
+    assert_one_job_per_object(env, journal, run_id)
+    env.clock.advance(36_000)
+    await poll_run(client, journal, run_id, until_done=True, interval=10.0, sleep=env.clock.sleep)
+    done = journal.items(run_id)
+    assert {i.state for i in done} == {"completed"}
+    # each item now names the file its job made: an alias of its object
+    for item in done:
+        node = env.world.files[item.file_id]
+        assert node.name == item.name
+        assert node.storage_volume == DELIVERY_VOLUME
+    assert await verify_run(client, journal, run_id) == 8
+    assert journal.counts(run_id)["verified"] == 8
+
+
+async def test_a_lost_import_answer_is_reconciled_not_sent_again(
+    env: Env, client, journal: Journal
+) -> None:
+    run_id = await import_run(env, client, journal)
+    lost = {"n": 0}
+
+    def lose(request: httpx.Request, response: httpx.Response) -> None:
+        if request.url.path.endswith(CREATE) and lost["n"] == 0:
+            lost["n"] += 1
+            raise httpx.ReadTimeout("timed out", request=request)
+
+    env.hook.after = lose
+    result = await submit_run(client, journal, run_id)
+    assert lost["n"] == 1 and env.hook.count(CREATE) == 1  # never sent again
+    assert env.hook.count(LIST) >= 1  # the volume's import list was read instead
+    assert result.reconciled == 8
+    assert_one_job_per_object(env, journal, run_id)
+
+
+async def test_an_import_request_that_never_left_is_sent_again_with_its_proof(
+    env: Env, client, journal: Journal
+) -> None:
+    run_id = await import_run(env, client, journal)
+    dropped = {"n": 0}
+
+    def drop(request: httpx.Request) -> None:
+        if request.url.path.endswith(CREATE) and dropped["n"] == 0:
+            dropped["n"] += 1
+            raise httpx.ReadTimeout("timed out", request=request)
+
+    env.hook.before = drop
+    result = await submit_run(client, journal, run_id)
+    assert env.hook.count(CREATE) == 2 and result.resent == 8
+    assert_one_job_per_object(env, journal, run_id)
+    assert all(len(s) == 2 for s in journal.resent(run_id).values())
+
+
+async def test_an_import_killed_mid_request_is_reconciled_on_resume(
+    env: Env, client, journal: Journal
+) -> None:
+    run_id = await import_run(env, client, journal)
+    items = journal.items(run_id)
+    journal.mark_submitting(run_id, [i.position for i in items])
+    # the request reached the Platform, and the process died before the answer was kept
+    from sbexport_tui.export.runner import import_item
+
+    run = journal.run(run_id)
+    await client.submit_import_chunk([import_item(run, r) for r in items])
+    assert len(env.world.imports) == 8
+    await submit_run(client, journal, run_id)
+    assert len(env.world.imports) == 8 and env.hook.count(CREATE) == 1
+    assert_one_job_per_object(env, journal, run_id)
+
+
+async def test_a_second_import_of_the_same_objects_stands_aside_while_the_first_runs(
+    env: Env, client, journal: Journal
+) -> None:
+    first = await import_run(env, client, journal)
+    second = await import_run(env, client, journal)
+    await submit_run(client, journal, first)
+    await submit_run(client, journal, second)
+    assert journal.counts(second)["skipped"] == 8
+    held = journal.items(second)[0]
+    assert f"run {first} is importing the same object" in (held.error_message or "")
+    assert_one_job_per_object(env, journal, first)
+
+
+@pytest.mark.parametrize("variant", ["import-echo-prefixed"])
+async def test_an_echo_with_the_volume_prefix_pairs_each_job_with_its_object(
+    tmp_path, variant: str
+) -> None:
+    env = Env(tmp_path, variants=[variant])
+    client = env.client()
+    journal = env.journal()
+    try:
+        run_id = await import_run(env, client, journal)
+        await submit_run(client, journal, run_id)
+        # every echo differs from what was sent, and still nothing is held or sent twice
+        assert journal.counts(run_id)["pending"] == 8
+        assert_one_job_per_object(env, journal, run_id)
+    finally:
+        journal.close()
+        await client.aclose()
+
+
+async def test_the_plan_refuses_what_cannot_come_and_says_why(env: Env, client) -> None:
+    # the first import: into the project's root
+    journal = env.journal()
+    try:
+        run_id = await import_run(env, client, journal)
+        await submit_run(client, journal, run_id)
+        env.clock.advance(36_000)
+        await poll_run(client, journal, run_id, until_done=True, sleep=env.clock.sleep)
+    finally:
+        journal.close()
+    # again: every object is already there as its own alias
+    again = await plan_of(env, client)
+    assert again.refused_by_reason() == {Reason.IMPORTED: 8} and not again.to_send
+    # another lane's objects of the same names under another run folder: a name clash
+    other = [ImportObject(f"elsewhere/{i.obj.name}", 5) for i in again.items]
+    files = [f async for f in client.list_project_root(PROJECT)]
+    skip = plan_import(other, files, volume_id=DELIVERY_VOLUME, project_id=PROJECT)
+    assert skip.refused_by_reason() == {Reason.NAME_TAKEN: 8}
+    over = plan_import(
+        other, files, volume_id=DELIVERY_VOLUME, project_id=PROJECT, on_conflict="overwrite"
+    )
+    assert over.overwrites == 8 and len(over.to_send) == 8
+    rename = plan_import(
+        other, files, volume_id=DELIVERY_VOLUME, project_id=PROJECT, on_conflict="rename"
+    )
+    assert rename.overwrites == 0 and len(rename.to_send) == 8
+    assert rename.options()["autorename"] is True
+
+
+def test_two_objects_of_one_name_are_one_import_unless_renamed() -> None:
+    objs = [ImportObject("a/x.fq", 1), ImportObject("b/x.fq", 2), ImportObject("b/y.fq", 3)]
+    plan = plan_import(objs, [], volume_id="v/o", project_id="p/q")
+    assert [i.reason for i in plan.items] == [None, Reason.SAME_NAME, None]
+    assert "a/x.fq" in (plan.items[1].reason_text or "")
+    renamed = plan_import(objs, [], volume_id="v/o", project_id="p/q", on_conflict="rename")
+    assert all(i.importable for i in renamed.items)
+
+
+def test_a_folder_of_the_same_name_is_never_overwritten() -> None:
+    folder = File.model_validate({"id": "f" * 24, "name": "x.fq", "type": "folder"})
+    plan = plan_import(
+        [ImportObject("a/x.fq", 1)],
+        [folder],
+        volume_id="v/o",
+        project_id="p/q",
+        on_conflict="overwrite",
+    )
+    assert plan.items[0].reason is Reason.NAME_TAKEN and plan.overwrites == 0
+
+
+async def test_a_missing_destination_folder_says_what_to_do(env: Env, client) -> None:
+    with pytest.raises(ImportPlanError, match="create it on the Platform first"):
+        await destination(client, PROJECT, "no/such/folder")
+
+
+async def test_a_manifest_of_keys_finds_the_objects_and_names_the_missing(
+    env: Env, client
+) -> None:
+    keys = [
+        f"{DELIVERY_RUN}/SampleSheet.csv",
+        f"{SAMPLE}/DL001_S1_L001_R1_001.fastq.gz",
+        f"{DELIVERY_RUN}/no-such-file.txt",
+    ]
+    found, missing = await objects_by_key(client, DELIVERY_VOLUME, keys)
+    assert [o.location for o in found] == keys[:2]
+    assert missing == keys[2:]
+    assert all(o.size for o in found)
