@@ -321,6 +321,32 @@ async def destination(
     return parent, files
 
 
+async def plan_import_retry(
+    client: ImportSourceClient, journal: Any, run_id: int, positions: Sequence[int]
+) -> ImportPlan:
+    """A retry of an import run's items (``retry.retry_positions`` chose them): a new plan of
+    the same objects, names and folder, against the destination as it is now (a file the
+    failed job made after all, or that came since, is said before anything is sent), with the
+    run's own choice on a clash. The meaning of a retry is the export's (``export.retry``)."""
+    run = journal.run(run_id)
+    if not run.is_import:
+        raise ImportPlanError(f"run {run_id} is not an import")
+    rows = [journal.item(run_id, p) for p in positions]
+    objects = [ImportObject(r.location, r.size) for r in rows if r.location]
+    folder = str(run.options.get("folder") or "")
+    project = str(run.options.get("project") or rows[0].project if rows else "")
+    parent, files = await destination(client, project, folder)
+    return plan_import(
+        objects,
+        files,
+        volume_id=run.volume,
+        project_id=project,
+        folder=folder,
+        parent=parent,
+        on_conflict=run.options.get("on_conflict", "skip"),
+    )
+
+
 __all__ = [
     "ON_CONFLICT",
     "ImportObject",
@@ -333,5 +359,6 @@ __all__ = [
     "list_objects",
     "objects_by_key",
     "plan_import",
+    "plan_import_retry",
     "request_item",
 ]

@@ -52,3 +52,12 @@ def unverified_hint(run: int | str = "RUN") -> str:
         "happened; if the object is really missing: "
         f"`sbexport jobs retry --run {run} --state unverified`"
     )
+
+
+# what a run's finished items are called, by its direction (runs.direction)
+DONE_WORD = {"export": "exported", "import": "imported"}
+# where they are checked
+CHECK_WHERE = {
+    "export": "checking the volume for the exported objects",
+    "import": "checking the project for the imported files",
+}

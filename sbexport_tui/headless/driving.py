@@ -21,7 +21,7 @@ from ..export.journal import UNSENT_STATES, WATCHED_STATES, Journal, JournalErro
 from ..export.plan import Reason
 from ..export.report import iso_utc
 from ..export.runner import Progress, SubmitResult, submit_run
-from ..export.states import UNVERIFIED_MESSAGE, unverified_hint
+from ..export.states import CHECK_WHERE, DONE_WORD, UNVERIFIED_MESSAGE, unverified_hint
 from ..export.watcher import (
     BACKOFF_MAX,
     Event,
@@ -207,7 +207,8 @@ class Driver:
         elif isinstance(event, Verifying):
             if event.run_id not in said:  # once, not again at every try of an outage
                 said.add(event.run_id)
-                note(f"run {event.run_id}: checking the volume for the exported objects")
+                where = CHECK_WHERE[self.journal.run(event.run_id).direction]
+                note(f"run {event.run_id}: {where}")
         elif isinstance(event, PassDone):
             for rid in event.result.settled:
                 self.fresh_figures(rid)
@@ -258,6 +259,7 @@ async def drive_run(
     run's result when a wait ended in a give-up (exit 4: ``--on-done`` is told so)."""
     submitted: SubmitResult | None = None
     watched = True
+    driver.reporter.done_words[run_id] = DONE_WORD[driver.journal.run(run_id).direction]
     try:
         if wait and send:
             submitted, watched = await driver.submit_and_watch(client, run_id, verify=verify)
@@ -386,6 +388,7 @@ def run_result(
         "run": run_id,
         "state": run.state,
         "volume": run.volume,
+        "direction": run.direction,
         "mode": run.mode,
         "created": iso_utc(run.created),
         "counts": counts,
@@ -408,9 +411,11 @@ def print_result(console: Console, result: dict[str, Any], *, waited: bool) -> N
     run_id = result["run"]
     parts = []
     if waited:
-        parts.append(f"{result['exported']} exported")
+        imports = result.get("direction") == "import"
+        parts.append(f"{result['exported']} {'imported' if imports else 'exported'}")
         if result["verified"]:
-            parts.append(f"{result['verified']} verified on the volume")
+            where = "in the project" if imports else "on the volume"
+            parts.append(f"{result['verified']} verified {where}")
     else:
         accepted = sum(c[s] for s in (*WATCHED_STATES, "completed", "verified"))
         parts.append(f"{accepted} accepted by the Platform")

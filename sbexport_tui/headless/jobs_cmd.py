@@ -60,6 +60,8 @@ def run_row(journal: Journal, run: RunRecord) -> dict[str, Any]:
         "profile": run.profile,
         "api": run.api_base_url,
         "volume": run.volume,
+        "direction": run.direction,
+        "project": run.options.get("project") if run.is_import else None,
         "mode": run.mode,
         "state": run.state,
         # what is known now: "unwatched" when the jobs are open and no process watches them
@@ -88,7 +90,12 @@ def cmd_list(args: argparse.Namespace, console: Console) -> int:
                 console.emit_json({"run": run_row(journal, run), "items": rows})
                 return EXIT_OK
             shown = run_row(journal, run)
-            console.say(f"Run {run.id} ({run.mode} to {run.volume}, {shown['note'] or run.state}):")
+            how = (
+                f"import from {run.volume} into {run.options.get('project')}"
+                if run.is_import
+                else f"{run.mode} to {run.volume}"
+            )
+            console.say(f"Run {run.id} ({how}, {shown['note'] or run.state}):")
             for r in rows:
                 where = r["key"] or "-"
                 err = f"  {one_line(r['error'])}" if r["error"] else ""
@@ -112,14 +119,15 @@ def cmd_list(args: argparse.Namespace, console: Console) -> int:
             console.say("No runs" + (f" with items {args.state}." if args.state else " yet."))
             return EXIT_OK
         console.say(
-            f"{'RUN':>4}  {'CREATED':<25} {'STATE':<10} {'MODE':<4}  FILES  VOLUME / SUMMARY"
+            f"{'RUN':>4}  {'CREATED':<25} {'STATE':<10} {'MODE':<6}  FILES  VOLUME / SUMMARY"
         )
         for r in rows:
             c = r["counts"]
             done = c["completed"] + c["verified"]
             busy = sum(c[s] for s in WATCHED_STATES)
             unsent = sum(c[s] for s in UNSENT_STATES)
-            bits = [f"{done} exported"]
+            imports = r["direction"] == "import"
+            bits = [f"{done} {'imported' if imports else 'exported'}"]
             for label, n in (
                 ("running", busy),
                 ("not sent", unsent),
@@ -133,9 +141,11 @@ def cmd_list(args: argparse.Namespace, console: Console) -> int:
             if args.state:
                 bits.append(f"{c[args.state]} {args.state}")
             note = f" · {r['note']}" if r["note"] else ""
+            mode = "import" if imports else r["mode"]
+            where = f"{r['volume']} -> {r['project']}" if imports else r["volume"]
             console.say(
-                f"{r['run']:>4}  {r['created'] or '':<25} {r['shown_state']:<10} {r['mode']:<4} "
-                f"{r['files']:>6}  {r['volume']}: {', '.join(bits)}{note}"
+                f"{r['run']:>4}  {r['created'] or '':<25} {r['shown_state']:<10} {mode:<6} "
+                f"{r['files']:>6}  {where}: {', '.join(bits)}{note}"
             )
         idle = [str(r["run"]) for r in rows if r["shown_state"] in ("unwatched", "stopped")]
         if idle:
@@ -395,6 +405,80 @@ async def cmd_watch(args: argparse.Namespace, console: Console, interrupts: Inte
         return await _drive_runs(args, console, interrupts, journal, runs, submit_first=False)
 
 
+async def _retry_import(
+    args: argparse.Namespace,
+    console: Console,
+    interrupts: Interrupts,
+    journal: Journal,
+    run: RunRecord,
+    positions: list[int],
+    profile: Any,
+    opened: Any,
+    reporter: Any,
+) -> int:
+    """``cmd_retry`` for an import run: a new import run of the items, planned again against
+    the destination folder as it is now (``importing.plan_import_retry``)."""
+    from ..export.importing import ImportPlanError, plan_import_retry
+    from .import_cmd import preflight_lines
+
+    if getattr(args, "volume", None):
+        raise Fail(
+            "--volume retries an export elsewhere; an import comes from its own volume",
+            EXIT_USAGE,
+        )
+    dry = getattr(args, "dry_run", False)
+    handed_over = False
+    try:
+        client = opened.client
+        try:
+            plan = await plan_import_retry(client, journal, run.id, positions)
+        except ImportPlanError as e:
+            raise Fail(str(e), EXIT_USAGE) from None
+        say = console.diag if dry else console.say
+        say(
+            f"Retry of run {run.id}: a new import run of {plural(len(positions), 'item')}, "
+            "planned again against the project as it is now."
+        )
+        for line in preflight_lines(plan, []):
+            say(line)
+        if dry:
+            console.emit_json(plan.requests())
+            return EXIT_OK if not plan.refused else EXIT_INCOMPLETE
+        if not plan.to_send:
+            console.say("Nothing to import.")
+            if args.json:
+                console.emit_json({"run": run.id, "retry_run": None, "exit_code": 1})
+            return EXIT_INCOMPLETE
+        if plan.overwrites and not args.yes:
+            raise Fail(
+                f"refusing to overwrite without --yes: {plural(plan.overwrites, 'file')} of "
+                f"{plan.project_id} would be REPLACED. Add --yes to confirm",
+                EXIT_USAGE,
+            )
+        origin = {"run": run.id, "volume": run.volume, "items": len(positions)}
+        new_id = journal.create_import_run(
+            plan, profile=profile.name, api_base_url=client.base_url, retry_of=origin
+        )
+        console.say(f"Run {new_id}: importing {plural(len(plan.to_send), 'object')}.")
+        new_run = journal.run(new_id)
+        handed_over = True
+    finally:
+        if not handed_over:
+            reporter.close()
+            await opened.session.close()
+    return await _drive_runs(
+        args,
+        console,
+        interrupts,
+        journal,
+        [new_run],
+        submit_first=True,
+        reporter=reporter,
+        sessions={profile.name: opened},
+        json_head={"run": run.id, "retry_run": new_id},
+    )
+
+
 async def cmd_retry(args: argparse.Namespace, console: Console, interrupts: Interrupts) -> int:
     """A retry is a new run of the failed items, planned again (``export.retry``): the same
     meaning as in the jobs pane. ``--volume`` sends them to another volume (rejected and failed
@@ -439,6 +523,10 @@ async def cmd_retry(args: argparse.Namespace, console: Console, interrupts: Inte
             profile, paths_from_env(), retries=args.retries, on_status=reporter.on_status
         )
         handed_over = False
+        if run.is_import:
+            return await _retry_import(
+                args, console, interrupts, journal, run, positions, profile, opened, reporter
+            )
         try:
             client = opened.client
             try:

@@ -25,7 +25,7 @@ FiguresOf = Callable[[int], "Figures | None"]
 FINISHED = ("completed", "verified", "unverified", "failed", "rejected", "unknown")
 
 
-def summary_line(p: Progress) -> str:
+def summary_line(p: Progress, done: str = "exported") -> str:
     """``run 7 polling: 1200/5000 finished (1190 completed, 10 failed), 300 running, ...``."""
     c = p.counts
     skipped = c.get("skipped", 0)
@@ -35,7 +35,7 @@ def summary_line(p: Progress) -> str:
     finished = ok + bad + c.get("unverified", 0)
     unsent = c.get("planned", 0) + c.get("submitting", 0)
     parts = [f"run {p.run_id} {p.phase}: {finished}/{total} finished"]
-    detail = [f"{ok} exported"]
+    detail = [f"{ok} {done}"]
     if c.get("verified"):
         detail.append(f"{c['verified']} verified")
     if c.get("failed"):
@@ -64,9 +64,9 @@ def bar(fraction: float, width: int = 10) -> str:
     return f"[{'#' * filled}{'-' * (width - filled)}] {int(100 * fraction):3d}%"
 
 
-def log_line(p: Progress, fig: Figures | None) -> str:
+def log_line(p: Progress, fig: Figures | None, done: str = "exported") -> str:
     """A log's line: the files' states, then the bytes, time, rate and ETA."""
-    line = summary_line(p)
+    line = summary_line(p, done)
     if fig is not None:
         line += " · " + " · ".join(figures_parts(fig))
     return line
@@ -129,6 +129,9 @@ class Reporter:
         wall: Callable[[], float] = time.time,
     ) -> None:
         self.stream = stream
+        # run -> what its finished items are called ("exported", "imported"): told by the
+        # driver, which knows each run's direction
+        self.done_words: dict[int, str] = {}
         self.wall = wall  # a log line's time
         self.tty = stream.isatty() if tty is None else tty
         self.log_interval = log_interval
@@ -148,6 +151,9 @@ class Reporter:
         if self.tty:  # a diagnostic on this stream (Ctrl-C, a warning) ends the bar's line
             drawn_in_place(stream, self._end_bar)
 
+    def done(self, run_id: int) -> str:
+        return self.done_words.get(run_id, "exported")
+
     # ---- feeding ----
     def update(self, p: Progress) -> None:
         self.last = p
@@ -161,7 +167,8 @@ class Reporter:
                 self._draw(p)
                 self._last_emit = now
             return
-        line = summary_line(p)  # a change of the files' states, not of the clock, makes a line
+        # a change of the files' states, not of the clock, makes a line
+        line = summary_line(p, self.done(p.run_id))
         if line == self._last_line:
             self._pending = None
             return
@@ -197,7 +204,7 @@ class Reporter:
                 self._draw(self.last)
             return
         if self._pending is not None:
-            line = summary_line(self._pending)
+            line = summary_line(self._pending, self.done(self._pending.run_id))
             if line != self._last_line:
                 self._write_summary(self._pending)
             self._pending = None
@@ -229,8 +236,8 @@ class Reporter:
             return None
 
     def _write_summary(self, p: Progress) -> None:
-        self._write_line(log_line(p, self._figures(p)), summary=False)
-        self._last_line = summary_line(p)
+        self._write_line(log_line(p, self._figures(p), self.done(p.run_id)), summary=False)
+        self._last_line = summary_line(p, self.done(p.run_id))
 
     def _write_line(self, line: str, *, summary: bool = True) -> None:
         """One log line, with the time (``2027-01-15 08:00:05``): a log read the next morning

@@ -1019,6 +1019,21 @@ class Handlers:
             jobs.append(rec)
         return JSONResponse({"exports": jobs})
 
+    async def sim_imports(self, request: Request) -> Response:
+        """Every import job as it was asked (the answers' echo variants aside), with the
+        object's key and the file it made: the tests' record of what the sim did."""
+        now = self.now(request)
+        base = self.base(request)
+        jobs = []
+        for jid in self.world.import_order:
+            job = self.world.imports[jid]
+            rec = job.record(base, now)
+            rec["source"] = {"volume": job.volume_id, "location": job.location}
+            rec["key"] = job.key
+            rec["made"] = job.made
+            jobs.append(rec)
+        return JSONResponse({"imports": jobs})
+
     async def sim_maintenance(self, request: Request) -> Response:
         gate: Gate = request.app.state.gate
         try:
@@ -1062,6 +1077,7 @@ def build_starlette(world: World, settings: SimSettings) -> Starlette:
         Route("/v2/bulk/storage/imports/create", h.bulk_import_create, methods=["POST"]),
         Route("/v2/bulk/storage/imports/get", h.bulk_import_get, methods=["POST"]),
         Route("/_sim/exports", h.sim_exports),
+        Route("/_sim/imports", h.sim_imports),
         Route("/_sim/maintenance", h.sim_maintenance, methods=["POST"]),
     ]
 

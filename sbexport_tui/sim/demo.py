@@ -431,16 +431,32 @@ def build_cohort_world(files: int, seed: int = 0) -> World:
         COHORT_PROJECT, f"Cohort ({files:,} files)", "aws:us-east-1", BASE_TIME
     )
     folders = {name: world.mkdirs(project, name) for name, _, _ in COHORT_KINDS}
+    # the same cohort delivered to a bucket, to import (issue 31): one object per file, in the
+    # same folders and of the same sizes (no random number of its own: every id stays)
+    delivery = world.add_volume(
+        Volume(
+            COHORT_DELIVERY,
+            "s3",
+            "RO",
+            True,
+            "cohort-delivery-use1",
+            "cohort/",
+            "aws:us-east-1",
+            BASE_TIME,
+            description=f"The cohort's delivery ({files:,} objects, read-only)",
+        )
+    )
     for i in range(files):
         sample, kind = divmod(i, len(COHORT_KINDS))
         folder, suffix, (lo, hi) = COHORT_KINDS[kind]
-        world.add_node(
-            folders[folder].id,
-            f"C{sample:06d}{suffix}",
-            size=_size(world, lo, hi),
-            created=BASE_TIME + sample,
-        )
+        size = _size(world, lo, hi)
+        name = f"C{sample:06d}{suffix}"
+        world.add_node(folders[folder].id, name, size=size, created=BASE_TIME + sample)
+        delivery.put(f"{folder}/{name}", size)
     return world
+
+
+COHORT_DELIVERY = "demo/cohort-delivery"
 
 
 def build_world(spec: str, seed: int = 0) -> World:

@@ -36,6 +36,13 @@ def sim_exports(server) -> list[dict]:
     return r.json()["exports"]
 
 
+def sim_imports(server) -> list[dict]:
+    base = server.url.removesuffix("/v2")
+    r = httpx.get(f"{base}/_sim/imports", headers={"X-SBG-Auth-Token": server.token})
+    r.raise_for_status()
+    return r.json()["imports"]
+
+
 def clean(r: subprocess.CompletedProcess) -> None:
     """What every run must hold: no traceback, no token, no control characters in a log."""
     both = r.stdout + r.stderr

@@ -229,9 +229,7 @@ async def test_a_missing_destination_folder_says_what_to_do(env: Env, client) ->
         await destination(client, PROJECT, "no/such/folder")
 
 
-async def test_a_manifest_of_keys_finds_the_objects_and_names_the_missing(
-    env: Env, client
-) -> None:
+async def test_a_manifest_of_keys_finds_the_objects_and_names_the_missing(env: Env, client) -> None:
     keys = [
         f"{DELIVERY_RUN}/SampleSheet.csv",
         f"{SAMPLE}/DL001_S1_L001_R1_001.fastq.gz",

@@ -1,0 +1,122 @@
+"""Import, as a user runs it (issue 31): `sbexport import` against the loopback sim, killed and
+resumed under the import variants, and a round trip (export a folder with copy, import it into
+another project) that the official client checks on its own. The sim's record of the import
+jobs it made (``/_sim/imports``) is the proof, not the journal."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import time
+from collections import Counter
+
+import pytest
+import sevenbridges as sbg
+
+from sbexport_tui.sim.demo import COHORT_DELIVERY, DELIVERY_RUN, DELIVERY_VOLUME
+
+from .helpers import HL, add_profile, clean, hl, sim_imports
+
+pytestmark = pytest.mark.e2e
+
+WGS = "demo/wgs-cohort"
+PILOT = "demo/rnaseq-pilot"
+QC = "batches/batch-01/S0101/qc"
+OBJECTS = 50  # the delivery: a sample sheet, md5sums.txt, 6 samples x 2 lanes x 2 mates x 2
+COHORT = 2_400  # the cohort world's delivery: 24 requests of 100
+
+
+def start(sim_server, env, variant: str, *extra: str):
+    args = ["--job-seconds", "0.3", *extra]
+    if variant != "none":
+        args += ["--variant", variant]
+    server = sim_server(*args)
+    add_profile(env, server.url)
+    return server
+
+
+@pytest.mark.parametrize("variant", ["none", "import-echo-prefixed", "import-conflict-at-submit"])
+def test_a_killed_import_resumes_without_duplicates(sim_server, env, variant):
+    server = start(sim_server, env, variant, "--latency-ms", "40", "--world", f"cohort:{COHORT}")
+    proc = subprocess.Popen(
+        [*HL, "import", "--volume", COHORT_DELIVERY, "--recursive", "--project", WGS,
+         "--wait", "--poll-interval", "0.5"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and len(sim_imports(server)) < 300:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)  # a few requests in: one may be on the wire
+    proc.communicate(timeout=60)
+    assert 0 < len(sim_imports(server)) < COHORT
+
+    r = hl(env, "jobs", "watch", "--poll-interval", "0.5", timeout=180)
+    clean(r)
+    assert r.returncode == 0, r.stdout + r.stderr
+    made = sim_imports(server)
+    per_object = Counter(j["source"]["location"] for j in made)
+    assert len(per_object) == COHORT and set(per_object.values()) == {1}  # none twice
+    runs = json.loads(hl(env, "jobs", "list", "--json").stdout)["runs"]
+    assert runs[0]["direction"] == "import" and runs[0]["counts"]["verified"] == COHORT
+    assert "imported" in hl(env, "jobs", "list").stdout
+
+
+def test_an_import_again_sends_nothing_already_there(sim_server, env):
+    server = start(sim_server, env, "none")
+    args = ("import", "--volume", DELIVERY_VOLUME, "--prefix", DELIVERY_RUN, "--recursive",
+            "--project", WGS, "--json")  # fmt: skip
+    r = hl(env, *args, "--wait", "--poll-interval", "0.3")
+    clean(r)
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["counts"]["verified"] == OBJECTS
+    # the same import again: everything is already there, and nothing is sent
+    r = hl(env, "import", "--volume", DELIVERY_VOLUME, "--prefix", DELIVERY_RUN, "--recursive",
+           "--project", WGS, "--json")  # fmt: skip
+    clean(r)
+    assert r.returncode == 1
+    assert json.loads(r.stdout)["plan"]["groups"][0]["reason"] == "already_imported"
+    assert len(sim_imports(server)) == OBJECTS
+
+
+def test_export_then_import_round_trip_checked_by_the_official_client(sim_server, env):
+    server = start(sim_server, env, "none")
+    r = hl(env, "export", "--project", WGS, "--path", QC, "--volume", "demo/us-east-results",
+           "--location", "roundtrip/{name}", "--wait", "--poll-interval", "0.3",
+           "--json")  # fmt: skip
+    clean(r)
+    assert r.returncode == 0, r.stderr
+    exported = json.loads(r.stdout)
+    assert exported["counts"]["verified"] >= 2
+
+    r = hl(env, "import", "--volume", "demo/us-east-results", "--prefix", "roundtrip",
+           "--project", PILOT, "--folder", "summary", "--wait", "--poll-interval", "0.3",
+           "--json")  # fmt: skip
+    clean(r)
+    assert r.returncode == 0, r.stderr
+    imported = json.loads(r.stdout)
+    assert imported["direction"] == "import"
+    assert imported["counts"]["verified"] == exported["counts"]["verified"]
+
+    # the official client, on its own: the files of the source folder, and those now in the
+    # other project's folder, by name and size; the new ones are aliases of the objects
+    api = sbg.Api(url=server.url, token=server.token, debug=True)
+
+    def folder(project: str, path: str):
+        parent = None
+        for part in path.split("/"):
+            kids = api.files.query(project=project) if parent is None else parent.list_files()
+            parent = next(f for f in kids.all() if f.name == part)
+        return parent
+
+    source = {f.name: f.size for f in folder(WGS, QC).list_files().all() if f.type == "file"}
+    target = {f.name: f for f in folder(PILOT, "summary").list_files().all()}
+    for name, size in source.items():
+        made = target[name]
+        assert made.size == size
+        assert made.storage.type == "VOLUME"
+        assert made.storage.volume == "demo/us-east-results"
+        assert made.storage.location == f"roundtrip/{name}"
