@@ -49,9 +49,12 @@ class SimThread:
     def responses_429(self) -> int:
         return self.platform.gate.responses_429
 
-    def last_job_done(self) -> float | None:
-        jobs = self.platform.world.exports.values()
-        return max((j.done_at for j in jobs), default=None)
+    def _jobs(self, kind: str) -> list:
+        world = self.platform.world
+        return list((world.imports if kind == "import" else world.exports).values())
 
-    def jobs(self) -> int:
-        return len(self.platform.world.exports)
+    def last_job_done(self, kind: str = "export") -> float | None:
+        return max((j.done_at for j in self._jobs(kind)), default=None)
+
+    def jobs(self, kind: str = "export") -> int:
+        return len(self._jobs(kind))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import posixpath
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from rich.text import Text
 
@@ -155,9 +155,28 @@ class RunLine:
         return last + "/" if path.endswith("/") else last
 
 
-def run_line(items: list[ItemRecord]) -> RunLine:
+def run_line(items: list[ItemRecord], run: RunRecord | None = None) -> RunLine:
+    if run is not None and run.is_import:
+        # an import's files come from its volume's folder: the objects' locations
+        objects = [replace(it, project=run.volume, project_path=it.location) for it in items]
+        return RunLine(run_source(objects), run.volume)
     projects = {it.project for it in items if it.project}
     return RunLine(run_source(items), next(iter(projects)) if len(projects) == 1 else "")
+
+
+def destination(run: RunRecord, wide: bool) -> str:
+    """Where a run went: an export's volume (and "(move)"); an import's project and folder,
+    marked "(import)": the direction is in every row."""
+    if run.is_import:
+        project = str(run.options.get("project") or "")
+        folder = str(run.options.get("folder") or "").strip("/")
+        if wide:
+            where = f"{project}/{folder}" if folder else project
+        else:  # the folder's own name (the project's, for its root): 80 columns are few
+            where = folder.rpartition("/")[2] if folder else project.rpartition("/")[2]
+        return f"{where}/ (import)"
+    move = " (move)" if run.mode == "move" else ""
+    return (run.volume if wide else volume_name(run.volume)) + move
 
 
 def short_count(n: int) -> str:
@@ -185,7 +204,6 @@ def run_cells(run: RunRecord, st: RunStats, line: RunLine, wide: bool) -> list[T
     files = files_text(st.total - st.open, st.total, 15 if wide else 11)
     size = human_bytes(st.total_bytes)
     bad = problems(st)
-    move = " (move)" if run.mode == "move" else ""
     style = "bold yellow" if state == "done" and bad else STATE_STYLE.get(state, "")
     cells_state = plain(state, style)  # done with issues: not green
     bar = bar_text(fraction(st))
@@ -204,7 +222,7 @@ def run_cells(run: RunRecord, st: RunStats, line: RunLine, wide: bool) -> list[T
             plain(size),
             plain(", ".join(issue_parts), "red" if failed else "yellow"),
             plain(line.path),
-            plain(run.volume + move),
+            plain(destination(run, wide=True)),
         ]
     return [
         plain(run_label(run.id)),
@@ -213,7 +231,7 @@ def run_cells(run: RunRecord, st: RunStats, line: RunLine, wide: bool) -> list[T
         plain(files),
         plain(size),
         plain(f"{bad:,}" if bad else "", "bold red"),
-        plain(f"{line.short} → {volume_name(run.volume)}{move}"),
+        plain(f"{line.short} → {destination(run, wide=False)}"),
     ]
 
 
@@ -225,7 +243,11 @@ def _created(ts: float) -> str:
 def run_detail(run: RunRecord, st: RunStats, line: RunLine) -> Text:
     """The two lines under the overview: where the cursor run went and came from, in full."""
     text = Text(no_wrap=True, overflow="ellipsis")
-    text.append(plain(f"→ {run.volume} ({run.mode}) · made {full_time(run.created)}"))
+    if run.is_import:
+        into = destination(run, wide=True).removesuffix(" (import)")
+        text.append(plain(f"→ {into} (import) · made {full_time(run.created)}"))
+    else:
+        text.append(plain(f"→ {run.volume} ({run.mode}) · made {full_time(run.created)}"))
     text.append("\n")
     if run.error and run_state(run, st) == "stopped":
         text.append(plain(f"Stopped: {run.error}", "red"))

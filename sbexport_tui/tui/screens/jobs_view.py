@@ -12,6 +12,7 @@ from rich.text import Text
 from textual import on
 from textual.widgets import Static
 
+from ...export.states import DONE_WORD
 from ...text import counted
 from ..widgets.fasttable import FastTable, left_cut
 from ..widgets.runstrip import RunStrip
@@ -34,6 +35,7 @@ from .jobs_data import (
 )
 from .jobs_runs import (
     RunLine,
+    destination,
     fraction,
     run_cells,
     run_columns,
@@ -71,7 +73,12 @@ class JobsView(JobsState):
             first.append(": ")
             first.append(plain(counts_text(st.counts)))
             first.append(" → ", style="dim")
-            first.append(plain(f"{run.volume} ({run.mode})", "dim"))
+            first.append(
+                plain(
+                    destination(run, wide=True) if run.is_import else f"{run.volume} ({run.mode})",
+                    "dim",
+                )
+            )
             eta = self.eta_of(rid, now)
             # a finished run's end depends on whether it was watched then (export.figures)
             watched = self.journal.watch_spans(rid) if st.finished and self.journal else []
@@ -245,7 +252,8 @@ class JobsView(JobsState):
         keys = self.by_run.get(rid, [])
         known = self.run_lines.get(rid)
         if known is None or known[0] != len(keys):
-            known = (len(keys), run_line([self.records[k] for k in keys]))
+            run = self.runs.get(rid)
+            known = (len(keys), run_line([self.records[k] for k in keys], run))
             self.run_lines[rid] = known
         return known[1]
 
@@ -296,9 +304,12 @@ class JobsView(JobsState):
         ok = c.get("verified", 0) + c.get("completed", 0)
         bad = c.get("failed", 0) + c.get("rejected", 0) + c.get("unknown", 0)
         check = c.get("unverified", 0)
-        text = f"{ok:,} exported" + (f", {bad:,} failed (e shows why)" if bad else "")
+        run = self.runs.get(rid)
+        done = DONE_WORD[run.direction] if run is not None else "exported"
+        text = f"{ok:,} {done}" + (f", {bad:,} failed (e shows why)" if bad else "")
         if check:
-            text += f", {check:,} unverified: not seen on the volume (6 shows them)"
+            where = "in the project" if done == "imported" else "on the volume"
+            text += f", {check:,} unverified: not seen {where} (6 shows them)"
         self.notify(
             text,
             title=f"Run {rid} finished",
@@ -311,7 +322,7 @@ class JobsView(JobsState):
         if desktop is None:
             desktop = getattr(self.app, "notify_enabled", True)
         if desktop:  # the terminal shows it on the desktop, if it can (only on a real one)
-            said = [f"{ok:,} exported"]
+            said = [f"{ok:,} {done}"]
             said += [f"{bad:,} failed"] if bad else []
             said += [f"{check:,} unverified"] if check else []
             app_of(self).desktop_notify(f"sbexport: run {rid} finished", ", ".join(said))
