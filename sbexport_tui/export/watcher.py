@@ -59,7 +59,7 @@ from ..api.errors import (
     PlatformError,
 )
 from ..api.ratelimit import RateBudget
-from .cadence import poll_interval
+from .cadence import BULK, poll_interval
 from .expect import Expectation
 from .journal import Journal, JournalError, OpenJob
 from .runner import Progress, RunBusy, StopFlag, SubmitResult, submit_run
@@ -380,13 +380,20 @@ class Watcher:
         if callable(self.interval):
             interval = float(self.interval(n, budget, now))
         else:
-            interval, why = poll_interval(n, budget, now, base=self.interval, calls=self.last_calls)
+            interval, why = poll_interval(n, budget, now, base=self.interval, calls=self._calls(n))
         self._period = interval
         if self.pass_began is not None:  # passes are a period apart from start to start
             interval = next_pass_in(interval, self.pass_began, self.clock())
         if budget is not None and budget.waiting_until is not None:
             interval = max(interval, budget.waiting_until - now)  # counted from now
         return Wait(interval, "poll", why)
+
+    def _calls(self, open_jobs: int) -> int | None:
+        """The requests the next pass makes, for the budget's pacing: the last pass's, but
+        never more than the open jobs need (a call holds 100). A run's tail paced for the
+        pass over all its jobs waited 32 s for its last one at 5,000 files (3 periods)."""
+        needed = max(1, -(-open_jobs // BULK))
+        return needed if self.last_calls is None else min(self.last_calls, needed)
 
     def failed_beside(self, exc: Exception) -> None:
         """The front end's own work around a pass (reading what changed) failed: a problem of

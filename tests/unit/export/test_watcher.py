@@ -154,6 +154,7 @@ async def test_the_budget_paces_the_polls_and_its_wait_counts_from_now(world) ->
     w.watch(1)
     script.calls = 5  # the last pass made 5 requests
     await w.step()
+    w.open_jobs = 500  # and the next needs as many
     wait = w.next_wait()
     # at most half of what is left: 5 requests a pass over (150 - 50) requests in 266 s
     assert wait.seconds == pytest.approx(2 * 5 * 266 / 100)
@@ -163,6 +164,24 @@ async def test_the_budget_paces_the_polls_and_its_wait_counts_from_now(world) ->
     budget._waiting_until, budget._reason = wall.now + 45.0, "rate limit (429)"
     clock.advance(100.0)  # long after the pass began: the budget's wait still counts whole
     assert w.next_wait().seconds == pytest.approx(45.0)
+
+
+async def test_the_pace_is_for_the_calls_the_open_jobs_need_not_the_last_pass_s(world) -> None:
+    """A run's tail: the last pass asked about 5,000 jobs (50 calls) and one is left open. The
+    next pass is one call, and the budget paces one call: the period, not 32 s (the budget
+    would otherwise hold back a whole 50-call pass's share of what is left)."""
+    clock, script, journal = world
+    wall = FakeClock(1_000.0)
+    budget = RateBudget(limit=1000, clock=wall)
+    budget.remaining, budget.reset_at = 800, 1_240.0
+    w = make(journal, clock, [], interval=10.0, budget=budget)
+    w.watch(1)
+    script.calls = 50
+    await w.step()
+    w.open_jobs = 4_000  # 40 calls' worth still open: paced for 40
+    assert w.next_wait().seconds == pytest.approx(2 * 40 * 240 / 750)
+    w.open_jobs = 1
+    assert w.next_wait().seconds == pytest.approx(10.0)
 
 
 async def test_a_function_interval_is_asked_with_the_open_jobs(world) -> None:
