@@ -75,6 +75,13 @@ def test_model_expect_at_3000_files():
         assert int(row[1].replace(",", "")) >= 30, out  # at least the floor's 30 calls
 
 
+def test_bench_import_at_120_objects():
+    out = bench("bench_import.py", "--objects", "120", "--job-seconds", "1", "--only", "ours")
+    assert "Import 120 objects" in out
+    ours = next(ln for ln in out.splitlines() if ln.startswith("sbexport import --wait "))
+    assert " 120 " in ours and "did not finish" not in ours  # every object's job, to the end
+
+
 def test_bench_jobs_pane_at_100_jobs():
     out = bench("bench_jobs_pane.py", "--jobs", "100", "--changed", "10")
     assert "jobs pane: 100 jobs, 10 state changes per round" in out, out
