@@ -250,6 +250,36 @@ def plan_import(
     return plan
 
 
+async def folder_entries(
+    client: ImportSourceClient, volume_id: str, folder: str
+) -> AsyncIterator[VolumeObject | VolumePrefix]:
+    """A volume folder's objects and sub-folders, page by page, as ``plan.read_folders`` reads
+    a folder, without guessing what ``prefix`` means: the docs call it "the name of the
+    folder" and their one example asks ``prefix=my-folder`` and gets the entry ``my-folder/``
+    back (a key prefix's reading). So the folder is asked by its name (``a/b``); when the
+    answer shows the entry ``a/b/``, that is listed too (``prefix=a/b/``), and the entry
+    itself is not one of the folder's sub-folders. The root is asked with no prefix."""
+    name = folder.strip("/")
+    seen: set[str] = set()
+    inner = False
+    async for entry in client.list_volume_objects(volume_id, name):
+        if isinstance(entry, VolumePrefix) and name and entry.prefix.strip("/") == name:
+            inner = True
+            continue
+        key = entry.prefix if isinstance(entry, VolumePrefix) else entry.location
+        if key not in seen:
+            seen.add(key)
+            yield entry
+    if inner:
+        async for entry in client.list_volume_objects(volume_id, name + "/"):
+            key = entry.prefix if isinstance(entry, VolumePrefix) else entry.location
+            if isinstance(entry, VolumePrefix) and entry.prefix.strip("/") == name:
+                continue
+            if key not in seen:
+                seen.add(key)
+                yield entry
+
+
 async def list_objects(
     client: ImportSourceClient,
     volume_id: str,
@@ -259,16 +289,20 @@ async def list_objects(
     match: Callable[[str], bool] | None = None,
     on_page: Callable[[int], Any] | None = None,
 ) -> list[ImportObject]:
-    """The objects under ``prefix`` (one level, or every level with ``recursive``) whose name
-    ``match`` accepts, in the listing's order, folder by folder."""
+    """The objects in the folder ``prefix`` (one level, or every level with ``recursive``)
+    whose name ``match`` accepts, in the listing's order, folder by folder."""
     out: list[ImportObject] = []
-    todo = [prefix.strip("/") + "/" if prefix.strip("/") else ""]
+    todo = [prefix.strip("/")]
+    done: set[str] = set()
     while todo:
         where = todo.pop(0)
-        async for entry in client.list_volume_objects(volume_id, where):
+        if where in done:
+            continue
+        done.add(where)
+        async for entry in folder_entries(client, volume_id, where):
             if isinstance(entry, VolumePrefix):
                 if recursive:
-                    todo.append(entry.prefix if entry.prefix.endswith("/") else entry.prefix + "/")
+                    todo.append(entry.prefix.strip("/"))
                 continue
             if entry.location.endswith("/"):
                 continue
@@ -287,12 +321,12 @@ async def objects_by_key(
     found. Each key's folder is listed once."""
     wanted: dict[str, list[str]] = {}
     for key in dict.fromkeys(k.strip().lstrip("/") for k in keys if k.strip()):
-        folder = key.rsplit("/", 1)[0] + "/" if "/" in key else ""
+        folder = key.rsplit("/", 1)[0] if "/" in key else ""
         wanted.setdefault(folder, []).append(key)
     found: dict[str, ImportObject] = {}
     for folder, ks in wanted.items():
         want = set(ks)
-        async for entry in client.list_volume_objects(volume_id, folder):
+        async for entry in folder_entries(client, volume_id, folder):
             if isinstance(entry, VolumeObject) and entry.location in want:
                 found[entry.location] = ImportObject(entry.location, entry.size)
     order = [k for ks in wanted.values() for k in ks]
@@ -356,6 +390,7 @@ __all__ = [
     "ImportSourceClient",
     "OnConflict",
     "destination",
+    "folder_entries",
     "list_objects",
     "objects_by_key",
     "plan_import",

@@ -156,8 +156,10 @@ async def test_a_second_import_of_the_same_objects_stands_aside_while_the_first_
     assert_one_job_per_object(env, journal, first)
 
 
-@pytest.mark.parametrize("variant", ["import-echo-prefixed"])
-async def test_an_echo_with_the_volume_prefix_pairs_each_job_with_its_object(
+@pytest.mark.parametrize(
+    "variant", ["import-echo-prefixed", "listing-folder-name", "listing-small-pages"]
+)
+async def test_each_object_is_found_and_paired_whatever_the_echo_or_the_listing(
     tmp_path, variant: str
 ) -> None:
     env = Env(tmp_path, variants=[variant])
@@ -166,7 +168,8 @@ async def test_an_echo_with_the_volume_prefix_pairs_each_job_with_its_object(
     try:
         run_id = await import_run(env, client, journal)
         await submit_run(client, journal, run_id)
-        # every echo differs from what was sent, and still nothing is held or sent twice
+        # every echo differs from what was sent (or the folder is listed otherwise, or in
+        # pages of any length), and still each object is found, sent once, none held
         assert journal.counts(run_id)["pending"] == 8
         assert_one_job_per_object(env, journal, run_id)
     finally:
