@@ -117,6 +117,46 @@ async def jobs_running(pilot) -> None:
     await settle(pilot)
 
 
+async def import_browser(pilot) -> None:
+    """i on RNA-seq pilot, the delivery bucket, a sample's folder, its FASTQs marked."""
+    await settle(pilot)
+    await pilot.press("g", "down", "i")  # RNA-seq pilot: into its root
+    await settle(pilot)
+    await pilot.press(*["down"] * 6, "enter")  # demo/seqcore-delivery
+    await settle(pilot)
+    for _ in range(3):  # the run's folder, its project's, the first sample's
+        await pilot.press("enter")
+        await settle(pilot)
+    await pilot.press("plus")
+    await settle(pilot)
+    await pilot.press(*"*.fastq.gz", "enter")
+    await settle(pilot)
+    await pilot.press("down")
+    await settle(pilot)
+
+
+async def jobs_both_ways(pilot) -> None:
+    """An export (the pre-flight's four chunks) and then an import of a sample's FASTQs: the
+    runs overview, one row each way."""
+    await preflight(pilot)
+    await pilot.press("c", "y")
+    await settle(pilot)
+    pilot.app.leave_jobs()
+    await settle(pilot)
+    while not isinstance(pilot.app.screen, ProjectsScreen):
+        pilot.app.pop_screen()
+        await settle(pilot)
+    await import_browser(pilot)
+    await pilot.press("i")
+    await settle(pilot)
+    await pilot.pause(1)
+    await pilot.press("y")
+    await settle(pilot)
+    await pilot.pause(9)  # the jobs run on the real clock
+    await pilot.press("backspace", "g")  # the runs overview, on the import
+    await settle(pilot)
+
+
 SIM_URL = "http://127.0.0.1:9/v2"  # never dialled: the transport is in-process
 SIM_TOKEN = "screenshot-token-not-a-secret"  # noqa: S105 (the simulated Platform's only one)
 
@@ -187,6 +227,8 @@ SHOTS: list[tuple[str, Steps, tuple[int, int]]] = [
     ("jobs-running", jobs_running, (80, 24)),
     ("browse-wide", browse, (120, 32)),
     ("doctor", doctor, (80, 24)),
+    ("import-browser", import_browser, (80, 24)),
+    ("jobs-export-and-import", jobs_both_ways, (80, 24)),
 ]
 # the shots that do not start on the demo's projects: how their app is made
 APPS: dict[str, Callable[[Path], Awaitable[SbexportApp]]] = {"doctor": doctor_app}

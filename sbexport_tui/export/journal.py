@@ -152,9 +152,9 @@ class RunRecord:
     error: str | None
     updated: float
     # export: project files -> volume objects; import: volume objects -> project files. An
-    # import item's ``volume``/``location``/``key`` are its object, ``project``/
-    # ``project_path``/``name`` where its file goes, and ``file_id`` the file made ("" until
-    # its job COMPLETED)
+    # import item's ``volume``/``location`` are its object, ``project``/``project_path``/
+    # ``name`` where its file goes (``key``: that place as one path), and ``file_id`` the file
+    # made ("" until its job COMPLETED)
     direction: str = "export"
 
     @property
@@ -577,9 +577,11 @@ class Journal:
         retry_of: dict[str, Any] | None = None,
     ) -> int:
         """``create_run`` for an import (``direction`` import): one row per object chosen,
-        ``planned``, or ``skipped`` with the plan's reason. A row's ``volume``/``location``/
-        ``key`` are its object; ``project``/``project_path``/``name`` where its file goes;
-        ``file_id`` is "" until its job makes the file."""
+        ``planned``, or ``skipped`` with the plan's reason. A row's ``volume``/``location`` are
+        its object; ``project``/``project_path``/``name`` where its file goes, and ``key`` that
+        place as one path (``owner/project/folder/name``: what the jobs pane and the report
+        show where an export shows its object's key); ``file_id`` is "" until its job makes
+        the file."""
         now = self._clock()
         options = plan.options()
         if retry_of is not None:
@@ -594,7 +596,7 @@ class Journal:
                 item.obj.size,
                 plan.volume_id,
                 item.obj.location,
-                item.obj.location,
+                f"{plan.project_id}/{plan.path_of(item)}",  # where it goes, as an export's key
                 int(item.overwrite),
                 "planned" if item.importable else "skipped",
                 None if item.reason is None else item.reason.value,

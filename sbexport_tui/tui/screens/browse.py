@@ -69,7 +69,8 @@ class BrowseScreen(Screen[None]):
         "(BAI, CRAI, TBI, CSI) come along with their BAM, CRAM or VCF.GZ. A manifest (m) names "
         "files by id, by path from the project's root, or by the name of a file at the root, "
         "as sbexport export --manifest does. f finds files by a task's outputs, tags, "
-        "metadata or name, in every folder."
+        "metadata or name, in every folder. I (capital) imports objects of a volume into the "
+        "folder shown."
     )
     BINDINGS = [
         Binding("enter", "open", "Open", id="browse.open"),
@@ -90,6 +91,7 @@ class BrowseScreen(Screen[None]):
         Binding("f", "find", "Find", show=False, id="browse.find"),
         Binding("s", "selection", "Marked", id="browse.selection"),
         Binding("x", "app.export", "Export", id="browse.export"),
+        Binding("I", "import_here", "Import here", show=False, id="browse.import"),
         Binding("escape", "escape", "Back", id="browse.escape"),
         Binding("q", "back", "Back to the projects", show=False, id="browse.back"),
         Binding("r", "reload", "Reload", show=False, id="browse.reload"),
@@ -480,6 +482,12 @@ class BrowseScreen(Screen[None]):
     @on(FastTable.RowSelected, "#files")
     def _row_selected(self) -> None:
         self.action_open()
+
+    def action_import_here(self) -> None:
+        """Import objects of a volume into the folder shown."""
+        from .importing import ImportVolumesScreen, Target
+
+        self.app.push_screen(ImportVolumesScreen(Target(self.project.id, self.folder_path())))
 
     def action_open(self) -> None:
         """Enter: a folder opens; a file shows its details."""

@@ -1,0 +1,158 @@
+"""Import in the TUI (issue 31), keyboard only at 80x24: i on a project opens the volumes, a
+volume's folders are browsed and marked (Space, a pattern, a whole folder), i shows the
+pre-flight, y sends, and the jobs pane watches the run. An overwrite is typed back before
+anything is sent. The sim's own record of the import jobs is the proof."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+
+from sbexport_tui.sim.demo import DELIVERY_RUN, DELIVERY_VOLUME
+from sbexport_tui.tui.screens.dialogs import ConfirmScreen, TypedConfirmScreen
+from sbexport_tui.tui.screens.importing import ImportBrowseScreen, ImportVolumesScreen
+from sbexport_tui.tui.screens.jobs import JobsScreen
+
+from .pilot import footer_cut, footer_keys, make_app, settle, table_names, wait_for
+
+SIZE = (80, 24)
+
+
+def world(app):
+    return app.session.extra["platform"].world  # the demo's in-process sim
+
+
+async def to_the_delivery(
+    pilot, project: str = "RNA-seq pilot", volume: str = DELIVERY_VOLUME
+) -> ImportBrowseScreen:
+    await settle(pilot)
+    rows = table_names(pilot.app.screen, "#projects")
+    await pilot.press(*["down"] * rows.index(project), "i")
+    await settle(pilot)
+    volumes = pilot.app.screen
+    assert isinstance(volumes, ImportVolumesScreen)
+    ids = [str(volumes.query_one("#import-volumes").get_row_at(i)[0]) for i in range(9)]
+    await pilot.press(*["down"] * ids.index(volume), "enter")
+    await settle(pilot)
+    screen = pilot.app.screen
+    assert isinstance(screen, ImportBrowseScreen)
+    return screen
+
+
+def names(screen: ImportBrowseScreen) -> list[str]:
+    t = screen.query_one("#import-objects")
+    return [str(t.get_row_at(i)[1]) for i in range(t.row_count)]
+
+
+async def open_named(pilot, screen: ImportBrowseScreen, *folders: str) -> None:
+    for name in folders:
+        t = screen.query_one("#import-objects")
+        t.move_cursor(row=names(screen).index(name + "/"))
+        await pilot.press("enter")
+        await settle(pilot)
+
+
+async def test_mark_a_pattern_and_a_whole_folder_then_import_and_watch(tmp_path) -> None:
+    app = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await to_the_delivery(pilot)
+        assert names(screen) == [f"{DELIVERY_RUN}/"]
+        keys = footer_keys(app)
+        assert keys[:2] == ["esc Back", "f1 Help"] and footer_cut(app) == []
+        await open_named(pilot, screen, DELIVERY_RUN, "Project_DemoLab")
+        assert names(screen)[0] == "Sample_DL001/"
+        await pilot.press("space")  # Sample_DL001, whole (8 objects)
+        await open_named(pilot, screen, "Sample_DL002")
+        await pilot.press("plus")
+        await settle(pilot)
+        await pilot.press(*"*_R1_001.fastq.gz", "enter")  # two of Sample_DL002's objects
+        await settle(pilot)
+        assert len(screen.objects) == 2 and screen.folders == {
+            f"{DELIVERY_RUN}/Project_DemoLab/Sample_DL001"
+        }
+        await pilot.press("backspace")
+        await settle(pilot)
+        assert str(screen.query_one("#import-objects").get_row_at(0)[0]) == "*"  # DL001 marked
+        await pilot.press("i")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="the question")
+        question = str(app.screen.query_one(".dialog-question").render())
+        assert "10 objects from demo/seqcore-delivery into demo/rnaseq-pilot" in question
+        await pilot.press("y")
+        await wait_for(pilot, lambda: isinstance(app.screen, JobsScreen), what="the jobs pane")
+        made = [j for j in world(app).imports.values()]
+        assert len(made) == 10 and set(Counter(j.location for j in made).values()) == {1}
+        assert {j.project for j in made} == {"demo/rnaseq-pilot"}
+
+
+async def test_an_overwrite_is_counted_and_typed_back(tmp_path) -> None:
+    """demo/wgs-cohort's README.txt (a Platform file) and the object wgs-cohort/README.txt on
+    demo/us-east-results: importing the object with overwrite replaces the project's file."""
+    app = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await to_the_delivery(pilot, "WGS cohort 2026", "demo/us-east-results")
+        await open_named(pilot, screen, "wgs-cohort")
+        t = screen.query_one("#import-objects")
+        t.move_cursor(row=names(screen).index("README.txt"))
+        await pilot.press("space", "i")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        # on a clash, skip (the default): nothing can come
+        assert "Nothing can be imported" in str(app.screen.query_one(".dialog-question").render())
+        await pilot.press("escape")
+        await pilot.press("c")  # skip -> overwrite
+        assert screen.on_clash == "overwrite"
+        await pilot.press("i")
+        await wait_for(pilot, lambda: isinstance(app.screen, TypedConfirmScreen))
+        text = str(app.screen.query_one("Static").render())
+        assert "REPLACES 1 file" in text and "1 file of the project will be REPLACED" in text
+        await pilot.press(*"yes", "enter")  # not the words asked for: nothing is sent
+        await settle(pilot)
+        assert not world(app).imports
+        await pilot.press(*"replace 1", "enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, JobsScreen), what="the jobs pane")
+        (job,) = world(app).imports.values()
+        assert job.overwrite and job.location == "wgs-cohort/README.txt"
+
+
+async def test_an_object_imported_before_is_not_imported_again(tmp_path) -> None:
+    app = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await to_the_delivery(pilot)
+        await open_named(pilot, screen, DELIVERY_RUN)
+        t = screen.query_one("#import-objects")
+        t.move_cursor(row=names(screen).index("SampleSheet.csv"))
+        await pilot.press("space", "i")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.press("y")
+        await wait_for(pilot, lambda: isinstance(app.screen, JobsScreen))
+        await wait_for(
+            pilot,
+            lambda: (
+                app.screen.journal is not None and app.screen.journal.counts(1)["verified"] == 1
+            ),
+            what="the first import to be verified",
+            timeout=60,
+        )
+        app.leave_jobs()
+        await settle(pilot)
+        assert app.screen is screen and not screen.objects  # what was sent is unmarked
+        t.move_cursor(row=names(screen).index("SampleSheet.csv"))
+        await pilot.press("space", "c", "i")  # even with overwrite
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        question = str(app.screen.query_one(".dialog-question").render())
+        assert "Nothing can be imported" in question
+        detail = str(app.screen.query_one(".dialog-detail").render())
+        assert "Already imported" in detail
+        await pilot.press("escape")
+        assert len(world(app).imports) == 1
+
+
+@pytest.mark.parametrize("size", [(80, 24)], ids=["80x24"])
+def test_snapshot_the_volume_browser(snap_compare, tmp_path, size) -> None:
+    async def before(pilot) -> None:
+        screen = await to_the_delivery(pilot)
+        await open_named(pilot, screen, DELIVERY_RUN, "Project_DemoLab", "Sample_DL001")
+        await pilot.press("space", "down", "space")
+        await settle(pilot)
+
+    assert snap_compare(make_app(tmp_path), terminal_size=size, run_before=before)
