@@ -102,7 +102,9 @@ def report_row(
         "volume": it.volume,
         "key": it.key,
         "location": it.location,
-        "mode": run.mode,
+        # copy or move for an export; import for an import (its key: where its file went,
+        # its location: the object it came from)
+        "mode": "import" if run.is_import else run.mode,
         "overwrite": it.overwrite,
         **sent_properties(run),
         "job_id": it.job_id,
@@ -161,6 +163,7 @@ def report_document(
             "profile": run.profile,
             "api_base_url": run.api_base_url,
             "volume": run.volume,
+            "direction": run.direction,
             "mode": run.mode,
             "state": run.state,
             "error": run.error,
