@@ -29,7 +29,7 @@ from ..config.errors import ConfigError
 from ..config.fileio import atomic_write
 from ..config.regions import region_for_url
 from .journal import ItemRecord, Journal, JournalError
-from .plan import cloud_mismatch, volume_reason
+from .plan import Reason, cloud_mismatch, volume_reason
 
 BUDGET = 20  # requests: 2 % of the 5-minute limit of 1,000
 VOLUMES_CHECKED = 3  # volumes whose member permission is asked (one request each)
@@ -349,7 +349,18 @@ class Doctor:
             except ApiError as e:
                 perm = f"not readable ({e.status})"
         evidence = f"{shape}; your permission: {perm}"
-        if problems:
+        read_only = reason in (Reason.VOLUME_READ_ONLY, Reason.VOLUME_AZURE)
+        if problems and read_only and len(problems) == 1 and v.active is not False:
+            # read-only is what a delivery bucket is: it cannot receive exports, and its
+            # objects can be imported (docs/platform-import.md)
+            r.add(
+                f"volume {v.id}",
+                "NOTE",
+                f"{evidence}; import only: a read-only volume cannot receive exports, and its "
+                "objects can be imported into a project",
+                "exports to it are refused before any request, with the reason",
+            )
+        elif problems:
             r.add(
                 f"volume {v.id}",
                 "PROBLEM",
