@@ -15,7 +15,7 @@ import math
 import posixpath
 import random
 from collections import deque
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from email.utils import formatdate
 from typing import Any
 from urllib.parse import urlencode
@@ -730,11 +730,31 @@ class Handlers:
         if len(items) > MAX_BULK:
             raise bad_request(f"at most {MAX_BULK} items per bulk call, got {len(items)}")
         base = self.base(request)
-        checked: list[Any] = []
         at_submit = self.on("conflict-at-submit", request)
+
+        def made(result: Any) -> dict[str, Any]:
+            node, vol, location, overwrite, props = result
+            job = self.world.submit_export(node, vol, location, overwrite, copy_only, props, now)
+            return self.echoed(request, job.record(base, now))
+
+        out = self.bulk_answer(request, items, lambda it: self.check_item(it, at_submit), made)
+        return JSONResponse({"items": out})
+
+    def bulk_answer(
+        self,
+        request: Request,
+        items: list[Any],
+        check: Callable[[Any], Any],
+        make: Callable[[Any], dict[str, Any]],
+    ) -> list[dict[str, Any]]:
+        """A bulk create's answer, for exports and imports alike: each item checked
+        (``check`` raises the item's ``ApiError``) and made (``make``: its job's record), a
+        per-item error for the others, as the bulk pages describe; the variants that refuse
+        the whole call for one item; and the answer faults (``garble``)."""
+        checked: list[Any] = []
         for index, item in enumerate(items):
             try:
-                checked.append(self.check_item(item, at_submit))
+                checked.append(check(item))
             except ApiError as e:
                 if self.on("bulk-all-or-nothing", request):
                     # The variant: one invalid item refuses the whole call; nothing is created.
@@ -749,12 +769,10 @@ class Handlers:
         for result in checked:
             if isinstance(result, ApiError):
                 out.append({"error": error_body(result.status, result.code, result.message)})
-                continue
-            node, vol, location, overwrite, props = result
-            job = self.world.submit_export(node, vol, location, overwrite, copy_only, props, now)
-            out.append({"resource": self.echoed(request, job.record(base, now))})
+            else:
+                out.append({"resource": make(result)})
         self.garble(request, out)
-        return JSONResponse({"items": out})
+        return out
 
     # ---- imports (docs/platform-import.md) ---------------------------------------------------
     def check_import(self, item: Any, conflict_at_submit: bool, now: float) -> dict[str, Any]:
@@ -838,15 +856,14 @@ class Handlers:
             raise bad_request(f"at most {MAX_BULK} items per bulk call, got {len(items)}")
         base = self.base(request)
         at_submit = self.on("import-conflict-at-submit", request)
-        out: list[dict[str, Any]] = []
-        for item in items:  # per-item errors, as the bulk pages describe
-            try:
-                args = self.check_import(item, at_submit, now)
-            except ApiError as e:
-                out.append({"error": error_body(e.status, e.code, e.message)})
-                continue
+
+        def made(args: dict[str, Any]) -> dict[str, Any]:
             job = self.world.submit_import(**args)
-            out.append({"resource": self.import_echoed(request, job.record(base, now))})
+            return self.import_echoed(request, job.record(base, now))
+
+        out = self.bulk_answer(
+            request, items, lambda it: self.check_import(it, at_submit, now), made
+        )
         return JSONResponse({"items": out})
 
     async def import_create(self, request: Request) -> Response:
@@ -859,24 +876,9 @@ class Handlers:
         )
 
     async def bulk_import_get(self, request: Request) -> Response:
-        now = self.now(request)
-        body = await json_body(request)
-        ids = body.get("import_ids") if isinstance(body, dict) else None
-        if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
-            raise bad_request('the body must be {"import_ids": [...]}')
-        if len(ids) > MAX_BULK:
-            raise bad_request(f"at most {MAX_BULK} items per bulk call, got {len(ids)}")
-        base = self.base(request)
-        items = []
-        for jid in ids:
-            job = self.world.imports.get(jid)
-            if job is None:
-                items.append(
-                    {"error": error_body(404, 9008, "Requested import job does not exist.")}
-                )
-            else:
-                items.append({"resource": self.import_echoed(request, job.record(base, now))})
-        return JSONResponse({"items": items})
+        return await self.bulk_get(
+            request, "import_ids", "import", self.world.imports, self.import_echoed
+        )
 
     async def import_get(self, request: Request) -> Response:
         now = self.now(request)
@@ -964,11 +966,23 @@ class Handlers:
         )
 
     async def bulk_export_get(self, request: Request) -> Response:
+        return await self.bulk_get(request, "export_ids", "export", self.world.exports, self.echoed)
+
+    async def bulk_get(
+        self,
+        request: Request,
+        ids_key: str,
+        word: str,
+        jobs: Mapping[str, Any],
+        echo: Callable[[Request, dict[str, Any]], dict[str, Any]],
+    ) -> Response:
+        """A bulk get, for exports and imports alike: each id's record or its error, and the
+        faults and variants of the answer (a job said gone or forbidden, another order)."""
         now = self.now(request)
         body = await json_body(request)
-        ids = body.get("export_ids") if isinstance(body, dict) else None
+        ids = body.get(ids_key) if isinstance(body, dict) else None
         if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
-            raise bad_request('the body must be {"export_ids": [...]}')
+            raise bad_request(f'the body must be {{"{ids_key}": [...]}}')
         if len(ids) > MAX_BULK:
             raise bad_request(f"at most {MAX_BULK} items per bulk call, got {len(ids)}")
         base = self.base(request)
@@ -979,10 +993,10 @@ class Handlers:
         # job-forbidden variant answer it for jobs that exist (and go on).
         forbidden = self.on("job-forbidden", request)
         for jid in ids:
-            job = self.world.exports.get(jid)
+            job = jobs.get(jid)
             if job is None or gate.roll("job_gone"):
                 items.append(
-                    {"error": error_body(404, 9008, "Requested export job does not exist.")}
+                    {"error": error_body(404, 9008, f"Requested {word} job does not exist.")}
                 )
             elif gate.roll("job_forbidden") or (
                 forbidden and gate.vrng.random() < JOB_FORBIDDEN_RATE
@@ -995,7 +1009,7 @@ class Handlers:
                     }
                 )
             else:
-                items.append({"resource": self.echoed(request, job.record(base, now))})
+                items.append({"resource": echo(request, job.record(base, now))})
         if len(items) >= 2 and self.on("bulk-get-unordered", request):
             # [docs silent] whether the answer keeps the order of the ids asked: under the
             # variant it does not (each record names its job by resource.id; an error record

@@ -178,6 +178,30 @@ def small_plan(env: Env, **opts):
 LEASE_TOKEN = "leasetoken000000000000000000000a"
 
 
+async def _import_lease_run(tmp_path, platform, n: int, started: asyncio.Event | None):
+    from sbexport_tui.export.importing import destination, list_objects, plan_import
+    from sbexport_tui.sim.demo import DELIVERY_VOLUME
+
+    client = PlatformClient(
+        BASE_URL_INPROCESS, LEASE_TOKEN, transport=SlowCreate(SimTransport(platform), started)
+    )
+    objects = (await list_objects(client, DELIVERY_VOLUME, "", recursive=True))[:n]
+    parent, files = await destination(client, "demo/wgs-cohort", "")
+    plan = plan_import(
+        objects, files, volume_id=DELIVERY_VOLUME, project_id="demo/wgs-cohort", parent=parent
+    )
+    journal = Journal(tmp_path / "journal.sqlite3")
+    return platform, client, journal, journal.create_import_run(plan, profile="t")
+
+
+def made_per_item(platform, direction: str) -> Counter[str]:
+    """The sim's own record: jobs per file (export) or per object (import)."""
+    w = platform.world
+    if direction == "import":
+        return Counter(j.location for j in w.imports.values())
+    return Counter(j.file_id for j in w.exports.values())
+
+
 class SlowCreate(httpx.AsyncBaseTransport):
     """Bulk creates take a while, so a second process can start meanwhile."""
 
@@ -188,17 +212,24 @@ class SlowCreate(httpx.AsyncBaseTransport):
         self.started = started  # set when the first bulk create is on the wire
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        if request.method == "POST" and "exports/create" in str(request.url):
+        if request.method == "POST" and request.url.path.endswith(
+            ("exports/create", "imports/create")
+        ):
             if self.started is not None:
                 self.started.set()
             await asyncio.sleep(0.3)
         return await self.inner.handle_async_request(request)
 
 
-async def make_lease_run(tmp_path, n=250, started: asyncio.Event | None = None):
-    """A journaled plan of the first n chunk files, on a sim whose bulk creates are slow
-    (``started`` is set when the first one is sent)."""
+async def make_lease_run(
+    tmp_path, n=250, started: asyncio.Event | None = None, direction: str = "export"
+):
+    """A journaled plan of the first n chunk files (an import: the first n objects of the
+    demo's delivery bucket, at most 50), on a sim whose bulk creates are slow (``started`` is
+    set when the first one is sent)."""
     platform = demo_platform(SimSettings(tokens=[LEASE_TOKEN], job_seconds=5))
+    if direction == "import":
+        return await _import_lease_run(tmp_path, platform, n, started)
     w = platform.world
     folder = w.files[w.projects["demo/wgs-cohort"].root_folder]
     for part in ("scatter-gather", "chunks"):

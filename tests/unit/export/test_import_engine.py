@@ -4,10 +4,13 @@ of the import jobs it made (``World.imports``), not the journal."""
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 
 import httpx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sbexport_tui.api.models import File
 from sbexport_tui.export import Journal
@@ -242,3 +245,74 @@ async def test_a_manifest_of_keys_finds_the_objects_and_names_the_missing(env: E
     assert [o.location for o in found] == keys[:2]
     assert missing == keys[2:]
     assert all(o.size for o in found)
+
+
+# ---- exactly once against a hostile Platform: a property, the sim's record the proof ---------
+def test_exactly_once_whatever_a_hostile_platform_answers(tmp_path_factory) -> None:
+    """Every answer the docs leave open rolled per request (the sim's hostile mode: echoes,
+    orders, lean lists, whole-call refusals, answers garbled, or lost after the sim acted),
+    the import sent and resent until it stands, then watched to its end: no object has two
+    import jobs, and each item with a job has its own object's (the sim's record)."""
+    tally: Counter[str] = Counter()
+
+    @settings(max_examples=16, deadline=None, derandomize=True, database=None)
+    @given(
+        seed=st.integers(0, 10_000),
+        rate=st.sampled_from([0.3, 0.6, 1.0]),
+        timeouts=st.sampled_from([0.0, 0.2, 0.4]),
+        objects=st.integers(10, 50),
+        chunk=st.sampled_from([5, 10, 25, 100]),
+    )
+    def example(seed: int, rate: float, timeouts: float, objects: int, chunk: int) -> None:
+        env = Env(tmp_path_factory.mktemp("hostile"), hostile=True, hostile_rate=rate, seed=seed)
+        asyncio.run(one(env, timeouts, objects, chunk))
+
+    async def one(env: Env, timeouts: float, objects: int, chunk: int) -> None:
+        client = env.client()
+        journal = env.journal()
+        try:
+            env.settings.hostile = False  # the plan reads the world as it is
+            objs = (await list_objects(client, DELIVERY_VOLUME, "", recursive=True))[:objects]
+            parent, files = await destination(client, PROJECT, "")
+            plan = plan_import(
+                objs, files, volume_id=DELIVERY_VOLUME, project_id=PROJECT, parent=parent
+            )
+            run_id = journal.create_import_run(plan, profile="t")
+            env.settings.hostile = True
+            if timeouts:
+                env.settings.faults["timeout"] = timeouts
+            for _ in range(40):  # sent again after each stop, as a user resumes
+                try:
+                    result = await submit_run(client, journal, run_id, chunk_size=chunk)
+                except Exception:  # a stop: the journal has it all
+                    tally["stops"] += 1
+                    continue
+                tally["reconciled"] += result.reconciled + result.resent + result.held
+                c = journal.counts(run_id)
+                if not c["planned"] + c["submitting"]:
+                    break
+            env.settings.faults.clear()  # the watch: answers still rolled, none lost
+            env.clock.advance(36_000)
+            await poll_run(
+                client, journal, run_id, until_done=True, interval=10.0, sleep=env.clock.sleep
+            )
+            per = jobs_per_object(env)
+            assert max(per.values(), default=0) <= 1, per.most_common(3)
+            for item in journal.items(run_id):
+                if item.job_id is not None and item.job_id in env.world.imports:
+                    assert env.world.imports[item.job_id].location == item.location
+                assert item.state not in ("planned", "submitting"), item
+            tally["lost"] += sum(
+                1 for p, o in env.hook.outcomes if o == "ReadTimeout" and p.endswith("/create")
+            )
+            tally["rolled"] += sum(1 for *_, v in env.platform.gate.hostile_log if v)
+            tally["jobs"] += len(env.world.imports)
+        finally:
+            journal.close()
+            await client.aclose()
+
+    example()
+    # the examples did what the test says: answers lost after the sim acted, reconciled;
+    # hostile answers rolled; jobs made
+    assert tally["lost"] >= 3 and tally["reconciled"] >= 3, tally
+    assert tally["rolled"] >= 20 and tally["jobs"] >= 50, tally

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections import Counter
 
 import pytest
 
@@ -14,12 +13,15 @@ from sbexport_tui.export.runner import RunBusy, submit_run
 from sbexport_tui.sim import BASE_URL_INPROCESS, SimTransport
 
 from .conftest import LEASE_TOKEN as TOKEN
-from .conftest import SlowCreate, make_lease_run
+from .conftest import SlowCreate, made_per_item, make_lease_run
 
 
-async def test_a_second_submitter_is_refused_and_nothing_is_sent_twice(tmp_path):
+@pytest.mark.parametrize(("direction", "n"), [("export", 250), ("import", 50)])
+async def test_a_second_submitter_is_refused_and_nothing_is_sent_twice(tmp_path, direction, n):
     started = asyncio.Event()
-    platform, client, journal, run_id = await make_lease_run(tmp_path, started=started)
+    platform, client, journal, run_id = await make_lease_run(
+        tmp_path, n, started=started, direction=direction
+    )
     other = Journal(tmp_path / "journal.sqlite3")  # another process's connection
     other_client = PlatformClient(
         BASE_URL_INPROCESS, TOKEN, transport=SlowCreate(SimTransport(platform))
@@ -35,21 +37,22 @@ async def test_a_second_submitter_is_refused_and_nothing_is_sent_twice(tmp_path)
     assert not isinstance(first, BaseException), first
     assert isinstance(second, RunBusy)
     assert "nothing was sent" in str(second)
-    per_file = Counter(j.file_id for j in platform.world.exports.values())
-    assert len(per_file) == 250 and max(per_file.values()) == 1
+    per_item = made_per_item(platform, direction)
+    assert len(per_item) == n and max(per_item.values()) == 1
     # once the first is done, the lease is free again: a resume finds nothing left to send
     again = await submit_run(other_client, other, run_id)
     assert again.chunks == 0
-    assert len(platform.world.exports) == 250
+    assert sum(made_per_item(platform, direction).values()) == n
 
 
-async def test_the_lease_of_a_process_that_died_is_taken_over_at_once(tmp_path):
-    platform, client, journal, run_id = await make_lease_run(tmp_path, n=10)
+@pytest.mark.parametrize("direction", ["export", "import"])
+async def test_the_lease_of_a_process_that_died_is_taken_over_at_once(tmp_path, direction):
+    platform, client, journal, run_id = await make_lease_run(tmp_path, n=10, direction=direction)
     dead = f"{os.uname().nodename}:999999999:deadbeef"
     assert not lease_alive(dead)
     assert journal.claim_run(run_id, dead, 600) is None  # as if a killed process held it
     result = await submit_run(client, journal, run_id)
-    assert result.chunks == 1 and len(platform.world.exports) == 10
+    assert result.chunks == 1 and sum(made_per_item(platform, direction).values()) == 10
 
 
 def test_mark_submitting_takes_only_planned_items(tmp_path):
