@@ -69,7 +69,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         default="demo",
         metavar="demo|cohort:N",
         help="demo (default), or cohort:N: the demo plus demo/cohort, N files of a sequencing "
-        "cohort in three flat folders (for scale: cohort:100000)",
+        "cohort in three flat folders, and the bucket demo/cohort-delivery with the same N "
+        "objects to import (for scale: cohort:100000)",
     )
     p.add_argument(
         "--hang-seconds",
