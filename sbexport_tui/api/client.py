@@ -351,13 +351,24 @@ def _trim(location: str) -> str:
     return location.strip("/")
 
 
-def key_named(job_key: str | None, keys: Collection[str]) -> str | None:
+def key_named(job_key: str | None, keys: Collection[str], prefix: str | None = None) -> str | None:
     """The item key (of ``keys``) that a job's key names: itself, or, for an import's object
     location echoed behind the volume's prefix (the docs: the prefix "is prepended"), its
-    end after a ``/``. An export's key is a file id, which holds no ``/``."""
+    end after a ``/``. An export's key is a file id, which holds no ``/``.
+
+    With ``prefix`` (the volume's), only that prefix may stand in front: a list of every
+    import of the volume holds other objects whose locations end alike (``run2/a.fq`` is
+    not ``a.fq``). Without it (one call's own answer, whose jobs are all its items'), the
+    longest end that names an item."""
     if job_key is None:
         return None
     k = _trim(job_key)
+    if prefix is not None:
+        if k in keys:
+            return k
+        head = _trim(prefix)
+        rest = k[len(head) + 1 :] if head and k.startswith(head + "/") else None
+        return rest if rest is not None and rest in keys else None
     while True:
         if k in keys:
             return k
@@ -1669,6 +1680,8 @@ class PlatformClient:
         mine = [it for it in items if it.volume == volume_id]
         files = {_trim(it.key) for it in mine}
         local = to_timestamp(since)
+        # an import's echo may carry the volume's prefix: only that prefix (not any folder)
+        prefix = (await self.get_volume(volume_id)).prefix if kind is IMPORTS and mine else None
 
         def floor() -> float | None:
             """``since`` on the Platform's clock, less a margin. Asked only once the first
@@ -1681,7 +1694,7 @@ class PlatformClient:
         candidates: list[AnyJob] = []
 
         def consider(job: AnyJob) -> None:
-            if job.id in exclude or key_named(job.key, files) is None:
+            if job.id in exclude or key_named(job.key, files, prefix) is None:
                 return
             started, margin = to_timestamp(job.started_on), floor()
             if margin is not None and started is not None and started < margin:
@@ -1705,7 +1718,16 @@ class PlatformClient:
         taken: set[str] = set()
 
         def same(it: AnyItem, job: AnyJob) -> bool:
-            return key_named(job.key, {_trim(it.key)}) is not None
+            if key_named(job.key, {_trim(it.key)}, prefix) is None:
+                return False
+            if isinstance(it, ImportItem) and isinstance(job, ImportJob) and job.destination:
+                # the same object into another folder or project is another item's job
+                d = job.destination
+                if d.parent is not None and it.parent is not None and d.parent != it.parent:
+                    return False
+                if d.project is not None and it.project is not None and d.project != it.project:
+                    return False
+            return True
 
         for rank in (2, 1):  # the same location first, then behind a prefix
             for i, it in enumerate(mine):

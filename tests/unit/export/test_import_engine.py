@@ -316,3 +316,19 @@ def test_exactly_once_whatever_a_hostile_platform_answers(tmp_path_factory) -> N
     # hostile answers rolled; jobs made
     assert tally["lost"] >= 3 and tally["reconciled"] >= 3, tally
     assert tally["rolled"] >= 20 and tally["jobs"] >= 50, tally
+
+
+def test_an_echo_is_tied_to_an_object_only_behind_the_volume_s_own_prefix() -> None:
+    """A list of every import of a volume holds other objects whose locations end alike:
+    with the volume's prefix known, only that prefix may stand in front of an item's key."""
+    from sbexport_tui.api.client import key_named
+
+    keys = {"a.fq", "run1/b.fq"}
+    assert key_named("lab-demo/a.fq", keys, "lab-demo/") == "a.fq"
+    assert key_named("a.fq", keys, "lab-demo/") == "a.fq"
+    assert key_named("run2/a.fq", keys, "lab-demo/") is None  # another object
+    assert key_named("lab-demo/run2/a.fq", keys, "lab-demo/") is None
+    assert key_named("run2/a.fq", keys, "") is None  # a volume without a prefix
+    # one call's own answer (no prefix given): the longest end that names one of its items
+    assert key_named("p/run1/b.fq", keys) == "run1/b.fq"
+    assert key_named("x/y.fq", keys) is None
