@@ -544,19 +544,38 @@ class Journal:
                     item.reason_text,
                 )
             )
+        return self._insert_run(
+            now, profile, api_base_url, plan.volume_id, options, plan.options.mode, "export", rows
+        )
+
+    def _insert_run(
+        self,
+        now: float,
+        profile: str | None,
+        api_base_url: str | None,
+        volume: str,
+        options: dict[str, Any],
+        mode: str,
+        direction: str,
+        rows: Sequence[tuple[Any, ...]],
+    ) -> int:
+        """A run and its items, in one transaction; returns the run's id. ``rows``: each
+        item's (position, file_id, project, project_path, name, size, volume, location, key,
+        overwrite, state, reason, error_message)."""
         with self._tx() as db:
             now = self._stamp(db, now)
             cur = db.execute(
                 "INSERT INTO runs (created, profile, api_base_url, volume, options, mode, state, "
-                "updated) VALUES (?, ?, ?, ?, ?, ?, 'planned', ?)",
+                "updated, direction) VALUES (?, ?, ?, ?, ?, ?, 'planned', ?, ?)",
                 (
                     now,
                     profile,
                     clean_base_url(api_base_url),
-                    plan.volume_id,
+                    volume,
                     json.dumps(options, ensure_ascii=False),
-                    plan.options.mode,
+                    mode,
                     now,
+                    direction,
                 ),
             )
             run_id = int(cur.lastrowid or 0)
@@ -604,28 +623,10 @@ class Journal:
             )
             for item in plan.items
         ]
-        with self._tx() as db:
-            now = self._stamp(db, now)
-            cur = db.execute(
-                "INSERT INTO runs (created, profile, api_base_url, volume, options, mode, state, "
-                "updated, direction) VALUES (?, ?, ?, ?, ?, 'copy', 'planned', ?, 'import')",
-                (
-                    now,
-                    profile,
-                    clean_base_url(api_base_url),
-                    plan.volume_id,
-                    json.dumps(options, ensure_ascii=False),
-                    now,
-                ),
-            )
-            run_id = int(cur.lastrowid or 0)
-            db.executemany(
-                "INSERT INTO items (run_id, position, file_id, project, project_path, name, size, "
-                "volume, location, key, overwrite, state, reason, error_message, updated) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [(run_id, *r, now) for r in rows],
-            )
-        return run_id
+        # an import is a copy: the object stays in the bucket
+        return self._insert_run(
+            now, profile, api_base_url, plan.volume_id, options, "copy", "import", rows
+        )
 
     def run(self, run_id: int) -> RunRecord:
         rows = self._query(f"SELECT {_RUN_COLUMNS} FROM runs WHERE id = ?", (run_id,))  # noqa: S608

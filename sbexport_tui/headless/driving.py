@@ -285,6 +285,62 @@ async def drive_run(
     return Driven(run_id, False)
 
 
+async def send_new_run(
+    args: Any,
+    console: Console,
+    interrupts: Any,
+    reporter: Any,
+    client: Any,
+    profile: Any,
+    make_run: Callable[[Journal], tuple[int, str]],
+    *,
+    not_found: list[str],
+    plan: dict[str, Any],
+) -> int:
+    """What ``sbexport export`` and ``sbexport import`` do once the plan is confirmed: the
+    run journaled (``make_run``: its id, and the line that says what it sends), sent and,
+    with ``--wait``, watched to its end through the one watcher; the result said, printed as
+    JSON with ``--json``, and given to ``--on-done``. Returns the exit code."""
+    from .common import open_journal, paths_from_env
+    from .ondone import after_run
+
+    journal = open_journal(paths_from_env())
+    driver = Driver(
+        console,
+        journal,
+        reporter,
+        interrupts,
+        poll_interval=args.poll_interval,
+        force=args.force,
+        give_up_after=args.give_up_after,
+    )
+    run_id, said = make_run(journal)
+    interrupts.run_id = run_id
+    console.say(f"Run {run_id}: {said} (journal {journal.path})")
+
+    async def after(result: dict[str, Any]) -> None:
+        await after_run(args, console, result, client=client, profile=profile)
+
+    driven = await drive_run(
+        driver, client, run_id, send=True, wait=args.wait, verify=args.verify, after=after
+    )
+    result = end_run(
+        console,
+        driver,
+        driven,
+        waited=args.wait,
+        incomplete=bool(not_found),
+        plan=plan,
+        not_found=not_found,
+    )
+    code = int(result["exit_code"])
+    if args.json:
+        console.emit_json(result)
+    if args.wait:
+        await after(result)
+    return code
+
+
 def end_run(
     console: Console,
     driver: Driver,

@@ -26,15 +26,14 @@ from .common import (
     Fail,
     Interrupts,
     human_bytes,
-    open_journal,
     open_profile_session,
     owner_name,
     paths_from_env,
     pick_profile,
     plural,
 )
-from .driving import Driver, drive_run, end_run
-from .ondone import after_run, refuse_without_wait
+from .driving import send_new_run
+from .ondone import refuse_without_wait
 from .progress import Reporter
 
 EXAMPLES_IN_GROUP = 3
@@ -257,45 +256,22 @@ async def run_export(args: argparse.Namespace, console: Console, interrupts: Int
             return EXIT_INCOMPLETE
         refuse_unconfirmed(plan, args.yes)
 
-        journal = open_journal(paths)
-        driver = Driver(
-            console,
-            journal,
-            reporter,
-            interrupts,
-            poll_interval=args.poll_interval,
-            force=args.force,
-            give_up_after=args.give_up_after,
-        )
-        run_id = journal.create_run(plan, profile=profile.name, api_base_url=client.base_url)
-        interrupts.run_id = run_id
         chunks = -(-plan.exportable_count // 100)
-        console.say(
-            f"Run {run_id}: sending {plural(plan.exportable_count, 'file')} in "
-            f"{plural(chunks, 'request')} (journal {journal.path})"
-        )
-
-        async def after(result: dict[str, Any]) -> None:
-            await after_run(args, console, result, client=client, profile=profile)
-
-        driven = await drive_run(
-            driver, client, run_id, send=True, wait=args.wait, verify=args.verify, after=after
-        )
-        result = end_run(
+        sending = f"sending {plural(plan.exportable_count, 'file')} in {plural(chunks, 'request')}"
+        return await send_new_run(
+            args,
             console,
-            driver,
-            driven,
-            waited=args.wait,
-            incomplete=bool(sel.not_found or sel.outputs_missing),
-            plan=plan.summary(),
+            interrupts,
+            reporter,
+            client,
+            profile,
+            lambda journal: (
+                journal.create_run(plan, profile=profile.name, api_base_url=client.base_url),
+                sending,
+            ),
             not_found=[*sel.not_found, *sel.outputs_missing],
+            plan=plan.summary(),
         )
-        code = int(result["exit_code"])
-        if args.json:
-            console.emit_json(result)
-        if args.wait:
-            await after(result)
-        return code
     finally:
         reporter.close()
         await opened.session.close()

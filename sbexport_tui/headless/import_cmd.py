@@ -25,16 +25,15 @@ from .common import (
     Fail,
     Interrupts,
     human_bytes,
-    open_journal,
     open_profile_session,
     owner_name,
     paths_from_env,
     pick_profile,
     plural,
 )
-from .driving import Driver, drive_run, end_run
+from .driving import send_new_run
 from .export_cmd import EXAMPLES_IN_GROUP, read_manifest
-from .ondone import after_run, refuse_without_wait
+from .ondone import refuse_without_wait
 from .progress import Reporter
 
 
@@ -178,45 +177,22 @@ async def run_import(args: argparse.Namespace, console: Console, interrupts: Int
                 EXIT_USAGE,
             )
 
-        journal = open_journal(paths)
-        driver = Driver(
-            console,
-            journal,
-            reporter,
-            interrupts,
-            poll_interval=args.poll_interval,
-            force=args.force,
-            give_up_after=args.give_up_after,
-        )
-        run_id = journal.create_import_run(plan, profile=profile.name, api_base_url=client.base_url)
-        interrupts.run_id = run_id
         n = len(plan.to_send)
-        console.say(
-            f"Run {run_id}: importing {plural(n, 'object')} in {plural(-(-n // 100), 'request')} "
-            f"(journal {journal.path})"
-        )
-
-        async def after(result: dict[str, Any]) -> None:
-            await after_run(args, console, result, client=client, profile=profile)
-
-        driven = await drive_run(
-            driver, client, run_id, send=True, wait=args.wait, verify=args.verify, after=after
-        )
-        result = end_run(
+        sending = f"importing {plural(n, 'object')} in {plural(-(-n // 100), 'request')}"
+        return await send_new_run(
+            args,
             console,
-            driver,
-            driven,
-            waited=args.wait,
-            incomplete=bool(missing),
-            plan=plan.summary(),
+            interrupts,
+            reporter,
+            client,
+            profile,
+            lambda journal: (
+                journal.create_import_run(plan, profile=profile.name, api_base_url=client.base_url),
+                sending,
+            ),
             not_found=missing,
+            plan=plan.summary(),
         )
-        code = int(result["exit_code"])
-        if args.json:
-            console.emit_json(result)
-        if args.wait:
-            await after(result)
-        return code
     finally:
         reporter.close()
         await opened.session.close()
