@@ -128,6 +128,7 @@ def main() -> int:
     p.add_argument("--latency-ms", type=float, default=50.0)
     p.add_argument("--cap", type=float, default=600.0, help="stop a way after this many seconds")
     p.add_argument("--only", choices=("ours", "bulk"), action="append")
+    p.add_argument("--poll-interval", type=float, default=POLL, help="every way's (10 s)")
     p.add_argument("--official", metavar="URL", help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.official:
@@ -138,7 +139,7 @@ def main() -> int:
     me = os.path.abspath(__file__)
     ours = [
         sys.executable, "-m", "sbexport_tui.headless", "import", "--volume", VOLUME,
-        "--recursive", "--project", PROJECT, "--wait", "--poll-interval", str(POLL),
+        "--recursive", "--project", PROJECT, "--wait", "--poll-interval", str(args.poll_interval),
     ]  # fmt: skip
     ways = [
         ("ours", "sbexport import --wait", ours),
@@ -161,7 +162,8 @@ def main() -> int:
     print(
         f"Import {args.objects} objects ({VOLUME}, every folder -> {PROJECT}) and wait until "
         f"all finished. Sim: --latency-ms {args.latency_ms:g}, --job-seconds "
-        f"{args.job_seconds:g}, rate limit 1000/300 s; poll interval {POLL:g} s for every way; "
+        f"{args.job_seconds:g}, rate limit 1000/300 s; poll interval {args.poll_interval:g} s for "
+        "our ways (the official loop's: 10 s); "
         f"fresh sim per way. Minimum = {minimum} requests (list + submit + one status call per "
         "100 objects)."
     )

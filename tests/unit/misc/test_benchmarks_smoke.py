@@ -76,7 +76,10 @@ def test_model_expect_at_3000_files():
 
 
 def test_bench_import_at_60_objects():
-    out = bench("bench_import.py", "--objects", "60", "--job-seconds", "0.5", "--only", "ours")
+    out = bench(
+        "bench_import.py", "--objects", "60", "--job-seconds", "0.5", "--poll-interval", "1",
+        "--only", "ours",
+    )  # fmt: skip
     assert "Import 60 objects" in out
     ours = next(ln for ln in out.splitlines() if ln.startswith("sbexport import --wait "))
     assert " 60 " in ours and "did not finish" not in ours  # every object's job, to the end
