@@ -147,12 +147,25 @@ async def test_an_object_imported_before_is_not_imported_again(tmp_path) -> None
         assert len(world(app).imports) == 1
 
 
-@pytest.mark.parametrize("size", [(80, 24)], ids=["80x24"])
-def test_snapshot_the_volume_browser(snap_compare, tmp_path, size) -> None:
+@pytest.mark.parametrize("theme", ["textual-dark", "ansi-dark", "no-color"])
+def test_snapshot_the_volume_browser(snap_compare, tmp_path, monkeypatch, theme) -> None:
+    """At 80x24, in the default theme, the 16-colour one and without colour: the marks are a
+    character (*), and the cursor row stays visible."""
+    from sbexport_tui.config.paths import Paths
+    from sbexport_tui.session import demo_session
+    from sbexport_tui.tui.app import SbexportApp
+    from sbexport_tui.tui.screens.projects import ProjectsScreen
+
+    if theme == "no-color":
+        monkeypatch.setenv("NO_COLOR", "1")
+    name = "textual-dark" if theme == "no-color" else theme
+    app = SbexportApp(ProjectsScreen, demo=True, theme_name=name)
+    app.session = demo_session(Paths.under(tmp_path / "home", demo=True))
+
     async def before(pilot) -> None:
         screen = await to_the_delivery(pilot)
         await open_named(pilot, screen, DELIVERY_RUN, "Project_DemoLab", "Sample_DL001")
         await pilot.press("space", "down", "space")
         await settle(pilot)
 
-    assert snap_compare(make_app(tmp_path), terminal_size=size, run_before=before)
+    assert snap_compare(app, terminal_size=SIZE, run_before=before)
