@@ -36,7 +36,9 @@ def start(sim_server, env, variant: str, *extra: str):
     return server
 
 
-@pytest.mark.parametrize("variant", ["none", "import-echo-prefixed", "import-conflict-at-submit"])
+# (import-conflict-at-submit changes nothing here, where no name is taken: the property test in
+# tests/unit/export/test_import_engine.py rolls it with every other answer)
+@pytest.mark.parametrize("variant", ["none", "import-echo-prefixed"])
 def test_a_killed_import_resumes_without_duplicates(sim_server, env, variant):
     server = start(sim_server, env, variant, "--latency-ms", "40", "--world", f"cohort:{COHORT}")
     proc = subprocess.Popen(

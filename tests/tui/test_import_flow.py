@@ -63,6 +63,14 @@ async def test_mark_a_pattern_and_a_whole_folder_then_import_and_watch(tmp_path)
         await open_named(pilot, screen, DELIVERY_RUN, "Project_DemoLab")
         assert names(screen)[0] == "Sample_DL001/"
         await pilot.press("space")  # Sample_DL001, whole (8 objects)
+        await open_named(pilot, screen, "Sample_DL003")
+        await pilot.press("v", "down", "down", "v")  # a range: three objects
+        await settle(pilot)
+        assert len(screen.objects) == 3
+        await pilot.press("A")  # and unmarked again
+        assert not screen.objects
+        await pilot.press("backspace")
+        await settle(pilot)
         await open_named(pilot, screen, "Sample_DL002")
         await pilot.press("plus")
         await settle(pilot)

@@ -149,7 +149,8 @@ class ImportBrowseScreen(Screen[None]):
     HELP = (
         "A volume's folder, listed page after page as the Platform gives it (folders first). "
         "Enter opens a folder, Backspace or h goes up. Space marks the object (or the whole "
-        "folder, every level under it) under the cursor; a marks every object of this folder, "
+        "folder, every level under it) under the cursor; v and v again mark the objects "
+        "between the two rows; a marks every object of this folder, "
         "A unmarks them; + marks the names matching a pattern (*.fastq.gz, or re:REGEX); m "
         "reads a manifest file of object keys. c chooses what happens when a name is already "
         "taken in the destination folder: skip (the default), rename (a _N_ prefix) or "
@@ -162,6 +163,7 @@ class ImportBrowseScreen(Screen[None]):
         Binding("enter", "open", "Open", id="import.open"),
         Binding("backspace,h", "up", "Up", show=False, id="import.up"),
         Binding("space", "toggle_mark", "Mark", id="import.toggle"),
+        Binding("v", "range", "Range", show=False, id="import.range"),
         Binding("a", "mark_all", "Mark all", show=False, id="import.mark_all"),
         Binding("A", "unmark_all", "Unmark all", show=False, id="import.unmark_all"),
         Binding("plus", "mark_pattern", "Mark pattern", show=False, id="import.pattern"),
@@ -194,6 +196,7 @@ class ImportBrowseScreen(Screen[None]):
         self.folders: set[str] = set()  # marked whole folders (every level under them)
         self.manifest: list[str] = []  # keys read from a manifest
         self.on_clash: OnConflict = "skip"
+        self.range_anchor: int | None = None  # v: where a range of marks begins
         self.listing = False
 
     def compose(self) -> ComposeResult:
@@ -339,6 +342,24 @@ class ImportBrowseScreen(Screen[None]):
         t = self.query_one(SafeTable)
         if t.cursor_row < t.row_count - 1:
             t.move_cursor(row=t.cursor_row + 1)
+
+    def action_range(self) -> None:
+        t = self.query_one(SafeTable)
+        if not t.row_count:
+            return
+        if self.range_anchor is None:
+            self.range_anchor = t.cursor_row
+            self.set_status("Range: move to its other end and press v again")
+            return
+        lo, hi = sorted((self.range_anchor, t.cursor_row))
+        self.range_anchor = None
+        n = 0
+        for entry in self.entries[lo : hi + 1]:
+            if isinstance(entry, VolumeObject) and not entry.location.endswith("/"):
+                self.objects[entry.location] = ImportObject(entry.location, entry.size)
+                n += 1
+        self.redraw()
+        self.set_status(f"{plural(n, 'object')} of the range marked")
 
     def mark_where(self, keep: bool, match: object = None) -> int:
         n = 0
