@@ -10,7 +10,7 @@ from sbexport_tui.sim.demo import DELIVERY_RUN, DELIVERY_VOLUME
 from sbexport_tui.tui.screens.jobs import JobsScreen
 
 from ..clocks import FakeClock
-from .jobs_helpers import CHUNKS, folder_files, jobs_app, journal_of, platform_of, poll
+from .jobs_helpers import CHUNKS, WGS, folder_files, jobs_app, journal_of, platform_of, poll
 from .pilot import footer_keys, settle
 from .test_jobs_runs import line, text_of
 
@@ -84,5 +84,57 @@ def test_snapshot_a_mixed_jobs_pane_80x24(snap_compare, tmp_path):
 
     try:
         assert snap_compare(app, terminal_size=SIZE, run_before=before)
+    finally:
+        journal.close()
+
+
+async def test_retry_of_a_failed_import_is_a_new_import_run_planned_again(tmp_path):
+    """A name taken between the plan and the job's end: the job FAILS (9108). R in the pane
+    plans the retry as `sbexport jobs retry` does (export.importing.plan_import_retry): while
+    the name is taken, nothing can come; once it is free, a new import run is confirmed and
+    sent by the pane's watcher."""
+    from sbexport_tui.tui.screens.dialogs import ConfirmScreen
+
+    from .pilot import wait_for
+
+    clock = FakeClock()
+    app = jobs_app(tmp_path, clock, bell=False, desktop=False)
+    journal = journal_of(app, clock)
+    platform = platform_of(app)
+    client = app.session.client
+    world = platform.world
+    sheet = f"{DELIVERY_RUN}/SampleSheet.csv"
+    objects = [
+        o for o in await list_objects(client, DELIVERY_VOLUME, DELIVERY_RUN) if o.location == sheet
+    ]
+    parent, files = await destination(client, WGS, "")
+    plan = plan_import(objects, files, volume_id=DELIVERY_VOLUME, project_id=WGS, parent=parent)
+    first = journal.create_import_run(plan, profile="demo", api_base_url=BASE_URL_INPROCESS)
+    root = world.projects[WGS].root_folder
+    taken = world.add_node(root, "SampleSheet.csv", size=5)  # someone else's, meanwhile
+    await submit_run(client, journal, first)
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            await poll(pilot, clock, 36_000.0)
+            assert journal.counts(first)["failed"] == 1
+            await pilot.press("R")
+            await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+            question = str(app.screen.query_one(".dialog-question").render())
+            assert "Nothing can be imported" in question  # the name is still taken
+            await pilot.press("escape")
+            world.files[root].children.remove(taken.id)
+            del world.files[taken.id]
+            await pilot.press("R")
+            await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+            await pilot.press("y")
+            await settle(pilot)
+            await poll(pilot, clock, 36_000.0)
+            runs = journal.runs()
+            assert len(runs) == 2 and runs[0].is_import
+            assert runs[0].options["retry_of"]["run"] == first
+            assert journal.counts(runs[0].id)["verified"] == 1
+            states = sorted(j.final_state or "" for j in world.imports.values())
+            assert states == ["COMPLETED", "FAILED"]  # the failed job made nothing
     finally:
         journal.close()

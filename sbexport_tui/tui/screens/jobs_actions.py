@@ -23,6 +23,7 @@ from .jobs_modals import FailureGroupsScreen, JobDetailScreen
 from .jobs_state import JobsState
 
 if TYPE_CHECKING:
+    from ...export.importing import ImportPlan
     from .jobs import JobsScreen
 
 
@@ -160,6 +161,12 @@ class JobsActions(JobsState):
             if rest:
                 raise ValueError("a retry takes the failed jobs of one run at a time")
             assert self.journal is not None
+            if self.journal.run(rid).is_import:
+                from ...export.importing import plan_import_retry
+
+                plan = await plan_import_retry(self.session.client, self.journal, rid, pos)
+                self.confirm_import_retry(rid, pos, plan, title)
+                return
             retry = await plan_retry(self.session.client, self.journal, rid, pos)
         except Exception as e:
             self.post_message(self.RetryPlanned(None, title, str(e)))
@@ -169,6 +176,45 @@ class JobsActions(JobsState):
                 f" ({len(retry.missing)} no longer on the Platform: {', '.join(retry.missing[:3])})"
             )
         self.post_message(self.RetryPlanned(retry, title))
+
+    def confirm_import_retry(
+        self, rid: int, positions: list[int], plan: ImportPlan, title: str
+    ) -> None:
+        """An import run's retry: a new import run of those objects, planned again against the
+        project as it is now (``importing.plan_import_retry``, as ``sbexport jobs retry``),
+        confirmed as the volume browser confirms one (an overwrite typed back), then sent by
+        this pane's watcher."""
+        from .dialogs import TypedConfirmScreen
+        from .importing import preflight_lines
+
+        self.set_activity("")
+        lines = preflight_lines(plan, [])
+        if not plan.to_send:
+            self.app.push_screen(
+                ConfirmScreen(f"{title} Nothing can be imported.", "\n".join(lines))
+            )
+            return
+
+        def go(yes: bool | None) -> None:
+            if not yes or self.journal is None:
+                return
+            origin = {"run": rid, "volume": plan.volume_id, "items": len(positions)}
+            new = self.journal.create_import_run(
+                plan,
+                profile=self.session.profile_name,
+                api_base_url=self.session.client.base_url,
+                retry_of=origin,
+            )
+            self.to_submit.add(new)
+            self.active_runs.add(new)
+            self.poll_now()
+
+        if plan.overwrites:
+            self.app.push_screen(
+                TypedConfirmScreen("\n".join([title, *lines]), f"replace {plan.overwrites}"), go
+            )
+        else:
+            self.app.push_screen(ConfirmScreen(title, "\n".join(lines)), go)
 
     def on_jobs_screen_retry_planned(self, message: JobsScreen.RetryPlanned) -> None:
         if message.error:
