@@ -31,7 +31,7 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="sbexport",
         description="Bulk-export files from Seven Bridges Platform projects to your cloud volumes, "
-        "then watch the export jobs.",
+        "and import objects of your volumes into projects; then watch the jobs.",
     )
     p.add_argument("--version", action="version", version=f"sbexport {__version__}")
     p.add_argument(

@@ -34,7 +34,7 @@ def add_parser(subparsers: Any) -> None:
     """Add ``jobs`` and its commands to the ``sbexport`` sub-parsers."""
     jobs = subparsers.add_parser(
         "jobs",
-        help="list, watch, report and retry export runs from the journal",
+        help="list, watch, report and retry export and import runs from the journal",
         description="Export runs recorded in the journal.",
         epilog=JOBS_EPILOG,
         formatter_class=RAW,
