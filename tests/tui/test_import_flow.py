@@ -177,3 +177,25 @@ def test_snapshot_the_volume_browser(snap_compare, tmp_path, monkeypatch, theme)
         await settle(pilot)
 
     assert snap_compare(app, terminal_size=SIZE, run_before=before)
+
+
+async def test_a_manifest_that_cannot_be_read_is_said_plainly(tmp_path) -> None:
+    """The engine's manifest reading (export.selecting.read_manifest): a path with brackets
+    that does not exist, and a file that is not text, each one line, nothing marked."""
+    app = make_app(tmp_path)
+    (tmp_path / "binary.bin").write_bytes(b"\xff\xfe\x00" * 10)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await to_the_delivery(pilot)
+        for path, why in (
+            (str(tmp_path / "[final] keys.txt"), "[final] keys.txt"),
+            (str(tmp_path / "binary.bin"), "not UTF-8 text"),
+        ):
+            app.clear_notifications()
+            await pilot.press("m")
+            await settle(pilot)
+            await pilot.press(*path, "enter")
+            await settle(pilot)
+            assert isinstance(app.screen, ImportBrowseScreen)
+            assert not screen.manifest
+            said = [str(n.message) for n in app._notifications]
+            assert any(why in m for m in said), said

@@ -403,13 +403,12 @@ class ImportBrowseScreen(Screen[None]):
         def done(path: str | None) -> None:
             if not path:
                 return
-            from ...export.matching import parse_manifest
+            from ...export.selecting import SelectionError, read_manifest
 
-            try:
-                with open(path, encoding="utf-8") as f:
-                    keys = parse_manifest(f.read())
-            except OSError as e:
-                self.notify(f"Cannot read {path}: {e.strerror or e}", severity="warning")
+            try:  # the engine's reading: size and line limits, ~, an error that says what
+                keys = read_manifest(path)
+            except SelectionError as e:
+                self.notify(str(e), severity="warning", markup=False)
                 return
             self.manifest = keys
             self.show_marked()
