@@ -128,7 +128,7 @@ class ImportPlan:
 
     def headline(self) -> str:
         """What the import does, destructive part first: counted, never cut off."""
-        where = f"{self.project_id}/{self.folder}" if self.folder else f"{self.project_id} (root)"
+        where = f"{self.project_id}/{self.folder}/" if self.folder else f"{self.project_id}/"
         n = len(self.to_send)
         head = f"{n} object{'s' if n != 1 else ''} from {self.volume_id} into {where}"
         if self.overwrites:
