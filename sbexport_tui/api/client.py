@@ -1078,6 +1078,21 @@ class PlatformClient:
     ) -> AsyncIterator[File]:
         return self._list_files({"parent": folder_id}, priority)
 
+    async def create_folder(
+        self, name: str, *, project: str | None = None, parent: str | None = None
+    ) -> File:
+        """A new folder named ``name`` in a project's root (``project``) or in a folder
+        (``parent``), one of the two: ``POST /files`` with ``{name, type: "folder", ...}`` (the
+        official Python client's ``File.create_folder`` [SBPY]). Not repeatable: an answer
+        lost after sending is an ``AmbiguousSubmitError`` (the caller lists the folder to see
+        whether it was made), and a name already taken is the Platform's own answer."""
+        if (project is None) == (parent is None):
+            raise ValueError("create_folder takes a project or a parent folder, one of the two")
+        body: dict[str, Any] = {"name": name, "type": "folder"}
+        body.update({"parent": parent} if parent is not None else {"project": project})
+        data = await self._post_json("files", body, repeatable=False)
+        return _parse(File, data, "POST", self._url("files"))
+
     async def _list_files(self, where: dict[str, str], priority: Priority) -> AsyncIterator[File]:
         """A folder's files: offset paging (fast, pages fetched side by side), and if the
         Platform refuses an offset part-way (the docs do not say whether big folders are capped)

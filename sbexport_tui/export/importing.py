@@ -8,7 +8,11 @@ leave open, is in ``docs/platform-import.md``.
 
 Each object is its own item and job (a location that never ends with ``/``): a folder's import
 is one job for many files, and the docs do not say how its files' results are given. The files
-go to one folder of the project (its root, or a folder that exists), flattened.
+go to one folder of the project (its root, a folder there, or a new one), flattened; or, with
+``keep_from``, into the sub-folders of that folder that repeat the objects' folders below
+``keep_from`` on the volume. A folder that is not there yet is counted in the plan and made
+after the confirmation, before the run is journaled (``make_folders``: looked for first, and
+looked for again when an answer is lost, so never made twice).
 
 What cannot come, and why, is said before anything is sent (``Reason``): a file of that name
 in the folder that is already an alias of the same object (imported before); another file of
@@ -20,16 +24,23 @@ user chooses skip, overwrite (counted, as a destructive choice) or rename (the P
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal, Protocol
 
 from ..api.client import location_rank
 from ..api.models import File, ImportItem, Project, Volume, VolumeObject, VolumePrefix
 from ..api.ratelimit import Priority
+from ..text import human_bytes, plural
 from .plan import Reason
 
 OnConflict = Literal["skip", "overwrite", "rename"]
 ON_CONFLICT: tuple[OnConflict, ...] = ("skip", "overwrite", "rename")
+CLASH_TEXT: dict[str, str] = {
+    "skip": "a name already taken is skipped",
+    "overwrite": "a name already taken is REPLACED",
+    "rename": "a name already taken gets a _N_ prefix",
+}
+EXAMPLES = 3  # examples a line of the pre-flight gives
 
 
 class ImportPlanError(ValueError):
@@ -78,6 +89,7 @@ class ImportPlanItem:
     overwrite: bool = False
     reason: Reason | None = None  # not sent, and why
     detail: str | None = None
+    folder: str | None = None  # the destination folder's path ("" its root); None: the plan's
 
     @property
     def importable(self) -> bool:
@@ -98,6 +110,10 @@ class ImportPlan:
     parent: str | None  # that folder's id; None for the root
     on_conflict: OnConflict
     items: list[ImportPlanItem] = field(default_factory=list)
+    keep_from: str | None = None  # the volume folder whose structure is kept; None: flattened
+    # every destination folder the sent items use (and the folders above them, below the
+    # root): its path -> its id, None for a folder made after the confirmation
+    folders: dict[str, str | None] = field(default_factory=dict)
 
     @property
     def to_send(self) -> list[ImportPlanItem]:
@@ -116,8 +132,25 @@ class ImportPlan:
     def bytes(self) -> int:
         return sum(i.obj.size or 0 for i in self.to_send)
 
+    def folder_of(self, item: ImportPlanItem) -> str:
+        return self.folder if item.folder is None else item.folder
+
     def path_of(self, item: ImportPlanItem) -> str:
-        return f"{self.folder}/{item.name}" if self.folder else item.name
+        folder = self.folder_of(item)
+        return f"{folder}/{item.name}" if folder else item.name
+
+    @property
+    def new_folders(self) -> list[str]:
+        """The folders to make, each after the one above it."""
+        return sorted((p for p, i in self.folders.items() if i is None and p), key=_depth)
+
+    def parent_of(self, item: ImportPlanItem) -> str | None:
+        """The id of the item's destination folder: None for the project's root (and, in a
+        dry run, for a folder still to make: ``requests`` says which)."""
+        folder = self.folder_of(item)
+        if not folder:
+            return None
+        return self.folders.get(folder, self.parent if folder == self.folder else None)
 
     def refused_by_reason(self) -> dict[Reason, int]:
         out: dict[Reason, int] = {}
@@ -131,9 +164,58 @@ class ImportPlan:
         where = f"{self.project_id}/{self.folder}/" if self.folder else f"{self.project_id}/"
         n = len(self.to_send)
         head = f"{n} object{'s' if n != 1 else ''} from {self.volume_id} into {where}"
+        made = len(self.new_folders)
+        if self.keep_from is not None:
+            head += ", folders kept"
+        if made:
+            head += f" ({made} new folder{'s' if made != 1 else ''})"
         if self.overwrites:
             head = f"REPLACES {self.overwrites} file{'s' if self.overwrites != 1 else ''}: " + head
         return head
+
+    def lines(self, missing: Sequence[str] = ()) -> list[str]:
+        """The pre-flight, as both front ends show it: what goes where (the headline), what is
+        replaced (counted first), the folders made, what cannot come and why, and the
+        manifest's keys that matched nothing."""
+        out = [f"{self.headline()} ({human_bytes(self.bytes)})."]
+        if self.overwrites:
+            eg = next(self.path_of(i) for i in self.to_send if i.overwrite)
+            out.append(
+                f"{plural(self.overwrites, 'file')} of {self.project_id} will be REPLACED by the "
+                f"imported objects of the same names (e.g. {eg})."
+            )
+        new = self.new_folders
+        if new:
+            more = f" and {len(new) - EXAMPLES} more" if len(new) > EXAMPLES else ""
+            out.append(
+                f"{plural(len(new), 'folder')} made first: {', '.join(new[:EXAMPLES])}{more}."
+            )
+        example = next(iter(self.to_send), None)
+        if example is not None:
+            kept = (
+                ""
+                if self.keep_from is None
+                else f"The folders below {self.keep_from or 'the volume root'} are kept: "
+            )
+            out.append(f"{kept}e.g. {example.obj.location} -> {self.path_of(example)}")
+        out.append(f"On a name clash: {self.on_conflict} ({CLASH_TEXT[self.on_conflict]}).")
+        if self.refused:
+            out.append(f"{plural(len(self.refused), 'object')} will not be imported:")
+            by: dict[Reason, list[str]] = {}
+            for i in self.refused:
+                assert i.reason is not None
+                by.setdefault(i.reason, []).append(i.obj.location)
+            for reason, locs in sorted(by.items(), key=lambda x: -len(x[1])):
+                eg = ", ".join(locs[:EXAMPLES])
+                more = f" and {len(locs) - EXAMPLES} more" if len(locs) > EXAMPLES else ""
+                out.append(f"  {len(locs)} {reason.heading}: {reason.text} (e.g. {eg}{more})")
+        if missing:
+            eg = ", ".join(missing[:EXAMPLES])
+            out.append(
+                f"{plural(len(missing), 'manifest key')} matched no object: {eg}"
+                + (f" and {len(missing) - EXAMPLES} more" if len(missing) > EXAMPLES else "")
+            )
+        return out
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -143,6 +225,8 @@ class ImportPlan:
             "importable_bytes": self.bytes,
             "refused": len(self.refused),
             "overwrites": self.overwrites,
+            "folders_kept": self.keep_from is not None,
+            "new_folders": self.new_folders,
             "groups": [
                 {"reason": r.value, "title": r.heading, "text": r.text, "count": n}
                 for r, n in sorted(self.refused_by_reason().items(), key=lambda x: -x[1])
@@ -150,19 +234,25 @@ class ImportPlan:
         }
 
     def requests(self) -> list[dict[str, Any]]:
-        """The bulk create bodies that would be sent (<= 100 items each)."""
-        items = [
-            request_item(
-                self.volume_id,
-                i.obj.location,
-                i.name,
-                i.overwrite,
-                project=self.project_id,
-                parent=self.parent,
-                autorename=self.on_conflict == "rename",
-            ).to_body()
-            for i in self.to_send
-        ]
+        """The bulk create bodies that would be sent (<= 100 items each). A folder still to
+        make is named in its place (``<new folder PATH>``): its id comes when it is made."""
+        items = []
+        for i in self.to_send:
+            folder = self.folder_of(i)
+            parent = self.parent_of(i)
+            if folder and parent is None:
+                parent = f"<new folder {folder}>"
+            items.append(
+                request_item(
+                    self.volume_id,
+                    i.obj.location,
+                    i.name,
+                    i.overwrite,
+                    project=self.project_id,
+                    parent=parent,
+                    autorename=self.on_conflict == "rename",
+                ).to_body()
+            )
         return [{"items": items[k : k + 100]} for k in range(0, len(items), 100)]
 
     def options(self) -> dict[str, Any]:
@@ -174,6 +264,9 @@ class ImportPlan:
             "parent": self.parent,
             "on_conflict": self.on_conflict,
             "autorename": self.on_conflict == "rename",
+            "keep_from": self.keep_from,
+            # each destination folder's id, by its path: an item's folder is its project_path's
+            "folders": {p: i for p, i in self.folders.items() if i is not None},
         }
 
 
@@ -208,45 +301,114 @@ def _is_alias_of(f: File, volume_id: str, location: str) -> bool:
     return st.location is not None and location_rank(location, st.location) > 0
 
 
+@dataclass
+class Destination:
+    """The project's folders an import's files go to, as listed before planning: each
+    folder's path ("" for the root) -> its id (None: the root, or a folder not there yet),
+    the files in each folder there, and the paths that cannot be folders (a file has the
+    name of one of their folders)."""
+
+    project_id: str
+    folder: str  # the folder chosen ("" the root); its sub-folders when the structure is kept
+    ids: dict[str, str | None] = field(default_factory=dict)
+    files: dict[str, list[File]] = field(default_factory=dict)
+    blocked: dict[str, str] = field(default_factory=dict)  # path -> the file in its way
+
+    @property
+    def parent(self) -> str | None:
+        return self.ids.get(self.folder)
+
+
+def _depth(path: str) -> int:
+    return path.count("/") + 1 if path else 0
+
+
+def _join(folder: str, sub: str) -> str:
+    return "/".join(p for p in (folder, sub) if p)
+
+
+def _above(path: str) -> list[str]:
+    """The path's folders from the root's child down to itself: a/b/c -> a, a/b, a/b/c."""
+    parts = [p for p in path.split("/") if p]
+    return ["/".join(parts[: k + 1]) for k in range(len(parts))]
+
+
+def sub_folder(location: str, keep_from: str | None) -> str:
+    """The folder an object's file goes to below the destination folder: its folder on the
+    volume below ``keep_from`` (None: flattened, ""). An object outside ``keep_from`` (a
+    manifest key elsewhere) is flattened."""
+    if keep_from is None or "/" not in location:
+        return ""
+    base = keep_from.strip("/")
+    folder = location.rsplit("/", 1)[0]
+    if not base:
+        return folder
+    if folder == base or not folder.startswith(base + "/"):
+        return ""
+    return folder[len(base) + 1 :]
+
+
 def plan_import(
     objects: Sequence[ImportObject],
-    existing: Iterable[File],
+    existing: Destination | Iterable[File],
     *,
     volume_id: str,
     project_id: str,
     folder: str = "",
     parent: str | None = None,
     on_conflict: OnConflict = "skip",
+    keep_from: str | None = None,
 ) -> ImportPlan:
     """Each object's fate, in the order given: sent under its own name, or refused with the
-    reason (a pure function of what was listed: the tests' and the pre-flight's)."""
+    reason (a pure function of what was listed: the tests' and the pre-flight's). ``existing``
+    is the ``destination`` listed, or the files of the one folder ``folder`` (id ``parent``)
+    when everything goes there."""
     if on_conflict not in ON_CONFLICT:
         raise ImportPlanError(
             f"on a name clash: one of {', '.join(ON_CONFLICT)}, not {on_conflict!r}"
         )
-    there = {f.name: f for f in existing if f.name}
-    plan = ImportPlan(volume_id, project_id, folder.strip("/"), parent, on_conflict)
-    taken: dict[str, int] = {}  # a name -> the position of the selected object that has it
+    if isinstance(existing, Destination):
+        where = existing
+    else:
+        base = folder.strip("/")
+        where = Destination(project_id, base, {base: parent}, {base: list(existing)})
+    base = where.folder.strip("/")
+    plan = ImportPlan(
+        volume_id, project_id, base, where.ids.get(base), on_conflict, keep_from=keep_from
+    )
+    names: dict[str, dict[str, File]] = {}
+    taken: dict[tuple[str, str], int] = {}  # (folder, name) -> the selected object that has it
     for position, obj in enumerate(objects):
         name = obj.name
-        item = ImportPlanItem(position, obj, name)
+        dest = _join(base, sub_folder(obj.location, keep_from))
+        there = names.get(dest)
+        if there is None:
+            there = names[dest] = {f.name: f for f in where.files.get(dest, ()) if f.name}
+        item = ImportPlanItem(position, obj, name, folder=dest)
         f = there.get(name)
-        if f is not None and _is_alias_of(f, volume_id, obj.location):
-            item = ImportPlanItem(position, obj, name, reason=Reason.IMPORTED, detail=f.id)
-        elif name in taken and on_conflict != "rename":
-            item = ImportPlanItem(
-                position, obj, name, reason=Reason.SAME_NAME, detail=objects[taken[name]].location
+        block = next((p for p in _above(dest) if p in where.blocked), None)
+        if block is not None:
+            item = replace(
+                item, reason=Reason.NAME_TAKEN, detail=f"{block} is a file, not a folder"
+            )
+        elif f is not None and _is_alias_of(f, volume_id, obj.location):
+            item = replace(item, reason=Reason.IMPORTED, detail=f.id)
+        elif (dest, name) in taken and on_conflict != "rename":
+            item = replace(
+                item, reason=Reason.SAME_NAME, detail=objects[taken[dest, name]].location
             )
         elif f is not None and not f.is_folder and on_conflict == "skip":
-            item = ImportPlanItem(position, obj, name, reason=Reason.NAME_TAKEN, detail=f.id)
+            item = replace(item, reason=Reason.NAME_TAKEN, detail=f.id)
         elif f is not None and f.is_folder:
-            item = ImportPlanItem(
-                position, obj, name, reason=Reason.NAME_TAKEN, detail="a folder has that name"
-            )
+            item = replace(item, reason=Reason.NAME_TAKEN, detail="a folder has that name")
         elif f is not None and on_conflict == "overwrite":
-            item = ImportPlanItem(position, obj, name, overwrite=True)
-        taken.setdefault(name, position)
+            item = replace(item, overwrite=True)
+        taken.setdefault((dest, name), position)
         plan.items.append(item)
+        if item.importable:  # its folder, and each above it that the listing saw
+            for p in _above(dest):
+                if p in where.ids:
+                    plan.folders.setdefault(p, where.ids[p])
     return plan
 
 
@@ -334,25 +496,149 @@ async def objects_by_key(
 
 
 async def destination(
-    client: ImportSourceClient, project_id: str, folder: str
-) -> tuple[str | None, list[File]]:
-    """The destination folder's id (None: the project's root) and the files in it. A folder
-    that does not exist is an ``ImportPlanError`` that says so (sbexport makes no folder)."""
-    parts = [p for p in folder.strip("/").split("/") if p]
-    files = [f async for f in client.list_project_root(project_id)]
-    parent: str | None = None
-    walked: list[str] = []
-    for part in parts:
-        walked.append(part)
-        sub = next((f for f in files if f.name == part and f.is_folder), None)
-        if sub is None:
+    client: ImportSourceClient, project_id: str, folder: str, below: Iterable[str] = ()
+) -> Destination:
+    """The destination folder ``folder`` of the project and its sub-folders ``below`` (paths
+    relative to it), as they are now: each one's id and files, listed once each. A folder not
+    there yet (a new one) has no id and no files; one whose path goes through a file's name
+    is ``blocked``."""
+    base = folder.strip("/")
+    where = Destination(project_id, base, {"": None})
+    listed: dict[str, list[File]] = {}
+
+    async def files_of(path: str) -> list[File]:
+        if path not in listed:
+            fid = where.ids.get(path)
+            if path == "":
+                listed[path] = [f async for f in client.list_project_root(project_id)]
+            elif fid is None:
+                listed[path] = []  # not there yet
+            else:
+                listed[path] = [f async for f in client.list_folder(fid)]
+        return listed[path]
+
+    wanted = {base, *(_join(base, b.strip("/")) for b in below)}
+    for path in sorted(wanted, key=_depth):
+        above = ""
+        for here in _above(path):
+            if here not in where.ids:
+                where.ids[here] = None
+                if above in where.blocked:
+                    where.blocked[here] = where.blocked[above]
+                elif above == "" or where.ids.get(above) is not None:
+                    name = here.rsplit("/", 1)[-1]
+                    f = next((f for f in await files_of(above) if f.name == name), None)
+                    if f is not None and f.is_folder:
+                        where.ids[here] = f.id
+                    elif f is not None:
+                        where.blocked[here] = here
+            above = here
+        if path not in where.blocked:
+            where.files[path] = await files_of(path)
+    return where
+
+
+class FolderMaker(Protocol):
+    """What making the plan's new folders asks of the Platform client."""
+
+    async def create_folder(
+        self, name: str, *, project: str | None = None, parent: str | None = None
+    ) -> File: ...
+
+    def list_project_root(
+        self, project: str | Project, *, priority: Priority = "interactive"
+    ) -> AsyncIterator[File]: ...
+
+    def list_folder(
+        self, folder_id: str, *, priority: Priority = "interactive"
+    ) -> AsyncIterator[File]: ...
+
+
+MAKE_TRIES = 3  # a folder whose making answered nothing sure is looked for, then made again
+
+
+async def make_folders(
+    client: FolderMaker, plan: ImportPlan, on_made: Callable[[str], Any] | None = None
+) -> int:
+    """Make the plan's new folders, each after the one above it, and put their ids in the
+    plan; how many were made. Each is looked for first (a run started again after a stop
+    finds what it made), and looked for again when the answer was lost or said the name is
+    taken (made after all, or by someone else meanwhile: a folder of that name serves), so a
+    folder is never made twice. A file in the way, or a folder that cannot be made, is an
+    ``ImportPlanError`` that says what to do; nothing was sent."""
+    from ..api.errors import AmbiguousSubmitError, Conflict, NetworkError, ServerError
+
+    made = 0
+    for path in plan.new_folders:
+        above, _, name = path.rpartition("/")
+        parent = plan.folders.get(above) if above else None
+        if above and parent is None:
+            raise ImportPlanError(f"the folder {above!r} was not made, so {path!r} cannot be")
+        where = {"parent": parent} if parent else {"project": plan.project_id}
+
+        found = await _folder_named(client, plan.project_id, parent, path)
+        why = ""
+        for _ in range(MAKE_TRIES):
+            if found is not None:
+                break
+            try:
+                found = await client.create_folder(name, **where)
+                made += 1
+            except (AmbiguousSubmitError, Conflict, NetworkError, ServerError) as e:
+                why = str(e)
+                found = await _folder_named(client, plan.project_id, parent, path)
+        if found is None:
             raise ImportPlanError(
-                f"the project {project_id} has no folder {'/'.join(walked)!r}: create it on the "
-                "Platform first, or leave --folder out to import into the project's root"
+                f"the folder {plan.project_id}/{path} could not be made ({why}); nothing was "
+                "sent: try again, or make the folder on the Platform first"
             )
-        parent = sub.id
-        files = [f async for f in client.list_folder(sub.id)]
-    return parent, files
+        plan.folders[path] = found.id
+        if path == plan.folder:
+            plan.parent = found.id
+        if on_made is not None:
+            on_made(path)
+    return made
+
+
+async def plan_import_into(
+    client: ImportSourceClient,
+    objects: Sequence[ImportObject],
+    *,
+    volume_id: str,
+    project_id: str,
+    folder: str = "",
+    on_conflict: OnConflict = "skip",
+    keep_from: str | None = None,
+) -> ImportPlan:
+    """``plan_import`` against the destination as it is now (``destination``: the folder and,
+    with ``keep_from``, the sub-folders the objects go to, each listed once)."""
+    below = {sub_folder(o.location, keep_from) for o in objects}
+    return plan_import(
+        objects,
+        await destination(client, project_id, folder, below),
+        volume_id=volume_id,
+        project_id=project_id,
+        on_conflict=on_conflict,
+        keep_from=keep_from,
+    )
+
+
+async def _folder_named(
+    client: FolderMaker, project_id: str, parent: str | None, path: str
+) -> File | None:
+    """The folder at ``path`` (in the folder ``parent``, or the project's root), if it is
+    there; a file of that name is an ``ImportPlanError``."""
+    name = path.rsplit("/", 1)[-1]
+    listing = client.list_folder(parent) if parent else client.list_project_root(project_id)
+    async for f in listing:
+        if f.name == name:
+            if not f.is_folder:
+                raise ImportPlanError(
+                    f"{project_id}/{path} is a file, not a folder: rename it on the Platform, "
+                    "or choose another destination folder"
+                )
+            return f
+    return None
 
 
 async def plan_import_retry(
@@ -369,20 +655,23 @@ async def plan_import_retry(
     objects = [ImportObject(r.location, r.size) for r in rows if r.location]
     folder = str(run.options.get("folder") or "")
     project = str(run.options.get("project") or rows[0].project if rows else "")
-    parent, files = await destination(client, project, folder)
-    return plan_import(
+    return await plan_import_into(
+        client,
         objects,
-        files,
         volume_id=run.volume,
         project_id=project,
         folder=folder,
-        parent=parent,
         on_conflict=run.options.get("on_conflict", "skip"),
+        keep_from=run.options.get("keep_from"),
     )
 
 
 __all__ = [
+    "CLASH_TEXT",
+    "MAKE_TRIES",
     "ON_CONFLICT",
+    "Destination",
+    "FolderMaker",
     "ImportObject",
     "ImportPlan",
     "ImportPlanError",
@@ -392,8 +681,11 @@ __all__ = [
     "destination",
     "folder_entries",
     "list_objects",
+    "make_folders",
     "objects_by_key",
     "plan_import",
+    "plan_import_into",
     "plan_import_retry",
     "request_item",
+    "sub_folder",
 ]

@@ -601,6 +601,11 @@ class Journal:
         place as one path (``owner/project/folder/name``: what the jobs pane and the report
         show where an export shows its object's key); ``file_id`` is "" until its job makes
         the file."""
+        if plan.new_folders:
+            raise ValueError(
+                f"the import's folders {', '.join(plan.new_folders)} are not made yet "
+                "(importing.make_folders first): its items would have no folder to go to"
+            )
         now = self._clock()
         options = plan.options()
         if retry_of is not None:

@@ -281,16 +281,29 @@ def export_item(run: RunRecord, row: ItemRecord) -> ExportItem:
 
 def import_item(run: RunRecord, row: ItemRecord) -> ImportItem:
     """The import request item for a journaled row: its object, and where its file goes
-    (the run's folder, or its project's root), under the name planned."""
+    (its folder: the run's, or one below it when the folders are kept; or the project's
+    root), under the name planned."""
     if row.location is None:
         raise ValueError(f"item {row.position} of run {run.id} has no object location")
+    folder = (row.project_path or "").rpartition("/")[0]
+    folders = run.options.get("folders")
+    if not folder:
+        parent = None  # the project's root
+    elif isinstance(folders, dict):  # each folder's id, by its path (made before journaling)
+        parent = folders.get(folder)
+        if not parent:
+            raise ValueError(
+                f"item {row.position} of run {run.id}: no id for its folder {folder!r}"
+            )
+    else:  # a run journaled before folders were kept: its one folder
+        parent = run.options.get("parent")
     return request_item(
         row.volume,
         row.location,
         row.name,
         row.overwrite,
         project=row.project,
-        parent=run.options.get("parent"),
+        parent=parent,
         autorename=bool(run.options.get("autorename")),
     )
 

@@ -13,6 +13,8 @@ examples:
   sbexport import --profile lab --volume demo/seqcore-delivery \\
       --prefix 2026-11-30_A01234_0417_BHVNKJDSX7 --recursive --glob '*.fastq.gz' \\
       --project demo/wgs-cohort --folder deliveries --dry-run
+  sbexport import --volume demo/seqcore-delivery --prefix 2026-11-30_A01234_0417_BHVNKJDSX7 \
+      --recursive --preserve-folders --project demo/wgs-cohort --folder runs/0417 --wait
   sbexport import --volume demo/seqcore-delivery --manifest keys.txt \\
       --project demo/wgs-cohort --on-conflict rename --wait --json
 
@@ -20,15 +22,17 @@ Selection: the objects under --prefix on the volume (one level; with --recursive
 --glob keeps names that match any pattern (a glob, or re:REGEX); --manifest FILE ('-' = stdin)
 lists object keys (locations on the volume, under its prefix), one per line.
 
-Each object becomes one file of the project, in --folder (an existing folder; default: the
-project's root), under its own name: the folders of the volume are flattened. The file is an
-alias of the object (it stays in the bucket, and the Platform points at it). Before anything is
-sent, a pre-flight says how many objects and bytes come, and which cannot and why: an alias of
-the same object already there (imported before), another file of that name (--on-conflict
-skip, the default), two objects of one name. --on-conflict overwrite REPLACES the project's
-files of those names and needs --yes (the pre-flight counts them); rename lets the Platform
-prefix the new file's name with _N_. Every object is written to the journal before it is
-sent; `sbexport jobs ...` reads it later, as for exports.
+Each object becomes one file of the project, in --folder (default: the project's root; a folder
+that is not there is made, and the pre-flight counts it), under its own name: the folders of
+the volume are flattened, unless --preserve-folders keeps the folders below --prefix (made as
+needed, each once: a run started again finds them). The file is an alias of the object (it
+stays in the bucket, and the Platform points at it). Before anything is sent, a pre-flight says
+how many objects and bytes come, and which cannot and why: an alias of the same object already
+there (imported before), another file of that name (--on-conflict skip, the default), two
+objects of one name. --on-conflict overwrite REPLACES the project's files of those names and
+needs --yes (the pre-flight counts them); rename lets the Platform prefix the new file's name
+with _N_. Every object is written to the journal before it is sent; `sbexport jobs ...` reads
+it later, as for exports.
 
 {EXIT_CODES_TEXT}
 """
@@ -62,7 +66,15 @@ def add_parser(subparsers: Any) -> None:
         "--project", required=True, metavar="OWNER/PROJECT", help="destination project"
     )
     dst.add_argument(
-        "--folder", default="", metavar="PATH", help="an existing folder of the project"
+        "--folder",
+        default="",
+        metavar="PATH",
+        help="folder of the project (default: its root; made if it is not there)",
+    )
+    dst.add_argument(
+        "--preserve-folders",
+        action="store_true",
+        help="keep the volume's folders below --prefix (default: flatten)",
     )
     dst.add_argument(
         "--on-conflict",

@@ -5,16 +5,15 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
 
 from ..api.errors import NotFound
 from ..export.importing import (
     ImportPlan,
     ImportPlanError,
-    destination,
     list_objects,
+    make_folders,
     objects_by_key,
-    plan_import,
+    plan_import_into,
 )
 from ..export.matching import compile_pattern
 from .common import (
@@ -24,7 +23,6 @@ from .common import (
     Console,
     Fail,
     Interrupts,
-    human_bytes,
     open_profile_session,
     owner_name,
     paths_from_env,
@@ -32,43 +30,15 @@ from .common import (
     plural,
 )
 from .driving import send_new_run
-from .export_cmd import EXAMPLES_IN_GROUP, read_manifest
+from .export_cmd import read_manifest
 from .ondone import refuse_without_wait
 from .progress import Reporter
 
 
 def preflight_lines(plan: ImportPlan, missing: list[str]) -> list[str]:
-    lines = [f"Pre-flight: {plan.headline()} ({human_bytes(plan.bytes)})."]
-    if plan.overwrites:
-        eg = next(plan.path_of(i) for i in plan.to_send if i.overwrite)
-        lines.append(
-            f"  {plural(plan.overwrites, 'file')} of {plan.project_id} will be REPLACED by the "
-            f"imported objects of the same names (e.g. {eg})"
-        )
-    example = next((i for i in plan.to_send), None)
-    if example is not None:
-        lines.append(f"  e.g. {example.obj.location} -> {plan.path_of(example)}")
-    if plan.on_conflict == "rename":
-        lines.append("  a name already taken gets a _N_ prefix (--on-conflict rename)")
-    if plan.refused:
-        lines.append(f"{plural(len(plan.refused), 'object')} will not be imported:")
-        by: dict[Any, list[str]] = {}
-        for i in plan.refused:
-            by.setdefault(i.reason, []).append(i.obj.location)
-        for reason, locs in sorted(by.items(), key=lambda x: -len(x[1])):
-            eg = ", ".join(locs[:EXAMPLES_IN_GROUP])
-            more = (
-                f" and {len(locs) - EXAMPLES_IN_GROUP} more"
-                if len(locs) > EXAMPLES_IN_GROUP
-                else ""
-            )
-            lines.append(f"  {len(locs)} {reason.heading}: {reason.text} (e.g. {eg}{more})")
-    if missing:
-        eg = ", ".join(missing[:EXAMPLES_IN_GROUP])
-        lines.append(
-            f"{plural(len(missing), 'manifest entry', 'manifest entries')} matched no object: {eg}"
-        )
-    return lines
+    """The plan's pre-flight (``ImportPlan.lines``), its first line said as one."""
+    first, *rest = plan.lines(missing)
+    return [f"Pre-flight: {first}", *rest]
 
 
 async def run_import(args: argparse.Namespace, console: Console, interrupts: Interrupts) -> int:
@@ -126,15 +96,14 @@ async def run_import(args: argparse.Namespace, console: Console, interrupts: Int
             )
             raise Fail(f"no object selected from {what}{hint}", EXIT_USAGE)
         try:
-            parent, files = await destination(client, args.project, args.folder)
-            plan = plan_import(
+            plan = await plan_import_into(
+                client,
                 objects,
-                files,
                 volume_id=args.volume,
                 project_id=args.project,
                 folder=args.folder,
-                parent=parent,
                 on_conflict=args.on_conflict,
+                keep_from=args.prefix.strip("/") if args.preserve_folders else None,
             )
         except ImportPlanError as e:
             raise Fail(str(e), EXIT_USAGE) from None
@@ -177,6 +146,13 @@ async def run_import(args: argparse.Namespace, console: Console, interrupts: Int
                 EXIT_USAGE,
             )
 
+        new = plan.new_folders
+        if new:  # before the journal: each item's folder has its id
+            try:
+                await make_folders(client, plan)
+            except ImportPlanError as e:
+                raise Fail(str(e), EXIT_INCOMPLETE) from None
+            console.say(f"{plural(len(new), 'folder')} ready in {plan.project_id}.")
         n = len(plan.to_send)
         sending = f"importing {plural(n, 'object')} in {plural(-(-n // 100), 'request')}"
         return await send_new_run(

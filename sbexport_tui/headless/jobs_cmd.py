@@ -418,7 +418,7 @@ async def _retry_import(
 ) -> int:
     """``cmd_retry`` for an import run: a new import run of the items, planned again against
     the destination folder as it is now (``importing.plan_import_retry``)."""
-    from ..export.importing import ImportPlanError, plan_import_retry
+    from ..export.importing import ImportPlanError, make_folders, plan_import_retry
     from .import_cmd import preflight_lines
 
     if getattr(args, "volume", None):
@@ -455,6 +455,10 @@ async def _retry_import(
                 f"{plan.project_id} would be REPLACED. Add --yes to confirm",
                 EXIT_USAGE,
             )
+        try:
+            await make_folders(client, plan)  # a folder gone since the run is made again
+        except ImportPlanError as e:
+            raise Fail(str(e), EXIT_INCOMPLETE) from None
         origin = {"run": run.id, "volume": run.volume, "items": len(positions)}
         new_id = journal.create_import_run(
             plan, profile=profile.name, api_base_url=client.base_url, retry_of=origin

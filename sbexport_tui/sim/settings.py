@@ -116,6 +116,11 @@ VARIANTS = {
         "import job records echo source.location with the volume's prefix prepended; default: "
         "the location as passed"
     ),
+    "folder-create-returns-existing": (
+        "POST /files for a folder whose name is taken by a folder answers 200 with that "
+        "folder; default: 409 9108 'Requested file already exists.' (the docs' code for a "
+        "taken name; the folder call's own page is not in our reference)"
+    ),
     "refuse-whole-call": (
         "an invalid item refuses the whole bulk create call with that item's own status and "
         "code, nothing created; default: a per-item error in the answer"
@@ -134,6 +139,7 @@ HOSTILE_VARIANTS = (
     "echo-slashes",
     "exports-newest-first",
     "exports-unordered",
+    "folder-create-returns-existing",
     "import-conflict-at-submit",
     "import-echo-prefixed",
     "job-forbidden",

@@ -112,7 +112,7 @@ async def test_an_overwrite_is_counted_and_typed_back(tmp_path) -> None:
         await pilot.press("i")
         await wait_for(pilot, lambda: isinstance(app.screen, TypedConfirmScreen))
         text = str(app.screen.query_one("Static").render())
-        assert "REPLACES 1 file" in text and "1 file of the project will be REPLACED" in text
+        assert "REPLACES 1 file" in text and "1 file of demo/wgs-cohort will be REPLACED" in text
         await pilot.press(*"yes", "enter")  # not the words asked for: nothing is sent
         await settle(pilot)
         assert not world(app).imports

@@ -3,7 +3,7 @@ the direction in each row, the import's files watched and verified by the same p
 
 from __future__ import annotations
 
-from sbexport_tui.export.importing import destination, list_objects, plan_import
+from sbexport_tui.export.importing import list_objects, plan_import_into
 from sbexport_tui.export.runner import submit_run
 from sbexport_tui.sim import BASE_URL_INPROCESS
 from sbexport_tui.sim.demo import DELIVERY_RUN, DELIVERY_VOLUME
@@ -29,14 +29,12 @@ async def two_ways(tmp_path, clock: FakeClock):
 
     out = await start_run(app, journal, folder_files(platform, CHUNKS, 12))
     objects = await list_objects(client, DELIVERY_VOLUME, SAMPLE)
-    parent, files = await destination(client, "demo/rnaseq-pilot", "summary")
-    plan = plan_import(
+    plan = await plan_import_into(
+        client,
         objects,
-        files,
         volume_id=DELIVERY_VOLUME,
         project_id="demo/rnaseq-pilot",
         folder="summary",
-        parent=parent,
     )
     into = journal.create_import_run(plan, profile="demo", api_base_url=BASE_URL_INPROCESS)
     await submit_run(client, journal, into)
@@ -107,8 +105,7 @@ async def test_retry_of_a_failed_import_is_a_new_import_run_planned_again(tmp_pa
     objects = [
         o for o in await list_objects(client, DELIVERY_VOLUME, DELIVERY_RUN) if o.location == sheet
     ]
-    parent, files = await destination(client, WGS, "")
-    plan = plan_import(objects, files, volume_id=DELIVERY_VOLUME, project_id=WGS, parent=parent)
+    plan = await plan_import_into(client, objects, volume_id=DELIVERY_VOLUME, project_id=WGS)
     first = journal.create_import_run(plan, profile="demo", api_base_url=BASE_URL_INPROCESS)
     root = world.projects[WGS].root_folder
     taken = world.add_node(root, "SampleSheet.csv", size=5)  # someone else's, meanwhile

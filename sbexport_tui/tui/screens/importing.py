@@ -21,15 +21,16 @@ from textual.widgets import Header, Static
 from ...api.errors import PlatformError
 from ...api.models import Volume, VolumeObject, VolumePrefix
 from ...export.importing import (
+    CLASH_TEXT,
     ON_CONFLICT,
     ImportObject,
     ImportPlan,
     ImportPlanError,
     OnConflict,
-    destination,
     folder_entries,
     list_objects,
-    plan_import,
+    make_folders,
+    plan_import_into,
 )
 from ...export.journal import Journal, JournalError
 from ...export.matching import compile_pattern
@@ -40,12 +41,6 @@ from ..widgets.footer import AppFooter
 from ..widgets.table import SafeTable, plain
 from .base import app_of, session_of
 from .dialogs import ConfirmScreen, PromptScreen, TypedConfirmScreen
-
-CLASH_TEXT = {
-    "skip": "a name already taken is skipped",
-    "overwrite": "a name already taken is REPLACED",
-    "rename": "a name already taken gets a _N_ prefix",
-}
 
 
 @dataclass(frozen=True)
@@ -155,9 +150,12 @@ class ImportBrowseScreen(Screen[None]):
         "reads a manifest file of object keys. c chooses what happens when a name is already "
         "taken in the destination folder: skip (the default), rename (a _N_ prefix) or "
         "overwrite (the project's file is replaced, counted and typed back before anything is "
-        "sent). i (or x) shows the pre-flight: how many objects go where, and which cannot "
-        "and why; after the confirmation the jobs pane watches the run. The objects go into "
-        "the destination flattened, under their own names."
+        "sent). d chooses the destination folder of the project (a path; one that is not "
+        "there is made after the confirmation). k keeps the marked objects' folders (from "
+        "where they were marked: a marked folder comes with its name) or flattens them into "
+        "the destination (the default). i (or x) shows the pre-flight: how many objects go "
+        "where, the folders made, and which cannot come and why; after the confirmation the "
+        "jobs pane watches the run."
     )
     BINDINGS = [
         Binding("enter", "open", "Open", id="import.open"),
@@ -169,6 +167,8 @@ class ImportBrowseScreen(Screen[None]):
         Binding("plus", "mark_pattern", "Mark pattern", show=False, id="import.pattern"),
         Binding("m", "manifest", "Manifest", show=False, id="import.manifest"),
         Binding("c", "clash", "On clash", id="import.clash"),
+        Binding("k", "keep", "Keep folders", show=False, id="import.keep"),
+        Binding("d", "destination", "Destination", show=False, id="import.destination"),
         Binding("i,x", "preflight", "Import", id="import.go"),
         Binding("escape,q", "back", "Back", id="import.back"),
     ]
@@ -196,6 +196,7 @@ class ImportBrowseScreen(Screen[None]):
         self.folders: set[str] = set()  # marked whole folders (every level under them)
         self.manifest: list[str] = []  # keys read from a manifest
         self.on_clash: OnConflict = "skip"
+        self.keep = False  # keep the marked objects' folders (else flatten)
         self.range_anchor: int | None = None  # v: where a range of marks begins
         self.listing = False
 
@@ -298,6 +299,7 @@ class ImportBrowseScreen(Screen[None]):
             parts.append(f"{plural(len(self.folders), 'whole folder')}")
         if self.manifest:
             parts.append(f"{plural(len(self.manifest), 'manifest key')}")
+        parts.append("folders kept" if self.keep else "flattened")
         parts.append(f"on clash: {self.on_clash}")
         self.query_one("#import-marked", Static).update(plain(" · ".join(parts)))
 
@@ -421,6 +423,52 @@ class ImportBrowseScreen(Screen[None]):
         self.show_marked()
         self.notify(f"On a name clash: {self.on_clash} ({CLASH_TEXT[self.on_clash]})", markup=False)
 
+    def action_keep(self) -> None:
+        self.keep = not self.keep
+        self.show_marked()
+        self.notify(
+            "Folders kept: each marked folder comes with its name and what is under it"
+            if self.keep
+            else "Flattened: every object goes into the destination folder itself",
+            markup=False,
+        )
+
+    def action_destination(self) -> None:
+        def done(text: str | None) -> None:
+            if text is None:
+                return
+            folder = "/".join(p for p in text.strip().split("/") if p)
+            self.target = Target(self.target.project, folder)
+            self.show_where()
+            self.notify(f"Into {self.target.text}", markup=False)
+
+        self.app.push_screen(
+            PromptScreen(
+                f"Destination folder in {self.target.project} (empty: its root; a new one is "
+                "made):",
+                value=self.target.folder,
+            ),
+            done,
+        )
+
+    def keep_from(self) -> str | None:
+        """With ``k``: the folder the marks were made from (the deepest one above every marked
+        object's folder and every marked folder), whose structure below is kept."""
+        if not self.keep:
+            return None
+        above = [o.rsplit("/", 1)[0] if "/" in o else "" for o in self.objects]
+        above += [f.rsplit("/", 1)[0] if "/" in f else "" for f in self.folders]
+        above += [k.strip("/").rsplit("/", 1)[0] if "/" in k else "" for k in self.manifest]
+        if not above:
+            return ""
+        parts = [a.split("/") if a else [] for a in above]
+        common: list[str] = []
+        for names in zip(*parts, strict=False):
+            if len(set(names)) != 1:
+                break
+            common.append(names[0])
+        return "/".join(common)
+
     def action_back(self) -> None:
         self.app.pop_screen()
 
@@ -447,15 +495,14 @@ class ImportBrowseScreen(Screen[None]):
                 found, missing = await objects_by_key(client, self.volume.id, self.manifest)
                 for obj in found:
                     chosen.setdefault(obj.location, obj)
-            parent, files = await destination(client, self.target.project, self.target.folder)
-            plan = plan_import(
+            plan = await plan_import_into(
+                client,
                 list(chosen.values()),
-                files,
                 volume_id=self.volume.id,
                 project_id=self.target.project,
                 folder=self.target.folder,
-                parent=parent,
                 on_conflict=self.on_clash,
+                keep_from=self.keep_from(),
             )
         except (PlatformError, ImportPlanError) as e:
             self.post_message(self.Planned(None, [], str(e)))
@@ -486,7 +533,19 @@ class ImportBrowseScreen(Screen[None]):
             )
 
     def submit(self, plan: ImportPlan) -> None:
+        n = len(plan.new_folders)
+        making = f"making {plural(n, 'folder')}, then " if n else ""
+        self.set_status(f"Import: {making}sending {plural(len(plan.to_send), 'object')}...")
+        self.send(plan)
+
+    @work(exclusive=True, group="import-send", exit_on_error=False)
+    async def send(self, plan: ImportPlan) -> None:
         session = session_of(self)
+        try:
+            await make_folders(session.client, plan)  # before the journal: the ids it keeps
+        except (PlatformError, ImportPlanError) as e:
+            self.set_status(f"Nothing was sent: {e}", "red")
+            return
         try:
             journal = Journal(session.paths.journal_file)
             run_id = journal.create_import_run(
@@ -496,12 +555,8 @@ class ImportBrowseScreen(Screen[None]):
             self.notify(f"Nothing was sent: {e}", severity="error", markup=False)
             return
         self.set_status(f"Run {run_id}: sending {plural(len(plan.to_send), 'object')}...")
-        self.send(journal, run_id)
-
-    @work(exclusive=True, group="import-send", exit_on_error=False)
-    async def send(self, journal: Journal, run_id: int) -> None:
         try:
-            await submit_run(session_of(self).client, journal, run_id)
+            await submit_run(session.client, journal, run_id)
         except asyncio.CancelledError:
             journal.close()
             raise
@@ -515,20 +570,8 @@ class ImportBrowseScreen(Screen[None]):
 
 
 def preflight_lines(plan: ImportPlan, missing: list[str]) -> list[str]:
-    """What the confirmation says: what goes where, what is replaced (counted first), what
-    cannot come and why."""
-    lines = [f"{plan.headline()} ({human_bytes(plan.bytes)})."]
-    if plan.overwrites:
-        lines.append(
-            f"{plural(plan.overwrites, 'file')} of the project will be REPLACED by objects of "
-            "the same names."
-        )
-    lines.append(f"On a name clash: {plan.on_conflict} ({CLASH_TEXT[plan.on_conflict]}).")
-    for reason, n in plan.refused_by_reason().items():
-        lines.append(f"Not imported: {n} {reason.heading}.")
-    if missing:
-        lines.append(f"{plural(len(missing), 'manifest key')} matched no object.")
-    return lines
+    """What the confirmation says (``ImportPlan.lines``: the one pre-flight)."""
+    return plan.lines(missing)
 
 
 __all__ = ["ImportBrowseScreen", "ImportVolumesScreen", "Target", "preflight_lines"]

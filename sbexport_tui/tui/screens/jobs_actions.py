@@ -199,15 +199,7 @@ class JobsActions(JobsState):
             if not yes or self.journal is None:
                 return
             origin = {"run": rid, "volume": plan.volume_id, "items": len(positions)}
-            new = self.journal.create_import_run(
-                plan,
-                profile=self.session.profile_name,
-                api_base_url=self.session.client.base_url,
-                retry_of=origin,
-            )
-            self.to_submit.add(new)
-            self.active_runs.add(new)
-            self.poll_now()
+            self.run_worker(self.journal_import_retry(plan, origin), exit_on_error=False)
 
         if plan.overwrites:
             self.app.push_screen(
@@ -215,6 +207,29 @@ class JobsActions(JobsState):
             )
         else:
             self.app.push_screen(ConfirmScreen(title, "\n".join(lines)), go)
+
+    async def journal_import_retry(self, plan: ImportPlan, origin: dict[str, Any]) -> None:
+        """The confirmed retry of an import run: its folders made (a folder gone since is
+        made again), then journaled and handed to this pane's watcher."""
+        from ...api.errors import PlatformError
+        from ...export.importing import ImportPlanError, make_folders
+
+        try:
+            await make_folders(self.session.client, plan)
+        except (PlatformError, ImportPlanError) as e:
+            self.set_activity(f"Nothing was sent: {e}", error=True)
+            return
+        if self.journal is None:
+            return
+        new = self.journal.create_import_run(
+            plan,
+            profile=self.session.profile_name,
+            api_base_url=self.session.client.base_url,
+            retry_of=origin,
+        )
+        self.to_submit.add(new)
+        self.active_runs.add(new)
+        self.poll_now()
 
     def on_jobs_screen_retry_planned(self, message: JobsScreen.RetryPlanned) -> None:
         if message.error:

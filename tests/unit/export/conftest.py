@@ -179,16 +179,15 @@ LEASE_TOKEN = "leasetoken000000000000000000000a"
 
 
 async def _import_lease_run(tmp_path, platform, n: int, started: asyncio.Event | None):
-    from sbexport_tui.export.importing import destination, list_objects, plan_import
+    from sbexport_tui.export.importing import list_objects, plan_import_into
     from sbexport_tui.sim.demo import DELIVERY_VOLUME
 
     client = PlatformClient(
         BASE_URL_INPROCESS, LEASE_TOKEN, transport=SlowCreate(SimTransport(platform), started)
     )
     objects = (await list_objects(client, DELIVERY_VOLUME, "", recursive=True))[:n]
-    parent, files = await destination(client, "demo/wgs-cohort", "")
-    plan = plan_import(
-        objects, files, volume_id=DELIVERY_VOLUME, project_id="demo/wgs-cohort", parent=parent
+    plan = await plan_import_into(
+        client, objects, volume_id=DELIVERY_VOLUME, project_id="demo/wgs-cohort"
     )
     journal = Journal(tmp_path / "journal.sqlite3")
     return platform, client, journal, journal.create_import_run(plan, profile="t")

@@ -16,11 +16,12 @@ from sbexport_tui.api.models import File
 from sbexport_tui.export import Journal
 from sbexport_tui.export.importing import (
     ImportObject,
-    ImportPlanError,
-    destination,
     list_objects,
+    make_folders,
     objects_by_key,
     plan_import,
+    plan_import_into,
+    sub_folder,
 )
 from sbexport_tui.export.plan import Reason
 from sbexport_tui.export.runner import poll_run, submit_run, verify_run
@@ -37,14 +38,8 @@ LIST = "/storage/imports"
 
 async def plan_of(env: Env, client, prefix: str = SAMPLE, **kw):
     objects = await list_objects(client, DELIVERY_VOLUME, prefix, recursive=True)
-    parent, files = await destination(client, PROJECT, kw.pop("folder", ""))
-    return plan_import(
-        objects,
-        files,
-        volume_id=DELIVERY_VOLUME,
-        project_id=PROJECT,
-        parent=parent,
-        **kw,
+    return await plan_import_into(
+        client, objects, volume_id=DELIVERY_VOLUME, project_id=PROJECT, **kw
     )
 
 
@@ -230,9 +225,129 @@ def test_a_folder_of_the_same_name_is_never_overwritten() -> None:
     assert plan.items[0].reason is Reason.NAME_TAKEN and plan.overwrites == 0
 
 
-async def test_a_missing_destination_folder_says_what_to_do(env: Env, client) -> None:
-    with pytest.raises(ImportPlanError, match="create it on the Platform first"):
-        await destination(client, PROJECT, "no/such/folder")
+def folder_path(env: Env, node_id: str) -> str:
+    """A sim file's folder, as a path of its project."""
+    parts = []
+    node = env.world.files[node_id]
+    while node.parent is not None:
+        node = env.world.files[node.parent]
+        if node.parent is not None:
+            parts.append(node.name)
+    return "/".join(reversed(parts))
+
+
+def no_twin_names(env: Env) -> None:
+    """The sim's own record: no folder holds two children of one name."""
+    for node in env.world.files.values():
+        names = Counter(env.world.files[c].name for c in node.children)
+        assert not names or max(names.values()) == 1, (node.name, names.most_common(2))
+
+
+def test_sub_folder_is_the_objects_folder_below_the_kept_one() -> None:
+    assert sub_folder("run/P/S1/a.fq", None) == ""
+    assert sub_folder("run/P/S1/a.fq", "run") == "P/S1"
+    assert sub_folder("run/P/S1/a.fq", "run/") == "P/S1"
+    assert sub_folder("run/P/S1/a.fq", "") == "run/P/S1"
+    assert sub_folder("run/a.fq", "run") == ""
+    assert sub_folder("other/a.fq", "run") == ""  # outside the kept folder: flattened
+    assert sub_folder("runner/a.fq", "run") == ""  # a prefix of a name is not its folder
+
+
+async def test_a_new_destination_folder_is_counted_then_made_once(
+    env: Env, client, journal: Journal
+) -> None:
+    plan = await plan_of(env, client, folder="deliveries/2026-11")
+    assert plan.new_folders == ["deliveries", "deliveries/2026-11"]
+    assert plan.headline().endswith("into demo/wgs-cohort/deliveries/2026-11/ (2 new folders)")
+    assert not any(p.endswith("/files") for p in env.hook.paths if "POST" in p)
+    assert await make_folders(client, plan) == 2
+    assert await make_folders(client, plan) == 0  # made: nothing more to make
+    run_id = journal.create_import_run(plan, profile="t")
+    await submit_run(client, journal, run_id)
+    env.clock.advance(36_000)
+    await poll_run(client, journal, run_id, until_done=True, interval=10.0, sleep=env.clock.sleep)
+    done = journal.items(run_id)
+    assert {i.state for i in done} == {"completed"}
+    assert {folder_path(env, i.file_id) for i in done} == {"deliveries/2026-11"}
+    no_twin_names(env)
+
+
+async def test_keeping_folders_puts_each_file_in_its_objects_folder(
+    env: Env, client, journal: Journal
+) -> None:
+    plan = await plan_of(env, client, prefix=DELIVERY_RUN, folder="in", keep_from=DELIVERY_RUN)
+    assert len(plan.to_send) == 50 and not plan.refused  # 6 samples x 8, the sheet, md5sums
+    samples = [f"in/Project_DemoLab/Sample_DL{s:03d}" for s in range(1, 7)]
+    assert plan.new_folders == ["in", "in/Project_DemoLab", *samples]
+    assert "folders kept (8 new folders)" in plan.headline()
+    await make_folders(client, plan)
+    run_id = journal.create_import_run(plan, profile="t")
+    await submit_run(client, journal, run_id)
+    env.clock.advance(36_000)
+    await poll_run(client, journal, run_id, until_done=True, interval=10.0, sleep=env.clock.sleep)
+    for item in journal.items(run_id):
+        assert item.state == "completed", item
+        below = sub_folder(item.location or "", DELIVERY_RUN)
+        assert folder_path(env, item.file_id) == "/".join(p for p in ("in", below) if p)
+        assert item.project_path == f"{folder_path(env, item.file_id)}/{item.name}"
+    no_twin_names(env)
+    # the same import again: everything is there, as aliases of the same objects
+    again = await plan_of(env, client, prefix=DELIVERY_RUN, folder="in", keep_from=DELIVERY_RUN)
+    assert not again.to_send and not again.new_folders
+    assert set(again.refused_by_reason()) == {Reason.IMPORTED}
+
+
+async def test_a_folder_made_whose_answer_was_lost_is_found_not_made_again(
+    env: Env, client
+) -> None:
+    plan = await plan_of(env, client, folder="new")
+    lost = {"n": 0}
+
+    def lose(request: httpx.Request, response: httpx.Response) -> None:
+        if request.method == "POST" and request.url.path.endswith("/files") and not lost["n"]:
+            lost["n"] += 1
+            raise httpx.ReadTimeout("timed out", request=request)
+
+    env.hook.after = lose
+    await make_folders(client, plan)
+    assert lost["n"] == 1
+    root = env.world.files[env.world.projects[PROJECT].root_folder]
+    made = [env.world.files[c] for c in root.children if env.world.files[c].name == "new"]
+    assert len(made) == 1 and plan.folders["new"] == made[0].id == plan.parent
+    no_twin_names(env)
+
+
+@pytest.mark.parametrize("variant", ["", "folder-create-returns-existing"])
+async def test_a_folder_made_by_someone_else_meanwhile_serves(tmp_path, variant: str) -> None:
+    env = Env(tmp_path, variants=frozenset({variant} - {""}))
+    client = env.client()
+    plan = await plan_of(env, client, folder="shared")
+    assert plan.new_folders == ["shared"]
+    theirs: list[str] = []
+
+    def race(request: httpx.Request) -> None:
+        if request.method == "POST" and request.url.path.endswith("/files") and not theirs:
+            root = env.world.projects[PROJECT].root_folder
+            theirs.append(env.world.add_node(root, "shared", folder=True).id)
+
+    env.hook.before = race
+    await make_folders(client, plan)
+    assert plan.folders["shared"] == theirs[0]  # theirs, not a second one
+    no_twin_names(env)
+
+
+async def test_a_file_in_the_way_of_a_folder_is_said_before_anything_is_sent(
+    env: Env, client
+) -> None:
+    root = env.world.projects[PROJECT].root_folder
+    env.world.add_node(root, "Project_DemoLab", size=10)  # a file, where a folder must go
+    plan = await plan_of(env, client, prefix=DELIVERY_RUN, keep_from=DELIVERY_RUN)
+    refused = plan.refused
+    assert len(refused) == 48 and len(plan.to_send) == 2  # the sheet and md5sums.txt
+    assert {i.detail for i in refused} == {"Project_DemoLab is a file, not a folder"}
+    assert all(i.reason is Reason.NAME_TAKEN for i in refused)
+    assert plan.new_folders == []  # nothing to make: nothing goes there
+    assert await make_folders(client, plan) == 0
 
 
 async def test_a_manifest_of_keys_finds_the_objects_and_names_the_missing(env: Env, client) -> None:
@@ -273,9 +388,8 @@ def test_exactly_once_whatever_a_hostile_platform_answers(tmp_path_factory) -> N
         try:
             env.settings.hostile = False  # the plan reads the world as it is
             objs = (await list_objects(client, DELIVERY_VOLUME, "", recursive=True))[:objects]
-            parent, files = await destination(client, PROJECT, "")
-            plan = plan_import(
-                objs, files, volume_id=DELIVERY_VOLUME, project_id=PROJECT, parent=parent
+            plan = await plan_import_into(
+                client, objs, volume_id=DELIVERY_VOLUME, project_id=PROJECT
             )
             run_id = journal.create_import_run(plan, profile="t")
             env.settings.hostile = True
