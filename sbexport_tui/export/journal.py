@@ -799,6 +799,38 @@ class Journal:
             map(OpenJob._make, self._query(sql + " ORDER BY updated, run_id, position", params))
         )
 
+    def open_jobs_at(self, run_id: int) -> tuple[dict[int, OpenJob], float]:
+        """The run's open jobs by position, in ``open_jobs``' order, and a stamp to read what
+        changes after them from (``open_jobs_changed``). The stamp is read first: a write that
+        comes between the two reads is read again, never missed."""
+        row = self._query("SELECT MAX(updated) FROM items")
+        stamp = row[0][0] if row and row[0][0] is not None else float("-inf")
+        sql, params = self._unfinished("position, job_id, run_id, size, submitted, started", run_id)
+        rows = self._query(sql + " ORDER BY updated, run_id, position", params)
+        return {r[0]: OpenJob(*r[1:]) for r in rows}, stamp
+
+    def open_jobs_changed(
+        self, run_id: int, since: float
+    ) -> tuple[list[tuple[int, OpenJob | None]], float]:
+        """The run's items changed after ``since`` (by the stamp's index: a pass reads what
+        changed since the last, not the run), oldest change first: (position, its open job, or
+        None when it has none open now: ended, put back, never sent); and the newest stamp
+        read. Every write is stamped after the ones before it (``_stamp``), so nothing is
+        missed and nothing read twice."""
+        rows = self._query(
+            "SELECT position, job_id, run_id, size, submitted, started, state, updated "
+            "FROM items INDEXED BY items_by_stamp WHERE updated > ? AND run_id = ? "
+            "ORDER BY updated, run_id, position",
+            (since, run_id),
+        )
+        out: list[tuple[int, OpenJob | None]] = []
+        newest = since
+        for pos, job_id, rid, size, submitted, started, state, updated in rows:
+            is_open = job_id is not None and state in WATCHED_STATES
+            out.append((pos, OpenJob(job_id, rid, size, submitted, started) if is_open else None))
+            newest = max(newest, updated)
+        return out, newest
+
     def count_unfinished(self, run_id: int | None = None) -> int:
         """How many items have a job that has not finished (by the state index, no rows read)."""
         sql, params = self._unfinished("COUNT(*)", run_id)
@@ -1272,3 +1304,66 @@ class Journal:
     def _check_state(state: str) -> None:
         if state not in ITEM_STATES:
             raise ValueError(f"unknown item state {state!r}")
+
+
+FULL_READ_EVERY = 60  # an open-jobs view reads its run whole again every this many reads
+
+
+class OpenJobsView:
+    """The open jobs of the runs a watcher polls, kept in memory between passes: each
+    ``refresh`` reads only the run's rows changed since the last (``open_jobs_changed``, by the
+    stamp's index) and says what changed, instead of reading every open job (0.57 s a pass at
+    100,000). The first read of a run, and every ``full_every``-th after it, reads the run
+    whole (``open_jobs_at``) and says how that differs from what was kept: a row the stamps
+    could not tell of (a run deleted, a journal put back from a copy) lasts that long at most.
+    ``rows`` is what ``Journal.open_jobs(run_id)`` would read, in its order (by last change)."""
+
+    def __init__(self, journal: Journal, *, full_every: int = FULL_READ_EVERY) -> None:
+        self.journal = journal
+        self.full_every = full_every
+        self._jobs: dict[int, dict[int, OpenJob]] = {}  # run -> position -> its open job
+        self._stamp: dict[int, float] = {}
+        self._reads: dict[int, int] = {}
+
+    def refresh(self, run_id: int) -> tuple[list[OpenJob], list[str]]:
+        """Read what changed in the run: (its open jobs new or changed, the job ids no longer
+        open: ended, put back, or their item sent again under another id)."""
+        reads = self._reads.get(run_id, 0)
+        self._reads[run_id] = reads + 1
+        old = self._jobs.get(run_id)
+        if old is None or reads % self.full_every == 0:
+            jobs, self._stamp[run_id] = self.journal.open_jobs_at(run_id)
+            self._jobs[run_id] = jobs
+            before = old or {}
+            gone = [
+                j.job_id
+                for pos, j in before.items()
+                if (kept := jobs.get(pos)) is None or kept.job_id != j.job_id
+            ]
+            changed = [j for pos, j in jobs.items() if before.get(pos) != j]
+            return changed, gone
+        found, self._stamp[run_id] = self.journal.open_jobs_changed(run_id, self._stamp[run_id])
+        changed = []
+        gone = []
+        for pos, job in found:
+            was = old.pop(pos, None)  # (put back at the end: the rows are by last change)
+            if was is not None and (job is None or was.job_id != job.job_id):
+                gone.append(was.job_id)
+            if job is not None:
+                old[pos] = job
+                if job != was:
+                    changed.append(job)
+        return changed, gone
+
+    def rows(self, run_id: int) -> list[OpenJob]:
+        """The run's open jobs as last refreshed."""
+        return list(self._jobs.get(run_id, {}).values())
+
+    def count(self, run_id: int) -> int:
+        return len(self._jobs.get(run_id, ()))
+
+    def forget(self, run_id: int) -> None:
+        """The run is no longer watched: its rows are let go (read whole if watched again)."""
+        self._jobs.pop(run_id, None)
+        self._stamp.pop(run_id, None)
+        self._reads.pop(run_id, None)
