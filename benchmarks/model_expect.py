@@ -5,15 +5,19 @@ The realistic cohort benchmark (``bench_cohort_export.py --realistic``) takes an
 network: the cohort's sizes (``sim.demo.COHORT_KINDS``), jobs sent in the journal's order over
 the first ``--send-seconds``, each job taking 1 to 3 s and then its size at ``--job-rate``
 MB/s +-30 % (the sim's ``World.job_duration``; ``--job-seconds`` for its older lengths), a
-pass every ``--poll-interval`` seconds that asks what ``Expectation.choose`` picks, 100 ids a
-call. Printed per setting of the expectation: status calls against their floor (one per 100
-jobs), the lag from each job's end to its being seen (median, 95th percentile, worst, in poll
-intervals) and the jobs seen more than the bound after their end (there must be none).
+pass every ``--poll-interval`` seconds that asks what the expectation picks, 100 ids a call:
+as the watcher does (the open jobs kept, ``Expectation.update`` told what changed,
+``choose_open``), or with ``--every`` by weighing every open job at every pass
+(``Expectation.choose`` over them all, as before the open jobs were kept). Printed per setting
+of the expectation: status calls against their floor (one per 100 jobs), the lag from each
+job's end to its being seen (median, 95th percentile, worst, in poll intervals), the CPU the
+choices took (this process's, the model's own rows included) and the jobs seen more than the
+bound after their end (there must be none).
 
 It is a model: no latency, no rate limit, passes exactly a period apart. The real run checks it.
 
     python benchmarks/model_expect.py [--files 100000] [--job-rate 40] [--poll-interval 10]
-        [--worth 0.5 0.3] [--bound 60] [--job-seconds 2]
+        [--worth 0.5 0.3] [--bound 60] [--job-seconds 2] [--every]
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import hashlib
 import heapq
 import random
 import statistics
+import time
 
 from sbexport_tui.export.expect import BOUND, BULK, Expectation
 from sbexport_tui.export.journal import OpenJob
@@ -62,6 +67,11 @@ def replay(args: argparse.Namespace, worth: float) -> dict[str, float]:
     period = args.poll_interval
     jobs = cohort(args.files, rate, args.send_seconds, args.seed, args.job_seconds)
     expect = Expectation(bound=args.bound, worth=worth)
+    kept = not args.every  # the watcher's way: the open jobs kept, told what changed
+    changed: list[OpenJob] = []
+    gone: list[str] = []
+    started: set[int] = set()
+    cpu = 0.0
     pending = sorted(range(len(jobs)), key=lambda i: jobs[i][1])  # by when sent
     sent_next = 0
     open_jobs: dict[int, None] = {}
@@ -72,15 +82,24 @@ def replay(args: argparse.Namespace, worth: float) -> dict[str, float]:
     heapq.heapify(endings)
     while sent_next < len(pending) or open_jobs:
         while sent_next < len(pending) and jobs[pending[sent_next]][1] <= now:
-            open_jobs[pending[sent_next]] = None
+            i = pending[sent_next]
+            open_jobs[i] = None
             sent_next += 1
-        rows = []
-        for i in open_jobs:
-            size, sent, _ = jobs[i]
-            # the sim's started_on is the job's creation: known once a call has seen the job
-            asked = f"j{i}" in expect.asked
-            rows.append(OpenJob(f"j{i}", 1, size, sent, sent if asked else None))
-        chosen = expect.choose(rows, now=now, period=period)
+            changed.append(OpenJob(f"j{i}", 1, jobs[i][0], jobs[i][1], None))
+        t0 = time.process_time()
+        if kept:
+            expect.update(1, changed, gone)
+            chosen = expect.choose_open(1, now=now, period=period)
+        else:
+            rows = []
+            for i in open_jobs:
+                size, sent, _ = jobs[i]
+                # the sim's started_on is the job's creation: known once a call has seen the job
+                asked = i in started
+                rows.append(OpenJob(f"j{i}", 1, size, sent, sent if asked else None))
+            chosen = expect.choose(rows, now=now, period=period)
+        cpu += time.process_time() - t0
+        changed, gone = [], []
         # the watcher's cut-off while the model is not used: a call that finds fewer than half
         # of its jobs ended ends the pass, but for every sixth pass
         cut = not expect.deciding and (passes == 0 or passes % FULL_PASS_EVERY != 0)
@@ -90,12 +109,16 @@ def replay(args: argparse.Namespace, worth: float) -> dict[str, float]:
             found = 0
             for jid in chosen[c : c + BULK]:
                 i = int(jid[1:])
-                size, _, end = jobs[i]
+                size, sent, end = jobs[i]
                 if end <= now:
                     found += 1
                     del open_jobs[i]
+                    gone.append(jid)
                     lags.append(now - end)
                     expect.learn([(size, end - jobs[i][1])])
+                elif i not in started:  # the sim's started_on: known once a call saw the job
+                    started.add(i)
+                    changed.append(OpenJob(jid, 1, size, sent, sent))
             if cut and found < CUTOFF_FRACTION * len(chosen[c : c + BULK]):
                 break
         now += period
@@ -109,6 +132,8 @@ def replay(args: argparse.Namespace, worth: float) -> dict[str, float]:
         "max": lags[-1] / period,
         "over": sum(1 for lag in lags if lag > (args.bound + 1) * period),
         "mean": statistics.fmean(lags) / period,
+        "cpu": cpu,
+        "passes": passes,
     }
 
 
@@ -126,6 +151,12 @@ def main() -> None:
     p.add_argument("--worth", type=float, nargs="+", default=[0.5])
     p.add_argument("--bound", type=int, default=BOUND)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--every",
+        action="store_true",
+        help="weigh every open job at every pass (Expectation.choose over all the rows), as "
+        "before the open jobs were kept (update + choose_open, the watcher's way)",
+    )
     args = p.parse_args()
     print(
         f"{args.files:,} cohort jobs at {args.job_rate:g} MB/s +-30 %, sent over "
@@ -134,7 +165,7 @@ def main() -> None:
     )
     head = (
         f"{'worth':>5} {'calls':>7} {'/ floor':>7} {'lag p50':>8} {'p95':>6} {'mean':>6} "
-        f"{'max':>6} {'> bound':>7}"
+        f"{'choice CPU s':>12} {'max':>6} {'> bound':>7}"
     )
     print(head)
     print("-" * len(head))
@@ -142,7 +173,8 @@ def main() -> None:
         r = replay(args, worth)
         print(
             f"{worth:>5.2f} {r['calls']:>7,} {r['calls'] / r['floor']:>6.2f}x {r['p50']:>7.2f}i "
-            f"{r['p95']:>5.2f}i {r['mean']:>5.2f}i {r['max']:>5.1f}i {r['over']:>7}"
+            f"{r['p95']:>5.2f}i {r['mean']:>5.2f}i {r['cpu']:>12.1f} {r['max']:>5.1f}i "
+            f"{r['over']:>7}"
         )
     print("(lag in poll intervals i, from a job's end to the pass that saw it)")
 

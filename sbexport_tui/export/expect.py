@@ -23,9 +23,22 @@ ended jobs say how fast a job transfers (``MIN_SEEN`` of them, the last ``SAMPLE
   last asked), whatever the model says: a model that is wrong costs at most that lag.
 
 Before a run has ``MIN_SEEN`` ended jobs to learn from, every open job is asked, the smallest
-first: whatever the rate, a small file's job ends before a big one's started with it. The
-choice is made afresh at each pass; only when each job was last asked is kept (in memory: a new
-process starts from the model alone).
+first: whatever the rate, a small file's job ends before a big one's started with it. Only when
+each job was last asked is kept (in memory: a new process starts from the model alone).
+
+**At 100,000 open jobs** (``update`` and ``choose_open``, the watcher's way): weighing every
+open job at every pass cost 0.8 s a pass. Since a job's chance of having ended since it was last
+asked only grows with time, each job's *due time* (when it reaches ``WORTH``, or, late, when its
+growing chance does) is worked out once, when it opens, changes or is asked, and kept in a heap;
+so is when it was last asked or sent (for the bound, and the jobs nearest it). A pass takes from
+the heaps what is due, weighs those jobs alone as above (a due time worked out a little early is
+put back, never acted on), and fills the last call from the jobs nearest their bound, then the
+next due. The model the due times come from is made again only when it may have changed: once
+the ended jobs learnt since have grown by ``REFIT`` of those it was made from, or after
+``REFIT_PERIODS`` poll periods (or when the poll period or the Platform's clock moved); then
+every due time is worked out again. The bound is kept whatever the model (the heap of when each
+job was last asked is by time alone), and a run whose open jobs fit in one call, or with nothing
+learnt yet, is chosen as above.
 
 What this costs and gives on the realistic cohort is in ``benchmarks/README.md`` ("Real job
 lengths"); ``benchmarks/model_expect.py`` replays a cohort through it in seconds.
@@ -33,9 +46,11 @@ lengths"); ``benchmarks/model_expect.py`` replays a cohort through it in seconds
 
 from __future__ import annotations
 
+import heapq
+import math
 from bisect import bisect_left, bisect_right
 from collections import deque
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from .journal import OpenJob
@@ -48,6 +63,26 @@ MIN_SEEN = 5  # ended jobs with a size, a start and an end before the model is u
 SPAN = 100  # sizes this many times apart that ended as quickly: a length does not follow size
 SAMPLE = 50  # the most recent ended jobs of each size (a factor of 2) that make the model
 BULK = 100  # ids a status call holds
+REFIT = 0.25  # the model is made again once the jobs learnt since grow by this share of its own
+REFIT_PERIODS = 30  # ... or after this many poll periods
+MOVED = 0.05  # ... and its due times are worked out again if it moved by this share
+INF = math.inf
+
+
+class _Schedule:
+    """One run's open jobs as ``choose_open`` keeps them: each job's due time and when it was
+    last asked or sent ("touched"), in dicts (the truth) and in heaps (whose entries that no
+    longer match the dicts are passed over)."""
+
+    __slots__ = ("due", "due_heap", "rows", "touch", "touch_heap", "version")
+
+    def __init__(self) -> None:
+        self.rows: dict[str, OpenJob] = {}
+        self.due: dict[str, float] = {}
+        self.due_heap: list[tuple[float, str]] = []
+        self.touch: dict[str, float] = {}
+        self.touch_heap: list[tuple[float, str]] = []
+        self.version = -1  # the fit its due times were worked out with (-1: none yet)
 
 
 @dataclass
@@ -61,6 +96,18 @@ class Expectation:
 
     learnt: dict[int, deque[tuple[int, float]]] = field(default_factory=dict)  # by size
     learnt_until: float = float("-inf")  # the journal stamp the ended jobs were read up to
+    seen: int = 0  # ended jobs learnt, all told
+    refits: int = 0  # times the model of ``choose_open`` was made (or its due times redone)
+
+    # ``choose_open``'s state: the runs' schedules and the model their due times come from
+    _runs: dict[int, _Schedule] = field(default_factory=dict, repr=False)
+    _fit: _Model | None = field(default=None, repr=False)
+    _fit_seen: int = field(default=-1, repr=False)  # ``seen`` when the model was made
+    _fit_size: int = field(default=0, repr=False)  # the ended jobs it was made from
+    _fit_at: float = field(default=-INF, repr=False)
+    _fit_period: float = field(default=0.0, repr=False)
+    _fit_offset: float = field(default=0.0, repr=False)
+    _version: int = field(default=0, repr=False)
 
     def learn(self, ended: Iterable[tuple[int, float]]) -> None:
         """Ended jobs' (size, seconds): the last ``SAMPLE`` of each size (within a factor of 2)
@@ -72,7 +119,13 @@ class Expectation:
                 if bucket is None:
                     bucket = self.learnt[size.bit_length()] = deque(maxlen=SAMPLE)
                 bucket.append((size, span))
+                self.seen += 1
 
+    def model(self) -> _Model | None:
+        """The model made from what has been learnt (see ``_model``)."""
+        return _model([x for bucket in self.learnt.values() for x in bucket])
+
+    # ---- every open job weighed (a list of them; the tail of a run; nothing learnt yet) ----
     def choose(
         self,
         rows: Sequence[OpenJob],
@@ -86,10 +139,21 @@ class Expectation:
         ``period``: the poll period (the bound is counted in it). What ended is ``learn``t."""
         ids = [r.job_id for r in rows if r.job_id]
         if len(self.asked) > 2 * len(ids) + 1000:  # ended jobs need no memory
-            open_ids = set(ids)
-            self.asked = {j: t for j, t in self.asked.items() if j in open_ids}
-        ended = [x for bucket in self.learnt.values() for x in bucket]
-        ended_by = _model(ended) if period > 0 else None
+            keep = set(ids)  # (nor another run's: those ``choose_open`` keeps are its own)
+            for sched in self._runs.values():
+                keep.update(sched.rows)
+            self.asked = {j: t for j, t in self.asked.items() if j in keep}
+        return self._weigh_all(rows, ids, self.model() if period > 0 else None, now, period, offset)
+
+    def _weigh_all(
+        self,
+        rows: Sequence[OpenJob],
+        ids: list[str],
+        ended_by: _Model | None,
+        now: float,
+        period: float,
+        offset: float,
+    ) -> list[str]:
         if ended_by is None:
             ordered = [r.job_id for r in sorted(rows, key=_small_first) if r.job_id]
             self._mark(ordered, now)
@@ -106,29 +170,13 @@ class Expectation:
             jid = r.job_id
             if not jid:
                 continue
-            if r.started is not None:
-                began = r.started - offset  # on this machine's clock
-            else:
-                began = r.submitted if r.submitted is not None else now
-            size = r.size or 0
+            began, sent = _times(r, now, offset)
             last = self.asked.get(jid)
-            since = last if last is not None and last > began else None
-            sent = r.submitted if r.submitted is not None else began
             waited = now - (last if last is not None and last > sent else sent)
             if waited >= bound:
                 overdue.append(jid)
                 continue
-            f_now = ended_by(size, now - began)
-            if since is None:
-                hazard = f_now
-            else:
-                f_then = ended_by(size, since - began)
-                hazard = (f_now - f_then) / (1.0 - f_then) if f_then < 1.0 else 0.0
-                if f_then >= self.worth:  # late: likely ended when last asked, and was not
-                    # (a slow job, a stall, a queue): its chance also grows with time, the
-                    # slower the longer it has run
-                    every = max(STALE * period, LATE * (now - began))
-                    hazard = max(hazard, min(1.0, (now - since) / every))
+            hazard = self._hazard(r, last, began, ended_by, now, period)
             if hazard >= self.worth:
                 must.append((hazard, jid))
             elif waited >= bound / 2:
@@ -153,12 +201,294 @@ class Expectation:
         self._mark(chosen, now)
         return chosen
 
+    def _hazard(
+        self,
+        r: OpenJob,
+        last: float | None,
+        began: float,
+        ended_by: _Model,
+        now: float,
+        period: float,
+    ) -> float:
+        """The chance that the job ended since it was last asked (or began), given that it had
+        not then; a late job's also grows with time (see the module's doc)."""
+        size = r.size or 0
+        since = last if last is not None and last > began else None
+        f_now = ended_by(size, now - began)
+        if since is None:
+            return f_now
+        f_then = ended_by(size, since - began)
+        hazard = (f_now - f_then) / (1.0 - f_then) if f_then < 1.0 else 0.0
+        if f_then >= self.worth:  # late: likely ended when last asked, and was not
+            # (a slow job, a stall, a queue): its chance also grows with time, the
+            # slower the longer it has run
+            every = max(STALE * period, LATE * (now - began))
+            hazard = max(hazard, min(1.0, (now - since) / every))
+        return hazard
+
     def _mark(self, ids: Sequence[str], now: float) -> None:
         for j in ids:
             self.asked[j] = now
 
+    # ---- the open jobs kept between passes (the watcher's way; see the module's doc) ------
+    def update(self, run_id: int, changed: Iterable[OpenJob], gone: Iterable[str]) -> None:
+        """The run's open jobs that opened or changed (a start), and those no longer open."""
+        sched = self._runs.get(run_id)
+        if sched is None:
+            sched = self._runs[run_id] = _Schedule()
+        for jid in gone:
+            sched.rows.pop(jid, None)
+            sched.due.pop(jid, None)
+            sched.touch.pop(jid, None)
+            self.asked.pop(jid, None)
+        keyed = sched.version == self._version and self._fit is not None
+        for r in changed:
+            if r.job_id:
+                sched.rows[r.job_id] = r
+                if keyed:
+                    self._key(sched, r)
 
-def _model(ended: Sequence[tuple[int, float]]) -> Callable[[int, float], float] | None:
+    def forget(self, run_id: int) -> None:
+        """The run is no longer watched."""
+        sched = self._runs.pop(run_id, None)
+        if sched is not None:
+            for jid in sched.rows:
+                self.asked.pop(jid, None)
+
+    def open_count(self, run_id: int) -> int:
+        sched = self._runs.get(run_id)
+        return 0 if sched is None else len(sched.rows)
+
+    def choose_open(
+        self, run_id: int, *, now: float, period: float, offset: float = 0.0
+    ) -> list[str]:
+        """``choose`` over the run's open jobs as ``update`` told them, without weighing each
+        one: only those due now, and those the last call takes along."""
+        sched = self._runs.get(run_id)
+        if sched is None or not sched.rows:
+            self.skipped, self.deciding, self.parts = 0, False, (0, 0, 0)
+            return []
+        model = self._refit(now, period, offset) if period > 0 else None
+        if model is None or len(sched.rows) <= BULK:
+            sched.version = -1  # asked outside the heaps: their keys are redone when used
+            every = list(sched.rows.values())
+            return self._weigh_all(every, list(sched.rows), model, now, period, offset)
+        if sched.version != self._version:
+            self._rekey(sched)
+        worth = self.worth
+        bound = self.bound * period
+        rows, due, touch = sched.rows, sched.due, sched.touch
+
+        overdue: list[str] = []
+        th = sched.touch_heap
+        while th and th[0][0] <= now - bound:
+            t, jid = heapq.heappop(th)
+            if touch.get(jid) == t:
+                del touch[jid]  # (touched again when marked below)
+                overdue.append(jid)
+        taken = set(overdue)
+        must: list[tuple[float, str]] = []
+        again: list[str] = []  # due too early (a due time is never late, may be early)
+        dh = sched.due_heap
+        while dh and dh[0][0] <= now:
+            d, jid = heapq.heappop(dh)
+            if due.get(jid) != d or jid in taken:
+                continue
+            del due[jid]
+            r = rows[jid]
+            began, _ = _times(r, now, offset)
+            hazard = self._hazard(r, self.asked.get(jid), began, model, now, period)
+            if hazard >= worth:
+                must.append((hazard, jid))
+                taken.add(jid)
+            else:
+                again.append(jid)
+        must.sort(reverse=True)
+        chosen = [j for _, j in must] + overdue
+        room = -len(chosen) % BULK
+        riding = 0
+        if chosen and room:  # the last call has room: the jobs nearest their bound ride along
+            while th and riding < room and th[0][0] <= now - bound / 2:
+                t, jid = heapq.heappop(th)
+                if touch.get(jid) == t and jid not in taken:
+                    del touch[jid]
+                    chosen.append(jid)
+                    taken.add(jid)
+                    riding += 1
+            # then the next due (the likeliest of the rest), if they may have ended at all
+            likely: list[tuple[float, str]] = []
+            looked: list[str] = []
+            while dh and len(looked) < room - riding:
+                d, jid = heapq.heappop(dh)
+                if due.get(jid) != d or jid in taken:
+                    continue
+                del due[jid]
+                looked.append(jid)
+                r = rows[jid]
+                began, _ = _times(r, now, offset)
+                hazard = self._hazard(r, self.asked.get(jid), began, model, now, period)
+                if hazard > 0.0:
+                    likely.append((hazard, jid))
+                    taken.add(jid)
+            likely.sort(reverse=True)
+            chosen += [j for _, j in likely]
+            again += [j for j in looked if j not in taken]
+        self.parts = (len(must), len(overdue), len(chosen) - len(must) - len(overdue))
+        self.skipped = len(rows) - len(chosen)
+        self.deciding = True
+        self._mark(chosen, now)
+        for jid in chosen:
+            self._key(sched, rows[jid])
+        for jid in again:
+            self._key(sched, rows[jid], after=now)
+        if len(dh) > 2 * len(rows) + 1000 or len(th) > 2 * len(rows) + 1000:
+            sched.due_heap = [(d, j) for j, d in due.items()]
+            sched.touch_heap = [(t, j) for j, t in touch.items()]
+            heapq.heapify(sched.due_heap)
+            heapq.heapify(sched.touch_heap)
+        return chosen
+
+    def _refit(self, now: float, period: float, offset: float) -> _Model | None:
+        """The model the due times come from, made again when it may have changed."""
+        fit = self._fit
+        stale = (
+            fit is None
+            or self.seen - self._fit_seen >= max(1.0, REFIT * self._fit_size)
+            or now - self._fit_at >= REFIT_PERIODS * period
+        )
+        if fit is None and self.seen == self._fit_seen:
+            stale = False  # nothing new to make one of
+        changed = False
+        if stale:
+            ended = [x for bucket in self.learnt.values() for x in bucket]
+            new = _model(ended)
+            self._fit_seen, self._fit_size, self._fit_at = self.seen, len(ended), now
+            if new is None or fit is None or fit.differs(new, period, self.worth):
+                self._fit = fit = new
+                changed = True
+        moved = not 0.8 <= period / (self._fit_period or period) <= 1.25 or abs(
+            offset - self._fit_offset
+        ) > max(1.0, 0.1 * period)
+        if changed or moved:
+            self._fit_period, self._fit_offset = period, offset
+            self._version += 1
+            self.refits += 1
+        return fit
+
+    def _rekey(self, sched: _Schedule) -> None:
+        sched.due.clear()
+        sched.touch.clear()
+        for r in sched.rows.values():
+            self._key(sched, r, push=False)
+        sched.due_heap = [(d, j) for j, d in sched.due.items()]
+        sched.touch_heap = [(t, j) for j, t in sched.touch.items()]
+        heapq.heapify(sched.due_heap)
+        heapq.heapify(sched.touch_heap)
+        sched.version = self._version
+
+    def _key(self, sched: _Schedule, r: OpenJob, *, after: float = -INF, push: bool = True) -> None:
+        """Work out the job's due time (never before ``after``: a job just weighed and not due)
+        and when it was last touched, by the present fit."""
+        jid = r.job_id
+        model = self._fit
+        assert model is not None
+        offset, period, worth = self._fit_offset, self._fit_period, self.worth
+        last = self.asked.get(jid)
+        if r.started is not None:
+            began: float | None = r.started - offset
+        else:
+            began = r.submitted
+        if began is None:  # no time at all: never due (as ``choose`` weighs it)
+            sched.due.pop(jid, None)
+            sched.touch.pop(jid, None)
+            return
+        sent = r.submitted if r.submitted is not None else began
+        touched = last if last is not None and last > sent else sent
+        size = r.size or 0
+        since = last if last is not None and last > began else None
+        if since is None:
+            due = began + model.reach(size, worth)
+        else:
+            f_then = model(size, since - began)
+            due = (
+                began + model.reach(size, f_then + worth * (1.0 - f_then)) if f_then < 1.0 else INF
+            )
+            if f_then >= worth and worth <= 1.0:  # late: its chance also grows with time
+                w = worth * LATE
+                late = max(since + worth * STALE * period / 1.25, (since - w * began) / (1.0 - w))
+                due = min(due, late)
+        # early rather than late: by as much as the poll period and the Platform's clock may
+        # have moved since the fit without a new one (see ``_refit``)
+        due -= max(1.0, 0.1 * period)
+        if due <= after:  # weighed just now and not due: at the next pass at the soonest
+            due = after + max(1e-6, 1e-9 * abs(after))
+        if sched.due.get(jid) != due:
+            sched.due[jid] = due
+            if push:
+                heapq.heappush(sched.due_heap, (due, jid))
+        if sched.touch.get(jid) != touched:
+            sched.touch[jid] = touched
+            if push:
+                heapq.heappush(sched.touch_heap, (touched, jid))
+
+
+class _Model:
+    """The chance that a job of a size has ended a time after it began (``_model``), and the
+    least time at which that chance reaches a level (``reach``: its due time)."""
+
+    __slots__ = ("lengths", "o", "rates")
+
+    def __init__(self, o: float, rates: list[float] | None, lengths: list[float] | None) -> None:
+        self.o = o
+        self.rates = rates  # a job has ended when one of these rates would have moved it
+        self.lengths = lengths  # ... or (no rates) when one of these lengths has passed
+
+    def __call__(self, size: int, span: float) -> float:
+        if self.rates is not None:
+            if span <= self.o:
+                return 0.0
+            n = len(self.rates)
+            return (n - bisect_left(self.rates, size / (span - self.o))) / n
+        assert self.lengths is not None
+        return bisect_right(self.lengths, span) / len(self.lengths) if span > 0 else 0.0
+
+    def differs(self, other: _Model, period: float, worth: float) -> bool:
+        """Whether ``other`` would say something else, materially: another kind, a start-up
+        ``MOVED`` of a period apart, or a rate (a length) ``MOVED`` apart at a share of them
+        that a due time is read at (a chance of ``worth`` or more: the slower rates, the
+        longer lengths; what a job of an hour would see a few periods apart). A model of the
+        same jobs made again from a few more of them mostly does not."""
+        if (self.rates is None) != (other.rates is None):
+            return True
+        if abs(self.o - other.o) > MOVED * max(period, self.o):
+            return True
+        mine, theirs = self.rates or self.lengths, other.rates or other.lengths
+        assert mine and theirs
+        below = max(0.0, min(1.0, 1.0 - worth))  # the shares of the rates a due time reads
+        for share in (0.1, 0.25, 0.5, 0.75, 1.0):
+            q = below * share if self.rates is not None else 1.0 - below * share
+            a, b = mine[int(q * (len(mine) - 1))], theirs[int(q * (len(theirs) - 1))]
+            if abs(a - b) > MOVED * max(a, b):
+                return True
+        return False
+
+    def reach(self, size: int, level: float) -> float:
+        """The least span after which ``self(size, span) >= level`` (infinite if never); a
+        hair early rather than late (the chance is weighed again when it is reached)."""
+        values = self.rates if self.rates is not None else self.lengths
+        assert values is not None
+        n = len(values)
+        k = math.ceil(level * n - 1e-9)  # how many of the rates (lengths) must be enough
+        if k > n:
+            return INF
+        if self.rates is None:
+            return 0.0 if k <= 0 else values[k - 1]
+        if k <= 0 or size <= 0:
+            return self.o
+        return self.o + size / values[n - k]
+
+
+def _model(ended: Sequence[tuple[int, float]]) -> _Model | None:
     """From the (size, seconds) of ended jobs: the chance that a job of a size has ended a time
     after it began; None while they cannot tell.
 
@@ -178,23 +508,20 @@ def _model(ended: Sequence[tuple[int, float]]) -> Callable[[int, float], float] 
     o = smallest[len(smallest) // 2]
     rates = sorted(s / (d - o) for d, s in sample if d >= 3 * o)
     if len(rates) >= MIN_SEEN:
-        n = len(rates)
-
-        def transfers(size: int, span: float) -> float:
-            if span <= o:
-                return 0.0
-            return (n - bisect_left(rates, size / (span - o))) / n
-
-        return transfers
+        return _Model(o, rates, None)
     if by_size[-1][1] < SPAN * by_size[0][1]:
         return None
-    lengths = [d for d, _ in sample]
-    m = len(lengths)
+    return _Model(0.0, None, [d for d, _ in sample])
 
-    def takes(size: int, span: float) -> float:
-        return bisect_right(lengths, span) / m if span > 0 else 0.0
 
-    return takes
+def _times(r: OpenJob, now: float, offset: float) -> tuple[float, float]:
+    """When the job began (its start on this machine's clock, or when it was sent while it is
+    pending; now if neither is known) and when it was sent."""
+    if r.started is not None:
+        began = r.started - offset  # on this machine's clock
+    else:
+        began = r.submitted if r.submitted is not None else now
+    return began, (r.submitted if r.submitted is not None else began)
 
 
 def _small_first(r: OpenJob) -> tuple[int, float]:
