@@ -933,22 +933,29 @@ async def poll_once(
     in the journal. ``stop_event`` ends the pass before the next call (those in flight end);
     its ``after_answer(asked, ended)``, if it has one, hears of each call's chunk. ``choose``:
     which of the open jobs to ask about, in which order (``expect.Expectation``); all of them,
-    least recently changed first, without it."""
+    least recently changed first, without it. A ``choose`` that keeps the open jobs itself
+    (the watcher's, ``open_jobs(run_id)``) is asked for them instead of the journal: at 100,000
+    open jobs, reading them all was 0.57 s of every pass."""
     result = PollResult(run_id)
-    rows = journal.open_jobs(run_id)
+    kept = getattr(choose, "open_jobs", None) if run_id is not None else None
+    rows = journal.open_jobs(run_id) if kept is None else kept(run_id)
     if choose is not None:
         ids = choose(rows)
     else:
         ids = list(dict.fromkeys(r.job_id for r in rows if r.job_id))
-    runs = {r.run_id for r in rows}
+    runs = {r.run_id for r in rows} if run_id is None else ({run_id} if rows else set())
     counted = -PROGRESS_EVERY
     # a call asks about jobs of one direction (the export and the import calls are apart)
     kinds = {rid: kind_of(journal.run(rid)) for rid in runs}
-    kind_of_job = {r.job_id: kinds[r.run_id] for r in rows if r.job_id}
     chunks: list[tuple[JobKind, list[str]]] = []
-    for kind in (EXPORTS, IMPORTS):
-        mine = [j for j in ids if kind_of_job.get(j, EXPORTS) is kind]
-        chunks += [(kind, mine[i : i + BULK_MAX]) for i in range(0, len(mine), BULK_MAX)]
+    if len(kinds) == 1:  # one run: every job of its direction (no look-up per open job)
+        only = next(iter(kinds.values()))
+        chunks += [(only, ids[i : i + BULK_MAX]) for i in range(0, len(ids), BULK_MAX)]
+    elif kinds:
+        kind_of_job = {r.job_id: kinds[r.run_id] for r in rows if r.job_id}
+        for kind in (EXPORTS, IMPORTS):
+            mine = [j for j in ids if kind_of_job.get(j, EXPORTS) is kind]
+            chunks += [(kind, mine[i : i + BULK_MAX]) for i in range(0, len(mine), BULK_MAX)]
     starts = iter(chunks)
 
     async def ask(kind: JobKind, chunk: list[str]) -> None:

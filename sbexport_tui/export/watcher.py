@@ -61,7 +61,7 @@ from ..api.errors import (
 from ..api.ratelimit import RateBudget
 from .cadence import BULK, poll_interval
 from .expect import Expectation
-from .journal import Journal, JournalError, OpenJob
+from .journal import Journal, JournalError, OpenJob, OpenJobsView
 from .runner import Progress, RunBusy, StopFlag, SubmitResult, submit_run
 from .watching import (
     LONGEST_PAUSE,
@@ -322,6 +322,7 @@ class Watcher:
         self._wake: asyncio.Event | None = None
         self._stepping = False
         self._period = 2.0  # the last poll period worked out (the expectation's bound)
+        self._chooser = _Chooser(self)
 
     # ---- what to watch -------------------------------------------------------------------
     def send(self, run_id: int) -> None:
@@ -540,7 +541,7 @@ class Watcher:
                 verify_stop=self.stop,
                 hold=hold,
                 pause=self.pause(),
-                choose=self._choose if self.expect is not None else None,
+                choose=self._chooser if self.expect is not None else None,
             )
             if self.errors == "retry":
                 self._raise_send_error()
@@ -561,19 +562,12 @@ class Watcher:
             else:
                 self._emit(RunSettled(rid, False))
         self.open_jobs = self._open(self.active | self.sending)
+        self._chooser.keep_only(self.watched)
         self._emit(PassDone(result))
         return result
 
-    def _choose(self, rows: list[OpenJob]) -> list[str]:
+    def _chosen(self, chosen: list[str]) -> list[str]:
         assert self.expect is not None
-        offset = float(getattr(self.client, "server_offset", 0.0) or 0.0)
-        ended, self.expect.learnt_until = self.journal.ended_since(
-            {r.run_id for r in rows}, self.expect.learnt_until
-        )
-        self.expect.learn(ended)
-        chosen = self.expect.choose(
-            rows, now=self.journal.now(), period=self._period, offset=offset
-        )
         if self.expect.deciding:  # each call of the choice is worth its request: no cut-off
             self._cut.enabled = False
         return chosen
@@ -690,6 +684,59 @@ class Watcher:
                     task.cancel()
                     with contextlib.suppress(asyncio.CancelledError):
                         await task
+
+
+class _Chooser:
+    """The watcher's ``choose`` for ``poll_once``: which of a run's open jobs a pass asks about
+    (``Expectation``). It keeps each watched run's open jobs between passes (``OpenJobsView``:
+    only the rows changed since the last pass are read) and hands ``poll_once`` those
+    (``open_jobs``); the expectation is told what changed and chooses from its heaps
+    (``choose_open``), not by weighing every open job. What ended is learnt from each run's
+    rows changed since the last pass (``ended_since``, each run from its own stamp)."""
+
+    def __init__(self, watcher: Watcher) -> None:
+        self.watcher = watcher
+        self.view = OpenJobsView(watcher.journal)
+        self.learnt_until: dict[int, float] = {}
+        self._given: tuple[int, list[OpenJob]] | None = None  # the rows last handed out
+        self._runs: set[int] = set()  # the runs whose open jobs are kept
+
+    def open_jobs(self, run_id: int) -> list[OpenJob]:
+        expect = self.watcher.expect
+        assert expect is not None
+        self._runs.add(run_id)
+        changed, gone = self.view.refresh(run_id)
+        expect.update(run_id, changed, gone)
+        rows = self.view.rows(run_id)
+        self._given = (run_id, rows)
+        return rows
+
+    def __call__(self, rows: list[OpenJob]) -> list[str]:
+        w = self.watcher
+        expect = w.expect
+        assert expect is not None
+        given, self._given = self._given, None
+        offset = float(getattr(w.client, "server_offset", 0.0) or 0.0)
+        runs = {r.run_id for r in rows} if given is None or given[1] is not rows else {given[0]}
+        for rid in runs:
+            ended, self.learnt_until[rid] = w.journal.ended_since(
+                (rid,), self.learnt_until.get(rid, float("-inf"))
+            )
+            expect.learn(ended)
+        now = w.journal.now()
+        if given is None or given[1] is not rows:  # rows read elsewhere: weigh every one
+            return w._chosen(expect.choose(rows, now=now, period=w._period, offset=offset))
+        return w._chosen(expect.choose_open(given[0], now=now, period=w._period, offset=offset))
+
+    def keep_only(self, runs: set[int]) -> None:
+        """Let go of the runs no longer watched."""
+        expect = self.watcher.expect
+        for rid in (self._runs | set(self.learnt_until)) - runs:
+            self._runs.discard(rid)
+            self.learnt_until.pop(rid, None)
+            self.view.forget(rid)
+            if expect is not None:
+                expect.forget(rid)
 
 
 async def _unless(work: Awaitable[Any], stop: asyncio.Event) -> bool:
