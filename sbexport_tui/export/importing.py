@@ -168,7 +168,7 @@ class ImportPlan:
         if self.keep_from is not None:
             head += ", folders kept"
         if made:
-            head += f" ({made} new folder{'s' if made != 1 else ''})"
+            head += f", {made} new folder{'s' if made != 1 else ''}"
         if self.overwrites:
             head = f"REPLACES {self.overwrites} file{'s' if self.overwrites != 1 else ''}: " + head
         return head

@@ -85,26 +85,29 @@ def test_an_import_again_sends_nothing_already_there(sim_server, env):
 
 
 def test_export_then_import_round_trip_checked_by_the_official_client(sim_server, env):
+    """A folder with sub-folders goes out with copy and comes back into a new folder of
+    another project, its structure kept: the official client compares the two trees."""
     server = start(sim_server, env, "none")
-    r = hl(env, "export", "--project", WGS, "--path", QC, "--volume", "demo/us-east-results",
-           "--location", "roundtrip/{name}", "--wait", "--poll-interval", "0.3",
-           "--json")  # fmt: skip
+    r = hl(env, "export", "--project", WGS, "--path", QC, "--recursive",
+           "--volume", "demo/us-east-results", "--location", "roundtrip/{path}", "--wait",
+           "--poll-interval", "0.3", "--json")  # fmt: skip
     clean(r)
     assert r.returncode == 0, r.stderr
     exported = json.loads(r.stdout)
-    assert exported["counts"]["verified"] >= 2
+    assert exported["counts"]["verified"] >= 6
 
-    r = hl(env, "import", "--volume", "demo/us-east-results", "--prefix", "roundtrip",
-           "--project", PILOT, "--folder", "summary", "--wait", "--poll-interval", "0.3",
-           "--json")  # fmt: skip
+    home = QC.rsplit("/", 1)[0]  # batches/batch-01/S0101: its qc/ comes back with its name
+    r = hl(env, "import", "--volume", "demo/us-east-results", "--prefix", f"roundtrip/{home}",
+           "--recursive", "--preserve-folders", "--project", PILOT, "--folder", "copies/S0101",
+           "--wait", "--poll-interval", "0.3", "--json")  # fmt: skip
     clean(r)
     assert r.returncode == 0, r.stderr
     imported = json.loads(r.stdout)
     assert imported["direction"] == "import"
     assert imported["counts"]["verified"] == exported["counts"]["verified"]
 
-    # the official client, on its own: the files of the source folder, and those now in the
-    # other project's folder, by name and size; the new ones are aliases of the objects
+    # the official client, on its own: both trees by path, name and size; the new files are
+    # aliases of the objects the export wrote
     api = sbg.Api(url=server.url, token=server.token, debug=True)
 
     def folder(project: str, path: str):
@@ -114,11 +117,43 @@ def test_export_then_import_round_trip_checked_by_the_official_client(sim_server
             parent = next(f for f in kids.all() if f.name == part)
         return parent
 
-    source = {f.name: f.size for f in folder(WGS, QC).list_files().all() if f.type == "file"}
-    target = {f.name: f for f in folder(PILOT, "summary").list_files().all()}
-    for name, size in source.items():
-        made = target[name]
-        assert made.size == size
+    def tree(top, below: str = "") -> dict[str, object]:
+        out: dict[str, object] = {}
+        for f in top.list_files().all():
+            path = f"{below}{f.name}"
+            if f.type.lower() == "folder":
+                out.update(tree(f, path + "/"))
+            else:
+                out[path] = f
+        return out
+
+    source = tree(folder(WGS, QC))
+    target = tree(folder(PILOT, "copies/S0101/qc"))
+    assert any("/" in p for p in source)  # sub-folders (multiqc/plots) went and came back
+    assert sorted(target) == sorted(source)
+    for path, f in source.items():
+        made = target[path]
+        assert made.size == f.size
         assert made.storage.type == "VOLUME"
         assert made.storage.volume == "demo/us-east-results"
-        assert made.storage.location == f"roundtrip/{name}"
+        assert made.storage.location == f"roundtrip/{QC}/{path}"
+
+
+def test_a_dry_run_counts_the_new_folders_and_makes_none(sim_server, env):
+    start(sim_server, env, "none")
+    r = hl(env, "import", "--volume", DELIVERY_VOLUME, "--prefix", DELIVERY_RUN, "--recursive",
+           "--preserve-folders", "--project", WGS, "--folder", "runs/0417", "--dry-run",
+           "--json")  # fmt: skip
+    clean(r)
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    new = out["summary"]["new_folders"]
+    assert new[:3] == ["runs", "runs/0417", "runs/0417/Project_DemoLab"] and len(new) == 9
+    parents = {i["destination"].get("parent") for rq in out["requests"] for i in rq["items"]}
+    assert "<new folder runs/0417/Project_DemoLab/Sample_DL001>" in parents
+    assert "8 folders made first" not in r.stderr and "9 folders made first" in r.stderr
+    # nothing was made: the same dry run still counts them all
+    again = hl(env, "import", "--volume", DELIVERY_VOLUME, "--prefix", DELIVERY_RUN,
+               "--recursive", "--preserve-folders", "--project", WGS, "--folder", "runs/0417",
+               "--dry-run", "--json")  # fmt: skip
+    assert json.loads(again.stdout)["summary"]["new_folders"] == new

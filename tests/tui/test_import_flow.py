@@ -93,6 +93,46 @@ async def test_mark_a_pattern_and_a_whole_folder_then_import_and_watch(tmp_path)
         assert {j.project for j in made} == {"demo/rnaseq-pilot"}
 
 
+async def test_keep_folders_into_a_new_folder(tmp_path) -> None:
+    """F keeps the marked folders (each with its name), d names a folder not there yet: the
+    pre-flight counts the folders made, y makes each once and sends each object into its
+    own; the sim's own record of files and jobs is the proof."""
+    app = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await to_the_delivery(pilot)
+        await open_named(pilot, screen, DELIVERY_RUN, "Project_DemoLab")
+        await pilot.press("space", "space")  # Sample_DL001 and Sample_DL002, whole (Space moves on)
+        await pilot.press("F", "d")
+        await settle(pilot)
+        await pilot.press(*"incoming/0417", "enter")
+        await settle(pilot)
+        marked = str(screen.query_one("#import-marked").render())
+        assert "folders kept" in marked
+        assert screen.target.folder == "incoming/0417"
+        await pilot.press("i")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="the question")
+        question = str(app.screen.query_one(".dialog-question").render())
+        assert "16 objects" in question and "into demo/rnaseq-pilot/incoming/0417/" in question
+        assert "folders kept, 4 new folders" in question
+        text = str(app.screen.query_one(".dialog-detail").render())
+        assert "incoming, incoming/0417, incoming/0417/Sample_DL001 and 1 more" in text
+        await pilot.press("y")
+        await wait_for(pilot, lambda: isinstance(app.screen, JobsScreen), what="the jobs pane")
+        w = world(app)
+        made = list(w.imports.values())
+        assert len(made) == 16 and set(Counter(j.location for j in made).values()) == {1}
+        project = w.projects["demo/rnaseq-pilot"]
+        for job in made:
+            sample = job.location.split("/")[-2]
+            assert w.files[job.parent].name == sample  # its own folder ...
+            assert job.parent == w.node_at(project, f"incoming/0417/{sample}").id  # ... once
+        incoming = w.node_at(project, "incoming/0417")
+        assert sorted(w.files[c].name for c in incoming.children) == [
+            "Sample_DL001",
+            "Sample_DL002",
+        ]
+
+
 async def test_an_overwrite_is_counted_and_typed_back(tmp_path) -> None:
     """demo/wgs-cohort's README.txt (a Platform file) and the object wgs-cohort/README.txt on
     demo/us-east-results: importing the object with overwrite replaces the project's file."""

@@ -151,7 +151,7 @@ class ImportBrowseScreen(Screen[None]):
         "taken in the destination folder: skip (the default), rename (a _N_ prefix) or "
         "overwrite (the project's file is replaced, counted and typed back before anything is "
         "sent). d chooses the destination folder of the project (a path; one that is not "
-        "there is made after the confirmation). k keeps the marked objects' folders (from "
+        "there is made after the confirmation). F keeps the marked objects' folders (from "
         "where they were marked: a marked folder comes with its name) or flattens them into "
         "the destination (the default). i (or x) shows the pre-flight: how many objects go "
         "where, the folders made, and which cannot come and why; after the confirmation the "
@@ -167,7 +167,7 @@ class ImportBrowseScreen(Screen[None]):
         Binding("plus", "mark_pattern", "Mark pattern", show=False, id="import.pattern"),
         Binding("m", "manifest", "Manifest", show=False, id="import.manifest"),
         Binding("c", "clash", "On clash", id="import.clash"),
-        Binding("k", "keep", "Keep folders", show=False, id="import.keep"),
+        Binding("F", "keep", "Folders", show=False, id="import.keep"),
         Binding("d", "destination", "Destination", show=False, id="import.destination"),
         Binding("i,x", "preflight", "Import", id="import.go"),
         Binding("escape,q", "back", "Back", id="import.back"),
@@ -299,8 +299,8 @@ class ImportBrowseScreen(Screen[None]):
             parts.append(f"{plural(len(self.folders), 'whole folder')}")
         if self.manifest:
             parts.append(f"{plural(len(self.manifest), 'manifest key')}")
-        parts.append("folders kept" if self.keep else "flattened")
-        parts.append(f"on clash: {self.on_clash}")
+        parts.append("folders kept (F)" if self.keep else "flattened (F)")
+        parts.append(f"on clash: {self.on_clash} (c)")
         self.query_one("#import-marked", Static).update(plain(" · ".join(parts)))
 
     def set_status(self, text: str, style: str = "") -> None:
@@ -444,15 +444,14 @@ class ImportBrowseScreen(Screen[None]):
 
         self.app.push_screen(
             PromptScreen(
-                f"Destination folder in {self.target.project} (empty: its root; a new one is "
-                "made):",
+                "Into which folder of the project? (a path; a new one is made)",
                 value=self.target.folder,
             ),
             done,
         )
 
     def keep_from(self) -> str | None:
-        """With ``k``: the folder the marks were made from (the deepest one above every marked
+        """With ``F``: the folder the marks were made from (the deepest one above every marked
         object's folder and every marked folder), whose structure below is kept."""
         if not self.keep:
             return None

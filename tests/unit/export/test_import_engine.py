@@ -258,7 +258,7 @@ async def test_a_new_destination_folder_is_counted_then_made_once(
 ) -> None:
     plan = await plan_of(env, client, folder="deliveries/2026-11")
     assert plan.new_folders == ["deliveries", "deliveries/2026-11"]
-    assert plan.headline().endswith("into demo/wgs-cohort/deliveries/2026-11/ (2 new folders)")
+    assert plan.headline().endswith("into demo/wgs-cohort/deliveries/2026-11/, 2 new folders")
     assert not any(p.endswith("/files") for p in env.hook.paths if "POST" in p)
     assert await make_folders(client, plan) == 2
     assert await make_folders(client, plan) == 0  # made: nothing more to make
@@ -279,7 +279,7 @@ async def test_keeping_folders_puts_each_file_in_its_objects_folder(
     assert len(plan.to_send) == 50 and not plan.refused  # 6 samples x 8, the sheet, md5sums
     samples = [f"in/Project_DemoLab/Sample_DL{s:03d}" for s in range(1, 7)]
     assert plan.new_folders == ["in", "in/Project_DemoLab", *samples]
-    assert "folders kept (8 new folders)" in plan.headline()
+    assert "folders kept, 8 new folders" in plan.headline()
     await make_folders(client, plan)
     run_id = journal.create_import_run(plan, profile="t")
     await submit_run(client, journal, run_id)
