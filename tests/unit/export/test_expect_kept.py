@@ -25,6 +25,11 @@ def cohort(
     ]
 
 
+def huge(rng: random.Random, n: int, first: int, *, run: int = 1) -> list[OpenJob]:
+    """Jobs the model says cannot have ended for days: asked at their bound, or riding along."""
+    return [OpenJob(f"r{run}j{first + i}", run, 10**14, rng.uniform(0, 30), None) for i in range(n)]
+
+
 def ends(rng: random.Random, rows: list[OpenJob], rate: float) -> dict[str, float]:
     """When each job ends: its size at about ``rate`` after a start-up, some never."""
     out = {}
@@ -53,7 +58,7 @@ def test_with_as_fresh_a_model_it_asks_what_weighing_every_job_asks(
     rate = rng.uniform(20, 200) * MB
     e = Expectation()
     teach(e, rng, rate)
-    rows = {r.job_id: r for r in cohort(rng, 400, 0)}
+    rows = {r.job_id: r for r in cohort(rng, 400, 0) + huge(rng, 150, 500)}
     end = ends(rng, list(rows.values()), rate)
     e.update(1, rows.values(), [])
     period, now = 10.0, 40.0
@@ -107,6 +112,8 @@ def test_no_kept_open_job_waits_longer_than_the_bound_whatever_the_model(seed: i
         if p % 20 == 0:  # jobs sent as the passes go
             for run, n in ((1, 600), (2, 60)):
                 more = cohort(rng, n, 10 * p, run=run, at=now - 30)
+                if p == 0:  # and some the model says cannot have ended, asked at the bound
+                    more += huge(rng, 250, 100_000, run=run)
                 end.update(ends(rng, more, real))
                 rows[run].update((r.job_id, r) for r in more)
                 last.update((r.job_id, r.submitted or 0.0) for r in more)
@@ -131,6 +138,30 @@ def test_no_kept_open_job_waits_longer_than_the_bound_whatever_the_model(seed: i
             worst = max(worst, now - period * 1.5 - last[jid])
     assert worst <= (BOUND + 1.5) * period, (worst, period)
     assert e.refits > 1  # the model was made again as jobs ended, not at every pass
+
+
+@pytest.mark.parametrize("seed", range(2))
+def test_jobs_the_model_rules_out_are_asked_at_their_bound_and_no_later(seed: int) -> None:
+    """Nothing likely to ride along with: the jobs the model says cannot have ended are asked
+    once BOUND periods have passed since they were sent or last asked, no later."""
+    rng = random.Random(seed)
+    e = Expectation()
+    teach(e, rng, 100 * MB)
+    rows = huge(rng, 1000, 0)
+    e.update(1, rows, [])
+    last = {r.job_id: r.submitted or 0.0 for r in rows}
+    asked = dict.fromkeys(last, 0)
+    period, now, worst = 10.0, 40.0, 0.0
+    for _ in range(3 * BOUND):
+        for jid in e.choose_open(1, now=now, period=period):
+            worst = max(worst, now - last[jid])
+            last[jid] = now
+            asked[jid] += 1
+        now += period * rng.uniform(1.0, 1.5)
+    for jid in last:
+        worst = max(worst, now - period * 1.5 - last[jid])
+    assert worst <= (BOUND + 1.5) * period, (worst, period)
+    assert min(asked.values()) >= 1 and max(asked.values()) <= 3  # at the bound, not before
 
 
 def test_a_run_s_times_asked_outlive_another_run_s_choice() -> None:
