@@ -67,6 +67,7 @@ VARIANTS = (
     "import-conflict-at-submit",
     "import-echo-prefixed",
     "folder-create-returns-existing",
+    "folder-names-repeat",
 )
 # what only a write can tell (or a request the doctor never makes: an invalid one)
 # the variants each step decides (undecided, with the reason, when the step cannot finish)
@@ -98,6 +99,8 @@ NEEDS_WRITE = {
     "folder-create-returns-existing": "only making a folder whose name is taken tells; the "
     "doctor makes no folder (an import looks for a folder before and after making it, so "
     "either answer serves)",
+    "folder-names-repeat": "only making a folder whose name is taken tells; an import makes "
+    "a folder only when it looked and found none, and looks again after a lost answer",
 }
 
 

@@ -347,7 +347,8 @@ class Handlers:
         reads the record whatever the status). [docs silent] A name already taken in that
         folder: 409 9108 "Requested file already exists." (the code the docs give a taken
         name, [D:codes 9108]); the folder-create-returns-existing variant answers 200 with the
-        folder already there when it is a folder."""
+        folder already there when it is a folder, and folder-names-repeat makes a second folder
+        of the same name."""
         body = await json_body(request)
         if not isinstance(body, dict):
             raise bad_request('the body must be {"name": ..., "type": "folder", ...}')
@@ -370,7 +371,7 @@ class Handlers:
                 raise ApiError(404, 5002, "Requested folder does not exist.")
             folder = node
         there = self.world.child_named(folder, name)
-        if there is not None:
+        if there is not None and not self.on("folder-names-repeat", request):
             if there.is_folder and self.on("folder-create-returns-existing", request):
                 return JSONResponse(self.file_record(request, there), 200)
             raise ApiError(*NAME_CLASH)

@@ -121,6 +121,10 @@ VARIANTS = {
         "folder; default: 409 9108 'Requested file already exists.' (the docs' code for a "
         "taken name; the folder call's own page is not in our reference)"
     ),
+    "folder-names-repeat": (
+        "POST /files makes a folder even where its name is taken (a second folder of that "
+        "name); default: 409 9108 (the docs do not say that names are unique in a folder)"
+    ),
     "refuse-whole-call": (
         "an invalid item refuses the whole bulk create call with that item's own status and "
         "code, nothing created; default: a per-item error in the answer"
@@ -140,6 +144,7 @@ HOSTILE_VARIANTS = (
     "exports-newest-first",
     "exports-unordered",
     "folder-create-returns-existing",
+    "folder-names-repeat",
     "import-conflict-at-submit",
     "import-echo-prefixed",
     "job-forbidden",

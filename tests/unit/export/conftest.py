@@ -32,6 +32,7 @@ class Hook(httpx.AsyncBaseTransport):
         self.after: Callable[[httpx.Request, httpx.Response], None] | None = None
         self.paths: list[str] = []
         self.outcomes: list[tuple[str, str]] = []  # (path, status code or exception name)
+        self.calls: list[tuple[str, str, str]] = []  # (method, path, the same outcome)
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         self.paths.append(request.url.path)
@@ -41,8 +42,10 @@ class Hook(httpx.AsyncBaseTransport):
             response = await self.inner.handle_async_request(request)
         except Exception as e:
             self.outcomes.append((request.url.path, type(e).__name__))
+            self.calls.append((request.method, request.url.path, type(e).__name__))
             raise
         self.outcomes.append((request.url.path, str(response.status_code)))
+        self.calls.append((request.method, request.url.path, str(response.status_code)))
         if self.after is not None:
             await response.aread()
             self.after(request, response)

@@ -367,7 +367,10 @@ def test_exactly_once_whatever_a_hostile_platform_answers(tmp_path_factory) -> N
     """Every answer the docs leave open rolled per request (the sim's hostile mode: echoes,
     orders, lean lists, whole-call refusals, answers garbled, or lost after the sim acted),
     the import sent and resent until it stands, then watched to its end: no object has two
-    import jobs, and each item with a job has its own object's (the sim's record)."""
+    import jobs, and each item with a job has its own object's (the sim's record). Half the
+    examples keep the folders in a new folder: made under the same answers (lost ones too;
+    hostile mode rolls folder-names-repeat, where a folder made again would be a twin), again
+    after each stop, and never twice (no folder holds two children of one name)."""
     tally: Counter[str] = Counter()
 
     @settings(max_examples=16, deadline=None, derandomize=True, database=None)
@@ -377,24 +380,40 @@ def test_exactly_once_whatever_a_hostile_platform_answers(tmp_path_factory) -> N
         timeouts=st.sampled_from([0.0, 0.2, 0.4]),
         objects=st.integers(10, 50),
         chunk=st.sampled_from([5, 10, 25, 100]),
+        keep=st.booleans(),
     )
-    def example(seed: int, rate: float, timeouts: float, objects: int, chunk: int) -> None:
+    def example(
+        seed: int, rate: float, timeouts: float, objects: int, chunk: int, keep: bool
+    ) -> None:
         env = Env(tmp_path_factory.mktemp("hostile"), hostile=True, hostile_rate=rate, seed=seed)
-        asyncio.run(one(env, timeouts, objects, chunk))
+        asyncio.run(one(env, timeouts, objects, chunk, keep))
 
-    async def one(env: Env, timeouts: float, objects: int, chunk: int) -> None:
+    async def one(env: Env, timeouts: float, objects: int, chunk: int, keep: bool) -> None:
         client = env.client()
         journal = env.journal()
         try:
             env.settings.hostile = False  # the plan reads the world as it is
             objs = (await list_objects(client, DELIVERY_VOLUME, "", recursive=True))[:objects]
             plan = await plan_import_into(
-                client, objs, volume_id=DELIVERY_VOLUME, project_id=PROJECT
+                client,
+                objs,
+                volume_id=DELIVERY_VOLUME,
+                project_id=PROJECT,
+                folder="in/deliveries" if keep else "",
+                keep_from="" if keep else None,
             )
-            run_id = journal.create_import_run(plan, profile="t")
             env.settings.hostile = True
             if timeouts:
                 env.settings.faults["timeout"] = timeouts
+            for _ in range(40):  # the folders, made again after each stop, as a user runs it
+                try:
+                    await make_folders(client, plan)
+                    break
+                except Exception:
+                    tally["folder stops"] += 1
+            assert not plan.new_folders
+            tally["folders"] += len(plan.folders)
+            run_id = journal.create_import_run(plan, profile="t")
             for _ in range(40):  # sent again after each stop, as a user resumes
                 try:
                     result = await submit_run(client, journal, run_id, chunk_size=chunk)
@@ -412,12 +431,23 @@ def test_exactly_once_whatever_a_hostile_platform_answers(tmp_path_factory) -> N
             )
             per = jobs_per_object(env)
             assert max(per.values(), default=0) <= 1, per.most_common(3)
+            no_twin_names(env)
             for item in journal.items(run_id):
                 if item.job_id is not None and item.job_id in env.world.imports:
-                    assert env.world.imports[item.job_id].location == item.location
+                    job = env.world.imports[item.job_id]
+                    assert job.location == item.location
+                    folder = (item.project_path or "").rpartition("/")[0]
+                    if folder:  # into its own folder, the one made for it
+                        assert job.parent == plan.folders[folder]
+                        assert env.world.files[job.parent].name == folder.rsplit("/", 1)[-1]
                 assert item.state not in ("planned", "submitting"), item
             tally["lost"] += sum(
                 1 for p, o in env.hook.outcomes if o == "ReadTimeout" and p.endswith("/create")
+            )
+            tally["folder answers lost"] += sum(
+                1
+                for m, p, o in env.hook.calls
+                if m == "POST" and p.endswith("/v2/files") and o == "ReadTimeout"
             )
             tally["rolled"] += sum(1 for *_, v in env.platform.gate.hostile_log if v)
             tally["jobs"] += len(env.world.imports)
@@ -430,6 +460,7 @@ def test_exactly_once_whatever_a_hostile_platform_answers(tmp_path_factory) -> N
     # hostile answers rolled; jobs made
     assert tally["lost"] >= 3 and tally["reconciled"] >= 3, tally
     assert tally["rolled"] >= 20 and tally["jobs"] >= 50, tally
+    assert tally["folders"] >= 8 and tally["folder answers lost"] >= 1, tally
 
 
 def test_an_echo_is_tied_to_an_object_only_behind_the_volume_s_own_prefix() -> None:
