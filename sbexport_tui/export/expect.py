@@ -376,17 +376,36 @@ class Expectation:
         return fit
 
     def _rekey(self, sched: _Schedule) -> None:
-        sched.due.clear()
-        sched.touch.clear()
-        for r in sched.rows.values():
-            self._key(sched, r, push=False)
-        sched.due_heap = [(d, j) for j, d in sched.due.items()]
-        sched.touch_heap = [(t, j) for j, t in sched.touch.items()]
+        """Every due time of the run worked out anew, by the present fit (a tight loop: at
+        100,000 open jobs, this is most of what a new model costs)."""
+        model = self._fit
+        assert model is not None
+        offset, period, worth = self._fit_offset, self._fit_period, self.worth
+        margin = max(1.0, 0.1 * period)
+        a, c = model.line(worth)  # a job never asked: due at began + a + size * c
+        get = self.asked.get
+        due: dict[str, float] = {}
+        touch: dict[str, float] = {}
+        for jid, r in sched.rows.items():
+            started, submitted = r.started, r.submitted
+            began = started - offset if started is not None else submitted
+            if began is None:  # no time at all: never due (as ``choose`` weighs it)
+                continue
+            sent = submitted if submitted is not None else began
+            last = get(jid)
+            if last is None or last <= began:
+                due[jid] = began + a + (r.size or 0) * c - margin
+            else:
+                due[jid] = _due_after(model, r.size or 0, began, last, period, worth) - margin
+            touch[jid] = last if last is not None and last > sent else sent
+        sched.due, sched.touch = due, touch
+        sched.due_heap = [(d, j) for j, d in due.items()]
+        sched.touch_heap = [(t, j) for j, t in touch.items()]
         heapq.heapify(sched.due_heap)
         heapq.heapify(sched.touch_heap)
         sched.version = self._version
 
-    def _key(self, sched: _Schedule, r: OpenJob, *, after: float = -INF, push: bool = True) -> None:
+    def _key(self, sched: _Schedule, r: OpenJob, *, after: float = -INF) -> None:
         """Work out the job's due time (never before ``after``: a job just weighed and not due)
         and when it was last touched, by the present fit."""
         jid = r.job_id
@@ -394,10 +413,7 @@ class Expectation:
         assert model is not None
         offset, period, worth = self._fit_offset, self._fit_period, self.worth
         last = self.asked.get(jid)
-        if r.started is not None:
-            began: float | None = r.started - offset
-        else:
-            began = r.submitted
+        began = r.started - offset if r.started is not None else r.submitted
         if began is None:  # no time at all: never due (as ``choose`` weighs it)
             sched.due.pop(jid, None)
             sched.touch.pop(jid, None)
@@ -405,18 +421,10 @@ class Expectation:
         sent = r.submitted if r.submitted is not None else began
         touched = last if last is not None and last > sent else sent
         size = r.size or 0
-        since = last if last is not None and last > began else None
-        if since is None:
+        if last is None or last <= began:
             due = began + model.reach(size, worth)
         else:
-            f_then = model(size, since - began)
-            due = (
-                began + model.reach(size, f_then + worth * (1.0 - f_then)) if f_then < 1.0 else INF
-            )
-            if f_then >= worth and worth <= 1.0:  # late: its chance also grows with time
-                w = worth * LATE
-                late = max(since + worth * STALE * period / 1.25, (since - w * began) / (1.0 - w))
-                due = min(due, late)
+            due = _due_after(model, size, began, last, period, worth)
         # early rather than late: by as much as the poll period and the Platform's clock may
         # have moved since the fit without a new one (see ``_refit``)
         due -= max(1.0, 0.1 * period)
@@ -424,12 +432,26 @@ class Expectation:
             due = after + max(1e-6, 1e-9 * abs(after))
         if sched.due.get(jid) != due:
             sched.due[jid] = due
-            if push:
-                heapq.heappush(sched.due_heap, (due, jid))
+            heapq.heappush(sched.due_heap, (due, jid))
         if sched.touch.get(jid) != touched:
             sched.touch[jid] = touched
-            if push:
-                heapq.heappush(sched.touch_heap, (touched, jid))
+            heapq.heappush(sched.touch_heap, (touched, jid))
+
+
+def _due_after(
+    model: _Model, size: int, began: float, since: float, period: float, worth: float
+) -> float:
+    """When a job asked at ``since`` (after it began) and not ended then is due again: its
+    chance of having ended since reaches ``worth``, or, late (likely ended when asked), its
+    chance growing with time does (``_hazard``)."""
+    f_then = model(size, since - began)
+    due = began + model.reach(size, f_then + worth * (1.0 - f_then)) if f_then < 1.0 else INF
+    if f_then >= worth and worth <= 1.0:  # late: its chance also grows with time
+        w = worth * LATE
+        # (the period a fit was made at may be up to 1.25 times the present one: early)
+        late = max(since + worth * STALE * period / 1.25, (since - w * began) / (1.0 - w))
+        due = min(due, late)
+    return due
 
 
 class _Model:
@@ -471,6 +493,18 @@ class _Model:
             if abs(a - b) > MOVED * max(a, b):
                 return True
         return False
+
+    def line(self, level: float) -> tuple[float, float]:
+        """``reach(size, level)`` as ``a + size * c``: for the due times of jobs never asked."""
+        values = self.rates if self.rates is not None else self.lengths
+        assert values is not None
+        n = len(values)
+        k = math.ceil(level * n - 1e-9)
+        if k > n:
+            return INF, 0.0
+        if self.rates is None:
+            return (0.0 if k <= 0 else values[k - 1]), 0.0
+        return self.o, (0.0 if k <= 0 else 1.0 / values[n - k])
 
     def reach(self, size: int, level: float) -> float:
         """The least span after which ``self(size, span) >= level`` (infinite if never); a
