@@ -66,9 +66,10 @@ JOB_STATE_TO_ITEM = {
 }
 JOB_GONE_CODES = frozenset({9008})  # "the job does not exist": for a job we made, we cannot see it
 JOB_GONE_MESSAGE = (
-    "the Platform says this export job does not exist (9008), though it was created: it cannot "
-    "be seen with this token or on this deployment, or its record was purged. It may well have "
-    "completed, so it is not sent again by itself; check the object on the volume"
+    "the Platform says this job does not exist (9008), though it was created: it cannot be "
+    "seen with this token or on this deployment, or its record was purged. It may well have "
+    "completed, so it is not sent again by itself; check the object on the volume (an export) "
+    "or the file in the project (an import)"
 )
 
 

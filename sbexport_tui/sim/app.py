@@ -14,7 +14,7 @@ import json
 import math
 import posixpath
 import random
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from email.utils import formatdate
 from typing import Any
@@ -1072,9 +1072,19 @@ class Handlers:
             jobs.append(rec)
         return JSONResponse({"exports": jobs})
 
+    def place_of(self, folder_id: str) -> str:
+        """A folder as ``owner/project/its/path`` (the project alone for its root)."""
+        node = self.world.files[folder_id]
+        parts = []
+        while node.parent is not None:
+            parts.append(node.name)
+            node = self.world.files[node.parent]
+        return "/".join([node.project, *reversed(parts)])
+
     async def sim_imports(self, request: Request) -> Response:
         """Every import job as it was asked (the answers' echo variants aside), with the
-        object's key and the file it made: the tests' record of what the sim did."""
+        object's key, the file it made and the folder it goes to (``place``): the tests'
+        record of what the sim did."""
         now = self.now(request)
         base = self.base(request)
         jobs = []
@@ -1084,8 +1094,15 @@ class Handlers:
             rec["source"] = {"volume": job.volume_id, "location": job.location}
             rec["key"] = job.key
             rec["made"] = job.made
+            rec["place"] = self.place_of(job.parent)  # where its file goes, as a path
             jobs.append(rec)
-        return JSONResponse({"imports": jobs})
+        # and every folder that holds two children of one name (folder-names-repeat lets a
+        # second folder be made): the tests' record that no folder was made twice
+        twins = []
+        for node in self.world.files.values():
+            names = Counter(self.world.files[c].name for c in node.children)
+            twins += [f"{self.place_of(node.id)}/{n}" for n, k in names.items() if k > 1]
+        return JSONResponse({"imports": jobs, "twins": twins})
 
     async def sim_maintenance(self, request: Request) -> Response:
         gate: Gate = request.app.state.gate

@@ -70,7 +70,7 @@ from hypothesis.stateful import (
 from sbexport_tui.config.paths import Paths
 from sbexport_tui.export import Journal
 from sbexport_tui.export.states import FINAL_STATES
-from sbexport_tui.sim.demo import build_world
+from sbexport_tui.sim.demo import DELIVERY_VOLUME, build_world
 
 from .simlib import SBEXPORT, Sim, launch_sim, user_env, wait_for_text
 
@@ -121,6 +121,7 @@ class Stats:
     resumes: int = 0  # jobs watch --run N after a stop
     re_exports: int = 0  # the same export again (stopped before its run was journaled)
     nothing_to_export: int = 0  # exports whose pre-flight refused every file (no run made)
+    unlisted: int = 0  # imports whose manifest named keys no listing showed (exit 1)
     gave_up: int = 0  # exit 4 (network), resumed
     items: Counter[str] = field(default_factory=Counter)  # final states
     jobs: int = 0  # export jobs the sims made
@@ -161,8 +162,9 @@ class Stats:
             ("resumes (jobs watch --run N)", self.resumes),
             ("re-exports (stopped before the run was journaled)", self.re_exports),
             ("exports the pre-flight refused whole (no run)", self.nothing_to_export),
+            ("imports whose manifest keys no listing showed (exit 1)", self.unlisted),
             ("exit 4 (gave up on the network), resumed", self.gave_up),
-            ("export jobs (sims' records)", self.jobs),
+            ("jobs (sims' records)", self.jobs),
             ("items, final states", dict(sorted(self.items.items()))),
             ("items sent more than once (with proof)", self.resent),
             ("held unknown items", unknown),
@@ -228,6 +230,13 @@ def chunk_name(i: int) -> str:
     return f"chunk_{i:05d}.interval_list.vcf.gz"
 
 
+def delivery_keys(seed: int) -> list[str]:
+    """The delivery bucket's object keys (locations under its prefix), in order: what an
+    import's manifest names."""
+    vol = build_world("demo", seed).volumes[DELIVERY_VOLUME]
+    return sorted(loc for k in vol.objects if (loc := vol.relative(k)) is not None)
+
+
 def start_hostile_sim(workdir: Path, draw: SimDraw) -> Sim:
     """``sbexport sim --hostile`` of the draw, through the launcher (``simlib.LAUNCHER``), with
     the knobs that are not flags (``hostile_rate``, how long a "timeout" fault holds its socket,
@@ -255,7 +264,11 @@ def read_journal(home: Path) -> tuple[dict[int, str], dict[int, list[dict[str, A
         return {}, {}
     with Journal(path) as j:
         runs = {r.id: r.state for r in j.runs()}
-        items = {rid: [dataclasses.asdict(it) for it in j.items(rid)] for rid in runs}
+        way = {r.id: r.direction for r in j.runs()}
+        items = {
+            rid: [{**dataclasses.asdict(it), "direction": way[rid]} for it in j.items(rid)]
+            for rid in runs
+        }
     return runs, items
 
 
@@ -273,7 +286,19 @@ NOT_SENT = ("rejected", "skipped", "planned")  # no job may exist for these
 
 
 def dest(job: dict[str, Any]) -> tuple[str, str]:
+    """What a job is for: an export's (file, key); an import's (object, the folder its file
+    goes to, as ``owner/project/path``)."""
+    if "place" in job:
+        return job["source"]["location"], job["place"]
     return job["source"]["file"], job["key"]
+
+
+def item_dest(it: dict[str, Any]) -> tuple[str, str]:
+    """What an item is for, as ``dest`` says it of a job (an import item's ``key`` is where
+    its file goes: ``owner/project/path/name``)."""
+    if it.get("direction") == "import":
+        return it["location"], it["key"].rsplit("/", 1)[0]
+    return it["file_id"], it["key"]
 
 
 def check_record(
@@ -292,12 +317,12 @@ def check_record(
     for (fid, key), js in per_dest.items():
         if len(js) > 1:
             states = ", ".join(f"{j['id']} {j['state']}" for j in js)
-            bad.append(f"I1: file {fid} has {len(js)} export jobs to {key}: {states}")
+            bad.append(f"I1: {fid} has {len(js)} jobs to {key}: {states}")
     planned: set[tuple[str, str]] = set()
     for rid, items in runs.items():
         for it in items:
             state, jid = it["state"], it["job_id"]
-            d = (it["file_id"], it["key"])
+            d = item_dest(it)
             planned.add(d)
             where = f"run {rid} item {it['position']} ({it['project_path']} -> {it['key']})"
             here = per_dest.get(d, [])
@@ -310,8 +335,7 @@ def check_record(
                     continue
                 if dest(job) != d:
                     bad.append(
-                        f"I3: {where} is {state} with job {jid}, which the sim made for file "
-                        f"{job['source']['file']} to {job['key']}"
+                        f"I3: {where} is {state} with job {jid}, which the sim made for {dest(job)}"
                     )
                 want = "COMPLETED" if state in EXPORTED else "FAILED" if state == "failed" else ""
                 if want and job["state"] != want:
@@ -331,6 +355,12 @@ def check_record(
         if d not in planned:
             bad.append(f"I3: job(s) {[j['id'] for j in js]} for {d}, which no run planned")
     return bad
+
+
+def folders_once(sim: Sim) -> list[str]:
+    """I1 for the folders the imports made: no folder holds two children of one name (the
+    sim's own record)."""
+    return [f"I1: two or more children named {t}" for t in sim.twins()]
 
 
 # ---- one process -------------------------------------------------------------------------------
@@ -381,11 +411,22 @@ class Export:
 
 
 def make_machine(
-    sizes: Sizes, workroot: Path, stats: Stats, *, progress: bool = False
+    sizes: Sizes,
+    workroot: Path,
+    stats: Stats,
+    *,
+    progress: bool = False,
+    direction: str = "export",
 ) -> type[RuleBasedStateMachine]:
     """The state machine class for these sizes; examples work under ``workroot`` and add to
-    ``stats`` (with ``progress``, a line for each example as it ends)."""
+    ``stats`` (with ``progress``, a line for each example as it ends). ``direction`` import:
+    the same rules and invariants over ``sbexport import`` of the delivery bucket's objects
+    (a manifest of keys) into a folder of each import's own, flattened or with the folders
+    kept (made under the same answers, stops included), checked against ``/_sim/imports``."""
+    importing = direction == "import"
     pool = 3 * sizes.max_files  # overlapping selections between exports of one example
+    if importing:
+        pool = min(pool, len(delivery_keys(0)))  # the delivery's objects (50)
     # the size first, from a spread (a list strategy alone mostly draws one or two files)
     counts = [n for n in (1, 3, 8, 20, 50, 120) if n <= sizes.max_files]
     file_sets = (
@@ -395,6 +436,10 @@ def make_machine(
     )
     modes = st.sampled_from(("copy", "copy", "copy", "move"))
     volumes = st.sampled_from((HOME_VOLUME,) * 5 + (AWAY_VOLUME,))
+    if importing:  # flattened, or the folders kept; always from the delivery bucket
+        modes = st.sampled_from(("flat", "keep"))
+        volumes = st.just(DELIVERY_VOLUME)
+    sending = " importing " if importing else " sending "  # the line "Run N: sending ..."
     # from the "sending" line: the submission and the first polls (a small run is over a second
     # or two later); from the start: the interpreter's start, the pre-flight, the submission
     delays = {"sending": st.floats(0.0, 1.2), "start": st.floats(0.2, 2.5)}
@@ -436,6 +481,7 @@ def make_machine(
             super().__init__()
             self.sim: Sim | None = None
             self.ids: dict[str, str] = {}
+            self.keys: list[str] = []  # the delivery's object keys (imports)
             self.draw: SimDraw | None = None
             self.exports: list[Export] = []
             self.procs: list[Proc] = []
@@ -476,7 +522,7 @@ def make_machine(
 
         def evidence(self, breaks: list[str]) -> dict[str, Any]:
             try:
-                jobs = self.sim.exports() if self.sim else []
+                jobs = self.sim.jobs(direction) if self.sim else []
                 states, runs = read_journal(self.home)
                 sends = read_sends(self.home)
             except Exception as e:  # the evidence of a break must not hide it
@@ -485,10 +531,12 @@ def make_machine(
             # the items and jobs a break names, and every item of a run it names
             whole = {int(n) for n in re.findall(r"\brun (\d+)\b", text)}
             named = {
-                (it["file_id"], it["key"])
+                item_dest(it)
                 for rid, items in runs.items()
                 for it in items
-                if rid in whole or it["file_id"] in text or (it["job_id"] and it["job_id"] in text)
+                if rid in whole
+                or (it["file_id"] and it["file_id"] in text)
+                or (it["job_id"] and it["job_id"] in text)
             }
             named |= {dest(j) for j in jobs if j["id"] in text or j["key"] in text}
             return {
@@ -500,7 +548,7 @@ def make_machine(
                     {**it, "sends": sends.get(rid, {}).get(it["position"], [])}
                     for rid, items in runs.items()
                     for it in items
-                    if (it["file_id"], it["key"]) in named
+                    if item_dest(it) in named
                 ],
                 "processes": [
                     {k: v for k, v in dataclasses.asdict(p).items() if k not in ("out", "err")}
@@ -528,8 +576,7 @@ def make_machine(
                 try:
                     if kill is not None:
                         armed = kill.anchor == "start" or (
-                            wait_for_text(proc, out_path, " sending ", sizes.process_limit)
-                            is not None
+                            wait_for_text(proc, out_path, sending, sizes.process_limit) is not None
                         )
                         try:
                             if not armed:
@@ -626,9 +673,17 @@ def make_machine(
             if p.rc == 4:  # gave up on the network: resumed, as a user would
                 stats.gave_up += 1
                 return
+            if importing and exp.run is None and p.rc == 2 and "no object selected" in p.err:
+                # every key of the manifest unlisted (see ``unlisted`` below): no run is made,
+                # and I1/I3 still check that the sim made no job for them
+                stats.unlisted += 1
+                self.recipe.append("       no object listed: hostile listings read two ways")
+                exp.ended = True
+                return
             if p.rc not in (0, 1):
                 self.fail([f"I2: `{p.label}` exited {p.rc} (not 0/1/4): {p.err[-500:]}"])
-            if exp.run is None and p.rc == 1 and "Nothing to export." in p.out:
+            nothing = "Nothing to import." if importing else "Nothing to export."
+            if exp.run is None and p.rc == 1 and nothing in p.out:
                 # the pre-flight refused every file (one a move made an alias, say): no run is
                 # made, and I1/I3 still check that the sim made no job for them
                 stats.nothing_to_export += 1
@@ -649,10 +704,16 @@ def make_machine(
                 if it["state"] not in FINAL_STATES:
                     bad.append(f"I2: run {exp.run} item {it['position']} is {it['state']!r}")
             exported = states["completed"] + states["verified"]
-            if (p.rc == 0) != (exported == len(its)):
+            # an import's manifest keys that no listing showed (hostile mode rolls the listing's
+            # reading per request: a folder asked twice may be read two ways) are not items,
+            # and the exit code says the import is incomplete
+            unlisted = importing and "matched no object" in p.out
+            if unlisted:
+                stats.unlisted += 1
+            if (p.rc == 0) != (exported == len(its) and not unlisted):
                 bad.append(f"I2: run {exp.run} exit {p.rc} with items {dict(states)}")
-            jobs = self.sim.exports() if self.sim else []
-            mine = {(it["file_id"], it["key"]) for it in its}
+            jobs = self.sim.jobs(direction) if self.sim else []
+            mine = {item_dest(it) for it in its}
             ends = [iso_ts(j.get("finished_on")) for j in jobs if dest(j) in mine]
             last = max([e for e in ends if e is not None], default=0.0) + 1.0  # whole seconds
             lag = p.ended - max(p.started, last)
@@ -668,6 +729,14 @@ def make_machine(
             exp.ended = True
 
         def export_args(self, n: int, files: tuple[int, ...], mode: str, volume: str) -> list[str]:
+            if importing:  # into its own folder i{n}: flattened, or below it the folders kept
+                manifest = self.dir / f"import-{n}.txt"
+                manifest.write_text("".join(f"{self.keys[i]}\n" for i in files))
+                assert self.draw is not None
+                args = ["import", "--profile", "p", "--volume", volume, "--manifest"]
+                args += [str(manifest), "--project", PROJECT, "--folder", f"i{n}"]
+                args += ["--preserve-folders"] if mode == "keep" else []
+                return [*args, "--wait", "--poll-interval", str(self.draw.poll)]
             manifest = self.dir / f"export-{n}.txt"
             manifest.write_text("".join(f"{self.ids[chunk_name(i)]}\n" for i in files))
             assert self.draw is not None
@@ -696,7 +765,7 @@ def make_machine(
             self.in_step = True
             runs_before = set(read_journal(self.home)[0])
             if exp.run is None:
-                label, args = f"export{exp.n}", exp.args
+                label, args = f"{direction}{exp.n}", exp.args
                 if self.procs and any(p.label == label for p in self.procs):
                     stats.re_exports += 1
             else:
@@ -721,7 +790,10 @@ def make_machine(
             self.in_step = True
             self.draw = draw
             self.recipe.append(draw.text())
-            self.ids = chunk_ids(draw.seed)
+            if importing:
+                self.keys = delivery_keys(draw.seed)
+            else:
+                self.ids = chunk_ids(draw.seed)
             self.sim = start_hostile_sim(self.dir, draw)
             add = ["profiles", "add", "--name", "p", "--region", self.sim.url, *TOKEN_ARGS]
             r = subprocess.run(
@@ -741,8 +813,9 @@ def make_machine(
             n = len(self.exports) + 1
             exp = Export(n, files, mode, volume, self.export_args(n, files, mode, volume))
             self.exports.append(exp)
+            where = f"{PROJECT}/i{n}/" if importing else f"{volume} e{n}/"
             self.recipe.append(
-                f"export{n}: {mode} {len(files)} file(s) {list(files)} to {volume} e{n}/, "
+                f"{direction}{n}: {mode} {len(files)} item(s) {list(files)} to {where}, "
                 f"then {kill.text() if kill else 'no kill'}"
             )
             self.step(exp, kill)
@@ -797,7 +870,7 @@ def make_machine(
             if self.sim is None:
                 return
             _, runs = read_journal(self.home)
-            self.fail(check_record(self.sim.exports(), runs, final=False))
+            self.fail(check_record(self.sim.jobs(direction), runs, final=False))
 
         def teardown(self) -> None:
             try:
@@ -808,9 +881,11 @@ def make_machine(
                 for exp in self.pending():
                     self.finish(exp)
                 time.sleep(0.5)  # the launcher writes its counters every 0.2 s
-                jobs = self.sim.exports()
+                jobs = self.sim.jobs(direction)
                 _, runs = read_journal(self.home)
                 breaks = check_record(jobs, runs, final=True)
+                if importing:
+                    breaks += folders_once(self.sim)
                 self.fail(breaks)
                 self.tally(jobs, runs)
                 if progress:

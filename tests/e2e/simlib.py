@@ -100,6 +100,25 @@ class Sim:
         r.raise_for_status()
         return r.json()["exports"]
 
+    def imports(self) -> list[dict[str, Any]]:
+        """The sim's own record of the import jobs it made (``GET /_sim/imports``)."""
+        r = httpx.get(
+            f"{self.base}/_sim/imports", headers={"X-SBG-Auth-Token": self.token}, timeout=60
+        )
+        r.raise_for_status()
+        return r.json()["imports"]
+
+    def twins(self) -> list[str]:
+        """Folders (as paths) holding two children of one name, by the sim's own record."""
+        r = httpx.get(
+            f"{self.base}/_sim/imports", headers={"X-SBG-Auth-Token": self.token}, timeout=60
+        )
+        r.raise_for_status()
+        return r.json()["twins"]
+
+    def jobs(self, direction: str) -> list[dict[str, Any]]:
+        return self.imports() if direction == "import" else self.exports()
+
     def counts(self) -> dict[str, Any]:
         """The launcher's counters (``requests``, ``responses_429``, ``faults`` and ``variants``
         by kind); they lag by up to 0.2 s. Empty before the first write."""

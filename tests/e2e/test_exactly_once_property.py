@@ -54,6 +54,8 @@ CI = settings(
     print_blob=False,
 )
 
+IMPORT_EXAMPLES = 3  # the import's examples in CI (the export's machine has four)
+
 # The soak: random examples (derandomize=False), one call of Hypothesis with more examples than
 # fit in the time (Stats.deadline makes the rest no-ops): one call, because each call begins
 # with its simplest example, the same every time.
@@ -86,6 +88,25 @@ def test_exactly_once_against_a_hostile_platform(tmp_path):
     assert sum(stats.items.values()) >= stats.jobs - stats.untied_jobs
     assert len(stats.variants) >= 10, stats.variants  # the sim rolled its answers per request
     assert sum(stats.faults.values()) >= 3, stats.faults
+
+
+@pytest.mark.e2e
+def test_exactly_once_import_against_a_hostile_platform(tmp_path):
+    """The same machine over `sbexport import` (the delivery bucket's objects into a folder of
+    each import's own, flattened or with the folders kept): I1-I4 against the sim's record of
+    its import jobs, and no folder made twice."""
+    stats = Stats()
+    machine = make_machine(CI_SIZES, tmp_path, stats, direction="import")
+    try:
+        run_state_machine_as_test(machine, settings=settings(CI, max_examples=IMPORT_EXAMPLES))
+    finally:
+        print("\n" + stats.table())
+    assert stats.breaks == 0
+    assert stats.examples >= IMPORT_EXAMPLES
+    assert sum(stats.kills.values()) >= 1, stats.kills
+    assert stats.runs >= stats.examples and stats.jobs >= 5
+    assert sum(stats.items.values()) >= stats.jobs - stats.untied_jobs
+    assert len(stats.variants) >= 8, stats.variants
 
 
 @pytest.mark.soak
@@ -136,14 +157,14 @@ def test_the_checker_catches_every_break():
         return "\n".join(check_record(j, r, final=final))
 
     # I1: a second job for a file and key
-    assert "I1: file a has 2 export jobs" in broken(lambda j, r: j.append(_job("J9", "a", "k/a")))
+    assert "I1: a has 2 jobs to k/a" in broken(lambda j, r: j.append(_job("J9", "a", "k/a")))
     # I2: an item not final once its run ended (and fine while it runs)
     running = lambda j, r: r[1][0].update(state="running")  # noqa: E731
     assert "I2:" in broken(running)
     assert broken(running, final=False) == ""
     # I3: another file's job, a job the sim never made, a state that is not the job's
     other = broken(lambda j, r: r[1][0].update(job_id="J2"))
-    assert "which the sim made for file b" in other
+    assert "which the sim made for ('b', 'k/b')" in other
     assert "never made" in broken(lambda j, r: r[1][0].update(job_id="J7"))
     assert "its job J2 is COMPLETED" in broken(lambda j, r: j[1].update(state="COMPLETED"))
     assert "its job J1 is FAILED" in broken(lambda j, r: j[0].update(state="FAILED"))
@@ -156,3 +177,45 @@ def test_the_checker_catches_every_break():
     assert broken(lambda j, r: r[1][3].update(state="verified")) == ""  # J3 is COMPLETED
     # I4: failed while the Platform says COMPLETED, with or without the job id
     assert "I4:" in broken(lambda j, r: r[1][3].update(state="failed"))
+
+
+def test_the_checker_reads_an_import_by_its_object_and_folder():
+    """An import's job is for (object, folder it goes to), as its item is: the same object
+    into two folders is two places; twice into one folder breaks I1; a job into another
+    folder than its item's breaks I3."""
+    import copy
+
+    def job(jid: str, loc: str, place: str, state: str = "COMPLETED") -> dict:
+        return {"id": jid, "source": {"location": loc}, "place": place, "state": state}
+
+    def item(pos: int, loc: str, state: str, jid: str | None, folder: str) -> dict:
+        return {
+            "position": pos,
+            "direction": "import",
+            "location": loc,
+            "file_id": "",
+            "project_path": f"{folder}/{loc.rsplit('/', 1)[-1]}",
+            "key": f"o/p/{folder}/{loc.rsplit('/', 1)[-1]}",
+            "job_id": jid,
+            "state": state,
+        }
+
+    jobs = [job("J1", "run/a.fq", "o/p/i1"), job("J2", "run/a.fq", "o/p/i2/run")]
+    runs = {
+        1: [item(0, "run/a.fq", "verified", "J1", "i1")],
+        2: [item(0, "run/a.fq", "verified", "J2", "i2/run")],
+    }
+    assert check_record(jobs, runs, final=True) == []
+
+    def broken(change) -> str:
+        j, r = copy.deepcopy(jobs), copy.deepcopy(runs)
+        change(j, r)
+        return "\n".join(check_record(j, r, final=True))
+
+    assert "I1: run/a.fq has 2 jobs to o/p/i1" in broken(
+        lambda j, r: j.append(job("J9", "run/a.fq", "o/p/i1"))
+    )
+    assert "which the sim made for ('run/a.fq', 'o/p/i2/run')" in broken(
+        lambda j, r: r[1][0].update(job_id="J2")
+    )
+    assert "which no run planned" in broken(lambda j, r: j.append(job("J8", "run/b.fq", "o/p")))
