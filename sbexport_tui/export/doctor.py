@@ -357,14 +357,22 @@ class Doctor:
                 perm = f"not readable ({e.status})"
         evidence = f"{shape}; your permission: {perm}"
         read_only = reason in (Reason.VOLUME_READ_ONLY, Reason.VOLUME_AZURE)
-        if problems and read_only and len(problems) == 1 and v.active is not False:
+        export_only = [p for p in problems if not (other and p.startswith("another cloud"))]
+        if problems and read_only and len(export_only) == 1 and v.active is not False:
             # read-only is what a delivery bucket is: it cannot receive exports, and its
-            # objects can be imported (docs/platform-import.md)
+            # objects can be imported (docs/platform-import.md); the cloud is the export's
+            # condition (same cloud and region), and the docs say nothing of it for imports
+            cloud = (
+                f" (it is in another cloud, {other}, than the project's {location}: whether "
+                "an import from there works, the docs do not say; the Platform's answer will)"
+                if other
+                else ""
+            )
             r.add(
                 f"volume {v.id}",
                 "NOTE",
                 f"{evidence}; import only: a read-only volume cannot receive exports, and its "
-                "objects can be imported into a project",
+                f"objects can be imported into a project{cloud}",
                 "exports to it are refused before any request, with the reason",
             )
         elif problems:

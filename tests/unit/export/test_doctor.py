@@ -279,3 +279,20 @@ async def test_a_later_answer_that_contradicts_the_doctor_is_warned_about(tmp_pa
     assert len(names) == len(set(names)) == 5000
     warned = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert any("saw it accept on 2026-12-01T10:00:00Z" in m for m in warned), warned
+
+
+async def test_a_read_only_volume_is_import_only_and_another_cloud_is_said_not_refused(
+    tmp_path,
+) -> None:
+    """A delivery bucket (read-only) is a NOTE, import only, whatever its cloud: the cloud is
+    the export's condition, and the docs say nothing of it for imports, so the doctor says so
+    instead of calling it a problem. A read-write volume of another cloud stays a PROBLEM."""
+    report, _ = await checked(tmp_path, frozenset())
+    by = {f.topic: f for f in report.findings}
+    azure = by["volume demo/azure-share"]  # read-only, Azure: the project is on AWS
+    assert azure.verdict == "NOTE" and "import only" in azure.evidence
+    assert "another cloud" in azure.evidence and "docs do not say" in azure.evidence
+    delivery = by["volume demo/seqcore-delivery"]  # read-only, the project's own region
+    assert delivery.verdict == "NOTE" and "another cloud" not in delivery.evidence
+    gcs = by["volume demo/gcs-exchange"]  # read-write, another cloud: exports are refused
+    assert gcs.verdict == "PROBLEM" and "another cloud" in gcs.evidence
