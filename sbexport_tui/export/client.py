@@ -90,10 +90,8 @@ class VerifyClient(VolumeClient, FileLookupClient, Protocol):
     """Verifying a run: an export by its volume's listing, an import by its files."""
 
 
-class FilesClient(Protocol):
-    """Reading a project's files: selection, manifests, retries."""
-
-    async def get_project(self, project_id: str) -> Project: ...
+class FolderClient(Protocol):
+    """A project's folders, one at a time: its root, or a folder by id."""
 
     def list_project_root(
         self, project: str | Project, *, priority: Priority = "interactive"
@@ -102,6 +100,12 @@ class FilesClient(Protocol):
     def list_folder(
         self, folder_id: str, *, priority: Priority = "interactive"
     ) -> AsyncIterator[File]: ...
+
+
+class FilesClient(FolderClient, Protocol):
+    """Reading a project's files: selection, manifests, retries."""
+
+    async def get_project(self, project_id: str) -> Project: ...
 
     async def get_file(self, file_id: str) -> File: ...
 
@@ -120,4 +124,11 @@ class EngineClient(ExportClient, VolumeClient, FilesClient, Protocol):
     """Everything the engine asks of the client."""
 
 
-__all__ = ["EngineClient", "ExportClient", "FilesClient", "PageClient", "VolumeClient"]
+__all__ = [
+    "EngineClient",
+    "ExportClient",
+    "FilesClient",
+    "FolderClient",
+    "PageClient",
+    "VolumeClient",
+]

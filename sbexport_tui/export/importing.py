@@ -31,6 +31,7 @@ from ..api.client import location_rank
 from ..api.models import File, ImportItem, Project, Volume, VolumeObject, VolumePrefix
 from ..api.ratelimit import Priority
 from ..text import human_bytes, plural
+from .client import FolderClient
 from .plan import Reason
 
 OnConflict = Literal["skip", "overwrite", "rename"]
@@ -48,7 +49,7 @@ class ImportPlanError(ValueError):
     says what to do."""
 
 
-class ImportSourceClient(Protocol):
+class ImportSourceClient(FolderClient, Protocol):
     """What planning an import asks of the Platform client."""
 
     async def get_volume(self, volume_id: str) -> Volume: ...
@@ -58,14 +59,6 @@ class ImportSourceClient(Protocol):
     def list_volume_objects(
         self, volume_id: str, prefix: str = "", *, priority: Priority = "interactive"
     ) -> AsyncIterator[VolumeObject | VolumePrefix]: ...
-
-    def list_project_root(
-        self, project: str | Project, *, priority: Priority = "interactive"
-    ) -> AsyncIterator[File]: ...
-
-    def list_folder(
-        self, folder_id: str, *, priority: Priority = "interactive"
-    ) -> AsyncIterator[File]: ...
 
 
 @dataclass(frozen=True)
@@ -538,20 +531,12 @@ async def destination(
     return where
 
 
-class FolderMaker(Protocol):
+class FolderMaker(FolderClient, Protocol):
     """What making the plan's new folders asks of the Platform client."""
 
     async def create_folder(
         self, name: str, *, project: str | None = None, parent: str | None = None
     ) -> File: ...
-
-    def list_project_root(
-        self, project: str | Project, *, priority: Priority = "interactive"
-    ) -> AsyncIterator[File]: ...
-
-    def list_folder(
-        self, folder_id: str, *, priority: Priority = "interactive"
-    ) -> AsyncIterator[File]: ...
 
 
 MAKE_TRIES = 3  # a folder whose making answered nothing sure is looked for, then made again

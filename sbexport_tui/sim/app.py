@@ -339,6 +339,19 @@ class Handlers:
             offset_cap=self.offset_cap,
         )
 
+    def into(self, project_id: Any, parent_id: Any, no_folder: tuple[int, int, str]) -> FileNode:
+        """The folder a request puts something into: a project's root (``project``) or a
+        folder (``parent``); a missing one is 404 3002 (project) or ``no_folder``."""
+        if isinstance(project_id, str):
+            project = self.world.projects.get(project_id)
+            if project is None:
+                raise ApiError(404, 3002, "Requested project does not exist.")
+            return self.world.files[project.root_folder]
+        node = self.world.files.get(parent_id) if isinstance(parent_id, str) else None
+        if node is None or not node.is_folder:
+            raise ApiError(*no_folder)
+        return node
+
     async def folder_create(self, request: Request) -> Response:
         """``POST /files`` with ``{name, type: "folder", project | parent}``: a new folder in
         the project's root or in a folder (the official Python client's
@@ -360,16 +373,7 @@ class Handlers:
         project_id, parent_id = body.get("project"), body.get("parent")
         if bool(project_id) == bool(parent_id):
             raise bad_request("give exactly one of 'project' or 'parent'")
-        if isinstance(project_id, str):
-            project = self.world.projects.get(project_id)
-            if project is None:
-                raise ApiError(404, 3002, "Requested project does not exist.")
-            folder = self.world.files[project.root_folder]
-        else:
-            node = self.world.files.get(parent_id) if isinstance(parent_id, str) else None
-            if node is None or not node.is_folder:
-                raise ApiError(404, 5002, "Requested folder does not exist.")
-            folder = node
+        folder = self.into(project_id, parent_id, (404, 5002, "Requested folder does not exist."))
         there = self.world.child_named(folder, name)
         if there is not None and not self.on("folder-names-repeat", request):
             if there.is_folder and self.on("folder-create-returns-existing", request):
@@ -850,16 +854,11 @@ class Handlers:
             raise ApiError(409, 9069, "Volume is inactive.")
         if "read" not in vol.permissions:
             raise ApiError(403, 9020, "Insufficient privileges to access the volume.")
-        if isinstance(project_id, str):
-            project = self.world.projects.get(project_id)
-            if project is None:
-                raise ApiError(404, 3002, "Requested project does not exist.")
-            folder = self.world.files[project.root_folder]
-        else:
-            node = self.world.files.get(parent_id) if isinstance(parent_id, str) else None
-            if node is None or not node.is_folder:
-                raise ApiError(404, 9109, "Requested folder does not exist or is not accessible.")
-            folder = node
+        folder = self.into(
+            project_id,
+            parent_id,
+            (404, 9109, "Requested folder does not exist or is not accessible."),
+        )
         target = name or location.rsplit("/", 1)[-1]
         clash = self.world.child_named(folder, target)
         if conflict_at_submit and clash is not None and not any(flags.values()):
