@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -405,66 +405,25 @@ async def cmd_watch(args: argparse.Namespace, console: Console, interrupts: Inte
         return await _drive_runs(args, console, interrupts, journal, runs, submit_first=False)
 
 
-async def _retry_import(
+async def _hand_over(
     args: argparse.Namespace,
     console: Console,
     interrupts: Interrupts,
     journal: Journal,
     run: RunRecord,
-    positions: list[int],
     profile: Any,
     opened: Any,
     reporter: Any,
+    make: Callable[[Any], Awaitable[RunRecord | int]],
 ) -> int:
-    """``cmd_retry`` for an import run: a new import run of the items, planned again against
-    the destination folder as it is now (``importing.plan_import_retry``)."""
-    from ..export.importing import ImportPlanError, make_folders, plan_import_retry
-    from .import_cmd import preflight_lines
-
-    if getattr(args, "volume", None):
-        raise Fail(
-            "--volume retries an export elsewhere; an import comes from its own volume",
-            EXIT_USAGE,
-        )
-    dry = getattr(args, "dry_run", False)
+    """The tail of a retry in either direction: ``make`` plans and journals the new run (or
+    ends with an exit code: a dry run, nothing to send); the new run is driven with the
+    session opened for it, which is closed here when nothing is handed over."""
     handed_over = False
     try:
-        client = opened.client
-        try:
-            plan = await plan_import_retry(client, journal, run.id, positions)
-        except ImportPlanError as e:
-            raise Fail(str(e), EXIT_USAGE) from None
-        say = console.diag if dry else console.say
-        say(
-            f"Retry of run {run.id}: a new import run of {plural(len(positions), 'item')}, "
-            "planned again against the project as it is now."
-        )
-        for line in preflight_lines(plan, []):
-            say(line)
-        if dry:
-            console.emit_json(plan.requests())
-            return EXIT_OK if not plan.refused else EXIT_INCOMPLETE
-        if not plan.to_send:
-            console.say("Nothing to import.")
-            if args.json:
-                console.emit_json({"run": run.id, "retry_run": None, "exit_code": 1})
-            return EXIT_INCOMPLETE
-        if plan.overwrites and not args.yes:
-            raise Fail(
-                f"refusing to overwrite without --yes: {plural(plan.overwrites, 'file')} of "
-                f"{plan.project_id} would be REPLACED. Add --yes to confirm",
-                EXIT_USAGE,
-            )
-        try:
-            await make_folders(client, plan)  # a folder gone since the run is made again
-        except ImportPlanError as e:
-            raise Fail(str(e), EXIT_INCOMPLETE) from None
-        origin = {"run": run.id, "volume": run.volume, "items": len(positions)}
-        new_id = journal.create_import_run(
-            plan, profile=profile.name, api_base_url=client.base_url, retry_of=origin
-        )
-        console.say(f"Run {new_id}: importing {plural(len(plan.to_send), 'object')}.")
-        new_run = journal.run(new_id)
+        made = await make(opened.client)
+        if isinstance(made, int):
+            return made
         handed_over = True
     finally:
         if not handed_over:
@@ -475,12 +434,65 @@ async def _retry_import(
         console,
         interrupts,
         journal,
-        [new_run],
+        [made],
         submit_first=True,
         reporter=reporter,
         sessions={profile.name: opened},
-        json_head={"run": run.id, "retry_run": new_id},
+        json_head={"run": run.id, "retry_run": made.id},
     )
+
+
+async def _retry_import(
+    args: argparse.Namespace,
+    console: Console,
+    journal: Journal,
+    run: RunRecord,
+    positions: list[int],
+    profile: Any,
+    client: Any,
+) -> RunRecord | int:
+    """``cmd_retry`` for an import run: a new import run of the items, planned again against
+    the destination folder as it is now (``importing.plan_import_retry``), its folders made
+    (one gone since is made again)."""
+    from ..export.importing import ImportPlanError, make_folders, plan_import_retry
+    from .import_cmd import preflight_lines
+
+    dry = getattr(args, "dry_run", False)
+    try:
+        plan = await plan_import_retry(client, journal, run.id, positions)
+    except ImportPlanError as e:
+        raise Fail(str(e), EXIT_USAGE) from None
+    say = console.diag if dry else console.say
+    say(
+        f"Retry of run {run.id}: a new import run of {plural(len(positions), 'item')}, "
+        "planned again against the project as it is now."
+    )
+    for line in preflight_lines(plan, []):
+        say(line)
+    if dry:
+        console.emit_json(plan.requests())
+        return EXIT_OK if not plan.refused else EXIT_INCOMPLETE
+    if not plan.to_send:
+        console.say("Nothing to import.")
+        if args.json:
+            console.emit_json({"run": run.id, "retry_run": None, "exit_code": 1})
+        return EXIT_INCOMPLETE
+    if plan.overwrites and not args.yes:
+        raise Fail(
+            f"refusing to overwrite without --yes: {plural(plan.overwrites, 'file')} of "
+            f"{plan.project_id} would be REPLACED. Add --yes to confirm",
+            EXIT_USAGE,
+        )
+    try:
+        await make_folders(client, plan)
+    except ImportPlanError as e:
+        raise Fail(str(e), EXIT_INCOMPLETE) from None
+    origin = {"run": run.id, "volume": run.volume, "items": len(positions)}
+    new_id = journal.create_import_run(
+        plan, profile=profile.name, api_base_url=client.base_url, retry_of=origin
+    )
+    console.say(f"Run {new_id}: importing {plural(len(plan.to_send), 'object')}.")
+    return journal.run(new_id)
 
 
 async def cmd_retry(args: argparse.Namespace, console: Console, interrupts: Interrupts) -> int:
@@ -526,13 +538,29 @@ async def cmd_retry(args: argparse.Namespace, console: Console, interrupts: Inte
         opened = await open_profile_session(
             profile, paths_from_env(), retries=args.retries, on_status=reporter.on_status
         )
-        handed_over = False
         if run.is_import:
-            return await _retry_import(
-                args, console, interrupts, journal, run, positions, profile, opened, reporter
+            if volume_id:
+                reporter.close()
+                await opened.session.close()
+                raise Fail(
+                    "--volume retries an export elsewhere; an import comes from its own volume",
+                    EXIT_USAGE,
+                )
+            return await _hand_over(
+                args,
+                console,
+                interrupts,
+                journal,
+                run,
+                profile,
+                opened,
+                reporter,
+                lambda client: _retry_import(
+                    args, console, journal, run, positions, profile, client
+                ),
             )
-        try:
-            client = opened.client
+
+        async def export_retry(client: Any) -> RunRecord | int:
             try:
                 retry = await plan_retry(client, journal, run.id, positions, volume_id=volume_id)
             except RetryError as e:
@@ -564,7 +592,6 @@ async def cmd_retry(args: argparse.Namespace, console: Console, interrupts: Inte
                 eg = ", ".join(retry.missing[:3])
                 say(f"{plural(len(retry.missing), 'file')} no longer on the Platform: {eg}")
             if dry:
-                reporter.close()
                 return dry_run(
                     args,
                     console,
@@ -588,19 +615,8 @@ async def cmd_retry(args: argparse.Namespace, console: Console, interrupts: Inte
                 retry_of=retry.origin(),
             )
             console.say(f"Run {new_id}: sending {plural(plan.exportable_count, 'file')}.")
-            new_run = journal.run(new_id)
-            handed_over = True
-        finally:
-            if not handed_over:
-                await opened.session.close()
-        return await _drive_runs(
-            args,
-            console,
-            interrupts,
-            journal,
-            [new_run],
-            submit_first=True,
-            reporter=reporter,
-            sessions={profile.name: opened},
-            json_head={"run": run.id, "retry_run": new_id},
+            return journal.run(new_id)
+
+        return await _hand_over(
+            args, console, interrupts, journal, run, profile, opened, reporter, export_retry
         )

@@ -15,7 +15,7 @@ FAULT_KINDS = {
     "timeout": "act, then never answer (the client times out; the action happened)",
     "429": "start a storm: every request gets 429 for storm_seconds",
     "maintenance": "start a maintenance window: every request gets 503 code 0",
-    "job_fail": "an accepted export job fails later with a realistic storage error",
+    "job_fail": "an accepted export or import job fails later with a realistic storage error",
     "job_gone": "a bulk get answers 9008 'does not exist' for a job that exists and goes on",
     "unknown_state": "an accepted job ends in ABORTED, a state the docs do not list (no object)",
     "misorder": "a bulk create answers its items in another order (each record still names its "

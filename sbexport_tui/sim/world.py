@@ -833,6 +833,14 @@ class World:
         jid = self.new_job_id()
         key = volume.key_for(location)
         pending, running = self.job_duration(volume.objects.get(key, 0), jid)
+        if (
+            planned_error is None
+            and self.job_fail_rate
+            and self._job_rng.random() < (self.job_fail_rate)
+        ):
+            # the job_fail fault, as for exports: the storage service's error (an import
+            # reads the bucket as an export writes it)
+            planned_error = error_body(503, 9100, "Error communicating with the storage service.")
         if planned_error is not None:
             running = 0.0
         job = ImportJob(

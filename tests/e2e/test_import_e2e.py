@@ -11,6 +11,7 @@ import subprocess
 import time
 from collections import Counter
 
+import httpx
 import pytest
 import sevenbridges as sbg
 
@@ -157,3 +158,34 @@ def test_a_dry_run_counts_the_new_folders_and_makes_none(sim_server, env):
                "--recursive", "--preserve-folders", "--project", WGS, "--folder", "runs/0417",
                "--dry-run", "--json")  # fmt: skip
     assert json.loads(again.stdout)["summary"]["new_folders"] == new
+
+
+def test_a_retry_of_a_kept_folder_import_goes_back_into_each_objects_own_folder(sim_server, env):
+    """Jobs fail (the job_fail fault); `jobs retry` plans them again into the folders the run
+    made (found, not made again) and sends each failed object once more, into its own."""
+    server = start(sim_server, env, "none", "--fault", "job_fail=0.4", "--seed", "3")
+    r = hl(env, "import", "--volume", DELIVERY_VOLUME, "--prefix", DELIVERY_RUN, "--recursive",
+           "--preserve-folders", "--project", WGS, "--folder", "in", "--wait",
+           "--poll-interval", "0.3", "--json")  # fmt: skip
+    clean(r)
+    first = json.loads(r.stdout)
+    failed = first["counts"].get("failed", 0)
+    assert r.returncode == 1 and failed > 0, r.stderr
+    places = {j["source"]["location"]: j["place"] for j in sim_imports(server)}
+    assert len(set(places.values())) == 7  # in/ (the sheet, md5sums) and the 6 samples
+
+    r = hl(env, "jobs", "retry", "--run", str(first["run"]), "--wait", "--poll-interval", "0.3",
+           "--json")  # fmt: skip
+    clean(r)
+    assert r.returncode in (0, 1), r.stderr
+    assert "made first" not in r.stdout + r.stderr  # its folders are there: none is made
+    made = sim_imports(server)
+    again = [j for j in made[len(places) :]]
+    assert len(again) == failed  # each failed object once more, and nothing else
+    for job in again:  # into the folder its first job went to
+        assert job["place"] == places[job["source"]["location"]]
+    twins = httpx.get(
+        f"{server.url.removesuffix('/v2')}/_sim/imports",
+        headers={"X-SBG-Auth-Token": server.token},
+    ).json()["twins"]
+    assert twins == []
