@@ -89,9 +89,9 @@ def job_refused_message(status: int | str | None, code: int | None, message: str
     said = (message or "").strip() or "no message"
     head = f"{status}" + (f", code {code}" if code is not None else "")
     return (
-        f"the Platform will not show this export job ({head}: {said}); it is no longer asked "
-        "about, and not sent again by itself. It may well have completed: check the object on "
-        "the volume"
+        f"the Platform will not show this job ({head}: {said}); it is no longer asked about, "
+        "and not sent again by itself. It may well have completed: check the object on the "
+        "volume (an export) or the file in the project (an import)"
     )
 
 
@@ -109,8 +109,9 @@ MAX_REFUSED_LOOKUPS = 3
 # whole call refused with one of them is sent in parts to find the item (D:codes, the
 # docs' status-code table: 9004 no privileges on the file, 9006 file cannot be exported,
 # 9009/9106/9109 no such file, 9027 across clouds, 9072 a path ending with '/', 9107/9108
-# the location already holds a file).
-ITEM_CODES = frozenset({9004, 9006, 9009, 9027, 9072, 9106, 9107, 9108, 9109})
+# the location already holds a file; an import's 9105, "Location on volume not found.", the
+# docs' own example of a failed import: an object, not the call).
+ITEM_CODES = frozenset({9004, 9006, 9009, 9027, 9072, 9105, 9106, 9107, 9108, 9109})
 MAX_LONE_REFUSALS = 5  # single items refused in a row (400) before a run stops
 # whole calls in a row refused naming their item (each costs one request and ends one item)
 # before a run stops: a chunk's worth of files that all fail

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
@@ -30,6 +31,9 @@ from .test_runner import CHUNKS, CREATE, WGS, assert_one_job_per_file, make_run
 
 GET = "/bulk/storage/exports/get"
 LIST = "/storage/exports"
+DIRECTIONS = ("export", "import")  # the tests below that hold for both run for both
+GETS = {"export": GET, "import": "/bulk/storage/imports/get"}
+CREATES = {"export": CREATE, "import": "/bulk/storage/imports/create"}
 PREFIX = "sbexport"  # demo/us-east-results's prefix, as the Platform may prepend it
 
 
@@ -89,15 +93,33 @@ def prefixed(request: httpx.Request, body: Any) -> Any:
     return body
 
 
+async def a_run(env: Env, client, journal: Journal, direction: str, n: int) -> int:
+    """A journaled run of ``n`` items in a direction: chunk files of demo/wgs-cohort exported
+    with copy, or objects of the demo's delivery bucket imported into its root."""
+    if direction == "export":
+        return make_run(env, journal, env.folder_files(WGS, CHUNKS, n), mode="copy")
+    from sbexport_tui.export.importing import list_objects, plan_import_into
+    from sbexport_tui.sim.demo import DELIVERY_VOLUME
+
+    objects = (await list_objects(client, DELIVERY_VOLUME, "", recursive=True))[:n]
+    plan = await plan_import_into(client, objects, volume_id=DELIVERY_VOLUME, project_id=WGS)
+    return journal.create_import_run(plan, profile="demo")
+
+
+def made(env: Env, direction: str) -> dict[str, Any]:
+    """The sim's own record of the jobs it made in a direction, by id."""
+    return env.world.imports if direction == "import" else env.world.exports
+
+
 def per_job_errors(
-    status: int, code: int, message: str, *, every: int = 1
+    status: int, code: int, message: str, *, every: int = 1, get: str = GET
 ) -> Callable[[httpx.Request, Any], Any]:
     """A rewrite that answers every ``every``-th bulk status call (the first of each ``every``)
     with this per-job error for each id asked."""
     calls = {"n": 0}
 
     def rewrite(request: httpx.Request, body: Any) -> Any:
-        if path_of(request).endswith(GET):
+        if path_of(request).endswith(get):
             calls["n"] += 1
             if (calls["n"] - 1) % every == 0:
                 error = {"status": status, "code": code, "message": message}
@@ -257,36 +279,38 @@ async def test_the_journal_refuses_a_second_send_without_proof(env: Env, journal
     assert [why for _, why in journal.sends(run_id)[1]] == ["first send", "proof"]
 
 
+@pytest.mark.parametrize("direction", DIRECTIONS)
 async def test_items_planned_again_without_proof_are_held_not_sent(
-    env: Env, client, journal: Journal
+    env: Env, client, journal: Journal, direction: str
 ) -> None:
-    run_id = make_run(env, journal, env.folder_files(WGS, CHUNKS, 2))
+    run_id = await a_run(env, client, journal, direction, 2)
     journal.mark_submitting(run_id, [0, 1])
     journal.set_state(run_id, [0, 1], "planned")
     await submit_run(client, journal, run_id)
-    assert env.hook.count(CREATE) == 0 and len(env.world.exports) == 0
+    assert env.hook.count(CREATES[direction]) == 0 and len(made(env, direction)) == 0
     assert {i.state for i in journal.items(run_id)} == {"unknown"}
 
 
+@pytest.mark.parametrize("direction", DIRECTIONS)
 async def test_a_status_answer_in_another_order_gives_each_item_its_own_state(
-    tmp_path, wrapped_env
+    tmp_path, wrapped_env, direction: str
 ) -> None:
     env, wrapped = wrapped_env
     client, journal = env.client(), env.journal()
-    run_id = make_run(env, journal, env.folder_files(WGS, CHUNKS, 10), mode="copy")
+    run_id = await a_run(env, client, journal, direction, 10)
     await submit_run(client, journal, run_id)
 
     def reversed_get(request: httpx.Request, body: Any) -> Any:
-        if path_of(request).endswith(GET):
+        if path_of(request).endswith(GETS[direction]):
             body["items"].reverse()
         return body
 
     wrapped.rewrite = reversed_get
-    env.clock.advance(3600)
+    env.clock.advance(36_000)
     await poll_run(client, journal, run_id)
     now = env.settings.now()
     for item in journal.items(run_id):
-        job = env.world.exports[item.job_id]
+        job = made(env, direction)[item.job_id]
         want = {"COMPLETED": "completed", "FAILED": "failed"}[job.state_at(now)]
         assert item.state == want, (item.position, item.state, want)
     counts = journal.counts(run_id)
@@ -303,49 +327,52 @@ async def wrapped_env(tmp_path):
         await c.aclose()
 
 
+@pytest.mark.parametrize("direction", DIRECTIONS)
 async def test_a_job_the_platform_will_not_show_is_final_not_asked_forever(
-    env: Env, client, journal: Journal, wrapped: Rewrite
+    env: Env, client, journal: Journal, wrapped: Rewrite, direction: str
 ) -> None:
     """9005 (403, "insufficient privileges to access the requested job"): measured before,
     still polled after 500 passes, silently."""
-    run_id = make_run(env, journal, env.folder_files(WGS, CHUNKS, 6), mode="copy")
+    run_id = await a_run(env, client, journal, direction, 6)
     await submit_run(client, journal, run_id)
 
-    wrapped.rewrite = per_job_errors(403, 9005, "Insufficient privileges.")
+    wrapped.rewrite = per_job_errors(403, 9005, "Insufficient privileges.", get=GETS[direction])
     passes = await poll_run(
         client, journal, run_id, until_done=True, interval=10.0, sleep=env.clock.sleep
     )
     assert passes.unfinished == 0 and passes.calls == MAX_REFUSED_LOOKUPS
     items = journal.items(run_id)
     assert {i.state for i in items} == {"unknown"} and {i.error_code for i in items} == {9005}
-    assert "will not show this export job" in (items[0].error_message or "")
+    assert "will not show this job" in (items[0].error_message or "")
     assert journal.run(run_id).state == "done"
-    assert len(env.world.exports) == 6
+    assert len(made(env, direction)) == 6
 
 
+@pytest.mark.parametrize("direction", DIRECTIONS)
 async def test_a_refusal_now_and_then_is_not_final(
-    env: Env, client, journal: Journal, wrapped: Rewrite
+    env: Env, client, journal: Journal, wrapped: Rewrite, direction: str
 ) -> None:
     """A 9005 between two records (every other lookup) never adds up: a record starts the
     count again, so the jobs end as the Platform says."""
-    run_id = make_run(env, journal, env.folder_files(WGS, CHUNKS, 4), mode="copy")
+    run_id = await a_run(env, client, journal, direction, 4)
     await submit_run(client, journal, run_id)
-    wrapped.rewrite = per_job_errors(403, 9005, "No.", every=2)
+    wrapped.rewrite = per_job_errors(403, 9005, "No.", every=2, get=GETS[direction])
     for _ in range(3 * MAX_REFUSED_LOOKUPS):
         await poll_run(client, journal, run_id)
     assert journal.counts(run_id)["unknown"] == 0
-    env.clock.advance(3600)
+    env.clock.advance(36_000)
     await poll_run(client, journal, run_id, until_done=True, interval=1.0, sleep=env.clock.sleep)
     assert journal.counts(run_id)["completed"] == 4
 
 
+@pytest.mark.parametrize("direction", DIRECTIONS)
 async def test_a_job_with_no_usable_answer_is_waited_for_a_bounded_while(
-    env: Env, client, journal: Journal, wrapped: Rewrite
+    env: Env, client, journal: Journal, wrapped: Rewrite, direction: str
 ) -> None:
-    run_id = make_run(env, journal, env.folder_files(WGS, CHUNKS, 3), mode="copy")
+    run_id = await a_run(env, client, journal, direction, 3)
     await submit_run(client, journal, run_id)
 
-    wrapped.rewrite = per_job_errors(503, 9100, "Storage service error.")
+    wrapped.rewrite = per_job_errors(503, 9100, "Storage service error.", get=GETS[direction])
     passes = await poll_run(
         client, journal, run_id, until_done=True, interval=10.0, sleep=env.clock.sleep
     )
@@ -353,28 +380,40 @@ async def test_a_job_with_no_usable_answer_is_waited_for_a_bounded_while(
     assert {i.state for i in journal.items(run_id)} == {"unknown"}
 
 
-@pytest.mark.parametrize(("status", "code"), [(403, 9006), (404, 9009), (409, 9107)])
+@pytest.mark.parametrize(
+    ("direction", "status", "code"),
+    [
+        ("export", 403, 9006),
+        ("export", 404, 9009),
+        ("export", 409, 9107),
+        ("import", 404, 9105),  # the docs' import error: "Location on volume not found."
+        ("import", 409, 9108),
+    ],
+)
 async def test_a_whole_call_refused_for_one_item_is_split_to_find_it(
-    env: Env, client, journal: Journal, wrapped: Rewrite, status: int, code: int
+    env: Env, client, journal: Journal, wrapped: Rewrite, direction: str, status: int, code: int
 ) -> None:
-    sel = env.folder_files(WGS, CHUNKS, 8)
-    bad = sel.files[5].file_id
+    run_id = await a_run(env, client, journal, direction, 8)
+    item = journal.items(run_id)[5]
+    bad = item.location if direction == "import" else item.file_id
+    assert bad
 
     def refuse(request: httpx.Request) -> httpx.Response | None:
-        if path_of(request).endswith(CREATE) and bad in request.content.decode():
+        if path_of(request).endswith(CREATES[direction]) and bad in request.content.decode():
             body = {"status": status, "code": code, "message": "Refused."}
             return httpx.Response(status, json=body, request=request)
         return None
 
     wrapped.answer = refuse
-    run_id = make_run(env, journal, sel, mode="copy")
     await submit_run(client, journal, run_id)
     counts = journal.counts(run_id)
     assert counts["rejected"] == 1 and counts["pending"] == 7
     [rejected] = journal.items(run_id, "rejected")
-    assert rejected.file_id == bad and rejected.error_code == code
-    assert len(env.world.exports) == 7
-    assert_one_job_per_file(env, journal, run_id)
+    assert rejected.position == 5 and rejected.error_code == code
+    jobs = made(env, direction).values()
+    assert len(jobs) == 7
+    per = Counter(j.location if direction == "import" else j.file_id for j in jobs)
+    assert bad not in per and set(per.values()) == {1}
 
 
 async def test_a_refusal_that_names_its_item_costs_one_more_request(
