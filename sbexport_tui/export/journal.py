@@ -341,6 +341,7 @@ class Journal:
         self.path = Path(path)
         self._clock = clock
         self._lock = threading.RLock()
+        self._memo: dict[tuple[Any, ...], tuple[tuple[int, int], Any]] = {}  # ``_unchanged``
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             # WAL on a local disk; a rollback journal with the file system's locks on a network
@@ -832,9 +833,38 @@ class Journal:
         return out, newest
 
     def count_unfinished(self, run_id: int | None = None) -> int:
-        """How many items have a job that has not finished (by the state index, no rows read)."""
-        sql, params = self._unfinished("COUNT(*)", run_id)
+        """How many items have a job that has not finished (by the state index, no rows read:
+        an item in those states always has its job id). The same answer again without a
+        query while nothing was written to the journal (``_unchanged``): a watch pass asks
+        it several times, and at 100,000 items each count was 7 to 33 ms."""
+        return self._unchanged(("unfinished", run_id), lambda: self._count_unfinished(run_id))
+
+    def _count_unfinished(self, run_id: int | None) -> int:
+        sql = f"SELECT COUNT(*) FROM items WHERE state IN ({','.join('?' * len(WATCHED_STATES))})"  # noqa: S608
+        params: list[Any] = list(WATCHED_STATES)
+        if run_id is not None:
+            sql += " AND run_id = ?"
+            params.append(run_id)
         return int(self._query(sql, params)[0][0])
+
+    def _unchanged(self, key: tuple[Any, ...], work: Callable[[], Any]) -> Any:
+        """``work()``, or what it gave last time if no write has been committed to the
+        journal since, by this connection or any other (``PRAGMA data_version`` and this
+        connection's own changes: exact, not a guess by time)."""
+        with self._lock:
+            try:
+                version = (self._db.execute("PRAGMA data_version").fetchone()[0],
+                           self._db.total_changes)  # fmt: skip
+            except sqlite3.Error as e:
+                raise self._unusable(e) from None
+            cached = self._memo.get(key)
+            if cached is not None and cached[0] == version:
+                return cached[1]
+            value = work()
+            if len(self._memo) > 1000:
+                self._memo.clear()
+            self._memo[key] = (version, value)
+            return value
 
     def ended_since(
         self, run_ids: Iterable[int], since: float
@@ -856,7 +886,12 @@ class Journal:
         return [(int(size), float(span)) for size, span, _ in rows], newest
 
     def counts(self, run_id: int) -> dict[str, int]:
-        """Items per state (every state present, 0 when none)."""
+        """Items per state (every state present, 0 when none); without a query while nothing
+        was written since the last count (``_unchanged``: 16 ms at 100,000 items, and a watch
+        pass, its settling and the front end count the same run after the same write)."""
+        return dict(self._unchanged(("counts", run_id), lambda: self._counts(run_id)))
+
+    def _counts(self, run_id: int) -> dict[str, int]:
         out = dict.fromkeys(ITEM_STATES, 0)
         for state, n in self._query(
             "SELECT state, COUNT(*) FROM items WHERE run_id = ? GROUP BY state", (run_id,)

@@ -131,3 +131,25 @@ def test_a_run_let_go_is_read_whole_again(tmp_path: Path) -> None:
         assert view.rows(rid) == []
         changed, _ = view.refresh(rid)
         assert [r.job_id for r in changed] == [r.job_id for r in journal.open_jobs(rid)]
+
+
+def test_counts_are_fresh_after_any_write_by_this_journal_or_another(tmp_path: Path) -> None:
+    """``counts`` and ``count_unfinished`` give their last answer again only while nothing
+    was written: a write by this connection, or by another process's, is counted at once."""
+    with Journal(tmp_path / "journal.db") as journal, Journal(tmp_path / "journal.db") as other:
+        rid = make_run(journal, 10, "a")
+        assert journal.counts(rid)["planned"] == 10 and journal.count_unfinished(rid) == 0
+        churn = Runs(journal, random.Random(2))
+        churn.send(rid, [0, 1, 2])  # this connection
+        assert journal.count_unfinished(rid) == 3 == journal.count_unfinished()
+        assert journal.counts(rid)["planned"] == 7
+        elsewhere = Runs(other, random.Random(3))
+        elsewhere.jobs = 100  # job ids of its own
+        elsewhere.send(rid, [3, 4])  # another connection
+        assert journal.count_unfinished(rid) == 5 and journal.counts(rid)["planned"] == 5
+        job = journal.open_jobs(rid)[0].job_id
+        other.update_job_states([(job, "completed", {"started": 1.0, "finished": 2.0})])
+        assert journal.count_unfinished(rid) == 4 and journal.counts(rid)["completed"] == 1
+        counted = journal.counts(rid)
+        counted["planned"] = 99  # the caller's own copy
+        assert journal.counts(rid)["planned"] == 5
