@@ -241,6 +241,20 @@ class WatchState:
         return max(times) if times else None
 
 
+TALLY_RUNS = 4  # runs whose items' states the journal keeps to count them (``counts``)
+FULL_COUNT_EVERY = 100  # ... and read whole again every this many counts
+
+
+@dataclass
+class _Tally:
+    """A run's items' states as last counted, and the stamp they were read up to."""
+
+    states: dict[int, str]  # position -> state
+    counts: dict[str, int]
+    stamp: float
+    reads: int
+
+
 class OpenJob(NamedTuple):
     """What a watch pass needs of an open job to choose whether to ask about it: a light
     tuple, not an ``ItemRecord`` (a 100,000-job run's pass made 100,000 of those, 1 s each)."""
@@ -342,6 +356,8 @@ class Journal:
         self._clock = clock
         self._lock = threading.RLock()
         self._memo: dict[tuple[Any, ...], tuple[tuple[int, int], Any]] = {}  # ``_unchanged``
+        self._tallies: dict[int, _Tally] = {}  # ``_counts``
+        self._counted_once: set[int] = set()
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             # WAL on a local disk; a rollback journal with the file system's locks on a network
@@ -892,12 +908,50 @@ class Journal:
         return dict(self._unchanged(("counts", run_id), lambda: self._counts(run_id)))
 
     def _counts(self, run_id: int) -> dict[str, int]:
-        out = dict.fromkeys(ITEM_STATES, 0)
-        for state, n in self._query(
-            "SELECT state, COUNT(*) FROM items WHERE run_id = ? GROUP BY state", (run_id,)
-        ):
-            out[state] = n
-        return out
+        """A run counted again and again (a watched or sent one) has its items' states kept
+        (``_Tally``, for the last ``TALLY_RUNS`` such runs) and is counted by the rows changed
+        since (the stamp's index, as ``open_jobs_changed``), not by all its rows; read whole
+        at its second count and every ``FULL_COUNT_EVERY``-th after it."""
+        tally = self._tallies.pop(run_id, None)
+        if tally is None and run_id not in self._counted_once:
+            if len(self._counted_once) > 1000:
+                self._counted_once.clear()
+            self._counted_once.add(run_id)
+            out = dict.fromkeys(ITEM_STATES, 0)
+            for state, n in self._query(
+                "SELECT state, COUNT(*) FROM items WHERE run_id = ? GROUP BY state", (run_id,)
+            ):
+                out[state] = n
+            return out
+        if tally is None or tally.reads % FULL_COUNT_EVERY == 0:
+            row = self._query("SELECT MAX(updated) FROM items")  # first: see ``open_jobs_at``
+            stamp = row[0][0] if row and row[0][0] is not None else float("-inf")
+            states = dict(
+                self._query("SELECT position, state FROM items WHERE run_id = ?", (run_id,))
+            )
+            counts = dict.fromkeys(ITEM_STATES, 0)
+            for state in states.values():
+                counts[state] = counts.get(state, 0) + 1
+            tally = _Tally(states, counts, stamp, tally.reads if tally else 0)
+        else:
+            states, counts = tally.states, tally.counts
+            for pos, state, updated in self._query(
+                "SELECT position, state, updated FROM items INDEXED BY items_by_stamp "
+                "WHERE updated > ? AND run_id = ?",
+                (tally.stamp, run_id),
+            ):
+                was = states.get(pos)
+                if was != state:
+                    if was is not None:
+                        counts[was] -= 1
+                    counts[state] = counts.get(state, 0) + 1
+                    states[pos] = state
+                tally.stamp = max(tally.stamp, updated)
+        tally.reads += 1
+        self._tallies[run_id] = tally  # the most recently counted last
+        while len(self._tallies) > TALLY_RUNS:
+            del self._tallies[next(iter(self._tallies))]
+        return dict(tally.counts)
 
     def job_ids_on_volume(self, volume: str) -> set[str]:
         """Every job id the journal gives to an item exporting to this volume."""

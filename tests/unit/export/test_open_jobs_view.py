@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import itertools
 import random
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -153,3 +154,28 @@ def test_counts_are_fresh_after_any_write_by_this_journal_or_another(tmp_path: P
         counted = journal.counts(rid)
         counted["planned"] = 99  # the caller's own copy
         assert journal.counts(rid)["planned"] == 5
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_counts_kept_by_what_changed_are_the_counts_of_every_row(tmp_path: Path, seed: int) -> None:
+    """A run counted again and again is counted by the rows changed since its last count
+    (``Journal._Tally``): after random sends, ends and resends, over more runs than it keeps,
+    and with a whole read now and then, its counts are those of every row."""
+    rng = random.Random(seed)
+    ticks = itertools.count()
+    with Journal(tmp_path / "journal.db", clock=lambda: 1e6 + next(ticks) * 1e-4) as journal:
+        runs = [make_run(journal, 30, t) for t in "abcdef"]  # more than TALLY_RUNS
+        churn = Runs(journal, rng)
+        db = sqlite3.connect(tmp_path / "journal.db")
+        for _ in range(40):
+            churn.step(rng.sample(runs, 3))
+            for rid in rng.sample(runs, 4):
+                truth = dict.fromkeys(journal.counts(rid), 0)
+                truth.update(
+                    db.execute(
+                        "SELECT state, COUNT(*) FROM items WHERE run_id = ? GROUP BY state", (rid,)
+                    ).fetchall()
+                )
+                assert journal.counts(rid) == truth
+        db.close()
+        assert journal._tallies  # the counts were kept, not all read whole
