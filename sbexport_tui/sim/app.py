@@ -379,7 +379,7 @@ class Handlers:
             if there.is_folder and self.on("folder-create-returns-existing", request):
                 return JSONResponse(self.file_record(request, there), 200)
             raise ApiError(*NAME_CLASH)
-        made = self.world.add_node(folder.id, name, folder=True, created=self.now(request))
+        made = self.world.make_folder(folder.id, name, created=self.now(request))
         return JSONResponse(self.file_record(request, made), 201)
 
     async def tasks(self, request: Request) -> Response:

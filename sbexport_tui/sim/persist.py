@@ -1,4 +1,5 @@
-"""Keep a simulated Platform's world across restarts (the demo's): a log of its export jobs.
+"""Keep a simulated Platform's world across restarts (the demo's): a log of its export jobs,
+import jobs and the folders made through the API, in the order they were made.
 
 Everything an export changes in the world (the job records, the objects written on volumes, the
 files a move turned into aliases) follows from the world as built and the jobs made, in order:
@@ -7,9 +8,11 @@ So the log holds the built world's fingerprint and each job as it was submitted,
 each, appended and flushed to disk *before* the answer that names the job leaves the simulated
 Platform (``PersistingTransport``): a client never knows a job the log does not hold.
 
-A restarted demo builds its world from the seed again, takes the jobs back
-(``World.restore_export``), and its first request finishes those whose time has passed. Times
-are the server clock's (the wall clock), so a job that was running goes on where it was.
+A restarted demo builds its world from the seed again, takes the folders and jobs back in order
+(``World.make_folder`` with the folder's id, ``restore_export``, ``restore_import``), and its
+first request finishes the jobs whose time has passed. Times are the server clock's (the wall
+clock), so a job that was running goes on where it was. An export's line is the job's fields;
+an import's and a folder's carry ``kind`` (a log of exports alone reads as before).
 
 A log that ends in half a line (the machine stopped during a write) loses that line only: its
 answer never left, so no client knows the jobs in it. Anything else wrong with the log (not
@@ -34,7 +37,7 @@ import httpx
 
 from .app import SimPlatform
 from .transport import SimTransport
-from .world import ExportJob, World
+from .world import ExportJob, ImportJob, World
 
 try:
     import fcntl
@@ -65,6 +68,33 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "aborted": (bool,),
 }
 assert set(_TYPES) == set(JOB_FIELDS), "persist.py: a field of ExportJob is not kept"
+IMPORT_DERIVED = ("final_state", "error", "result", "made")
+IMPORT_FIELDS = tuple(f.name for f in dataclasses.fields(ImportJob) if f.name not in IMPORT_DERIVED)
+_IMPORT_TYPES: dict[str, tuple[type, ...]] = {
+    "id": (str,),
+    "user": (str,),
+    "volume_id": (str,),
+    "location": (str,),
+    "key": (str,),
+    "project": (str,),
+    "parent": (str,),
+    "by_parent": (bool,),
+    "name": (str, type(None)),
+    "overwrite": (bool,),
+    "autorename": (bool,),
+    "submitted": (int, float),
+    "run_at": (int, float),
+    "done_at": (int, float),
+    "planned_error": (dict, type(None)),
+}
+assert set(_IMPORT_TYPES) == set(IMPORT_FIELDS), "persist.py: a field of ImportJob is not kept"
+_FOLDER_TYPES: dict[str, tuple[type, ...]] = {
+    "kind": (str,),
+    "id": (str,),
+    "name": (str,),
+    "parent": (str,),
+    "created": (int, float),
+}
 
 
 class WorldLogError(Exception):
@@ -88,17 +118,75 @@ def job_line(job: ExportJob) -> str:
     return json.dumps({name: getattr(job, name) for name in JOB_FIELDS}, sort_keys=True) + "\n"
 
 
+def log_line(world: World, kind: str, ident: str) -> str:
+    """One entry of ``World.log_order`` as a line of the log."""
+    if kind == "export":
+        return job_line(world.exports[ident])
+    if kind == "import":
+        job = world.imports[ident]
+        data = {"kind": "import", **{name: getattr(job, name) for name in IMPORT_FIELDS}}
+    else:
+        node = world.files[ident]
+        data = {
+            "kind": "folder",
+            "id": node.id,
+            "name": node.name,
+            "parent": node.parent,
+            "created": node.created,
+        }
+    return json.dumps(data, sort_keys=True) + "\n"
+
+
+def _typed(number: int, data: dict[str, Any], types: dict[str, tuple[type, ...]]) -> None:
+    for name, kinds in types.items():
+        value = data[name]  # (a bool is an int to isinstance: told apart here)
+        if not isinstance(value, kinds) or (bool in kinds) != isinstance(value, bool):
+            raise WorldLogError(f"line {number}: {name} is not what its entry holds")
+
+
 def parse_job(world: World, number: int, line: str) -> ExportJob:
+    entry = parse_line(world, number, line)
+    if not isinstance(entry, ExportJob):
+        raise WorldLogError(f"line {number} is not an export job")
+    return entry
+
+
+def parse_line(
+    world: World, number: int, line: str, folders: set[str] | None = None
+) -> ExportJob | ImportJob | dict[str, Any]:
+    """A line of the log: an export job, an import job, or a folder made (a dict). ``folders``:
+    the ids of the folders the lines before made (a job or folder may go into one)."""
     try:
         data = json.loads(line)
     except ValueError:
         raise WorldLogError(f"line {number} is not JSON") from None
-    if not isinstance(data, dict) or set(data) != set(JOB_FIELDS):
+    if not isinstance(data, dict):
+        raise WorldLogError(f"line {number} is not an entry of the log")
+    made = folders or set()
+
+    def a_folder(fid: Any) -> bool:
+        node = world.files.get(fid) if isinstance(fid, str) else None
+        return fid in made or (node is not None and node.is_folder)
+
+    kind = data.get("kind")
+    if kind == "import":
+        body = {k: v for k, v in data.items() if k != "kind"}
+        if set(body) != set(IMPORT_FIELDS):
+            raise WorldLogError(f"line {number} is not an import job")
+        _typed(number, body, _IMPORT_TYPES)
+        if body["volume_id"] not in world.volumes or not a_folder(body["parent"]):
+            raise WorldLogError(f"line {number}: an import into a folder this world lacks")
+        return ImportJob(**body)
+    if kind == "folder":
+        if set(data) != set(_FOLDER_TYPES):
+            raise WorldLogError(f"line {number} is not a folder")
+        _typed(number, data, _FOLDER_TYPES)
+        if not a_folder(data["parent"]) or data["id"] in world.files or data["id"] in made:
+            raise WorldLogError(f"line {number}: a folder this world cannot take back")
+        return data
+    if set(data) != set(JOB_FIELDS):
         raise WorldLogError(f"line {number} is not an export job")
-    for name, types in _TYPES.items():
-        value = data[name]  # (a bool is an int to isinstance: told apart here)
-        if not isinstance(value, types) or (bool in types) != isinstance(value, bool):
-            raise WorldLogError(f"line {number}: {name} is not what a job holds")
+    _typed(number, data, _TYPES)
     node = world.files.get(data["file_id"])
     if node is None or node.is_folder or data["volume_id"] not in world.volumes:
         raise WorldLogError(f"line {number}: a job of a file or volume this world does not have")
@@ -164,17 +252,31 @@ class WorldLog:
             raise WorldLogError("it is not a demo world sbexport wrote")
         if header.get("seed") != world.seed or header.get("world") != fingerprint(world):
             raise WorldLogError("it was written for another demo world (another sbexport?)")
-        jobs = [parse_job(world, n, line) for n, line in enumerate(lines[1:], start=2)]
-        if len({job.id for job in jobs}) != len(jobs):
+        folders: set[str] = set()
+        entries = []
+        for n, line in enumerate(lines[1:], start=2):
+            entry = parse_line(world, n, line, folders)
+            if isinstance(entry, dict):
+                folders.add(entry["id"])
+            entries.append(entry)
+        ids = [e.id for e in entries if not isinstance(e, dict)]
+        if len(set(ids)) != len(ids):
             raise WorldLogError("it holds one job id twice")
         if torn:  # a write cut short: its answer never left, drop the half line
             log.warning("demo world %s: dropped a half-written last line", self.path)
             with open(self.path, "r+b") as f:
                 f.truncate(end)
-        for job in jobs:
-            world.restore_export(job)
-        self.written = len(world.export_order)
-        return len(jobs)
+        for entry in entries:
+            if isinstance(entry, dict):
+                world.make_folder(
+                    entry["parent"], entry["name"], created=entry["created"], fid=entry["id"]
+                )
+            elif isinstance(entry, ImportJob):
+                world.restore_import(entry)
+            else:
+                world.restore_export(entry)
+        self.written = len(world.log_order)
+        return len(ids)
 
     # ---- writing -----------------------------------------------------------------------------
     def start(self, world: World) -> None:
@@ -183,7 +285,7 @@ class WorldLog:
         text = (
             json.dumps(header)
             + "\n"
-            + "".join(job_line(world.exports[j]) for j in world.export_order)
+            + "".join(log_line(world, kind, ident) for kind, ident in world.log_order)
         )
         tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
         try:
@@ -195,18 +297,19 @@ class WorldLog:
         finally:
             with contextlib.suppress(OSError):
                 tmp.unlink()
-        self.written = len(world.export_order)
+        self.written = len(world.log_order)
 
     def remove(self) -> None:
         self.path.unlink(missing_ok=True)
         self.written = 0
 
     def save(self, world: World) -> int:
-        """Append the jobs made since the last save (one write, then fsync). Returns how many."""
-        new = world.export_order[self.written :]
+        """Append the jobs and folders made since the last save (one write, then fsync).
+        Returns how many."""
+        new = world.log_order[self.written :]
         if not new:
             return 0
-        data = "".join(job_line(world.exports[j]) for j in new).encode("utf-8")
+        data = "".join(log_line(world, kind, ident) for kind, ident in new).encode("utf-8")
         fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
         try:
             size = os.fstat(fd).st_size
@@ -242,7 +345,7 @@ class PersistingTransport(SimTransport):
 
     def _save(self) -> None:
         world = self.platform.world
-        if len(world.export_order) == self.world_log.written:
+        if len(world.log_order) == self.world_log.written:
             return
         try:
             self.world_log.save(world)

@@ -541,6 +541,9 @@ class World:
         self.volumes: dict[str, Volume] = {}
         self.exports: dict[str, ExportJob] = {}
         self.export_order: list[str] = []
+        # every export job, import job and folder made through the API, in order: what a
+        # demo's world log keeps (``sim/persist.py``)
+        self.log_order: list[tuple[str, str]] = []
         self.imports: dict[str, ImportJob] = {}
         self.import_order: list[str] = []
         self._pending: list[tuple[float, int, str]] = []  # heap of (done_at, seq, job id)
@@ -625,11 +628,18 @@ class World:
         return project
 
     def add_node(
-        self, parent_id: str, name: str, *, folder: bool = False, size: int = 0, **kw: Any
+        self,
+        parent_id: str,
+        name: str,
+        *,
+        folder: bool = False,
+        size: int = 0,
+        fid: str | None = None,
+        **kw: Any,
     ) -> FileNode:
         parent = self.files[parent_id]
         node = FileNode(
-            self.new_file_id(),
+            fid or self.new_file_id(),
             name,
             parent.project,
             parent_id,
@@ -763,6 +773,7 @@ class World:
     def _track(self, job: ExportJob) -> None:
         self.exports[job.id] = job
         self.export_order.append(job.id)
+        self.log_order.append(("export", job.id))
         self._seq += 1
         heapq.heappush(self._pending, (job.done_at, self._seq, job.id))
 
@@ -860,11 +871,41 @@ class World:
             done_at=start + running,
             planned_error=planned_error,
         )
+        self._track_import(job)
+        return job
+
+    def _track_import(self, job: ImportJob) -> None:
         self.imports[job.id] = job
         self.import_order.append(job.id)
+        self.log_order.append(("import", job.id))
         self._seq += 1
         heapq.heappush(self._pending, (job.done_at, self._seq, job.id))
-        return job
+
+    def restore_import(self, job: ImportJob) -> None:
+        """``restore_export`` for an import job: its file comes back, with the same id."""
+        if job.id in self.imports:
+            raise ValueError(f"import job {job.id} is there already")
+        job.final_state, job.error, job.result, job.made = None, None, None, None
+        self._track_import(job)
+
+    def make_folder(
+        self, parent_id: str, name: str, *, created: float, fid: str | None = None
+    ) -> FileNode:
+        """A folder made through the API (``POST /files``; ``fid`` when a world log takes it
+        back)."""
+        node = self.add_node(parent_id, name, folder=True, created=created, fid=fid)
+        self.log_order.append(("folder", node.id))
+        return node
+
+    def made_file_id(self, job_id: str) -> str:
+        """The id of the file an import job makes: from its job's id, so that a restored world
+        (``sim/persist.py``) gives it the id its journal knows."""
+        n = 0
+        while True:
+            digest = hashlib.sha256(f"import:{job_id}:{n}".encode()).hexdigest()[:24]
+            if digest not in self.files:
+                return digest
+            n += 1
 
     def child_named(self, folder: FileNode, name: str) -> FileNode | None:
         for cid in folder.children:
@@ -901,7 +942,9 @@ class World:
         if clash is not None:  # overwrite: the file of that name is replaced by the alias
             folder.children.remove(clash.id)
             del self.files[clash.id]
-        node = self.add_node(folder.id, name, size=size, created=job.done_at)
+        node = self.add_node(
+            folder.id, name, size=size, created=job.done_at, fid=self.made_file_id(job.id)
+        )
         node.storage_volume, node.storage_location = volume.id, job.location
         job.made = node.id
         job.final_state = "COMPLETED"

@@ -128,6 +128,59 @@ async def test_a_finished_move_is_still_done_after_a_restart(tmp_path: Path) -> 
     await third.close()
 
 
+async def test_an_import_into_new_folders_comes_back_with_the_world(tmp_path: Path) -> None:
+    """The folders an import made and its jobs are kept with the demo's world: after a
+    restart the jobs are known (not 9008), finish into the same folders, and their files
+    have the ids the journal verifies them by; the folders are not made again."""
+    from sbexport_tui.export.importing import list_objects, make_folders, plan_import_into
+    from sbexport_tui.sim.demo import DELIVERY_RUN, DELIVERY_VOLUME
+
+    clock = FakeClock()
+    paths = Paths.under(tmp_path, demo=True)
+    first = demo_session(paths, job_seconds=JOB_SECONDS, clock=clock)
+    client = first.client
+    objects = await list_objects(client, DELIVERY_VOLUME, DELIVERY_RUN, recursive=True)
+    plan = await plan_import_into(
+        client, objects[:12], volume_id=DELIVERY_VOLUME, project_id=WGS, folder="in",
+        keep_from=DELIVERY_RUN,
+    )  # fmt: skip
+    assert await make_folders(client, plan) >= 3
+    folders = dict(plan.folders)
+    with Journal(paths.journal_file, clock=clock) as journal:
+        run_id = journal.create_import_run(plan, profile="demo", api_base_url=BASE_URL_INPROCESS)
+        await submit_run(client, journal, run_id)
+        clock.advance(300)  # some of the jobs end: their items name the files they made
+        await poll_run(client, journal, run_id)
+        ended = {it.position: it.file_id for it in journal.items(run_id) if it.file_id}
+        assert 0 < len(ended) < 12, ended
+    before = world_of(first)
+    jobs = set(before.imports)
+    await first.close()  # the user quits while the others run
+
+    second = demo_session(paths, job_seconds=JOB_SECONDS, clock=clock)
+    assert second.warnings == []
+    after = world_of(second)
+    assert set(after.imports) == jobs
+    for path, fid in folders.items():
+        assert folder_id(after, WGS, path) == fid  # each folder back, with its id
+    clock.advance(36_000)
+    with Journal(paths.journal_file, clock=clock) as journal:
+        await watch_pass(second.client, journal, [run_id])
+        counts = journal.counts(run_id)
+        assert counts["verified"] == 12, counts  # each file found by the id the job gave
+        for position, file_id in ended.items():  # the same file, made again by the replay
+            item = journal.item(run_id, position)
+            assert item.file_id == file_id
+            node = after.files.get(file_id)  # the sim's own record, not the journal
+            assert node is not None and node.storage_location == item.location
+        again = await plan_import_into(
+            second.client, objects[:12], volume_id=DELIVERY_VOLUME, project_id=WGS,
+            folder="in", keep_from=DELIVERY_RUN,
+        )  # fmt: skip
+    assert not again.new_folders and not again.to_send  # there, as aliases of the objects
+    await second.close()
+
+
 def write_bytes(path: Path, data: bytes) -> None:
     path.write_bytes(data)
 
