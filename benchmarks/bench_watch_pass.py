@@ -210,11 +210,12 @@ def whole(args: argparse.Namespace) -> None:
                 calls = client.calls
                 w.next_wait()
                 cpu = time.process_time()
-                if profile is not None:
-                    profile.enable()
+                profiled = profile if len(rows) >= args.profile_from else None
+                if profiled is not None:
+                    profiled.enable()
                 await w.step()
-                if profile is not None:
-                    profile.disable()
+                if profiled is not None:
+                    profiled.disable()
                 rows.append((open_now, client.calls - calls, time.process_time() - cpu))
 
         asyncio.run(go())
@@ -262,6 +263,13 @@ def main() -> None:
         help="time the watcher's whole pass (Watcher.step) with the importable sbexport_tui",
     )
     p.add_argument("--send-seconds", type=float, default=60.0)
+    p.add_argument(
+        "--profile-from",
+        type=int,
+        default=0,
+        metavar="PASS",
+        help="with --whole --profile: profile the passes from this one on (0: all)",
+    )
     args = p.parse_args()
     if args.whole:
         whole(args)
