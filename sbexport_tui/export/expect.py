@@ -37,9 +37,10 @@ next due (the soonest due stand for the likeliest). The model the due times come
 again only when it may have changed (the ended jobs learnt since have grown by ``REFIT`` of
 those it was made from, or ``REFIT_PERIODS`` poll periods have passed) and taken up only when it
 did, materially (a rate a due time is read at moved by ``MOVED``), or when the poll period or
-the Platform's clock moved; then every due time is worked out again. (Made again at every ended
-job, a cohort's model moved a little at every pass: 73 new due times for 100,000 jobs in
-``model_expect``'s hour, against 7 now, with the same calls and lags.) The bound is kept
+the Platform's clock moved; then every due time is worked out again. (Taken up whenever it was
+made again, a cohort's model moved a little every pass or two: all due times worked out anew 73
+times in ``model_expect``'s hour at 100,000 jobs, against 7 now, for the same calls and lags.)
+The bound is kept
 whatever the model (the heap of when each job was last asked or sent is by time alone), and a
 run whose open jobs fit in one call, or with nothing learnt yet, is chosen as above.
 
