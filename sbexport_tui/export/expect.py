@@ -40,9 +40,9 @@ did, materially (a rate a due time is read at moved by ``MOVED``), or when the p
 the Platform's clock moved; then every due time is worked out again. (Taken up whenever it was
 made again, a cohort's model moved a little every pass or two: all due times worked out anew 73
 times in ``model_expect``'s hour at 100,000 jobs, against 7 now, for the same calls and lags.)
-The bound is kept
-whatever the model (the heap of when each job was last asked or sent is by time alone), and a
-run whose open jobs fit in one call, or with nothing learnt yet, is chosen as above.
+The bound is kept whatever the model (the heap of when each job was last asked or sent is by
+time alone), and a run whose open jobs fit in one call, or with nothing learnt yet, is chosen as
+above.
 
 What this costs and gives on the realistic cohort is in ``benchmarks/README.md`` ("Real job
 lengths"); ``benchmarks/model_expect.py`` replays a cohort through it in seconds.
