@@ -42,6 +42,11 @@ CLASH_TEXT: dict[str, str] = {
     "rename": "a name already taken gets a _N_ prefix",
 }
 EXAMPLES = 3  # examples a line of the pre-flight gives
+SAID_WHERE = {  # refusals whose detail is a place in the project, said in the pre-flight
+    Reason.FOLDER_BLOCKED: "in the way",
+    Reason.FOLDER_NAMED: "the folder",
+    Reason.FOLDER_BAD: "the folder",
+}
 
 
 class ImportPlanError(ValueError):
@@ -202,6 +207,9 @@ class ImportPlan:
                 eg = ", ".join(locs[:EXAMPLES])
                 more = f" and {len(locs) - EXAMPLES} more" if len(locs) > EXAMPLES else ""
                 out.append(f"  {len(locs)} {reason.heading}: {reason.text} (e.g. {eg}{more})")
+                if reason in SAID_WHERE:  # which folder: the user's next step
+                    where = sorted({i.detail or "" for i in self.refused if i.reason is reason})
+                    out.append(f"    {SAID_WHERE[reason]}: {', '.join(where[:EXAMPLES])}")
         if missing:
             eg = ", ".join(missing[:EXAMPLES])
             out.append(
@@ -328,17 +336,31 @@ def _above(path: str) -> list[str]:
 
 def sub_folder(location: str, keep_from: str | None) -> str:
     """The folder an object's file goes to below the destination folder: its folder on the
-    volume below ``keep_from`` (None: flattened, ""). An object outside ``keep_from`` (a
-    manifest key elsewhere) is flattened."""
+    volume below ``keep_from`` (None: flattened, ""), without empty parts (``a//b`` is
+    ``a/b``). An object outside ``keep_from`` (a manifest key elsewhere) is flattened."""
     if keep_from is None or "/" not in location:
         return ""
-    base = keep_from.strip("/")
-    folder = location.rsplit("/", 1)[0]
+    base = "/".join(p for p in keep_from.split("/") if p)
+    folder = "/".join(p for p in location.rsplit("/", 1)[0].split("/") if p)
     if not base:
         return folder
     if folder == base or not folder.startswith(base + "/"):
         return ""
     return folder[len(base) + 1 :]
+
+
+def project_folder(path: str) -> str:
+    """A folder of a project as a path from its root: ``/a//b/`` is ``a/b``, each name without
+    spaces around it. A ``.`` or ``..`` is an ``ImportPlanError``: a path names a folder from
+    the root, and no folder of a project is named so."""
+    parts = [p.strip() for p in path.split("/")]
+    parts = [p for p in parts if p]
+    if any(p in (".", "..") for p in parts):
+        raise ImportPlanError(
+            f"the folder {path!r} has a '.' or '..' in it: name the folder from the project's "
+            "root (a/b), without them"
+        )
+    return "/".join(parts)
 
 
 def plan_import(
@@ -363,37 +385,39 @@ def plan_import(
     if isinstance(existing, Destination):
         where = existing
     else:
-        base = folder.strip("/")
+        base = project_folder(folder)
         where = Destination(project_id, base, {base: parent}, {base: list(existing)})
-    base = where.folder.strip("/")
+    base = project_folder(where.folder)
     plan = ImportPlan(
         volume_id, project_id, base, where.ids.get(base), on_conflict, keep_from=keep_from
     )
     names: dict[str, dict[str, File]] = {}
     taken: dict[tuple[str, str], int] = {}  # (folder, name) -> the selected object that has it
+    dests = [_join(base, sub_folder(o.location, keep_from)) for o in objects]
+    making = {p for d in dests for p in _above(d)}  # the folders this import goes into
     for position, obj in enumerate(objects):
         name = obj.name
-        dest = _join(base, sub_folder(obj.location, keep_from))
+        dest = dests[position]
         there = names.get(dest)
         if there is None:
             there = names[dest] = {f.name: f for f in where.files.get(dest, ()) if f.name}
         item = ImportPlanItem(position, obj, name, folder=dest)
         f = there.get(name)
         block = next((p for p in _above(dest) if p in where.blocked), None)
-        if block is not None:
-            item = replace(
-                item, reason=Reason.NAME_TAKEN, detail=f"{block} is a file, not a folder"
-            )
+        if any(p in (".", "..") for p in dest.split("/")):
+            item = replace(item, reason=Reason.FOLDER_BAD, detail=dest)
+        elif block is not None:
+            item = replace(item, reason=Reason.FOLDER_BLOCKED, detail=f"{block} is a file")
         elif f is not None and _is_alias_of(f, volume_id, obj.location):
             item = replace(item, reason=Reason.IMPORTED, detail=f.id)
+        elif (f is not None and f.is_folder) or _join(dest, name) in making:
+            item = replace(item, reason=Reason.FOLDER_NAMED, detail=_join(dest, name))
         elif (dest, name) in taken and on_conflict != "rename":
             item = replace(
                 item, reason=Reason.SAME_NAME, detail=objects[taken[dest, name]].location
             )
-        elif f is not None and not f.is_folder and on_conflict == "skip":
+        elif f is not None and on_conflict == "skip":
             item = replace(item, reason=Reason.NAME_TAKEN, detail=f.id)
-        elif f is not None and f.is_folder:
-            item = replace(item, reason=Reason.NAME_TAKEN, detail="a folder has that name")
         elif f is not None and on_conflict == "overwrite":
             item = replace(item, overwrite=True)
         taken.setdefault((dest, name), position)
@@ -447,6 +471,7 @@ async def list_objects(
     """The objects in the folder ``prefix`` (one level, or every level with ``recursive``)
     whose name ``match`` accepts, in the listing's order, folder by folder."""
     out: list[ImportObject] = []
+    listed: set[str] = set()  # an object named like a folder is listed with it too: once
     todo = [prefix.strip("/")]
     done: set[str] = set()
     while todo:
@@ -462,7 +487,8 @@ async def list_objects(
             if entry.location.endswith("/"):
                 continue
             obj = ImportObject(entry.location, entry.size)
-            if match is None or match(obj.name):
+            if entry.location not in listed and (match is None or match(obj.name)):
+                listed.add(entry.location)
                 out.append(obj)
         if on_page is not None:
             on_page(len(out))
@@ -495,7 +521,7 @@ async def destination(
     relative to it), as they are now: each one's id and files, listed once each. A folder not
     there yet (a new one) has no id and no files; one whose path goes through a file's name
     is ``blocked``."""
-    base = folder.strip("/")
+    base = project_folder(folder)
     where = Destination(project_id, base, {"": None})
     listed: dict[str, list[File]] = {}
 
@@ -510,7 +536,7 @@ async def destination(
                 listed[path] = [f async for f in client.list_folder(fid)]
         return listed[path]
 
-    wanted = {base, *(_join(base, b.strip("/")) for b in below)}
+    wanted = {base, *(_join(base, b) for b in below)}
     for path in sorted(wanted, key=_depth):
         above = ""
         for here in _above(path):
@@ -551,7 +577,13 @@ async def make_folders(
     taken (made after all, or by someone else meanwhile: a folder of that name serves), so a
     folder is never made twice. A file in the way, or a folder that cannot be made, is an
     ``ImportPlanError`` that says what to do; nothing was sent."""
-    from ..api.errors import AmbiguousSubmitError, Conflict, NetworkError, ServerError
+    from ..api.errors import (
+        AmbiguousSubmitError,
+        Conflict,
+        NetworkError,
+        PlatformError,
+        ServerError,
+    )
 
     made = 0
     for path in plan.new_folders:
@@ -572,6 +604,11 @@ async def make_folders(
             except (AmbiguousSubmitError, Conflict, NetworkError, ServerError) as e:
                 why = str(e)
                 found = await _folder_named(client, plan.project_id, parent, path)
+            except PlatformError as e:  # refused (a bad name, no permission): said, not tried
+                raise ImportPlanError(
+                    f"the folder {plan.project_id}/{path} could not be made: {e}; nothing was "
+                    "sent (the folders made before it stay, and a run started again uses them)"
+                ) from None
         if found is None:
             raise ImportPlanError(
                 f"the folder {plan.project_id}/{path} could not be made ({why}); nothing was "
@@ -671,6 +708,7 @@ __all__ = [
     "plan_import",
     "plan_import_into",
     "plan_import_retry",
+    "project_folder",
     "request_item",
     "sub_folder",
 ]

@@ -71,6 +71,9 @@ class Reason(str, Enum):
     IMPORTED = "already_imported"
     NAME_TAKEN = "name_taken"
     SAME_NAME = "same_name"
+    FOLDER_NAMED = "folder_named"
+    FOLDER_BLOCKED = "folder_blocked"
+    FOLDER_BAD = "folder_bad"
 
     @property
     def text(self) -> str:
@@ -101,6 +104,9 @@ REASON_TITLE: dict[Reason, str] = {
     Reason.IMPORTED: "Already imported (an alias of the object is there)",
     Reason.NAME_TAKEN: "Name taken in the destination folder",
     Reason.SAME_NAME: "Same name as another object",
+    Reason.FOLDER_NAMED: "A folder has the name",
+    Reason.FOLDER_BLOCKED: "A file where a folder must go",
+    Reason.FOLDER_BAD: "A folder name the project cannot have",
 }
 
 REASON_SHORT: dict[Reason, str] = {
@@ -117,6 +123,9 @@ REASON_SHORT: dict[Reason, str] = {
     Reason.IMPORTED: "imported",
     Reason.NAME_TAKEN: "name taken",
     Reason.SAME_NAME: "same name",
+    Reason.FOLDER_NAMED: "folder's name",
+    Reason.FOLDER_BLOCKED: "file in the way",
+    Reason.FOLDER_BAD: "bad folder",
 }
 
 REASON_TEXT: dict[Reason, str] = {
@@ -157,8 +166,20 @@ REASON_TEXT: dict[Reason, str] = {
         "choose overwrite or rename to bring it anyway"
     ),
     Reason.SAME_NAME: (
-        "another selected object has the same name and the folders are flattened; choose "
-        "rename on a name clash, or import the folders apart"
+        "another selected object goes into the same folder under the same name; choose "
+        "rename on a name clash, keep the folders, or import them apart"
+    ),
+    Reason.FOLDER_NAMED: (
+        "a folder in the destination (there, or made by this import) has this object's name, "
+        "and a file cannot replace a folder; import it into another folder"
+    ),
+    Reason.FOLDER_BLOCKED: (
+        "a file of the project has the name of a folder this object goes into; rename or move "
+        "that file on the Platform, or choose another destination folder"
+    ),
+    Reason.FOLDER_BAD: (
+        "the object's folder on the volume is named '.' or '..', which a project's folder "
+        "cannot be; flatten the folders, or import it apart"
     ),
 }
 

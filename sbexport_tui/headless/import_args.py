@@ -13,7 +13,7 @@ examples:
   sbexport import --profile lab --volume demo/seqcore-delivery \\
       --prefix 2026-11-30_A01234_0417_BHVNKJDSX7 --recursive --glob '*.fastq.gz' \\
       --project demo/wgs-cohort --folder deliveries --dry-run
-  sbexport import --volume demo/seqcore-delivery --prefix 2026-11-30_A01234_0417_BHVNKJDSX7 \
+  sbexport import --volume demo/seqcore-delivery --prefix 2026-11-30_A01234_0417_BHVNKJDSX7 \\
       --recursive --preserve-folders --project demo/wgs-cohort --folder runs/0417 --wait
   sbexport import --volume demo/seqcore-delivery --manifest keys.txt \\
       --project demo/wgs-cohort --on-conflict rename --wait --json

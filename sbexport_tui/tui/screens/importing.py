@@ -296,11 +296,11 @@ class ImportBrowseScreen(Screen[None]):
         n, size = len(self.objects), sum(o.size or 0 for o in self.objects.values())
         parts = [f"Marked: {plural(n, 'object')} ({human_bytes(size)})"]
         if self.folders:
-            parts.append(f"{plural(len(self.folders), 'whole folder')}")
+            parts.append(f"{plural(len(self.folders), 'folder')}")
         if self.manifest:
-            parts.append(f"{plural(len(self.manifest), 'manifest key')}")
+            parts.append(f"{plural(len(self.manifest), 'key')}")
+        parts.append(f"clash: {self.on_clash} (c)")  # the destructive choice before the cut
         parts.append("folders kept (F)" if self.keep else "flattened (F)")
-        parts.append(f"on clash: {self.on_clash} (c)")
         self.query_one("#import-marked", Static).update(plain(" · ".join(parts)))
 
     def set_status(self, text: str, style: str = "") -> None:
@@ -543,7 +543,8 @@ class ImportBrowseScreen(Screen[None]):
         try:
             await make_folders(session.client, plan)  # before the journal: the ids it keeps
         except (PlatformError, ImportPlanError) as e:
-            self.set_status(f"Nothing was sent: {e}", "red")
+            self.set_status("Nothing was sent: a folder could not be made", "red")
+            self.notify(str(e), severity="error", markup=False, timeout=20)
             return
         try:
             journal = Journal(session.paths.journal_file)

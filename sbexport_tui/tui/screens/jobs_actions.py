@@ -213,20 +213,28 @@ class JobsActions(JobsState):
         made again), then journaled and handed to this pane's watcher."""
         from ...api.errors import PlatformError
         from ...export.importing import ImportPlanError, make_folders
+        from ...export.journal import JournalError
 
         try:
             await make_folders(self.session.client, plan)
         except (PlatformError, ImportPlanError) as e:
-            self.set_activity(f"Nothing was sent: {e}", error=True)
+            self.set_activity("Nothing was sent: a folder could not be made", error=True)
+            self.notify(str(e), severity="error", markup=False, timeout=20)
             return
         if self.journal is None:
+            self.set_activity("Nothing was sent: the journal is closed", error=True)
             return
-        new = self.journal.create_import_run(
-            plan,
-            profile=self.session.profile_name,
-            api_base_url=self.session.client.base_url,
-            retry_of=origin,
-        )
+        try:
+            new = self.journal.create_import_run(
+                plan,
+                profile=self.session.profile_name,
+                api_base_url=self.session.client.base_url,
+                retry_of=origin,
+            )
+        except JournalError as e:
+            self.set_activity("Nothing was sent: the journal refused the run", error=True)
+            self.notify(str(e), severity="error", markup=False, timeout=20)
+            return
         self.to_submit.add(new)
         self.active_runs.add(new)
         self.poll_now()

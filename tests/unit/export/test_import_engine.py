@@ -16,6 +16,7 @@ from sbexport_tui.api.models import File
 from sbexport_tui.export import Journal
 from sbexport_tui.export.importing import (
     ImportObject,
+    ImportPlanError,
     list_objects,
     make_folders,
     objects_by_key,
@@ -222,7 +223,7 @@ def test_a_folder_of_the_same_name_is_never_overwritten() -> None:
         project_id="p/q",
         on_conflict="overwrite",
     )
-    assert plan.items[0].reason is Reason.NAME_TAKEN and plan.overwrites == 0
+    assert plan.items[0].reason is Reason.FOLDER_NAMED and plan.overwrites == 0
 
 
 def folder_path(env: Env, node_id: str) -> str:
@@ -259,8 +260,10 @@ async def test_a_new_destination_folder_is_counted_then_made_once(
     plan = await plan_of(env, client, folder="deliveries/2026-11")
     assert plan.new_folders == ["deliveries", "deliveries/2026-11"]
     assert plan.headline().endswith("into demo/wgs-cohort/deliveries/2026-11/, 2 new folders")
-    assert not any(p.endswith("/files") for p in env.hook.paths if "POST" in p)
+    posts = [p for m, p, _ in env.hook.calls if m == "POST" and p.endswith("/v2/files")]
+    assert posts == []  # the plan makes nothing
     assert await make_folders(client, plan) == 2
+    assert len([p for m, p, _ in env.hook.calls if m == "POST" and p.endswith("/v2/files")]) == 2
     assert await make_folders(client, plan) == 0  # made: nothing more to make
     run_id = journal.create_import_run(plan, profile="t")
     await submit_run(client, journal, run_id)
@@ -344,10 +347,54 @@ async def test_a_file_in_the_way_of_a_folder_is_said_before_anything_is_sent(
     plan = await plan_of(env, client, prefix=DELIVERY_RUN, keep_from=DELIVERY_RUN)
     refused = plan.refused
     assert len(refused) == 48 and len(plan.to_send) == 2  # the sheet and md5sums.txt
-    assert {i.detail for i in refused} == {"Project_DemoLab is a file, not a folder"}
-    assert all(i.reason is Reason.NAME_TAKEN for i in refused)
+    assert {i.detail for i in refused} == {"Project_DemoLab is a file"}
+    assert all(i.reason is Reason.FOLDER_BLOCKED for i in refused)
     assert plan.new_folders == []  # nothing to make: nothing goes there
     assert await make_folders(client, plan) == 0
+    text = "\n".join(plan.lines())  # the pre-flight names the file in the way
+    assert "48 A file where a folder must go" in text and "in the way: Project_DemoLab" in text
+
+
+async def test_a_destination_path_is_read_as_a_path_and_dot_parts_are_refused(
+    env: Env, client, journal: Journal
+) -> None:
+    """`/a//b/` and ` a / b ` are the folder a/b (the request, the journal and the sent item
+    agree); `a/../b` is refused before anything is listed or made."""
+    plan = await plan_of(env, client, folder="/in//run 1/")
+    assert plan.folder == "in/run 1" and plan.new_folders == ["in", "in/run 1"]
+    assert {plan.folder_of(i) for i in plan.to_send} == {"in/run 1"}
+    await make_folders(client, plan)
+    run_id = journal.create_import_run(plan, profile="t")
+    await submit_run(client, journal, run_id)
+    assert journal.counts(run_id)["pending"] == 8  # each item found its folder's id
+    spaced = await plan_of(env, client, folder=" in / run 1 ")
+    assert spaced.folder == "in/run 1" and not spaced.new_folders
+    for bad in ("in/../x", "./in", ".."):
+        with pytest.raises(ImportPlanError, match=r"'\.' or '\.\.'"):
+            await plan_of(env, client, folder=bad)
+
+
+async def test_an_object_named_like_a_kept_folder_is_listed_once_and_refused(
+    env: Env, client
+) -> None:
+    """Objects zz/sub and zz/sub/x.txt: kept, sub/ is a folder of the import, so the object
+    sub cannot be a file beside it (said, with the folder); it is listed once, not twice
+    (rename would have sent it twice); a key with a '..' folder is refused, not made."""
+    vol = env.world.volumes[DELIVERY_VOLUME]
+    for key, size in (("zz/sub", 3), ("zz/sub/x.txt", 4), ("zz/../y.txt", 5)):
+        vol.put(key, size)
+    objects = await list_objects(client, DELIVERY_VOLUME, "zz", recursive=True)
+    locations = [o.location for o in objects]
+    assert sorted(locations) == ["zz/../y.txt", "zz/sub", "zz/sub/x.txt"]  # once each
+    plan = await plan_import_into(
+        client, objects, volume_id=DELIVERY_VOLUME, project_id=PROJECT, folder="d",
+        keep_from="zz", on_conflict="rename",
+    )  # fmt: skip
+    by = {i.obj.location: i for i in plan.items}
+    assert by["zz/sub/x.txt"].importable and plan.folder_of(by["zz/sub/x.txt"]) == "d/sub"
+    assert by["zz/sub"].reason is Reason.FOLDER_NAMED and by["zz/sub"].detail == "d/sub"
+    assert by["zz/../y.txt"].reason is Reason.FOLDER_BAD
+    assert plan.new_folders == ["d", "d/sub"]
 
 
 async def test_a_manifest_of_keys_finds_the_objects_and_names_the_missing(env: Env, client) -> None:
