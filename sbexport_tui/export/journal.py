@@ -618,9 +618,11 @@ class Journal:
         place as one path (``owner/project/folder/name``: what the jobs pane and the report
         show where an export shows its object's key); ``file_id`` is "" until its job makes
         the file."""
-        if plan.new_folders:
+        homeless = [i for i in plan.to_send if plan.folder_of(i) and not plan.parent_of(i)]
+        if plan.new_folders or homeless:
+            missing = plan.new_folders or sorted({plan.folder_of(i) for i in homeless})
             raise ValueError(
-                f"the import's folders {', '.join(plan.new_folders)} are not made yet "
+                f"the import's folders {', '.join(missing)} have no id yet "
                 "(importing.make_folders first): its items would have no folder to go to"
             )
         now = self._clock()

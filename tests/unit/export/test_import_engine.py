@@ -524,3 +524,17 @@ def test_an_echo_is_tied_to_an_object_only_behind_the_volume_s_own_prefix() -> N
     # one call's own answer (no prefix given): the longest end that names one of its items
     assert key_named("p/run1/b.fq", keys) == "run1/b.fq"
     assert key_named("x/y.fq", keys) is None
+
+
+async def test_the_journal_takes_no_import_item_without_its_folder_s_id(
+    env: Env, client, journal: Journal
+) -> None:
+    plan = await plan_of(env, client, folder="in")
+    with pytest.raises(ValueError, match="make_folders first"):
+        journal.create_import_run(plan, profile="t")  # not made yet
+    await make_folders(client, plan)
+    del plan.folders["in"]  # a plan that lost an id on the way (a bug)
+    plan.parent = None
+    with pytest.raises(ValueError, match="folders in have no id"):
+        journal.create_import_run(plan, profile="t")
+    assert journal.runs() == []
