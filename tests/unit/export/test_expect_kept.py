@@ -191,3 +191,20 @@ def test_a_job_no_longer_open_is_let_go() -> None:
     e.forget(1)
     assert e.open_count(1) == 0 and e.asked == {}
     assert e.choose_open(1, now=6.0, period=10.0) == []
+
+
+def test_a_new_process_chooses_from_the_model_alone() -> None:
+    """A restart: the open jobs are running (started, asked by the process before), nothing
+    is remembered of when; what the journal's ended jobs teach chooses, as weighing every job
+    would."""
+    rng = random.Random(7)
+    rows = [r._replace(started=r.submitted) for r in cohort(rng, 500, 0)]
+    e = Expectation()
+    teach(e, rng, 50 * MB)
+    e.update(3, rows, [])
+    every = Expectation(learnt=e.learnt)
+    full = every.choose(rows, now=400.0, period=10.0)
+    kept = e.choose_open(3, now=400.0, period=10.0)
+    n_must = every.parts[0]
+    assert n_must > 0 and e.parts[:2] == every.parts[:2]
+    assert set(kept[:n_must]) == set(full[:n_must])
