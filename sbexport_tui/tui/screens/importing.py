@@ -31,6 +31,7 @@ from ...export.importing import (
     list_objects,
     make_folders,
     plan_import_into,
+    project_folder,
 )
 from ...export.journal import Journal, JournalError
 from ...export.matching import compile_pattern
@@ -437,7 +438,11 @@ class ImportBrowseScreen(Screen[None]):
         def done(text: str | None) -> None:
             if text is None:
                 return
-            folder = "/".join(p for p in text.strip().split("/") if p)
+            try:
+                folder = project_folder(text)  # as the plan reads it: /a//b/ is a/b
+            except ImportPlanError as e:
+                self.notify(str(e), severity="error", markup=False, timeout=15)
+                return
             self.target = Target(self.target.project, folder)
             self.show_where()
             self.notify(f"Into {self.target.text}", markup=False)
