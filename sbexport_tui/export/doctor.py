@@ -66,7 +66,7 @@ VARIANTS = (
     "job-queue",
     "import-conflict-at-submit",
     "import-echo-prefixed",
-    "folder-create-returns-existing",
+    "folder-exists-returned",
     "folder-names-repeat",
 )
 # what only a write can tell (or a request the doctor never makes: an invalid one)
@@ -96,7 +96,7 @@ NEEDS_WRITE = {
     "job-queue": "only many jobs at once tell (whether some wait PENDING for others)",
     "import-conflict-at-submit": "only an import onto a name that is taken tells",
     "import-echo-prefixed": "only an import job's record tells; the doctor reads export jobs",
-    "folder-create-returns-existing": "only making a folder whose name is taken tells; the "
+    "folder-exists-returned": "only making a folder whose name is taken tells; the "
     "doctor makes no folder (an import looks for a folder before and after making it, so "
     "either answer serves)",
     "folder-names-repeat": "only making a folder whose name is taken tells; an import makes "

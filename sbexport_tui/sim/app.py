@@ -359,7 +359,7 @@ class Handlers:
         [U] The answer is not in our reference: 201 with the folder's record here (the client
         reads the record whatever the status). [docs silent] A name already taken in that
         folder: 409 9108 "Requested file already exists." (the code the docs give a taken
-        name, [D:codes 9108]); the folder-create-returns-existing variant answers 200 with the
+        name, [D:codes 9108]); the folder-exists-returned variant answers 200 with the
         folder already there when it is a folder, and folder-names-repeat makes a second folder
         of the same name."""
         body = await json_body(request)
@@ -376,7 +376,7 @@ class Handlers:
         folder = self.into(project_id, parent_id, (404, 5002, "Requested folder does not exist."))
         there = self.world.child_named(folder, name)
         if there is not None and not self.on("folder-names-repeat", request):
-            if there.is_folder and self.on("folder-create-returns-existing", request):
+            if there.is_folder and self.on("folder-exists-returned", request):
                 return JSONResponse(self.file_record(request, there), 200)
             raise ApiError(*NAME_CLASH)
         made = self.world.make_folder(folder.id, name, created=self.now(request))

@@ -116,7 +116,7 @@ VARIANTS = {
         "import job records echo source.location with the volume's prefix prepended; default: "
         "the location as passed"
     ),
-    "folder-create-returns-existing": (
+    "folder-exists-returned": (
         "POST /files for a folder whose name is taken by a folder answers 200 with that "
         "folder; default: 409 9108 'Requested file already exists.' (the docs' code for a "
         "taken name; the folder call's own page is not in our reference)"
@@ -143,7 +143,7 @@ HOSTILE_VARIANTS = (
     "echo-slashes",
     "exports-newest-first",
     "exports-unordered",
-    "folder-create-returns-existing",
+    "folder-exists-returned",
     "folder-names-repeat",
     "import-conflict-at-submit",
     "import-echo-prefixed",

@@ -320,7 +320,7 @@ async def test_a_folder_made_whose_answer_was_lost_is_found_not_made_again(
     no_twin_names(env)
 
 
-@pytest.mark.parametrize("variant", ["", "folder-create-returns-existing"])
+@pytest.mark.parametrize("variant", ["", "folder-exists-returned"])
 async def test_a_folder_made_by_someone_else_meanwhile_serves(tmp_path, variant: str) -> None:
     env = Env(tmp_path, variants=frozenset({variant} - {""}))
     client = env.client()
