@@ -850,6 +850,32 @@ class Journal:
             newest = max(newest, updated)
         return out, newest
 
+    # the columns a run's figures read of each row (``export.figures.FigureRow``)
+    _FIGURE_COLUMNS = "position, state, size, submitted, started, finished, updated"
+
+    def figure_rows_at(self, run_id: int) -> tuple[list[tuple[Any, ...]], float]:
+        """What a run's figures read of each of its rows, as light tuples (position, state,
+        size, submitted, started, finished, updated), and a stamp to read what changes after
+        them from (``figure_rows_changed``; read first, as ``open_jobs_at``'s)."""
+        row = self._query("SELECT MAX(updated) FROM items")
+        stamp = row[0][0] if row and row[0][0] is not None else float("-inf")
+        rows = self._query(
+            f"SELECT {self._FIGURE_COLUMNS} FROM items WHERE run_id = ?",  # noqa: S608
+            (run_id,),
+        )
+        return rows, stamp
+
+    def figure_rows_changed(self, run_id: int, since: float) -> tuple[list[tuple[Any, ...]], float]:
+        """``figure_rows_at``'s tuples of the run's rows changed after ``since`` (by the stamp's
+        index), oldest change first, and the newest stamp read."""
+        rows = self._query(
+            f"SELECT {self._FIGURE_COLUMNS} FROM items INDEXED BY items_by_stamp "  # noqa: S608
+            "WHERE updated > ? AND run_id = ? ORDER BY updated, position",
+            (since, run_id),
+        )
+        newest = max((r[6] for r in rows), default=since)
+        return rows, max(newest, since)
+
     def count_unfinished(self, run_id: int | None = None) -> int:
         """How many items have a job that has not finished (by the state index, no rows read:
         an item in those states always has its job id). The same answer again without a
