@@ -506,6 +506,7 @@ async def test_a_big_runs_counts_are_exact_at_once_and_its_figures_when_it_ends(
     STATS_EVERY seconds, not at every poll; its counts are kept change by change, and once the
     run has finished everything is exact."""
     import sbexport_tui.tui.screens.jobs as jobs_module
+    from sbexport_tui.export.figures import run_stats
 
     monkeypatch.setattr(jobs_module, "STATS_LAZY_FROM", 1)  # 40 rows count as big
     monkeypatch.setattr(jobs_module, "STATS_EVERY", 3600.0)  # and their figures never due
@@ -521,10 +522,20 @@ async def test_a_big_runs_counts_are_exact_at_once_and_its_figures_when_it_ends(
         exact = {s: n for s, n in journal.counts(run_id).items() if n}
         assert {s: n for s, n in after.counts.items() if n} == exact  # ...the counts were
         assert exact != at_first  # (the poll did change states)
+        tally = screen.tallies[run_id]  # the changes were put into the run's tally as they came
+        kept, whole = tally.stats(), run_stats(journal.items(run_id))
+        assert (kept.counts, kept.done_bytes, kept.fit.key(), list(kept.ends)) == (
+            whole.counts, whole.done_bytes, whole.fit.key(), list(whole.ends)
+        )  # fmt: skip
         await poll(pilot, clock, 60.0)  # every job ends: the figures are made afresh
         done = screen.stats_of(run_id)
         assert done is not before and not done.open
         assert done.done_bytes == done.total_bytes > 0
+        assert screen.tallies[run_id] is tally  # from the kept tally, not the rows read again
+        whole = run_stats(journal.items(run_id))
+        assert (done.counts, done.done_bytes, list(done.ends), done.last_recorded) == (
+            whole.counts, whole.done_bytes, list(whole.ends), whole.last_recorded
+        )  # fmt: skip
         assert took_shown(screen) is not None
 
 

@@ -55,9 +55,10 @@ from .jobs_data import (
     NARROW_COLUMNS,
     WIDE,
     RunStats,
+    RunTally,
     changed_items,
+    figure_row,
     poll_problem,
-    run_stats,
     time_column,
 )
 from .jobs_rows import JobsRows
@@ -209,9 +210,11 @@ class JobsScreen(JobsRows, JobsView, JobsActions):
     # ---- a run's figures (here: the tests tune STATS_* on this module) -------------------
     def stats_of(self, run_id: int) -> RunStats:
         """The run's figures. Its counts are always exact (kept change by change); the rest
-        (bytes, rate, ETA) is worked out again after a change, but for a big run at most every
-        ``STATS_EVERY`` seconds while it keeps changing (all its rows are read to do it: 25 ms
-        at 100,000), and at once when the run has finished."""
+        (bytes, rate, ETA) is taken again from the run's tally (``RunTally``: its rows are
+        put into it as they change) after a change, but for a big run at most every
+        ``STATS_EVERY`` seconds while it keeps changing, and at once when the run has
+        finished. The tally reads the run's rows whole only the first time (0.2 s at
+        100,000; every second, before it was kept)."""
         st = self.stats.get(run_id)
         keys = self.by_run.get(run_id, [])
         if st is not None and run_id in self.dirty:
@@ -219,7 +222,11 @@ class JobsScreen(JobsRows, JobsView, JobsActions):
             if len(keys) < STATS_LAZY_FROM or not fresh or not st.open:
                 st = None
         if st is None:
-            st = run_stats(self.records[k] for k in keys)
+            tally = self.tallies.get(run_id)
+            if tally is None:
+                tally = self.tallies[run_id] = RunTally()
+                tally.load((self.records[k].position, figure_row(self.records[k])) for k in keys)
+            st = tally.stats(self.now(), self.clock_offset)
             self.stats[run_id] = st
             self.stats_made[run_id] = time.monotonic()
             self.dirty.discard(run_id)

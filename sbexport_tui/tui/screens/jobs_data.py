@@ -34,6 +34,8 @@ from ...export.figures import (  # re-exported: the pane's figures are the engin
 from ...export.figures import DONE_STATES as DONE_STATES
 from ...export.figures import EtaSmoother as EtaSmoother
 from ...export.figures import RunStats as RunStats
+from ...export.figures import RunTally as RunTally
+from ...export.figures import figure_row as figure_row
 from ...export.figures import figures_text, run_figures
 from ...export.figures import local as local
 from ...export.figures import run_stats as run_stats

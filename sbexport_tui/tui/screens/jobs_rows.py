@@ -22,6 +22,7 @@ from .jobs_data import (
     LIVE_SORTS,
     STATE_FILTERS,
     duration,
+    figure_row,
     item_key,
     matches,
     next_sort,
@@ -88,6 +89,7 @@ class JobsRows(JobsState):
                 self.since = it.updated
         self.by_run[run.id] = keys
         self.stats.pop(run.id, None)
+        self.tallies.pop(run.id, None)
         if at_end:
             self.run_order.append(run.id)
             self.order.extend(keys)
@@ -224,6 +226,9 @@ class JobsRows(JobsState):
                 changed += 1
                 touched.add(it.run_id)
                 self.records[key] = it
+                tally = self.tallies.get(it.run_id)
+                if tally is not None:
+                    tally.put(it.position, figure_row(it))
                 figures = self.stats.get(it.run_id)
                 if figures is not None:  # its counts are kept exact change by change
                     counts = figures.counts

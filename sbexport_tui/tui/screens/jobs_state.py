@@ -23,7 +23,7 @@ from ...export.watcher import GIVE_UP_AFTER, Watcher
 from ...session import Session
 from ..widgets.jobstable import JobsTable, RunsTable
 from .base import session_of
-from .jobs_data import DEFAULT_SORT, EtaSmoother, RunStats
+from .jobs_data import DEFAULT_SORT, EtaSmoother, RunStats, RunTally
 from .jobs_runs import RunLine
 
 if TYPE_CHECKING:
@@ -73,6 +73,7 @@ class JobsState(Screen[None]):
         self.order: list[str] = []
         self.running: dict[str, float] = {}  # key -> started, for rows in state running
         self.stats: dict[int, RunStats] = {}
+        self.tallies: dict[int, RunTally] = {}  # the runs' figures kept change by change
         self.stats_made: dict[int, float] = {}  # run -> when its figures were worked out
         self.dirty: set[int] = set()  # runs whose rows changed since
         self.heap_frozen = False  # see tui/heap.py
