@@ -729,7 +729,15 @@ class Journal:
         ]
 
     def states_at(self, run_id: int, positions: Sequence[int]) -> dict[int, str]:
-        """The state of each of these items (position -> state; absent positions left out)."""
+        """The state of each of these items (position -> state; absent positions left out).
+        A run whose states are kept (``_counts``: a run counted again and again, as a watched
+        one is) is read from them, brought up to date by its rows changed since (a followed
+        folder asks this every pass: 3.7 ms a time at 200 positions, 10 % of a cohort's CPU)."""
+        self.counts(run_id)  # the kept states brought up to date (or nothing written since)
+        tally = self._tallies.get(run_id)
+        if tally is not None:
+            kept = tally.states
+            return {p: kept[p] for p in positions if p in kept}
         out: dict[int, str] = {}
         for i in range(0, len(positions), 500):  # well under SQLite's bound on parameters
             part = list(positions[i : i + 500])

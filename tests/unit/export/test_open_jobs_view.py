@@ -160,7 +160,8 @@ def test_counts_are_fresh_after_any_write_by_this_journal_or_another(tmp_path: P
 def test_counts_kept_by_what_changed_are_the_counts_of_every_row(tmp_path: Path, seed: int) -> None:
     """A run counted again and again is counted by the rows changed since its last count
     (``Journal._Tally``): after random sends, ends and resends, over more runs than it keeps,
-    and with a whole read now and then, its counts are those of every row."""
+    and with a whole read now and then, its counts are those of every row, and the states it
+    gives (``states_at``) are theirs."""
     rng = random.Random(seed)
     ticks = itertools.count()
     with Journal(tmp_path / "journal.db", clock=lambda: 1e6 + next(ticks) * 1e-4) as journal:
@@ -177,5 +178,15 @@ def test_counts_kept_by_what_changed_are_the_counts_of_every_row(tmp_path: Path,
                     ).fetchall()
                 )
                 assert journal.counts(rid) == truth
+                # and the states asked of some of its items are theirs (read from the kept
+                # states when the run is kept)
+                some = rng.sample(range(32), 12)  # (30 items: two positions absent)
+                assert journal.states_at(rid, some) == dict(
+                    db.execute(
+                        f"SELECT position, state FROM items WHERE run_id = ? AND position IN "
+                        f"({','.join('?' * len(some))})",
+                        (rid, *some),
+                    ).fetchall()
+                )
         db.close()
         assert journal._tallies  # the counts were kept, not all read whole
