@@ -1052,23 +1052,29 @@ class Journal:
         now = self._clock()
         with self._tx() as db:
             now = self._stamp(db, now)
-            taken = 0
-            for p in positions:
-                row = db.execute(
-                    "SELECT COALESCE(send_why, 'first send') FROM items WHERE run_id = ? AND "
-                    "position = ? AND state = 'planned' AND (attempts = 0 OR send_why IS NOT NULL)",
-                    (run_id, p),
-                ).fetchone()
-                if row is None:
-                    continue
-                db.execute(
-                    "INSERT INTO sends (run_id, position, at, why) VALUES (?, ?, ?, ?)",
-                    (run_id, p, now, row[0]),
+            # which may be taken, read in one statement per 500 (three statements an item made
+            # 300,000 for a 100,000-file run); the transaction holds the write lock throughout
+            why: dict[int, str] = {}
+            for i in range(0, len(positions), 500):
+                part = list(positions[i : i + 500])
+                why.update(
+                    db.execute(
+                        "SELECT position, COALESCE(send_why, 'first send') FROM items "  # noqa: S608
+                        f"WHERE run_id = ? AND position IN ({','.join('?' * len(part))}) AND "
+                        "state = 'planned' AND (attempts = 0 OR send_why IS NOT NULL)",
+                        (run_id, *part),
+                    ).fetchall()
                 )
-                taken += db.execute(
+            taken = len(why)  # (a position named twice counts once: refused below)
+            if taken == len(positions):
+                db.executemany(
+                    "INSERT INTO sends (run_id, position, at, why) VALUES (?, ?, ?, ?)",
+                    [(run_id, p, now, why[p]) for p in positions],
+                )
+                taken = db.executemany(
                     "UPDATE items SET state = 'submitting', submitted = ?, send_why = NULL, "
                     "attempts = attempts + 1, updated = ? WHERE run_id = ? AND position = ?",
-                    (now, now, run_id, p),
+                    [(now, now, run_id, p) for p in positions],
                 ).rowcount
             if taken != len(positions):
                 raise JournalError(

@@ -64,6 +64,26 @@ def test_mark_submitting_takes_only_planned_items(tmp_path):
     with pytest.raises(JournalError, match="taken by another sbexport"):
         journal.mark_submitting(run_id, [0, 1])
     assert journal.counts(run_id)["submitting"] == 1  # nothing half-done
+    with pytest.raises(JournalError, match=r"run \d+: 1 item\(s\) were taken"):
+        journal.mark_submitting(run_id, [1, 1])  # one item named twice is not taken twice
+    assert journal.counts(run_id)["submitting"] == 1 and journal.counts(run_id)["planned"] == 2
+
+
+def test_mark_submitting_takes_a_thousand_items_at_once_or_none(tmp_path):
+    """The items are checked in statements of 500: all of 1,200 are taken, each send logged
+    once; with one of them taken before, none is."""
+    from .test_open_jobs_view import make_run
+
+    with Journal(tmp_path / "journal.db") as journal:
+        run_id = make_run(journal, 1_300, "a")
+        journal.mark_submitting(run_id, [1_250])
+        with pytest.raises(JournalError, match="1 item"):
+            journal.mark_submitting(run_id, list(range(1_000, 1_300)) + list(range(700)))
+        assert journal.counts(run_id)["submitting"] == 1
+        journal.mark_submitting(run_id, list(range(1_200)))
+        assert journal.counts(run_id)["submitting"] == 1_201
+        sends = journal._query("SELECT position, COUNT(*) FROM sends GROUP BY position")
+        assert len(sends) == 1_201 and {n for _, n in sends} == {1}
 
 
 def test_a_journal_that_cannot_be_opened_says_so(tmp_path):
