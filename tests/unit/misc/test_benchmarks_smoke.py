@@ -103,3 +103,9 @@ def test_bench_find_once():
     out = bench("bench_find.py", "--runs", "1", "--latency-ms", "5")
     assert "| *.cram" in out and "goal: each query within the rate budget" in out, out
     assert "|      12 |" in out, out  # the twelve CRAMs and CRAIs of the demo
+
+
+def test_bench_figures_at_1000_jobs():
+    out = bench("bench_figures.py", "--jobs", "1000", "--passes", "4")
+    assert "A run's progress figures at 1,000 files" in out, out
+    assert "(the first call, a whole read both ways, left out)" in out, out
