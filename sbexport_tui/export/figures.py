@@ -23,9 +23,11 @@ Platform's last job end, made a 40 s run of 105 GB read "took 7s · 16.3 GB/s"):
 
 from __future__ import annotations
 
+import heapq
 import math
 import time
 from bisect import bisect_left, insort
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from operator import mul
@@ -326,6 +328,28 @@ def figure_row(it: ItemRecord) -> FigureRow:
     return (it.state, it.size, it.submitted, it.started, it.finished, it.updated)
 
 
+def _parts(
+    row: FigureRow,
+) -> tuple[
+    float | None, float | None, int | None, tuple[int, float] | None, tuple[int, float] | None
+]:
+    """What a row adds to a tally's kept structures (``RunTally.load`` says the same, row by
+    row): (its send time, its end, its size while it waits to start, its (size, start) while
+    it runs, its (size, duration) once completed); None where it adds nothing."""
+    state, size, submitted, started, finished, _updated = row
+    if state in _LEFT_OUT:
+        return submitted, None, None, None, None
+    size = size or 0
+    if state in _ACTIVE:
+        if state == "running" and started is not None:
+            return submitted, None, None, (size, started), None
+        return submitted, None, size, None, None
+    sample = None
+    if state in _DONE and started is not None and finished is not None:
+        sample = (size, max(0.0, finished - started))
+    return submitted, finished, None, None, sample
+
+
 def run_stats(items: Iterable[ItemRecord]) -> RunStats:
     """A run's figures from its rows: one pass (about 0.5 µs a row)."""
     tally = RunTally()
@@ -333,12 +357,45 @@ def run_stats(items: Iterable[ItemRecord]) -> RunStats:
     return tally.stats()
 
 
-def _put(values: list[Any], value: Any, sign: int) -> None:
-    """Into a sorted list (sign 1) or out of it (-1)."""
-    if sign > 0:
-        insort(values, value)
-    else:
-        del values[bisect_left(values, value)]
+class Extremes:
+    """The smallest and the largest of a multiset of numbers that values join and leave in
+    any order: counts by value, and two heaps whose stale tops are dropped when asked (a
+    sorted list moved up to 100,000 entries in memory at each change: 25 µs a row)."""
+
+    __slots__ = ("_count", "_high", "_low")
+
+    def __init__(self, values: Iterable[Any] = ()) -> None:
+        self._count: dict[Any, int] = dict(Counter(values))  # (counted in C)
+        self._low = list(self._count)
+        self._high = [-v for v in self._count]
+        heapq.heapify(self._low)
+        heapq.heapify(self._high)
+
+    def add(self, value: Any) -> None:
+        n = self._count.get(value, 0)
+        self._count[value] = n + 1
+        if not n:  # (a value still in a heap from before is pushed again: dropped when stale)
+            heapq.heappush(self._low, value)
+            heapq.heappush(self._high, -value)
+
+    def remove(self, value: Any) -> None:
+        n = self._count[value] - 1
+        if n:
+            self._count[value] = n
+        else:
+            del self._count[value]
+
+    def low(self) -> Any:
+        heap, count = self._low, self._count
+        while heap and heap[0] not in count:
+            heapq.heappop(heap)
+        return heap[0] if heap else None
+
+    def high(self) -> Any:
+        heap, count = self._high, self._count
+        while heap and -heap[0] not in count:
+            heapq.heappop(heap)
+        return -heap[0] if heap else None
 
 
 JOBS_ETA_EVERY = 1.0  # the per-job estimate is worked out again at most every this many s...
@@ -366,19 +423,20 @@ class RunTally:
         self.work = self.total_bytes = self.in_flight = self.finished_work = 0
         self.done_bytes = self.failed_bytes = 0
         self.last_recorded: float | None = None
-        self.sent: list[float] = []  # submission times, sorted
-        self.ends: list[float] = []  # finished jobs' ends, sorted
+        self.sent = Extremes()  # submission times
+        self.ends: list[float] = []  # finished jobs' ends, sorted (new ones come last, mostly)
         self.fit = Fit()
         self.running: dict[int, tuple[int, float]] = {}
-        self.waiting: list[int] = []  # sizes, sorted
+        self.waiting = Extremes()  # sizes of the open jobs that have not started
         self._jobs_eta: tuple[float, float | None] | None = None
         self._jobs_eta_every = JOBS_ETA_EVERY
 
     def load(self, rows: Iterable[tuple[int, FigureRow]]) -> None:
         """Start again from these rows (position, row): the run's whole."""
         self._clear()
-        counts, running, waiting = self.counts, self.running, self.waiting
-        sent, ends = self.sent, self.ends
+        counts, running, ends = self.counts, self.running, self.ends
+        sent: list[float] = []
+        waiting: list[int] = []
         fit_sizes: list[int] = []
         fit_seconds: list[float] = []
         last_recorded = None
@@ -416,9 +474,9 @@ class RunTally:
             elif state == "failed":
                 failed_bytes += size
         self.fit.add_all(fit_sizes, fit_seconds)
-        sent.sort()
+        self.sent = Extremes(sent)
+        self.waiting = Extremes(waiting)
         ends.sort()
-        waiting.sort()
         self.last_recorded = last_recorded
         self.work, self.total_bytes, self.in_flight = work, total_bytes, in_flight
         self.finished_work, self.done_bytes, self.failed_bytes = (
@@ -428,26 +486,58 @@ class RunTally:
         )
 
     def put(self, pos: int, row: FigureRow) -> None:
-        """The row at ``pos`` is now ``row`` (new, or changed since it was put or loaded)."""
+        """The row at ``pos`` is now ``row`` (new, or changed since it was put or loaded). Its
+        old figures are taken out and its new ones put in; what the change leaves as it was
+        (a send time, an end, a duration) is not touched."""
         old = self.rows.get(pos)
         if old == row:
             return
-        if old is not None:
-            self._count(pos, old, -1)
         self.rows[pos] = row
-        self._count(pos, row, 1)
+        new = _parts(row)
+        if old is not None:
+            self._sums(old, -1)
+            was = _parts(old)
+        else:
+            was = (None, None, None, None, None)
+        self._sums(row, 1)
+        if was[0] != new[0]:  # sent (again)
+            if was[0] is not None:
+                self.sent.remove(was[0])
+            if new[0] is not None:
+                self.sent.add(new[0])
+        if was[1] != new[1]:  # ended (or no longer)
+            if was[1] is not None:
+                del self.ends[bisect_left(self.ends, was[1])]
+            if new[1] is not None:
+                insort(self.ends, new[1])
+        if was[2] != new[2]:  # waiting to start (its size)
+            if was[2] is not None:
+                self.waiting.remove(was[2])
+            if new[2] is not None:
+                self.waiting.add(new[2])
+        if was[3] != new[3]:  # running (its size and start)
+            if new[3] is not None:
+                self.running[pos] = new[3]
+            else:
+                self.running.pop(pos, None)
+        if was[4] != new[4]:  # a completed job's size and duration
+            if was[4] is not None:
+                self.fit.add(*was[4], -1)
+            if new[4] is not None:
+                self.fit.add(*new[4])
         updated = row[5]
         if self.last_recorded is None or updated > self.last_recorded:
             self.last_recorded = updated
 
-    def _count(self, pos: int, row: FigureRow, sign: int) -> None:
-        state, size, submitted, started, finished, _updated = row
+    def _sums(self, row: FigureRow, sign: int) -> None:
+        """The counts and the sums of bytes and items a row adds to (sign 1) or takes back."""
+        state, size, _submitted, _started, _finished, _updated = row
         counts = self.counts
-        counts[state] = counts.get(state, 0) + sign
-        if not counts[state]:
+        n = counts.get(state, 0) + sign
+        if n:
+            counts[state] = n
+        else:
             del counts[state]
-        if submitted is not None:
-            _put(self.sent, submitted, sign)
         if state in _LEFT_OUT:
             return
         size = size or 0
@@ -456,21 +546,10 @@ class RunTally:
         if state in _ACTIVE:
             if state != "planned":
                 self.in_flight += sign
-            if state == "running" and started is not None:
-                if sign > 0:
-                    self.running[pos] = (size, started)
-                else:
-                    self.running.pop(pos, None)
-            else:
-                _put(self.waiting, size, sign)
             return
         self.finished_work += sign
-        if finished is not None:
-            _put(self.ends, finished, sign)
         if state in _DONE:
             self.done_bytes += sign * size
-            if started is not None and finished is not None:
-                self.fit.add(size, max(0.0, finished - started), sign)
         elif state == "failed":
             self.failed_bytes += sign * size
 
@@ -487,14 +566,14 @@ class RunTally:
             failed_bytes=self.failed_bytes,
             work=self.work,
             finished_work=self.finished_work,
-            first_sent=sent[0] if sent else None,
-            last_sent=sent[-1] if sent else None,
+            first_sent=sent.low(),
+            last_sent=sent.high(),
             last_finished=self.ends[-1] if self.ends else None,
             last_recorded=self.last_recorded,
             fit=self.fit,
             ends=self.ends,
             running=self.running.values(),  # type: ignore[arg-type]
-            waiting_max=self.waiting[-1] if self.waiting else None,
+            waiting_max=self.waiting.high(),
             in_flight=self.in_flight,
         )
         if now is not None and not st.finished and st.in_flight:
