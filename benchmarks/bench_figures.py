@@ -30,13 +30,11 @@ from pathlib import Path
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from bench_watch_pass import VOLUME, Clock
+from bench_watch_pass import Clock, cohort_run
 from model_expect import cohort
 
 from sbexport_tui.export.figures import FiguresView, journal_figures
 from sbexport_tui.export.journal import Journal
-from sbexport_tui.export.plan import ExportOptions, build_plan
-from sbexport_tui.export.selection import SelectedFile, Selection
 
 
 def main() -> None:
@@ -54,12 +52,7 @@ def main() -> None:
     rows: list[tuple[int, int, float, float, float]] = []
     with tempfile.TemporaryDirectory(prefix="sbx-figures-") as d:
         journal = Journal(Path(d) / "j.db", clock=clock)
-        files = [
-            SelectedFile(f"{i:024x}", "lab/cohort", f"f/{i:07d}.bam", f"{i:07d}.bam", size=size)
-            for i, (size, _, _) in enumerate(jobs)
-        ]
-        plan = build_plan(Selection(files), VOLUME, ExportOptions(volume=VOLUME.id), [])
-        rid = journal.create_run(plan)
+        rid = cohort_run(journal, jobs)
         view = FiguresView(journal, rid)
         order = sorted(range(len(jobs)), key=lambda i: jobs[i][1])
         sent_next = 0

@@ -54,6 +54,16 @@ VOLUME = Volume.model_validate(
 PERIOD = 10.0
 
 
+def cohort_run(journal: Journal, jobs: list[tuple[int, float, float]]) -> int:
+    """The cohort's run in the journal: a file per job, of its size, planned to VOLUME."""
+    files = [
+        SelectedFile(f"{i:024x}", "lab/cohort", f"f/{i:07d}.bam", f"{i:07d}.bam", size=size)
+        for i, (size, _, _) in enumerate(jobs)
+    ]
+    plan = build_plan(Selection(files), VOLUME, ExportOptions(volume=VOLUME.id), [])
+    return journal.create_run(plan)
+
+
 class Clock:
     def __init__(self) -> None:
         self.now = 1_000_000.0
@@ -68,12 +78,7 @@ def play(way: str, args: argparse.Namespace, home: Path) -> list[tuple[int, floa
     clock = Clock()
     t0 = clock.now
     journal = Journal(home / f"{way}.db", clock=clock)
-    files = [
-        SelectedFile(f"{i:024x}", "lab/cohort", f"f/{i:07d}.bam", f"{i:07d}.bam", size=size)
-        for i, (size, _, _) in enumerate(jobs)
-    ]
-    plan = build_plan(Selection(files), VOLUME, ExportOptions(volume=VOLUME.id), [])
-    rid = journal.create_run(plan)
+    rid = cohort_run(journal, jobs)
     by_job = {f"job{i:08d}": i for i in range(len(jobs))}
     sent = sorted(range(len(jobs)), key=lambda i: jobs[i][1])
     sent_next = 0
@@ -177,12 +182,7 @@ def whole(args: argparse.Namespace) -> None:
     t0 = clock.now
     with tempfile.TemporaryDirectory(prefix="sbx-watch-") as d:
         journal = Journal(Path(d) / "j.db", clock=clock)
-        files = [
-            SelectedFile(f"{i:024x}", "lab/cohort", f"f/{i:07d}.bam", f"{i:07d}.bam", size=size)
-            for i, (size, _, _) in enumerate(jobs)
-        ]
-        plan = build_plan(Selection(files), VOLUME, ExportOptions(volume=VOLUME.id), [])
-        rid = journal.create_run(plan)
+        rid = cohort_run(journal, jobs)
         client = Answers(jobs, clock, t0)
         w = Watcher(client=client, journal=journal, interval=PERIOD, verify=False, cutoff=True,
                     clock=lambda: clock.now)  # type: ignore[arg-type]  # fmt: skip
